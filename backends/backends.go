@@ -1,0 +1,21 @@
+// Package backends holds the two kinds of backends the thumbnails plugin
+// talks to: a Storage, where image files live, and a Metadata store, which
+// records the thumbnails that exist for each source so that reading them
+// never touches the storage.
+//
+// The defaults are a FileSystemStorage under a local folder and a
+// DatabaseMetadata in the tables that the plugin migrates in the model's own
+// database. Both are small interfaces: another object store or metadata
+// store plugs in by implementing them.
+package backends
+
+import "errors"
+
+// Sentinel errors returned (wrapped) by the backends of this package.
+var (
+	// ErrInvalidName is returned for a storage name that is empty, absolute,
+	// contains NUL or a ".." element, or otherwise escapes the storage root.
+	ErrInvalidName = errors.New("backends: invalid storage name")
+	// ErrNotFound is returned when opening a name that the storage does not hold.
+	ErrNotFound = errors.New("backends: not found")
+)

@@ -1,0 +1,135 @@
+package backends
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// fileSystemStorage stores files in a folder of the local file system.
+type fileSystemStorage struct {
+	root    string
+	baseURL string
+}
+
+// NewFileSystemStorage returns a Storage that keeps files under the folder
+// root (created on first write) and serves them under baseURL, for example
+// NewFileSystemStorage("media", "/media/"). Writes are atomic: a file is
+// written to a temporary name in its folder and renamed into place, so a
+// reader never sees half a file.
+func NewFileSystemStorage(root, baseURL string) Storage {
+	if baseURL != "" && !strings.HasSuffix(baseURL, "/") {
+		baseURL += "/"
+	}
+	return &fileSystemStorage{root: root, baseURL: baseURL}
+}
+
+// CleanName checks that name is a relative, slash-separated storage name
+// that stays inside the storage root, and returns it cleaned. Every backend
+// of this package calls it; other Storage implementations may too.
+func CleanName(name string) (string, error) {
+	if name == "" || strings.ContainsRune(name, 0) || strings.Contains(name, "\\") {
+		return "", fmt.Errorf("%w: %q", ErrInvalidName, name)
+	}
+	if path.IsAbs(name) || filepath.IsAbs(name) {
+		return "", fmt.Errorf("%w: %q is absolute", ErrInvalidName, name)
+	}
+	for _, elem := range strings.Split(name, "/") {
+		if elem == ".." {
+			return "", fmt.Errorf("%w: %q contains \"..\"", ErrInvalidName, name)
+		}
+	}
+	clean := path.Clean(name)
+	if clean == "." || !fs.ValidPath(clean) {
+		return "", fmt.Errorf("%w: %q", ErrInvalidName, name)
+	}
+	return clean, nil
+}
+
+func (s *fileSystemStorage) path(name string) (string, error) {
+	clean, err := CleanName(name)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(s.root, filepath.FromSlash(clean)), nil
+}
+
+func (s *fileSystemStorage) Save(ctx context.Context, name string, r io.Reader) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	p, err := s.path(name)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Dir(p)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("backends: save %q: %w", name, err)
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return "", fmt.Errorf("backends: save %q: %w", name, err)
+	}
+	_, err = io.Copy(tmp, r)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), p)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return "", fmt.Errorf("backends: save %q: %w", name, err)
+	}
+	return path.Clean(name), nil
+}
+
+func (s *fileSystemStorage) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p, err := s.path(name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("backends: open %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("backends: open %q: %w", name, err)
+	}
+	return f, nil
+}
+
+func (s *fileSystemStorage) Delete(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p, err := s.path(name)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("backends: delete %q: %w", name, err)
+	}
+	return nil
+}
+
+func (s *fileSystemStorage) URL(name string) string {
+	segs := strings.Split(name, "/")
+	for i, seg := range segs {
+		segs[i] = url.PathEscape(seg)
+	}
+	return s.baseURL + strings.Join(segs, "/")
+}

@@ -1,0 +1,41 @@
+package backends
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Thumbnail is the metadata record of one generated thumbnail.
+type Thumbnail struct {
+	Source    string    // storage name of the source image
+	Size      string    // name of the size, lower case
+	Name      string    // storage name of the thumbnail file, as Storage.Save returned it
+	Width     int       // in pixels
+	Height    int       // in pixels
+	CreatedAt time.Time // when it was recorded
+}
+
+// Metadata records which thumbnails exist for each source. It is the source
+// of truth for reads: the plugin never asks the Storage whether a file exists.
+type Metadata interface {
+	// Thumbnails returns the thumbnails recorded for source, keyed by size.
+	// A source without records gives an empty map and no error.
+	Thumbnails(ctx context.Context, source string) (map[string]Thumbnail, error)
+	// Put records source and the given thumbnails of it. A thumbnail whose
+	// source and size are already recorded replaces the old record, so
+	// putting the same thumbnail twice is not an error.
+	Put(ctx context.Context, source string, thumbs ...Thumbnail) error
+	// Delete removes the records of source and of all its thumbnails.
+	// Deleting a source that has no records is not an error.
+	Delete(ctx context.Context, source string) error
+}
+
+// TxMetadata is a Metadata that lives in the model's own database. WithDB
+// returns the same store bound to db, so that records written from inside a
+// callback commit or roll back together with the row.
+type TxMetadata interface {
+	Metadata
+	WithDB(db *gorm.DB) Metadata
+}

@@ -1,0 +1,23 @@
+package backends
+
+import (
+	"context"
+	"io"
+)
+
+// Storage stores files under names. Names are slash-separated relative paths
+// such as "foods/3f1c...e2.jpg"; an implementation must refuse a name that
+// would escape its root with ErrInvalidName.
+type Storage interface {
+	// Save writes the content of r under name, replacing any file of that
+	// name, and returns the name under which it was actually stored.
+	Save(ctx context.Context, name string, r io.Reader) (string, error)
+	// Open returns the content stored under name, or an error wrapping
+	// ErrNotFound.
+	Open(ctx context.Context, name string) (io.ReadCloser, error)
+	// Delete removes name. Deleting a name that does not exist is not an
+	// error, so that a retried cleanup succeeds.
+	Delete(ctx context.Context, name string) error
+	// URL returns the URL under which name is served.
+	URL(name string) string
+}

@@ -1,0 +1,112 @@
+package thumbnails
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+// binder answers an Image's questions about its thumbnails for one column.
+// It implements field.Binder.
+type binder struct {
+	p   *plugin
+	col *column
+}
+
+var _ field.Binder = (*binder)(nil)
+
+// URL implements field.Binder.
+func (b *binder) URL(name string) string { return b.p.storage.URL(name) }
+
+// Thumbnail implements field.Binder. A size that is recorded is answered
+// from metadata; one that is not (a lazy size, or a size added after the
+// row was saved) is generated once, recorded, and returned.
+func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (field.Thumbnail, error) {
+	sz, ok := b.col.size(size)
+	if !ok {
+		return field.Thumbnail{}, fmt.Errorf("%w: %q is not a size of column %s.%s", ErrUnknownSize, size, b.col.table, b.col.field.DBName)
+	}
+	source := img.Name()
+	if source == "" {
+		if sz.FallbackImageURL != "" {
+			return field.Thumbnail{Size: sz.Name, URL: sz.FallbackImageURL}, nil
+		}
+		return field.Thumbnail{}, fmt.Errorf("%w: %s.%s, size %q", ErrNoSource, b.col.table, b.col.field.DBName, sz.Name)
+	}
+	recs, err := b.p.meta.Thumbnails(ctx, source)
+	if err != nil {
+		return field.Thumbnail{}, fmt.Errorf("thumbnails: %w", err)
+	}
+	if t, ok := recs[sz.Name]; ok {
+		return b.thumbnail(t), nil
+	}
+	t, err := b.p.generate(ctx, source, sz)
+	if err != nil {
+		return field.Thumbnail{}, err
+	}
+	return b.thumbnail(t), nil
+}
+
+// Thumbnails implements field.Binder.
+func (b *binder) Thumbnails(ctx context.Context, img *field.Image) (map[string]field.Thumbnail, error) {
+	out := map[string]field.Thumbnail{}
+	source := img.Name()
+	if source == "" {
+		return out, nil
+	}
+	recs, err := b.p.meta.Thumbnails(ctx, source)
+	if err != nil {
+		return nil, fmt.Errorf("thumbnails: %w", err)
+	}
+	for _, sz := range b.col.sizes {
+		if t, ok := recs[sz.Name]; ok {
+			out[sz.Name] = b.thumbnail(t)
+		}
+	}
+	return out, nil
+}
+
+func (b *binder) thumbnail(t backends.Thumbnail) field.Thumbnail {
+	return field.Thumbnail{Size: t.Size, Name: t.Name, URL: b.p.storage.URL(t.Name), Width: t.Width, Height: t.Height}
+}
+
+// generate makes the thumbnail of source in sz on demand, records it, and
+// returns it. Concurrent calls for the same source and size in this process
+// share one generation; across processes, the metadata's unique (source,
+// size) makes the second record replace the first with the same name.
+func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size) (backends.Thumbnail, error) {
+	v, err, _ := p.lazy.Do(source+"\x00"+sz.Name, func() (any, error) {
+		rc, err := p.storage.Open(ctx, source)
+		if err != nil {
+			return nil, fmt.Errorf("thumbnails: open source: %w", err)
+		}
+		data, err := readUpload(rc, p.cfg.Limits.MaxBytes)
+		_ = rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		src, err := decode(data, p.cfg.Limits)
+		if err != nil {
+			return nil, fmt.Errorf("thumbnails: source %q: %w", source, err)
+		}
+		r, err := render(ctx, src, sz)
+		if err != nil {
+			return nil, err
+		}
+		t, err := p.saveThumbnail(ctx, source, r)
+		if err != nil {
+			return nil, fmt.Errorf("thumbnails: %w", err)
+		}
+		if err := p.meta.Put(ctx, source, t); err != nil {
+			return nil, fmt.Errorf("thumbnails: %w", err)
+		}
+		return t, nil
+	})
+	if err != nil {
+		return backends.Thumbnail{}, err
+	}
+	return v.(backends.Thumbnail), nil
+}

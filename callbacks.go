@@ -1,0 +1,242 @@
+package thumbnails
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
+
+	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
+)
+
+// Keys of the per-statement state shared between the plugin's callbacks.
+const (
+	keyStored = "thumbnails:stored" // []*stored: uploads this statement wrote to storage
+	keyOutbox = "thumbnails:outbox" // bool: this statement queued sources for deletion
+)
+
+// registerCallbacks registers the plugin's callbacks from one table, and
+// returns the first registration error.
+//
+// The image work (decoding, resizing, writing files) runs before gorm opens
+// its default transaction, so no row lock is held while it runs. The reads
+// of replaced names, the outbox rows and the metadata run inside the
+// transaction, and the files are deleted only after it commits.
+func (p *plugin) registerCallbacks(db *gorm.DB) error {
+	cb := db.Callback()
+	hooks := []struct {
+		name     string
+		register func(string, func(*gorm.DB)) error
+		fn       func(*gorm.DB)
+	}{
+		{"thumbnails:store_create", cb.Create().Before("gorm:begin_transaction").Register, p.storeUploads},
+		{"thumbnails:capture_create", cb.Create().Before("gorm:create").Register, p.captureUpsert},
+		{"thumbnails:record_create", cb.Create().After("gorm:create").Register, p.record},
+		{"thumbnails:after_create", cb.Create().After("gorm:commit_or_rollback_transaction").Register, p.finish},
+
+		{"thumbnails:store_update", cb.Update().Before("gorm:begin_transaction").Register, p.storeUploads},
+		{"thumbnails:capture_update", cb.Update().Before("gorm:update").Register, p.captureUpdate},
+		{"thumbnails:record_update", cb.Update().After("gorm:update").Register, p.record},
+		{"thumbnails:after_update", cb.Update().After("gorm:commit_or_rollback_transaction").Register, p.finish},
+
+		{"thumbnails:capture_delete", cb.Delete().Before("gorm:delete").Register, p.captureDelete},
+		{"thumbnails:after_delete", cb.Delete().After("gorm:commit_or_rollback_transaction").Register, p.finish},
+
+		{"thumbnails:after_query", cb.Query().After("gorm:query").Register, p.bindQuery},
+	}
+	for _, h := range hooks {
+		if err := h.register(h.name, h.fn); err != nil {
+			return fmt.Errorf("thumbnails: register callback %s: %w", h.name, err)
+		}
+	}
+	return nil
+}
+
+// modelOf returns the thumbnails model of the statement running on db, or
+// nil when the callback has nothing to do: an earlier error, no schema (Raw,
+// Exec, Table without a model), or no field.Image column.
+func (p *plugin) modelOf(db *gorm.DB) *model {
+	if db.Error != nil || db.Statement.Schema == nil {
+		return nil
+	}
+	m, err := p.model(db.Statement.Schema)
+	if err != nil {
+		_ = db.AddError(err)
+		return nil
+	}
+	return m
+}
+
+// storedOf returns the uploads stored by the statement running on db.
+func storedOf(db *gorm.DB) []*stored {
+	v, _ := db.InstanceGet(keyStored)
+	s, _ := v.([]*stored)
+	return s
+}
+
+// storeUploads stores every pending upload in the statement's values: the
+// rows of a Create or Save, the struct or map given to Updates, the value
+// given to Update.
+func (p *plugin) storeUploads(db *gorm.DB) {
+	m := p.modelOf(db)
+	if m == nil || db.DryRun {
+		return
+	}
+	ctx := db.Statement.Context
+	var all []*stored
+	store := func(col *column, img *field.Image) bool {
+		if bridge.Pending(img) == nil {
+			return true
+		}
+		st, err := p.storeUpload(ctx, col, img)
+		if err != nil {
+			_ = db.AddError(err)
+			return false
+		}
+		all = append(all, st)
+		return true
+	}
+
+	switch dest := db.Statement.Dest.(type) {
+	case map[string]any:
+		for key, v := range dest {
+			col := m.column(db.Statement.Schema.LookUpField(key))
+			if col == nil {
+				continue
+			}
+			switch img := v.(type) {
+			case field.Image:
+				if !store(col, &img) {
+					break
+				}
+				dest[key] = img
+			case *field.Image:
+				store(col, img)
+			}
+		}
+	default:
+		v := reflect.ValueOf(db.Statement.Dest)
+		if v.Kind() == reflect.Struct && m.hasUpload(v) {
+			// Updates(Food{...}) passes a struct by value: store through an
+			// addressable copy and let gorm write from it.
+			ptr := reflect.New(v.Type())
+			ptr.Elem().Set(v)
+			db.Statement.Dest = ptr.Interface()
+			v = ptr
+		}
+		eachRow(v, m.schema.ModelType, func(row reflect.Value) {
+			for _, col := range m.columns {
+				if db.Error != nil {
+					return
+				}
+				if img := col.image(row); img != nil {
+					store(col, img)
+				}
+			}
+		})
+	}
+	if db.Error != nil {
+		for _, st := range all {
+			p.deleteFiles(ctx, st.files)
+		}
+		return
+	}
+	if len(all) > 0 {
+		db.InstanceSet(keyStored, all)
+	}
+}
+
+// record writes the metadata of the uploads the statement stored, inside its
+// transaction, once the rows are written.
+func (p *plugin) record(db *gorm.DB) {
+	all := storedOf(db)
+	if db.Error != nil || len(all) == 0 {
+		return
+	}
+	meta := p.metadata(db)
+	var files []string
+	for _, st := range all {
+		if err := meta.Put(db.Statement.Context, st.source, st.thumbs...); err != nil {
+			_ = db.AddError(fmt.Errorf("thumbnails: %w", err))
+			return
+		}
+		files = append(files, st.files...)
+	}
+	noteCreated(db, files)
+}
+
+// finish runs after gorm's commit or rollback. A failed statement's files
+// are unreferenced and deleted; a successful one binds the saved images to
+// the plugin and, outside a transaction, drains the outbox (inside one, the
+// transaction's Commit does).
+func (p *plugin) finish(db *gorm.DB) {
+	if db.Statement.Schema == nil {
+		return
+	}
+	if db.Error != nil {
+		for _, st := range storedOf(db) {
+			p.deleteFiles(db.Statement.Context, st.files)
+		}
+		return
+	}
+	if m := p.modelOf(db); m != nil {
+		m.bind(db.Statement.ReflectValue)
+		if db.Statement.Dest != db.Statement.Model {
+			m.bind(reflect.ValueOf(db.Statement.Dest))
+		}
+	}
+	if queued, _ := db.InstanceGet(keyOutbox); queued == true {
+		if _, started := db.InstanceGet("gorm:started_transaction"); started {
+			return
+		}
+		if _, inTx := db.Statement.ConnPool.(gorm.TxCommitter); inTx {
+			return
+		}
+		p.drainAfterCommit()
+	}
+}
+
+// bindQuery binds the images of the rows a query loaded.
+func (p *plugin) bindQuery(db *gorm.DB) {
+	if m := p.modelOf(db); m != nil {
+		m.bind(db.Statement.ReflectValue)
+	}
+}
+
+// bind attaches each column's binder to the images in v.
+func (m *model) bind(v reflect.Value) {
+	eachRow(v, m.schema.ModelType, func(row reflect.Value) {
+		for _, col := range m.columns {
+			if img := col.image(row); img != nil {
+				bridge.Bind(img, col.binder)
+			}
+		}
+	})
+}
+
+// column returns the model's column for f, or nil.
+func (m *model) column(f *schema.Field) *column {
+	for _, c := range m.columns {
+		if c.field == f {
+			return c
+		}
+	}
+	return nil
+}
+
+// hasUpload reports whether the struct v holds a pending upload.
+func (m *model) hasUpload(v reflect.Value) bool {
+	if v.Type() != m.schema.ModelType {
+		return false
+	}
+	for _, c := range m.columns {
+		img := c.field.ReflectValueOf(context.Background(), v).Interface().(field.Image)
+		if bridge.Pending(&img) != nil {
+			return true
+		}
+	}
+	return false
+}

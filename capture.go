@@ -1,0 +1,268 @@
+package thumbnails
+
+import (
+	"database/sql"
+	"fmt"
+	"reflect"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+	"gorm.io/gorm/schema"
+
+	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
+)
+
+// Capturing runs inside the statement's transaction, just before gorm
+// writes: it reads the names that the rows about to change hold now, and
+// queues in the outbox those that the change releases. Reading under the
+// same conditions as the write (and in its transaction) means a rollback
+// takes the queue back with it.
+
+// newNames maps each column the statement writes to the names it writes.
+type newNames map[*column]map[string]bool
+
+func (n newNames) add(c *column, name string) {
+	if n[c] == nil {
+		n[c] = map[string]bool{}
+	}
+	n[c][name] = true
+}
+
+// captureUpdate queues the names replaced or cleared by an Update, Updates
+// or Save.
+func (p *plugin) captureUpdate(db *gorm.DB) {
+	m := p.modelOf(db)
+	if m == nil || db.DryRun {
+		return
+	}
+	stmt := db.Statement
+	written := newNames{}
+	selected, restricted := stmt.SelectAndOmitColumns(false, true)
+	switch dest := stmt.Dest.(type) {
+	case map[string]any:
+		for key, v := range dest {
+			col := m.column(stmt.Schema.LookUpField(key))
+			if col == nil {
+				continue
+			}
+			if sel, ok := selected[col.field.DBName]; !((ok && sel) || (!ok && !restricted)) {
+				continue
+			}
+			written.add(col, nameOf(v))
+		}
+	default:
+		v := reflect.Indirect(reflect.ValueOf(stmt.Dest))
+		if v.Kind() != reflect.Struct || v.Type() != m.schema.ModelType {
+			return
+		}
+		for _, col := range m.columns {
+			sel, ok := selected[col.field.DBName]
+			if !((ok && sel) || (!ok && !restricted)) || !col.field.Updatable {
+				continue
+			}
+			value, isZero := col.field.ValueOf(stmt.Context, v)
+			if !ok && isZero {
+				continue // Updates(struct) skips zero values
+			}
+			img := value.(field.Image)
+			if orig, known := bridge.Original(&img); known && orig == img.Name() {
+				continue // unchanged since it was loaded: nothing to read
+			}
+			written.add(col, img.Name())
+		}
+	}
+	if len(written) == 0 {
+		return
+	}
+	conds := whereOf(stmt)
+	conds = append(conds, primaryKeyConds(stmt, stmt.ReflectValue)...)
+	if len(conds) == 0 && !db.AllowGlobalUpdate {
+		return // gorm refuses the update with ErrMissingWhereClause
+	}
+	p.release(db, m, written, conds, stmt.Unscoped)
+}
+
+// captureDelete queues the names held by the rows a hard delete removes. A
+// soft delete keeps them.
+func (p *plugin) captureDelete(db *gorm.DB) {
+	m := p.modelOf(db)
+	if m == nil || db.DryRun {
+		return
+	}
+	stmt := db.Statement
+	if len(stmt.Schema.DeleteClauses) > 0 && !stmt.Unscoped {
+		return
+	}
+	conds := whereOf(stmt)
+	conds = append(conds, primaryKeyConds(stmt, stmt.ReflectValue)...)
+	if stmt.Model != nil && stmt.Dest != stmt.Model && stmt.ReflectValue.CanAddr() {
+		conds = append(conds, primaryKeyConds(stmt, reflect.ValueOf(stmt.Model))...)
+	}
+	if len(conds) == 0 && !db.AllowGlobalUpdate {
+		return
+	}
+	written := newNames{}
+	for _, col := range m.columns {
+		written[col] = map[string]bool{}
+	}
+	p.release(db, m, written, conds, true)
+}
+
+// captureUpsert queues the names replaced by a Create with ON CONFLICT ...
+// DO UPDATE, which is what Save does with a slice.
+func (p *plugin) captureUpsert(db *gorm.DB) {
+	m := p.modelOf(db)
+	if m == nil || db.DryRun {
+		return
+	}
+	c, ok := db.Statement.Clauses["ON CONFLICT"]
+	if !ok {
+		return
+	}
+	oc, ok := c.Expression.(clause.OnConflict)
+	if !ok || oc.DoNothing || (!oc.UpdateAll && len(oc.DoUpdates) == 0) {
+		return
+	}
+	updated := map[string]bool{}
+	for _, a := range oc.DoUpdates {
+		updated[a.Column.Name] = true
+	}
+	written := newNames{}
+	eachRow(db.Statement.ReflectValue, m.schema.ModelType, func(row reflect.Value) {
+		for _, col := range m.columns {
+			if oc.UpdateAll || updated[col.field.DBName] {
+				if img := col.image(row); img != nil {
+					written.add(col, img.Name())
+				}
+			}
+		}
+	})
+	conds := primaryKeyConds(db.Statement, db.Statement.ReflectValue)
+	if len(written) == 0 || len(conds) == 0 {
+		return
+	}
+	p.release(db, m, written, conds, true)
+}
+
+// release reads, under conds, the names that the written columns hold now,
+// and queues those the statement does not write again.
+func (p *plugin) release(db *gorm.DB, m *model, written newNames, conds []clause.Expression, unscoped bool) {
+	cols := make([]*column, 0, len(written))
+	names := make([]string, 0, len(written))
+	for _, col := range m.columns {
+		if _, ok := written[col]; ok {
+			cols = append(cols, col)
+			names = append(names, col.field.DBName)
+		}
+	}
+	q := db.Session(&gorm.Session{NewDB: true}).Model(reflect.New(m.schema.ModelType).Interface())
+	if unscoped {
+		q = q.Unscoped()
+	}
+	rows, err := q.Select(names).Clauses(clause.Where{Exprs: conds}).Rows()
+	if err != nil {
+		_ = db.AddError(fmt.Errorf("thumbnails: read replaced images: %w", err))
+		return
+	}
+	defer rows.Close()
+	old := make([]map[string]bool, len(cols))
+	for i := range old {
+		old[i] = map[string]bool{}
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			_ = db.AddError(fmt.Errorf("thumbnails: read replaced images: %w", err))
+			return
+		}
+		for i, v := range vals {
+			if v.Valid && v.String != "" && !written[cols[i]][v.String] {
+				old[i][v.String] = true
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		_ = db.AddError(fmt.Errorf("thumbnails: read replaced images: %w", err))
+		return
+	}
+	queued := false
+	for i, col := range cols {
+		if len(old[i]) == 0 {
+			continue
+		}
+		list := make([]string, 0, len(old[i]))
+		for n := range old[i] {
+			list = append(list, n)
+		}
+		if err := enqueue(db, col, list); err != nil {
+			_ = db.AddError(err)
+			return
+		}
+		queued = true
+	}
+	if queued {
+		db.InstanceSet(keyOutbox, true)
+		noteOutbox(db)
+	}
+}
+
+// whereOf returns the conditions of the statement's WHERE clause.
+func whereOf(stmt *gorm.Statement) []clause.Expression {
+	c, ok := stmt.Clauses["WHERE"]
+	if !ok {
+		return nil
+	}
+	w, ok := c.Expression.(clause.Where)
+	if !ok {
+		return nil
+	}
+	return append([]clause.Expression(nil), w.Exprs...)
+}
+
+// primaryKeyConds returns "primary key IN (...)" for the rows in v with a
+// non-zero primary key, as gorm adds it to updates and deletes.
+func primaryKeyConds(stmt *gorm.Statement, v reflect.Value) []clause.Expression {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return nil
+		}
+		v = v.Elem()
+	}
+	if len(stmt.Schema.PrimaryFields) == 0 || (v.Kind() != reflect.Struct && v.Kind() != reflect.Slice && v.Kind() != reflect.Array) {
+		return nil
+	}
+	if v.Kind() == reflect.Struct && v.Type() != stmt.Schema.ModelType {
+		return nil
+	}
+	_, values := schema.GetIdentityFieldValuesMap(stmt.Context, v, stmt.Schema.PrimaryFields)
+	column, vals := schema.ToQueryValues(stmt.Table, stmt.Schema.PrimaryFieldDBNames, values)
+	if len(vals) == 0 {
+		return nil
+	}
+	return []clause.Expression{clause.IN{Column: column, Values: vals}}
+}
+
+// nameOf returns the name a value given to Update or Updates writes into a
+// field.Image column.
+func nameOf(v any) string {
+	switch x := v.(type) {
+	case field.Image:
+		return x.Name()
+	case *field.Image:
+		if x != nil {
+			return x.Name()
+		}
+	case string:
+		return x
+	case *string:
+		if x != nil {
+			return *x
+		}
+	}
+	return ""
+}

@@ -1,0 +1,78 @@
+package thumbnails
+
+import (
+	"bytes"
+	"encoding/binary"
+)
+
+// jpegOrientation returns the EXIF Orientation (1..8) of a JPEG file, or 1
+// when it has none or the EXIF block is malformed. It reads only the APP1
+// segment's first IFD, bounds-checking every offset.
+func jpegOrientation(data []byte) int {
+	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
+		return 1
+	}
+	pos := 2
+	for pos+4 <= len(data) {
+		if data[pos] != 0xFF {
+			return 1
+		}
+		marker := data[pos+1]
+		if marker == 0xFF { // fill byte
+			pos++
+			continue
+		}
+		if marker == 0xDA || marker == 0xD9 { // start of scan, end of image: no EXIF before pixels
+			return 1
+		}
+		length := int(binary.BigEndian.Uint16(data[pos+2:]))
+		if length < 2 || pos+2+length > len(data) {
+			return 1
+		}
+		seg := data[pos+4 : pos+2+length]
+		if marker == 0xE1 && bytes.HasPrefix(seg, []byte("Exif\x00\x00")) {
+			return tiffOrientation(seg[6:])
+		}
+		pos += 2 + length
+	}
+	return 1
+}
+
+// tiffOrientation reads tag 0x0112 from IFD0 of a TIFF header.
+func tiffOrientation(t []byte) int {
+	if len(t) < 8 {
+		return 1
+	}
+	var order binary.ByteOrder
+	switch string(t[:2]) {
+	case "II":
+		order = binary.LittleEndian
+	case "MM":
+		order = binary.BigEndian
+	default:
+		return 1
+	}
+	ifd := int(order.Uint32(t[4:]))
+	if ifd < 8 || ifd+2 > len(t) {
+		return 1
+	}
+	n := int(order.Uint16(t[ifd:]))
+	for i := 0; i < n; i++ {
+		e := ifd + 2 + 12*i
+		if e+12 > len(t) {
+			return 1
+		}
+		if order.Uint16(t[e:]) != 0x0112 {
+			continue
+		}
+		// type SHORT, count 1: the value sits in the first two bytes of the offset field
+		if order.Uint16(t[e+2:]) != 3 {
+			return 1
+		}
+		if v := int(order.Uint16(t[e+8:])); v >= 1 && v <= 8 {
+			return v
+		}
+		return 1
+	}
+	return 1
+}

@@ -1,0 +1,114 @@
+package field
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"io"
+
+	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
+)
+
+// Image is a model column holding a source image and giving access to its
+// thumbnails. Its zero value is an empty column. Saving a row whose Image is
+// empty removes the image the row had.
+type Image struct {
+	name   string
+	orig   string // name as last read from or written to the database
+	known  bool   // orig is valid
+	upload *bridge.Upload
+	binder Binder
+}
+
+// NewImage returns an Image holding an upload that is not stored yet: the
+// content of r, uploaded under filename. Saving the row stores it. The
+// file name is only a hint for humans: the format is taken from the bytes,
+// and the stored name is new and random.
+func NewImage(filename string, r io.Reader) Image {
+	return Image{upload: &bridge.Upload{Filename: filename, Reader: r}}
+}
+
+// Name returns the storage name of the source image, or "" when the column
+// is empty or holds an upload that is not stored yet.
+func (i Image) Name() string { return i.name }
+
+// URL returns the URL of the source image, or "" when there is none or the
+// image is not bound to the plugin.
+func (i Image) URL() string {
+	if i.name == "" || i.binder == nil {
+		return ""
+	}
+	return i.binder.URL(i.name)
+}
+
+// IsEmpty reports whether the column holds neither a stored image nor an upload.
+func (i Image) IsEmpty() bool { return i.name == "" && i.upload == nil }
+
+// String returns the storage name, so that an Image prints as what the column holds.
+func (i Image) String() string { return i.name }
+
+// Thumbnail returns the thumbnail of the image in size. A lazy size is
+// generated on the first call and recorded. It fails with
+// thumbnails.ErrUnknownSize for a size the column does not have, and with
+// thumbnails.ErrNoSource when the column is empty and the size has no
+// fallback URL.
+func (i *Image) Thumbnail(ctx context.Context, size string) (Thumbnail, error) {
+	if i.binder == nil {
+		return Thumbnail{}, ErrNotBound
+	}
+	return i.binder.Thumbnail(ctx, i, size)
+}
+
+// Thumbnails returns the thumbnails of the image that exist, keyed by size.
+// It does not generate lazy sizes. An empty column has none.
+func (i *Image) Thumbnails(ctx context.Context) (map[string]Thumbnail, error) {
+	if i.binder == nil {
+		return nil, ErrNotBound
+	}
+	return i.binder.Thumbnails(ctx, i)
+}
+
+// Scan implements sql.Scanner: the column holds the source's storage name.
+func (i *Image) Scan(src any) error {
+	var name string
+	switch v := src.(type) {
+	case nil:
+	case string:
+		name = v
+	case []byte:
+		name = string(v)
+	default:
+		return fmt.Errorf("field: cannot scan %T into field.Image", src)
+	}
+	i.name, i.orig, i.known, i.upload = name, name, true, nil
+	return nil
+}
+
+// Value implements driver.Valuer. An upload that the plugin has not stored
+// is an error rather than an empty column, so that nothing is lost silently.
+func (i Image) Value() (driver.Value, error) {
+	if i.upload != nil {
+		return nil, ErrNotStored
+	}
+	return i.name, nil
+}
+
+// GormDataType tells gorm's migrator to make the column a string.
+func (Image) GormDataType() string { return "string" }
+
+func init() {
+	bridge.Pending = func(img any) *bridge.Upload { return img.(*Image).upload }
+	bridge.Stored = func(img any, name string) {
+		i := img.(*Image)
+		i.name, i.upload = name, nil
+	}
+	bridge.Original = func(img any) (string, bool) {
+		i := img.(*Image)
+		return i.orig, i.known
+	}
+	bridge.Bind = func(img any, b any) {
+		i := img.(*Image)
+		i.binder = b.(Binder)
+		i.orig, i.known = i.name, true
+	}
+}

@@ -1,0 +1,27 @@
+// Package bridge lets the thumbnails plugin reach the state of a
+// field.Image that is not part of the type's public API: the pending
+// upload, the stored name and the binding to the plugin. Package field sets
+// these functions in its init; nothing else may.
+package bridge
+
+import "io"
+
+// Upload is an image that was handed to field.NewImage and is not stored yet.
+type Upload struct {
+	Filename string
+	Reader   io.Reader
+}
+
+// Functions installed by package field. Each takes a *field.Image as img.
+var (
+	// Pending returns the upload of img, or nil.
+	Pending func(img any) *Upload
+	// Stored records that img's upload is stored under name, so that the
+	// column now holds name.
+	Stored func(img any, name string)
+	// Original returns the name img had when it was loaded from (or last
+	// written to) the database, and whether that is known.
+	Original func(img any) (name string, known bool)
+	// Bind attaches the plugin's accessor for img's column; b is a field.Binder.
+	Bind func(img any, b any)
+)

@@ -1,0 +1,143 @@
+// Package migrations creates and upgrades the tables of the thumbnails
+// plugin: the database metadata backend's sources and thumbnails, and the
+// outbox of files to delete once a change has committed.
+//
+// Migrations are numbered SQL files, one per dialect, embedded in the
+// binary. Apply runs the ones a database has not seen yet, each in its own
+// transaction together with the row that records it in
+// thumbnails_schema_migrations, so it is idempotent. On PostgreSQL it holds a
+// transaction-level advisory lock, so two processes starting at once apply
+// each migration exactly once.
+package migrations
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// VersionsTable records the migrations applied to a database.
+const VersionsTable = "thumbnails_schema_migrations"
+
+// advisoryLockID is the PostgreSQL advisory lock key that serialises
+// concurrent Apply calls ("thumbnai" in ASCII).
+const advisoryLockID = 0x7468756d626e6169
+
+// ErrUnsupportedDialect is returned for a database other than SQLite and PostgreSQL.
+var ErrUnsupportedDialect = errors.New("migrations: unsupported database dialect")
+
+//go:embed sql/*.sql
+var files embed.FS
+
+// Migration is one versioned change of the schema.
+type Migration struct {
+	Version int    // applied in increasing order
+	Name    string // from the file name
+	SQL     string // statements for the dialect, separated by ";" at the end of a line
+}
+
+// dialect maps a gorm dialector name to the suffix of its SQL files.
+func dialect(db *gorm.DB) (string, error) {
+	switch name := db.Dialector.Name(); name {
+	case "sqlite", "sqlite3":
+		return "sqlite", nil
+	case "postgres", "pgx":
+		return "postgres", nil
+	default:
+		return "", fmt.Errorf("%w: %q (SQLite and PostgreSQL are supported)", ErrUnsupportedDialect, name)
+	}
+}
+
+// List returns the migrations for the dialect of db, in order.
+func List(db *gorm.DB) ([]Migration, error) {
+	d, err := dialect(db)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := fs.Glob(files, "sql/*."+d+".sql")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Migration, 0, len(entries))
+	for _, e := range entries {
+		base := strings.TrimSuffix(strings.TrimPrefix(e, "sql/"), "."+d+".sql")
+		num, name, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migrations: bad file name %q", e)
+		}
+		body, err := files.ReadFile(e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Migration{Version: v, Name: name, SQL: string(body)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	return out, nil
+}
+
+type versionRow struct {
+	Version   int
+	Name      string
+	AppliedAt time.Time
+}
+
+// Apply brings the thumbnails tables of db up to date. It is safe to call on
+// every start, and from several processes at once.
+func Apply(ctx context.Context, db *gorm.DB) error {
+	list, err := List(db)
+	if err != nil {
+		return err
+	}
+	db = db.Session(&gorm.Session{NewDB: true, Context: ctx})
+	create := "CREATE TABLE IF NOT EXISTS " + VersionsTable +
+		" (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)"
+	for _, m := range list {
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if tx.Dialector.Name() == "postgres" {
+				if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", int64(advisoryLockID)).Error; err != nil {
+					return err
+				}
+			}
+			if err := tx.Exec(create).Error; err != nil {
+				return err
+			}
+			var n int64
+			if err := tx.Table(VersionsTable).Where("version = ?", m.Version).Count(&n).Error; err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			for _, stmt := range statements(m.SQL) {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			return tx.Table(VersionsTable).Create(&versionRow{Version: m.Version, Name: m.Name, AppliedAt: time.Now().UTC()}).Error
+		})
+		if err != nil {
+			return fmt.Errorf("migrations: apply %04d_%s: %w", m.Version, m.Name, err)
+		}
+	}
+	return nil
+}
+
+// statements splits a migration file into its statements.
+func statements(sql string) []string {
+	var out []string
+	for _, part := range strings.Split(sql, ";\n") {
+		if s := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(part), ";")); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,157 @@
+package thumbnails
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+
+	"gorm.io/gorm/schema"
+
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+// tagName is the struct tag read on field.Image columns.
+const tagName = "thumbnails"
+
+var imageType = reflect.TypeOf(field.Image{})
+
+// column is one field.Image column of a model, with its parsed tag.
+type column struct {
+	field  *schema.Field
+	table  string
+	sizes  []sizes.Size // the column's sizes, ordered by name
+	dir    string       // storage folder of sources
+	binder *binder
+}
+
+// size returns the column's size called name (case-insensitive).
+func (c *column) size(name string) (sizes.Size, bool) {
+	name = strings.ToLower(name)
+	for _, s := range c.sizes {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return sizes.Size{}, false
+}
+
+// model is what the plugin knows of one gorm schema.
+type model struct {
+	schema  *schema.Schema
+	columns []*column
+}
+
+// modelCache parses each schema once. A parse error is cached too, so every
+// use of a badly tagged model fails the same way.
+type modelCache struct {
+	m sync.Map // *schema.Schema -> modelEntry
+}
+
+type modelEntry struct {
+	model *model
+	err   error
+}
+
+// model returns the thumbnails columns of s, or nil when it has none.
+func (p *plugin) model(s *schema.Schema) (*model, error) {
+	if v, ok := p.models.m.Load(s); ok {
+		e := v.(modelEntry)
+		return e.model, e.err
+	}
+	m, err := p.parseModel(s)
+	v, _ := p.models.m.LoadOrStore(s, modelEntry{model: m, err: err})
+	e := v.(modelEntry)
+	return e.model, e.err
+}
+
+func (p *plugin) parseModel(s *schema.Schema) (*model, error) {
+	var cols []*column
+	for _, f := range s.Fields {
+		if f.FieldType != imageType || f.DBName == "" {
+			continue
+		}
+		c, err := p.parseColumn(s, f)
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	if len(cols) == 0 {
+		return nil, nil
+	}
+	return &model{schema: s, columns: cols}, nil
+}
+
+func (p *plugin) parseColumn(s *schema.Schema, f *schema.Field) (*column, error) {
+	c := &column{field: f, table: s.Table, dir: s.Table}
+	where := fmt.Sprintf("model %s column %s", s.Name, f.DBName)
+	settings := schema.ParseTagSetting(f.Tag.Get(tagName), ";")
+	names := p.cfg.Sizes.Names()
+	for key, value := range settings {
+		switch key {
+		case "SIZES":
+			names = nil
+			for _, n := range strings.Split(value, ",") {
+				if n = strings.TrimSpace(n); n != "" {
+					names = append(names, n)
+				}
+			}
+		case "DIR":
+			dir, err := backends.CleanName(strings.Trim(value, "/"))
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: dir: %w", ErrInvalidConfig, where, err)
+			}
+			c.dir = dir
+		default:
+			return nil, fmt.Errorf("%w: %s: unknown tag key %q (want sizes or dir)", ErrInvalidConfig, where, strings.ToLower(key))
+		}
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		sz, ok := p.cfg.Sizes.Get(n)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s: size %q is not configured", ErrUnknownSize, where, n)
+		}
+		if !seen[sz.Name] {
+			seen[sz.Name] = true
+			c.sizes = append(c.sizes, sz)
+		}
+	}
+	c.binder = &binder{p: p, col: c}
+	return c, nil
+}
+
+// eachRow calls fn with every struct of the model's type held by v: v
+// itself, or each element of a slice or array (through pointers).
+func eachRow(v reflect.Value, t reflect.Type, fn func(row reflect.Value)) {
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		if v.Type() == t {
+			fn(v)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			eachRow(v.Index(i), t, fn)
+		}
+	}
+}
+
+// image returns the field.Image of column c in row, or nil when row is not
+// addressable.
+func (c *column) image(row reflect.Value) *field.Image {
+	fv := c.field.ReflectValueOf(context.Background(), row)
+	if !fv.CanAddr() {
+		return nil
+	}
+	return fv.Addr().Interface().(*field.Image)
+}

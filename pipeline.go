@@ -1,0 +1,158 @@
+package thumbnails
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+
+	"github.com/disintegration/gift"
+
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+// Image formats the plugin reads and writes, as image.DecodeConfig names them.
+const (
+	formatJPEG = "jpeg"
+	formatPNG  = "png"
+	formatGIF  = "gif"
+)
+
+// extensions maps a format to the file extension it is stored with.
+var extensions = map[string]string{formatJPEG: "jpg", formatPNG: "png", formatGIF: "gif"}
+
+// source is a decoded upload, upright.
+type source struct {
+	data   []byte      // the bytes as uploaded
+	format string      // sniffed from the bytes
+	img    image.Image // EXIF orientation applied
+}
+
+// readUpload reads r whole, refusing more than maxBytes.
+func readUpload(r io.Reader, maxBytes int64) ([]byte, error) {
+	if r == nil {
+		return nil, fmt.Errorf("%w: no content", ErrInvalidImage)
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("thumbnails: read upload: %w", err)
+	}
+	if int64(len(data)) > maxBytes {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrImageTooLarge, maxBytes)
+	}
+	return data, nil
+}
+
+// decode sniffs the format of data from its bytes, checks the header against
+// the limits, and decodes it upright.
+func decode(data []byte, limits Limits) (*source, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
+	}
+	if _, ok := extensions[format]; !ok {
+		return nil, fmt.Errorf("%w: format %q is not JPEG, PNG or GIF", ErrInvalidImage, format)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, fmt.Errorf("%w: %dx%d pixels", ErrInvalidImage, cfg.Width, cfg.Height)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > limits.MaxPixels {
+		return nil, fmt.Errorf("%w: %dx%d is over %d pixels", ErrImageTooLarge, cfg.Width, cfg.Height, limits.MaxPixels)
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
+	}
+	if format == formatJPEG {
+		if f := orientationFilter(jpegOrientation(data)); f != nil {
+			g := gift.New(f)
+			dst := newImageLike(img, g.Bounds(img.Bounds()))
+			g.Draw(dst, img)
+			img = dst
+		}
+	}
+	return &source{data: data, format: format, img: img}, nil
+}
+
+// orientationFilter returns the transform that makes an image with EXIF
+// orientation o upright, or nil for 1 (already upright).
+func orientationFilter(o int) gift.Filter {
+	switch o {
+	case 2:
+		return gift.FlipHorizontal()
+	case 3:
+		return gift.Rotate180()
+	case 4:
+		return gift.FlipVertical()
+	case 5:
+		return gift.Transpose()
+	case 6:
+		return gift.Rotate270()
+	case 7:
+		return gift.Transverse()
+	case 8:
+		return gift.Rotate90()
+	}
+	return nil
+}
+
+// newImageLike returns a blank image of bounds b in a pixel format suited to
+// src: gray stays gray, everything else becomes NRGBA.
+func newImageLike(src image.Image, b image.Rectangle) draw.Image {
+	b = image.Rect(0, 0, b.Dx(), b.Dy())
+	if _, ok := src.(*image.Gray); ok {
+		return image.NewGray(b)
+	}
+	return image.NewNRGBA(b)
+}
+
+// rendered is one size of a source, encoded.
+type rendered struct {
+	size   sizes.Size
+	ext    string
+	data   []byte
+	width  int
+	height int
+}
+
+// render applies the size's processors to src and encodes the result in the
+// size's format (the source's when empty). The encoders of the standard
+// library write no EXIF or other metadata.
+func render(ctx context.Context, src *source, sz sizes.Size) (*rendered, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	g := gift.New(sz.Processors...)
+	b := g.Bounds(src.img.Bounds())
+	if b.Dx() <= 0 || b.Dy() <= 0 {
+		return nil, fmt.Errorf("thumbnails: size %q gives an empty image", sz.Name)
+	}
+	dst := newImageLike(src.img, b)
+	g.Draw(dst, src.img)
+	format := sz.Format
+	if format == "" {
+		format = src.format
+	}
+	var buf bytes.Buffer
+	var err error
+	switch format {
+	case formatJPEG:
+		err = jpeg.Encode(&buf, dst, &jpeg.Options{Quality: sz.JPEGQuality()})
+	case formatPNG:
+		err = png.Encode(&buf, dst)
+	case formatGIF:
+		err = gif.Encode(&buf, dst, nil)
+	default:
+		err = errors.New("unknown format " + format)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("thumbnails: encode size %q: %w", sz.Name, err)
+	}
+	return &rendered{size: sz, ext: extensions[format], data: buf.Bytes(), width: b.Dx(), height: b.Dy()}, nil
+}

@@ -1,0 +1,88 @@
+// Package thumbnails is a GORM plugin that gives image columns named
+// thumbnail sizes.
+//
+// Tag a field.Image column, register the plugin, and saving a row stores the
+// uploaded image and generates its sizes; replacing or deleting the row
+// removes them once the change has committed:
+//
+//	set, err := sizes.LoadFile("thumbnails.yaml")
+//	db.Use(thumbnails.Plugin(thumbnails.Config{Sizes: set}))
+//
+//	type Food struct {
+//		ID    uint
+//		Image field.Image `thumbnails:"sizes:small,large;dir:foods"`
+//	}
+//
+//	db.Create(&Food{Image: field.NewImage("pizza.jpg", f)})
+//	t, err := food.Image.Thumbnail(ctx, "small") // t.URL, t.Width, t.Height
+//
+// Sources and thumbnails live in a backends.Storage (local files by
+// default); which thumbnails exist is recorded in a backends.Metadata (two
+// tables in the model's own database by default, migrated by the plugin).
+package thumbnails
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/singleflight"
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/migrations"
+)
+
+// pluginName is the name under which the plugin registers with gorm.
+const pluginName = "thumbnails"
+
+// plugin is the gorm.Plugin returned by Plugin.
+type plugin struct {
+	cfg     Config
+	db      *gorm.DB // the base *gorm.DB, outside any transaction
+	storage backends.Storage
+	meta    backends.Metadata
+	models  modelCache
+	lazy    singleflight.Group
+}
+
+// Plugin returns the GORM plugin for cfg, to be registered with db.Use.
+// Initialize validates cfg, applies the migrations of package migrations,
+// and registers the callbacks; db.Use returns its error.
+func Plugin(cfg Config) gorm.Plugin {
+	return &plugin{cfg: cfg}
+}
+
+// Name implements gorm.Plugin.
+func (p *plugin) Name() string { return pluginName }
+
+// Initialize implements gorm.Plugin.
+func (p *plugin) Initialize(db *gorm.DB) error {
+	if err := p.cfg.Validate(); err != nil {
+		return err
+	}
+	p.cfg = p.cfg.withDefaults()
+	p.storage = p.cfg.Storage
+	ctx := db.Statement.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := migrations.Apply(ctx, db); err != nil {
+		return fmt.Errorf("thumbnails: %w", err)
+	}
+	wrapConnPool(db, p)
+	p.db = db.Session(&gorm.Session{NewDB: true})
+	p.meta = p.cfg.Metadata
+	if p.meta == nil {
+		p.meta = backends.NewDatabaseMetadata(p.db)
+	}
+	return p.registerCallbacks(db)
+}
+
+// metadata returns the metadata store to use from a callback running on
+// db: bound to db's transaction when the store lives in the database.
+func (p *plugin) metadata(db *gorm.DB) backends.Metadata {
+	if tm, ok := p.meta.(backends.TxMetadata); ok {
+		return tm.WithDB(db.Session(&gorm.Session{NewDB: true}))
+	}
+	return p.meta
+}

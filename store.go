@@ -1,0 +1,94 @@
+package thumbnails
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
+)
+
+// stored is an upload that a statement has written to storage: its source,
+// the thumbnails of its eager sizes, and every file name written.
+type stored struct {
+	col    *column
+	source string
+	thumbs []backends.Thumbnail
+	files  []string
+}
+
+// storeUpload stores img's pending upload for column col: it reads and
+// decodes it (failing with ErrInvalidImage or ErrImageTooLarge before
+// anything is written), renders the eager sizes, then writes the source and
+// the thumbnails. On success img holds the new source name. On failure the
+// files written so far are deleted.
+func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image) (*stored, error) {
+	up := bridge.Pending(img)
+	where := fmt.Sprintf("column %s (%q)", col.field.DBName, up.Filename)
+	data, err := readUpload(up.Reader, p.cfg.Limits.MaxBytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	src, err := decode(data, p.cfg.Limits)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	out := make([]*rendered, 0, len(col.sizes))
+	for _, sz := range col.sizes {
+		if sz.Lazy {
+			continue
+		}
+		r, err := render(ctx, src, sz)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		out = append(out, r)
+	}
+
+	st := &stored{col: col}
+	name, err := p.storage.Save(ctx, path.Join(col.dir, randomID()+"."+extensions[src.format]), bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: store source: %w", where, err)
+	}
+	st.source = name
+	st.files = append(st.files, name)
+	for _, r := range out {
+		t, err := p.saveThumbnail(ctx, name, r)
+		if err != nil {
+			p.deleteFiles(ctx, st.files)
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		st.thumbs = append(st.thumbs, t)
+		st.files = append(st.files, t.Name)
+	}
+	bridge.Stored(img, name)
+	return st, nil
+}
+
+// saveThumbnail writes a rendered size of source to storage.
+func (p *plugin) saveThumbnail(ctx context.Context, source string, r *rendered) (backends.Thumbnail, error) {
+	name, err := p.storage.Save(ctx, thumbnailName(p.cfg.BaseDir, source, r.size.Name, r.ext), bytes.NewReader(r.data))
+	if err != nil {
+		return backends.Thumbnail{}, fmt.Errorf("store size %q: %w", r.size.Name, err)
+	}
+	return backends.Thumbnail{Source: source, Size: r.size.Name, Name: name, Width: r.width, Height: r.height}, nil
+}
+
+// thumbnailName is "<baseDir>/<source without extension>_<size>.<ext>".
+func thumbnailName(baseDir, source, size, ext string) string {
+	stem := strings.TrimSuffix(source, path.Ext(source))
+	return path.Join(baseDir, stem+"_"+size+"."+ext)
+}
+
+// randomID returns 128 random bits in hex: a collision-free file name.
+func randomID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,163 @@
+package thumbnails
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// GORM has no after-commit hook. The plugin gets one by wrapping the
+// *gorm.DB's connection pool: every transaction begun through it (gorm's
+// default transaction around a write, or the caller's db.Transaction / Begin)
+// is a txPool, whose Commit drains the outbox of files to delete once the
+// change is durable, and whose Rollback deletes the files that the rolled
+// back statements had stored for new uploads.
+
+// connPool wraps the *gorm.DB's pool so that transactions begun through it
+// are txPools.
+type connPool struct {
+	gorm.ConnPool
+	p *plugin
+}
+
+// wrapConnPool installs a connPool on db, once.
+func wrapConnPool(db *gorm.DB, p *plugin) {
+	if _, ok := db.ConnPool.(*connPool); ok {
+		return
+	}
+	cp := &connPool{ConnPool: db.ConnPool, p: p}
+	db.ConnPool = cp
+	if db.Statement != nil {
+		db.Statement.ConnPool = cp
+	}
+}
+
+// BeginTx implements gorm.ConnPoolBeginner.
+func (c *connPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
+	var (
+		tx  gorm.ConnPool
+		err error
+	)
+	switch b := c.ConnPool.(type) {
+	case gorm.TxBeginner:
+		tx, err = b.BeginTx(ctx, opts)
+	case gorm.ConnPoolBeginner:
+		tx, err = b.BeginTx(ctx, opts)
+	default:
+		return nil, gorm.ErrInvalidTransaction
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &txPool{ConnPool: tx, p: c.p}, nil
+}
+
+// GetDBConn implements gorm.GetDBConnector, so that db.DB() keeps working.
+func (c *connPool) GetDBConn() (*sql.DB, error) {
+	switch v := c.ConnPool.(type) {
+	case *sql.DB:
+		return v, nil
+	case gorm.GetDBConnector:
+		return v.GetDBConn()
+	}
+	return nil, gorm.ErrInvalidDB
+}
+
+// Ping lets gorm and callers ping through the wrapper.
+func (c *connPool) Ping() error {
+	if p, ok := c.ConnPool.(interface{ Ping() error }); ok {
+		return p.Ping()
+	}
+	return nil
+}
+
+// txPool is a transaction begun through a connPool.
+type txPool struct {
+	gorm.ConnPool
+	p *plugin
+
+	mu      sync.Mutex
+	outbox  bool     // statements in this transaction queued files to delete
+	created []string // files stored for uploads saved in this transaction
+}
+
+// Commit implements gorm.TxCommitter; after a successful commit it drains
+// the outbox.
+func (t *txPool) Commit() error {
+	if err := t.ConnPool.(gorm.TxCommitter).Commit(); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	drain := t.outbox
+	t.outbox, t.created = false, nil
+	t.mu.Unlock()
+	if drain {
+		t.p.drainAfterCommit()
+	}
+	return nil
+}
+
+// Rollback implements gorm.TxCommitter; it removes the files stored for the
+// uploads of the rolled-back statements, which no row can reference.
+func (t *txPool) Rollback() error {
+	err := t.ConnPool.(gorm.TxCommitter).Rollback()
+	t.mu.Lock()
+	created := t.created
+	t.outbox, t.created = false, nil
+	t.mu.Unlock()
+	if len(created) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		t.p.deleteFiles(ctx, created)
+	}
+	return err
+}
+
+// StmtContext implements gorm.Tx, so that prepared-statement sessions can
+// wrap a txPool.
+func (t *txPool) StmtContext(ctx context.Context, stmt *sql.Stmt) *sql.Stmt {
+	if s, ok := t.ConnPool.(interface {
+		StmtContext(context.Context, *sql.Stmt) *sql.Stmt
+	}); ok {
+		return s.StmtContext(ctx, stmt)
+	}
+	return stmt
+}
+
+// GetDBConn implements gorm.GetDBConnector, so that db.DB() works inside a
+// transaction too.
+func (t *txPool) GetDBConn() (*sql.DB, error) {
+	if c, ok := t.p.db.ConnPool.(*connPool); ok {
+		return c.GetDBConn()
+	}
+	return nil, gorm.ErrInvalidDB
+}
+
+// noteOutbox records that the statement running on db queued files to
+// delete, and reports whether that happened inside a txPool (whose Commit
+// will drain them).
+func noteOutbox(db *gorm.DB) bool {
+	if t, ok := db.Statement.ConnPool.(*txPool); ok {
+		t.mu.Lock()
+		t.outbox = true
+		t.mu.Unlock()
+		return true
+	}
+	return false
+}
+
+// noteCreated records files stored for the statement running on db, so that
+// a rollback of its transaction deletes them. It reports whether db is in a
+// txPool.
+func noteCreated(db *gorm.DB, names []string) bool {
+	if t, ok := db.Statement.ConnPool.(*txPool); ok {
+		t.mu.Lock()
+		t.created = append(t.created, names...)
+		t.mu.Unlock()
+		return true
+	}
+	return false
+}
