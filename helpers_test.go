@@ -1,0 +1,221 @@
+package thumbnails_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"image"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/disintegration/gift"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/processors"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+// dialects are the databases every lifecycle test runs on.
+var dialects = []struct {
+	name string
+	open func(t testing.TB) *gorm.DB
+}{
+	{"sqlite", openSQLite},
+	{"postgres", openPostgres},
+}
+
+// forEachDialect runs fn as a subtest on each database.
+func forEachDialect(t *testing.T, fn func(t *testing.T, db *gorm.DB)) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) { fn(t, d.open(t)) })
+	}
+}
+
+func gormConfig() *gorm.Config {
+	return &gorm.Config{Logger: logger.Default.LogMode(logger.Silent)}
+}
+
+// openSQLite opens a fresh SQLite database file under the test's temp dir.
+func openSQLite(t testing.TB) *gorm.DB {
+	t.Helper()
+	db, err := gorm.Open(sqlite.Open(filepath.Join(t.TempDir(), "test.db")+"?_busy_timeout=5000"), gormConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	return db
+}
+
+// openPostgres opens the test PostgreSQL in a schema of its own, dropped at
+// the end of the test, or skips when THUMBNAILS_TEST_POSTGRES_DSN is unset.
+func openPostgres(t testing.TB) *gorm.DB {
+	t.Helper()
+	dsn := os.Getenv("THUMBNAILS_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("THUMBNAILS_TEST_POSTGRES_DSN is not set: skipping the PostgreSQL run")
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schemaName := "t_" + hex.EncodeToString(b[:])
+	admin, err := gorm.Open(postgres.Open(dsn), gormConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Exec("CREATE SCHEMA " + schemaName).Error; err != nil {
+		t.Fatal(err)
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	db, err := gorm.Open(postgres.Open(dsn+sep+"search_path="+schemaName), gormConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+		_ = admin.Exec("DROP SCHEMA " + schemaName + " CASCADE").Error
+		if sqlDB, err := admin.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	return db
+}
+
+// testSizes: small is eager (fill 100x100, PNG), medium eager (fit 400x400),
+// large lazy (fit 1200x1200) with a fallback.
+func testSizes() sizes.Sizes {
+	return sizes.Sizes{
+		"small": {Processors: []gift.Filter{processors.Resize(processors.Px(100), processors.Px(100), processors.Fill)}, Format: "png"},
+		"medium": {Processors: []gift.Filter{processors.Resize(processors.Px(400), processors.Px(400), processors.Fit)}, Quality: 80},
+		"large": {Processors: []gift.Filter{processors.Resize(processors.Px(1200), processors.Px(1200), processors.Fit)},
+			Lazy: true, FallbackImageURL: "/static/none.png"},
+	}
+}
+
+// env is one database with the plugin on it, over a counting local storage.
+type env struct {
+	db      *gorm.DB
+	root    string
+	storage *countingStorage
+}
+
+// setup registers the plugin on db with testSizes and storage in a temp dir,
+// and migrates the given models.
+func setup(t testing.TB, db *gorm.DB, models ...any) *env {
+	t.Helper()
+	root := t.TempDir()
+	st := &countingStorage{Storage: backends.NewFileSystemStorage(root, "/media/")}
+	if err := db.Use(thumbnails.Plugin(thumbnails.Config{Sizes: testSizes(), Storage: st})); err != nil {
+		t.Fatal(err)
+	}
+	if len(models) > 0 {
+		if err := db.AutoMigrate(models...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &env{db: db, root: root, storage: st}
+}
+
+// files lists the files under the storage root, slash-separated and sorted.
+func (e *env) files(t testing.TB) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(e.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(e.root, p)
+		out = append(out, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// exists reports whether the storage holds name.
+func (e *env) exists(name string) bool {
+	_, err := os.Stat(filepath.Join(e.root, filepath.FromSlash(name)))
+	return err == nil
+}
+
+// decodeStored decodes a stored file.
+func (e *env) decodeStored(t testing.TB, name string) (image.Image, string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(e.root, filepath.FromSlash(name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, format, err := image.Decode(f)
+	if err != nil {
+		t.Fatalf("decode %s: %v", name, err)
+	}
+	return img, format
+}
+
+// count returns the number of rows of a table.
+func count(t testing.TB, db *gorm.DB, table string) int64 {
+	t.Helper()
+	var n int64
+	if err := db.Table(table).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// countingStorage is a real storage that counts the calls made to it.
+type countingStorage struct {
+	backends.Storage
+	saves, opens, deletes atomic.Int64
+}
+
+func (c *countingStorage) Save(ctx context.Context, name string, r io.Reader) (string, error) {
+	c.saves.Add(1)
+	return c.Storage.Save(ctx, name, r)
+}
+
+func (c *countingStorage) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	c.opens.Add(1)
+	return c.Storage.Open(ctx, name)
+}
+
+func (c *countingStorage) Delete(ctx context.Context, name string) error {
+	c.deletes.Add(1)
+	return c.Storage.Delete(ctx, name)
+}
+
+func (c *countingStorage) calls() int64 { return c.saves.Load() + c.opens.Load() + c.deletes.Load() }
+
+// photo returns the bytes of a test photo.
+func photo(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "exif", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func reader(b []byte) io.Reader { return bytes.NewReader(b) }
