@@ -1,0 +1,78 @@
+package processors_test
+
+import (
+	"errors"
+	"image"
+	"math"
+	"testing"
+
+	"github.com/disintegration/gift"
+	"github.com/gorm-thumbnails/thumbnails/processors"
+)
+
+// fuzzValue turns the fuzzer's inputs into a value of one of the shapes a
+// YAML or JSON decoder produces.
+func fuzzValue(kind uint8, s string, f float64, i int64) any {
+	switch kind % 9 {
+	case 0:
+		return s
+	case 1:
+		return f
+	case 2:
+		return i
+	case 3:
+		return kind&16 != 0
+	case 4:
+		return nil
+	case 5:
+		return []any{s, f}
+	case 6:
+		return []any{i, s}
+	case 7:
+		return []any{s}
+	default:
+		return map[string]any{s: f}
+	}
+}
+
+func FuzzNew(f *testing.F) {
+	f.Add("resize", "width", uint8(2), "", 0.0, int64(100), "height", "50%")
+	f.Add("resize", "width", uint8(0), "50%", 0.0, int64(0), "method", "fill")
+	f.Add("thumbnails.processors.resize", "height", uint8(1), "", 1e9, int64(0), "method", "fit")
+	f.Add("crop", "center", uint8(5), "100%", 3.5, int64(0), "width", "10")
+	f.Add("crop", "center", uint8(6), "7", 0.0, int64(-4), "height", "1e3")
+	f.Add("rotate", "degrees", uint8(1), "", 45.0, int64(0), "", "")
+	f.Add("rotate", "degrees", uint8(0), "-1e-300", 0.0, int64(0), "", "")
+	f.Add("flip", "direction", uint8(0), "Vertical", 0.0, int64(0), "", "")
+	f.Add("resize", "WIDTH", uint8(1), "", math.NaN(), int64(0), "width", "0x1p4")
+	f.Add("sharpen", "x", uint8(4), "", 0.0, int64(0), "", "")
+	f.Fuzz(func(t *testing.T, name, key string, kind uint8, s string, fl float64, i int64, key2, s2 string) {
+		params := map[string]any{key: fuzzValue(kind, s, fl, i)}
+		if key2 != "" {
+			params[key2] = s2
+		}
+		filter, err := processors.New(name, params)
+		if err != nil {
+			if !errors.Is(err, processors.ErrUnknownProcessor) && !errors.Is(err, processors.ErrInvalidParameter) {
+				t.Fatalf("error %v wraps neither sentinel", err)
+			}
+			if filter != nil {
+				t.Fatalf("filter %v returned with error %v", filter, err)
+			}
+			return
+		}
+		for _, src := range []image.Rectangle{image.Rect(0, 0, 0, 0), image.Rect(0, 0, 1, 1), image.Rect(3, -2, 10, 3), image.Rect(0, 0, 2560, 1600)} {
+			b := filter.Bounds(src)
+			if !src.Empty() && (b.Empty() || b.Min != image.Point{} || b.Dx() > 2*processors.MaxDimension || b.Dy() > 2*processors.MaxDimension) {
+				t.Fatalf("Bounds(%v) = %v", src, b)
+			}
+		}
+		// Drawing allocates the output and, for fill, a larger temporary
+		// image: draw only where both stay small.
+		src := quadrants(3, -2, 7, 5)
+		g := gift.New(filter)
+		if b := g.Bounds(src.Bounds()); b.Dx() <= 256 && b.Dy() <= 256 {
+			g.Draw(image.NewNRGBA(b), src)
+		}
+	})
+}

@@ -1,0 +1,74 @@
+package processors
+
+import (
+	"image"
+	"image/draw"
+	"math"
+
+	"github.com/disintegration/gift"
+)
+
+// Resize returns a filter that resizes the image to width×height using
+// Lanczos resampling, treating the aspect ratio as m says.
+//
+// A zero dimension follows the aspect ratio of the current image, whatever
+// the method; with both zero the image is left unchanged. A percentage of the
+// width is taken of the current width, and likewise for the height. Unknown
+// methods behave as Stretch.
+func Resize(width, height Length, m Method) gift.Filter {
+	return &resizeFilter{width: width, height: height, method: m}
+}
+
+type resizeFilter struct {
+	width, height Length
+	method        Method
+}
+
+func (f *resizeFilter) Bounds(src image.Rectangle) image.Rectangle {
+	return f.plan(src).Bounds(src)
+}
+
+func (f *resizeFilter) Draw(dst draw.Image, src image.Image, options *gift.Options) {
+	f.plan(src.Bounds()).Draw(dst, src, options)
+}
+
+// plan returns the gift filter that does the work for an image of bounds src.
+func (f *resizeFilter) plan(src image.Rectangle) gift.Filter {
+	sw, sh := src.Dx(), src.Dy()
+	if sw <= 0 || sh <= 0 {
+		return identity{}
+	}
+	w, h := f.width.size(sw), f.height.size(sh)
+	switch {
+	case w == 0 && h == 0:
+		return identity{}
+	case w == 0:
+		w = scaled(sw, h, sh)
+		return gift.Resize(w, h, gift.LanczosResampling)
+	case h == 0:
+		h = scaled(sh, w, sw)
+		return gift.Resize(w, h, gift.LanczosResampling)
+	}
+	switch f.method {
+	case Fit:
+		w, h = fitInside(sw, sh, w, h)
+	case Fill:
+		return gift.ResizeToFill(w, h, gift.LanczosResampling, gift.CenterAnchor)
+	}
+	return gift.Resize(w, h, gift.LanczosResampling)
+}
+
+// fitInside returns the largest size with the aspect ratio of sw×sh that fits
+// inside bw×bh. Unlike gift.ResizeToFit it also enlarges, so that Fit behaves
+// like Stretch and Fill do for images smaller than the box.
+func fitInside(sw, sh, bw, bh int) (w, h int) {
+	if float64(bw)/float64(sw) <= float64(bh)/float64(sh) {
+		return bw, min(scaled(sh, bw, sw), bh)
+	}
+	return min(scaled(sw, bh, sh), bw), bh
+}
+
+// scaled returns v*num/den in whole pixels, at least 1 and at most MaxDimension.
+func scaled(v, num, den int) int {
+	return clampDimension(math.Round(float64(v) * float64(num) / float64(den)))
+}
