@@ -103,13 +103,14 @@ func orientationFilter(o int) gift.Filter {
 }
 
 // newImageLike returns a blank image of bounds b in a pixel format suited to
-// src: gray stays gray, everything else becomes NRGBA.
+// src: gray stays gray, everything else becomes RGBA, which the JPEG
+// encoder reads without a per-pixel allocation.
 func newImageLike(src image.Image, b image.Rectangle) draw.Image {
 	b = image.Rect(0, 0, b.Dx(), b.Dy())
 	if _, ok := src.(*image.Gray); ok {
 		return image.NewGray(b)
 	}
-	return image.NewNRGBA(b)
+	return image.NewRGBA(b)
 }
 
 // rendered is one size of a source, encoded.

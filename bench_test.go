@@ -1,0 +1,83 @@
+package thumbnails_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+// benchPhoto is a 2560x1600 JPEG from the shared test data, which is not
+// part of the repository.
+const benchPhoto = "../shared/testdata/photos/Kite-2560x1600.jpg"
+
+const benchSizes = `
+small:
+  processors: [{path: resize, width: 100, height: 100, method: fill}]
+large:
+  processors: [{path: resize, width: 1200, height: 1200, method: fit}]
+  quality: 85
+`
+
+// Kite is the benchmark's model: its column has every configured size.
+type Kite struct {
+	ID    uint
+	Image field.Image
+}
+
+// BenchmarkSave measures one Create of a row whose image has two eager
+// sizes, from a 2560x1600 JPEG, on SQLite with local files.
+func BenchmarkSave(b *testing.B) {
+	data, err := os.ReadFile(benchPhoto)
+	if err != nil {
+		b.Skipf("benchmark photo not available (%v): it lives in ../shared/testdata, outside the repository", err)
+	}
+	set, err := sizes.Load(strings.NewReader(benchSizes))
+	if err != nil {
+		b.Fatal(err)
+	}
+	db := openSQLite(b)
+	cfg := thumbnails.Config{Sizes: set, Storage: backends.NewFileSystemStorage(filepath.Join(b.TempDir(), "media"), "/media/")}
+	if err := db.Use(thumbnails.Plugin(cfg)); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.AutoMigrate(&Kite{}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for b.Loop() {
+		row := Kite{Image: field.NewImage("kite.jpg", reader(data))}
+		if err := db.Create(&row).Error; err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSaveUnchanged measures saving a loaded row whose image did not
+// change: no image work and no storage I/O, only the row's UPDATE.
+func BenchmarkSaveUnchanged(b *testing.B) {
+	db := openSQLite(b)
+	setup(b, db, &Food{})
+	food := newFood(b, "pizza", "Landscape_1.jpg")
+	if err := db.Create(&food).Error; err != nil {
+		b.Fatal(err)
+	}
+	var got Food
+	if err := db.First(&got, food.ID).Error; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := db.Save(&got).Error; err != nil {
+			b.Fatal(err)
+		}
+	}
+}
