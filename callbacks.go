@@ -32,18 +32,18 @@ func (p *plugin) registerCallbacks(db *gorm.DB) error {
 		register func(string, func(*gorm.DB)) error
 		fn       func(*gorm.DB)
 	}{
-		{"thumbnails:store_create", cb.Create().Before("gorm:begin_transaction").Register, p.storeUploads},
+		{"thumbnails:store_create", cb.Create().Before("*").Register, p.storeUploads},
 		{"thumbnails:capture_create", cb.Create().Before("gorm:create").Register, p.captureUpsert},
 		{"thumbnails:record_create", cb.Create().After("gorm:create").Register, p.record},
-		{"thumbnails:after_create", cb.Create().After("gorm:commit_or_rollback_transaction").Register, p.finish},
+		{"thumbnails:after_create", cb.Create().After("*").Register, p.finish},
 
-		{"thumbnails:store_update", cb.Update().Before("gorm:begin_transaction").Register, p.storeUploads},
+		{"thumbnails:store_update", cb.Update().Before("*").Register, p.storeUploads},
 		{"thumbnails:capture_update", cb.Update().Before("gorm:update").Register, p.captureUpdate},
 		{"thumbnails:record_update", cb.Update().After("gorm:update").Register, p.record},
-		{"thumbnails:after_update", cb.Update().After("gorm:commit_or_rollback_transaction").Register, p.finish},
+		{"thumbnails:after_update", cb.Update().After("*").Register, p.finish},
 
 		{"thumbnails:capture_delete", cb.Delete().Before("gorm:delete").Register, p.captureDelete},
-		{"thumbnails:after_delete", cb.Delete().After("gorm:commit_or_rollback_transaction").Register, p.finish},
+		{"thumbnails:after_delete", cb.Delete().After("*").Register, p.finish},
 
 		{"thumbnails:after_query", cb.Query().After("gorm:query").Register, p.bindQuery},
 	}

@@ -1,0 +1,208 @@
+package thumbnails_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  thumbnails.Config
+		ok   bool
+	}{
+		{"sizes only", thumbnails.Config{Sizes: testSizes()}, true},
+		{"no sizes", thumbnails.Config{}, false},
+		{"bad size name", thumbnails.Config{Sizes: sizes.Sizes{"../x": {}}}, false},
+		{"bad format", thumbnails.Config{Sizes: sizes.Sizes{"a": {Format: "bmp"}}}, false},
+		{"base dir escapes", thumbnails.Config{Sizes: testSizes(), BaseDir: "../up"}, false},
+		{"absolute base dir", thumbnails.Config{Sizes: testSizes(), BaseDir: "/tmp/x"}, false},
+		{"negative limit", thumbnails.Config{Sizes: testSizes(), Limits: thumbnails.Limits{MaxBytes: -1}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cfg.Validate()
+			if tc.ok != (err == nil) || (err != nil && !errors.Is(err, thumbnails.ErrInvalidConfig)) {
+				t.Fatalf("Validate() = %v", err)
+			}
+		})
+	}
+	// db.Use refuses an invalid configuration
+	db := openSQLite(t)
+	if err := db.Use(thumbnails.Plugin(thumbnails.Config{})); !errors.Is(err, thumbnails.ErrInvalidConfig) {
+		t.Fatalf("Use() = %v", err)
+	}
+}
+
+func TestTagErrors(t *testing.T) {
+	type UnknownKey struct {
+		ID    uint
+		Image field.Image `thumbnails:"sizes:small;folder:x"`
+	}
+	type EscapingDir struct {
+		ID    uint
+		Image field.Image `thumbnails:"dir:../../etc"`
+	}
+	db := openSQLite(t)
+	setup(t, db, &UnknownKey{}, &EscapingDir{})
+	upload := func() field.Image { return field.NewImage("a.jpg", reader(photo(t, "Landscape_1.jpg"))) }
+	if err := db.Create(&UnknownKey{Image: upload()}).Error; !errors.Is(err, thumbnails.ErrInvalidConfig) || !strings.Contains(err.Error(), "folder") {
+		t.Errorf("unknown tag key: %v", err)
+	}
+	if err := db.Create(&EscapingDir{Image: upload()}).Error; !errors.Is(err, thumbnails.ErrInvalidConfig) {
+		t.Errorf("escaping dir: %v", err)
+	}
+	// the error is the same on every use, and queries fail too
+	if err := db.Find(&[]UnknownKey{}).Error; !errors.Is(err, thumbnails.ErrInvalidConfig) {
+		t.Errorf("query of a badly tagged model: %v", err)
+	}
+}
+
+// TestLazyConcurrent checks that concurrent first accesses to a lazy size
+// generate it once.
+func TestLazyConcurrent(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		food := newFood(t, "pizza", "Landscape_1.jpg")
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		saves := e.storage.saves.Load()
+		var wg sync.WaitGroup
+		results := make([]field.Thumbnail, 8)
+		errs := make([]error, 8)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var row Food
+				if err := db.First(&row, food.ID).Error; err != nil {
+					errs[i] = err
+					return
+				}
+				results[i], errs[i] = row.Image.Thumbnail(context.Background(), "large")
+			}()
+		}
+		wg.Wait()
+		for i := range results {
+			if errs[i] != nil || results[i] != results[0] || results[0].Width != 1200 {
+				t.Fatalf("access %d: %+v, %v", i, results[i], errs[i])
+			}
+		}
+		if n := e.storage.saves.Load() - saves; n < 1 || n > 8 {
+			t.Fatalf("%d saves", n)
+		}
+		assertMetadata(t, db, food.Image.Name(), 3)
+	})
+}
+
+// TestTransactionsAndPools checks that the plugin's wrapping of the
+// connection pool keeps gorm's own features working.
+func TestTransactionsAndPools(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  *gorm.Config
+	}{
+		{"default", gormConfig()},
+		{"PrepareStmt", func() *gorm.Config { c := gormConfig(); c.PrepareStmt = true; return c }()},
+		{"SkipDefaultTransaction", func() *gorm.Config { c := gormConfig(); c.SkipDefaultTransaction = true; return c }()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, err := gorm.Open(sqlite.Open(t.TempDir()+"/t.db"), tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := setup(t, db, &Food{})
+			if sqlDB, err := db.DB(); err != nil || sqlDB.Ping() != nil {
+				t.Fatalf("db.DB() = %v, %v", sqlDB, err)
+			}
+			food := newFood(t, "pizza", "Landscape_1.jpg")
+			if err := db.Create(&food).Error; err != nil {
+				t.Fatal(err)
+			}
+			files := filesOf(t, &food)
+
+			// a nested transaction rolled back to its savepoint keeps the image
+			err = db.Transaction(func(tx *gorm.DB) error {
+				if _, err := tx.DB(); err != nil {
+					return err
+				}
+				nestedErr := tx.Transaction(func(tx2 *gorm.DB) error {
+					if err := tx2.Delete(&Food{}, food.ID).Error; err != nil {
+						return err
+					}
+					return errRollback
+				})
+				if !errors.Is(nestedErr, errRollback) {
+					return nestedErr
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range files {
+				if !e.exists(f) {
+					t.Fatalf("%s deleted by a rolled-back savepoint", f)
+				}
+			}
+
+			// Begin/Commit by hand
+			tx := db.Begin()
+			if err := tx.Delete(&food).Error; err != nil {
+				t.Fatal(err)
+			}
+			if !e.exists(files[0]) {
+				t.Fatal("deleted before commit")
+			}
+			if err := tx.Commit().Error; err != nil {
+				t.Fatal(err)
+			}
+			if got := e.files(t); len(got) != 0 {
+				t.Fatalf("files after commit: %v", got)
+			}
+		})
+	}
+}
+
+// TestUpdatesStructByValue covers Updates given a struct, not a pointer.
+func TestUpdatesStructByValue(t *testing.T) {
+	db := openSQLite(t)
+	e := setup(t, db, &Food{})
+	food := newFood(t, "pizza", "Landscape_1.jpg")
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	old := food.Image.Name()
+	if err := db.Model(&food).Updates(Food{Image: field.NewImage("b.jpg", reader(photo(t, "Landscape_3.jpg")))}).Error; err != nil {
+		t.Fatal(err)
+	}
+	var got Food
+	db.First(&got, food.ID)
+	if got.Image.Name() == old || got.Image.Name() == "" || e.exists(old) {
+		t.Fatalf("after Updates by value: %q (old %q, still stored %v)", got.Image.Name(), old, e.exists(old))
+	}
+	requireThumbs(t, e, &got)
+}
+
+// TestNotStoredWithoutPlugin checks that an upload never becomes an empty
+// column silently when the plugin is not registered.
+func TestNotStoredWithoutPlugin(t *testing.T) {
+	db := openSQLite(t)
+	if err := db.AutoMigrate(&Food{}); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Create(&Food{Image: field.NewImage("a.jpg", strings.NewReader("x"))}).Error
+	if !errors.Is(err, field.ErrNotStored) {
+		t.Fatalf("err = %v, want field.ErrNotStored", err)
+	}
+}
