@@ -3,9 +3,11 @@ package thumbnails
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
 
@@ -36,37 +38,60 @@ func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (
 		}
 		return field.Thumbnail{}, fmt.Errorf("%w: %s.%s, size %q", ErrNoSource, b.col.table, b.col.field.DBName, sz.Name)
 	}
-	recs, err := b.p.meta.Thumbnails(ctx, source)
-	if err != nil {
-		return field.Thumbnail{}, fmt.Errorf("thumbnails: %w", err)
-	}
-	if t, ok := recs[sz.Name]; ok {
-		return b.thumbnail(t), nil
-	}
-	t, err := b.p.generate(ctx, source, sz)
+	known, err := b.known(ctx, img)
 	if err != nil {
 		return field.Thumbnail{}, err
 	}
-	return b.thumbnail(t), nil
+	if t, ok := known[sz.Name]; ok {
+		return t, nil
+	}
+	rec, err := b.p.generate(ctx, source, sz)
+	if err != nil {
+		return field.Thumbnail{}, err
+	}
+	t := b.thumbnail(rec)
+	updated := make(map[string]field.Thumbnail, len(known)+1)
+	maps.Copy(updated, known)
+	updated[sz.Name] = t
+	bridge.Cache(img, updated)
+	return t, nil
 }
 
 // Thumbnails implements field.Binder.
 func (b *binder) Thumbnails(ctx context.Context, img *field.Image) (map[string]field.Thumbnail, error) {
 	out := map[string]field.Thumbnail{}
-	source := img.Name()
-	if source == "" {
+	if img.Name() == "" {
 		return out, nil
 	}
-	recs, err := b.p.meta.Thumbnails(ctx, source)
+	known, err := b.known(ctx, img)
 	if err != nil {
-		return nil, fmt.Errorf("thumbnails: %w", err)
+		return nil, err
 	}
 	for _, sz := range b.col.sizes {
-		if t, ok := recs[sz.Name]; ok {
-			out[sz.Name] = b.thumbnail(t)
+		if t, ok := known[sz.Name]; ok {
+			out[sz.Name] = t
 		}
 	}
 	return out, nil
+}
+
+// known returns the thumbnails that exist for img's source: from the image
+// when the plugin saved, preloaded or already looked them up, otherwise
+// from metadata, and then remembered in the image.
+func (b *binder) known(ctx context.Context, img *field.Image) (map[string]field.Thumbnail, error) {
+	if cached, ok := bridge.Cached(img).(map[string]field.Thumbnail); ok {
+		return cached, nil
+	}
+	recs, err := b.p.meta.Thumbnails(ctx, img.Name())
+	if err != nil {
+		return nil, fmt.Errorf("thumbnails: %w", err)
+	}
+	known := make(map[string]field.Thumbnail, len(recs))
+	for size, r := range recs {
+		known[size] = b.thumbnail(r)
+	}
+	bridge.Cache(img, known)
+	return known, nil
 }
 
 func (b *binder) thumbnail(t backends.Thumbnail) field.Thumbnail {

@@ -206,3 +206,34 @@ func TestNotStoredWithoutPlugin(t *testing.T) {
 		t.Fatalf("err = %v, want field.ErrNotStored", err)
 	}
 }
+
+// TestThumbnailInsideTransaction checks that a row created in an open
+// transaction answers for its eager sizes from memory: the metadata rows are
+// not committed yet, and a lookup outside the transaction would not see them.
+func TestThumbnailInsideTransaction(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		err := db.Transaction(func(tx *gorm.DB) error {
+			food := newFood(t, "pizza", "Landscape_1.jpg")
+			if err := tx.Create(&food).Error; err != nil {
+				return err
+			}
+			saves := e.storage.saves.Load()
+			small, err := food.Image.Thumbnail(context.Background(), "small")
+			if err != nil {
+				return err
+			}
+			if small.Width != 100 || e.storage.saves.Load() != saves {
+				t.Errorf("small = %+v; storage saves %d -> %d", small, saves, e.storage.saves.Load())
+			}
+			all, err := food.Image.Thumbnails(context.Background())
+			if err != nil || len(all) != 2 {
+				t.Errorf("Thumbnails() = %v, %v", all, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -68,6 +68,11 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image)
 		st.files = append(st.files, t.Name)
 	}
 	bridge.Stored(img, name)
+	known := make(map[string]field.Thumbnail, len(st.thumbs))
+	for _, t := range st.thumbs {
+		known[t.Size] = col.binder.thumbnail(t)
+	}
+	bridge.Cache(img, known)
 	return st, nil
 }
 

@@ -18,6 +18,10 @@ type Image struct {
 	known  bool   // orig is valid
 	upload *bridge.Upload
 	binder Binder
+	// thumbs are the thumbnails known to exist for name, filled when the
+	// plugin saves, preloads or first looks them up; never mutated, only
+	// replaced, so that copies of an Image may share it.
+	thumbs map[string]Thumbnail
 }
 
 // NewImage returns an Image holding an upload that is not stored yet: the
@@ -80,7 +84,7 @@ func (i *Image) Scan(src any) error {
 	default:
 		return fmt.Errorf("field: cannot scan %T into field.Image", src)
 	}
-	i.name, i.orig, i.known, i.upload = name, name, true, nil
+	i.name, i.orig, i.known, i.upload, i.thumbs = name, name, true, nil, nil
 	return nil
 }
 
@@ -100,7 +104,7 @@ func init() {
 	bridge.Pending = func(img any) *bridge.Upload { return img.(*Image).upload }
 	bridge.Stored = func(img any, name string) {
 		i := img.(*Image)
-		i.name, i.upload = name, nil
+		i.name, i.upload, i.thumbs = name, nil, nil
 	}
 	bridge.Original = func(img any) (string, bool) {
 		i := img.(*Image)
@@ -111,4 +115,11 @@ func init() {
 		i.binder = b.(Binder)
 		i.orig, i.known = i.name, true
 	}
+	bridge.Cached = func(img any) any {
+		if t := img.(*Image).thumbs; t != nil {
+			return t
+		}
+		return nil
+	}
+	bridge.Cache = func(img any, thumbs any) { img.(*Image).thumbs = thumbs.(map[string]Thumbnail) }
 }
