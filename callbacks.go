@@ -199,10 +199,12 @@ func (p *plugin) finish(db *gorm.DB) {
 	}
 }
 
-// bindQuery binds the images of the rows a query loaded.
+// bindQuery binds the images of the rows a query loaded, and preloads
+// their thumbnails when the query used the Preload scope.
 func (p *plugin) bindQuery(db *gorm.DB) {
 	if m := p.modelOf(db); m != nil {
 		m.bind(db.Statement.ReflectValue)
+		p.preload(db, m)
 	}
 }
 

@@ -12,10 +12,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/disintegration/gift"
+	"github.com/redis/go-redis/v9"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -34,6 +36,68 @@ var dialects = []struct {
 }{
 	{"sqlite", openSQLite},
 	{"postgres", openPostgres},
+	{"sqlite+redis", openSQLiteRedis},
+}
+
+// redisMetadata holds the Redis metadata store of each database opened by
+// openSQLiteRedis; setup uses it instead of the database backend.
+var redisMetadata sync.Map // *gorm.DB -> backends.Metadata
+
+// usesRedis reports whether db's plugin keeps metadata in Redis.
+func usesRedis(db *gorm.DB) bool {
+	_, ok := redisMetadata.Load(db)
+	return ok
+}
+
+// metadataOf returns the metadata store that setup gives db's plugin.
+func metadataOf(db *gorm.DB) backends.Metadata {
+	if m, ok := redisMetadata.Load(db); ok {
+		return m.(backends.Metadata)
+	}
+	return backends.NewDatabaseMetadata(db)
+}
+
+// openSQLiteRedis opens a fresh SQLite database whose plugin will keep its
+// metadata in the test Redis, under a key prefix of the test's own that is
+// removed at the end; it skips when THUMBNAILS_TEST_REDIS_ADDR is unset.
+func openSQLiteRedis(t testing.TB) *gorm.DB {
+	t.Helper()
+	client := redisClient(t)
+	db := openSQLite(t)
+	redisMetadata.Store(db, backends.NewRedisMetadata(client, redisPrefix(t, client)))
+	t.Cleanup(func() { redisMetadata.Delete(db) })
+	return db
+}
+
+// redisClient connects to the test Redis, or skips.
+func redisClient(t testing.TB) *redis.Client {
+	t.Helper()
+	addr := os.Getenv("THUMBNAILS_TEST_REDIS_ADDR")
+	if addr == "" {
+		t.Skip("THUMBNAILS_TEST_REDIS_ADDR is not set: skipping the Redis run")
+	}
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	if err := client.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("redis at %s: %v", addr, err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	return client
+}
+
+// redisPrefix returns a key prefix of the test's own, whose keys are
+// deleted when the test ends.
+func redisPrefix(t testing.TB, client *redis.Client) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	prefix := "thumbnails-test-" + hex.EncodeToString(b[:])
+	t.Cleanup(func() {
+		ctx := context.Background()
+		iter := client.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+		for iter.Next(ctx) {
+			client.Del(ctx, iter.Val())
+		}
+	})
+	return prefix
 }
 
 // forEachDialect runs fn as a subtest on each database.
@@ -124,7 +188,11 @@ func setup(t testing.TB, db *gorm.DB, models ...any) *env {
 	t.Helper()
 	root := t.TempDir()
 	st := &countingStorage{Storage: backends.NewFileSystemStorage(root, "/media/")}
-	if err := db.Use(thumbnails.Plugin(thumbnails.Config{Sizes: testSizes(), Storage: st})); err != nil {
+	cfg := thumbnails.Config{Sizes: testSizes(), Storage: st}
+	if m, ok := redisMetadata.Load(db); ok {
+		cfg.Metadata = m.(backends.Metadata)
+	}
+	if err := db.Use(thumbnails.Plugin(cfg)); err != nil {
 		t.Fatal(err)
 	}
 	if len(models) > 0 {

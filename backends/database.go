@@ -63,37 +63,77 @@ func (m *databaseMetadata) Thumbnails(ctx context.Context, source string) (map[s
 	}
 	out := make(map[string]Thumbnail, len(rows))
 	for _, r := range rows {
-		out[r.Size] = Thumbnail{Source: r.Source, Size: r.Size, Name: r.Name, Width: r.Width, Height: r.Height, CreatedAt: r.CreatedAt}
+		out[r.Size] = r.thumbnail()
 	}
 	return out, nil
 }
 
-func (m *databaseMetadata) Put(ctx context.Context, source string, thumbs ...Thumbnail) error {
+// maxParams is the largest number of bind parameters a dialect takes in one
+// statement (SQLite's SQLITE_MAX_VARIABLE_NUMBER, PostgreSQL's protocol limit).
+func maxParams(db *gorm.DB) int {
+	if db.Dialector.Name() == "postgres" {
+		return 65535
+	}
+	return 32766
+}
+
+func (m *databaseMetadata) ThumbnailsOf(ctx context.Context, sources []string) (map[string]map[string]Thumbnail, error) {
+	out := make(map[string]map[string]Thumbnail)
 	db := m.session(ctx)
-	now := time.Now().UTC()
-	src := sourceRow{Name: source, CreatedAt: now}
-	err := db.Table(SourcesTable).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "name"}},
-		DoNothing: true,
-	}).Create(&src).Error
-	if err != nil {
-		return fmt.Errorf("backends: record source %q: %w", source, err)
+	chunk := maxParams(db)
+	for len(sources) > 0 {
+		n := min(chunk, len(sources))
+		var rows []thumbnailRow
+		if err := db.Table(ThumbnailsTable).Where("source IN ?", sources[:n]).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("backends: read thumbnails of %d sources: %w", n, err)
+		}
+		for _, r := range rows {
+			if out[r.Source] == nil {
+				out[r.Source] = make(map[string]Thumbnail)
+			}
+			out[r.Source][r.Size] = r.thumbnail()
+		}
+		sources = sources[n:]
 	}
-	if len(thumbs) == 0 {
+	return out, nil
+}
+
+func (r thumbnailRow) thumbnail() Thumbnail {
+	return Thumbnail{Source: r.Source, Size: r.Size, Name: r.Name, Width: r.Width, Height: r.Height, CreatedAt: r.CreatedAt}
+}
+
+// Put runs in a transaction (a savepoint inside the caller's) that keeps the
+// source's row locked, so that concurrent Puts of one source run one after
+// the other. Without it, two processes recording the same thumbnail at once
+// fail on PostgreSQL: ON CONFLICT (source, size) resolves only that
+// constraint, and the second insert violates the unique name instead.
+func (m *databaseMetadata) Put(ctx context.Context, source string, thumbs ...Thumbnail) error {
+	return m.session(ctx).Transaction(func(db *gorm.DB) error {
+		now := time.Now().UTC()
+		src := sourceRow{Name: source, CreatedAt: now}
+		err := db.Table(SourcesTable).Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "name"}},
+			DoUpdates: clause.AssignmentColumns([]string{"name"}), // a no-op that locks the row
+		}).Create(&src).Error
+		if err != nil {
+			return fmt.Errorf("backends: record source %q: %w", source, err)
+		}
+		if len(thumbs) == 0 {
+			return nil
+		}
+		rows := make([]thumbnailRow, len(thumbs))
+		for i, t := range thumbs {
+			rows[i] = thumbnailRow{Source: source, Size: t.Size, Name: t.Name, Width: t.Width, Height: t.Height, CreatedAt: now}
+		}
+		err = db.Table(ThumbnailsTable).Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "source"}, {Name: "size"}},
+			DoUpdates: clause.AssignmentColumns([]string{"name", "width", "height", "created_at"}),
+		}).Create(&rows).Error
+		if err != nil {
+			return fmt.Errorf("backends: record thumbnails of %q: %w", source, err)
+		}
 		return nil
-	}
-	rows := make([]thumbnailRow, len(thumbs))
-	for i, t := range thumbs {
-		rows[i] = thumbnailRow{Source: source, Size: t.Size, Name: t.Name, Width: t.Width, Height: t.Height, CreatedAt: now}
-	}
-	err = db.Table(ThumbnailsTable).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "source"}, {Name: "size"}},
-		DoUpdates: clause.AssignmentColumns([]string{"name", "width", "height", "created_at"}),
-	}).Create(&rows).Error
-	if err != nil {
-		return fmt.Errorf("backends: record thumbnails of %q: %w", source, err)
-	}
-	return nil
+	})
 }
 
 func (m *databaseMetadata) Delete(ctx context.Context, source string) error {

@@ -23,6 +23,10 @@ type Metadata interface {
 	// Thumbnails returns the thumbnails recorded for source, keyed by size.
 	// A source without records gives an empty map and no error.
 	Thumbnails(ctx context.Context, source string) (map[string]Thumbnail, error)
+	// ThumbnailsOf returns the thumbnails of many sources in one round trip
+	// (chunked only where the store limits a request's size), keyed by
+	// source and then by size. Sources without records are absent.
+	ThumbnailsOf(ctx context.Context, sources []string) (map[string]map[string]Thumbnail, error)
 	// Put records source and the given thumbnails of it. A thumbnail whose
 	// source and size are already recorded replaces the old record, so
 	// putting the same thumbnail twice is not an error.
