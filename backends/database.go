@@ -71,7 +71,7 @@ func (m *databaseMetadata) Thumbnails(ctx context.Context, source string) (map[s
 // maxParams is the largest number of bind parameters a dialect takes in one
 // statement (SQLite's SQLITE_MAX_VARIABLE_NUMBER, PostgreSQL's protocol limit).
 func maxParams(db *gorm.DB) int {
-	if db.Dialector.Name() == "postgres" {
+	if name := db.Dialector.Name(); name == "postgres" || name == "pgx" {
 		return 65535
 	}
 	return 32766

@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // fileSystemStorage stores files in a folder of the local file system.
@@ -103,13 +104,27 @@ func (s *fileSystemStorage) Open(ctx context.Context, name string) (io.ReadClose
 		return nil, err
 	}
 	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
+	if missing(err) {
 		return nil, fmt.Errorf("backends: open %q: %w", name, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("backends: open %q: %w", name, err)
 	}
+	// A folder is not a stored file, although os.Open opens it.
+	if info, err := f.Stat(); err != nil || info.IsDir() {
+		_ = f.Close()
+		if err == nil {
+			err = ErrNotFound
+		}
+		return nil, fmt.Errorf("backends: open %q: %w", name, err)
+	}
 	return f, nil
+}
+
+// missing reports whether err says that a path does not exist, including
+// because one of its folders is a file ("a.jpg/x").
+func missing(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
 }
 
 func (s *fileSystemStorage) Delete(ctx context.Context, name string) error {
@@ -120,7 +135,7 @@ func (s *fileSystemStorage) Delete(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(p); err != nil && !missing(err) {
 		return fmt.Errorf("backends: delete %q: %w", name, err)
 	}
 	return nil
