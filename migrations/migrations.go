@@ -97,12 +97,13 @@ func Apply(ctx context.Context, db *gorm.DB) error {
 	if err != nil {
 		return err
 	}
+	d, _ := dialect(db) // List checked it
 	db = db.Session(&gorm.Session{NewDB: true, Context: ctx})
 	create := "CREATE TABLE IF NOT EXISTS " + VersionsTable +
 		" (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)"
 	for _, m := range list {
 		err := db.Transaction(func(tx *gorm.DB) error {
-			if tx.Dialector.Name() == "postgres" {
+			if d == "postgres" { // also "pgx"
 				if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", int64(advisoryLockID)).Error; err != nil {
 					return err
 				}

@@ -1,0 +1,401 @@
+package migrations_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/gorm-thumbnails/thumbnails/migrations"
+)
+
+// postgresDSNEnv names the variable holding the DSN of the test PostgreSQL,
+// for example postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
+const postgresDSNEnv = "THUMBNAILS_TEST_POSTGRES_DSN"
+
+// tables are the tables that the migrations create.
+var tables = []string{
+	migrations.VersionsTable,
+	"thumbnails_sources",
+	"thumbnails_thumbnails",
+	"thumbnails_outbox",
+}
+
+func gormConfig() *gorm.Config {
+	return &gorm.Config{Logger: logger.Default.LogMode(logger.Silent)}
+}
+
+// open opens dsn with dialector d and closes it at the end of the test.
+func open(t testing.TB, d gorm.Dialector) *gorm.DB {
+	t.Helper()
+	db, err := gorm.Open(d, gormConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	return db
+}
+
+// openSQLite opens a fresh SQLite database file under the test's temp dir.
+func openSQLite(t testing.TB) *gorm.DB {
+	t.Helper()
+	return open(t, sqlite.Open(filepath.Join(t.TempDir(), "test.db")+"?_busy_timeout=5000"))
+}
+
+// postgresSchema creates a schema of its own for the test, dropped at its
+// end, and returns the DSN that uses it; it skips the test when the DSN of
+// the test PostgreSQL is not set.
+func postgresSchema(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv(postgresDSNEnv)
+	if dsn == "" {
+		t.Skip(postgresDSNEnv + " is not set: skipping the PostgreSQL run")
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "t_" + hex.EncodeToString(b[:])
+	admin, err := gorm.Open(postgres.Open(dsn), gormConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		t.Fatal(err)
+	}
+	// Registered first, so it runs after the test's connections are closed.
+	t.Cleanup(func() {
+		if err := admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+		if sqlDB, err := admin.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "search_path=" + schema
+}
+
+// openPostgres opens the test PostgreSQL in a schema of its own.
+func openPostgres(t testing.TB) *gorm.DB {
+	t.Helper()
+	return open(t, postgres.Open(postgresSchema(t)))
+}
+
+// databases are the databases every test runs on.
+var databases = []struct {
+	name string
+	open func(t testing.TB) *gorm.DB
+}{
+	{"sqlite", openSQLite},
+	{"postgres", openPostgres},
+}
+
+// renamed is a real dialector that reports another name, to see how
+// migrations treats a database it does not know or an alias of one it does.
+type renamed struct {
+	gorm.Dialector
+	name string
+}
+
+func (r renamed) Name() string { return r.name }
+
+// dialectOnly is a *gorm.DB that is not connected, for List, which only
+// looks at the dialect.
+func dialectOnly(d gorm.Dialector) *gorm.DB {
+	return &gorm.DB{Config: &gorm.Config{Dialector: d}}
+}
+
+type versionRow struct {
+	Version int
+	Name    string
+}
+
+// applied returns the rows of the versions table, in version order.
+func applied(t *testing.T, db *gorm.DB) []versionRow {
+	t.Helper()
+	var rows []versionRow
+	if err := db.Table(migrations.VersionsTable).Order("version").Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// checkApplied checks that db holds every table and exactly one record of
+// each migration.
+func checkApplied(t *testing.T, db *gorm.DB) {
+	t.Helper()
+	for _, table := range tables {
+		if !db.Migrator().HasTable(table) {
+			t.Errorf("table %s does not exist", table)
+		}
+	}
+	list, err := migrations.List(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := applied(t, db)
+	if len(rows) != len(list) {
+		t.Fatalf("%s has %d rows %+v, want one per migration (%d)", migrations.VersionsTable, len(rows), rows, len(list))
+	}
+	for i, m := range list {
+		if rows[i].Version != m.Version || rows[i].Name != m.Name {
+			t.Errorf("%s row %d = %+v, want version %d name %q", migrations.VersionsTable, i, rows[i], m.Version, m.Name)
+		}
+	}
+}
+
+func TestApplyIsIdempotent(t *testing.T) {
+	for _, d := range databases {
+		t.Run(d.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := d.open(t)
+			for i := range 3 {
+				if err := migrations.Apply(ctx, db); err != nil {
+					t.Fatalf("Apply #%d: %v", i+1, err)
+				}
+				checkApplied(t, db)
+			}
+			// The tables work together: a thumbnail refers to its source.
+			if err := db.Exec("INSERT INTO thumbnails_sources (name) VALUES (?)", "a.jpg").Error; err != nil {
+				t.Fatalf("insert source: %v", err)
+			}
+			err := db.Exec("INSERT INTO thumbnails_thumbnails (source, size, name, width, height) VALUES (?, ?, ?, ?, ?)",
+				"a.jpg", "small", "small/a.png", 10, 10).Error
+			if err != nil {
+				t.Fatalf("insert thumbnail: %v", err)
+			}
+			// A recorded migration is not run again, even if its tables are gone.
+			if err := db.Migrator().DropTable("thumbnails_outbox"); err != nil {
+				t.Fatal(err)
+			}
+			if err := migrations.Apply(ctx, db); err != nil {
+				t.Fatalf("Apply after drop: %v", err)
+			}
+			if db.Migrator().HasTable("thumbnails_outbox") {
+				t.Error("Apply ran a recorded migration again")
+			}
+			var n int64
+			if err := db.Table("thumbnails_thumbnails").Count(&n).Error; err != nil || n != 1 {
+				t.Errorf("thumbnails_thumbnails has %d rows (%v) after re-Apply, want 1", n, err)
+			}
+		})
+	}
+}
+
+func TestApplyCancelledContext(t *testing.T) {
+	for _, d := range databases {
+		t.Run(d.name, func(t *testing.T) {
+			db := d.open(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if err := migrations.Apply(ctx, db); err == nil {
+				t.Fatal("Apply with a cancelled context succeeded")
+			}
+			if db.Migrator().HasTable("thumbnails_sources") {
+				t.Error("Apply with a cancelled context created tables")
+			}
+		})
+	}
+}
+
+func TestList(t *testing.T) {
+	tests := []struct {
+		dialect gorm.Dialector
+		keyword string // in the SQL of the first migration
+	}{
+		{sqlite.Open(""), "AUTOINCREMENT"},
+		{renamed{sqlite.Open(""), "sqlite3"}, "AUTOINCREMENT"},
+		{postgres.New(postgres.Config{}), "BIGSERIAL"},
+		{renamed{postgres.New(postgres.Config{}), "pgx"}, "BIGSERIAL"},
+	}
+	var first []migrations.Migration
+	for _, tt := range tests {
+		name := tt.dialect.Name()
+		list, err := migrations.List(dialectOnly(tt.dialect))
+		if err != nil {
+			t.Errorf("%s: List: %v", name, err)
+			continue
+		}
+		if len(list) == 0 {
+			t.Errorf("%s: List is empty", name)
+			continue
+		}
+		for i, m := range list {
+			if m.Version != i+1 {
+				t.Errorf("%s: migration %d has version %d, want %d (ordered, from 1, no gaps)", name, i, m.Version, i+1)
+			}
+			if m.Name == "" || strings.TrimSpace(m.SQL) == "" {
+				t.Errorf("%s: migration %d has name %q and %d bytes of SQL", name, m.Version, m.Name, len(m.SQL))
+			}
+		}
+		if !strings.Contains(list[0].SQL, tt.keyword) {
+			t.Errorf("%s: first migration is not the %s one:\n%s", name, tt.keyword, list[0].SQL)
+		}
+		// Every dialect has the same migrations, in the same order.
+		if first == nil {
+			first = list
+			continue
+		}
+		if len(list) != len(first) {
+			t.Errorf("%s has %d migrations, %s has %d", name, len(list), tests[0].dialect.Name(), len(first))
+			continue
+		}
+		for i := range list {
+			if list[i].Version != first[i].Version || list[i].Name != first[i].Name {
+				t.Errorf("%s migration %d is %d_%s, want %d_%s", name, i, list[i].Version, list[i].Name, first[i].Version, first[i].Name)
+			}
+		}
+	}
+}
+
+func TestUnsupportedDialect(t *testing.T) {
+	for _, name := range []string{"mysql", "sqlserver", ""} {
+		t.Run("dialect="+name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "test.db")
+			db := open(t, renamed{sqlite.Open(path), name})
+
+			list, err := migrations.List(db)
+			if !errors.Is(err, migrations.ErrUnsupportedDialect) || list != nil {
+				t.Errorf("List = %v, %v; want ErrUnsupportedDialect", list, err)
+			}
+			err = migrations.Apply(context.Background(), db)
+			if !errors.Is(err, migrations.ErrUnsupportedDialect) {
+				t.Errorf("Apply = %v, want ErrUnsupportedDialect", err)
+			}
+			if err != nil && !strings.Contains(err.Error(), fmt.Sprintf("%q", name)) {
+				t.Errorf("Apply error %q does not name the dialect %q", err, name)
+			}
+			var n int64
+			if err := db.Raw("SELECT count(*) FROM sqlite_master WHERE type = 'table'").Scan(&n).Error; err != nil {
+				t.Fatal(err)
+			}
+			if n != 0 {
+				t.Errorf("Apply on an unsupported dialect created %d tables", n)
+			}
+		})
+	}
+}
+
+// TestApplyConcurrent is four processes starting at once on a fresh
+// database: on PostgreSQL the advisory lock, on SQLite the database lock,
+// make each migration run exactly once. The "pgx" run is PostgreSQL under
+// the other name that List accepts.
+func TestApplyConcurrent(t *testing.T) {
+	const workers = 4
+	dialects := []struct {
+		name string
+		// fresh returns how to open one more connection to a new database.
+		fresh func(t *testing.T) func() gorm.Dialector
+	}{
+		{"postgres", func(t *testing.T) func() gorm.Dialector {
+			dsn := postgresSchema(t)
+			return func() gorm.Dialector { return postgres.Open(dsn) }
+		}},
+		{"pgx", func(t *testing.T) func() gorm.Dialector {
+			dsn := postgresSchema(t)
+			return func() gorm.Dialector { return renamed{postgres.Open(dsn), "pgx"} }
+		}},
+		{"sqlite", func(t *testing.T) func() gorm.Dialector {
+			dsn := filepath.Join(t.TempDir(), "test.db") + "?_busy_timeout=5000"
+			return func() gorm.Dialector { return sqlite.Open(dsn) }
+		}},
+	}
+	for _, d := range dialects {
+		for round := range 3 {
+			t.Run(fmt.Sprintf("%s/round%d", d.name, round), func(t *testing.T) {
+				dialector := d.fresh(t)
+				dbs := make([]*gorm.DB, workers)
+				for i := range dbs {
+					dbs[i] = open(t, dialector())
+					// Connect now, so that the Apply calls start together.
+					if sqlDB, err := dbs[i].DB(); err != nil {
+						t.Fatal(err)
+					} else if err := sqlDB.Ping(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				ctx := context.Background()
+				start := make(chan struct{})
+				errs := make([]error, workers)
+				var wg sync.WaitGroup
+				for i, db := range dbs {
+					wg.Go(func() {
+						<-start
+						errs[i] = migrations.Apply(ctx, db)
+					})
+				}
+				close(start)
+				wg.Wait()
+				for i, err := range errs {
+					if err != nil {
+						t.Errorf("Apply #%d: %v", i, err)
+					}
+				}
+				checkApplied(t, dbs[0])
+			})
+		}
+	}
+}
+
+func ExampleApply() {
+	dir, err := os.MkdirTemp("", "migrations-")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	db, err := gorm.Open(sqlite.Open(filepath.Join(dir, "app.db")), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if sqlDB, err := db.DB(); err == nil {
+		defer sqlDB.Close()
+	}
+
+	ctx := context.Background()
+	for range 2 { // safe on every start
+		if err := migrations.Apply(ctx, db); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	for _, table := range []string{"thumbnails_sources", "thumbnails_thumbnails", "thumbnails_outbox"} {
+		fmt.Println(table, db.Migrator().HasTable(table))
+	}
+	// Output:
+	// thumbnails_sources true
+	// thumbnails_thumbnails true
+	// thumbnails_outbox true
+}
+
+func BenchmarkApplyUpToDate(b *testing.B) {
+	ctx := context.Background()
+	db := openSQLite(b)
+	if err := migrations.Apply(ctx, db); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := migrations.Apply(ctx, db); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
