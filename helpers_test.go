@@ -64,9 +64,71 @@ func openSQLiteRedis(t testing.TB) *gorm.DB {
 	t.Helper()
 	client := redisClient(t)
 	db := openSQLite(t)
+	hook := &roundTripHook{}
+	client.AddHook(hook)
 	redisMetadata.Store(db, backends.NewRedisMetadata(client, redisPrefix(t, client)))
-	t.Cleanup(func() { redisMetadata.Delete(db) })
+	redisHooks.Store(db, hook)
+	t.Cleanup(func() { redisMetadata.Delete(db); redisHooks.Delete(db) })
 	return db
+}
+
+// redisHooks holds the round-trip counter of each database opened by openSQLiteRedis.
+var redisHooks sync.Map // *gorm.DB -> *roundTripHook
+
+// roundTripHook counts the round trips a go-redis client makes: one per
+// command, one per pipeline.
+type roundTripHook struct{ n atomic.Int64 }
+
+func (h *roundTripHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *roundTripHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if !connectionSetup(cmd) {
+			h.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *roundTripHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if len(cmds) > 0 && !connectionSetup(cmds[0]) {
+			h.n.Add(1)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// connectionSetup reports whether cmd is one go-redis sends when it opens a
+// connection (HELLO, CLIENT SETINFO), not one the code under test sent.
+func connectionSetup(cmd redis.Cmder) bool {
+	switch cmd.Name() {
+	case "hello", "client", "auth", "select":
+		return true
+	}
+	return false
+}
+
+// metadataRoundTrips returns a counter of the round trips made to db's
+// metadata store from now on: statements on the thumbnails table for the
+// database backend, commands and pipelines for Redis.
+func metadataRoundTrips(t testing.TB, db *gorm.DB) func() int64 {
+	t.Helper()
+	if h, ok := redisHooks.Load(db); ok {
+		hook := h.(*roundTripHook)
+		start := hook.n.Load()
+		return func() int64 { return hook.n.Load() - start }
+	}
+	var n atomic.Int64
+	err := db.Callback().Query().After("gorm:query").Register("test:count_metadata", func(tx *gorm.DB) {
+		if tx.Statement.Table == backends.ThumbnailsTable {
+			n.Add(1)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n.Load
 }
 
 // redisClient connects to the test Redis, or skips.

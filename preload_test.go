@@ -1,0 +1,174 @@
+package thumbnails_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/field"
+)
+
+// smallPNG returns a 320x200 PNG, quick to thumbnail.
+func smallPNG(t testing.TB, shade uint8) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 320, 200))
+	for y := 0; y < 200; y++ {
+		for x := 0; x < 320; x++ {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), shade, 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// createDishes saves n dishes; every third has no cover.
+func createDishes(t *testing.T, db *gorm.DB, n int) []Dish {
+	t.Helper()
+	dishes := make([]Dish, n)
+	for i := range dishes {
+		dishes[i].Photo = field.NewImage("p.png", bytes.NewReader(smallPNG(t, uint8(i))))
+		if i%3 != 2 {
+			dishes[i].Cover = field.NewImage("c.png", bytes.NewReader(smallPNG(t, uint8(255-i))))
+		}
+	}
+	if err := db.Create(&dishes).Error; err != nil {
+		t.Fatal(err)
+	}
+	return dishes
+}
+
+// readAll reads small of every photo and medium of every cover, checking
+// their dimensions.
+func readAll(t *testing.T, dishes []*Dish) {
+	t.Helper()
+	ctx := context.Background()
+	for i, d := range dishes {
+		s, err := d.Photo.Thumbnail(ctx, "small")
+		if err != nil || s.Width != 100 || s.Height != 100 {
+			t.Fatalf("dish %d photo small = %+v, %v", i, s, err)
+		}
+		all, err := d.Photo.Thumbnails(ctx)
+		if err != nil || len(all) != 1 {
+			t.Fatalf("dish %d photo thumbnails = %v, %v", i, all, err)
+		}
+		if d.Cover.Name() == "" {
+			if all, err := d.Cover.Thumbnails(ctx); err != nil || len(all) != 0 {
+				t.Fatalf("dish %d empty cover thumbnails = %v, %v", i, all, err)
+			}
+			continue
+		}
+		m, err := d.Cover.Thumbnail(ctx, "medium")
+		if err != nil || m.Width != 400 || m.Height != 250 {
+			t.Fatalf("dish %d cover medium = %+v, %v", i, m, err)
+		}
+	}
+}
+
+func ptrs[T any](s []T) []*T {
+	out := make([]*T, len(s))
+	for i := range s {
+		out[i] = &s[i]
+	}
+	return out
+}
+
+func TestPreload(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		setup(t, db, &Dish{})
+		const n = 12
+		createDishes(t, db, n)
+		trips := metadataRoundTrips(t, db)
+		preload := thumbnails.Preload()
+
+		step := func(name string, want int64, fn func() error) {
+			t.Helper()
+			before := trips()
+			if err := fn(); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if got := trips() - before; got != want {
+				t.Errorf("%s: %d metadata round trips, want %d", name, got, want)
+			}
+		}
+
+		var dishes []Dish
+		step("Find slice with Preload", 1, func() error { return db.Scopes(preload).Order("id").Find(&dishes).Error })
+		if len(dishes) != n {
+			t.Fatalf("found %d dishes", len(dishes))
+		}
+		step("reading every row after Preload", 0, func() error { readAll(t, ptrs(dishes)); return nil })
+
+		var pdishes []*Dish
+		step("Find slice of pointers with Preload", 1, func() error { return db.Scopes(preload).Find(&pdishes).Error })
+		step("reading them", 0, func() error { readAll(t, pdishes); return nil })
+
+		var first, taken Dish
+		step("First with Preload", 1, func() error { return db.Scopes(preload).First(&first).Error })
+		step("Take with Preload", 1, func() error { return db.Scopes(preload).Take(&taken).Error })
+		step("reading them", 0, func() error { readAll(t, []*Dish{&first, &taken}); return nil })
+
+		var none []Dish
+		step("Preload of no rows", 0, func() error { return db.Scopes(preload).Where("id < 0").Find(&none).Error })
+
+		var photos []Dish
+		step("Preload of one size", 1, func() error { return db.Scopes(thumbnails.Preload("small")).Find(&photos).Error })
+		step("its column answers from memory", 0, func() error {
+			_, err := photos[0].Photo.Thumbnail(context.Background(), "small")
+			return err
+		})
+		step("the other column looks up", 1, func() error {
+			_, err := photos[0].Cover.Thumbnail(context.Background(), "medium")
+			return err
+		})
+
+		var plain []Dish
+		step("Find without Preload", 0, func() error { return db.Find(&plain).Error })
+		images := 0
+		for _, d := range plain {
+			images++
+			if d.Cover.Name() != "" {
+				images++
+			}
+		}
+		step("reading without Preload: one lookup per image", int64(images), func() error { readAll(t, ptrs(plain)); return nil })
+		step("reading again: remembered", 0, func() error { readAll(t, ptrs(plain)); return nil })
+
+		if err := db.Scopes(thumbnails.Preload("gigantic")).Find(&[]Dish{}).Error; !errors.Is(err, thumbnails.ErrUnknownSize) {
+			t.Errorf("Preload of an unknown size: %v", err)
+		}
+	})
+}
+
+// TestPreloadLazy checks that a lazy size that does not exist yet is still
+// generated after a preload, and remembered.
+func TestPreloadLazy(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		food := Food{Image: field.NewImage("a.png", bytes.NewReader(smallPNG(t, 1)))}
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		var got Food
+		if err := db.Scopes(thumbnails.Preload()).First(&got).Error; err != nil {
+			t.Fatal(err)
+		}
+		large, err := got.Image.Thumbnail(context.Background(), "large")
+		if err != nil || large.Width != 1200 || !e.exists(large.Name) {
+			t.Fatalf("large = %+v, %v", large, err)
+		}
+		all, err := got.Image.Thumbnails(context.Background())
+		if err != nil || len(all) != 3 {
+			t.Fatalf("Thumbnails() after lazy generation = %v, %v", all, err)
+		}
+	})
+}
