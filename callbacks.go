@@ -34,12 +34,12 @@ func (p *plugin) registerCallbacks(db *gorm.DB) error {
 	}{
 		{"thumbnails:store_create", cb.Create().Before("*").Register, p.storeUploads},
 		{"thumbnails:capture_create", cb.Create().Before("gorm:create").Register, p.captureUpsert},
-		{"thumbnails:record_create", cb.Create().After("gorm:create").Register, p.record},
+		{"thumbnails:record_create", cb.Create().After("gorm:create").Before("gorm:commit_or_rollback_transaction").Register, p.record},
 		{"thumbnails:after_create", cb.Create().After("*").Register, p.finish},
 
 		{"thumbnails:store_update", cb.Update().Before("*").Register, p.storeUploads},
 		{"thumbnails:capture_update", cb.Update().Before("gorm:update").Register, p.captureUpdate},
-		{"thumbnails:record_update", cb.Update().After("gorm:update").Register, p.record},
+		{"thumbnails:record_update", cb.Update().After("gorm:update").Before("gorm:commit_or_rollback_transaction").Register, p.record},
 		{"thumbnails:after_update", cb.Update().After("*").Register, p.finish},
 
 		{"thumbnails:capture_delete", cb.Delete().Before("gorm:delete").Register, p.captureDelete},
