@@ -237,3 +237,25 @@ func TestThumbnailInsideTransaction(t *testing.T) {
 		}
 	})
 }
+
+// TestMetadataFailureRollsBack makes the database refuse the metadata rows
+// (a trigger) and checks that the save fails as a whole: no row, no files.
+func TestMetadataFailureRollsBack(t *testing.T) {
+	db := openSQLite(t)
+	e := setup(t, db, &Food{})
+	err := db.Exec(`CREATE TRIGGER refuse BEFORE INSERT ON thumbnails_thumbnails
+		BEGIN SELECT RAISE(ABORT, 'injected metadata failure'); END`).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	food := newFood(t, "pizza", "Landscape_1.jpg")
+	if err := db.Create(&food).Error; err == nil || !strings.Contains(err.Error(), "injected metadata failure") {
+		t.Fatalf("create = %v, want the injected failure", err)
+	}
+	if n := count(t, db, "foods"); n != 0 {
+		t.Errorf("rows after a failed metadata write: %d", n)
+	}
+	if files := e.files(t); len(files) != 0 {
+		t.Errorf("files after a failed metadata write: %v", files)
+	}
+}
