@@ -433,9 +433,9 @@ func TestUnchangedSaveDoesNoImageWork(t *testing.T) {
 
 func TestDelete(t *testing.T) {
 	ways := map[string]func(db *gorm.DB, food *Food) error{
-		"Delete(&row)":       func(db *gorm.DB, f *Food) error { return db.Delete(f).Error },
+		"Delete(&row)":        func(db *gorm.DB, f *Food) error { return db.Delete(f).Error },
 		"Delete(&Food{}, id)": func(db *gorm.DB, f *Food) error { return db.Delete(&Food{}, f.ID).Error },
-		"Where().Delete":     func(db *gorm.DB, f *Food) error { return db.Where("name = ?", f.Name).Delete(&Food{}).Error },
+		"Where().Delete":      func(db *gorm.DB, f *Food) error { return db.Where("name = ?", f.Name).Delete(&Food{}).Error },
 		"Delete(&slice)": func(db *gorm.DB, f *Food) error {
 			return db.Delete(&[]Food{*f}).Error
 		},

@@ -87,8 +87,8 @@ func (p *plugin) preload(db *gorm.DB, m *model) {
 	for _, t := range targets {
 		r := recs[t.img.Name()]
 		known := make(map[string]field.Thumbnail, len(r))
-		for size, rec := range r {
-			known[size] = t.col.binder.thumbnail(rec)
+		for _, rec := range r {
+			known[rec.Size] = t.col.binder.thumbnail(rec)
 		}
 		bridge.Cache(t.img, known)
 	}

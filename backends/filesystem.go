@@ -36,7 +36,7 @@ func NewFileSystemStorage(root, baseURL string) Storage {
 // that stays inside the storage root, and returns it cleaned. Every backend
 // of this package calls it; other Storage implementations may too.
 func CleanName(name string) (string, error) {
-	if name == "" || strings.ContainsRune(name, 0) || strings.Contains(name, "\\") {
+	if name == "" || strings.Contains(name, "\\") || strings.ContainsFunc(name, isControl) {
 		return "", fmt.Errorf("%w: %q", ErrInvalidName, name)
 	}
 	if path.IsAbs(name) || filepath.IsAbs(name) {
@@ -53,6 +53,10 @@ func CleanName(name string) (string, error) {
 	}
 	return clean, nil
 }
+
+// isControl reports whether r is an ASCII control character (NUL, the
+// separators the database backend uses, newlines, DEL, ...).
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 func (s *fileSystemStorage) path(name string) (string, error) {
 	clean, err := CleanName(name)
@@ -142,9 +146,26 @@ func (s *fileSystemStorage) Delete(ctx context.Context, name string) error {
 }
 
 func (s *fileSystemStorage) URL(name string) string {
+	if !needsEscape(name) {
+		return s.baseURL + name // the common case: generated names are URL-safe
+	}
 	segs := strings.Split(name, "/")
 	for i, seg := range segs {
 		segs[i] = url.PathEscape(seg)
 	}
 	return s.baseURL + strings.Join(segs, "/")
+}
+
+// needsEscape reports whether name has a byte that url.PathEscape would change.
+func needsEscape(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-' || c == '_' || c == '.' || c == '~' || c == '/':
+		default:
+			return true
+		}
+	}
+	return false
 }

@@ -4,16 +4,17 @@ CREATE TABLE IF NOT EXISTS thumbnails_sources (
     created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
+-- WITHOUT ROWID: rows are stored in (source, size) order, so reading the
+-- thumbnails of many sources (Preload) is one seek per source, no lookups.
 CREATE TABLE IF NOT EXISTS thumbnails_thumbnails (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
     source     TEXT NOT NULL REFERENCES thumbnails_sources (name) ON DELETE CASCADE,
     size       TEXT NOT NULL,
     name       TEXT NOT NULL UNIQUE,
     width      INTEGER NOT NULL,
     height     INTEGER NOT NULL,
     created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    UNIQUE (source, size)
-);
+    PRIMARY KEY (source, size)
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS thumbnails_outbox (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,0 +1,184 @@
+package backends_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/migrations"
+)
+
+// metadataStores are the Metadata implementations every contract test runs on.
+var metadataStores = []struct {
+	name string
+	open func(t *testing.T) backends.Metadata
+}{
+	{"sqlite", func(t *testing.T) backends.Metadata { return openDatabaseMetadata(t, openSQLite(t, "")) }},
+	{"postgres", func(t *testing.T) backends.Metadata { return openDatabaseMetadata(t, openPostgres(t)) }},
+	{"redis", openRedisMetadata},
+}
+
+func openDatabaseMetadata(t *testing.T, db *gorm.DB) backends.Metadata {
+	t.Helper()
+	if err := migrations.Apply(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	return backends.NewDatabaseMetadata(db)
+}
+
+// openRedisMetadata returns a Redis metadata store under a key prefix of the
+// test's own, removed at the end, or skips without THUMBNAILS_TEST_REDIS_ADDR.
+func openRedisMetadata(t *testing.T) backends.Metadata {
+	t.Helper()
+	addr := os.Getenv("THUMBNAILS_TEST_REDIS_ADDR")
+	if addr == "" {
+		t.Skip("THUMBNAILS_TEST_REDIS_ADDR is not set: skipping the Redis run")
+	}
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	prefix := "thumbnails-test-" + hex.EncodeToString(b[:])
+	t.Cleanup(func() {
+		ctx := context.Background()
+		iter := client.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+		for iter.Next(ctx) {
+			client.Del(ctx, iter.Val())
+		}
+		_ = client.Close()
+	})
+	return backends.NewRedisMetadata(client, prefix)
+}
+
+func forEachMetadata(t *testing.T, fn func(t *testing.T, m backends.Metadata)) {
+	for _, s := range metadataStores {
+		t.Run(s.name, func(t *testing.T) { fn(t, s.open(t)) })
+	}
+}
+
+func thumb(source, size string, w, h int) backends.Thumbnail {
+	stem := strings.TrimSuffix(source, ".jpg")
+	return backends.Thumbnail{Source: source, Size: size, Name: "thumbnails/" + stem + "_" + size + ".jpg", Width: w, Height: h}
+}
+
+func TestMetadataContract(t *testing.T) {
+	forEachMetadata(t, func(t *testing.T, m backends.Metadata) {
+		ctx := context.Background()
+		a, b := "foods/a b é.jpg", "foods/b.jpg"
+		if err := m.Put(ctx, a, thumb(a, "small", 100, 100), thumb(a, "large", 1200, 800)); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Put(ctx, b, thumb(b, "small", 100, 100)); err != nil {
+			t.Fatal(err)
+		}
+		checkThumbs(t, thumbs(t, m, a), map[string]backends.Thumbnail{"small": thumb(a, "small", 100, 100), "large": thumb(a, "large", 1200, 800)})
+
+		// putting again replaces, and is not an error
+		if err := m.Put(ctx, a, thumb(a, "large", 1000, 600)); err != nil {
+			t.Fatal(err)
+		}
+		if got := thumbs(t, m, a)["large"]; got.Width != 1000 || got.Height != 600 {
+			t.Fatalf("large after a second Put = %+v", got)
+		}
+
+		// a batch: every source once, missing ones absent
+		many, err := m.ThumbnailsOf(ctx, []string{a, "foods/missing.jpg", b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(many) != 2 || len(many[a]) != 2 || len(many[b]) != 1 {
+			t.Fatalf("ThumbnailsOf = %+v", many)
+		}
+		sizes := []string{many[a][0].Size, many[a][1].Size}
+		sort.Strings(sizes)
+		if sizes[0] != "large" || sizes[1] != "small" || many[b][0] != thumbWithoutTime(many[b][0], thumb(b, "small", 100, 100)) {
+			t.Fatalf("ThumbnailsOf records = %+v", many)
+		}
+		if empty, err := m.ThumbnailsOf(ctx, nil); err != nil || len(empty) != 0 {
+			t.Fatalf("ThumbnailsOf(nil) = %v, %v", empty, err)
+		}
+
+		if err := m.Delete(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if got := thumbs(t, m, a); len(got) != 0 {
+			t.Fatalf("after Delete: %+v", got)
+		}
+		if err := m.Delete(ctx, "foods/never.jpg"); err != nil {
+			t.Fatalf("Delete of an unknown source: %v", err)
+		}
+	})
+}
+
+// thumbWithoutTime returns want with got's CreatedAt, so the two compare equal
+// when all else is.
+func thumbWithoutTime(got, want backends.Thumbnail) backends.Thumbnail {
+	want.CreatedAt = got.CreatedAt
+	return want
+}
+
+// TestMetadataThumbnailsOfMany reads a batch larger than one SQLite
+// statement could bind parameters for (chunked on PostgreSQL, one JSON
+// parameter on SQLite).
+func TestMetadataThumbnailsOfMany(t *testing.T) {
+	forEachMetadata(t, func(t *testing.T, m backends.Metadata) {
+		ctx := context.Background()
+		const n = 70000 // over PostgreSQL's 65535 parameters: two chunks
+		sources := make([]string, n)
+		for i := range sources {
+			sources[i] = fmt.Sprintf("foods/%06d.jpg", i)
+		}
+		for _, i := range []int{0, 1, n / 2, n - 1} {
+			if err := m.Put(ctx, sources[i], thumb(sources[i], "small", i%1000+1, 7)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := m.ThumbnailsOf(ctx, sources)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 4 || got[sources[n-1]][0].Width != (n-1)%1000+1 {
+			t.Fatalf("ThumbnailsOf(%d sources) = %d sources: %+v", n, len(got), got[sources[n-1]])
+		}
+	})
+}
+
+// TestRedisMetadataErrors checks that Redis failures are returned, wrapped,
+// and that a record that is not ours is an error rather than a zero value.
+func TestRedisMetadataErrors(t *testing.T) {
+	ctx := context.Background()
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	defer down.Close()
+	m := backends.NewRedisMetadata(down, "x")
+	if _, err := m.Thumbnails(ctx, "a.jpg"); err == nil || !strings.Contains(err.Error(), "backends: redis") {
+		t.Errorf("Thumbnails with Redis down: %v", err)
+	}
+	if _, err := m.ThumbnailsOf(ctx, []string{"a.jpg"}); err == nil {
+		t.Error("ThumbnailsOf with Redis down: no error")
+	}
+	if err := m.Put(ctx, "a.jpg", thumb("a.jpg", "small", 1, 1)); err == nil {
+		t.Error("Put with Redis down: no error")
+	}
+
+	addr := os.Getenv("THUMBNAILS_TEST_REDIS_ADDR")
+	if addr == "" {
+		t.Skip("THUMBNAILS_TEST_REDIS_ADDR is not set: skipping the malformed-record check")
+	}
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	defer client.Close()
+	prefix := "thumbnails-test-malformed-" + hex.EncodeToString([]byte(t.Name()))[:8]
+	key := prefix + ":thumbnails:a.jpg"
+	defer client.Del(ctx, key)
+	client.HSet(ctx, key, "small", `{"name":"json from another tool"}`)
+	if _, err := backends.NewRedisMetadata(client, prefix).Thumbnails(ctx, "a.jpg"); err == nil || !strings.Contains(err.Error(), "malformed") {
+		t.Errorf("malformed record: %v", err)
+	}
+}

@@ -1,0 +1,84 @@
+package thumbnails_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
+)
+
+// seedRows inserts n Food rows whose sources have small and medium
+// recorded in the metadata store (no image work: reads only need metadata).
+func seedRows(b *testing.B, db *gorm.DB, n int) {
+	b.Helper()
+	ctx := context.Background()
+	meta := metadataOf(db)
+	rows := make([]Food, n)
+	for i := range rows {
+		source := fmt.Sprintf("foods/%032d.jpg", i)
+		if err := rows[i].Image.Scan(source); err != nil {
+			b.Fatal(err)
+		}
+		err := meta.Put(ctx, source,
+			backends.Thumbnail{Size: "small", Name: fmt.Sprintf("thumbnails/foods/%032d_small.png", i), Width: 100, Height: 100},
+			backends.Thumbnail{Size: "medium", Name: fmt.Sprintf("thumbnails/foods/%032d_medium.jpg", i), Width: 400, Height: 267})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := db.CreateInBatches(&rows, 500).Error; err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkFind1000 measures a Find of 1,000 rows, alone, with Preload then
+// reading two sizes of each row, and without Preload then reading them
+// (one lookup per row). trips/op counts metadata round trips.
+func BenchmarkFind1000(b *testing.B) {
+	for _, d := range []struct {
+		name string
+		open func(testing.TB) *gorm.DB
+	}{{"sqlite", openSQLite}, {"redis", openSQLiteRedis}} {
+		b.Run(d.name, func(b *testing.B) {
+			db := d.open(b)
+			setup(b, db, &Food{})
+			seedRows(b, db, 1000)
+			trips := metadataRoundTrips(b, db)
+			ctx := context.Background()
+			read := func(b *testing.B, rows []Food) {
+				for i := range rows {
+					for _, size := range []string{"small", "medium"} {
+						if t, err := rows[i].Image.Thumbnail(ctx, size); err != nil || t.Width == 0 {
+							b.Fatalf("%s: %+v, %v", size, t, err)
+						}
+					}
+				}
+			}
+			for _, mode := range []string{"find-only", "preload+read", "no-preload+read"} {
+				b.Run(mode, func(b *testing.B) {
+					b.ReportAllocs()
+					start := trips()
+					b.ResetTimer()
+					for b.Loop() {
+						var rows []Food
+						q := db
+						if mode == "preload+read" {
+							q = db.Scopes(thumbnails.Preload())
+						}
+						if err := q.Find(&rows).Error; err != nil || len(rows) != 1000 {
+							b.Fatalf("%d rows, %v", len(rows), err)
+						}
+						if mode != "find-only" {
+							read(b, rows)
+						}
+					}
+					b.ReportMetric(float64(trips()-start)/float64(b.N), "trips/op")
+				})
+			}
+		})
+	}
+}
