@@ -1,9 +1,12 @@
 package thumbnails_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"image"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -164,6 +167,9 @@ func TestExifOrientation(t *testing.T) {
 			t.Fatal(err)
 		}
 		img, _ := e.decodeStored(t, m.Name)
+		if raw, err := os.ReadFile(filepath.Join(e.root, m.Name)); err != nil || bytes.Contains(raw, []byte("Exif\x00")) {
+			t.Errorf("%s: the thumbnail carries EXIF metadata (%v)", file, err)
+		}
 		wantW, wantH := 400, 267
 		if strings.HasPrefix(file, "Portrait") {
 			wantW, wantH = 267, 400
