@@ -2,6 +2,7 @@ package thumbnails
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
@@ -33,15 +34,25 @@ type Config struct {
 	Limits Limits
 }
 
-// Limits bound the uploads the plugin accepts. They are checked from the
-// image header, before any pixel is allocated.
+// Limits bound the uploads the plugin accepts. They are checked before any
+// pixel is allocated: the byte size as the upload is read (at once when the
+// reader knows its length), the dimensions and format from the image header,
+// and the frames of a GIF by walking its blocks.
 type Limits struct {
-	MaxBytes  int64 // size of the upload in bytes
-	MaxPixels int64 // width × height
+	MaxBytes  int64    // size of the upload in bytes
+	MaxPixels int64    // width × height, of the image and of any GIF frame
+	MaxFrames int      // frames of an animated GIF
+	Formats   []string // accepted formats, as image.DecodeConfig names them: "jpeg", "png", "gif"
 }
 
-// DefaultLimits are used for a zero Config.Limits: 50 MiB and 50 megapixels.
-var DefaultLimits = Limits{MaxBytes: 50 << 20, MaxPixels: 50_000_000}
+// DefaultLimits are used for the zero fields of Config.Limits: 50 MiB, 50
+// megapixels, 100 GIF frames, JPEG, PNG and GIF.
+var DefaultLimits = Limits{MaxBytes: 50 << 20, MaxPixels: 50_000_000, MaxFrames: 100, Formats: []string{formatJPEG, formatPNG, formatGIF}}
+
+// allows reports whether format is among l.Formats.
+func (l Limits) allows(format string) bool {
+	return slices.Contains(l.Formats, format)
+}
 
 // withDefaults returns c with every zero value replaced by its default.
 func (c Config) withDefaults() Config {
@@ -56,6 +67,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Limits.MaxPixels == 0 {
 		c.Limits.MaxPixels = DefaultLimits.MaxPixels
+	}
+	if c.Limits.MaxFrames == 0 {
+		c.Limits.MaxFrames = DefaultLimits.MaxFrames
+	}
+	if len(c.Limits.Formats) == 0 {
+		c.Limits.Formats = DefaultLimits.Formats
 	}
 	return c
 }
@@ -73,8 +90,13 @@ func (c Config) Validate() error {
 	if _, err := backends.CleanName(c.BaseDir); err != nil {
 		return fmt.Errorf("%w: BaseDir: %w", ErrInvalidConfig, err)
 	}
-	if c.Limits.MaxBytes < 0 || c.Limits.MaxPixels < 0 {
+	if c.Limits.MaxBytes < 0 || c.Limits.MaxPixels < 0 || c.Limits.MaxFrames < 0 {
 		return fmt.Errorf("%w: negative limit", ErrInvalidConfig)
+	}
+	for _, f := range c.Limits.Formats {
+		if _, ok := extensions[f]; !ok {
+			return fmt.Errorf("%w: Limits.Formats: unknown format %q (want jpeg, png or gif)", ErrInvalidConfig, f)
+		}
 	}
 	return nil
 }

@@ -34,19 +34,47 @@ type source struct {
 	img    image.Image // EXIF orientation applied
 }
 
-// readUpload reads r whole, refusing more than maxBytes.
+// readUpload reads r whole, refusing more than maxBytes. When r knows its
+// length (a bytes or strings reader, a file or anything seekable), an upload
+// over the limit is refused before a byte is read.
 func readUpload(r io.Reader, maxBytes int64) ([]byte, error) {
 	if r == nil {
 		return nil, fmt.Errorf("%w: no content", ErrInvalidImage)
 	}
-	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
-	if err != nil {
+	size, known := uploadSize(r)
+	if known && size > maxBytes {
+		return nil, fmt.Errorf("%w: %d bytes is over %d", ErrImageTooLarge, size, maxBytes)
+	}
+	var buf bytes.Buffer
+	if known {
+		buf.Grow(int(size) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r, maxBytes+1)); err != nil {
 		return nil, fmt.Errorf("thumbnails: read upload: %w", err)
 	}
-	if int64(len(data)) > maxBytes {
+	if int64(buf.Len()) > maxBytes {
 		return nil, fmt.Errorf("%w: more than %d bytes", ErrImageTooLarge, maxBytes)
 	}
-	return data, nil
+	return buf.Bytes(), nil
+}
+
+// uploadSize returns the bytes left in r, when r can tell without reading.
+func uploadSize(r io.Reader) (int64, bool) {
+	switch v := r.(type) {
+	case interface{ Len() int }:
+		return int64(v.Len()), true
+	case io.Seeker:
+		cur, err := v.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return 0, false
+		}
+		end, err := v.Seek(0, io.SeekEnd)
+		if _, err2 := v.Seek(cur, io.SeekStart); err != nil || err2 != nil {
+			return 0, false
+		}
+		return end - cur, true
+	}
+	return 0, false
 }
 
 // decode sniffs the format of data from its bytes, checks the header against
@@ -56,14 +84,19 @@ func decode(data []byte, limits Limits) (*source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
 	}
-	if _, ok := extensions[format]; !ok {
-		return nil, fmt.Errorf("%w: format %q is not JPEG, PNG or GIF", ErrInvalidImage, format)
+	if _, ok := extensions[format]; !ok || !limits.allows(format) {
+		return nil, fmt.Errorf("%w: format %q is not accepted (accepted: %v)", ErrInvalidImage, format, limits.Formats)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, fmt.Errorf("%w: %dx%d pixels", ErrInvalidImage, cfg.Width, cfg.Height)
 	}
 	if px := int64(cfg.Width) * int64(cfg.Height); px > limits.MaxPixels {
 		return nil, fmt.Errorf("%w: %dx%d is over %d pixels", ErrImageTooLarge, cfg.Width, cfg.Height, limits.MaxPixels)
+	}
+	if format == formatGIF {
+		if err := checkGIF(data, limits); err != nil {
+			return nil, err
+		}
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {

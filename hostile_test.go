@@ -1,0 +1,254 @@
+package thumbnails_test
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"image"
+	"image/color/palette"
+	"image/gif"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/field"
+)
+
+// pngBomb returns a PNG whose header claims w×h 8-bit gray pixels, with a
+// few KiB of compressed zero rows: what a decompression bomb looks like.
+func pngBomb(t testing.TB, w, h uint32) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	buf.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		_ = binary.Write(&buf, binary.BigEndian, uint32(len(data)))
+		crc := crc32.NewIEEE()
+		crc.Write([]byte(typ))
+		crc.Write(data)
+		buf.WriteString(typ)
+		buf.Write(data)
+		_ = binary.Write(&buf, binary.BigEndian, crc.Sum32())
+	}
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 0 // 8-bit grayscale
+	chunk("IHDR", ihdr)
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	_, _ = zw.Write(make([]byte, 1<<20)) // the first MiB of zero rows
+	_ = zw.Close()
+	chunk("IDAT", z.Bytes())
+	chunk("IEND", nil)
+	return buf.Bytes()
+}
+
+// manyFrameGIF returns a GIF of n 1×1 frames.
+func manyFrameGIF(t testing.TB, n int) []byte {
+	t.Helper()
+	anim := &gif.GIF{}
+	for i := 0; i < n; i++ {
+		frame := image.NewPaletted(image.Rect(0, 0, 1, 1), palette.Plan9[:2])
+		frame.SetColorIndex(0, 0, uint8(i%2))
+		anim.Image = append(anim.Image, frame)
+		anim.Delay = append(anim.Delay, 1)
+	}
+	var buf bytes.Buffer
+	if err := gif.EncodeAll(&buf, anim); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// onlyReader hides every method of r but Read, so its length is unknown.
+type onlyReader struct{ io.Reader }
+
+func TestLimits(t *testing.T) {
+	db := openSQLite(t)
+	e := setup(t, db, &Food{})
+	bomb := pngBomb(t, 50000, 50000)
+	if len(bomb) > 8<<10 {
+		t.Fatalf("the bomb is %d bytes, want a few KiB", len(bomb))
+	}
+	frames := manyFrameGIF(t, 10000)
+	huge := make([]byte, 60<<20)
+	copy(huge, photo(t, "Landscape_1.jpg"))
+	for _, tc := range []struct {
+		name string
+		r    io.Reader
+	}{
+		{"PNG bomb 50000x50000", bytes.NewReader(bomb)},
+		{"GIF of 10000 frames", bytes.NewReader(frames)},
+		{"60 MiB upload", bytes.NewReader(huge)},
+		{"60 MiB stream of unknown length", onlyReader{bytes.NewReader(huge)}},
+		{"60 MiB file", func() io.Reader {
+			p := filepath.Join(t.TempDir(), "huge.jpg")
+			if err := os.WriteFile(p, huge, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			return f
+		}()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := db.Create(&Food{Name: tc.name, Image: field.NewImage("x.jpg", tc.r)}).Error
+			if !errors.Is(err, thumbnails.ErrImageTooLarge) {
+				t.Fatalf("err = %v, want ErrImageTooLarge", err)
+			}
+		})
+	}
+	if files := e.files(t); len(files) != 0 {
+		t.Errorf("files stored: %v", files)
+	}
+	if n := count(t, db, "foods"); n != 0 {
+		t.Errorf("rows: %d", n)
+	}
+	// a GIF at the frame limit is accepted, and its first frame used
+	ok := Food{Image: field.NewImage("ok.gif", bytes.NewReader(manyFrameGIF(t, 100)))}
+	if err := db.Create(&ok).Error; err != nil {
+		t.Fatalf("GIF of 100 frames: %v", err)
+	}
+	if !strings.HasSuffix(ok.Image.Name(), ".gif") {
+		t.Errorf("GIF stored as %q", ok.Image.Name())
+	}
+}
+
+// BenchmarkRejectPNGBomb measures the memory it takes to refuse a
+// 50,000 × 50,000 PNG (2.5 gigapixels): a few KiB, not gigabytes.
+func BenchmarkRejectPNGBomb(b *testing.B) {
+	db := openSQLite(b)
+	setup(b, db, &Food{})
+	bomb := pngBomb(b, 50000, 50000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		err := db.Create(&Food{Image: field.NewImage("bomb.png", bytes.NewReader(bomb))}).Error
+		if !errors.Is(err, thumbnails.ErrImageTooLarge) {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestFormatFromBytes(t *testing.T) {
+	db := openSQLite(t)
+	e := setup(t, db, &Food{})
+	pngBytes := smallPNG(t, 7)
+	food := Food{Image: field.NewImage("holiday.jpg", bytes.NewReader(pngBytes))}
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(food.Image.Name(), ".png") {
+		t.Fatalf("a PNG named .jpg was stored as %q", food.Image.Name())
+	}
+	if _, format := e.decodeStored(t, food.Image.Name()); format != "png" {
+		t.Fatalf("stored format %q", format)
+	}
+
+	jpegBytes := photo(t, "Landscape_1.jpg")
+	gifBytes := manyFrameGIF(t, 3)
+	corruptPNG := bytes.Clone(pngBytes)
+	corruptPNG[len(corruptPNG)/2] ^= 0xFF // breaks the IDAT CRC
+	badMarker := bytes.Clone(jpegBytes)
+	badMarker[2], badMarker[3] = 0xFF, 0x01
+	for name, data := range map[string][]byte{
+		"text named .jpg":  []byte("GIF? no: plain text, with a .jpg name"),
+		"truncated JPEG":   jpegBytes[:len(jpegBytes)/3],
+		"truncated PNG":    pngBytes[:len(pngBytes)/2],
+		"truncated GIF":    gifBytes[:len(gifBytes)/2],
+		"corrupt PNG":      corruptPNG,
+		"JPEG bad marker":  badMarker,
+		"header only":      jpegBytes[:2],
+		"HTML":             []byte("<html><script>alert(1)</script></html>"),
+		"SVG":              []byte(`<svg xmlns="http://www.w3.org/2000/svg"></svg>`),
+		"PNG signature":    []byte("\x89PNG\r\n\x1a\n"),
+		"GIF header alone": []byte("GIF89a"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			before := e.files(t)
+			err := db.Create(&Food{Image: field.NewImage("upload.jpg", bytes.NewReader(data))}).Error
+			if !errors.Is(err, thumbnails.ErrInvalidImage) {
+				t.Fatalf("err = %v, want ErrInvalidImage", err)
+			}
+			if after := e.files(t); len(after) != len(before) {
+				t.Fatalf("files stored: %v", after)
+			}
+		})
+	}
+}
+
+func TestAcceptedFormats(t *testing.T) {
+	db := openSQLite(t)
+	if err := db.Use(thumbnails.Plugin(thumbnails.Config{
+		Sizes:   testSizes(),
+		Storage: nil,
+		Limits:  thumbnails.Limits{Formats: []string{"jpeg"}},
+		BaseDir: "thumbs",
+	})); err != nil {
+		t.Fatal(err)
+	}
+	jpegBytes := photo(t, "Landscape_1.jpg")
+	t.Chdir(t.TempDir()) // the default storage writes under ./media
+	if err := db.AutoMigrate(&Food{}); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Create(&Food{Image: field.NewImage("a.png", bytes.NewReader(smallPNG(t, 1)))}).Error
+	if !errors.Is(err, thumbnails.ErrInvalidImage) || !strings.Contains(err.Error(), "png") {
+		t.Fatalf("PNG with only JPEG accepted: %v", err)
+	}
+	food := Food{Image: field.NewImage("a.jpg", bytes.NewReader(jpegBytes))}
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	small, err := food.Image.Thumbnail(t.Context(), "small")
+	if err != nil || !strings.HasPrefix(small.Name, "thumbs/foods/") {
+		t.Fatalf("small = %+v, %v", small, err)
+	}
+	if _, err := os.Stat(filepath.Join("media", small.Name)); err != nil {
+		t.Fatalf("default storage: %v", err)
+	}
+	if err := (thumbnails.Config{Sizes: testSizes(), Limits: thumbnails.Limits{Formats: []string{"bmp"}}}).Validate(); !errors.Is(err, thumbnails.ErrInvalidConfig) {
+		t.Fatalf("unknown format accepted: %v", err)
+	}
+}
+
+// TestHostileFileNames checks that the uploaded file name never reaches the
+// storage: whatever it holds, the stored name is the folder, a random id and
+// the sniffed extension, and nothing is written outside the storage root.
+func TestHostileFileNames(t *testing.T) {
+	db := openSQLite(t)
+	e := setup(t, db, &Food{})
+	parent := filepath.Dir(e.root)
+	before, _ := os.ReadDir(parent)
+	safe := regexp.MustCompile(`^foods/[0-9a-f]{32}\.png$`)
+	for _, name := range []string{
+		"../../etc/passwd", "/etc/passwd", "..", "a\x00b.jpg", strings.Repeat("long", 2000) + ".jpg",
+		"фото 😀.jpg", "$(rm -rf /).jpg", "`reboot`;|&>.jpg", "C:\\Windows\\win.ini", "", " ", "\n.jpg",
+	} {
+		food := Food{Image: field.NewImage(name, bytes.NewReader(smallPNG(t, 3)))}
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatalf("%q: %v", name, err)
+		}
+		if !safe.MatchString(food.Image.Name()) {
+			t.Errorf("%q stored as %q", name, food.Image.Name())
+		}
+	}
+	after, _ := os.ReadDir(parent)
+	if len(after) != len(before) {
+		t.Errorf("entries next to the storage root: %d before, %d after", len(before), len(after))
+	}
+	for _, f := range e.files(t) {
+		if strings.Contains(f, "..") || !(strings.HasPrefix(f, "foods/") || strings.HasPrefix(f, "thumbnails/foods/")) {
+			t.Errorf("unexpected stored file %q", f)
+		}
+	}
+}
