@@ -9,7 +9,6 @@ import (
 
 	"gorm.io/gorm/schema"
 
-	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
@@ -87,28 +86,18 @@ func (p *plugin) parseModel(s *schema.Schema) (*model, error) {
 }
 
 func (p *plugin) parseColumn(s *schema.Schema, f *schema.Field) (*column, error) {
-	c := &column{field: f, table: s.Table, dir: s.Table}
 	where := fmt.Sprintf("model %s column %s", s.Name, f.DBName)
-	settings := schema.ParseTagSetting(f.Tag.Get(tagName), ";")
-	names := p.cfg.Sizes.Names()
-	for key, value := range settings {
-		switch key {
-		case "SIZES":
-			names = nil
-			for _, n := range strings.Split(value, ",") {
-				if n = strings.TrimSpace(n); n != "" {
-					names = append(names, n)
-				}
-			}
-		case "DIR":
-			dir, err := backends.CleanName(strings.Trim(value, "/"))
-			if err != nil {
-				return nil, fmt.Errorf("%w: %s: dir: %w", ErrInvalidConfig, where, err)
-			}
-			c.dir = dir
-		default:
-			return nil, fmt.Errorf("%w: %s: unknown tag key %q (want sizes or dir)", ErrInvalidConfig, where, strings.ToLower(key))
-		}
+	t, err := parseTag(f.Tag.Get(tagName))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, where, err)
+	}
+	c := &column{field: f, table: s.Table, dir: s.Table}
+	if t.dir != "" {
+		c.dir = t.dir
+	}
+	names := t.sizes
+	if names == nil {
+		names = p.cfg.Sizes.Names()
 	}
 	seen := map[string]bool{}
 	for _, n := range names {
