@@ -3,8 +3,6 @@ package thumbnails_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"image"
 	"io"
 	"io/fs"
@@ -18,13 +16,11 @@ import (
 
 	"github.com/disintegration/gift"
 	"github.com/redis/go-redis/v9"
-	"gorm.io/driver/postgres"
-	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 	"github.com/gorm-thumbnails/thumbnails/processors"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
@@ -35,7 +31,7 @@ var dialects = []struct {
 	open func(t testing.TB) *gorm.DB
 }{
 	{"sqlite", openSQLite},
-	{"postgres", openPostgres},
+	{"postgres", testdb.Postgres},
 	{"sqlite+redis", openSQLiteRedis},
 }
 
@@ -62,11 +58,11 @@ func metadataOf(db *gorm.DB) backends.Metadata {
 // removed at the end; it skips when THUMBNAILS_TEST_REDIS_ADDR is unset.
 func openSQLiteRedis(t testing.TB) *gorm.DB {
 	t.Helper()
-	client := redisClient(t)
+	client := testdb.Redis(t)
 	db := openSQLite(t)
 	hook := &roundTripHook{}
 	client.AddHook(hook)
-	redisMetadata.Store(db, backends.NewRedisMetadata(client, redisPrefix(t, client)))
+	redisMetadata.Store(db, backends.NewRedisMetadata(client, testdb.RedisPrefix(t, client)))
 	redisHooks.Store(db, hook)
 	t.Cleanup(func() { redisMetadata.Delete(db); redisHooks.Delete(db) })
 	return db
@@ -134,37 +130,6 @@ func metadataRoundTrips(t testing.TB, db *gorm.DB) func() int64 {
 	return n.Load
 }
 
-// redisClient connects to the test Redis, or skips.
-func redisClient(t testing.TB) *redis.Client {
-	t.Helper()
-	addr := os.Getenv("THUMBNAILS_TEST_REDIS_ADDR")
-	if addr == "" {
-		t.Skip("THUMBNAILS_TEST_REDIS_ADDR is not set: skipping the Redis run")
-	}
-	client := redis.NewClient(&redis.Options{Addr: addr})
-	if err := client.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("redis at %s: %v", addr, err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
-	return client
-}
-
-// redisPrefix returns a key prefix of the test's own, whose keys are
-// deleted when the test ends.
-func redisPrefix(t testing.TB, client *redis.Client) string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	prefix := "thumbnails-test-" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := client.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-		for iter.Next(ctx) {
-			client.Del(ctx, iter.Val())
-		}
-	})
-	return prefix
-}
-
 // forEachDialect runs fn as a subtest on each database.
 func forEachDialect(t *testing.T, fn func(t *testing.T, db *gorm.DB)) {
 	for _, d := range dialects {
@@ -172,61 +137,13 @@ func forEachDialect(t *testing.T, fn func(t *testing.T, db *gorm.DB)) {
 	}
 }
 
-func gormConfig() *gorm.Config {
-	return &gorm.Config{Logger: logger.Default.LogMode(logger.Silent)}
-}
+// gormConfig returns the configuration the test databases are opened with.
+func gormConfig() *gorm.Config { return testdb.GormConfig() }
 
 // openSQLite opens a fresh SQLite database file under the test's temp dir.
 func openSQLite(t testing.TB) *gorm.DB {
 	t.Helper()
-	db, err := gorm.Open(sqlite.Open(filepath.Join(t.TempDir(), "test.db")+"?_busy_timeout=5000"), gormConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
-	return db
-}
-
-// openPostgres opens the test PostgreSQL in a schema of its own, dropped at
-// the end of the test, or skips when THUMBNAILS_TEST_POSTGRES_DSN is unset.
-func openPostgres(t testing.TB) *gorm.DB {
-	t.Helper()
-	dsn := os.Getenv("THUMBNAILS_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("THUMBNAILS_TEST_POSTGRES_DSN is not set: skipping the PostgreSQL run")
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schemaName := "t_" + hex.EncodeToString(b[:])
-	admin, err := gorm.Open(postgres.Open(dsn), gormConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := admin.Exec("CREATE SCHEMA " + schemaName).Error; err != nil {
-		t.Fatal(err)
-	}
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	db, err := gorm.Open(postgres.Open(dsn+sep+"search_path="+schemaName), gormConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-		_ = admin.Exec("DROP SCHEMA " + schemaName + " CASCADE").Error
-		if sqlDB, err := admin.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
-	return db
+	return testdb.SQLite(t, "")
 }
 
 // testSizes: small is eager (fill 100x100, PNG), medium eager (fit 400x400),
@@ -337,6 +254,10 @@ func (c *countingStorage) Open(ctx context.Context, name string) (io.ReadCloser,
 func (c *countingStorage) Delete(ctx context.Context, name string) error {
 	c.deletes.Add(1)
 	return c.Storage.Delete(ctx, name)
+}
+
+func (c *countingStorage) List(ctx context.Context, fn func(backends.FileInfo) error) error {
+	return c.Storage.(backends.Lister).List(ctx, fn)
 }
 
 func (c *countingStorage) calls() int64 { return c.saves.Load() + c.opens.Load() + c.deletes.Load() }

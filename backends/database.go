@@ -227,3 +227,38 @@ func (m *databaseMetadata) Delete(ctx context.Context, source string) error {
 	}
 	return nil
 }
+
+func (m *databaseMetadata) DeleteSize(ctx context.Context, source, size string) error {
+	err := m.session(ctx).Table(ThumbnailsTable).Where("source = ? AND size = ?", source, size).Delete(&thumbnailRow{}).Error
+	if err != nil {
+		return fmt.Errorf("backends: delete size %q of %q: %w", size, source, err)
+	}
+	return nil
+}
+
+// eachBatch is how many sources Each reads at a time.
+const eachBatch = 500
+
+func (m *databaseMetadata) Each(ctx context.Context, fn func(source string, thumbs []Thumbnail) error) error {
+	after := ""
+	for {
+		var names []string
+		err := m.session(ctx).Table(SourcesTable).Where("name > ?", after).Order("name").Limit(eachBatch).Pluck("name", &names).Error
+		if err != nil {
+			return fmt.Errorf("backends: list sources: %w", err)
+		}
+		if len(names) == 0 {
+			return nil
+		}
+		thumbs, err := m.ThumbnailsOf(ctx, names)
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			if err := fn(n, thumbs[n]); err != nil {
+				return err
+			}
+		}
+		after = names[len(names)-1]
+	}
+}

@@ -156,6 +156,38 @@ func (s *fileSystemStorage) URL(name string) string {
 	return s.baseURL + strings.Join(segs, "/")
 }
 
+// List implements Lister: it walks the root folder. Temporary files that a
+// crashed write left behind are listed too, under their own names.
+func (s *fileSystemStorage) List(ctx context.Context, fn func(FileInfo) error) error {
+	err := filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == s.root {
+				return fs.SkipAll // nothing stored yet
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(s.root, p)
+		if err != nil {
+			return err
+		}
+		return fn(FileInfo{Name: filepath.ToSlash(rel), Size: info.Size(), ModTime: info.ModTime()})
+	})
+	if err != nil {
+		return fmt.Errorf("backends: list %q: %w", s.root, err)
+	}
+	return nil
+}
+
 // needsEscape reports whether name has a byte that url.PathEscape would change.
 func needsEscape(name string) bool {
 	for i := 0; i < len(name); i++ {

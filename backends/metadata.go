@@ -34,6 +34,13 @@ type Metadata interface {
 	// Delete removes the records of source and of all its thumbnails.
 	// Deleting a source that has no records is not an error.
 	Delete(ctx context.Context, source string) error
+	// DeleteSize removes the record of one size of source, if there is one.
+	DeleteSize(ctx context.Context, source, size string) error
+	// Each calls fn with every recorded source and its thumbnails, a batch
+	// at a time, so that a whole store can be walked (to prune it, or to
+	// copy it to another store) in bounded memory. An error from fn stops
+	// the walk and is returned.
+	Each(ctx context.Context, fn func(source string, thumbs []Thumbnail) error) error
 }
 
 // TxMetadata is a Metadata that lives in the model's own database. WithDB

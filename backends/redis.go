@@ -137,3 +137,62 @@ func (m *redisMetadata) Delete(ctx context.Context, source string) error {
 	}
 	return nil
 }
+
+func (m *redisMetadata) DeleteSize(ctx context.Context, source, size string) error {
+	if err := m.client.HDel(ctx, m.key(source), size).Err(); err != nil {
+		return fmt.Errorf("backends: redis: delete size %q of %q: %w", size, source, err)
+	}
+	return nil
+}
+
+// Each scans the keys of the prefix (on every master of a Cluster client)
+// and reads them a batch (one pipeline) at a time.
+func (m *redisMetadata) Each(ctx context.Context, fn func(source string, thumbs []Thumbnail) error) error {
+	keyPrefix := m.key("")
+	pattern := globEscape(keyPrefix) + "*"
+	scan := func(ctx context.Context, c redis.Cmdable) error {
+		var cursor uint64
+		for {
+			keys, next, err := c.Scan(ctx, cursor, pattern, eachBatch).Result()
+			if err != nil {
+				return fmt.Errorf("backends: redis: scan %q: %w", pattern, err)
+			}
+			if len(keys) > 0 {
+				sources := make([]string, len(keys))
+				for i, k := range keys {
+					sources[i] = strings.TrimPrefix(k, keyPrefix)
+				}
+				thumbs, err := m.ThumbnailsOf(ctx, sources)
+				if err != nil {
+					return err
+				}
+				for _, s := range sources {
+					if list, ok := thumbs[s]; ok { // a key deleted since the scan is skipped
+						if err := fn(s, list); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			if cursor = next; cursor == 0 {
+				return nil
+			}
+		}
+	}
+	if cc, ok := m.client.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return scan(ctx, node) })
+	}
+	return scan(ctx, m.client)
+}
+
+// globEscape escapes the characters that SCAN's MATCH pattern treats specially.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -3,6 +3,7 @@ package backends
 import (
 	"context"
 	"io"
+	"time"
 )
 
 // Storage stores files under names. Names are slash-separated relative paths
@@ -20,4 +21,18 @@ type Storage interface {
 	Delete(ctx context.Context, name string) error
 	// URL returns the URL under which name is served.
 	URL(name string) string
+}
+
+// FileInfo describes one stored file, as a Lister reports it.
+type FileInfo struct {
+	Name    string    // storage name, slash-separated
+	Size    int64     // in bytes
+	ModTime time.Time // when it was last written
+}
+
+// Lister is a Storage that can list what it holds; thumbnails.Prune needs it.
+type Lister interface {
+	// List calls fn with every file the storage holds, in no particular
+	// order. An error from fn stops the listing and is returned.
+	List(ctx context.Context, fn func(FileInfo) error) error
 }

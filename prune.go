@@ -1,0 +1,177 @@
+package thumbnails
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails/backends"
+)
+
+// DefaultPruneMinAge is the age under which Prune leaves a file alone: an
+// upload being saved right now has files but no committed row yet.
+const DefaultPruneMinAge = time.Hour
+
+// ErrNotRegistered is returned by the package's functions for a *gorm.DB
+// that does not use the plugin.
+var ErrNotRegistered = errors.New("thumbnails: the plugin is not registered on this *gorm.DB (db.Use(thumbnails.Plugin(cfg)))")
+
+// ErrCannotList is returned by Prune for a storage that does not implement
+// backends.Lister.
+var ErrCannotList = errors.New("thumbnails: the storage cannot list its files")
+
+// PruneOptions tell Prune what to look at and whether to delete.
+type PruneOptions struct {
+	// Delete removes what Prune finds. False (the default) is a dry run
+	// that only reports.
+	Delete bool
+	// MinAge: files younger than this, and sources whose file is, are left
+	// alone. Zero means DefaultPruneMinAge.
+	MinAge time.Duration
+	// Models are the models whose image columns reference sources. When
+	// given, a source that is recorded in metadata but that no row of them
+	// references (including soft-deleted rows) is pruned with its
+	// thumbnails: list every model with a field.Image column, or a source
+	// used by one that is not listed would be deleted. When empty, only
+	// files that no metadata references, and records whose file is gone,
+	// are pruned.
+	Models []any
+}
+
+// PruneReport lists what Prune found (and, unless it was a dry run, removed).
+type PruneReport struct {
+	Files   []string             // files no metadata or row references
+	Sources []string             // recorded sources no row references
+	Records []backends.Thumbnail // metadata records whose file is gone
+}
+
+// Prune finds what a crash or an outage left behind: files under the
+// storage that no metadata and no row references (written by a save that
+// never committed), recorded sources that no row of opts.Models references,
+// and metadata records whose file is gone. It is a dry run unless
+// opts.Delete is set. The storage must implement backends.Lister.
+func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, error) {
+	p, err := pluginOf(db)
+	if err != nil {
+		return PruneReport{}, err
+	}
+	lister, ok := p.storage.(backends.Lister)
+	if !ok {
+		return PruneReport{}, ErrCannotList
+	}
+	if opts.MinAge == 0 {
+		opts.MinAge = DefaultPruneMinAge
+	}
+	cutoff := time.Now().Add(-opts.MinAge)
+	db = db.Session(&gorm.Session{NewDB: true, Context: ctx})
+
+	// What the rows reference.
+	var rows map[string]bool
+	if len(opts.Models) > 0 {
+		if rows, err = p.referencedByRows(db, opts.Models); err != nil {
+			return PruneReport{}, err
+		}
+	}
+	// What the storage holds.
+	files := map[string]backends.FileInfo{}
+	err = lister.List(ctx, func(f backends.FileInfo) error {
+		files[f.Name] = f
+		return nil
+	})
+	if err != nil {
+		return PruneReport{}, err
+	}
+
+	var report PruneReport
+	recorded := map[string]bool{}
+	err = p.meta.Each(ctx, func(source string, thumbs []backends.Thumbnail) error {
+		if rows != nil && !rows[source] && !files[source].ModTime.After(cutoff) {
+			report.Sources = append(report.Sources, source)
+			return nil // its files are unreferenced below
+		}
+		recorded[source] = true
+		for _, t := range thumbs {
+			if _, ok := files[t.Name]; !ok { // files are written before their records: this one is gone
+				report.Records = append(report.Records, t)
+				continue
+			}
+			recorded[t.Name] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return PruneReport{}, err
+	}
+	for name, f := range files {
+		if !recorded[name] && !rows[name] && f.ModTime.Before(cutoff) {
+			report.Files = append(report.Files, name)
+		}
+	}
+	slices.Sort(report.Files)
+	slices.Sort(report.Sources)
+	if !opts.Delete {
+		return report, nil
+	}
+
+	var errs []error
+	for _, s := range report.Sources {
+		if err := p.meta.Delete(ctx, s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, t := range report.Records {
+		if err := p.meta.DeleteSize(ctx, t.Source, t.Size); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, f := range report.Files {
+		if err := p.storage.Delete(ctx, f); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return report, errors.Join(errs...)
+}
+
+// referencedByRows returns the names held by the image columns of models,
+// soft-deleted rows included.
+func (p *plugin) referencedByRows(db *gorm.DB, models []any) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, model := range models {
+		stmt := &gorm.Statement{DB: db}
+		if err := stmt.Parse(model); err != nil {
+			return nil, fmt.Errorf("thumbnails: model %T: %w", model, err)
+		}
+		m, err := p.model(stmt.Schema)
+		if err != nil {
+			return nil, err
+		}
+		if m == nil {
+			return nil, fmt.Errorf("%w: model %s has no field.Image column", ErrInvalidConfig, stmt.Schema.Name)
+		}
+		for _, col := range m.columns {
+			var names []sql.NullString
+			if err := db.Model(model).Unscoped().Distinct().Pluck(col.field.DBName, &names).Error; err != nil {
+				return nil, fmt.Errorf("thumbnails: read %s.%s: %w", m.schema.Table, col.field.DBName, err)
+			}
+			for _, n := range names {
+				if n.Valid && n.String != "" {
+					out[n.String] = true
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// pluginOf returns the plugin registered on db.
+func pluginOf(db *gorm.DB) (*plugin, error) {
+	if p, ok := db.Config.Plugins[pluginName].(*plugin); ok {
+		return p, nil
+	}
+	return nil, ErrNotRegistered
+}

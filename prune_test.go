@@ -1,0 +1,145 @@
+package thumbnails_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
+)
+
+// age sets a stored file's modification time to d ago.
+func (e *env) age(t testing.TB, name string, d time.Duration) {
+	t.Helper()
+	old := time.Now().Add(-d)
+	if err := os.Chtimes(filepath.Join(e.root, filepath.FromSlash(name)), old, old); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// write stores a file directly, as a crashed save would have left it.
+func (e *env) write(t testing.TB, name string, data []byte) {
+	t.Helper()
+	p := filepath.Join(e.root, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPrune(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		ctx := context.Background()
+		meta := metadataOf(db)
+
+		// committed rows, whose files must survive
+		kept := []Food{newFood(t, "a", "Landscape_1.jpg"), newFood(t, "b", "Landscape_3.jpg")}
+		if err := db.Create(&kept).Error; err != nil {
+			t.Fatal(err)
+		}
+		var keptFiles []string
+		for i := range kept {
+			keptFiles = append(keptFiles, filesOf(t, &kept[i])...)
+		}
+
+		// a crash between writing the files and committing: files, no metadata, no row
+		crashed := []string{"foods/0123456789abcdef0123456789abcdef.png", "thumbnails/foods/0123456789abcdef0123456789abcdef_small.png", "foods/.tmp-123"}
+		for _, f := range crashed {
+			e.write(t, f, smallPNG(t, 1))
+		}
+		// a save that rolled back with metadata outside the database (Redis), or a
+		// row deleted by hand: recorded source and files, no row
+		ghost := "foods/ffffffffffffffffffffffffffffffff.png"
+		ghostThumb := "thumbnails/foods/ffffffffffffffffffffffffffffffff_small.png"
+		e.write(t, ghost, smallPNG(t, 2))
+		e.write(t, ghostThumb, smallPNG(t, 2))
+		if err := meta.Put(ctx, ghost, backends.Thumbnail{Size: "small", Name: ghostThumb, Width: 100, Height: 100}); err != nil {
+			t.Fatal(err)
+		}
+		// a thumbnail file deleted by hand: its record points at nothing
+		lost, err := kept[1].Image.Thumbnail(ctx, "small")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(filepath.Join(e.root, lost.Name)); err != nil {
+			t.Fatal(err)
+		}
+		// an upload in flight: a fresh file, not referenced yet
+		fresh := "foods/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee.png"
+		e.write(t, fresh, smallPNG(t, 3))
+		for _, f := range e.files(t) {
+			if f != fresh {
+				e.age(t, f, 2*time.Hour)
+			}
+		}
+
+		opts := thumbnails.PruneOptions{Models: []any{&Food{}}}
+		report, err := thumbnails.Prune(ctx, db, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantFiles := append(slices.Clone(crashed), ghost, ghostThumb)
+		slices.Sort(wantFiles)
+		if !slices.Equal(report.Files, wantFiles) {
+			t.Errorf("orphan files = %v, want %v", report.Files, wantFiles)
+		}
+		if !slices.Equal(report.Sources, []string{ghost}) {
+			t.Errorf("orphan sources = %v", report.Sources)
+		}
+		if len(report.Records) != 1 || report.Records[0].Name != lost.Name {
+			t.Errorf("dangling records = %+v, want %s", report.Records, lost.Name)
+		}
+		// a dry run deletes nothing
+		for _, f := range wantFiles {
+			if !e.exists(f) {
+				t.Fatalf("dry run deleted %s", f)
+			}
+		}
+
+		opts.Delete = true
+		if _, err := thumbnails.Prune(ctx, db, opts); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range wantFiles {
+			if e.exists(f) {
+				t.Errorf("%s survived the prune", f)
+			}
+		}
+		assertNoMetadata(t, db, ghost)
+		assertMetadata(t, db, kept[1].Image.Name(), 1) // medium left, small's dangling record gone
+		for _, f := range keptFiles {
+			if f != lost.Name && !e.exists(f) {
+				t.Errorf("prune deleted %s, which a committed row references", f)
+			}
+		}
+		if !e.exists(fresh) {
+			t.Error("prune deleted a file younger than MinAge")
+		}
+
+		again, err := thumbnails.Prune(ctx, db, opts)
+		if err != nil || len(again.Files)+len(again.Sources)+len(again.Records) != 0 {
+			t.Errorf("second prune = %+v, %v", again, err)
+		}
+		// the lost size is regenerated on access
+		if th, err := kept[1].Image.Thumbnail(ctx, "small"); err == nil && th.Width != 100 {
+			t.Errorf("small after prune = %+v", th)
+		}
+	})
+}
+
+func TestPruneNeedsPlugin(t *testing.T) {
+	db := openSQLite(t)
+	if _, err := thumbnails.Prune(context.Background(), db, thumbnails.PruneOptions{}); !errors.Is(err, thumbnails.ErrNotRegistered) {
+		t.Fatalf("err = %v", err)
+	}
+}
