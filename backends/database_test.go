@@ -2,29 +2,19 @@ package backends_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"gorm.io/driver/postgres"
-	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 	"github.com/gorm-thumbnails/thumbnails/migrations"
 )
-
-// postgresDSNEnv names the variable holding the DSN of the test PostgreSQL,
-// for example postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
-const postgresDSNEnv = "THUMBNAILS_TEST_POSTGRES_DSN"
 
 // databases are the databases every metadata test runs on. SQLite runs
 // twice: as users usually open it (foreign keys off) and with foreign keys
@@ -33,71 +23,9 @@ var databases = []struct {
 	name string
 	open func(t testing.TB) *gorm.DB
 }{
-	{"sqlite", func(t testing.TB) *gorm.DB { return openSQLite(t, "") }},
-	{"sqlite_fk", func(t testing.TB) *gorm.DB { return openSQLite(t, "&_foreign_keys=1") }},
-	{"postgres", openPostgres},
-}
-
-func gormConfig() *gorm.Config {
-	return &gorm.Config{Logger: logger.Default.LogMode(logger.Silent)}
-}
-
-// openSQLite opens a fresh SQLite database file under the test's temp dir.
-func openSQLite(t testing.TB, params string) *gorm.DB {
-	t.Helper()
-	dsn := filepath.Join(t.TempDir(), "test.db") + "?_busy_timeout=5000" + params
-	db, err := gorm.Open(sqlite.Open(dsn), gormConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
-	return db
-}
-
-// openPostgres opens the test PostgreSQL in a schema of its own, dropped at
-// the end of the test, or skips the test when the DSN is not set.
-func openPostgres(t testing.TB) *gorm.DB {
-	t.Helper()
-	dsn := os.Getenv(postgresDSNEnv)
-	if dsn == "" {
-		t.Skip(postgresDSNEnv + " is not set: skipping the PostgreSQL run")
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
-	admin, err := gorm.Open(postgres.Open(dsn), gormConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		if sqlDB, err := admin.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	db, err := gorm.Open(postgres.Open(dsn+sep+"search_path="+schema), gormConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
-	return db
+	{"sqlite", func(t testing.TB) *gorm.DB { return testdb.SQLite(t, "") }},
+	{"sqlite_fk", func(t testing.TB) *gorm.DB { return testdb.SQLite(t, "&_foreign_keys=1") }},
+	{"postgres", testdb.Postgres},
 }
 
 // forEachDatabase runs fn as a subtest on each database, migrated, with a
@@ -463,7 +391,7 @@ func TestDatabaseMetadataCancelledContext(t *testing.T) {
 
 func BenchmarkDatabaseMetadataThumbnails(b *testing.B) {
 	ctx := context.Background()
-	db := openSQLite(b, "")
+	db := testdb.SQLite(b, "")
 	if err := migrations.Apply(ctx, db); err != nil {
 		b.Fatal(err)
 	}

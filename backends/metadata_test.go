@@ -2,7 +2,6 @@ package backends_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 	"github.com/gorm-thumbnails/thumbnails/migrations"
 )
 
@@ -22,8 +22,8 @@ var metadataStores = []struct {
 	name string
 	open func(t *testing.T) backends.Metadata
 }{
-	{"sqlite", func(t *testing.T) backends.Metadata { return openDatabaseMetadata(t, openSQLite(t, "")) }},
-	{"postgres", func(t *testing.T) backends.Metadata { return openDatabaseMetadata(t, openPostgres(t)) }},
+	{"sqlite", func(t *testing.T) backends.Metadata { return openDatabaseMetadata(t, testdb.SQLite(t, "")) }},
+	{"postgres", func(t *testing.T) backends.Metadata { return openDatabaseMetadata(t, testdb.Postgres(t)) }},
 	{"redis", openRedisMetadata},
 }
 
@@ -39,23 +39,8 @@ func openDatabaseMetadata(t *testing.T, db *gorm.DB) backends.Metadata {
 // test's own, removed at the end, or skips without THUMBNAILS_TEST_REDIS_ADDR.
 func openRedisMetadata(t *testing.T) backends.Metadata {
 	t.Helper()
-	addr := os.Getenv("THUMBNAILS_TEST_REDIS_ADDR")
-	if addr == "" {
-		t.Skip("THUMBNAILS_TEST_REDIS_ADDR is not set: skipping the Redis run")
-	}
-	client := redis.NewClient(&redis.Options{Addr: addr})
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	prefix := "thumbnails-test-" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := client.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-		for iter.Next(ctx) {
-			client.Del(ctx, iter.Val())
-		}
-		_ = client.Close()
-	})
-	return backends.NewRedisMetadata(client, prefix)
+	client := testdb.Redis(t)
+	return backends.NewRedisMetadata(client, testdb.RedisPrefix(t, client))
 }
 
 func forEachMetadata(t *testing.T, fn func(t *testing.T, m backends.Metadata)) {
@@ -168,9 +153,9 @@ func TestRedisMetadataErrors(t *testing.T) {
 		t.Error("Put with Redis down: no error")
 	}
 
-	addr := os.Getenv("THUMBNAILS_TEST_REDIS_ADDR")
+	addr := os.Getenv(testdb.RedisAddrEnv)
 	if addr == "" {
-		t.Skip("THUMBNAILS_TEST_REDIS_ADDR is not set: skipping the malformed-record check")
+		t.Skip(testdb.RedisAddrEnv + " is not set: skipping the malformed-record check")
 	}
 	client := redis.NewClient(&redis.Options{Addr: addr})
 	defer client.Close()

@@ -2,8 +2,6 @@ package migrations_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -17,12 +15,9 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 	"github.com/gorm-thumbnails/thumbnails/migrations"
 )
-
-// postgresDSNEnv names the variable holding the DSN of the test PostgreSQL,
-// for example postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
-const postgresDSNEnv = "THUMBNAILS_TEST_POSTGRES_DSN"
 
 // tables are the tables that the migrations create.
 var tables = []string{
@@ -32,79 +27,13 @@ var tables = []string{
 	"thumbnails_outbox",
 }
 
-func gormConfig() *gorm.Config {
-	return &gorm.Config{Logger: logger.Default.LogMode(logger.Silent)}
-}
-
-// open opens dsn with dialector d and closes it at the end of the test.
-func open(t testing.TB, d gorm.Dialector) *gorm.DB {
-	t.Helper()
-	db, err := gorm.Open(d, gormConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
-	return db
-}
-
-// openSQLite opens a fresh SQLite database file under the test's temp dir.
-func openSQLite(t testing.TB) *gorm.DB {
-	t.Helper()
-	return open(t, sqlite.Open(filepath.Join(t.TempDir(), "test.db")+"?_busy_timeout=5000"))
-}
-
-// postgresSchema creates a schema of its own for the test, dropped at its
-// end, and returns the DSN that uses it; it skips the test when the DSN of
-// the test PostgreSQL is not set.
-func postgresSchema(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv(postgresDSNEnv)
-	if dsn == "" {
-		t.Skip(postgresDSNEnv + " is not set: skipping the PostgreSQL run")
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
-	admin, err := gorm.Open(postgres.Open(dsn), gormConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatal(err)
-	}
-	// Registered first, so it runs after the test's connections are closed.
-	t.Cleanup(func() {
-		if err := admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		if sqlDB, err := admin.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	return dsn + sep + "search_path=" + schema
-}
-
-// openPostgres opens the test PostgreSQL in a schema of its own.
-func openPostgres(t testing.TB) *gorm.DB {
-	t.Helper()
-	return open(t, postgres.Open(postgresSchema(t)))
-}
-
 // databases are the databases every test runs on.
 var databases = []struct {
 	name string
 	open func(t testing.TB) *gorm.DB
 }{
-	{"sqlite", openSQLite},
-	{"postgres", openPostgres},
+	{"sqlite", func(t testing.TB) *gorm.DB { return testdb.SQLite(t, "") }},
+	{"postgres", testdb.Postgres},
 }
 
 // renamed is a real dialector that reports another name, to see how
@@ -269,7 +198,7 @@ func TestUnsupportedDialect(t *testing.T) {
 	for _, name := range []string{"mysql", "sqlserver", ""} {
 		t.Run("dialect="+name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "test.db")
-			db := open(t, renamed{sqlite.Open(path), name})
+			db := testdb.Open(t, renamed{sqlite.Open(path), name})
 
 			list, err := migrations.List(db)
 			if !errors.Is(err, migrations.ErrUnsupportedDialect) || list != nil {
@@ -305,15 +234,15 @@ func TestApplyConcurrent(t *testing.T) {
 		fresh func(t *testing.T) func() gorm.Dialector
 	}{
 		{"postgres", func(t *testing.T) func() gorm.Dialector {
-			dsn := postgresSchema(t)
+			dsn := testdb.PostgresDSN(t)
 			return func() gorm.Dialector { return postgres.Open(dsn) }
 		}},
 		{"pgx", func(t *testing.T) func() gorm.Dialector {
-			dsn := postgresSchema(t)
+			dsn := testdb.PostgresDSN(t)
 			return func() gorm.Dialector { return renamed{postgres.Open(dsn), "pgx"} }
 		}},
 		{"sqlite", func(t *testing.T) func() gorm.Dialector {
-			dsn := filepath.Join(t.TempDir(), "test.db") + "?_busy_timeout=5000"
+			dsn := testdb.SQLiteDSN(t, "")
 			return func() gorm.Dialector { return sqlite.Open(dsn) }
 		}},
 	}
@@ -323,7 +252,7 @@ func TestApplyConcurrent(t *testing.T) {
 				dialector := d.fresh(t)
 				dbs := make([]*gorm.DB, workers)
 				for i := range dbs {
-					dbs[i] = open(t, dialector())
+					dbs[i] = testdb.Open(t, dialector())
 					// Connect now, so that the Apply calls start together.
 					if sqlDB, err := dbs[i].DB(); err != nil {
 						t.Fatal(err)
@@ -388,7 +317,7 @@ func ExampleApply() {
 
 func BenchmarkApplyUpToDate(b *testing.B) {
 	ctx := context.Background()
-	db := openSQLite(b)
+	db := testdb.SQLite(b, "")
 	if err := migrations.Apply(ctx, db); err != nil {
 		b.Fatal(err)
 	}
