@@ -160,6 +160,13 @@ func (p *plugin) release(db *gorm.DB, m *model, written newNames, conds []clause
 	if unscoped {
 		q = q.Unscoped()
 	}
+	if db.Dialector.Name() == "postgres" {
+		// Lock the rows: a concurrent replace of the same row waits for this
+		// transaction, then reads the name it wrote, so each replaced name is
+		// queued by exactly the transaction that replaced it. (SQLite has one
+		// writer at a time and no FOR UPDATE.)
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
 	rows, err := q.Select(names).Clauses(clause.Where{Exprs: conds}).Rows()
 	if err != nil {
 		_ = db.AddError(fmt.Errorf("thumbnails: read replaced images: %w", err))

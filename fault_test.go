@@ -1,0 +1,240 @@
+package thumbnails_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/field"
+)
+
+var errDiskFull = errors.New("no space left on device (injected)")
+
+// failingStorage is the real file storage with faults injected into its
+// writes: from the failAt-th Save on (1-based), the content reaches the
+// disk only half-way before the write fails, as on a full disk.
+type failingStorage struct {
+	backends.Storage
+	saves  atomic.Int64
+	failAt atomic.Int64 // 0: never fail
+}
+
+func (s *failingStorage) Save(ctx context.Context, name string, r io.Reader) (string, error) {
+	n := s.saves.Add(1)
+	if at := s.failAt.Load(); at > 0 && n >= at {
+		data, _ := io.ReadAll(r)
+		r = io.MultiReader(bytes.NewReader(data[:len(data)/2]), errReader{errDiskFull})
+	}
+	return s.Storage.Save(ctx, name, r)
+}
+
+func (s *failingStorage) List(ctx context.Context, fn func(backends.FileInfo) error) error {
+	return s.Storage.(backends.Lister).List(ctx, fn)
+}
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+func TestStorageWriteFaults(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		root := t.TempDir()
+		st := &failingStorage{Storage: backends.NewFileSystemStorage(root, "/media/")}
+		cfg := thumbnails.Config{Sizes: testSizes(), Storage: st}
+		if m, ok := redisMetadata.Load(db); ok {
+			cfg.Metadata = m.(backends.Metadata)
+		}
+		if err := db.Use(thumbnails.Plugin(cfg)); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.AutoMigrate(&Food{}); err != nil {
+			t.Fatal(err)
+		}
+		e := &env{db: db, root: root}
+		food := newFood(t, "pizza", "Landscape_1.jpg")
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		files := filesOf(t, &food)
+
+		// each write of a save fails in turn: the source, then each thumbnail
+		for at := int64(1); at <= 3; at++ {
+			st.saves.Store(0)
+			st.failAt.Store(at)
+			err := db.Create(&Food{Name: "new", Image: field.NewImage("a.jpg", reader(photo(t, "Landscape_3.jpg")))}).Error
+			if !errors.Is(err, errDiskFull) {
+				t.Fatalf("create failing at write %d: %v", at, err)
+			}
+			st.saves.Store(0)
+			replaced := food
+			replaced.Image = field.NewImage("b.jpg", reader(photo(t, "Landscape_3.jpg")))
+			if err := db.Save(&replaced).Error; !errors.Is(err, errDiskFull) {
+				t.Fatalf("replace failing at write %d: %v", at, err)
+			}
+			if got := e.files(t); len(got) != len(files) {
+				t.Fatalf("write %d failing: files %v, want only the committed row's %v", at, got, files)
+			}
+		}
+		st.failAt.Store(0)
+		if n := count(t, db, "foods"); n != 1 {
+			t.Fatalf("rows = %d", n)
+		}
+		var got Food
+		if err := db.First(&got, food.ID).Error; err != nil || got.Image.Name() != files[0] {
+			t.Fatalf("row after failed replaces: %q, %v", got.Image.Name(), err)
+		}
+		requireThumbs(t, e, &got)
+		assertMetadata(t, db, files[0], 2)
+		// a lazy size whose write fails is an error, and nothing is recorded
+		st.saves.Store(0)
+		st.failAt.Store(1)
+		if _, err := got.Image.Thumbnail(context.Background(), "large"); !errors.Is(err, errDiskFull) {
+			t.Fatalf("lazy generation on a full disk: %v", err)
+		}
+		st.failAt.Store(0)
+		assertMetadata(t, db, files[0], 2)
+		if large, err := got.Image.Thumbnail(context.Background(), "large"); err != nil || large.Width != 1200 {
+			t.Fatalf("lazy generation after recovery: %+v, %v", large, err)
+		}
+	})
+}
+
+// TestRedisGoesAwayDuringPreload closes the Redis server while the preload's
+// pipeline is being sent: the query fails with the error, nothing panics,
+// and the next query after Redis comes back preloads normally.
+func TestRedisGoesAwayDuringPreload(t *testing.T) {
+	mr := miniredis.RunT(t)
+	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1})
+	t.Cleanup(func() { _ = client.Close() })
+	var kill atomic.Bool
+	client.AddHook(killHook{mr: mr, kill: &kill})
+	db := openSQLite(t)
+	redisMetadata.Store(db, backends.NewRedisMetadata(client, "away"))
+	t.Cleanup(func() { redisMetadata.Delete(db) })
+	setup(t, db, &Dish{})
+	createDishes(t, db, 6)
+
+	kill.Store(true)
+	var dishes []Dish
+	err := db.Scopes(thumbnails.Preload()).Find(&dishes).Error
+	if err == nil || !strings.Contains(err.Error(), "preload") {
+		t.Fatalf("preload while Redis went away: %v", err)
+	}
+	if err := mr.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	dishes = nil
+	if err := db.Scopes(thumbnails.Preload()).Find(&dishes).Error; err != nil {
+		t.Fatalf("preload after Redis came back: %v", err)
+	}
+	readAll(t, ptrs(dishes))
+}
+
+// killHook closes the miniredis server when a pipeline is about to be sent,
+// once kill is set.
+type killHook struct {
+	mr   *miniredis.Miniredis
+	kill *atomic.Bool
+}
+
+func (h killHook) DialHook(next redis.DialHook) redis.DialHook       { return next }
+func (h killHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (h killHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if h.kill.CompareAndSwap(true, false) {
+			h.mr.Close()
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// TestConcurrentReplaceOfOneRow has goroutines replace the image of the
+// same row at once: one consistent result, each replaced image cleaned up,
+// no metadata pointing at a missing file.
+func TestConcurrentReplaceOfOneRow(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		food := Food{Name: "row", Image: field.NewImage("a.png", bytes.NewReader(smallPNG(t, 0)))}
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		const writers, rounds = 4, 3
+		var wg sync.WaitGroup
+		var ok atomic.Int64
+		for w := 0; w < writers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for r := 0; r < rounds; r++ {
+					row := Food{ID: food.ID, Name: "row", Image: field.NewImage("b.png", bytes.NewReader(smallPNG(t, uint8(w*10+r))))}
+					if err := db.Save(&row).Error; err == nil {
+						ok.Add(1)
+					} else if !strings.Contains(err.Error(), "locked") && !strings.Contains(err.Error(), "busy") {
+						t.Errorf("save: %v", err) // SQLite may refuse a concurrent writer; nothing else is expected
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if ok.Load() == 0 {
+			t.Fatal("no save succeeded")
+		}
+		var got Food
+		if err := db.First(&got, food.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		requireStored(t, e, &got.Image, 2)
+		if n := count(t, db, "foods"); n != 1 {
+			t.Fatalf("rows = %d", n)
+		}
+		// every file left is the row's, or an orphan that Prune reclaims;
+		// no metadata points at a missing file
+		report, err := thumbnails.Prune(context.Background(), db, thumbnails.PruneOptions{Models: []any{&Food{}}, MinAge: -1, Delete: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(report.Records) != 0 {
+			t.Errorf("metadata pointing at missing files: %+v", report.Records)
+		}
+		if db.Dialector.Name() == "postgres" && len(report.Files)+len(report.Sources) != 0 {
+			t.Errorf("orphans on PostgreSQL, where replaces lock the row: %+v", report)
+		}
+		if got := e.files(t); len(got) != 3 {
+			t.Errorf("files after prune: %v, want the row's source and two sizes", got)
+		}
+		requireStored(t, e, &got.Image, 2)
+	})
+}
+
+// requireStored checks that img's source is stored and that it has n
+// thumbnails, each stored, decoding to the dimensions its metadata records.
+func requireStored(t *testing.T, e *env, img *field.Image, n int) {
+	t.Helper()
+	if img.Name() == "" || !e.exists(img.Name()) {
+		t.Fatalf("source %q not stored", img.Name())
+	}
+	all, err := img.Thumbnails(context.Background())
+	if err != nil || len(all) != n {
+		t.Fatalf("Thumbnails() = %v, %v; want %d", all, err, n)
+	}
+	for size, th := range all {
+		if !e.exists(th.Name) {
+			t.Fatalf("%s: %s missing", size, th.Name)
+		}
+		decoded, _ := e.decodeStored(t, th.Name)
+		if decoded.Bounds().Dx() != th.Width || decoded.Bounds().Dy() != th.Height {
+			t.Fatalf("%s: decoded %v, metadata %dx%d", size, decoded.Bounds(), th.Width, th.Height)
+		}
+	}
+}
