@@ -16,7 +16,17 @@ import (
 const (
 	keyStored = "thumbnails:stored" // []*stored: uploads this statement wrote to storage
 	keyOutbox = "thumbnails:outbox" // bool: this statement queued sources for deletion
+	// keyUnreferenced marks a statement that stored uploads but wrote no row.
+	keyUnreferenced = "thumbnails:unreferenced"
 )
+
+// mayFallBackToCreate reports whether an update that changed no row is
+// gorm's Save, which then inserts the same value (with the stored names):
+// Save is the update that selects "*" and nothing else.
+func mayFallBackToCreate(db *gorm.DB) bool {
+	sel := db.Statement.Selects
+	return len(sel) == 1 && sel[0] == "*"
+}
 
 // registerCallbacks registers the plugin's callbacks from one table, and
 // returns the first registration error.
@@ -139,9 +149,7 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 		})
 	}
 	if db.Error != nil {
-		for _, st := range all {
-			p.deleteFiles(ctx, st.files)
-		}
+		p.discard(ctx, all)
 		return
 	}
 	if len(all) > 0 {
@@ -156,16 +164,21 @@ func (p *plugin) record(db *gorm.DB) {
 	if db.Error != nil || len(all) == 0 {
 		return
 	}
+	if db.RowsAffected == 0 && !db.DryRun && !mayFallBackToCreate(db) {
+		// No row was written (an update of a row that does not exist, an
+		// insert that hit ON CONFLICT DO NOTHING): no row references the
+		// upload, so finish deletes its files and nothing is recorded.
+		db.InstanceSet(keyUnreferenced, true)
+		return
+	}
 	meta := p.metadata(db)
-	var files []string
 	for _, st := range all {
 		if err := meta.Put(db.Statement.Context, st.source, st.thumbs...); err != nil {
 			_ = db.AddError(fmt.Errorf("thumbnails: %w", err))
 			return
 		}
-		files = append(files, st.files...)
 	}
-	noteCreated(db, files)
+	noteCreated(db, all)
 }
 
 // finish runs after gorm's commit or rollback. A failed statement's files
@@ -176,11 +189,11 @@ func (p *plugin) finish(db *gorm.DB) {
 	if db.Statement.Schema == nil {
 		return
 	}
-	if db.Error != nil {
-		for _, st := range storedOf(db) {
-			p.deleteFiles(db.Statement.Context, st.files)
+	if _, unreferenced := db.InstanceGet(keyUnreferenced); db.Error != nil || unreferenced {
+		p.discard(db.Statement.Context, storedOf(db))
+		if db.Error != nil {
+			return
 		}
-		return
 	}
 	if m := p.modelOf(db); m != nil {
 		m.bind(db.Statement.ReflectValue)

@@ -148,7 +148,7 @@ type killHook struct {
 	kill *atomic.Bool
 }
 
-func (h killHook) DialHook(next redis.DialHook) redis.DialHook       { return next }
+func (h killHook) DialHook(next redis.DialHook) redis.DialHook          { return next }
 func (h killHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
 func (h killHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {

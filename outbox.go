@@ -8,6 +8,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/gorm-thumbnails/thumbnails/backends"
 )
 
 // The outbox is a table of sources whose files and metadata are to be
@@ -114,6 +116,22 @@ func (p *plugin) deleteSource(ctx context.Context, source string) error {
 		return fmt.Errorf("thumbnails: delete metadata of %q: %w", source, err)
 	}
 	return nil
+}
+
+// discard removes what was stored for uploads that no row references (a
+// statement that failed, wrote no row, or rolled back): their files and,
+// when the metadata store is not part of the transaction (Redis), their
+// records. Failures are logged: what is left is an orphan for Prune.
+func (p *plugin) discard(ctx context.Context, list []*stored) {
+	_, transactional := p.meta.(backends.TxMetadata)
+	for _, st := range list {
+		if !transactional {
+			if err := p.meta.Delete(ctx, st.source); err != nil {
+				p.db.Logger.Error(ctx, "thumbnails: delete metadata of orphan %q: %v", st.source, err)
+			}
+		}
+		p.deleteFiles(ctx, st.files)
+	}
 }
 
 // deleteFiles removes files that no row references (those stored for a

@@ -61,7 +61,7 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image)
 	for _, r := range out {
 		t, err := p.saveThumbnail(ctx, name, r)
 		if err != nil {
-			p.deleteFiles(ctx, st.files)
+			p.deleteFiles(ctx, st.files) // nothing recorded yet
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
 		st.thumbs = append(st.thumbs, t)

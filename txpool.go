@@ -81,7 +81,7 @@ type txPool struct {
 
 	mu      sync.Mutex
 	outbox  bool     // statements in this transaction queued files to delete
-	created []string // files stored for uploads saved in this transaction
+	created []*stored // uploads saved in this transaction
 }
 
 // Commit implements gorm.TxCommitter; after a successful commit it drains
@@ -111,7 +111,7 @@ func (t *txPool) Rollback() error {
 	if len(created) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		t.p.deleteFiles(ctx, created)
+		t.p.discard(ctx, created)
 	}
 	return err
 }
@@ -149,13 +149,13 @@ func noteOutbox(db *gorm.DB) bool {
 	return false
 }
 
-// noteCreated records files stored for the statement running on db, so that
-// a rollback of its transaction deletes them. It reports whether db is in a
-// txPool.
-func noteCreated(db *gorm.DB, names []string) bool {
+// noteCreated records the uploads stored for the statement running on db,
+// so that a rollback of its transaction discards them. It reports whether db
+// is in a txPool.
+func noteCreated(db *gorm.DB, list []*stored) bool {
 	if t, ok := db.Statement.ConnPool.(*txPool); ok {
 		t.mu.Lock()
-		t.created = append(t.created, names...)
+		t.created = append(t.created, list...)
 		t.mu.Unlock()
 		return true
 	}
