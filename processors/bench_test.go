@@ -1,8 +1,10 @@
 package processors_test
 
 import (
+	"context"
 	"image"
 	"testing"
+	"time"
 
 	"github.com/disintegration/gift"
 	"github.com/gorm-thumbnails/thumbnails/processors"
@@ -42,5 +44,43 @@ func BenchmarkResize(b *testing.B) {
 				g.Draw(dst, src)
 			}
 		})
+	}
+}
+
+// BenchmarkOptimize runs django-thumbnails' commands on the test images; it
+// measures the programs more than this package, whose share is the
+// allocations.
+func BenchmarkOptimize(b *testing.B) {
+	benchmarks := []struct {
+		name, format, command string
+		data                  func() []byte
+	}{
+		{"optipng", "png", pngCommand, testPNG},
+		{"jpegoptim", "jpeg", jpgCommand, testJPEG},
+	}
+	for _, bm := range benchmarks {
+		b.Run(bm.name, func(b *testing.B) {
+			needs(b, bm.name)
+			p := optimize(b, map[string]string{bm.format: bm.command}, time.Minute)
+			data := bm.data()
+			ctx := context.Background()
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := p.Process(ctx, bm.format, data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkSplitCommand(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := processors.SplitCommand(pngCommand); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -17,4 +17,13 @@
 // uses for its SIZES setting:
 //
 //	f, err := processors.New("resize", map[string]any{"width": 100, "method": "fit"})
+//
+// Post-processors work on the encoded thumbnail instead: Optimize runs an
+// optimizer such as optipng or jpegoptim on a temporary file, and NewPost
+// builds it from the post_processors entry of a size. Their commands are
+// split into words by SplitCommand and run without a shell, so nothing in a
+// command or in a file name is ever interpreted as shell syntax:
+//
+//	p, err := processors.Optimize(map[string]string{"png": `optipng -o7 "%(filename)s"`}, 30*time.Second)
+//	out, err := p.Process(ctx, "png", data)
 package processors

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"image"
 	"math"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/disintegration/gift"
@@ -73,6 +75,49 @@ func FuzzNew(f *testing.F) {
 		g := gift.New(filter)
 		if b := g.Bounds(src.Bounds()); b.Dx() <= 256 && b.Dy() <= 256 {
 			g.Draw(image.NewNRGBA(b), src)
+		}
+	})
+}
+
+func FuzzSplitCommand(f *testing.F) {
+	for _, tt := range splitTests {
+		f.Add(tt.command)
+	}
+	for _, seed := range []string{"", `'`, `"`, `\`, `"\`, `a\ b`, "a\\\nb", `"a\"b"`, `''""`, "$(rm -rf /)", "\xff'\xfe"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, command string) {
+		words, err := processors.SplitCommand(command)
+		if err != nil {
+			if !errors.Is(err, processors.ErrInvalidParameter) || words != nil {
+				t.Fatalf("SplitCommand(%q) = %q, %v", command, words, err)
+			}
+			return
+		}
+		if len(words) == 0 {
+			t.Fatalf("SplitCommand(%q) returned no words and no error", command)
+		}
+		// The words hold no more bytes than the command: splitting only removes.
+		total := 0
+		for _, w := range words {
+			total += len(w)
+		}
+		if total > len(command) {
+			t.Fatalf("SplitCommand(%q) = %q, longer than the command", command, words)
+		}
+		// Quoting each word and joining them gives a command that splits back
+		// into the same words.
+		quoted := make([]string, len(words))
+		for i, w := range words {
+			quoted[i] = quote(w)
+		}
+		again, err := processors.SplitCommand(strings.Join(quoted, " "))
+		if err != nil || !slices.Equal(again, words) {
+			t.Fatalf("SplitCommand(%q) = %q, but its quoted join splits into %q, %v", command, words, again, err)
+		}
+		// A command of words with no special characters splits on blanks alone.
+		if !strings.ContainsAny(command, "'\"\\") && !slices.Equal(words, strings.FieldsFunc(command, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' })) {
+			t.Fatalf("SplitCommand(%q) = %q, not its fields", command, words)
 		}
 	})
 }

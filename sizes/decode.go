@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/disintegration/gift"
 	"github.com/gorm-thumbnails/thumbnails/processors"
 )
 
@@ -28,14 +27,16 @@ func decodeSize(name string, v any) (Size, error) {
 	size := Size{Name: name}
 	for _, key := range slices.Sorted(maps.Keys(fields)) {
 		val := fields[key].value
-		if key == "processors" {
-			// Its errors say which processor, so they come with their own where.
-			if size.Processors, err = decodeProcessors(where, val); err != nil {
+		switch key {
+		// The errors of the lists say which entry, so they come with their own where.
+		case "processors":
+			if size.Processors, err = decodeList(where, key, "processor", val, processors.New); err != nil {
 				return Size{}, err
 			}
-			continue
-		}
-		switch key {
+		case "post_processors":
+			if size.PostProcessors, err = decodeList(where, key, "post-processor", val, processors.NewPost); err != nil {
+				return Size{}, err
+			}
 		case "format":
 			size.Format, err = decodeFormat(val)
 		case "quality":
@@ -45,7 +46,7 @@ func decodeSize(name string, v any) (Size, error) {
 		case "fallback_image_url":
 			size.FallbackImageURL, err = decodeString(val)
 		default:
-			return Size{}, invalid(where, fmt.Errorf("unknown key %q, want processors, format, quality, lazy or fallback_image_url: %w", fields[key].key, ErrInvalidSize))
+			return Size{}, invalid(where, fmt.Errorf("unknown key %q, want processors, post_processors, format, quality, lazy or fallback_image_url: %w", fields[key].key, ErrInvalidSize))
 		}
 		if err != nil {
 			return Size{}, invalid(where+": "+key, err)
@@ -54,45 +55,50 @@ func decodeSize(name string, v any) (Size, error) {
 	return size, nil
 }
 
-// decodeProcessors builds the filters of the list v, the processors of the
-// size that where names.
-func decodeProcessors(where string, v any) ([]gift.Filter, error) {
+// decodeList builds the list v, the value of key in the size that where
+// names, whose entries are each a what ("processor") that build makes from
+// its name and parameters.
+func decodeList[T any](where, key, what string, v any, build func(string, map[string]any) (T, error)) ([]T, error) {
 	if v == nil {
 		return nil, nil
 	}
 	list, ok := v.([]any)
 	if !ok {
-		return nil, invalid(where+": processors", fmt.Errorf("want a list, got %s: %w", describe(v), ErrInvalidSize))
+		return nil, invalid(where+": "+key, fmt.Errorf("want a list, got %s: %w", describe(v), ErrInvalidSize))
 	}
-	filters := make([]gift.Filter, 0, len(list))
+	out := make([]T, 0, len(list))
 	for i, entry := range list {
-		f, err := decodeProcessor(entry)
-		if err != nil {
-			return nil, invalid(fmt.Sprintf("%s: processor %d%s", where, i+1, procLabel(entry)), err)
+		name, params, err := decodeEntry(entry)
+		var p T
+		if err == nil {
+			p, err = build(name, params)
 		}
-		filters = append(filters, f)
+		if err != nil {
+			return nil, invalid(fmt.Sprintf("%s: %s %d%s", where, what, i+1, procLabel(entry)), err)
+		}
+		out = append(out, p)
 	}
-	return filters, nil
+	return out, nil
 }
 
-// decodeProcessor builds the filter of one processor entry: a mapping with a
-// path and the processor's parameters.
-func decodeProcessor(v any) (gift.Filter, error) {
+// decodeEntry splits one processor or post-processor entry, a mapping with a
+// path and parameters, into the name in its path and the other keys.
+func decodeEntry(v any) (string, map[string]any, error) {
 	m, err := mapping(v)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	fields, err := foldKeys(m)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	path, ok := fields["path"]
 	if !ok {
-		return nil, fmt.Errorf("missing path, the processor's name: %w", ErrInvalidSize)
+		return "", nil, fmt.Errorf("missing path, the processor's name: %w", ErrInvalidSize)
 	}
 	name, ok := path.value.(string)
 	if !ok {
-		return nil, fmt.Errorf("path: want a string, got %s: %w", describe(path.value), ErrInvalidSize)
+		return "", nil, fmt.Errorf("path: want a string, got %s: %w", describe(path.value), ErrInvalidSize)
 	}
 	params := make(map[string]any, len(m)-1)
 	for k, val := range m {
@@ -100,10 +106,10 @@ func decodeProcessor(v any) (gift.Filter, error) {
 			params[k] = val
 		}
 	}
-	return processors.New(name, params)
+	return name, params, nil
 }
 
-// procLabel returns " (name)" for a processor entry with a string path, to
+// procLabel returns " (name)" for a processor or post-processor entry with a string path, to
 // say which processor an error is about; "" otherwise.
 func procLabel(entry any) string {
 	m, err := mapping(entry)

@@ -10,11 +10,16 @@
 //	large:
 //	  processors:
 //	    - {path: thumbnails.processors.resize, width: 1200, height: 1200, method: fit}
+//	  post_processors:
+//	    - path: thumbnails.post_processors.optimize
+//	      png_command: 'optipng -force -o7 "%(filename)s"'
+//	      jpg_command: 'jpegoptim -f --strip-all "%(filename)s"'
 //	  quality: 80
 //	  lazy: true
 //	  fallback_image_url: /static/no-image.png
 //
 // Each processor entry names its processor with path; its other keys are the
-// processor's parameters (see processors.New). Size names and keys are
+// processor's parameters (see processors.New). Post-processor entries have the
+// same shape (see processors.NewPost). Size names and keys are
 // case-insensitive.
 package sizes

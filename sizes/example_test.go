@@ -47,3 +47,32 @@ func ExampleLoad_error() {
 	fmt.Println(err)
 	// Output: sizes: size "small": processor 1 (resize): processors: resize: unknown parameter "widht": invalid parameter
 }
+
+func ExampleLoad_postProcessors() {
+	const doc = `
+large:
+  processors:
+    - {path: resize, width: 1200, height: 1200, method: fit}
+  post_processors:
+    - path: thumbnails.post_processors.optimize
+      png_command: 'optipng -force -o7 "%(filename)s"'
+      jpg_command: 'jpegoptim -f --strip-all "%(filename)s"'
+      timeout: 1m
+`
+	s, err := sizes.Load(strings.NewReader(doc))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	large, _ := s.Get("large")
+	for _, p := range large.PostProcessors {
+		// A plugin checks these with exec.LookPath when it starts.
+		fmt.Println(p.Commands())
+	}
+
+	_, err = sizes.Load(strings.NewReader(`large: {post_processors: [{path: optimize, png_command: "optipng -o7"}]}`))
+	fmt.Println(err)
+	// Output:
+	// [jpegoptim optipng]
+	// sizes: size "large": post-processor 1 (optimize): processors: optimize: parameter "png_command": it has no %(filename)s, so it could not work on the file: invalid parameter
+}

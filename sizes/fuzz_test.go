@@ -16,6 +16,9 @@ func FuzzLoad(f *testing.F) {
 		"large: {processors: [{path: thumbnails.processors.resize, width: 1200, height: 1200, method: fit}, {path: flip, direction: horizontal}], quality: 80, lazy: true, fallback_image_url: /x.png}",
 		`{"a": {"processors": [{"path": "rotate", "degrees": 45}], "format": "jpg"}}`,
 		`{"a": {"processors": [{"path": "crop", "width": "10%", "center": [0, "100%"]}]}}`,
+		"large:\n  processors:\n    - {path: resize, width: 1200, height: 1200, method: fit}\n  post_processors:\n    - path: thumbnails.post_processors.optimize\n      png_command: 'optipng -force -o7 \"%(filename)s\"'\n      jpg_command: 'jpegoptim -f --strip-all \"%(filename)s\"'\n",
+		`{"a": {"post_processors": [{"path": "optimize", "GIF_command": "gifsicle -b '%(filename)s'", "timeout": "1m"}, {"path": "optimize", "jpeg_command": "x\\ y %(filename)s", "timeout": 0.5}]}}`,
+		"a: {post_processors: [{path: optimize, png_command: 'a \"%(filename)s', timeout: -1}]}",
 		"base: &b {format: png}\nthumb:\n  <<: *b\n  quality: 70\n",
 		"a: &a [*a]",
 		"Small: {}\nsmall: {}\n",
@@ -43,6 +46,12 @@ func FuzzLoad(f *testing.F) {
 			size, ok := s.Get(name)
 			if !ok || size.Name != name {
 				t.Fatalf("Get(%q) = %+v, %v", name, size, ok)
+			}
+			// Post-processors are only built, never run: their programs could be anything.
+			for i, p := range size.PostProcessors {
+				if p == nil || len(p.Commands()) == 0 {
+					t.Fatalf("size %q: post-processor %d is %v", name, i+1, p)
+				}
 			}
 			// Drawing allocates the output and temporary images: draw only small ones.
 			g := gift.New(size.Processors...)

@@ -19,7 +19,9 @@ const maxDocument = 1 << 20
 
 // Load reads sizes from a YAML document, or a JSON one, which is also YAML.
 // The document is a mapping from size names to their settings: processors,
-// format, quality, lazy and fallback_image_url, as the package comment shows.
+// post_processors, format, quality, lazy and fallback_image_url, as the
+// package comment shows. Load only builds the post-processors; it neither
+// runs their programs nor checks that they are installed.
 //
 // Anything Load cannot use, from a syntax error to a processor's unknown
 // parameter, is an ErrInvalidSize that also wraps the processors package's

@@ -23,13 +23,15 @@ type wantSize struct {
 	lazy     bool
 	fallback string
 	filters  int
-	output   [2]int // size of a 2560×1600 image after the processors
+	output   [2]int     // size of a 2560×1600 image after the processors
+	post     [][]string // the Commands of each post-processor
 }
 
 // want is the content of testdata/sizes.yaml and testdata/sizes.json.
 var want = map[string]wantSize{
 	"small": {format: "png", quality: sizes.DefaultQuality, filters: 2, output: [2]int{80, 80}},
-	"large": {quality: 80, lazy: true, fallback: "/static/no-image.png", filters: 2, output: [2]int{1200, 750}},
+	"large": {quality: 80, lazy: true, fallback: "/static/no-image.png", filters: 2, output: [2]int{1200, 750},
+		post: [][]string{{"jpegoptim", "optipng"}}},
 }
 
 // checkSizes fails t unless s holds exactly the sizes in want, and applying
@@ -49,6 +51,15 @@ func checkSizes(t *testing.T, s sizes.Sizes, want map[string]wantSize) {
 		if size.Name != name || size.Format != w.format || size.JPEGQuality() != w.quality ||
 			size.Lazy != w.lazy || size.FallbackImageURL != w.fallback || len(size.Processors) != w.filters {
 			t.Errorf("size %q = %+v, want %+v", name, size, w)
+		}
+		if len(size.PostProcessors) != len(w.post) {
+			t.Errorf("size %q: %d post-processors, want %d", name, len(size.PostProcessors), len(w.post))
+		} else {
+			for i, p := range size.PostProcessors {
+				if got := p.Commands(); !slices.Equal(got, w.post[i]) {
+					t.Errorf("size %q: post-processor %d runs %q, want %q", name, i+1, got, w.post[i])
+				}
+			}
 		}
 		g := gift.New(size.Processors...)
 		dst := image.NewNRGBA(g.Bounds(src.Bounds()))
@@ -77,6 +88,10 @@ func TestLoad(t *testing.T) {
 			map[string]wantSize{"thumb": {quality: 85, filters: 1, output: [2]int{1280, 800}}}},
 		{"rotate", "Thumb-2: {processors: [{path: rotate, degrees: 90}, {Path: Thumbnails.Processors.Crop, width: 100}]}",
 			map[string]wantSize{"thumb-2": {quality: 85, filters: 2, output: [2]int{100, 2560}}}},
+		{"post-processors", "thumb: {post_processors: [{path: optimize, png_command: 'optipng %(filename)s'}, {PATH: Thumbnails.Post_Processors.Optimize, GIF_COMMAND: 'gifsicle -b %(filename)s', timeout: 5}]}",
+			map[string]wantSize{"thumb": {quality: 85, output: [2]int{2560, 1600}, post: [][]string{{"optipng"}, {"gifsicle"}}}}},
+		{"null post-processors", "thumb: {post_processors: null}", map[string]wantSize{"thumb": {quality: 85, output: [2]int{2560, 1600}}}},
+		{"no post-processors", "thumb: {post_processors: []}", map[string]wantSize{"thumb": {quality: 85, output: [2]int{2560, 1600}}}},
 		{"anchors and merge keys", "base: &b {format: png}\nthumb:\n  <<: *b\n  quality: 70\n",
 			map[string]wantSize{"base": {format: "png", quality: 85, output: [2]int{2560, 1600}}, "thumb": {format: "png", quality: 70, output: [2]int{2560, 1600}}}},
 	}
@@ -116,7 +131,6 @@ func TestLoadErrors(t *testing.T) {
 		{"null size", "small:\n", nil, `sizes: size "small": no settings`},
 		{"size is a list", "small: [1]", nil, `sizes: size "small": want a mapping, got a list`},
 		{"unknown key", "small: {formt: png}", nil, `sizes: size "small": unknown key "formt"`},
-		{"post processors", "small: {post_processors: []}", nil, `unknown key "post_processors"`},
 		{"keys differing in case", "small: {format: png, Format: gif}", nil, "differ only in case"},
 		{"bad format", "small: {format: webp}", nil, `sizes: size "small": format: unknown format "webp"`},
 		{"format not a string", "small: {format: 1}", nil, "format: want a string, got a number"},
@@ -146,6 +160,28 @@ func TestLoadErrors(t *testing.T) {
 		{"malformed percent", "small: {processors: [{path: resize, width: 5%0}]}", processors.ErrInvalidParameter, "malformed size"},
 		{"infinite", "small: {processors: [{path: rotate, degrees: .inf}]}", processors.ErrInvalidParameter, "not a finite number"},
 		{"non-string parameter key", "small: {processors: [{path: rotate, 1: 2}]}", nil, "key 1 is a number"},
+		{"post_processors not a list", "small: {post_processors: {path: optimize}}", nil, `sizes: size "small": post_processors: want a list, got a mapping`},
+		{"post-processor not a mapping", "small: {post_processors: [optimize]}", nil, `sizes: size "small": post-processor 1: want a mapping, got a string`},
+		{"post-processor without path", "small: {post_processors: [{png_command: 'optipng %(filename)s'}]}", nil, "post-processor 1: missing path"},
+		{"post-processor path not a string", "small: {post_processors: [{path: [optimize]}]}", nil, "post-processor 1: path: want a string, got a list"},
+		{"unknown post-processor", "large: {post_processors: [{path: thumbnails.post_processors.resize}]}", processors.ErrUnknownProcessor,
+			`sizes: size "large": post-processor 1 (thumbnails.post_processors.resize): processors: post-processor "thumbnails.post_processors.resize": unknown processor`},
+		{"processor as a post-processor", "small: {post_processors: [{path: resize, width: 10}]}", processors.ErrUnknownProcessor, "post-processor 1 (resize)"},
+		{"post-processor as a processor", "small: {processors: [{path: optimize, png_command: 'optipng %(filename)s'}]}", processors.ErrUnknownProcessor,
+			`processor 1 (optimize): processors: "optimize": unknown processor`},
+		{"post-processor parameter", "large: {post_processors: [{path: optimize, png_command: 'optipng %(filename)s'}, {path: optimize, png_comand: x}]}",
+			processors.ErrInvalidParameter, `sizes: size "large": post-processor 2 (optimize): processors: optimize: unknown parameter "png_comand": invalid parameter`},
+		{"post-processor without a command", "small: {post_processors: [{path: optimize, timeout: 30}]}", processors.ErrInvalidParameter, "no command"},
+		{"command without the file", "small: {post_processors: [{path: optimize, png_command: 'optipng -o7'}]}", processors.ErrInvalidParameter,
+			`post-processor 1 (optimize): processors: optimize: parameter "png_command": it has no %(filename)s`},
+		{"command with an open quote", `small: {post_processors: [{path: optimize, jpg_command: 'jpegoptim "%(filename)s'}]}`, processors.ErrInvalidParameter,
+			"the double quote at byte 10 is never closed"},
+		{"command not a string", "small: {post_processors: [{path: optimize, gif_command: 1}]}", processors.ErrInvalidParameter, `parameter "gif_command": want a string, got a number`},
+		{"bad timeout", "small: {post_processors: [{path: optimize, png_command: 'optipng %(filename)s', timeout: soon}]}", processors.ErrInvalidParameter,
+			`parameter "timeout": malformed duration "soon"`},
+		{"infinite timeout", "small: {post_processors: [{path: optimize, png_command: 'optipng %(filename)s', timeout: .inf}]}", processors.ErrInvalidParameter,
+			"not a finite number"},
+		{"two post_processors keys", "small: {post_processors: [], Post_Processors: []}", nil, "differ only in case"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/disintegration/gift"
+	"github.com/gorm-thumbnails/thumbnails/processors"
 )
 
 // DefaultQuality is the JPEG quality, from 1 to 100, of a Size whose Quality is 0.
@@ -16,6 +17,8 @@ type Size struct {
 	Name string
 	// Processors are the filters that make the thumbnail from the source image, applied in order.
 	Processors []gift.Filter
+	// PostProcessors run, in order, on the encoded thumbnail: optimizers such as optipng.
+	PostProcessors []processors.PostProcessor
 	// Format is "jpeg", "png", "gif", or "" to keep the source's format.
 	// Load and Sizes.Validate accept "jpg" and any case, and normalise it.
 	Format string

@@ -32,7 +32,7 @@ func (s Sizes) Names() []string {
 // ErrInvalidSize naming the first that is wrong: its name is empty, differs
 // from its key, is not made of letters, digits, '_' and '-', or is used twice
 // ignoring case; its format is unknown; its quality is not from 0 to 100; or
-// it has a nil processor.
+// it has a nil processor or post-processor.
 //
 // When every size is right, Validate normalises them in place: it sets empty
 // names from the keys, lower-cases names and keys, and spells formats as
@@ -67,6 +67,11 @@ func (s Sizes) Validate() error {
 		for i, p := range size.Processors {
 			if p == nil {
 				return invalid(where, fmt.Errorf("processor %d is nil: %w", i+1, ErrInvalidSize))
+			}
+		}
+		for i, p := range size.PostProcessors {
+			if p == nil {
+				return invalid(where, fmt.Errorf("post-processor %d is nil: %w", i+1, ErrInvalidSize))
 			}
 		}
 	}

@@ -72,6 +72,10 @@ func TestNames(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	resize := processors.Resize(processors.Px(10), processors.Px(10), processors.Fill)
+	optimize, err := processors.Optimize(map[string]string{"png": "optipng %(filename)s"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		s    sizes.Sizes
@@ -85,6 +89,8 @@ func TestValidate(t *testing.T) {
 			sizes.Sizes{"a": {Name: "a", Format: "jpeg"}, "b": {Name: "b", Format: "png"}, "c": {Name: "c", Format: "gif"}, "d": {Name: "d", Format: "jpeg"}}},
 		{"processors kept", sizes.Sizes{"a_1-b": {Processors: []gift.Filter{resize}, Quality: 100}},
 			sizes.Sizes{"a_1-b": {Name: "a_1-b", Processors: []gift.Filter{resize}, Quality: 100}}},
+		{"post-processors kept", sizes.Sizes{"a": {PostProcessors: []processors.PostProcessor{optimize}}},
+			sizes.Sizes{"a": {Name: "a", PostProcessors: []processors.PostProcessor{optimize}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,7 +98,8 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("Validate: %v", err)
 			}
 			if !maps.EqualFunc(tt.s, tt.want, func(a, b sizes.Size) bool {
-				return a.Name == b.Name && a.Format == b.Format && a.Quality == b.Quality && slices.Equal(a.Processors, b.Processors)
+				return a.Name == b.Name && a.Format == b.Format && a.Quality == b.Quality &&
+					slices.Equal(a.Processors, b.Processors) && slices.Equal(a.PostProcessors, b.PostProcessors)
 			}) {
 				t.Errorf("after Validate: %+v, want %+v", tt.s, tt.want)
 			}
@@ -116,6 +123,7 @@ func TestValidateErrors(t *testing.T) {
 		{"quality too low", sizes.Sizes{"a": {Quality: -1}}, `sizes: size "a": quality -1 is outside 1..100`},
 		{"quality too high", sizes.Sizes{"a": {Quality: 101}}, "quality 101 is outside"},
 		{"nil processor", sizes.Sizes{"a": {Processors: []gift.Filter{processors.Rotate(90), nil}}}, `sizes: size "a": processor 2 is nil`},
+		{"nil post-processor", sizes.Sizes{"a": {PostProcessors: []processors.PostProcessor{nil}}}, `sizes: size "a": post-processor 1 is nil`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
