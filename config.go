@@ -2,6 +2,7 @@ package thumbnails
 
 import (
 	"fmt"
+	"os/exec"
 	"slices"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
@@ -77,8 +78,10 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports whether c can be used, after defaults are applied. The
-// error wraps ErrInvalidConfig.
+// Validate reports whether c can be used, after defaults are applied: the
+// sizes are valid, every program a post-processor runs is found on the
+// PATH, the base folder and the limits are sane. The error wraps
+// ErrInvalidConfig.
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	if len(c.Sizes) == 0 {
@@ -86,6 +89,15 @@ func (c Config) Validate() error {
 	}
 	if err := c.Sizes.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	for _, name := range c.Sizes.Names() {
+		for _, pp := range c.Sizes[name].PostProcessors {
+			for _, program := range pp.Commands() {
+				if _, err := exec.LookPath(program); err != nil {
+					return fmt.Errorf("%w: size %q: post-processor program %q: %w", ErrInvalidConfig, name, program, err)
+				}
+			}
+		}
 	}
 	if _, err := backends.CleanName(c.BaseDir); err != nil {
 		return fmt.Errorf("%w: BaseDir: %w", ErrInvalidConfig, err)

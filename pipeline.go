@@ -155,9 +155,10 @@ type rendered struct {
 	height int
 }
 
-// render applies the size's processors to src and encodes the result in the
-// size's format (the source's when empty). The encoders of the standard
-// library write no EXIF or other metadata.
+// render applies the size's processors to src, encodes the result in the
+// size's format (the source's when empty), and runs the size's
+// post-processors on the encoded bytes: what they return is what is stored.
+// The encoders of the standard library write no EXIF or other metadata.
 func render(ctx context.Context, src *source, sz sizes.Size) (*rendered, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -188,5 +189,11 @@ func render(ctx context.Context, src *source, sz sizes.Size) (*rendered, error) 
 	if err != nil {
 		return nil, fmt.Errorf("thumbnails: encode size %q: %w", sz.Name, err)
 	}
-	return &rendered{size: sz, ext: extensions[format], data: buf.Bytes(), width: b.Dx(), height: b.Dy()}, nil
+	data := buf.Bytes()
+	for _, pp := range sz.PostProcessors {
+		if data, err = pp.Process(ctx, format, data); err != nil {
+			return nil, fmt.Errorf("thumbnails: size %q: %w", sz.Name, err)
+		}
+	}
+	return &rendered{size: sz, ext: extensions[format], data: data, width: b.Dx(), height: b.Dy()}, nil
 }

@@ -80,7 +80,7 @@ type txPool struct {
 	p *plugin
 
 	mu      sync.Mutex
-	outbox  bool     // statements in this transaction queued files to delete
+	outbox  bool      // statements in this transaction queued files to delete
 	created []*stored // uploads saved in this transaction
 }
 
