@@ -65,7 +65,7 @@ func BenchmarkSave(b *testing.B) {
 func BenchmarkSaveUnchanged(b *testing.B) {
 	db := openSQLite(b)
 	setup(b, db, &Food{})
-	food := newFood(b, "pizza", "Landscape_1.jpg")
+	food := newFood(b, "pizza", pizzaJPG)
 	if err := db.Create(&food).Error; err != nil {
 		b.Fatal(err)
 	}

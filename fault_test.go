@@ -62,7 +62,7 @@ func TestStorageWriteFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		e := &env{db: db, root: root}
-		food := newFood(t, "pizza", "Landscape_1.jpg")
+		food := newFood(t, "pizza", pizzaJPG)
 		if err := db.Create(&food).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -72,13 +72,13 @@ func TestStorageWriteFaults(t *testing.T) {
 		for at := int64(1); at <= 3; at++ {
 			st.saves.Store(0)
 			st.failAt.Store(at)
-			err := db.Create(&Food{Name: "new", Image: field.NewImage("a.jpg", reader(photo(t, "Landscape_3.jpg")))}).Error
+			err := db.Create(&Food{Name: "new", Image: field.NewImage("a.jpg", reader(photo(t, pastaJPG)))}).Error
 			if !errors.Is(err, errDiskFull) {
 				t.Fatalf("create failing at write %d: %v", at, err)
 			}
 			st.saves.Store(0)
 			replaced := food
-			replaced.Image = field.NewImage("b.jpg", reader(photo(t, "Landscape_3.jpg")))
+			replaced.Image = field.NewImage("b.jpg", reader(photo(t, pastaJPG)))
 			if err := db.Save(&replaced).Error; !errors.Is(err, errDiskFull) {
 				t.Fatalf("replace failing at write %d: %v", at, err)
 			}

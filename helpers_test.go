@@ -262,10 +262,20 @@ func (c *countingStorage) List(ctx context.Context, fn func(backends.FileInfo) e
 
 func (c *countingStorage) calls() int64 { return c.saves.Load() + c.opens.Load() + c.deletes.Load() }
 
-// photo returns the bytes of a test photo.
+// Test photos under testdata/: pizza and pasta are 600x400 and soup
+// 400x600 JPEGs without EXIF, scaled down from the exif/ samples so that the
+// lifecycle tests stay quick under the race detector; the exif/ photos are
+// the 1800x1200 originals.
+const (
+	pizzaJPG = "pizza-600x400.jpg"
+	pastaJPG = "pasta-600x400.jpg"
+	soupJPG  = "soup-400x600.jpg"
+)
+
+// photo returns the bytes of a file under testdata/.
 func photo(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "exif", name))
+	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}

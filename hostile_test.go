@@ -78,7 +78,7 @@ func TestLimits(t *testing.T) {
 	}
 	frames := manyFrameGIF(t, 10000)
 	huge := make([]byte, 60<<20)
-	copy(huge, photo(t, "Landscape_1.jpg"))
+	copy(huge, photo(t, pizzaJPG))
 	for _, tc := range []struct {
 		name string
 		r    io.Reader
@@ -154,7 +154,7 @@ func TestFormatFromBytes(t *testing.T) {
 		t.Fatalf("stored format %q", format)
 	}
 
-	jpegBytes := photo(t, "Landscape_1.jpg")
+	jpegBytes := photo(t, pizzaJPG)
 	gifBytes := manyFrameGIF(t, 3)
 	corruptPNG := bytes.Clone(pngBytes)
 	corruptPNG[len(corruptPNG)/2] ^= 0xFF // breaks the IDAT CRC
@@ -196,7 +196,7 @@ func TestAcceptedFormats(t *testing.T) {
 	})); err != nil {
 		t.Fatal(err)
 	}
-	jpegBytes := photo(t, "Landscape_1.jpg")
+	jpegBytes := photo(t, pizzaJPG)
 	t.Chdir(t.TempDir()) // the default storage writes under ./media
 	if err := db.AutoMigrate(&Food{}); err != nil {
 		t.Fatal(err)

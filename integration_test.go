@@ -72,7 +72,7 @@ func TestCreateGeneratesEagerSizes(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e := setup(t, db, &Food{})
 		ctx := context.Background()
-		food := newFood(t, "pizza", "Landscape_1.jpg")
+		food := newFood(t, "pizza", pizzaJPG)
 		if err := db.Create(&food).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -158,7 +158,7 @@ func TestExifOrientation(t *testing.T) {
 	var reference image.Image
 	for _, file := range []string{"Landscape_1.jpg", "Landscape_0.jpg", "Landscape_2.jpg", "Landscape_3.jpg", "Landscape_4.jpg",
 		"Landscape_5.jpg", "Landscape_6.jpg", "Landscape_7.jpg", "Landscape_8.jpg", "Portrait_1.jpg", "Portrait_6.jpg", "Portrait_8.jpg"} {
-		food := newFood(t, file, file)
+		food := Food{Name: file, Image: field.NewImage(file, reader(photo(t, "exif/"+file)))}
 		if err := db.Create(&food).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -219,7 +219,7 @@ func TestInvalidUploadStoresNothing(t *testing.T) {
 		e := setup(t, db, &Food{})
 		for name, content := range map[string]string{
 			"text.jpg":      "this is not an image",
-			"truncated.jpg": string(photo(t, "Landscape_1.jpg")[:2000]),
+			"truncated.jpg": string(photo(t, pizzaJPG)[:2000]),
 			"empty.png":     "",
 		} {
 			food := Food{Name: name, Image: field.NewImage(name, strings.NewReader(content))}
@@ -235,7 +235,7 @@ func TestInvalidUploadStoresNothing(t *testing.T) {
 			t.Errorf("rows after invalid uploads: %d", n)
 		}
 		// one bad upload in a slice stores nothing of the good ones either
-		rows := []Food{newFood(t, "good", "Landscape_1.jpg"), {Name: "bad", Image: field.NewImage("bad.jpg", strings.NewReader("nope"))}}
+		rows := []Food{newFood(t, "good", pizzaJPG), {Name: "bad", Image: field.NewImage("bad.jpg", strings.NewReader("nope"))}}
 		if err := db.Create(&rows).Error; !errors.Is(err, thumbnails.ErrInvalidImage) {
 			t.Fatalf("slice with a bad upload: %v", err)
 		}
@@ -248,7 +248,7 @@ func TestInvalidUploadStoresNothing(t *testing.T) {
 func TestSlices(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e := setup(t, db, &Food{})
-		rows := []Food{newFood(t, "a", "Landscape_1.jpg"), newFood(t, "b", "Landscape_3.jpg"), {Name: "c"}}
+		rows := []Food{newFood(t, "a", pizzaJPG), newFood(t, "b", pastaJPG), {Name: "c"}}
 		if err := db.Create(&rows).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -257,7 +257,7 @@ func TestSlices(t *testing.T) {
 		if rows[0].Image.Name() == rows[1].Image.Name() {
 			t.Fatal("two uploads got the same name")
 		}
-		ptrs := []*Food{ptr(newFood(t, "d", "Landscape_1.jpg")), ptr(newFood(t, "e", "Landscape_1.jpg")), ptr(newFood(t, "f", "Landscape_1.jpg"))}
+		ptrs := []*Food{ptr(newFood(t, "d", pizzaJPG)), ptr(newFood(t, "e", pizzaJPG)), ptr(newFood(t, "f", pizzaJPG))}
 		if err := db.CreateInBatches(ptrs, 2).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -307,12 +307,12 @@ func TestReplace(t *testing.T) {
 		e := setup(t, db, &Food{})
 		for way, replace := range ways {
 			t.Run(way, func(t *testing.T) {
-				food := newFood(t, way, "Landscape_1.jpg")
+				food := newFood(t, way, pizzaJPG)
 				if err := db.Create(&food).Error; err != nil {
 					t.Fatal(err)
 				}
 				oldFiles := filesOf(t, &food)
-				if err := replace(db, &food, field.NewImage("new.jpg", reader(photo(t, "Landscape_3.jpg")))); err != nil {
+				if err := replace(db, &food, field.NewImage("new.jpg", reader(photo(t, pastaJPG)))); err != nil {
 					t.Fatal(err)
 				}
 				var got Food
@@ -411,7 +411,7 @@ func assertMetadata(t *testing.T, db *gorm.DB, source string, thumbs int) {
 func TestUnchangedSaveDoesNoImageWork(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e := setup(t, db, &Food{})
-		food := newFood(t, "pizza", "Landscape_1.jpg")
+		food := newFood(t, "pizza", pizzaJPG)
 		if err := db.Create(&food).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -448,13 +448,13 @@ func TestDelete(t *testing.T) {
 	}
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e := setup(t, db, &Food{})
-		keep := newFood(t, "keep", "Landscape_1.jpg")
+		keep := newFood(t, "keep", pizzaJPG)
 		if err := db.Create(&keep).Error; err != nil {
 			t.Fatal(err)
 		}
 		for way, del := range ways {
 			t.Run(way, func(t *testing.T) {
-				food := newFood(t, way, "Landscape_3.jpg")
+				food := newFood(t, way, pastaJPG)
 				if err := db.Create(&food).Error; err != nil {
 					t.Fatal(err)
 				}
@@ -479,8 +479,8 @@ func TestSoftDelete(t *testing.T) {
 		e := setup(t, db, &Dish{})
 		ctx := context.Background()
 		dish := Dish{
-			Photo: field.NewImage("a.jpg", reader(photo(t, "Landscape_1.jpg"))),
-			Cover: field.NewImage("b.jpg", reader(photo(t, "Portrait_1.jpg"))),
+			Photo: field.NewImage("a.jpg", reader(photo(t, pizzaJPG))),
+			Cover: field.NewImage("b.jpg", reader(photo(t, soupJPG))),
 		}
 		if err := db.Create(&dish).Error; err != nil {
 			t.Fatal(err)
@@ -519,7 +519,7 @@ func TestSoftDelete(t *testing.T) {
 func TestRollback(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e := setup(t, db, &Food{})
-		food := newFood(t, "pizza", "Landscape_1.jpg")
+		food := newFood(t, "pizza", pizzaJPG)
 		if err := db.Create(&food).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -546,7 +546,7 @@ func TestRollback(t *testing.T) {
 
 		err := db.Transaction(func(tx *gorm.DB) error {
 			replaced := food
-			replaced.Image = field.NewImage("new.jpg", reader(photo(t, "Landscape_3.jpg")))
+			replaced.Image = field.NewImage("new.jpg", reader(photo(t, pastaJPG)))
 			if err := tx.Save(&replaced).Error; err != nil {
 				return err
 			}
@@ -608,7 +608,7 @@ func TestUnknownSizeInTag(t *testing.T) {
 	}
 	db := openSQLite(t)
 	setup(t, db, &Bad{})
-	err := db.Create(&Bad{Image: field.NewImage("a.jpg", reader(photo(t, "Landscape_1.jpg")))}).Error
+	err := db.Create(&Bad{Image: field.NewImage("a.jpg", reader(photo(t, pizzaJPG)))}).Error
 	if !errors.Is(err, thumbnails.ErrUnknownSize) {
 		t.Fatalf("err = %v, want ErrUnknownSize", err)
 	}

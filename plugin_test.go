@@ -54,7 +54,7 @@ func TestTagErrors(t *testing.T) {
 	}
 	db := openSQLite(t)
 	setup(t, db, &UnknownKey{}, &EscapingDir{})
-	upload := func() field.Image { return field.NewImage("a.jpg", reader(photo(t, "Landscape_1.jpg"))) }
+	upload := func() field.Image { return field.NewImage("a.jpg", reader(photo(t, pizzaJPG))) }
 	if err := db.Create(&UnknownKey{Image: upload()}).Error; !errors.Is(err, thumbnails.ErrInvalidConfig) || !strings.Contains(err.Error(), "folder") {
 		t.Errorf("unknown tag key: %v", err)
 	}
@@ -72,7 +72,7 @@ func TestTagErrors(t *testing.T) {
 func TestLazyConcurrent(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e := setup(t, db, &Food{})
-		food := newFood(t, "pizza", "Landscape_1.jpg")
+		food := newFood(t, "pizza", pizzaJPG)
 		if err := db.Create(&food).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +125,7 @@ func TestTransactionsAndPools(t *testing.T) {
 			if sqlDB, err := db.DB(); err != nil || sqlDB.Ping() != nil {
 				t.Fatalf("db.DB() = %v, %v", sqlDB, err)
 			}
-			food := newFood(t, "pizza", "Landscape_1.jpg")
+			food := newFood(t, "pizza", pizzaJPG)
 			if err := db.Create(&food).Error; err != nil {
 				t.Fatal(err)
 			}
@@ -178,12 +178,12 @@ func TestTransactionsAndPools(t *testing.T) {
 func TestUpdatesStructByValue(t *testing.T) {
 	db := openSQLite(t)
 	e := setup(t, db, &Food{})
-	food := newFood(t, "pizza", "Landscape_1.jpg")
+	food := newFood(t, "pizza", pizzaJPG)
 	if err := db.Create(&food).Error; err != nil {
 		t.Fatal(err)
 	}
 	old := food.Image.Name()
-	if err := db.Model(&food).Updates(Food{Image: field.NewImage("b.jpg", reader(photo(t, "Landscape_3.jpg")))}).Error; err != nil {
+	if err := db.Model(&food).Updates(Food{Image: field.NewImage("b.jpg", reader(photo(t, pastaJPG)))}).Error; err != nil {
 		t.Fatal(err)
 	}
 	var got Food
@@ -214,7 +214,7 @@ func TestThumbnailInsideTransaction(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e := setup(t, db, &Food{})
 		err := db.Transaction(func(tx *gorm.DB) error {
-			food := newFood(t, "pizza", "Landscape_1.jpg")
+			food := newFood(t, "pizza", pizzaJPG)
 			if err := tx.Create(&food).Error; err != nil {
 				return err
 			}
@@ -248,7 +248,7 @@ func TestMetadataFailureRollsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	food := newFood(t, "pizza", "Landscape_1.jpg")
+	food := newFood(t, "pizza", pizzaJPG)
 	if err := db.Create(&food).Error; err == nil || !strings.Contains(err.Error(), "injected metadata failure") {
 		t.Fatalf("create = %v, want the injected failure", err)
 	}

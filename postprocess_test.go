@@ -56,7 +56,7 @@ func requirePrograms(t *testing.T, programs ...string) {
 	}
 }
 
-// saveWith saves Landscape_1.jpg through a plugin configured with yaml, and
+// saveWith saves the pizza photo through a plugin configured with yaml, and
 // returns the stored bytes of each size.
 func saveWith(t *testing.T, yaml string) map[string][]byte {
 	t.Helper()
@@ -76,7 +76,7 @@ func saveWith(t *testing.T, yaml string) map[string][]byte {
 	if err := db.AutoMigrate(&Photo{}); err != nil {
 		t.Fatal(err)
 	}
-	row := Photo{Image: field.NewImage("a.jpg", reader(photo(t, "Landscape_1.jpg")))}
+	row := Photo{Image: field.NewImage("a.jpg", reader(photo(t, pizzaJPG)))}
 	if err := db.Create(&row).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ small:
 			if err := db.AutoMigrate(&Kite{}); err != nil {
 				t.Fatal(err)
 			}
-			err := db.Create(&Kite{Image: field.NewImage("a.jpg", reader(photo(t, "Landscape_1.jpg")))}).Error
+			err := db.Create(&Kite{Image: field.NewImage("a.jpg", reader(photo(t, pizzaJPG)))}).Error
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("save = %v, want an error with %q", err, tc.want)
 			}

@@ -43,7 +43,7 @@ func TestPrune(t *testing.T) {
 		meta := metadataOf(db)
 
 		// committed rows, whose files must survive
-		kept := []Food{newFood(t, "a", "Landscape_1.jpg"), newFood(t, "b", "Landscape_3.jpg")}
+		kept := []Food{newFood(t, "a", pizzaJPG), newFood(t, "b", pastaJPG)}
 		if err := db.Create(&kept).Error; err != nil {
 			t.Fatal(err)
 		}

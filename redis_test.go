@@ -27,12 +27,12 @@ func TestRedisOutage(t *testing.T) {
 	e := setup(t, db, &Food{})
 	ctx := context.Background()
 
-	food := newFood(t, "pizza", "Landscape_1.jpg")
+	food := newFood(t, "pizza", pizzaJPG)
 	if err := db.Create(&food).Error; err != nil {
 		t.Fatal(err)
 	}
 	files := filesOf(t, &food)
-	other := newFood(t, "pasta", "Landscape_3.jpg")
+	other := newFood(t, "pasta", pastaJPG)
 	if err := db.Create(&other).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -50,13 +50,13 @@ func TestRedisOutage(t *testing.T) {
 		}
 	}
 
-	requireOutage("create", db.Create(&Food{Name: "new", Image: field.NewImage("a.jpg", reader(photo(t, "Landscape_1.jpg")))}).Error)
+	requireOutage("create", db.Create(&Food{Name: "new", Image: field.NewImage("a.jpg", reader(photo(t, pizzaJPG)))}).Error)
 	if n := count(t, db, "foods"); n != 2 {
 		t.Fatalf("rows after a failed create: %d", n)
 	}
 
 	replaced := food
-	replaced.Image = field.NewImage("b.jpg", reader(photo(t, "Landscape_3.jpg")))
+	replaced.Image = field.NewImage("b.jpg", reader(photo(t, pastaJPG)))
 	requireOutage("replace", db.Save(&replaced).Error)
 	var got Food
 	if err := db.First(&got, food.ID).Error; err != nil || got.Image.Name() != files[0] {
