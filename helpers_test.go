@@ -168,9 +168,15 @@ type env struct {
 // and migrates the given models.
 func setup(t testing.TB, db *gorm.DB, models ...any) *env {
 	t.Helper()
+	return setupSizes(t, db, testSizes(), models...)
+}
+
+// setupSizes is setup with sizes of the caller's.
+func setupSizes(t testing.TB, db *gorm.DB, set sizes.Sizes, models ...any) *env {
+	t.Helper()
 	root := t.TempDir()
 	st := &countingStorage{Storage: backends.NewFileSystemStorage(root, "/media/")}
-	cfg := thumbnails.Config{Sizes: testSizes(), Storage: st}
+	cfg := thumbnails.Config{Sizes: set, Storage: st}
 	if m, ok := redisMetadata.Load(db); ok {
 		cfg.Metadata = m.(backends.Metadata)
 	}

@@ -123,19 +123,30 @@ func TestLimits(t *testing.T) {
 	}
 }
 
-// BenchmarkRejectPNGBomb measures the memory it takes to refuse a
-// 50,000 × 50,000 PNG (2.5 gigapixels): a few KiB, not gigabytes.
-func BenchmarkRejectPNGBomb(b *testing.B) {
+// BenchmarkReject measures the time and memory it takes to refuse each
+// hostile upload: a 50,000 × 50,000 PNG (2.5 gigapixels), a GIF of 10,000
+// frames, and a 60 MiB upload of known length: kilobytes, not gigabytes.
+func BenchmarkReject(b *testing.B) {
 	db := openSQLite(b)
 	setup(b, db, &Food{})
-	bomb := pngBomb(b, 50000, 50000)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		err := db.Create(&Food{Image: field.NewImage("bomb.png", bytes.NewReader(bomb))}).Error
-		if !errors.Is(err, thumbnails.ErrImageTooLarge) {
-			b.Fatal(err)
-		}
+	huge := make([]byte, 60<<20)
+	for _, bc := range []struct {
+		name string
+		data []byte
+	}{
+		{"png-bomb-50000x50000", pngBomb(b, 50000, 50000)},
+		{"gif-10000-frames", manyFrameGIF(b, 10000)},
+		{"upload-60MiB", huge},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				err := db.Create(&Food{Image: field.NewImage("x.png", bytes.NewReader(bc.data))}).Error
+				if !errors.Is(err, thumbnails.ErrImageTooLarge) {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

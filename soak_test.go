@@ -13,17 +13,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/disintegration/gift"
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/processors"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
 
-// tinyPNG returns a 96x64 PNG: the soak test saves hundreds of them.
+// tinyPNG returns a 48x32 PNG: the soak test saves hundreds of them.
 func tinyPNG(seed uint8) []byte {
-	img := image.NewRGBA(image.Rect(0, 0, 96, 64))
-	for y := 0; y < 64; y++ {
-		for x := 0; x < 96; x++ {
+	img := image.NewRGBA(image.Rect(0, 0, 48, 32))
+	for y := 0; y < 32; y++ {
+		for x := 0; x < 48; x++ {
 			img.Set(x, y, color.RGBA{uint8(x) + seed, uint8(y), seed, 255})
 		}
 	}
@@ -38,7 +41,13 @@ func tinyPNG(seed uint8) []byte {
 // Prune no file is unreferenced.
 func TestSoak(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
-		e := setup(t, db, &Food{})
+		// sizes of the same kinds as testSizes, scaled to the tiny uploads, so
+		// that 1,000 operations stay well under a minute under -race
+		e := setupSizes(t, db, sizes.Sizes{
+			"small":  {Processors: []gift.Filter{processors.Resize(processors.Px(24), processors.Px(24), processors.Fill)}, Format: "png"},
+			"medium": {Processors: []gift.Filter{processors.Resize(processors.Px(48), processors.Px(48), processors.Fit)}},
+			"large":  {Processors: []gift.Filter{processors.Resize(processors.Px(72), processors.Px(72), processors.Fit)}, Lazy: true},
+		}, &Food{})
 		ctx := context.Background()
 		const ops, workers = 1000, 4
 		var (
@@ -136,7 +145,7 @@ func TestSoak(t *testing.T) {
 			}
 			withImage++
 			all, err := rows[i].Image.Thumbnails(ctx)
-			if err != nil || all["small"].Width != 100 || all["medium"].Width != 400 {
+			if err != nil || all["small"].Width != 24 || all["medium"].Width != 48 {
 				t.Fatalf("row %d: thumbnails %v, %v", rows[i].ID, all, err)
 			}
 			requireStored(t, e, &rows[i].Image, len(all))
