@@ -3,7 +3,7 @@ package thumbnails
 import (
 	"context"
 	"fmt"
-	"maps"
+	"slices"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
@@ -38,23 +38,19 @@ func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (
 		}
 		return field.Thumbnail{}, fmt.Errorf("%w: %s.%s, size %q", ErrNoSource, b.col.table, b.col.field.DBName, sz.Name)
 	}
-	known, err := b.known(ctx, img)
+	k, err := b.known(ctx, img)
 	if err != nil {
 		return field.Thumbnail{}, err
 	}
-	if t, ok := known[sz.Name]; ok {
-		return t, nil
+	if t, ok := k.get(sz.Name); ok {
+		return b.thumbnail(t), nil
 	}
 	rec, err := b.p.generate(ctx, source, sz)
 	if err != nil {
 		return field.Thumbnail{}, err
 	}
-	t := b.thumbnail(rec)
-	updated := make(map[string]field.Thumbnail, len(known)+1)
-	maps.Copy(updated, known)
-	updated[sz.Name] = t
-	bridge.Cache(img, updated)
-	return t, nil
+	bridge.Cache(img, append(slices.Clip(k), rec))
+	return b.thumbnail(rec), nil
 }
 
 // Thumbnails implements field.Binder.
@@ -63,35 +59,50 @@ func (b *binder) Thumbnails(ctx context.Context, img *field.Image) (map[string]f
 	if img.Name() == "" {
 		return out, nil
 	}
-	known, err := b.known(ctx, img)
+	k, err := b.known(ctx, img)
 	if err != nil {
 		return nil, err
 	}
 	for _, sz := range b.col.sizes {
-		if t, ok := known[sz.Name]; ok {
-			out[sz.Name] = t
+		if t, ok := k.get(sz.Name); ok {
+			out[sz.Name] = b.thumbnail(t)
 		}
 	}
 	return out, nil
 }
 
-// known returns the thumbnails that exist for img's source: from the image
-// when the plugin saved, preloaded or already looked them up, otherwise
-// from metadata, and then remembered in the image.
-func (b *binder) known(ctx context.Context, img *field.Image) (map[string]field.Thumbnail, error) {
-	if cached, ok := bridge.Cached(img).(map[string]field.Thumbnail); ok {
-		return cached, nil
+// known are the records of the thumbnails that exist for one source, as an
+// Image remembers them (see bridge.Cache). A slice, not a map: a source has
+// a handful of sizes, and Preload makes one of these per row.
+type known []backends.Thumbnail
+
+// get returns the record of size.
+func (k known) get(size string) (backends.Thumbnail, bool) {
+	for _, t := range k {
+		if t.Size == size {
+			return t, true
+		}
+	}
+	return backends.Thumbnail{}, false
+}
+
+// known returns the thumbnails that exist for img's source: remembered by
+// the image when the plugin saved, preloaded or already looked them up,
+// otherwise read from metadata and remembered.
+func (b *binder) known(ctx context.Context, img *field.Image) (known, error) {
+	if k, ok := bridge.Cached(img).(known); ok {
+		return k, nil
 	}
 	recs, err := b.p.meta.Thumbnails(ctx, img.Name())
 	if err != nil {
 		return nil, fmt.Errorf("thumbnails: %w", err)
 	}
-	known := make(map[string]field.Thumbnail, len(recs))
-	for size, r := range recs {
-		known[size] = b.thumbnail(r)
+	k := make(known, 0, len(recs))
+	for _, r := range recs {
+		k = append(k, r)
 	}
-	bridge.Cache(img, known)
-	return known, nil
+	bridge.Cache(img, k)
+	return k, nil
 }
 
 func (b *binder) thumbnail(t backends.Thumbnail) field.Thumbnail {

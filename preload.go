@@ -54,12 +54,8 @@ func (p *plugin) preload(db *gorm.DB, m *model) {
 		_ = db.AddError(err)
 		return
 	}
-	type target struct {
-		col *column
-		img *field.Image
-	}
 	var (
-		targets []target
+		targets []*field.Image
 		sources []string
 		seen    = map[string]bool{}
 	)
@@ -69,7 +65,7 @@ func (p *plugin) preload(db *gorm.DB, m *model) {
 			if img == nil || img.Name() == "" {
 				continue
 			}
-			targets = append(targets, target{col, img})
+			targets = append(targets, img)
 			if !seen[img.Name()] {
 				seen[img.Name()] = true
 				sources = append(sources, img.Name())
@@ -84,13 +80,8 @@ func (p *plugin) preload(db *gorm.DB, m *model) {
 		_ = db.AddError(fmt.Errorf("thumbnails: preload: %w", err))
 		return
 	}
-	for _, t := range targets {
-		r := recs[t.img.Name()]
-		known := make(map[string]field.Thumbnail, len(r))
-		for _, rec := range r {
-			known[rec.Size] = t.col.binder.thumbnail(rec)
-		}
-		bridge.Cache(t.img, known)
+	for _, img := range targets {
+		bridge.Cache(img, known(recs[img.Name()]))
 	}
 }
 

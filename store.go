@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
@@ -68,11 +69,7 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image)
 		st.files = append(st.files, t.Name)
 	}
 	bridge.Stored(img, name)
-	known := make(map[string]field.Thumbnail, len(st.thumbs))
-	for _, t := range st.thumbs {
-		known[t.Size] = col.binder.thumbnail(t)
-	}
-	bridge.Cache(img, known)
+	bridge.Cache(img, known(slices.Clip(st.thumbs)))
 	return st, nil
 }
 

@@ -15,13 +15,13 @@ import (
 type Image struct {
 	name   string
 	orig   string // name as last read from or written to the database
-	known  bool   // orig is valid
+	loaded bool   // orig is valid
 	upload *bridge.Upload
 	binder Binder
-	// thumbs are the thumbnails known to exist for name, filled when the
-	// plugin saves, preloads or first looks them up; never mutated, only
-	// replaced, so that copies of an Image may share it.
-	thumbs map[string]Thumbnail
+	// known are the thumbnails known to exist for name, recorded by the
+	// plugin when it saves, preloads or first looks them up; never mutated,
+	// only replaced, so that copies of an Image may share it.
+	known any
 }
 
 // NewImage returns an Image holding an upload that is not stored yet: the
@@ -84,7 +84,7 @@ func (i *Image) Scan(src any) error {
 	default:
 		return fmt.Errorf("field: cannot scan %T into field.Image", src)
 	}
-	i.name, i.orig, i.known, i.upload, i.thumbs = name, name, true, nil, nil
+	i.name, i.orig, i.loaded, i.upload, i.known = name, name, true, nil, nil
 	return nil
 }
 
@@ -104,22 +104,17 @@ func init() {
 	bridge.Pending = func(img any) *bridge.Upload { return img.(*Image).upload }
 	bridge.Stored = func(img any, name string) {
 		i := img.(*Image)
-		i.name, i.upload, i.thumbs = name, nil, nil
+		i.name, i.upload, i.known = name, nil, nil
 	}
 	bridge.Original = func(img any) (string, bool) {
 		i := img.(*Image)
-		return i.orig, i.known
+		return i.orig, i.loaded
 	}
 	bridge.Bind = func(img any, b any) {
 		i := img.(*Image)
 		i.binder = b.(Binder)
-		i.orig, i.known = i.name, true
+		i.orig, i.loaded = i.name, true
 	}
-	bridge.Cached = func(img any) any {
-		if t := img.(*Image).thumbs; t != nil {
-			return t
-		}
-		return nil
-	}
-	bridge.Cache = func(img any, thumbs any) { img.(*Image).thumbs = thumbs.(map[string]Thumbnail) }
+	bridge.Cached = func(img any) any { return img.(*Image).known }
+	bridge.Cache = func(img any, known any) { img.(*Image).known = known }
 }

@@ -24,10 +24,11 @@ var (
 	Original func(img any) (name string, known bool)
 	// Bind attaches the plugin's accessor for img's column; b is a field.Binder.
 	Bind func(img any, b any)
-	// Cached returns the thumbnails known to exist for img's current source
-	// (a map[string]field.Thumbnail), or nil when they are not known.
+	// Cached returns what the plugin recorded with Cache for img's current
+	// source, or nil.
 	Cached func(img any) any
-	// Cache records the thumbnails (a map[string]field.Thumbnail) that exist
-	// for img's current source; a later change of source forgets them.
-	Cache func(img any, thumbs any)
+	// Cache records, for img's current source, the thumbnails known to exist
+	// (a value only the plugin interprets); a later change of source forgets
+	// them.
+	Cache func(img any, known any)
 )
