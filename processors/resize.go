@@ -29,7 +29,32 @@ func (f *resizeFilter) Bounds(src image.Rectangle) image.Rectangle {
 }
 
 func (f *resizeFilter) Draw(dst draw.Image, src image.Image, options *gift.Options) {
-	f.plan(src.Bounds()).Draw(dst, src, options)
+	sb := src.Bounds()
+	// the size the image is resampled to, before any crop of Fill
+	tw, th := dst.Bounds().Dx(), dst.Bounds().Dy()
+	if f.method == Fill && !f.width.IsZero() && !f.height.IsZero() {
+		scale := max(float64(tw)/float64(sb.Dx()), float64(th)/float64(sb.Dy()))
+		tw, th = int(float64(sb.Dx())*scale), int(float64(sb.Dy())*scale)
+	}
+	if k := shrinkFactor(sb.Dx(), sb.Dy(), tw, th); k > 1 {
+		if small, ok := boxShrink(src, k); ok {
+			// resample the shrunk image to the size planned for the original
+			target := f.plan(sb).Bounds(sb)
+			f.planTo(target).Draw(dst, small, options)
+			return
+		}
+	}
+	f.plan(sb).Draw(dst, src, options)
+}
+
+// planTo returns the filter that takes an image (a shrunk one) to the size
+// of target, the result planned for the original image: a plain resize, or
+// for Fill a resize and centre crop.
+func (f *resizeFilter) planTo(target image.Rectangle) gift.Filter {
+	if f.method == Fill && !f.width.IsZero() && !f.height.IsZero() {
+		return gift.ResizeToFill(target.Dx(), target.Dy(), gift.LanczosResampling, gift.CenterAnchor)
+	}
+	return gift.Resize(target.Dx(), target.Dy(), gift.LanczosResampling)
 }
 
 // plan returns the gift filter that does the work for an image of bounds src.

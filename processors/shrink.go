@@ -1,0 +1,112 @@
+package processors
+
+import "image"
+
+// Downscaling with Lanczos costs in proportion to the source's pixels times
+// the kernel's width, which grows with the reduction. Like libvips'
+// shrink-on-load, Resize first averages k×k blocks when the reduction is at
+// least 2 (k the integer part of it), then resamples the remaining factor,
+// between 1 and 2, with Lanczos: the same picture for a fraction of the work.
+
+// shrinkFactor returns the integer box reduction to apply to an image of
+// sw×sh before resampling it to tw×th: the whole part of the smaller
+// reduction, or 1.
+func shrinkFactor(sw, sh, tw, th int) int {
+	if tw <= 0 || th <= 0 {
+		return 1
+	}
+	k := min(sw/tw, sh/th)
+	if k < 2 {
+		return 1
+	}
+	return k
+}
+
+// boxShrink returns src reduced k times in both dimensions by averaging k×k
+// blocks, for the pixel formats decoders return; ok is false for others.
+func boxShrink(src image.Image, k int) (image.Image, bool) {
+	switch s := src.(type) {
+	case *image.YCbCr:
+		if s.SubsampleRatio != image.YCbCrSubsampleRatio420 && s.SubsampleRatio != image.YCbCrSubsampleRatio444 {
+			return nil, false
+		}
+		b := s.Bounds()
+		w, h := b.Dx()/k, b.Dy()/k
+		dst := image.NewYCbCr(image.Rect(0, 0, w, h), s.SubsampleRatio)
+		shrinkPlane(dst.Y, dst.YStride, w, h, s.Y[s.YOffset(b.Min.X, b.Min.Y):], s.YStride, b.Dx(), b.Dy(), k)
+		cw, ch := w, h
+		scw, sch := b.Dx(), b.Dy()
+		if s.SubsampleRatio == image.YCbCrSubsampleRatio420 {
+			cw, ch = (w+1)/2, (h+1)/2
+			scw, sch = (b.Max.X+1)/2-b.Min.X/2, (b.Max.Y+1)/2-b.Min.Y/2
+		}
+		off := s.COffset(b.Min.X, b.Min.Y)
+		shrinkPlane(dst.Cb, dst.CStride, cw, ch, s.Cb[off:], s.CStride, scw, sch, k)
+		shrinkPlane(dst.Cr, dst.CStride, cw, ch, s.Cr[off:], s.CStride, scw, sch, k)
+		return dst, true
+	case *image.Gray:
+		b := s.Bounds()
+		w, h := b.Dx()/k, b.Dy()/k
+		dst := image.NewGray(image.Rect(0, 0, w, h))
+		shrinkPlane(dst.Pix, dst.Stride, w, h, s.Pix[s.PixOffset(b.Min.X, b.Min.Y):], s.Stride, b.Dx(), b.Dy(), k)
+		return dst, true
+	case *image.RGBA: // premultiplied: averaging the channels is exact
+		b := s.Bounds()
+		w, h := b.Dx()/k, b.Dy()/k
+		dst := image.NewRGBA(image.Rect(0, 0, w, h))
+		shrinkInterleaved(dst.Pix, dst.Stride, w, h, s.Pix[s.PixOffset(b.Min.X, b.Min.Y):], s.Stride, k)
+		return dst, true
+	}
+	return nil, false
+}
+
+// shrinkPlane averages k×k blocks of an 8-bit plane of sw×sh samples into a
+// w×h one; blocks at the right and bottom edges are clamped to the plane.
+func shrinkPlane(dst []byte, dstride, w, h int, src []byte, sstride, sw, sh, k int) {
+	sums := make([]uint32, w)
+	for y := 0; y < h; y++ {
+		clear(sums)
+		y0, y1 := y*k, min(y*k+k, sh)
+		for sy := y0; sy < y1; sy++ {
+			row := src[sy*sstride:]
+			for x := 0; x < w; x++ {
+				x0, x1 := x*k, min(x*k+k, sw)
+				var s uint32
+				for _, v := range row[x0:x1] {
+					s += uint32(v)
+				}
+				sums[x] += s
+			}
+		}
+		out := dst[y*dstride:]
+		for x := 0; x < w; x++ {
+			n := uint32((y1 - y0) * (min(x*k+k, sw) - x*k))
+			out[x] = uint8((sums[x] + n/2) / n)
+		}
+	}
+}
+
+// shrinkInterleaved averages k×k blocks of 4-channel pixels into a w×h image.
+func shrinkInterleaved(dst []byte, dstride, w, h int, src []byte, sstride, k int) {
+	sums := make([]uint32, 4*w)
+	n := uint32(k * k)
+	for y := 0; y < h; y++ {
+		clear(sums)
+		for sy := y * k; sy < y*k+k; sy++ {
+			row := src[sy*sstride:]
+			for x := 0; x < w; x++ {
+				p := row[4*x*k : 4*(x*k+k)]
+				for i := 0; i < len(p); i += 4 {
+					sums[4*x] += uint32(p[i])
+					sums[4*x+1] += uint32(p[i+1])
+					sums[4*x+2] += uint32(p[i+2])
+					sums[4*x+3] += uint32(p[i+3])
+				}
+			}
+		}
+		out := dst[y*dstride:]
+		for i, s := range sums {
+			out[i] = uint8((s + n/2) / n)
+		}
+	}
+}
