@@ -160,19 +160,34 @@ type rendered struct {
 // post-processors on the encoded bytes: what they return is what is stored.
 // The encoders of the standard library write no EXIF or other metadata.
 func render(ctx context.Context, src *source, sz sizes.Size) (*rendered, error) {
+	img, err := draw1(ctx, src.img, sz)
+	if err != nil {
+		return nil, err
+	}
+	return encode(ctx, img, src.format, sz)
+}
+
+// draw1 applies the size's processors to img.
+func draw1(ctx context.Context, img image.Image, sz sizes.Size) (draw.Image, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	g := gift.New(sz.Processors...)
-	b := g.Bounds(src.img.Bounds())
+	b := g.Bounds(img.Bounds())
 	if b.Dx() <= 0 || b.Dy() <= 0 {
 		return nil, fmt.Errorf("thumbnails: size %q gives an empty image", sz.Name)
 	}
-	dst := newImageLike(src.img, b)
-	g.Draw(dst, src.img)
+	dst := newImageLike(img, b)
+	g.Draw(dst, img)
+	return dst, nil
+}
+
+// encode encodes img for the size, in its format or else srcFormat, and
+// runs its post-processors.
+func encode(ctx context.Context, dst image.Image, srcFormat string, sz sizes.Size) (*rendered, error) {
 	format := sz.Format
 	if format == "" {
-		format = src.format
+		format = srcFormat
 	}
 	var buf bytes.Buffer
 	var err error
@@ -195,5 +210,6 @@ func render(ctx context.Context, src *source, sz sizes.Size) (*rendered, error) 
 			return nil, fmt.Errorf("thumbnails: size %q: %w", sz.Name, err)
 		}
 	}
+	b := dst.Bounds()
 	return &rendered{size: sz, ext: extensions[format], data: data, width: b.Dx(), height: b.Dy()}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
 
 // stored is an upload that a statement has written to storage: its source,
@@ -40,16 +41,15 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	out := make([]*rendered, 0, len(col.sizes))
+	var eager []sizes.Size
 	for _, sz := range col.sizes {
-		if sz.Lazy {
-			continue
+		if !sz.Lazy {
+			eager = append(eager, sz)
 		}
-		r, err := render(ctx, src, sz)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
-		}
-		out = append(out, r)
+	}
+	out, err := renderAll(ctx, src, eager)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 
 	st := &stored{col: col}

@@ -97,3 +97,17 @@ func fitInside(sw, sh, bw, bh int) (w, h int) {
 func scaled(v, num, den int) int {
 	return clampDimension(math.Round(float64(v) * float64(num) / float64(den)))
 }
+
+// IsResize reports whether f is a filter made by Resize.
+func IsResize(f gift.Filter) bool {
+	_, ok := f.(*resizeFilter)
+	return ok
+}
+
+// ScalesOnly reports whether f is a Resize that keeps the aspect ratio and
+// crops nothing (Fit, or a single dimension): its result is the whole
+// picture, smaller, and may stand in for the source of further resizes.
+func ScalesOnly(f gift.Filter) bool {
+	r, ok := f.(*resizeFilter)
+	return ok && (r.method == Fit || r.width.IsZero() != r.height.IsZero())
+}

@@ -1,0 +1,72 @@
+package thumbnails
+
+import (
+	"context"
+	"image"
+	"sort"
+
+	"github.com/disintegration/gift"
+
+	"github.com/gorm-thumbnails/thumbnails/processors"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+// renderAll renders the sizes from src as a cascade: each size starts from
+// the smallest image already rendered that it can start from without
+// changing its result, rather than from the full source. A rendered size
+// can serve as the start of another when it is one aspect-keeping Resize (the
+// whole picture, smaller); the other must begin with a Resize that only
+// shrinks it, and reach the same dimensions from it as from the source. So
+// large (fit 1200) is made from the source, medium (fit 400) from large, and
+// small (fill 100) from medium, while a chain that crops or flips first still
+// starts from the source. The results are returned in the order of list.
+func renderAll(ctx context.Context, src *source, list []sizes.Size) ([]*rendered, error) {
+	srcB := src.img.Bounds()
+	bounds := make([]image.Rectangle, len(list))
+	order := make([]int, len(list))
+	for i, sz := range list {
+		bounds[i] = gift.New(sz.Processors...).Bounds(srcB)
+		order[i] = i
+	}
+	// largest first, so that every possible start is rendered before it is needed
+	sort.SliceStable(order, func(a, b int) bool { return area(bounds[order[a]]) > area(bounds[order[b]]) })
+
+	out := make([]*rendered, len(list))
+	starts := map[int]image.Image{} // rendered sizes that others may start from
+	for _, i := range order {
+		sz := list[i]
+		from := src.img
+		if len(sz.Processors) > 0 && processors.IsResize(sz.Processors[0]) {
+			best := -1
+			for j, img := range starts {
+				b := img.Bounds()
+				first := sz.Processors[0].Bounds(b)
+				if first.Dx() > b.Dx() || first.Dy() > b.Dy() {
+					continue // it would enlarge the start
+				}
+				if gift.New(sz.Processors...).Bounds(b) != bounds[i] {
+					continue // a different result (percentages, rounding)
+				}
+				if best == -1 || area(b) < area(starts[best].Bounds()) {
+					best = j
+				}
+			}
+			if best != -1 {
+				from = starts[best]
+			}
+		}
+		img, err := draw1(ctx, from, sz)
+		if err != nil {
+			return nil, err
+		}
+		if len(sz.Processors) == 1 && processors.ScalesOnly(sz.Processors[0]) {
+			starts[i] = img
+		}
+		if out[i], err = encode(ctx, img, src.format, sz); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func area(r image.Rectangle) int { return r.Dx() * r.Dy() }

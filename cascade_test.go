@@ -1,0 +1,128 @@
+package thumbnails
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+const cascadeSizes = `
+large:  {processors: [{path: resize, width: 1200, height: 1200, method: fit}]}
+medium: {processors: [{path: resize, width: 400, height: 400, method: fit}]}
+small:  {processors: [{path: resize, width: 100, height: 100, method: fill}]}
+half:   {processors: [{path: resize, width: "25%", height: "25%"}]}
+strip:  {processors: [{path: crop, width: 800, height: 200}, {path: resize, width: 200}]}
+mirror: {processors: [{path: resize, width: 300, method: fit}, {path: flip, direction: horizontal}]}
+`
+
+// cascadePhoto returns a 2560x1600 photo from the shared test data, or the
+// largest EXIF sample when that is absent.
+func cascadePhoto(t testing.TB) []byte {
+	if data, err := os.ReadFile("../shared/testdata/photos/Kite-2560x1600.jpg"); err == nil {
+		return data
+	}
+	data, err := os.ReadFile("testdata/exif/Landscape_1.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestCascadeMatchesDirect renders sizes as a cascade and each from the
+// source, and checks that each result has the same dimensions and is
+// within 2 levels (of 255) on average.
+func TestCascadeMatchesDirect(t *testing.T) {
+	set, err := sizes.Load(strings.NewReader(cascadeSizes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := decode(cascadePhoto(t), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []sizes.Size
+	for _, n := range set.Names() {
+		list = append(list, set[n])
+	}
+	ctx := context.Background()
+	cascade, err := renderAll(ctx, src, list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sz := range list {
+		direct, err := render(ctx, src, sz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _, err := image.Decode(bytes.NewReader(cascade[i].data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _, _ := image.Decode(bytes.NewReader(direct.data))
+		if a.Bounds() != b.Bounds() || cascade[i].width != direct.width || cascade[i].height != direct.height {
+			t.Fatalf("%s: cascade %v, direct %v", sz.Name, a.Bounds(), b.Bounds())
+		}
+		d := meanAbsDiff(a, b)
+		if d > 2 {
+			t.Errorf("%s: the cascade differs from the direct rendering by %.2f levels", sz.Name, d)
+		}
+		t.Logf("%s %v: mean difference %.2f", sz.Name, a.Bounds().Size(), d)
+	}
+}
+
+func meanAbsDiff(a, b image.Image) float64 {
+	var sum float64
+	r := a.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			r1, g1, b1, _ := a.At(x, y).RGBA()
+			r2, g2, b2, _ := b.At(x, y).RGBA()
+			for _, d := range []int64{int64(r1) - int64(r2), int64(g1) - int64(g2), int64(b1) - int64(b2)} {
+				sum += float64(max(d, -d))
+			}
+		}
+	}
+	return sum / float64(3*r.Dx()*r.Dy()) / 257
+}
+
+// BenchmarkRender compares rendering large, medium and small from a
+// 2560x1600 JPEG (the shared photo when present, else the 1800x1200 EXIF
+// sample), each from the source and as a cascade, decode included.
+func BenchmarkRender(b *testing.B) {
+	set, err := sizes.Load(strings.NewReader(`
+large:  {processors: [{path: resize, width: 1200, height: 1200, method: fit}]}
+medium: {processors: [{path: resize, width: 400, height: 400, method: fit}]}
+small:  {processors: [{path: resize, width: 100, height: 100, method: fill}]}
+`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	list := []sizes.Size{set["large"], set["medium"], set["small"]}
+	data := cascadePhoto(b)
+	ctx := context.Background()
+	b.Run("direct", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			src, _ := decode(data, DefaultLimits)
+			for _, sz := range list {
+				if _, err := render(ctx, src, sz); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("cascade", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			src, _ := decode(data, DefaultLimits)
+			if _, err := renderAll(ctx, src, list); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
