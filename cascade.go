@@ -2,8 +2,10 @@ package thumbnails
 
 import (
 	"context"
+	"errors"
 	"image"
 	"sort"
+	"sync"
 
 	"github.com/disintegration/gift"
 
@@ -19,7 +21,8 @@ import (
 // shrinks it, and reach the same dimensions from it as from the source. So
 // large (fit 1200) is made from the source, medium (fit 400) from large, and
 // small (fill 100) from medium, while a chain that crops or flips first still
-// starts from the source. The results are returned in the order of list.
+// starts from the source. Each size is encoded (and post-processed) while
+// the next is drawn. The results are returned in the order of list.
 func renderAll(ctx context.Context, src *source, list []sizes.Size) ([]*rendered, error) {
 	srcB := src.img.Bounds()
 	bounds := make([]image.Rectangle, len(list))
@@ -32,6 +35,9 @@ func renderAll(ctx context.Context, src *source, list []sizes.Size) ([]*rendered
 	sort.SliceStable(order, func(a, b int) bool { return area(bounds[order[a]]) > area(bounds[order[b]]) })
 
 	out := make([]*rendered, len(list))
+	errs := make([]error, len(list))
+	var encoding sync.WaitGroup // encoders run while the next size is drawn
+	defer encoding.Wait()
 	starts := map[int]image.Image{} // rendered sizes that others may start from
 	for _, i := range order {
 		sz := list[i]
@@ -62,9 +68,15 @@ func renderAll(ctx context.Context, src *source, list []sizes.Size) ([]*rendered
 		if len(sz.Processors) == 1 && processors.ScalesOnly(sz.Processors[0]) {
 			starts[i] = img
 		}
-		if out[i], err = encode(ctx, img, src.format, sz); err != nil {
-			return nil, err
-		}
+		encoding.Add(1)
+		go func() {
+			defer encoding.Done()
+			out[i], errs[i] = encode(ctx, img, src.format, sz)
+		}()
+	}
+	encoding.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
