@@ -81,3 +81,65 @@ func BenchmarkSaveUnchanged(b *testing.B) {
 		}
 	}
 }
+
+// Plain is Food with a plain string where Food has its image: the baseline
+// of the no-image-work saves.
+type Plain struct {
+	ID    uint
+	Name  string
+	Image string
+}
+
+// BenchmarkSaveNoImageWork compares saves that do no image work with the
+// same GORM save of a plain string column: a loaded row saved unchanged, a
+// row whose column has only lazy sizes given a new upload (its source is
+// stored, nothing is resized), and the plain baseline.
+func BenchmarkSaveNoImageWork(b *testing.B) {
+	b.Run("plain-string", func(b *testing.B) {
+		db := openSQLite(b)
+		if err := db.AutoMigrate(&Plain{}); err != nil {
+			b.Fatal(err)
+		}
+		row := Plain{Name: "pizza", Image: "foods/0123456789abcdef0123456789abcdef.jpg"}
+		db.Create(&row)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := db.Save(&row).Error; err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("image-unchanged", func(b *testing.B) {
+		db := openSQLite(b)
+		setup(b, db, &Food{})
+		food := newFood(b, "pizza", pizzaJPG)
+		if err := db.Create(&food).Error; err != nil {
+			b.Fatal(err)
+		}
+		var got Food
+		db.First(&got, food.ID)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := db.Save(&got).Error; err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("lazy-only-new-upload", func(b *testing.B) {
+		type Lazy struct {
+			ID    uint
+			Name  string
+			Image field.Image `thumbnails:"sizes:large"`
+		}
+		db := openSQLite(b)
+		setup(b, db, &Lazy{})
+		data := photo(b, pizzaJPG)
+		b.ReportAllocs()
+		for b.Loop() {
+			row := Lazy{Name: "pizza", Image: field.NewImage("p.jpg", reader(data))}
+			if err := db.Create(&row).Error; err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
