@@ -29,14 +29,14 @@ func (b *binder) URL(name string) string { return b.p.storage.URL(name) }
 func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (field.Thumbnail, error) {
 	sz, ok := b.col.size(size)
 	if !ok {
-		return field.Thumbnail{}, fmt.Errorf("%w: %q is not a size of column %s.%s", ErrUnknownSize, size, b.col.table, b.col.field.DBName)
+		return field.Thumbnail{}, fmt.Errorf("%w: %q is not a size of column %s.%s", ErrUnknownSize, size, b.col.table, b.col.name)
 	}
 	source := img.Name()
 	if source == "" {
 		if sz.FallbackImageURL != "" {
 			return field.Thumbnail{Size: sz.Name, URL: sz.FallbackImageURL}, nil
 		}
-		return field.Thumbnail{}, fmt.Errorf("%w: %s.%s, size %q", ErrNoSource, b.col.table, b.col.field.DBName, sz.Name)
+		return field.Thumbnail{}, fmt.Errorf("%w: %s.%s, size %q", ErrNoSource, b.col.table, b.col.name, sz.Name)
 	}
 	k, err := b.known(ctx, img)
 	if err != nil {

@@ -46,7 +46,7 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 			if col == nil {
 				continue
 			}
-			if sel, ok := selected[col.field.DBName]; !((ok && sel) || (!ok && !restricted)) {
+			if sel, ok := selected[col.name]; !((ok && sel) || (!ok && !restricted)) {
 				continue
 			}
 			written.add(col, nameOf(v))
@@ -57,7 +57,7 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 			return
 		}
 		for _, col := range m.columns {
-			sel, ok := selected[col.field.DBName]
+			sel, ok := selected[col.name]
 			if !((ok && sel) || (!ok && !restricted)) || !col.field.Updatable {
 				continue
 			}
@@ -131,7 +131,7 @@ func (p *plugin) captureUpsert(db *gorm.DB) {
 	written := newNames{}
 	eachRow(db.Statement.ReflectValue, m.schema.ModelType, func(row reflect.Value) {
 		for _, col := range m.columns {
-			if oc.UpdateAll || updated[col.field.DBName] {
+			if oc.UpdateAll || updated[col.name] {
 				if img := col.image(row); img != nil {
 					written.add(col, img.Name())
 				}
@@ -153,7 +153,7 @@ func (p *plugin) release(db *gorm.DB, m *model, written newNames, conds []clause
 	for _, col := range m.columns {
 		if _, ok := written[col]; ok {
 			cols = append(cols, col)
-			names = append(names, col.field.DBName)
+			names = append(names, col.name)
 		}
 	}
 	q := db.Session(&gorm.Session{NewDB: true}).Model(reflect.New(m.schema.ModelType).Interface())

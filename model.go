@@ -20,7 +20,8 @@ var imageType = reflect.TypeOf(field.Image{})
 
 // column is one field.Image column of a model, with its parsed tag.
 type column struct {
-	field  *schema.Field
+	field  *schema.Field // nil for a column named by a Table rather than a model
+	name   string        // the column's name in the database
 	table  string
 	sizes  []sizes.Size // the column's sizes, ordered by name
 	dir    string       // storage folder of sources
@@ -91,7 +92,7 @@ func (p *plugin) parseColumn(s *schema.Schema, f *schema.Field) (*column, error)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, where, err)
 	}
-	c := &column{field: f, table: s.Table, dir: s.Table}
+	c := &column{field: f, name: f.DBName, table: s.Table, dir: s.Table}
 	if t.dir != "" {
 		c.dir = t.dir
 	}

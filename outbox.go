@@ -42,7 +42,7 @@ func enqueue(db *gorm.DB, col *column, sources []string) error {
 	rows := make([]outboxRow, len(sources))
 	now := time.Now().UTC()
 	for i, s := range sources {
-		rows[i] = outboxRow{Source: s, ModelTable: col.table, ModelColumn: col.field.DBName, CreatedAt: now}
+		rows[i] = outboxRow{Source: s, ModelTable: col.table, ModelColumn: col.name, CreatedAt: now}
 	}
 	tx := db.Session(&gorm.Session{NewDB: true})
 	if err := tx.Table(outboxTable).Create(&rows).Error; err != nil {

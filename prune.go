@@ -155,8 +155,8 @@ func (p *plugin) referencedByRows(db *gorm.DB, models []any) (map[string]bool, e
 		}
 		for _, col := range m.columns {
 			var names []sql.NullString
-			if err := db.Model(model).Unscoped().Distinct().Pluck(col.field.DBName, &names).Error; err != nil {
-				return nil, fmt.Errorf("thumbnails: read %s.%s: %w", m.schema.Table, col.field.DBName, err)
+			if err := db.Model(model).Unscoped().Distinct().Pluck(col.name, &names).Error; err != nil {
+				return nil, fmt.Errorf("thumbnails: read %s.%s: %w", m.schema.Table, col.name, err)
 			}
 			for _, n := range names {
 				if n.Valid && n.String != "" {

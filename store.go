@@ -32,7 +32,7 @@ type stored struct {
 // files written so far are deleted.
 func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image) (*stored, error) {
 	up := bridge.Pending(img)
-	where := fmt.Sprintf("column %s (%q)", col.field.DBName, up.Filename)
+	where := fmt.Sprintf("column %s (%q)", col.name, up.Filename)
 	data, err := readUpload(up.Reader, p.cfg.Limits.MaxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)

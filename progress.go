@@ -1,0 +1,46 @@
+package thumbnails
+
+// Counts is what a bulk operation did.
+type Counts struct {
+	Done    int // rows (or sources) handled
+	Skipped int // rows with nothing to do
+	Failed  int // rows that failed; each was reported through Progress
+	// Last is the primary key up to which every row was handled, in key
+	// order: pass it as the resume point (RegenerateOptions.After) of a run
+	// that was interrupted. Nil when no row was handled.
+	Last any
+}
+
+// Progress reports one handled row (or source) of a bulk operation.
+type Progress struct {
+	Counts            // so far, this row included
+	Total      int    // rows to go through, when known, else 0
+	PrimaryKey any    // the row's primary key (nil for MigrateMetadata)
+	Source     string // the row's source
+	Err        error  // why the row failed, when it did
+}
+
+// Option configures DeleteSize and MigrateMetadata.
+type Option func(*options)
+
+type options struct {
+	progress func(Progress)
+	dryRun   bool
+}
+
+// WithProgress calls fn after each row (or source).
+func WithProgress(fn func(Progress)) Option { return func(o *options) { o.progress = fn } }
+
+// WithDryRun reports what would be done and changes nothing.
+func WithDryRun() Option { return func(o *options) { o.dryRun = true } }
+
+func collect(opts []Option) options {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.progress == nil {
+		o.progress = func(Progress) {}
+	}
+	return o
+}

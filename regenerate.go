@@ -1,0 +1,201 @@
+package thumbnails
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+// RegenerateOptions say what Regenerate does.
+type RegenerateOptions struct {
+	Column      string   // the image column; may be empty when the model has one
+	Sizes       []string // sizes to make; nil: the column's eager sizes, and its lazy sizes a row already has
+	IDs         []any    // primary keys of the rows to do; nil: every row with an image
+	After       any      // resume point: only rows whose primary key is greater (Counts.Last of an earlier run)
+	OnlyMissing bool     // make only the sizes the metadata does not record
+	BatchSize   int      // rows read (and their metadata) at a time; 0 means 200
+	Workers     int      // rows processed at once; 0 means GOMAXPROCS
+	Progress    func(Progress)
+}
+
+// Regenerate makes the thumbnails of a column again — after its sizes
+// changed, or to fill in the missing ones — for every row, or the rows
+// opts.IDs names, in primary key order. It reads rows and their metadata a
+// batch at a time (memory does not grow with the table), works on
+// opts.Workers rows at once, reports a row that fails through opts.Progress
+// and goes on. Cancelling ctx stops it after the rows in progress; the
+// returned Counts.Last is where to resume. model is a model value (&Food{})
+// or a Table.
+func Regenerate(ctx context.Context, db *gorm.DB, model any, opts RegenerateOptions) (Counts, error) {
+	p, err := pluginOf(db)
+	if err != nil {
+		return Counts{}, err
+	}
+	tg, err := p.target(db, model, opts.Column)
+	if err != nil {
+		return Counts{}, err
+	}
+	var wanted []sizes.Size
+	for _, n := range opts.Sizes {
+		sz, ok := tg.col.size(n)
+		if !ok {
+			return Counts{}, fmt.Errorf("%w: %q is not a size of %s.%s", ErrUnknownSize, n, tg.table, tg.col.name)
+		}
+		wanted = append(wanted, sz)
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 200
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Progress == nil {
+		opts.Progress = func(Progress) {}
+	}
+	total, err := tg.count(ctx, db, opts.After, opts.IDs)
+	if err != nil {
+		return Counts{}, err
+	}
+
+	var counts Counts
+	after := opts.After
+	for ctx.Err() == nil {
+		rows, err := tg.batch(ctx, db, after, opts.IDs, opts.BatchSize)
+		if err != nil {
+			return counts, err
+		}
+		if len(rows) == 0 {
+			break
+		}
+		sources := make([]string, len(rows))
+		for i, r := range rows {
+			sources[i] = r.source
+		}
+		recorded, err := p.meta.ThumbnailsOf(ctx, sources)
+		if err != nil {
+			return counts, err
+		}
+		// the rows of the batch, opts.Workers at a time; done[i] once row i is handled
+		done := make([]bool, len(rows))
+		results := make([]error, len(rows))
+		skipped := make([]bool, len(rows))
+		var mu sync.Mutex
+		next := 0
+		var wg sync.WaitGroup
+		for w := 0; w < opts.Workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					mu.Lock()
+					i := next
+					next++
+					mu.Unlock()
+					if i >= len(rows) || ctx.Err() != nil {
+						return
+					}
+					todo := p.sizesToMake(tg.col, wanted, recorded[rows[i].source], opts.OnlyMissing)
+					if len(todo) == 0 {
+						skipped[i] = true
+					} else {
+						results[i] = p.regenerateRow(ctx, rows[i].source, todo)
+					}
+					mu.Lock()
+					done[i] = true
+					switch {
+					case skipped[i]:
+						counts.Skipped++
+					case results[i] != nil:
+						counts.Failed++
+					default:
+						counts.Done++
+					}
+					// the resume point moves over the rows handled in key order
+					for j := 0; j < len(rows) && done[j]; j++ {
+						counts.Last = rows[j].pk
+					}
+					opts.Progress(Progress{Counts: counts, Total: int(total), PrimaryKey: rows[i].pk, Source: rows[i].source, Err: results[i]})
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if !done[len(rows)-1] || slices.Contains(done, false) {
+			break // cancelled part way
+		}
+		after = rows[len(rows)-1].pk
+	}
+	if err := ctx.Err(); err != nil {
+		return counts, err
+	}
+	return counts, nil
+}
+
+// sizesToMake returns the sizes to make for a source whose thumbnails recs
+// are recorded.
+func (p *plugin) sizesToMake(col *column, wanted []sizes.Size, recs []backends.Thumbnail, onlyMissing bool) []sizes.Size {
+	has := func(size string) bool {
+		return slices.ContainsFunc(recs, func(t backends.Thumbnail) bool { return t.Size == size })
+	}
+	list := wanted
+	if list == nil {
+		for _, sz := range col.sizes {
+			if !sz.Lazy || has(sz.Name) {
+				list = append(list, sz)
+			}
+		}
+	}
+	if !onlyMissing {
+		return list
+	}
+	var out []sizes.Size
+	for _, sz := range list {
+		if !has(sz.Name) {
+			out = append(out, sz)
+		}
+	}
+	return out
+}
+
+// regenerateRow makes the sizes of one source and records them.
+func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.Size) error {
+	rc, err := p.storage.Open(ctx, source)
+	if err != nil {
+		return fmt.Errorf("thumbnails: open source: %w", err)
+	}
+	data, err := readUpload(rc, p.cfg.Limits.MaxBytes)
+	_ = rc.Close()
+	if err != nil {
+		return err
+	}
+	src, err := decode(data, p.cfg.Limits)
+	if err != nil {
+		return fmt.Errorf("thumbnails: source %q: %w", source, err)
+	}
+	out, err := renderAll(ctx, src, list)
+	if err != nil {
+		return err
+	}
+	thumbs := make([]backends.Thumbnail, 0, len(out))
+	var errs []error
+	for _, r := range out {
+		t, err := p.saveThumbnail(ctx, source, r)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		thumbs = append(thumbs, t)
+	}
+	if err := p.meta.Put(ctx, source, thumbs...); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,132 @@
+package thumbnails
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Table names a table and one of its image columns for the functions of
+// this package that take a model, so that a program without the model's Go
+// type (the thumbnails command) can use them. The column has every
+// configured size, and its sources live under Dir.
+type Table struct {
+	Name       string // the table
+	PrimaryKey string // its single-column primary key; "id" when empty
+	Dir        string // the storage folder of its sources; the table name when empty
+}
+
+// target is one image column of a table, resolved from a model or a Table.
+type target struct {
+	table string
+	pk    string
+	col   *column
+}
+
+// target resolves model (a model value such as &Food{}, or a Table) and the
+// name of one of its image columns (the database or the Go field name; may
+// be empty when the model has exactly one).
+func (p *plugin) target(db *gorm.DB, model any, columnName string) (*target, error) {
+	if t, ok := model.(Table); ok {
+		if t.Name == "" || columnName == "" {
+			return nil, fmt.Errorf("%w: a Table needs a name and a column", ErrInvalidConfig)
+		}
+		pk := t.PrimaryKey
+		if pk == "" {
+			pk = "id"
+		}
+		dir := t.Dir
+		if dir == "" {
+			dir = t.Name
+		}
+		col := &column{name: columnName, table: t.Name, dir: dir}
+		for _, n := range p.cfg.Sizes.Names() {
+			col.sizes = append(col.sizes, p.cfg.Sizes[n])
+		}
+		col.binder = &binder{p: p, col: col}
+		return &target{table: t.Name, pk: pk, col: col}, nil
+	}
+	stmt := &gorm.Statement{DB: db}
+	if err := stmt.Parse(model); err != nil {
+		return nil, fmt.Errorf("thumbnails: model %T: %w", model, err)
+	}
+	m, err := p.model(stmt.Schema)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, fmt.Errorf("%w: model %s has no field.Image column", ErrInvalidConfig, stmt.Schema.Name)
+	}
+	pk := stmt.Schema.PrioritizedPrimaryField
+	if pk == nil || len(stmt.Schema.PrimaryFields) != 1 {
+		return nil, fmt.Errorf("%w: model %s needs a single-column primary key", ErrInvalidConfig, stmt.Schema.Name)
+	}
+	for _, c := range m.columns {
+		if columnName == "" && len(m.columns) == 1 || strings.EqualFold(c.name, columnName) || c.field.Name == columnName {
+			return &target{table: stmt.Schema.Table, pk: pk.DBName, col: c}, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: model %s has no image column %q", ErrInvalidConfig, stmt.Schema.Name, columnName)
+}
+
+// row is a primary key and the source its image column holds.
+type row struct {
+	pk     any
+	source string
+}
+
+// batch reads up to n rows with a non-empty image, in primary key order,
+// after the key after (when not nil), among ids (when not nil). Soft-deleted
+// rows are included: their images are still stored.
+func (tg *target) batch(ctx context.Context, db *gorm.DB, after any, ids []any, n int) ([]row, error) {
+	q := db.Session(&gorm.Session{NewDB: true, Context: ctx}).Table(tg.table).
+		Select(tg.pk, tg.col.name).
+		Where(clause.Neq{Column: clause.Column{Name: tg.col.name}, Value: ""}).
+		Order(clause.OrderByColumn{Column: clause.Column{Name: tg.pk}}).Limit(n)
+	if after != nil {
+		q = q.Where(clause.Gt{Column: clause.Column{Name: tg.pk}, Value: after})
+	}
+	if ids != nil {
+		q = q.Where(clause.IN{Column: clause.Column{Name: tg.pk}, Values: ids})
+	}
+	rows, err := q.Rows()
+	if err != nil {
+		return nil, fmt.Errorf("thumbnails: read %s.%s: %w", tg.table, tg.col.name, err)
+	}
+	defer rows.Close()
+	var out []row
+	for rows.Next() {
+		var r row
+		var src sql.NullString
+		if err := rows.Scan(&r.pk, &src); err != nil {
+			return nil, err
+		}
+		if b, ok := r.pk.([]byte); ok {
+			r.pk = string(b)
+		}
+		if src.Valid && src.String != "" {
+			r.source = src.String
+			out = append(out, r)
+		}
+	}
+	return out, rows.Err()
+}
+
+// count returns the number of rows batch would go through.
+func (tg *target) count(ctx context.Context, db *gorm.DB, after any, ids []any) (int64, error) {
+	q := db.Session(&gorm.Session{NewDB: true, Context: ctx}).Table(tg.table).
+		Where(clause.Neq{Column: clause.Column{Name: tg.col.name}, Value: ""})
+	if after != nil {
+		q = q.Where(clause.Gt{Column: clause.Column{Name: tg.pk}, Value: after})
+	}
+	if ids != nil {
+		q = q.Where(clause.IN{Column: clause.Column{Name: tg.pk}, Values: ids})
+	}
+	var n int64
+	err := q.Count(&n).Error
+	return n, err
+}
