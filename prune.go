@@ -33,7 +33,8 @@ type PruneOptions struct {
 	// MinAge: files younger than this, and sources whose file is, are left
 	// alone. Zero means DefaultPruneMinAge.
 	MinAge time.Duration
-	// Models are the models whose image columns reference sources. When
+	// Models are the models (values such as &Food{}, or Tables) whose image
+	// columns reference sources. When
 	// given, a source that is recorded in metadata but that no row of them
 	// references (including soft-deleted rows) is pruned with its
 	// thumbnails: list every model with a field.Image column, or a source
@@ -142,21 +143,34 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 func (p *plugin) referencedByRows(db *gorm.DB, models []any) (map[string]bool, error) {
 	out := map[string]bool{}
 	for _, model := range models {
-		stmt := &gorm.Statement{DB: db}
-		if err := stmt.Parse(model); err != nil {
-			return nil, fmt.Errorf("thumbnails: model %T: %w", model, err)
+		var cols []*target
+		if _, ok := model.(Table); ok {
+			tg, err := p.target(db, model, "")
+			if err != nil {
+				return nil, err
+			}
+			cols = append(cols, tg)
+		} else {
+			stmt := &gorm.Statement{DB: db}
+			if err := stmt.Parse(model); err != nil {
+				return nil, fmt.Errorf("thumbnails: model %T: %w", model, err)
+			}
+			m, err := p.model(stmt.Schema)
+			if err != nil {
+				return nil, err
+			}
+			if m == nil {
+				return nil, fmt.Errorf("%w: model %s has no field.Image column", ErrInvalidConfig, stmt.Schema.Name)
+			}
+			for _, c := range m.columns {
+				cols = append(cols, &target{table: stmt.Schema.Table, col: c})
+			}
 		}
-		m, err := p.model(stmt.Schema)
-		if err != nil {
-			return nil, err
-		}
-		if m == nil {
-			return nil, fmt.Errorf("%w: model %s has no field.Image column", ErrInvalidConfig, stmt.Schema.Name)
-		}
-		for _, col := range m.columns {
+		for _, tg := range cols {
+			// the raw table: soft-deleted rows still reference their images
 			var names []sql.NullString
-			if err := db.Model(model).Unscoped().Distinct().Pluck(col.name, &names).Error; err != nil {
-				return nil, fmt.Errorf("thumbnails: read %s.%s: %w", m.schema.Table, col.name, err)
+			if err := db.Table(tg.table).Distinct().Pluck(tg.col.name, &names).Error; err != nil {
+				return nil, fmt.Errorf("thumbnails: read %s.%s: %w", tg.table, tg.col.name, err)
 			}
 			for _, n := range names {
 				if n.Valid && n.String != "" {

@@ -11,11 +11,13 @@ import (
 )
 
 // Table names a table and one of its image columns for the functions of
-// this package that take a model, so that a program without the model's Go
-// type (the thumbnails command) can use them. The column has every
-// configured size, and its sources live under Dir.
+// this package that take a model (Regenerate, DeleteSize, and Prune's
+// Models), so that a program without the model's Go type (the thumbnails
+// command) can use them. The column has every configured size, and its
+// sources live under Dir.
 type Table struct {
 	Name       string // the table
+	Column     string // the image column; a column argument, when given, takes precedence
 	PrimaryKey string // its single-column primary key; "id" when empty
 	Dir        string // the storage folder of its sources; the table name when empty
 }
@@ -32,6 +34,9 @@ type target struct {
 // be empty when the model has exactly one).
 func (p *plugin) target(db *gorm.DB, model any, columnName string) (*target, error) {
 	if t, ok := model.(Table); ok {
+		if columnName == "" {
+			columnName = t.Column
+		}
 		if t.Name == "" || columnName == "" {
 			return nil, fmt.Errorf("%w: a Table needs a name and a column", ErrInvalidConfig)
 		}
