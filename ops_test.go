@@ -1,0 +1,223 @@
+package thumbnails_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
+)
+
+// createFoods saves n rows with the pizza photo and one row without an image.
+func createFoods(t *testing.T, db *gorm.DB, n int) []Food {
+	t.Helper()
+	rows := make([]Food, n)
+	for i := range rows {
+		rows[i] = newFood(t, "food", pizzaJPG)
+	}
+	rows = append(rows, Food{Name: "empty"})
+	if err := db.Create(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	return rows[:n]
+}
+
+// sizesOf returns the sizes recorded for food's source, read from metadata.
+func sizesOf(t *testing.T, db *gorm.DB, food Food) map[string]backends.Thumbnail {
+	t.Helper()
+	recs, err := metadataOf(db).Thumbnails(context.Background(), food.Image.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func TestDeleteSizeAndRegenerate(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		ctx := context.Background()
+		foods := createFoods(t, db, 6)
+
+		// dry run: counts, changes nothing
+		c, err := thumbnails.DeleteSize(ctx, db, &Food{}, "image", "small", thumbnails.WithDryRun())
+		if err != nil || c.Done != 6 {
+			t.Fatalf("dry run = %+v, %v", c, err)
+		}
+		for _, f := range foods {
+			if len(sizesOf(t, db, f)) != 2 {
+				t.Fatal("the dry run deleted something")
+			}
+		}
+		var reported int
+		c, err = thumbnails.DeleteSize(ctx, db, &Food{}, "", "SMALL", thumbnails.WithProgress(func(p thumbnails.Progress) {
+			reported++
+			if p.Total != 6 {
+				t.Errorf("progress total %d", p.Total)
+			}
+		}))
+		if err != nil || c.Done != 6 || c.Skipped != 0 || c.Failed != 0 || reported != 6 {
+			t.Fatalf("DeleteSize = %+v, %v (%d reported)", c, err, reported)
+		}
+		for _, f := range foods {
+			recs := sizesOf(t, db, f)
+			if _, ok := recs["small"]; ok || len(recs) != 1 {
+				t.Fatalf("after DeleteSize: %v", recs)
+			}
+		}
+		if n := len(e.files(t)); n != 6*2 {
+			t.Fatalf("files after DeleteSize: %d, want sources and mediums", n)
+		}
+
+		// only the missing size comes back
+		saves := e.storage.saves.Load()
+		c, err = thumbnails.Regenerate(ctx, db, &Food{}, thumbnails.RegenerateOptions{OnlyMissing: true})
+		if err != nil || c.Done != 6 || e.storage.saves.Load()-saves != 6 {
+			t.Fatalf("Regenerate only missing = %+v, %v, %d saves", c, err, e.storage.saves.Load()-saves)
+		}
+		for _, f := range foods {
+			var got Food
+			db.First(&got, f.ID)
+			requireThumbs(t, e, &got)
+		}
+		// nothing is missing now
+		if c, err = thumbnails.Regenerate(ctx, db, &Food{}, thumbnails.RegenerateOptions{OnlyMissing: true}); err != nil || c.Skipped != 6 || c.Done != 0 {
+			t.Fatalf("second run = %+v, %v", c, err)
+		}
+		// named rows and sizes
+		saves = e.storage.saves.Load()
+		c, err = thumbnails.Regenerate(ctx, db, &Food{}, thumbnails.RegenerateOptions{Sizes: []string{"medium"}, IDs: []any{foods[1].ID, foods[2].ID}})
+		if err != nil || c.Done != 2 || e.storage.saves.Load()-saves != 2 {
+			t.Fatalf("Regenerate medium of 2 rows = %+v, %v", c, err)
+		}
+		if _, err := thumbnails.Regenerate(ctx, db, &Food{}, thumbnails.RegenerateOptions{Sizes: []string{"huge"}}); !errors.Is(err, thumbnails.ErrUnknownSize) {
+			t.Fatalf("unknown size: %v", err)
+		}
+		// all sizes: the eager ones, and the lazy ones a row already has
+		if _, err := foods[0].Image.Thumbnail(ctx, "large"); err != nil {
+			t.Fatal(err)
+		}
+		saves = e.storage.saves.Load()
+		if c, err = thumbnails.Regenerate(ctx, db, &Food{}, thumbnails.RegenerateOptions{}); err != nil || c.Done != 6 || e.storage.saves.Load()-saves != 6*2+1 {
+			t.Fatalf("Regenerate all = %+v, %v, %d saves", c, err, e.storage.saves.Load()-saves)
+		}
+
+		// a size no longer configured is deleted by the name its metadata has
+		old := "thumbnails/" + foods[3].Image.Name() + "_old.jpg"
+		e.write(t, old, photo(t, pizzaJPG))
+		if err := metadataOf(db).Put(ctx, foods[3].Image.Name(), backends.Thumbnail{Size: "old", Name: old, Width: 1, Height: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if c, err = thumbnails.DeleteSize(ctx, db, &Food{}, "image", "old"); err != nil || c.Done != 1 || c.Skipped != 5 {
+			t.Fatalf("DeleteSize of an unconfigured size = %+v, %v", c, err)
+		}
+		if e.exists(old) || len(sizesOf(t, db, foods[3])) != 2 {
+			t.Fatalf("old size left: file %v, records %v", e.exists(old), sizesOf(t, db, foods[3]))
+		}
+	})
+}
+
+func TestRegenerateFailuresAndResume(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		foods := createFoods(t, db, 8)
+		// a row whose source file is gone fails, and the run goes on
+		if err := os.Remove(filepath.Join(e.root, foods[4].Image.Name())); err != nil {
+			t.Fatal(err)
+		}
+		var failed []any
+		c, err := thumbnails.Regenerate(context.Background(), db, &Food{}, thumbnails.RegenerateOptions{
+			Workers: 2, BatchSize: 3,
+			Progress: func(p thumbnails.Progress) {
+				if p.Err != nil {
+					failed = append(failed, p.PrimaryKey)
+				}
+			},
+		})
+		if err != nil || c.Done != 7 || c.Failed != 1 || len(failed) != 1 {
+			t.Fatalf("Regenerate = %+v, %v; failed rows %v", c, err, failed)
+		}
+
+		// cancelled after 3 rows: stops, and resumes from Counts.Last
+		ctx, cancel := context.WithCancel(context.Background())
+		seen := 0
+		c, err = thumbnails.Regenerate(ctx, db, &Food{}, thumbnails.RegenerateOptions{
+			Workers: 1, BatchSize: 100,
+			Progress: func(p thumbnails.Progress) {
+				if seen++; seen == 3 {
+					cancel()
+				}
+			},
+		})
+		if !errors.Is(err, context.Canceled) || c.Done+c.Failed != 3 || c.Last == nil {
+			t.Fatalf("cancelled run = %+v, %v", c, err)
+		}
+		rest, err := thumbnails.Regenerate(context.Background(), db, &Food{}, thumbnails.RegenerateOptions{After: c.Last})
+		if err != nil || rest.Done+rest.Failed != 5 {
+			t.Fatalf("resumed run = %+v, %v", rest, err)
+		}
+	})
+}
+
+func TestMigrateMetadata(t *testing.T) {
+	db := openSQLite(t)
+	setup(t, db, &Food{})
+	foods := createFoods(t, db, 5)
+	ctx := context.Background()
+	client := testdb.Redis(t)
+	to := backends.NewRedisMetadata(client, testdb.RedisPrefix(t, client))
+	from := backends.NewDatabaseMetadata(db)
+	for run := 0; run < 2; run++ { // idempotent
+		c, err := thumbnails.MigrateMetadata(ctx, from, to)
+		if err != nil || c.Done != 5 || c.Failed != 0 {
+			t.Fatalf("run %d: %+v, %v", run, c, err)
+		}
+	}
+	for _, f := range foods {
+		want, _ := from.Thumbnails(ctx, f.Image.Name())
+		got, err := to.Thumbnails(ctx, f.Image.Name())
+		if err != nil || len(got) != len(want) || got["small"].Name != want["small"].Name || got["medium"].Width != want["medium"].Width {
+			t.Fatalf("%s: %v, want %v (%v)", f.Image.Name(), got, want, err)
+		}
+	}
+	// and back, into a fresh database store
+	db2 := openSQLite(t)
+	setup(t, db2)
+	back := backends.NewDatabaseMetadata(db2)
+	if c, err := thumbnails.MigrateMetadata(ctx, to, back); err != nil || c.Done != 5 {
+		t.Fatalf("back: %+v, %v", c, err)
+	}
+	if c, err := thumbnails.MigrateMetadata(ctx, to, back, thumbnails.WithDryRun()); err != nil || c.Done != 5 {
+		t.Fatalf("dry run: %+v, %v", c, err)
+	}
+}
+
+func TestOperationsByTable(t *testing.T) {
+	db := openSQLite(t)
+	e := setup(t, db, &Food{})
+	foods := createFoods(t, db, 3)
+	table := thumbnails.Table{Name: "foods", Column: "image"}
+	c, err := thumbnails.DeleteSize(context.Background(), db, table, "", "medium")
+	if err != nil || c.Done != 3 {
+		t.Fatalf("DeleteSize by table = %+v, %v", c, err)
+	}
+	// a Table's column has every configured size: regenerate makes the eager ones
+	c, err = thumbnails.Regenerate(context.Background(), db, table, thumbnails.RegenerateOptions{OnlyMissing: true})
+	if err != nil || c.Done != 3 {
+		t.Fatalf("Regenerate by table = %+v, %v", c, err)
+	}
+	var got Food
+	db.First(&got, foods[0].ID)
+	requireThumbs(t, e, &got)
+	if _, err := thumbnails.Regenerate(context.Background(), db, thumbnails.Table{Name: "foods"}, thumbnails.RegenerateOptions{}); !errors.Is(err, thumbnails.ErrInvalidConfig) {
+		t.Fatalf("a Table without a column: %v", err)
+	}
+	if _, err := thumbnails.Regenerate(context.Background(), openSQLite(t), table, thumbnails.RegenerateOptions{}); !errors.Is(err, thumbnails.ErrNotRegistered) {
+		t.Fatalf("without the plugin: %v", err)
+	}
+}
