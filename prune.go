@@ -151,19 +151,12 @@ func (p *plugin) referencedByRows(db *gorm.DB, models []any) (map[string]bool, e
 			}
 			cols = append(cols, tg)
 		} else {
-			stmt := &gorm.Statement{DB: db}
-			if err := stmt.Parse(model); err != nil {
-				return nil, fmt.Errorf("thumbnails: model %T: %w", model, err)
-			}
-			m, err := p.model(stmt.Schema)
+			m, err := p.modelFor(db, model)
 			if err != nil {
 				return nil, err
 			}
-			if m == nil {
-				return nil, fmt.Errorf("%w: model %s has no field.Image column", ErrInvalidConfig, stmt.Schema.Name)
-			}
 			for _, c := range m.columns {
-				cols = append(cols, &target{table: stmt.Schema.Table, col: c})
+				cols = append(cols, &target{table: m.schema.Table, col: c})
 			}
 		}
 		for _, tg := range cols {

@@ -55,6 +55,25 @@ func (p *plugin) target(db *gorm.DB, model any, columnName string) (*target, err
 		col.binder = &binder{p: p, col: col}
 		return &target{table: t.Name, pk: pk, col: col}, nil
 	}
+	m, err := p.modelFor(db, model)
+	if err != nil {
+		return nil, err
+	}
+	pk := m.schema.PrioritizedPrimaryField
+	if pk == nil || len(m.schema.PrimaryFields) != 1 {
+		return nil, fmt.Errorf("%w: model %s needs a single-column primary key", ErrInvalidConfig, m.schema.Name)
+	}
+	for _, c := range m.columns {
+		if columnName == "" && len(m.columns) == 1 || strings.EqualFold(c.name, columnName) || c.field.Name == columnName {
+			return &target{table: m.schema.Table, pk: pk.DBName, col: c}, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: model %s has no image column %q", ErrInvalidConfig, m.schema.Name, columnName)
+}
+
+// modelFor returns the thumbnails model of a model value such as &Food{},
+// which must have at least one field.Image column.
+func (p *plugin) modelFor(db *gorm.DB, model any) (*model, error) {
 	stmt := &gorm.Statement{DB: db}
 	if err := stmt.Parse(model); err != nil {
 		return nil, fmt.Errorf("thumbnails: model %T: %w", model, err)
@@ -66,16 +85,7 @@ func (p *plugin) target(db *gorm.DB, model any, columnName string) (*target, err
 	if m == nil {
 		return nil, fmt.Errorf("%w: model %s has no field.Image column", ErrInvalidConfig, stmt.Schema.Name)
 	}
-	pk := stmt.Schema.PrioritizedPrimaryField
-	if pk == nil || len(stmt.Schema.PrimaryFields) != 1 {
-		return nil, fmt.Errorf("%w: model %s needs a single-column primary key", ErrInvalidConfig, stmt.Schema.Name)
-	}
-	for _, c := range m.columns {
-		if columnName == "" && len(m.columns) == 1 || strings.EqualFold(c.name, columnName) || c.field.Name == columnName {
-			return &target{table: stmt.Schema.Table, pk: pk.DBName, col: c}, nil
-		}
-	}
-	return nil, fmt.Errorf("%w: model %s has no image column %q", ErrInvalidConfig, stmt.Schema.Name, columnName)
+	return m, nil
 }
 
 // row is a primary key and the source its image column holds.
