@@ -50,6 +50,9 @@ func DeleteSize(ctx context.Context, db *gorm.DB, model any, column, size string
 			return counts, err
 		}
 		for _, r := range rows {
+			if err := ctx.Err(); err != nil {
+				return counts, err
+			}
 			var rowErr error
 			found := false
 			for _, t := range recorded[r.source] {

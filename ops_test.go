@@ -221,3 +221,32 @@ func TestOperationsByTable(t *testing.T) {
 		t.Fatalf("without the plugin: %v", err)
 	}
 }
+
+// TestRegenerateCancelFinishesRowsInFlight cancels a run of two workers at
+// its first progress report, while another row is being made: that row is
+// finished, not lost, and resuming from Counts.Last completes every row.
+func TestRegenerateCancelFinishesRowsInFlight(t *testing.T) {
+	db := openSQLite(t)
+	setup(t, db, &Food{})
+	foods := createFoods(t, db, 10)
+	if _, err := thumbnails.DeleteSize(context.Background(), db, &Food{}, "image", "small"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := thumbnails.Regenerate(ctx, db, &Food{}, thumbnails.RegenerateOptions{
+		Workers: 2, OnlyMissing: true,
+		Progress: func(thumbnails.Progress) { cancel() },
+	})
+	if !errors.Is(err, context.Canceled) || c.Failed != 0 || c.Done == 0 {
+		t.Fatalf("cancelled run = %+v, %v", c, err)
+	}
+	rest, err := thumbnails.Regenerate(context.Background(), db, &Food{}, thumbnails.RegenerateOptions{After: c.Last, OnlyMissing: true})
+	if err != nil || rest.Failed != 0 {
+		t.Fatalf("resumed run = %+v, %v", rest, err)
+	}
+	for _, f := range foods {
+		if _, ok := sizesOf(t, db, f)["small"]; !ok {
+			t.Errorf("row %d lost its small size to the interruption", f.ID)
+		}
+	}
+}

@@ -31,7 +31,7 @@ type PruneOptions struct {
 	// that only reports.
 	Delete bool
 	// MinAge: files younger than this, and sources whose file is, are left
-	// alone. Zero means DefaultPruneMinAge.
+	// alone. Zero means DefaultPruneMinAge; a negative value, any age.
 	MinAge time.Duration
 	// Models are the models (values such as &Food{}, or Tables) whose image
 	// columns reference sources. When

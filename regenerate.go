@@ -106,7 +106,9 @@ func Regenerate(ctx context.Context, db *gorm.DB, model any, opts RegenerateOpti
 					if len(todo) == 0 {
 						skipped[i] = true
 					} else {
-						results[i] = p.regenerateRow(ctx, rows[i].source, todo)
+						// a row once started is finished, even if ctx is cancelled
+						// meanwhile: the run stops after the rows in progress
+						results[i] = p.regenerateRow(context.WithoutCancel(ctx), rows[i].source, todo)
 					}
 					mu.Lock()
 					done[i] = true
@@ -194,8 +196,10 @@ func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.
 		}
 		thumbs = append(thumbs, t)
 	}
-	if err := p.meta.Put(ctx, source, thumbs...); err != nil {
-		errs = append(errs, err)
+	if len(thumbs) > 0 {
+		if err := p.meta.Put(ctx, source, thumbs...); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// summaryLine is regenerate's last line on stdout.
+var summaryLine = regexp.MustCompile(`(?m)^regenerated (\d+) rows?, (\d+) skipped, (\d+) failed(?:, \d+ interrupted)? in \d+\.\ds \(\d+ rows/s\)$`)
+
+// TestCommands runs list, delete, regenerate and prune in turn on the same
+// five rows, checking the files on disk and the metadata through the
+// library after each.
+func TestCommands(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, sizesYAML)
+		f.createFoods(t, 5)
+		before := f.thumbs(t)
+		if len(before) != 5 {
+			t.Fatalf("%d rows, want 5", len(before))
+		}
+		old := time.Now().Add(-2 * time.Hour)
+
+		t.Run("list", func(t *testing.T) {
+			r := mustRun(t, f.args("list", "--id", "1")...)
+			lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+			if len(lines) != 2 { // small and medium: large is lazy
+				t.Fatalf("want 2 lines: %s", r)
+			}
+			for i, size := range []string{"medium", "small"} {
+				th := before[1][size]
+				want := []string{size, th.Name, fmt.Sprintf("%dx%d", th.Width, th.Height), "/media/" + th.Name}
+				if got := strings.Fields(lines[i]); strings.Join(got, " ") != strings.Join(want, " ") {
+					t.Errorf("line %d: %q, want fields %q", i, lines[i], want)
+				}
+			}
+			if !strings.Contains(lines[1], " 100x100 ") {
+				t.Errorf("small is not 100x100: %q", lines[1])
+			}
+		})
+
+		t.Run("delete dry run", func(t *testing.T) {
+			r := mustRun(t, f.args("delete", "--size", "small", "--dry-run")...)
+			if !strings.Contains(r.stdout, "would delete size small of 5 rows, 0 without it, 0 failed") {
+				t.Errorf("summary: %s", r)
+			}
+			for id, all := range f.thumbs(t) {
+				if _, ok := all["small"]; !ok || !f.exists(t, all["small"].Name) {
+					t.Errorf("row %d lost its small thumbnail in a dry run", id)
+				}
+			}
+		})
+
+		t.Run("delete", func(t *testing.T) {
+			r := mustRun(t, f.args("delete", "--size", "small")...)
+			if !strings.Contains(r.stdout, "deleted size small of 5 rows, 0 without it, 0 failed") {
+				t.Errorf("summary: %s", r)
+			}
+			after := f.thumbs(t)
+			for id := range before {
+				if _, ok := after[id]["small"]; ok {
+					t.Errorf("row %d: small still recorded", id)
+				}
+				if f.exists(t, before[id]["small"].Name) {
+					t.Errorf("row %d: %s still on disk", id, before[id]["small"].Name)
+				}
+				if after[id]["medium"] != before[id]["medium"] || !f.exists(t, before[id]["medium"].Name) {
+					t.Errorf("row %d: medium changed: %+v", id, after[id]["medium"])
+				}
+			}
+			for _, th := range before[1] { // for the steps below: only what they make is new
+				if err := os.Chtimes(f.path(th.Name), old, old); err != nil && !os.IsNotExist(err) {
+					t.Fatal(err)
+				}
+			}
+			for id := range before {
+				if err := os.Chtimes(f.path(before[id]["medium"].Name), old, old); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+
+		t.Run("regenerate only missing", func(t *testing.T) {
+			r := mustRun(t, f.args("regenerate", "--only-missing")...)
+			if m := summaryLine.FindStringSubmatch(r.stdout); m == nil || m[1] != "5" || m[2] != "0" || m[3] != "0" {
+				t.Errorf("summary: %s", r)
+			}
+			after := f.thumbs(t)
+			for id := range before {
+				small := after[id]["small"]
+				if w, h := f.imageSize(t, small.Name); w != 100 || h != 100 || small.Width != 100 || small.Height != 100 {
+					t.Errorf("row %d: small is %dx%d on disk, %dx%d recorded", id, w, h, small.Width, small.Height)
+				}
+				if !modTime(t, f.path(after[id]["medium"].Name)).Equal(old) {
+					t.Errorf("row %d: medium was remade", id)
+				}
+			}
+		})
+
+		t.Run("regenerate one size of some rows", func(t *testing.T) {
+			r := mustRun(t, f.args("regenerate", "--size", "medium", "--ids", "2,3")...)
+			if m := summaryLine.FindStringSubmatch(r.stdout); m == nil || m[1] != "2" {
+				t.Errorf("summary: %s", r)
+			}
+			for id, all := range f.thumbs(t) {
+				remade := !modTime(t, f.path(all["medium"].Name)).Equal(old)
+				if remade != (id == 2 || id == 3) {
+					t.Errorf("row %d: medium remade: %v", id, remade)
+				}
+			}
+		})
+
+		t.Run("regenerate after a size changed", func(t *testing.T) {
+			yaml := strings.Replace(sizesYAML, "width: 100, height: 100", "width: 50, height: 50", 1)
+			changed := writeFile(t, t.TempDir(), "sizes.yaml", yaml)
+			args := f.args("regenerate", "--size", "small")
+			args = append(args, "--sizes", changed) // the last one wins
+			r := mustRun(t, args...)
+			if m := summaryLine.FindStringSubmatch(r.stdout); m == nil || m[1] != "5" {
+				t.Errorf("summary: %s", r)
+			}
+			for id, all := range f.thumbs(t) {
+				small := all["small"]
+				if w, h := f.imageSize(t, small.Name); w != 50 || h != 50 || small.Width != 50 || small.Height != 50 {
+					t.Errorf("row %d: small is %dx%d on disk, %dx%d recorded", id, w, h, small.Width, small.Height)
+				}
+			}
+		})
+
+		t.Run("prune", func(t *testing.T) {
+			dir := filepath.Join(f.root, "thumbnails", "foods")
+			stray := writeFile(t, dir, "stray_small.png", "left by a crash")
+			if err := os.Chtimes(stray, old, old); err != nil {
+				t.Fatal(err)
+			}
+			young := writeFile(t, dir, "young_small.png", "an upload in flight")
+
+			r := mustRun(t, f.args("prune", "--dry-run")...)
+			want := "file    thumbnails/foods/stray_small.png\nfound 1 file, 0 sources, 0 records (dry run: nothing removed)\n"
+			if r.stdout != want {
+				t.Errorf("dry run: %s\nwant stdout:\n%s", r, want)
+			}
+			if !f.exists(t, "thumbnails/foods/stray_small.png") {
+				t.Error("the dry run removed the stray file")
+			}
+
+			r = mustRun(t, f.args("prune")...)
+			if !strings.HasPrefix(r.stdout, "file    thumbnails/foods/stray_small.png\nremoved 1 file, 0 sources, 0 records in ") {
+				t.Errorf("prune: %s", r)
+			}
+			if _, err := os.Stat(stray); !os.IsNotExist(err) {
+				t.Errorf("stray file still there: %v", err)
+			}
+			if _, err := os.Stat(young); err != nil {
+				t.Errorf("young file removed: %v", err)
+			}
+			for id, all := range f.thumbs(t) {
+				if len(all) != 2 {
+					t.Errorf("row %d: %d thumbnails, want 2", id, len(all))
+				}
+				for _, th := range all {
+					if !f.exists(t, th.Name) {
+						t.Errorf("row %d: %s removed", id, th.Name)
+					}
+				}
+			}
+		})
+
+		t.Run("delete a size no longer configured", func(t *testing.T) {
+			before := f.thumbs(t)
+			yaml := sizesYAML[:strings.Index(sizesYAML, "medium:")] + sizesYAML[strings.Index(sizesYAML, "large:"):]
+			withoutMedium := writeFile(t, t.TempDir(), "sizes.yaml", yaml)
+			args := append(f.args("delete", "--size", "medium"), "--sizes", withoutMedium)
+			r := mustRun(t, args...)
+			if !strings.Contains(r.stdout, "deleted size medium of 5 rows, 0 without it, 0 failed") {
+				t.Errorf("summary: %s", r)
+			}
+			for id, all := range f.thumbs(t) {
+				if _, ok := all["medium"]; ok || f.exists(t, before[id]["medium"].Name) {
+					t.Errorf("row %d: medium still there", id)
+				}
+				if all["small"] != before[id]["small"] {
+					t.Errorf("row %d: small changed", id)
+				}
+			}
+		})
+	})
+}
+
+// modTime returns the modification time of the file at p.
+func modTime(t *testing.T, p string) time.Time {
+	t.Helper()
+	info, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.ModTime()
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+// env is what a subcommand works on, opened from the global flags.
+type env struct {
+	db      *gorm.DB
+	storage backends.Storage
+	meta    backends.Metadata // where the thumbnails are recorded: Redis with --redis, else the database
+	sizes   sizes.Sizes       // nil unless the plugin is registered
+	table   thumbnails.Table
+	redis   *redis.Client // nil without --redis
+}
+
+// open opens the database (and Redis, with --redis); withPlugin loads
+// --sizes and registers the plugin, which also migrates the metadata tables.
+func (g *globalFlags) open(ctx context.Context, withPlugin bool) (*env, error) {
+	d, err := dialector(g.dsn)
+	if err != nil {
+		return nil, err
+	}
+	db, err := gorm.Open(d, &gorm.Config{Logger: logger.Default.LogMode(logger.Silent)})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	e := &env{
+		db:      db.WithContext(ctx),
+		storage: backends.NewFileSystemStorage(g.storageRoot, g.baseURL),
+		table:   thumbnails.Table{Name: g.table, Column: g.column, PrimaryKey: g.pk, Dir: g.dir},
+	}
+	if err := e.connect(ctx, g, withPlugin); err != nil {
+		return nil, errors.Join(err, e.Close())
+	}
+	return e, nil
+}
+
+func (e *env) connect(ctx context.Context, g *globalFlags, withPlugin bool) error {
+	e.meta = backends.NewDatabaseMetadata(e.db)
+	var pluginMeta backends.Metadata // nil: the plugin's database default
+	if g.redis != "" {
+		client, err := redisClient(ctx, g.redis)
+		e.redis = client
+		if err != nil {
+			return err
+		}
+		e.meta = backends.NewRedisMetadata(client, g.redisPrefix)
+		pluginMeta = e.meta
+	}
+	if !withPlugin {
+		return nil
+	}
+	set, err := sizes.LoadFile(g.sizes)
+	if err != nil {
+		return fmt.Errorf("--sizes: %w", err)
+	}
+	e.sizes = set
+	return e.db.Use(thumbnails.Plugin(thumbnails.Config{
+		Sizes:    set,
+		Storage:  e.storage,
+		Metadata: pluginMeta,
+		BaseDir:  g.baseDir,
+	}))
+}
+
+// quietLogger drops go-redis' log lines: its errors reach the user as the
+// command's one error line.
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
+// redisClient connects to addr (host:port, or a redis:// URL) and checks
+// that it answers.
+func redisClient(ctx context.Context, addr string) (*redis.Client, error) {
+	redis.SetLogger(quietLogger{})
+	opts := &redis.Options{Addr: addr}
+	if strings.Contains(addr, "://") {
+		var err error
+		if opts, err = redis.ParseURL(addr); err != nil {
+			return nil, fmt.Errorf("--redis: %w", err)
+		}
+	}
+	client := redis.NewClient(opts)
+	if err := client.Ping(ctx).Err(); err != nil {
+		return client, fmt.Errorf("redis at %s: %w", opts.Addr, err)
+	}
+	return client, nil
+}
+
+// Close closes the database and Redis connections.
+func (e *env) Close() error {
+	var errs []error
+	if sqlDB, err := e.db.DB(); err == nil {
+		errs = append(errs, sqlDB.Close())
+	}
+	if e.redis != nil {
+		errs = append(errs, e.redis.Close())
+	}
+	return errors.Join(errs...)
+}

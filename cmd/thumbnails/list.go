@@ -1,0 +1,77 @@
+package main
+
+import (
+	"database/sql"
+	"fmt"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"gorm.io/gorm/clause"
+)
+
+const listExample = `  thumbnails list --dsn app.db --table foods --column image --id 17
+
+  # with the metadata in Redis
+  thumbnails list --dsn app.db --table foods --column image --id 17 --redis 127.0.0.1:6379 --redis-prefix myapp`
+
+func newListCommand(g *globalFlags) *cobra.Command {
+	var id string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "Print the recorded thumbnails of one row",
+		Long: `list reads the source image of one row (--table, --column, by --pk) and prints
+each thumbnail the metadata records for it, one a line: size, storage name,
+width x height, URL. A row that does not exist or has no image is an error.
+--sizes is not needed.`,
+		Example: listExample,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := require(cmd, "dsn", "table", "column", "id"); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			e, err := g.open(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+
+			var sources []sql.NullString
+			err = e.db.Table(g.table).
+				Where(clause.Eq{Column: clause.Column{Name: g.pk}, Value: primaryKey(id)}).
+				Limit(1).Pluck(g.column, &sources).Error
+			if err != nil {
+				return fmt.Errorf("read %s.%s: %w", g.table, g.column, err)
+			}
+			if len(sources) == 0 {
+				return fmt.Errorf("list: %s has no row with %s = %s", g.table, g.pk, id)
+			}
+			source := sources[0].String
+			if source == "" {
+				return fmt.Errorf("list: the row of %s with %s = %s has no image in %s", g.table, g.pk, id, g.column)
+			}
+			thumbs, err := e.meta.Thumbnails(ctx, source)
+			if err != nil {
+				return err
+			}
+			if len(thumbs) == 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "list: no thumbnails recorded for %s\n", source)
+				return nil
+			}
+			names := make([]string, 0, len(thumbs))
+			for n := range thumbs {
+				names = append(names, n)
+			}
+			slices.Sort(names)
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			for _, n := range names {
+				t := thumbs[n]
+				fmt.Fprintf(w, "%s\t%s\t%dx%d\t%s\n", t.Size, t.Name, t.Width, t.Height, e.storage.URL(t.Name))
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&id, "id", "", "primary key of the row (required)")
+	return cmd
+}

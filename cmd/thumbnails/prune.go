@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gorm-thumbnails/thumbnails"
+)
+
+const pruneExample = `  # what would go (files older than 1h)
+  thumbnails prune --dsn app.db --table foods --column image --sizes thumbnails.yaml --dry-run
+
+  # remove it; another table's images share the same metadata and storage
+  thumbnails prune --dsn app.db --table foods --column image --sizes thumbnails.yaml \
+      --also users.avatar --min-age 24h`
+
+func newPruneCommand(g *globalFlags) *cobra.Command {
+	var (
+		dryRun bool
+		minAge time.Duration
+		also   []string
+	)
+	cmd := &cobra.Command{
+		Use:   "prune",
+		Short: "Find and remove what a crash left behind: orphan files, sources and records",
+		Long: `prune finds what a crash or an outage left behind, and removes it unless
+--dry-run is given:
+
+  file    a file under --storage-root that no metadata and no row references
+  source  a source recorded in the metadata that no row of --table.--column
+          (nor of an --also column) references, with its thumbnails
+  record  a metadata record whose file is gone
+
+Each is printed on a line of its own, then a summary. Files younger than
+--min-age are left alone, so that uploads being saved are safe.
+
+Every image column whose sources and thumbnails live in the same storage and
+metadata must be named, --table/--column and one --also per other column:
+the sources of a column that is not named are seen as unreferenced and
+deleted. Likewise --storage-root must hold only the plugin's files.`,
+		Example: pruneExample,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := require(cmd, "dsn", "table", "column", "sizes"); err != nil {
+				return err
+			}
+			if minAge < 0 {
+				return usagef("%s: --min-age must not be negative, got %s", cmd.Name(), minAge)
+			}
+			ctx := cmd.Context()
+			e, err := g.open(ctx, true)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			models := []any{e.table}
+			for _, a := range also {
+				table, column, ok := strings.Cut(a, ".")
+				if !ok || table == "" || column == "" {
+					return usagef("%s: --also %q: want TABLE.COLUMN", cmd.Name(), a)
+				}
+				models = append(models, thumbnails.Table{Name: table, Column: column})
+			}
+			if minAge == 0 {
+				minAge = time.Nanosecond // PruneOptions takes zero for its default
+			}
+
+			start := time.Now()
+			report, err := thumbnails.Prune(ctx, e.db, thumbnails.PruneOptions{Delete: !dryRun, MinAge: minAge, Models: models})
+			out := cmd.OutOrStdout()
+			for _, f := range report.Files {
+				fmt.Fprintf(out, "file    %s\n", f)
+			}
+			for _, s := range report.Sources {
+				fmt.Fprintf(out, "source  %s\n", s)
+			}
+			for _, r := range report.Records {
+				fmt.Fprintf(out, "record  %s %s %s\n", r.Source, r.Size, r.Name)
+			}
+			found := fmt.Sprintf("%s, %s, %s", plural(len(report.Files), "file"),
+				plural(len(report.Sources), "source"), plural(len(report.Records), "record"))
+			switch {
+			case dryRun:
+				fmt.Fprintf(out, "found %s (dry run: nothing removed)\n", found)
+			case err == nil:
+				fmt.Fprintf(out, "removed %s in %.1fs\n", found, time.Since(start).Seconds())
+			}
+			if ctx.Err() != nil {
+				return interruptedError{hint: "run the same command again"}
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&dryRun, "dry-run", false, "only list what would be removed")
+	f.DurationVar(&minAge, "min-age", thumbnails.DefaultPruneMinAge, "leave alone files younger than this (0: any age)")
+	f.StringArrayVar(&also, "also", nil, "another image column, TABLE.COLUMN, whose sources share the storage and metadata (repeatable)")
+	return cmd
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gorm-thumbnails/thumbnails"
+)
+
+const regenerateExample = `  # the eager sizes (and the lazy ones a row already has) of every row
+  thumbnails regenerate --dsn app.db --table foods --column image --sizes thumbnails.yaml
+
+  # only what is missing, e.g. after adding a size to the YAML
+  thumbnails regenerate --dsn app.db --table foods --column image --sizes thumbnails.yaml --only-missing
+
+  # one size of three rows, on PostgreSQL
+  thumbnails regenerate --dsn postgres://app@db/app --table foods --column image \
+      --sizes thumbnails.yaml --size medium --ids 2,3,17
+
+  # resume an interrupted run
+  thumbnails regenerate --dsn app.db --table foods --column image --sizes thumbnails.yaml --after 17`
+
+func newRegenerateCommand(g *globalFlags) *cobra.Command {
+	var (
+		sizeNames   []string
+		ids         string
+		after       string
+		onlyMissing bool
+		workers     int
+	)
+	cmd := &cobra.Command{
+		Use:   "regenerate",
+		Short: "Make the thumbnails of the column again, or only the missing ones",
+		Long: `regenerate makes the thumbnails of every row with an image, in primary key
+order: the sizes given with --size, or else the eager sizes and the lazy sizes a
+row already has. A row that fails is printed and the run goes on; the exit
+status is then 1. Ctrl-C stops after the rows in progress and prints the
+--after value that resumes the run.`,
+		Example: regenerateExample,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := require(cmd, "dsn", "table", "column", "sizes"); err != nil {
+				return err
+			}
+			if workers < 0 {
+				return usagef("%s: --workers must be 0 (one per CPU) or more, got %d", cmd.Name(), workers)
+			}
+			opts := thumbnails.RegenerateOptions{Sizes: sizeNames, OnlyMissing: onlyMissing, Workers: workers}
+			if cmd.Flags().Changed("ids") {
+				var err error
+				if opts.IDs, err = primaryKeys(ids); err != nil {
+					return err
+				}
+			}
+			if after != "" {
+				opts.After = primaryKey(after)
+			}
+			ctx := cmd.Context()
+			e, err := g.open(ctx, true)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			for _, n := range sizeNames {
+				if _, ok := e.sizes.Get(n); !ok {
+					return usagef("%s: --size %q is not in %s", cmd.Name(), n, g.sizes)
+				}
+			}
+
+			rep := newReporter(ctx, "regenerate", "rows", cmd.ErrOrStderr())
+			opts.Progress = rep.update
+			counts, err := thumbnails.Regenerate(ctx, e.db, e.table, opts)
+			counts, elapsed := rep.finish(counts)
+			fmt.Fprintf(cmd.OutOrStdout(), "regenerated %s, %s\n", plural(counts.Done, "row"), rep.summary(counts, elapsed, "skipped"))
+			switch {
+			case ctx.Err() != nil:
+				return interruptedError{hint: resumeHint(counts.Last, opts.After)}
+			case err != nil:
+				return err
+			case counts.Failed > 0:
+				return fmt.Errorf("%s failed", plural(counts.Failed, "row"))
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&sizeNames, "size", nil, "a size to make (repeatable, or comma-separated); default: the eager sizes and the lazy ones a row has")
+	f.StringVar(&ids, "ids", "", "comma-separated primary keys of the rows to do (default: every row)")
+	f.StringVar(&after, "after", "", "only rows whose primary key is greater: the resume point an interrupted run printed")
+	f.BoolVar(&onlyMissing, "only-missing", false, "make only the sizes the metadata does not record")
+	f.IntVar(&workers, "workers", 0, "rows processed at once (default: one per CPU)")
+	return cmd
+}
+
+// resumeHint tells how to resume from last, the primary key up to which
+// every row was handled (nil if none was: then from where this run began).
+func resumeHint(last, after any) string {
+	if last == nil {
+		last = after
+	}
+	if last == nil {
+		return "no row was handled; run the same command again"
+	}
+	return "resume with --after " + shellWord(fmt.Sprint(last))
+}

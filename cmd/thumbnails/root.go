@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gorm-thumbnails/thumbnails"
+)
+
+// globalFlags are the persistent flags every subcommand shares.
+type globalFlags struct {
+	dsn         string
+	table       string
+	column      string
+	pk          string
+	dir         string
+	sizes       string
+	storageRoot string
+	baseURL     string
+	baseDir     string
+	redis       string
+	redisPrefix string
+}
+
+const rootLong = `thumbnails runs the bulk operations of the thumbnails GORM plugin on any
+database, without the application's Go types: --table, --column and --pk name
+the image column, --sizes the YAML of its sizes (every size applies to it),
+and --storage-root, --base-url and --base-dir must match the application's
+plugin configuration.
+
+Metadata is read from the database's thumbnails tables, or from Redis when
+--redis is set.
+
+Progress goes to stderr: a bar on a terminal, otherwise a line every 2s or
+100 rows and each failed row as it happens. The summary goes to stdout.
+
+Exit status: 0 success; 1 runtime failure (including any row that failed);
+2 usage error; 130 (SIGINT) or 143 (SIGTERM) when interrupted, after the rows
+in progress are finished and how to resume is printed.`
+
+// newRootCommand returns the thumbnails command with its subcommands,
+// writing to stdout and stderr.
+func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	var g globalFlags
+	root := &cobra.Command{
+		Use:           "thumbnails",
+		Short:         "Regenerate, delete, prune, list and migrate the thumbnails of an image column",
+		Long:          rootLong,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// runnable only to turn an unknown subcommand into a usage error
+		DisableFlagsInUseLine: true,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			msg := fmt.Sprintf("unknown command %q", args[0])
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+			}
+			return usagef("%s; see thumbnails --help", msg)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usagef("a subcommand is required; see thumbnails --help")
+		},
+	}
+	root.SuggestionsMinimumDistance = 2
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		if !cmd.HasParent() {
+			return usageError{err}
+		}
+		return usagef("%s: %w", cmd.Name(), err)
+	})
+
+	f := root.PersistentFlags()
+	f.StringVar(&g.dsn, "dsn", "", "database: a SQLite file path, or a postgres:// or postgresql:// URL")
+	f.StringVar(&g.table, "table", "", "the table holding the image column")
+	f.StringVar(&g.column, "column", "", "the image column")
+	f.StringVar(&g.pk, "pk", "id", "the table's single-column primary key")
+	f.StringVar(&g.dir, "dir", "", "storage folder of the column's sources (default: the table)")
+	f.StringVar(&g.sizes, "sizes", "", "path of the sizes YAML (or JSON) file")
+	f.StringVar(&g.storageRoot, "storage-root", thumbnails.DefaultStorageRoot, "folder of the file storage")
+	f.StringVar(&g.baseURL, "base-url", thumbnails.DefaultBaseURL, "URL under which the storage is served")
+	f.StringVar(&g.baseDir, "base-dir", thumbnails.DefaultBaseDir, "storage folder of thumbnails")
+	f.StringVar(&g.redis, "redis", "", "Redis address host:port (or redis:// URL): metadata is in Redis rather than the database")
+	f.StringVar(&g.redisPrefix, "redis-prefix", "thumbnails", "key prefix of the Redis metadata")
+
+	root.AddCommand(
+		newRegenerateCommand(&g),
+		newDeleteCommand(&g),
+		newPruneCommand(&g),
+		newMigrateCommand(&g),
+		newListCommand(&g),
+	)
+	return root
+}
+
+// noArgs refuses positional arguments as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s: takes no arguments, got %q", cmd.Name(), strings.Join(args, " "))
+	}
+	return nil
+}
+
+// require returns a usage error naming the first of the flags (by name)
+// that is empty.
+func require(cmd *cobra.Command, names ...string) error {
+	for _, name := range names {
+		if f := cmd.Flag(name); f == nil || f.Value.String() == "" {
+			return usagef("%s: --%s is required", cmd.Name(), name)
+		}
+	}
+	return nil
+}

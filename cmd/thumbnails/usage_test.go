@@ -1,0 +1,97 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestUsageErrors: a bad command line exits 2 with one line on stderr.
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, testdbFile(t), sizesYAML)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", f.args("regenerate", "--bogus"), "unknown flag: --bogus"},
+		{"unknown subcommand", []string{"regenrate"}, `unknown command "regenrate" (did you mean "regenerate"?)`},
+		{"no subcommand", nil, "a subcommand is required"},
+		{"argument", f.args("prune", "extra"), `prune: takes no arguments, got "extra"`},
+		{"missing --table", []string{"regenerate", "--dsn", f.dsn, "--column", "image", "--sizes", f.sizes}, "regenerate: --table is required"},
+		{"missing --dsn", []string{"list", "--table", "foods", "--column", "image", "--id", "1"}, "list: --dsn is required"},
+		{"missing --size", f.args("delete"), "delete: --size is required"},
+		{"missing --id", f.args("list"), "list: --id is required"},
+		{"bad --workers", f.args("regenerate", "--workers", "-1"), "--workers must be 0"},
+		{"not a number", f.args("regenerate", "--workers", "many"), `invalid argument "many" for "--workers"`},
+		{"empty id", f.args("regenerate", "--ids", "1,,2"), "empty primary key"},
+		{"bad --min-age", f.args("prune", "--min-age", "soon"), `invalid argument "soon" for "--min-age"`},
+		{"bad --also", f.args("prune", "--also", "users"), `--also "users": want TABLE.COLUMN`},
+		{"migrate without --redis", []string{"migrate-metadata", "--dsn", f.dsn, "--from", "database", "--to", "redis"}, "--redis is required"},
+		{"migrate to itself", []string{"migrate-metadata", "--dsn", f.dsn, "--redis", "127.0.0.1:1", "--from", "redis", "--to", "redis"}, "--from and --to are both redis"},
+		{"migrate to elsewhere", []string{"migrate-metadata", "--dsn", f.dsn, "--redis", "127.0.0.1:1", "--from", "database", "--to", "s3"}, `got "s3"`},
+		{"size not in the YAML", f.args("regenerate", "--size", "huge"), `regenerate: --size "huge" is not in`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantError(t, runCmd(t, tc.args...), exitUsage, tc.want)
+		})
+	}
+}
+
+// TestRuntimeErrors: a command line that is right but cannot be carried out
+// exits 1 with one line on stderr.
+func TestRuntimeErrors(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, testdbFile(t), sizesYAML)
+	f.createFoods(t, 2)
+	db := f.open(t, "")
+	if err := db.Create(&Food{}).Error; err != nil { // row 3: no image
+		t.Fatal(err)
+	}
+	closeDB(t, db)
+	missing := f
+	missing.dsn = filepath.Join(t.TempDir(), "no", "such.db")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing database", missing.args("regenerate", "--table", "nope"), "open database: stat "},
+		{"no such table", f.args("regenerate", "--table", "nope"), "no such table: nope"},
+		{"no such column", f.args("delete", "--size", "small", "--column", "nope"), "no such column: nope"},
+		{"sizes file missing", f.args("regenerate", "--sizes", filepath.Join(t.TempDir(), "none.yaml")), "--sizes: "},
+		{"no such row", f.args("list", "--id", "99"), "list: foods has no row with id = 99"},
+		{"row without image", f.args("list", "--id", "3"), "list: the row of foods with id = 3 has no image in image"},
+		{"redis down", f.args("list", "--id", "1", "--redis", "127.0.0.1:1"), "redis at 127.0.0.1:1: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantError(t, runCmd(t, tc.args...), exitFailure, tc.want)
+		})
+	}
+	if _, err := os.Stat(filepath.Dir(missing.dsn)); !os.IsNotExist(err) {
+		t.Errorf("a database was created for a missing --dsn: %v", err)
+	}
+}
+
+// TestHelp: every subcommand's help has examples.
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	r := mustRun(t, "--help")
+	for _, sub := range []string{"regenerate", "delete", "prune", "migrate-metadata", "list"} {
+		if !strings.Contains(r.stdout, "\n  "+sub+" ") {
+			t.Errorf("--help does not list %s:\n%s", sub, r.stdout)
+		}
+		if h := mustRun(t, sub, "--help"); !strings.Contains(h.stdout, "Examples:\n  ") && !strings.Contains(h.stdout, "Example") {
+			t.Errorf("%s --help has no example:\n%s", sub, h.stdout)
+		}
+	}
+}
+
+// testdbFile returns the path of an empty SQLite database file of the test.
+func testdbFile(t *testing.T) string {
+	t.Helper()
+	p := writeFile(t, t.TempDir(), "test.db", "")
+	return p
+}
