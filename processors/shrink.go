@@ -9,17 +9,19 @@ import "image"
 // between 1 and 2, with Lanczos: the same picture for a fraction of the work.
 
 // shrinkFactor returns the integer box reduction to apply to an image of
-// sw×sh before resampling it to tw×th: the whole part of the smaller
-// reduction, or 1.
+// sw×sh before resampling it to tw×th: 1 below a reduction of 2, else 2,
+// or half the whole reduction from 6 on.
 func shrinkFactor(sw, sh, tw, th int) int {
 	if tw <= 0 || th <= 0 {
 		return 1
 	}
-	k := min(sw/tw, sh/th)
-	if k < 2 {
+	r := min(sw/tw, sh/th)
+	if r < 2 {
 		return 1
 	}
-	return k
+	// A box of 2 is harmless; a wider one lets fine detail alias, so leave
+	// Lanczos a reduction of 2 to 4 from there on.
+	return max(2, r/2)
 }
 
 // boxShrink returns src reduced k times in both dimensions by averaging k×k
