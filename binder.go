@@ -128,7 +128,7 @@ func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size) (ba
 		if err != nil {
 			return nil, fmt.Errorf("thumbnails: source %q: %w", source, err)
 		}
-		r, err := render(ctx, src, sz)
+		r, err := render(ctx, src, sz, p.cfg.Background)
 		if err != nil {
 			return nil, err
 		}

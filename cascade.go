@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"image/color"
 	"sort"
 	"sync"
 
@@ -23,7 +24,7 @@ import (
 // small (fill 100) from medium, while a chain that crops or flips first still
 // starts from the source. Each size is encoded (and post-processed) while
 // the next is drawn. The results are returned in the order of list.
-func renderAll(ctx context.Context, src *source, list []sizes.Size) ([]*rendered, error) {
+func renderAll(ctx context.Context, src *source, list []sizes.Size, background color.Color) ([]*rendered, error) {
 	srcB := src.img.Bounds()
 	bounds := make([]image.Rectangle, len(list))
 	order := make([]int, len(list))
@@ -71,7 +72,7 @@ func renderAll(ctx context.Context, src *source, list []sizes.Size) ([]*rendered
 		encoding.Add(1)
 		go func() {
 			defer encoding.Done()
-			out[i], errs[i] = encode(ctx, img, src.format, sz)
+			out[i], errs[i] = encode(ctx, img, src.format, sz, background)
 		}()
 	}
 	encoding.Wait()

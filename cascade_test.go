@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"image"
+	"image/color"
 	"os"
 	"strings"
 	"testing"
@@ -52,12 +53,12 @@ func TestCascadeMatchesDirect(t *testing.T) {
 		list = append(list, set[n])
 	}
 	ctx := context.Background()
-	cascade, err := renderAll(ctx, src, list)
+	cascade, err := renderAll(ctx, src, list, color.White)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, sz := range list {
-		direct, err := render(ctx, src, sz)
+		direct, err := render(ctx, src, sz, color.White)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +113,7 @@ small:  {processors: [{path: resize, width: 100, height: 100, method: fill}]}
 		for b.Loop() {
 			src, _ := decode(data, DefaultLimits)
 			for _, sz := range list {
-				if _, err := render(ctx, src, sz); err != nil {
+				if _, err := render(ctx, src, sz, color.White); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -122,7 +123,7 @@ small:  {processors: [{path: resize, width: 100, height: 100, method: fill}]}
 		b.ReportAllocs()
 		for b.Loop() {
 			src, _ := decode(data, DefaultLimits)
-			if _, err := renderAll(ctx, src, list); err != nil {
+			if _, err := renderAll(ctx, src, list, color.White); err != nil {
 				b.Fatal(err)
 			}
 		}

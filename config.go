@@ -2,6 +2,7 @@ package thumbnails
 
 import (
 	"fmt"
+	"image/color"
 	"os/exec"
 	"slices"
 
@@ -33,6 +34,9 @@ type Config struct {
 	BaseDir string
 	// Limits bound what an upload may be. The zero value means DefaultLimits.
 	Limits Limits
+	// Background is what a transparent image is flattened onto when a size
+	// is stored as JPEG, which has no transparency. Nil means white.
+	Background color.Color
 }
 
 // Limits bound the uploads the plugin accepts. They are checked before any
@@ -43,12 +47,12 @@ type Limits struct {
 	MaxBytes  int64    // size of the upload in bytes
 	MaxPixels int64    // width × height, of the image and of any GIF frame
 	MaxFrames int      // frames of an animated GIF
-	Formats   []string // accepted formats, as image.DecodeConfig names them: "jpeg", "png", "gif"
+	Formats   []string // accepted formats, as image.DecodeConfig names them: "jpeg", "png", "gif", "webp"
 }
 
 // DefaultLimits are used for the zero fields of Config.Limits: 50 MiB, 50
-// megapixels, 100 GIF frames, JPEG, PNG and GIF.
-var DefaultLimits = Limits{MaxBytes: 50 << 20, MaxPixels: 50_000_000, MaxFrames: 100, Formats: []string{formatJPEG, formatPNG, formatGIF}}
+// megapixels, 100 GIF frames, JPEG, PNG, GIF and WebP.
+var DefaultLimits = Limits{MaxBytes: 50 << 20, MaxPixels: 50_000_000, MaxFrames: 100, Formats: []string{formatJPEG, formatPNG, formatGIF, formatWebP}}
 
 // allows reports whether format is among l.Formats.
 func (l Limits) allows(format string) bool {
@@ -62,6 +66,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.BaseDir == "" {
 		c.BaseDir = DefaultBaseDir
+	}
+	if c.Background == nil {
+		c.Background = color.White
 	}
 	if c.Limits.MaxBytes == 0 {
 		c.Limits.MaxBytes = DefaultLimits.MaxBytes
@@ -107,7 +114,7 @@ func (c Config) Validate() error {
 	}
 	for _, f := range c.Limits.Formats {
 		if _, ok := extensions[f]; !ok {
-			return fmt.Errorf("%w: Limits.Formats: unknown format %q (want jpeg, png or gif)", ErrInvalidConfig, f)
+			return fmt.Errorf("%w: Limits.Formats: unknown format %q (want jpeg, png, gif or webp)", ErrInvalidConfig, f)
 		}
 	}
 	return nil

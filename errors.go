@@ -5,7 +5,7 @@ import "errors"
 // Sentinel errors of the plugin. Errors returned by it wrap one of these (or
 // one of package backends) with %w, so callers tell cases apart with errors.Is.
 var (
-	// ErrInvalidImage is returned when an upload is not a JPEG, PNG or GIF
+	// ErrInvalidImage is returned when an upload is not a JPEG, PNG, GIF or WebP
 	// image that decodes; nothing is stored.
 	ErrInvalidImage = errors.New("thumbnails: invalid image")
 	// ErrImageTooLarge is returned when an upload is over a configured limit;

@@ -6,13 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/draw"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"io"
 
+	_ "golang.org/x/image/webp" // registers the WebP decoder for image.Decode
+
 	"github.com/disintegration/gift"
+	"github.com/gen2brain/webp"
 
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
@@ -22,10 +26,11 @@ const (
 	formatJPEG = "jpeg"
 	formatPNG  = "png"
 	formatGIF  = "gif"
+	formatWebP = "webp"
 )
 
 // extensions maps a format to the file extension it is stored with.
-var extensions = map[string]string{formatJPEG: "jpg", formatPNG: "png", formatGIF: "gif"}
+var extensions = map[string]string{formatJPEG: "jpg", formatPNG: "png", formatGIF: "gif", formatWebP: "webp"}
 
 // source is a decoded upload, upright.
 type source struct {
@@ -159,12 +164,25 @@ type rendered struct {
 // size's format (the source's when empty), and runs the size's
 // post-processors on the encoded bytes: what they return is what is stored.
 // The encoders of the standard library write no EXIF or other metadata.
-func render(ctx context.Context, src *source, sz sizes.Size) (*rendered, error) {
+func render(ctx context.Context, src *source, sz sizes.Size, background color.Color) (*rendered, error) {
 	img, err := draw1(ctx, src.img, sz)
 	if err != nil {
 		return nil, err
 	}
-	return encode(ctx, img, src.format, sz)
+	return encode(ctx, img, src.format, sz, background)
+}
+
+// flatten returns img drawn over background when it has any transparency,
+// and img itself when it is opaque.
+func flatten(img image.Image, background color.Color) image.Image {
+	if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
+		return img
+	}
+	b := img.Bounds()
+	out := image.NewRGBA(b)
+	draw.Draw(out, b, image.NewUniform(background), image.Point{}, draw.Src)
+	draw.Draw(out, b, img, b.Min, draw.Over)
+	return out
 }
 
 // draw1 applies the size's processors to img.
@@ -183,8 +201,9 @@ func draw1(ctx context.Context, img image.Image, sz sizes.Size) (draw.Image, err
 }
 
 // encode encodes img for the size, in its format or else srcFormat, and
-// runs its post-processors.
-func encode(ctx context.Context, dst image.Image, srcFormat string, sz sizes.Size) (*rendered, error) {
+// runs its post-processors. A JPEG has no transparency: a transparent image
+// is flattened onto background first.
+func encode(ctx context.Context, dst image.Image, srcFormat string, sz sizes.Size, background color.Color) (*rendered, error) {
 	format := sz.Format
 	if format == "" {
 		format = srcFormat
@@ -193,11 +212,13 @@ func encode(ctx context.Context, dst image.Image, srcFormat string, sz sizes.Siz
 	var err error
 	switch format {
 	case formatJPEG:
-		err = jpeg.Encode(&buf, dst, &jpeg.Options{Quality: sz.JPEGQuality()})
+		err = jpeg.Encode(&buf, flatten(dst, background), &jpeg.Options{Quality: sz.JPEGQuality()})
 	case formatPNG:
 		err = png.Encode(&buf, dst)
 	case formatGIF:
 		err = gif.Encode(&buf, dst, nil)
+	case formatWebP:
+		err = webp.Encode(&buf, dst, webp.Options{Quality: sz.JPEGQuality()})
 	default:
 		err = errors.New("unknown format " + format)
 	}

@@ -182,7 +182,7 @@ func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.
 	if err != nil {
 		return fmt.Errorf("thumbnails: source %q: %w", source, err)
 	}
-	out, err := renderAll(ctx, src, list)
+	out, err := renderAll(ctx, src, list, p.cfg.Background)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image)
 			eager = append(eager, sz)
 		}
 	}
-	out, err := renderAll(ctx, src, eager)
+	out, err := renderAll(ctx, src, eager, p.cfg.Background)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}

@@ -131,7 +131,7 @@ func decodeFormat(v any) (string, error) {
 	}
 	f, ok := normalizeFormat(s)
 	if !ok {
-		return "", fmt.Errorf("unknown format %q, want jpeg, png, gif or none: %w", s, ErrInvalidSize)
+		return "", fmt.Errorf("unknown format %q, want jpeg, png, gif, webp or none: %w", s, ErrInvalidSize)
 	}
 	return f, nil
 }

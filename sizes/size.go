@@ -7,7 +7,7 @@ import (
 	"github.com/gorm-thumbnails/thumbnails/processors"
 )
 
-// DefaultQuality is the JPEG quality, from 1 to 100, of a Size whose Quality is 0.
+// DefaultQuality is the JPEG and WebP quality, from 1 to 100, of a Size whose Quality is 0.
 const DefaultQuality = 85
 
 // Size is one named thumbnail size.
@@ -19,10 +19,10 @@ type Size struct {
 	Processors []gift.Filter
 	// PostProcessors run, in order, on the encoded thumbnail: optimizers such as optipng.
 	PostProcessors []processors.PostProcessor
-	// Format is "jpeg", "png", "gif", or "" to keep the source's format.
+	// Format is "jpeg", "png", "gif", "webp", or "" to keep the source's format.
 	// Load and Sizes.Validate accept "jpg" and any case, and normalise it.
 	Format string
-	// Quality is the JPEG quality from 1 to 100; 0 means DefaultQuality.
+	// Quality is the JPEG or WebP quality from 1 to 100; 0 means DefaultQuality.
 	Quality int
 	// Lazy makes the thumbnail generated on first access instead of when the source is saved.
 	Lazy bool
@@ -45,7 +45,7 @@ func normalizeFormat(f string) (string, bool) {
 	switch f = strings.ToLower(strings.TrimSpace(f)); f {
 	case "jpg":
 		return "jpeg", true
-	case "", "jpeg", "png", "gif":
+	case "", "jpeg", "png", "gif", "webp":
 		return f, true
 	}
 	return f, false

@@ -59,7 +59,7 @@ func (s Sizes) Validate() error {
 		}
 		seen[lower] = name
 		if _, ok := normalizeFormat(size.Format); !ok {
-			return invalid(where, fmt.Errorf("unknown format %q, want jpeg, png, gif or none: %w", size.Format, ErrInvalidSize))
+			return invalid(where, fmt.Errorf("unknown format %q, want jpeg, png, gif, webp or none: %w", size.Format, ErrInvalidSize))
 		}
 		if size.Quality < 0 || size.Quality > 100 {
 			return invalid(where, fmt.Errorf("quality %d is outside 1..100 (0 for %d): %w", size.Quality, DefaultQuality, ErrInvalidSize))

@@ -1,0 +1,184 @@
+package thumbnails_test
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/disintegration/gift"
+	"github.com/gen2brain/webp"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+const webpSizes = `
+small:  {processors: [{path: resize, width: 100, height: 100, method: fill}], format: webp, quality: 80}
+flat:   {processors: [{path: resize, width: 40, height: 40}], format: jpeg}
+`
+
+// setupFormats registers the plugin with webpSizes and the given background.
+func setupFormats(t *testing.T, background color.Color) *env {
+	t.Helper()
+	set, err := sizes.Load(strings.NewReader(webpSizes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openSQLite(t)
+	root := t.TempDir()
+	cfg := thumbnails.Config{Sizes: set, Storage: backends.NewFileSystemStorage(root, "/"), Background: background}
+	if err := db.Use(thumbnails.Plugin(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AutoMigrate(&Kite{}); err != nil {
+		t.Fatal(err)
+	}
+	return &env{db: db, root: root}
+}
+
+func TestWebP(t *testing.T) {
+	e := setupFormats(t, nil)
+	// a WebP output
+	row := Kite{Image: field.NewImage("a.jpg", reader(photo(t, pizzaJPG)))}
+	if err := e.db.Create(&row).Error; err != nil {
+		t.Fatal(err)
+	}
+	small, err := row.Image.Thumbnail(t.Context(), "small")
+	if err != nil || !strings.HasSuffix(small.Name, "_small.webp") {
+		t.Fatalf("small = %+v, %v", small, err)
+	}
+	img, format := e.decodeStored(t, small.Name)
+	if format != "webp" || img.Bounds().Dx() != 100 || img.Bounds().Dy() != 100 {
+		t.Fatalf("small decodes as %s %v", format, img.Bounds())
+	}
+	// a WebP source
+	var buf bytes.Buffer
+	src, _ := jpeg.Decode(bytes.NewReader(photo(t, pizzaJPG)))
+	if err := webp.Encode(&buf, src, webp.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	row2 := Kite{Image: field.NewImage("b.jpg", &buf)}
+	if err := e.db.Create(&row2).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(row2.Image.Name(), ".webp") {
+		t.Fatalf("WebP source stored as %q", row2.Image.Name())
+	}
+	flat, err := row2.Image.Thumbnail(t.Context(), "flat")
+	if err != nil || flat.Width != 40 {
+		t.Fatalf("flat of a WebP source = %+v, %v", flat, err)
+	}
+}
+
+// transparentPNG is 64x64, fully transparent but for an opaque blue centre.
+func transparentPNG(t *testing.T) []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	for y := 24; y < 40; y++ {
+		for x := 24; x < 40; x++ {
+			img.Set(x, y, color.NRGBA{0, 0, 255, 255})
+		}
+	}
+	return encodePNG(t, img)
+}
+
+func TestJPEGFromTransparentSource(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		background color.Color
+		want       color.RGBA
+	}{
+		{"default white", nil, color.RGBA{255, 255, 255, 255}},
+		{"configured red", color.RGBA{255, 0, 0, 255}, color.RGBA{255, 0, 0, 255}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := setupFormats(t, tc.background)
+			row := Kite{Image: field.NewImage("t.png", bytes.NewReader(transparentPNG(t)))}
+			if err := e.db.Create(&row).Error; err != nil {
+				t.Fatal(err)
+			}
+			flat, err := row.Image.Thumbnail(t.Context(), "flat")
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, format := e.decodeStored(t, flat.Name)
+			if format != "jpeg" {
+				t.Fatalf("format %s", format)
+			}
+			corner := color.RGBAModel.Convert(img.At(1, 1)).(color.RGBA)
+			centre := color.RGBAModel.Convert(img.At(20, 20)).(color.RGBA)
+			if !near(corner, tc.want) {
+				t.Errorf("transparent corner = %v, want about %v (not black)", corner, tc.want)
+			}
+			if !near(centre, color.RGBA{0, 0, 255, 255}) {
+				t.Errorf("opaque centre = %v, want blue", centre)
+			}
+		})
+	}
+}
+
+func near(a, b color.RGBA) bool {
+	d := func(x, y uint8) int { return max(int(x)-int(y), int(y)-int(x)) }
+	return d(a.R, b.R) < 12 && d(a.G, b.G) < 12 && d(a.B, b.B) < 12
+}
+
+// BenchmarkEncode compares encoding a 1200x750 thumbnail as WebP and as
+// JPEG, at quality 85; bytes/op is the size of the result.
+func BenchmarkEncode(b *testing.B) {
+	src, err := jpeg.Decode(bytes.NewReader(cascadePhotoBytes(b)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 1200, 750))
+	drawScaled(img, src)
+	for _, bc := range []struct {
+		name string
+		enc  func(*bytes.Buffer) error
+	}{
+		{"jpeg", func(w *bytes.Buffer) error { return jpeg.Encode(w, img, &jpeg.Options{Quality: 85}) }},
+		{"webp", func(w *bytes.Buffer) error { return webp.Encode(w, img, webp.Options{Quality: 85}) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var size int
+			for b.Loop() {
+				var buf bytes.Buffer
+				if err := bc.enc(&buf); err != nil {
+					b.Fatal(err)
+				}
+				size = buf.Len()
+			}
+			b.ReportMetric(float64(size), "bytes/image")
+		})
+	}
+}
+
+func encodePNG(t testing.TB, img image.Image) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// cascadePhotoBytes returns a 2560x1600 photo of the shared test data, or
+// the 1800x1200 EXIF sample when that is absent.
+func cascadePhotoBytes(b testing.TB) []byte {
+	if data, err := os.ReadFile(benchPhoto); err == nil {
+		return data
+	}
+	return photo(b, "exif/Landscape_1.jpg")
+}
+
+// drawScaled draws src scaled into dst (a quick Lanczos resize).
+func drawScaled(dst draw.Image, src image.Image) {
+	gift.New(gift.Resize(dst.Bounds().Dx(), dst.Bounds().Dy(), gift.LanczosResampling)).Draw(dst, src)
+}
