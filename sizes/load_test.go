@@ -132,7 +132,7 @@ func TestLoadErrors(t *testing.T) {
 		{"size is a list", "small: [1]", nil, `sizes: size "small": want a mapping, got a list`},
 		{"unknown key", "small: {formt: png}", nil, `sizes: size "small": unknown key "formt"`},
 		{"keys differing in case", "small: {format: png, Format: gif}", nil, "differ only in case"},
-		{"bad format", "small: {format: bmp}", nil, `sizes: size "small": format: unknown format "webp"`},
+		{"bad format", "small: {format: bmp}", nil, `sizes: size "small": format: unknown format "bmp"`},
 		{"format not a string", "small: {format: 1}", nil, "format: want a string, got a number"},
 		{"quality too high", "small: {quality: 101}", nil, "quality: 101 is not a whole number"},
 		{"quality negative", "small: {quality: -1}", nil, "quality: -1 is not"},
