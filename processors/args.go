@@ -107,6 +107,44 @@ func (a args) number(key string) (float64, error) {
 	return f, nil
 }
 
+// optNumber returns parameter key as a finite number, or def when it is missing or null.
+func (a args) optNumber(key string, def float64) (float64, error) {
+	if a.vals[key] == nil {
+		return def, nil
+	}
+	return a.number(key)
+}
+
+// boolean returns parameter key as a boolean, or def when it is missing or null.
+func (a args) boolean(key string, def bool) (bool, error) {
+	v := a.vals[key]
+	if v == nil {
+		return def, nil
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, a.errorf(key, "want true or false, got %s", describe(v))
+	}
+	return b, nil
+}
+
+// box returns parameters width and height, both required.
+func (a args) box() (width, height Length, err error) {
+	if width, err = a.size("width"); err != nil {
+		return
+	}
+	if height, err = a.size("height"); err != nil {
+		return
+	}
+	switch {
+	case width.IsZero():
+		err = a.errorf("width", "missing")
+	case height.IsZero():
+		err = a.errorf("height", "missing")
+	}
+	return
+}
+
 // text returns parameter key as a string, and whether it is given at all.
 func (a args) text(key string) (string, bool, error) {
 	v := a.vals[key]

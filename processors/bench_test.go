@@ -3,6 +3,7 @@ package processors_test
 import (
 	"context"
 	"image"
+	"image/color"
 	"testing"
 	"time"
 
@@ -33,6 +34,33 @@ func BenchmarkResize(b *testing.B) {
 	}{
 		{"fill_100x100", processors.Resize(processors.Px(100), processors.Px(100), processors.Fill)},
 		{"fit_1200x1200", processors.Resize(processors.Px(1200), processors.Px(1200), processors.Fit)},
+	}
+	for _, bm := range benchmarks {
+		b.Run(bm.name, func(b *testing.B) {
+			g := gift.New(bm.filter)
+			dst := image.NewNRGBA(g.Bounds(src.Bounds()))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				g.Draw(dst, src)
+			}
+		})
+	}
+}
+
+// BenchmarkSmart compares the smart crop with the fill it refines: the
+// difference is the cost of scoring the windows.
+func BenchmarkSmart(b *testing.B) {
+	src := photo(2560, 1600)
+	benchmarks := []struct {
+		name   string
+		filter gift.Filter
+	}{
+		{"smart_100x100", processors.Smart(processors.Px(100), processors.Px(100))},
+		{"smart_800x800", processors.Smart(processors.Px(800), processors.Px(800))},
+		{"focal_100x100", processors.Focal(processors.Px(100), processors.Px(100), processors.Pct(30), processors.Pct(50))},
+		{"fill_100x100", processors.Resize(processors.Px(100), processors.Px(100), processors.Fill)},
+		{"pad_100x100", processors.Pad(processors.Px(100), processors.Px(100), color.White)},
 	}
 	for _, bm := range benchmarks {
 		b.Run(bm.name, func(b *testing.B) {

@@ -48,6 +48,20 @@ func FuzzNew(f *testing.F) {
 	f.Add("flip", "direction", uint8(0), "Vertical", 0.0, int64(0), "", "")
 	f.Add("resize", "WIDTH", uint8(1), "", math.NaN(), int64(0), "width", "0x1p4")
 	f.Add("sharpen", "x", uint8(4), "", 0.0, int64(0), "", "")
+	f.Add("resize", "upscale", uint8(3), "", 0.0, int64(0), "width", "500")
+	f.Add("resize", "upscale", uint8(19), "", 0.0, int64(0), "height", "1")
+	f.Add("crop", "anchor", uint8(0), "bottom-right", 0.0, int64(0), "width", "10")
+	f.Add("crop", "center", uint8(5), "1", 1.0, int64(0), "anchor", "top")
+	f.Add("pad", "width", uint8(2), "", 0.0, int64(300), "height", "30%")
+	f.Add("pad", "color", uint8(0), "#ff00ff80", 0.0, int64(0), "width", "9")
+	f.Add("focal", "x", uint8(0), "90%", 0.0, int64(0), "width", "8")
+	f.Add("focal", "y", uint8(2), "", 0.0, int64(70000), "height", "8")
+	f.Add("smart", "width", uint8(1), "", 3.0, int64(0), "height", "200%")
+	f.Add("blur", "sigma", uint8(1), "", 1.5, int64(0), "", "")
+	f.Add("unsharp", "sigma", uint8(0), "1", 0.0, int64(0), "amount", "2")
+	f.Add("grayscale", "", uint8(4), "", 0.0, int64(0), "", "")
+	f.Add("brightness", "percent", uint8(2), "", 0.0, int64(-100), "", "")
+	f.Add("contrast", "Percent", uint8(0), "100.5", 0.0, int64(0), "", "")
 	f.Fuzz(func(t *testing.T, name, key string, kind uint8, s string, fl float64, i int64, key2, s2 string) {
 		params := map[string]any{key: fuzzValue(kind, s, fl, i)}
 		if key2 != "" {

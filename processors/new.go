@@ -2,6 +2,7 @@ package processors
 
 import (
 	"fmt"
+	"image/color"
 	"slices"
 	"strings"
 
@@ -15,13 +16,45 @@ const djangoPrefix = "thumbnails.processors."
 type builder struct {
 	params []string // the parameter names it accepts, lower-case
 	build  func(a args) (gift.Filter, error)
+	desc   string // one line for Descriptions
 }
 
 var builders = map[string]builder{
-	"crop":   {params: []string{"width", "height", "center"}, build: buildCrop},
-	"flip":   {params: []string{"direction"}, build: buildFlip},
-	"resize": {params: []string{"width", "height", "method"}, build: buildResize},
-	"rotate": {params: []string{"degrees"}, build: buildRotate},
+	"crop": {params: []string{"width", "height", "center", "anchor"}, build: buildCrop,
+		desc: "cut a width×height window around a centre point or at a named anchor, without scaling"},
+	"flip": {params: []string{"direction"}, build: buildFlip,
+		desc: "mirror the image horizontally or vertically"},
+	"resize": {params: []string{"width", "height", "method", "upscale"}, build: buildResize,
+		desc: "scale to width×height: stretch, fit inside or fill the box, optionally never enlarging"},
+	"rotate": {params: []string{"degrees"}, build: buildRotate,
+		desc: "rotate counter-clockwise by a number of degrees"},
+	"pad": {params: []string{"width", "height", "color"}, build: buildPad,
+		desc: "fit inside width×height keeping the aspect ratio, then pad to exactly width×height with a colour"},
+	"focal": {params: []string{"width", "height", "x", "y"}, build: buildFocal,
+		desc: "scale to cover width×height, then crop it around a focal point"},
+	"smart": {params: []string{"width", "height"}, build: buildSmart,
+		desc: "scale to cover width×height, then crop the window with the most detail"},
+	"blur": {params: []string{"sigma"}, build: buildBlur,
+		desc: "Gaussian blur of a standard deviation of sigma pixels"},
+	"sharpen": {params: []string{"sigma", "amount"}, build: buildSharpen,
+		desc: "sharpen with an unsharp mask of sigma pixels and a strength of amount"},
+	"unsharp": {params: []string{"sigma", "amount"}, build: buildSharpen,
+		desc: "the same as sharpen, under the name of the technique"},
+	"grayscale": {params: nil, build: buildGrayscale,
+		desc: "convert to shades of grey"},
+	"brightness": {params: []string{"percent"}, build: buildBrightness,
+		desc: "lighten or darken by a percentage from -100 to 100"},
+	"contrast": {params: []string{"percent"}, build: buildContrast,
+		desc: "raise or lower the contrast by a percentage from -100 to 100"},
+}
+
+// Descriptions returns a one-line description of each known processor, by name.
+func Descriptions() map[string]string {
+	d := make(map[string]string, len(builders))
+	for name, b := range builders {
+		d[name] = b.desc
+	}
+	return d
 }
 
 // Names returns the names of the known processors, sorted.
@@ -41,10 +74,20 @@ func Names() []string {
 // numbers of pixels or strings such as "100" or "50%". The processors and
 // their parameters are:
 //
-//	resize: width, height, method ("stretch" by default, "fit" or "fill"); at least one of width and height
-//	crop:   width, height, center (a list of two values, the middle by default); at least one of width and height
-//	rotate: degrees, counter-clockwise
-//	flip:   direction, "horizontal" or "vertical"
+//	resize:     width, height, method ("stretch" by default, "fit" or "fill"), upscale (true by default);
+//	            at least one of width and height
+//	crop:       width, height, center (a list of two values, the middle by default) or anchor
+//	            ("top-left", "top", ..., "center", ..., "bottom-right"); at least one of width and height
+//	rotate:     degrees, counter-clockwise
+//	flip:       direction, "horizontal" or "vertical"
+//	pad:        width, height, color ("#rrggbb", "#rrggbbaa", "white", "black" or "transparent"; white by default)
+//	focal:      width, height, x, y (the focal point, "50%" by default)
+//	smart:      width, height
+//	blur:       sigma, in pixels, above 0 and at most 50
+//	unsharp:    sigma, in pixels, above 0 and at most 50; amount, from 0 to 10 (1 by default)
+//	grayscale:  no parameters
+//	brightness: percent, from -100 to 100
+//	contrast:   percent, from -100 to 100
 //
 // An unknown name is an ErrUnknownProcessor; a bad parameter is an ErrInvalidParameter.
 func New(name string, params map[string]any) (gift.Filter, error) {
@@ -80,6 +123,13 @@ func buildResize(a args) (gift.Filter, error) {
 			return nil, a.errorf("method", "unknown method %q, want stretch, fit or fill", s)
 		}
 	}
+	upscale, err := a.boolean("upscale", true)
+	if err != nil {
+		return nil, err
+	}
+	if !upscale {
+		return ResizeNoUpscale(width, height, method), nil
+	}
 	return Resize(width, height, method), nil
 }
 
@@ -94,6 +144,18 @@ func buildCrop(a args) (gift.Filter, error) {
 	}
 	if width.IsZero() && height.IsZero() {
 		return nil, a.errorf("", "neither width nor height is given")
+	}
+	if s, ok, err := a.text("anchor"); err != nil {
+		return nil, err
+	} else if ok {
+		if a.vals["center"] != nil {
+			return nil, a.errorf("", "both center and anchor are given, want one")
+		}
+		anchor, ok := parseAnchor(s)
+		if !ok {
+			return nil, a.errorf("anchor", "unknown anchor %q, want %s", s, strings.Join(anchorNames[:], ", "))
+		}
+		return CropAnchor(width, height, anchor), nil
 	}
 	x, y, err := a.point("center")
 	if err != nil {
@@ -123,4 +185,115 @@ func buildFlip(a args) (gift.Filter, error) {
 		return nil, a.errorf("direction", "unknown direction %q, want horizontal or vertical", s)
 	}
 	return Flip(d), nil
+}
+
+func buildPad(a args) (gift.Filter, error) {
+	width, height, err := a.box()
+	if err != nil {
+		return nil, err
+	}
+	c := color.NRGBA{R: 255, G: 255, B: 255, A: 255}
+	if s, ok, err := a.text("color"); err != nil {
+		return nil, err
+	} else if ok {
+		if c, ok = parseColor(s); !ok {
+			return nil, a.errorf("color", "unknown colour %q, want \"#rrggbb\", \"#rrggbbaa\", white, black or transparent", s)
+		}
+	}
+	return Pad(width, height, c), nil
+}
+
+func buildFocal(a args) (gift.Filter, error) {
+	width, height, err := a.box()
+	if err != nil {
+		return nil, err
+	}
+	x, y := Pct(50), Pct(50)
+	if a.vals["x"] != nil {
+		if x, err = a.size("x"); err != nil {
+			return nil, err
+		}
+	}
+	if a.vals["y"] != nil {
+		if y, err = a.size("y"); err != nil {
+			return nil, err
+		}
+	}
+	return Focal(width, height, x, y), nil
+}
+
+func buildSmart(a args) (gift.Filter, error) {
+	width, height, err := a.box()
+	if err != nil {
+		return nil, err
+	}
+	return Smart(width, height), nil
+}
+
+// maxSigma bounds the blur radius, whose cost per pixel grows with it.
+const maxSigma = 50
+
+// sigma returns the required parameter "sigma", above 0 and at most maxSigma.
+func (a args) sigma() (float64, error) {
+	s, err := a.number("sigma")
+	if err != nil {
+		return 0, err
+	}
+	if !(s > 0 && s <= maxSigma) {
+		return 0, a.errorf("sigma", "%v is not above 0 and at most %d pixels", s, maxSigma)
+	}
+	return s, nil
+}
+
+// percent returns the required parameter "percent", from -100 to 100.
+func (a args) percent() (float64, error) {
+	p, err := a.number("percent")
+	if err != nil {
+		return 0, err
+	}
+	if p < -100 || p > 100 {
+		return 0, a.errorf("percent", "%v is not from -100 to 100", p)
+	}
+	return p, nil
+}
+
+func buildBlur(a args) (gift.Filter, error) {
+	sigma, err := a.sigma()
+	if err != nil {
+		return nil, err
+	}
+	return Blur(sigma), nil
+}
+
+func buildSharpen(a args) (gift.Filter, error) {
+	sigma, err := a.sigma()
+	if err != nil {
+		return nil, err
+	}
+	amount, err := a.optNumber("amount", 1)
+	if err != nil {
+		return nil, err
+	}
+	if amount < 0 || amount > 10 {
+		return nil, a.errorf("amount", "%v is not from 0 to 10", amount)
+	}
+	return Sharpen(sigma, amount), nil
+}
+
+func buildGrayscale(args) (gift.Filter, error) { return Grayscale(), nil }
+
+func buildBrightness(a args) (gift.Filter, error) {
+	p, err := a.percent()
+	if err != nil {
+		return nil, err
+	}
+	return Brightness(p), nil
+}
+
+func buildContrast(a args) (gift.Filter, error) {
+	p, err := a.percent()
+	if err != nil {
+		return nil, err
+	}
+	return Contrast(p), nil
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	want := []string{"crop", "flip", "resize", "rotate"}
+	want := []string{"blur", "brightness", "contrast", "crop", "flip", "focal", "grayscale", "pad", "resize", "rotate", "sharpen", "smart", "unsharp"}
 	if got := processors.Names(); !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}
@@ -106,7 +106,7 @@ func TestNewErrors(t *testing.T) {
 		want    error
 		message string // a part of the error message
 	}{
-		{"unknown processor", "sharpen", nil, processors.ErrUnknownProcessor, `processors: "sharpen": unknown processor`},
+		{"unknown processor", "emboss", nil, processors.ErrUnknownProcessor, `processors: "emboss": unknown processor`},
 		{"other dotted path", "myapp.processors.resize", map[string]any{"width": 1}, processors.ErrUnknownProcessor, "unknown processor"},
 		{"empty name", "", nil, processors.ErrUnknownProcessor, "unknown processor"},
 		{"unknown parameter", "resize", map[string]any{"widht": 100}, processors.ErrInvalidParameter, `processors: resize: unknown parameter "widht": invalid parameter`},

@@ -19,9 +19,23 @@ func Resize(width, height Length, m Method) gift.Filter {
 	return &resizeFilter{width: width, height: height, method: m}
 }
 
+// ResizeNoUpscale returns a filter like Resize(width, height, m) that never
+// enlarges the image: what it would enlarge is left as it is.
+//
+// With a single dimension, and with Fit, an image already inside the box is
+// left unchanged. Stretch takes each dimension to the smaller of the box's
+// and the image's, so it may still shrink one and keep the other. Fill
+// resizes and crops only an image larger than the box in both dimensions;
+// any other image is left unchanged, uncropped, even where it overhangs the
+// box in one dimension.
+func ResizeNoUpscale(width, height Length, m Method) gift.Filter {
+	return &resizeFilter{width: width, height: height, method: m, noUpscale: true}
+}
+
 type resizeFilter struct {
 	width, height Length
 	method        Method
+	noUpscale     bool
 }
 
 func (f *resizeFilter) Bounds(src image.Rectangle) image.Rectangle {
@@ -68,17 +82,36 @@ func (f *resizeFilter) plan(src image.Rectangle) gift.Filter {
 	case w == 0 && h == 0:
 		return identity{}
 	case w == 0:
+		if f.noUpscale && h >= sh {
+			return identity{}
+		}
 		w = scaled(sw, h, sh)
 		return gift.Resize(w, h, gift.LanczosResampling)
 	case h == 0:
+		if f.noUpscale && w >= sw {
+			return identity{}
+		}
 		h = scaled(sh, w, sw)
 		return gift.Resize(w, h, gift.LanczosResampling)
 	}
 	switch f.method {
 	case Fit:
+		if f.noUpscale && sw <= w && sh <= h {
+			return identity{}
+		}
 		w, h = fitInside(sw, sh, w, h)
 	case Fill:
+		if f.noUpscale && (sw <= w || sh <= h) {
+			return identity{}
+		}
 		return gift.ResizeToFill(w, h, gift.LanczosResampling, gift.CenterAnchor)
+	default:
+		if f.noUpscale {
+			w, h = min(w, sw), min(h, sh)
+			if w == sw && h == sh {
+				return identity{}
+			}
+		}
 	}
 	return gift.Resize(w, h, gift.LanczosResampling)
 }
