@@ -145,15 +145,20 @@ func (s *fileSystemStorage) Delete(ctx context.Context, name string) error {
 	return nil
 }
 
-func (s *fileSystemStorage) URL(name string) string {
+func (s *fileSystemStorage) URL(name string) string { return JoinURL(s.baseURL, name) }
+
+// JoinURL returns baseURL followed by the storage name, each of its
+// segments escaped as a URL path segment; every Storage of this module
+// builds its URLs with it, so they all agree.
+func JoinURL(baseURL, name string) string {
 	if !needsEscape(name) {
-		return s.baseURL + name // the common case: generated names are URL-safe
+		return baseURL + name // the common case: generated names are URL-safe
 	}
 	segs := strings.Split(name, "/")
 	for i, seg := range segs {
 		segs[i] = url.PathEscape(seg)
 	}
-	return s.baseURL + strings.Join(segs, "/")
+	return baseURL + strings.Join(segs, "/")
 }
 
 // List implements Lister: it walks the root folder. Temporary files that a

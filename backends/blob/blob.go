@@ -38,7 +38,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net/url"
 	"path"
 	"strings"
 
@@ -139,16 +138,7 @@ func (s *storage) Delete(ctx context.Context, name string) error {
 // URL returns baseURL followed by name, each path segment escaped as
 // url.PathEscape does; names the plugin generates are URL-safe and returned
 // as they are. It makes no request and does not sign anything.
-func (s *storage) URL(name string) string {
-	if !needsEscape(name) {
-		return s.baseURL + name
-	}
-	segs := strings.Split(name, "/")
-	for i, seg := range segs {
-		segs[i] = url.PathEscape(seg)
-	}
-	return s.baseURL + strings.Join(segs, "/")
-}
+func (s *storage) URL(name string) string { return backends.JoinURL(s.baseURL, name) }
 
 // List implements backends.Lister: it lists every object of the bucket, with
 // its size in bytes and last modification time. Keys that are not clean
@@ -174,19 +164,4 @@ func (s *storage) List(ctx context.Context, fn func(backends.FileInfo) error) er
 			return err
 		}
 	}
-}
-
-// needsEscape reports whether name has a byte that url.PathEscape would
-// change; it mirrors the file system storage, so both give the same URLs.
-func needsEscape(name string) bool {
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case c == '-' || c == '_' || c == '.' || c == '~' || c == '/':
-		default:
-			return true
-		}
-	}
-	return false
 }
