@@ -30,6 +30,7 @@ import (
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/migrations"
+	"github.com/gorm-thumbnails/thumbnails/processors"
 )
 
 // pluginName is the name under which the plugin registers with gorm.
@@ -69,6 +70,9 @@ func (p *plugin) Initialize(db *gorm.DB) error {
 	if err := migrations.Apply(ctx, db); err != nil {
 		return fmt.Errorf("thumbnails: %w", err)
 	}
+	if err := p.loadImages(ctx); err != nil {
+		return err
+	}
 	wrapConnPool(db, p)
 	p.db = db.Session(&gorm.Session{NewDB: true})
 	p.meta = p.cfg.Metadata
@@ -85,4 +89,34 @@ func (p *plugin) metadata(db *gorm.DB) backends.Metadata {
 		return tm.WithDB(db.Session(&gorm.Session{NewDB: true}))
 	}
 	return p.meta
+}
+
+// loadImages opens, in the storage, the images that processors draw (a
+// watermark), so that a missing one is an error from db.Use, not from the
+// first upload.
+func (p *plugin) loadImages(ctx context.Context) error {
+	for _, name := range p.cfg.Sizes.Names() {
+		for _, f := range p.cfg.Sizes[name].Processors {
+			n, ok := f.(processors.NeedsImage)
+			if !ok || n.ImageName() == "" {
+				continue
+			}
+			rc, err := p.storage.Open(ctx, n.ImageName())
+			if err == nil {
+				var data []byte
+				data, err = readUpload(rc, p.cfg.Limits.MaxBytes)
+				_ = rc.Close()
+				if err == nil {
+					var src *source
+					if src, err = decode(data, p.cfg.Limits); err == nil {
+						n.SetImage(src.img)
+					}
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("%w: size %q: image %q: %w", ErrInvalidConfig, name, n.ImageName(), err)
+			}
+		}
+	}
+	return nil
 }

@@ -28,6 +28,8 @@ var builders = map[string]builder{
 		desc: "scale to width×height: stretch, fit inside or fill the box, optionally never enlarging"},
 	"rotate": {params: []string{"degrees"}, build: buildRotate,
 		desc: "rotate counter-clockwise by a number of degrees"},
+	"watermark": {params: []string{"image", "anchor", "opacity", "margin", "width"}, build: buildWatermark,
+		desc: "draw an image from the storage over the thumbnail at an anchor, with an opacity, at any size"},
 	"pad": {params: []string{"width", "height", "color"}, build: buildPad,
 		desc: "fit inside width×height keeping the aspect ratio, then pad to exactly width×height with a colour"},
 	"focal": {params: []string{"width", "height", "x", "y"}, build: buildFocal,
@@ -185,6 +187,45 @@ func buildFlip(a args) (gift.Filter, error) {
 		return nil, a.errorf("direction", "unknown direction %q, want horizontal or vertical", s)
 	}
 	return Flip(d), nil
+}
+
+func buildWatermark(a args) (gift.Filter, error) {
+	name, ok, err := a.text("image")
+	if err != nil {
+		return nil, err
+	}
+	if !ok || name == "" {
+		return nil, a.errorf("image", "missing: the storage name of the watermark image")
+	}
+	anchor := BottomRight
+	if s, ok, err := a.text("anchor"); err != nil {
+		return nil, err
+	} else if ok {
+		if anchor, ok = parseAnchor(s); !ok {
+			return nil, a.errorf("anchor", "unknown anchor %q", s)
+		}
+	}
+	opacity, err := a.optNumber("opacity", 1)
+	if err != nil {
+		return nil, err
+	}
+	if opacity < 0 || opacity > 1 {
+		return nil, a.errorf("opacity", "%v is not from 0 to 1", opacity)
+	}
+	margin, err := a.optNumber("margin", 0)
+	if err != nil {
+		return nil, err
+	}
+	if margin < 0 || margin > MaxDimension {
+		return nil, a.errorf("margin", "%v is out of range", margin)
+	}
+	var width Length
+	if a.vals["width"] != nil {
+		if width, err = a.size("width"); err != nil {
+			return nil, err
+		}
+	}
+	return &watermarkFilter{name: name, anchor: anchor, opacity: opacity, margin: int(margin), width: width}, nil
 }
 
 func buildPad(a args) (gift.Filter, error) {

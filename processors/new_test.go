@@ -14,7 +14,7 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	want := []string{"blur", "brightness", "contrast", "crop", "flip", "focal", "grayscale", "pad", "resize", "rotate", "sharpen", "smart", "unsharp"}
+	want := []string{"blur", "brightness", "contrast", "crop", "flip", "focal", "grayscale", "pad", "resize", "rotate", "sharpen", "smart", "unsharp", "watermark"}
 	if got := processors.Names(); !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}
