@@ -19,36 +19,17 @@ import (
 // stands for that dimension of the image. The window is placed to the
 // nearest pixel of the image before scaling.
 func Focal(width, height, x, y Length) gift.Filter {
-	return &focalFilter{width: width, height: height, point: func(src image.Image, _, _ float64) (float64, float64) {
+	return &focalFilter{fixedBox: fixedBox{width, height}, point: func(src image.Image, _, _ float64) (float64, float64) {
 		b := src.Bounds()
 		return x.position(b.Dx()), y.position(b.Dy())
 	}}
 }
 
 type focalFilter struct {
-	width, height Length
+	fixedBox
 	// point returns the focal point, in pixels from the top-left corner of
 	// src, for a window of ws×hs of its pixels.
 	point func(src image.Image, ws, hs float64) (x, y float64)
-}
-
-// box returns the size of the result for an image of sw×sh.
-func (f *focalFilter) box(sw, sh int) (w, h int) {
-	if w = f.width.size(sw); w == 0 {
-		w = sw
-	}
-	if h = f.height.size(sh); h == 0 {
-		h = sh
-	}
-	return w, h
-}
-
-func (f *focalFilter) Bounds(src image.Rectangle) image.Rectangle {
-	if src.Dx() <= 0 || src.Dy() <= 0 {
-		return image.Rectangle{}
-	}
-	w, h := f.box(src.Dx(), src.Dy())
-	return image.Rect(0, 0, w, h)
 }
 
 func (f *focalFilter) Draw(dst draw.Image, src image.Image, options *gift.Options) {

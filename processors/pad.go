@@ -19,31 +19,12 @@ import (
 // percentage is taken of the current dimension. The bars are filled with c
 // as it is; the image itself is copied over them unchanged, alpha included.
 func Pad(width, height Length, c color.Color) gift.Filter {
-	return &padFilter{width: width, height: height, color: color.NRGBAModel.Convert(c).(color.NRGBA)}
+	return &padFilter{fixedBox: fixedBox{width, height}, color: color.NRGBAModel.Convert(c).(color.NRGBA)}
 }
 
 type padFilter struct {
-	width, height Length
-	color         color.NRGBA
-}
-
-// box returns the size of the canvas for an image of sw×sh.
-func (f *padFilter) box(sw, sh int) (w, h int) {
-	if w = f.width.size(sw); w == 0 {
-		w = sw
-	}
-	if h = f.height.size(sh); h == 0 {
-		h = sh
-	}
-	return w, h
-}
-
-func (f *padFilter) Bounds(src image.Rectangle) image.Rectangle {
-	if src.Dx() <= 0 || src.Dy() <= 0 {
-		return image.Rectangle{}
-	}
-	w, h := f.box(src.Dx(), src.Dy())
-	return image.Rect(0, 0, w, h)
+	fixedBox
+	color color.NRGBA
 }
 
 func (f *padFilter) Draw(dst draw.Image, src image.Image, options *gift.Options) {

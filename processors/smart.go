@@ -18,7 +18,7 @@ import (
 // flat image is cropped like Fill crops it. A zero width or height stands for
 // that dimension of the image.
 func Smart(width, height Length) gift.Filter {
-	return &focalFilter{width: width, height: height, point: detailPoint}
+	return &focalFilter{fixedBox: fixedBox{width, height}, point: detailPoint}
 }
 
 // smartGrid is the longest side of the copy on which windows are scored: fine
