@@ -25,7 +25,8 @@ func (b *binder) URL(name string) string { return b.p.storage.URL(name) }
 
 // Thumbnail implements field.Binder. A size that is recorded is answered
 // from metadata; one that is not (a lazy size, or a size added after the
-// row was saved) is generated once, recorded, and returned.
+// row was saved) is generated once, recorded, and returned. An async size
+// whose job has not run is answered as Config.OnPending says.
 func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (field.Thumbnail, error) {
 	sz, ok := b.col.size(size)
 	if !ok {
@@ -44,6 +45,13 @@ func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (
 	}
 	if t, ok := k.get(sz.Name); ok {
 		return b.thumbnail(t), nil
+	}
+	if sz.Async {
+		t, done, err := b.pending(ctx, img, sz)
+		if done || err != nil {
+			return t, err
+		}
+		k, _ = bridge.Cached(img).(known)
 	}
 	rec, err := b.p.generate(ctx, source, sz)
 	if err != nil {

@@ -178,6 +178,10 @@ func (p *plugin) record(db *gorm.DB) {
 			return
 		}
 	}
+	if err := p.enqueueAsync(db, all); err != nil {
+		_ = db.AddError(err)
+		return
+	}
 	noteCreated(db, all)
 }
 

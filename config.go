@@ -37,6 +37,14 @@ type Config struct {
 	// Background is what a transparent image is flattened onto when a size
 	// is stored as JPEG, which has no transparency. Nil means white.
 	Background color.Color
+	// Enqueuer queues the background generation of async sizes, in the
+	// transaction that saves the row (see package riverjobs). It is
+	// required when a size is async, and unused otherwise.
+	Enqueuer Enqueuer
+	// OnPending says what Thumbnail returns for an async size whose job has
+	// not run yet and that has no fallback URL: the zero value,
+	// PendingGenerate, generates it on demand.
+	OnPending PendingPolicy
 }
 
 // Limits bound the uploads the plugin accepts. They are checked before any
@@ -105,6 +113,16 @@ func (c Config) Validate() error {
 				}
 			}
 		}
+	}
+	if c.Enqueuer == nil {
+		for _, name := range c.Sizes.Names() {
+			if c.Sizes[name].Async {
+				return fmt.Errorf("%w: size %q is async, but Config.Enqueuer is nil (see package riverjobs)", ErrInvalidConfig, name)
+			}
+		}
+	}
+	if c.OnPending != PendingGenerate && c.OnPending != PendingError {
+		return fmt.Errorf("%w: OnPending %d is not PendingGenerate or PendingError", ErrInvalidConfig, c.OnPending)
 	}
 	if _, err := backends.CleanName(c.BaseDir); err != nil {
 		return fmt.Errorf("%w: BaseDir: %w", ErrInvalidConfig, err)

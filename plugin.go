@@ -70,6 +70,11 @@ func (p *plugin) Initialize(db *gorm.DB) error {
 	if err := migrations.Apply(ctx, db); err != nil {
 		return fmt.Errorf("thumbnails: %w", err)
 	}
+	if c, ok := p.cfg.Enqueuer.(dbChecker); ok {
+		if err := c.CheckDB(db); err != nil {
+			return fmt.Errorf("%w: Enqueuer: %w", ErrInvalidConfig, err)
+		}
+	}
 	if err := p.loadImages(ctx); err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image)
 	}
 	var eager []sizes.Size
 	for _, sz := range col.sizes {
-		if !sz.Lazy {
+		if !sz.Lazy && !sz.Async {
 			eager = append(eager, sz)
 		}
 	}

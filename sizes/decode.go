@@ -43,10 +43,12 @@ func decodeSize(name string, v any) (Size, error) {
 			size.Quality, err = decodeQuality(val)
 		case "lazy":
 			size.Lazy, err = decodeBool(val)
+		case "async":
+			size.Async, err = decodeBool(val)
 		case "fallback_image_url":
 			size.FallbackImageURL, err = decodeString(val)
 		default:
-			return Size{}, invalid(where, fmt.Errorf("unknown key %q, want processors, post_processors, format, quality, lazy or fallback_image_url: %w", fields[key].key, ErrInvalidSize))
+			return Size{}, invalid(where, fmt.Errorf("unknown key %q, want processors, post_processors, format, quality, lazy, async or fallback_image_url: %w", fields[key].key, ErrInvalidSize))
 		}
 		if err != nil {
 			return Size{}, invalid(where+": "+key, err)

@@ -19,7 +19,7 @@ const maxDocument = 1 << 20
 
 // Load reads sizes from a YAML document, or a JSON one, which is also YAML.
 // The document is a mapping from size names to their settings: processors,
-// post_processors, format, quality, lazy and fallback_image_url, as the
+// post_processors, format, quality, lazy, async and fallback_image_url, as the
 // package comment shows. Load only builds the post-processors; it neither
 // runs their programs nor checks that they are installed.
 //

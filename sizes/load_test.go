@@ -142,6 +142,8 @@ func TestLoadErrors(t *testing.T) {
 		{"quality string", `small: {quality: "80"}`, nil, "quality: want a whole number"},
 		{"lazy not a boolean", "small: {lazy: 1}", nil, "lazy: want true or false, got a number"},
 		{"lazy string", `small: {lazy: "yes"}`, nil, "lazy: want true or false, got a string"},
+		{"async not a boolean", "small: {async: 1}", nil, "async: want true or false, got a number"},
+		{"lazy and async", "small: {lazy: true, async: true}", nil, `sizes: size "small": both lazy and async`},
 		{"fallback not a string", "small: {fallback_image_url: [a]}", nil, "fallback_image_url: want a string, got a list"},
 		{"processors not a list", "small: {processors: {path: resize}}", nil, `sizes: size "small": processors: want a list, got a mapping`},
 		{"processor not a mapping", "small: {processors: [resize]}", nil, `sizes: size "small": processor 1: want a mapping, got a string`},
@@ -272,4 +274,17 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestLoadAsync(t *testing.T) {
+	set, err := sizes.Load(strings.NewReader("medium: {processors: [{path: resize, width: 400, height: 400}], ASYNC: true}\nsmall: {async: false}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !set["medium"].Async || set["medium"].Lazy {
+		t.Errorf("medium: Async %v Lazy %v, want async only", set["medium"].Async, set["medium"].Lazy)
+	}
+	if set["small"].Async {
+		t.Error("small: async: false loaded as async")
+	}
 }

@@ -26,6 +26,11 @@ type Size struct {
 	Quality int
 	// Lazy makes the thumbnail generated on first access instead of when the source is saved.
 	Lazy bool
+	// Async makes the thumbnail generated in the background after the save
+	// commits, by a job the plugin's Config.Enqueuer queues in the row's own
+	// transaction (see the riverjobs package). A size is lazy or async, not
+	// both.
+	Async bool
 	// FallbackImageURL is the URL returned for this size when the column is empty.
 	FallbackImageURL string
 }

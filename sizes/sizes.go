@@ -64,6 +64,9 @@ func (s Sizes) Validate() error {
 		if size.Quality < 0 || size.Quality > 100 {
 			return invalid(where, fmt.Errorf("quality %d is outside 1..100 (0 for %d): %w", size.Quality, DefaultQuality, ErrInvalidSize))
 		}
+		if size.Lazy && size.Async {
+			return invalid(where, fmt.Errorf("both lazy and async; a size is generated on first access or in the background, not both: %w", ErrInvalidSize))
+		}
 		for i, p := range size.Processors {
 			if p == nil {
 				return invalid(where, fmt.Errorf("processor %d is nil: %w", i+1, ErrInvalidSize))

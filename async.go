@@ -1,0 +1,188 @@
+package thumbnails
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+// Job asks for one async size of one stored source to be generated. The
+// plugin makes one per async size of each upload it stores, and hands them
+// to Config.Enqueuer in the transaction that writes the row.
+type Job struct {
+	Source string // storage name of the source image
+	Size   string // name of the size, lower case
+	Table  string // table of the model whose row referenced Source when the job was queued
+	Column string // that row's image column
+}
+
+// Enqueuer queues the background generation of async sizes (sizes.Size's
+// Async). Package riverjobs implements it on River, a job queue in
+// PostgreSQL.
+//
+// If an Enqueuer also has a method CheckDB(*gorm.DB) error, db.Use calls it
+// with the database the plugin is used with, so that an Enqueuer that cannot
+// work with that database fails there rather than at the first save.
+type Enqueuer interface {
+	// Enqueue queues jobs in tx, the transaction that writes the rows
+	// referencing their sources, so that they exist only if it commits.
+	// tx is nil when the statement runs outside any transaction (gorm's
+	// SkipDefaultTransaction); the rows are written by then. An error fails
+	// the save, and the transaction rolls back.
+	Enqueue(ctx context.Context, tx *sql.Tx, jobs []Job) error
+}
+
+// PendingPolicy says what Thumbnail returns for an async size whose job has
+// not run yet. A size's fallback URL, when it has one, is returned in any
+// case: the page shows it until the thumbnail exists.
+type PendingPolicy int
+
+const (
+	// PendingGenerate generates a pending size on demand, as a lazy size is
+	// (the job then finds it done). It is the zero value.
+	PendingGenerate PendingPolicy = iota
+	// PendingError returns an error wrapping ErrPending, so that a request
+	// never waits for image work.
+	PendingError
+)
+
+// ErrPending is returned by Thumbnail for an async size whose job has not
+// run yet, that has no fallback URL, when Config.OnPending is PendingError.
+var ErrPending = errors.New("thumbnails: the size is generated in the background and is not ready yet")
+
+// dbChecker is the optional method of an Enqueuer that db.Use calls.
+type dbChecker interface {
+	CheckDB(db *gorm.DB) error
+}
+
+// asyncJobs returns the jobs of the async sizes of the uploads in list.
+func asyncJobs(list []*stored) []Job {
+	var jobs []Job
+	for _, st := range list {
+		for _, sz := range st.col.sizes {
+			if sz.Async {
+				jobs = append(jobs, Job{Source: st.source, Size: sz.Name, Table: st.col.table, Column: st.col.name})
+			}
+		}
+	}
+	return jobs
+}
+
+// enqueueAsync queues the jobs of the async sizes of the uploads a
+// statement stored, in its transaction.
+func (p *plugin) enqueueAsync(db *gorm.DB, list []*stored) error {
+	jobs := asyncJobs(list)
+	if len(jobs) == 0 {
+		return nil
+	}
+	tx, err := sqlTxOf(db.Statement.ConnPool)
+	if err != nil {
+		return err
+	}
+	if err := p.cfg.Enqueuer.Enqueue(db.Statement.Context, tx, jobs); err != nil {
+		return fmt.Errorf("thumbnails: queue %d async size(s): %w", len(jobs), err)
+	}
+	return nil
+}
+
+// sqlTxOf returns the *sql.Tx under a gorm connection pool, or nil when the
+// pool is not a transaction. It is an error for a transaction whose *sql.Tx
+// cannot be found, rather than jobs queued outside it.
+func sqlTxOf(pool gorm.ConnPool) (*sql.Tx, error) {
+	inTx := false
+	for {
+		if _, ok := pool.(gorm.TxCommitter); ok {
+			inTx = true
+		}
+		switch v := pool.(type) {
+		case *sql.Tx:
+			return v, nil
+		case *txPool:
+			pool = v.ConnPool
+		case *gorm.PreparedStmtTX:
+			pool = v.Tx
+		default:
+			if inTx {
+				return nil, fmt.Errorf("thumbnails: queue async sizes: the statement's transaction is a %T, not a *sql.Tx", pool)
+			}
+			return nil, nil
+		}
+	}
+}
+
+// Generate runs job: it makes the thumbnail of job.Source in job.Size and
+// records it. It is what a background worker calls (see package riverjobs),
+// and it is idempotent: it does nothing when the thumbnail is recorded
+// already, and a retry after a crash writes the same file name and the same
+// record again. It also does nothing when no row of job.Table holds
+// job.Source in job.Column any more (the row was deleted, or its image
+// replaced), so a job queued for a source that is gone is a no-op.
+//
+// It fails with ErrUnknownSize when job.Size is not a configured size
+// (which no retry can fix), and with ErrNotRegistered when db does not use
+// the plugin.
+func Generate(ctx context.Context, db *gorm.DB, job Job) error {
+	p, err := pluginOf(db)
+	if err != nil {
+		return err
+	}
+	sz, ok := p.cfg.Sizes.Get(job.Size)
+	if !ok {
+		return fmt.Errorf("%w: %q (job for %q)", ErrUnknownSize, job.Size, job.Source)
+	}
+	if job.Source == "" || job.Table == "" || job.Column == "" {
+		return fmt.Errorf("thumbnails: generate: job %+v lacks a source, table or column", job)
+	}
+	var refs int64
+	err = p.db.WithContext(ctx).Table("?", clause.Table{Name: job.Table}).
+		Where(clause.Eq{Column: clause.Column{Name: job.Column}, Value: job.Source}).
+		Count(&refs).Error
+	if err != nil {
+		return fmt.Errorf("thumbnails: generate: check references to %q: %w", job.Source, err)
+	}
+	if refs == 0 {
+		return nil
+	}
+	recs, err := p.meta.Thumbnails(ctx, job.Source)
+	if err != nil {
+		return fmt.Errorf("thumbnails: generate: %w", err)
+	}
+	if _, done := recs[sz.Name]; done {
+		return nil
+	}
+	_, err = p.generate(ctx, job.Source, sz)
+	return err
+}
+
+// pending answers Thumbnail for an async size that img's known records do
+// not have. The job may have run since they were read, so metadata is read
+// again first.
+func (b *binder) pending(ctx context.Context, img *field.Image, sz sizes.Size) (field.Thumbnail, bool, error) {
+	recs, err := b.p.meta.Thumbnails(ctx, img.Name())
+	if err != nil {
+		return field.Thumbnail{}, false, fmt.Errorf("thumbnails: %w", err)
+	}
+	k := make(known, 0, len(recs))
+	for _, r := range recs {
+		k = append(k, r)
+	}
+	bridge.Cache(img, k)
+	if t, ok := k.get(sz.Name); ok {
+		return b.thumbnail(t), true, nil
+	}
+	if sz.FallbackImageURL != "" {
+		return field.Thumbnail{Size: sz.Name, URL: sz.FallbackImageURL}, true, nil
+	}
+	if b.p.cfg.OnPending == PendingError {
+		return field.Thumbnail{}, true, fmt.Errorf("%w: %s.%s, size %q of %q", ErrPending, b.col.table, b.col.name, sz.Name, img.Name())
+	}
+	return field.Thumbnail{}, false, nil
+}
