@@ -174,9 +174,16 @@ func setup(t testing.TB, db *gorm.DB, models ...any) *env {
 // setupSizes is setup with sizes of the caller's.
 func setupSizes(t testing.TB, db *gorm.DB, set sizes.Sizes, models ...any) *env {
 	t.Helper()
+	return setupSizesConfig(t, db, thumbnails.Config{Sizes: set}, models...)
+}
+
+// setupSizesConfig is setup with a configuration of the caller's, whose
+// Storage and Metadata it sets.
+func setupSizesConfig(t testing.TB, db *gorm.DB, cfg thumbnails.Config, models ...any) *env {
+	t.Helper()
 	root := t.TempDir()
 	st := &countingStorage{Storage: backends.NewFileSystemStorage(root, "/media/")}
-	cfg := thumbnails.Config{Sizes: set, Storage: st}
+	cfg.Storage = st
 	if m, ok := redisMetadata.Load(db); ok {
 		cfg.Metadata = m.(backends.Metadata)
 	}

@@ -28,6 +28,10 @@ func TestConfigValidate(t *testing.T) {
 		{"base dir escapes", thumbnails.Config{Sizes: testSizes(), BaseDir: "../up"}, false},
 		{"absolute base dir", thumbnails.Config{Sizes: testSizes(), BaseDir: "/tmp/x"}, false},
 		{"negative limit", thumbnails.Config{Sizes: testSizes(), Limits: thumbnails.Limits{MaxBytes: -1}}, false},
+		{"async without an enqueuer", thumbnails.Config{Sizes: sizes.Sizes{"a": {Async: true}}}, false},
+		{"lazy and async", thumbnails.Config{Sizes: sizes.Sizes{"a": {Async: true, Lazy: true}}, Enqueuer: &tableEnqueuer{}}, false},
+		{"unknown pending policy", thumbnails.Config{Sizes: testSizes(), OnPending: 7}, false},
+		{"async with an enqueuer", thumbnails.Config{Sizes: sizes.Sizes{"a": {Async: true}}, Enqueuer: &tableEnqueuer{}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()

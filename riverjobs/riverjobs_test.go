@@ -1,12 +1,18 @@
 package riverjobs_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"image"
+	_ "image/jpeg"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails"
@@ -298,5 +304,68 @@ func TestRefusesSQLite(t *testing.T) {
 	}
 	if err := riverjobs.Migrate(context.Background(), db); !errors.Is(err, riverjobs.ErrNotPostgres) {
 		t.Fatalf("Migrate on SQLite = %v", err)
+	}
+}
+
+// TestWorkerDiedMidJob plays a worker that took a job, wrote half of the
+// thumbnail's file and died: River's rescuer makes the job available again,
+// another worker runs it, and the file is whole, recorded once.
+func TestWorkerDiedMidJob(t *testing.T) {
+	e := setup(t, thumbnails.Config{})
+	ctx := context.Background()
+	food := newFood(t, "pizza")
+	if err := e.db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	src := food.Image.Name()
+	half := "thumbnails/" + src[:len(src)-len(".jpg")] + "_medium.jpg"
+	if _, err := e.storage.Storage.Save(ctx, half, bytes.NewReader(photo(t, "pizza-600x400.jpg")[:5000])); err != nil {
+		t.Fatal(err)
+	}
+	err := e.db.Exec(`UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now() - interval '2 hours',
+		attempted_by = '{dead-worker}' WHERE kind = ?`, riverjobs.Kind).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	db := e.worker(t, thumbnails.Config{})
+	sqlDB, _ := db.DB()
+	workers := river.NewWorkers()
+	river.AddWorker(workers, riverjobs.NewWorker(db))
+	client, err := river.NewClient(riverdatabasesql.New(sqlDB), &river.Config{
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 1}},
+		Workers:              workers,
+		JobTimeout:           time.Minute,
+		RescueStuckJobsAfter: time.Hour,
+		FetchPollInterval:    20 * time.Millisecond,
+		FetchCooldown:        5 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, cancel := client.Subscribe(river.EventKindJobCompleted)
+	defer cancel()
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer client.Stop(ctx)
+	start := time.Now()
+	waitJobs(t, events, 1, 2*time.Minute)
+	t.Logf("rescued and run %s after the worker started", time.Since(start).Round(time.Millisecond))
+
+	th, err := food.Image.Thumbnail(ctx, "medium")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th.Name != half {
+		t.Fatalf("medium is %q, want %q", th.Name, half)
+	}
+	b, err := os.ReadFile(filepath.Join(e.root, half))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := image.Decode(bytes.NewReader(b))
+	if err != nil || img.Bounds().Dx() != 400 || img.Bounds().Dy() != 267 {
+		t.Fatalf("the rescued job left %d bytes that decode as %v, %v", len(b), img, err)
 	}
 }

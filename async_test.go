@@ -1,0 +1,124 @@
+package thumbnails_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+
+	"github.com/disintegration/gift"
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/processors"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+// tableEnqueuer queues jobs as rows of its own table, in the transaction it
+// is given: the contract of thumbnails.Enqueuer without a job queue.
+type tableEnqueuer struct {
+	insert string // the INSERT, in the dialect's placeholders
+	noTx   int    // calls without a transaction
+}
+
+func (q *tableEnqueuer) Enqueue(ctx context.Context, tx *sql.Tx, jobs []thumbnails.Job) error {
+	if tx == nil {
+		q.noTx++
+		return nil
+	}
+	for _, j := range jobs {
+		_, err := tx.ExecContext(ctx, q.insert, j.Source, j.Size, j.Table, j.Column)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Poster has an eager size and an async one.
+type Poster struct {
+	ID    uint
+	Image field.Image `thumbnails:"sizes:small,later"`
+}
+
+func asyncSizes() sizes.Sizes {
+	return sizes.Sizes{
+		"small": {Processors: []gift.Filter{processors.Resize(processors.Px(100), processors.Px(100), processors.Fill)}},
+		"later": {Processors: []gift.Filter{processors.Resize(processors.Px(300), processors.Px(300), processors.Fit)}, Async: true},
+	}
+}
+
+func TestAsyncSizesAreQueuedInTheTransaction(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		if err := db.Exec("CREATE TABLE test_jobs (source TEXT, size TEXT, tbl TEXT, col TEXT)").Error; err != nil {
+			t.Fatal(err)
+		}
+		q := &tableEnqueuer{insert: "INSERT INTO test_jobs (source, size, tbl, col) VALUES (?, ?, ?, ?)"}
+		if db.Dialector.Name() == "postgres" {
+			q.insert = "INSERT INTO test_jobs (source, size, tbl, col) VALUES ($1, $2, $3, $4)"
+		}
+		e := setupSizesConfig(t, db, thumbnails.Config{Sizes: asyncSizes(), Enqueuer: q}, &Poster{})
+		ctx := context.Background()
+		jobs := func() []thumbnails.Job {
+			var out []thumbnails.Job
+			if err := db.Raw("SELECT source, size, tbl AS \"table\", col AS \"column\" FROM test_jobs").Scan(&out).Error; err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+
+		// Rolled back: no job.
+		rolled := Poster{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Create(&rolled).Error; err != nil {
+				return err
+			}
+			return errRollback
+		})
+		if !errors.Is(err, errRollback) || len(jobs()) != 0 {
+			t.Fatalf("rolled back: %v, jobs %v", err, jobs())
+		}
+
+		// Committed: one job for the async size only, and the save made
+		// only the eager one.
+		p := Poster{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+		if err := db.Create(&p).Error; err != nil {
+			t.Fatal(err)
+		}
+		want := thumbnails.Job{Source: p.Image.Name(), Size: "later", Table: "posters", Column: "image"}
+		if got := jobs(); len(got) != 1 || got[0] != want {
+			t.Fatalf("jobs %+v, want %+v", got, want)
+		}
+		all, err := p.Image.Thumbnails(ctx)
+		if err != nil || len(all) != 1 || all["small"].Width != 100 {
+			t.Fatalf("after the save: %v, %v; want small only", all, err)
+		}
+		if n := len(e.files(t)); n != 2 {
+			t.Fatalf("%d files after the save, want the source and small", n)
+		}
+
+		// The job's work, as a worker would do it.
+		if err := thumbnails.Generate(ctx, db, want); err != nil {
+			t.Fatal(err)
+		}
+		th, err := p.Image.Thumbnail(ctx, "later")
+		if err != nil || th.Width != 300 || th.Height != 200 || !e.exists(th.Name) {
+			t.Fatalf("later after Generate: %+v, %v", th, err)
+		}
+
+		// Outside any transaction the enqueuer gets no tx.
+		if err := db.Session(&gorm.Session{SkipDefaultTransaction: true}).Create(&Poster{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}).Error; err != nil {
+			t.Fatal(err)
+		}
+		if q.noTx != 1 {
+			t.Errorf("Enqueue without a transaction called %d times with none, want 1", q.noTx)
+		}
+	})
+}
+
+func TestGenerateWithoutPlugin(t *testing.T) {
+	if err := thumbnails.Generate(context.Background(), openSQLite(t), thumbnails.Job{Source: "a.jpg", Size: "small", Table: "t", Column: "c"}); !errors.Is(err, thumbnails.ErrNotRegistered) {
+		t.Fatalf("Generate on a db without the plugin = %v", err)
+	}
+}
