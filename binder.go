@@ -132,7 +132,7 @@ func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size) (ba
 		if err != nil {
 			return nil, err
 		}
-		src, err := decode(data, p.cfg.Limits)
+		src, err := decode(data, p.cfg.Limits, []sizes.Size{sz})
 		if err != nil {
 			return nil, fmt.Errorf("thumbnails: source %q: %w", source, err)
 		}

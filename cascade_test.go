@@ -44,7 +44,7 @@ func TestCascadeMatchesDirect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := decode(cascadePhoto(t), DefaultLimits)
+	src, err := decode(cascadePhoto(t), DefaultLimits, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ small:  {processors: [{path: resize, width: 100, height: 100, method: fill}]}
 	b.Run("direct", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			src, _ := decode(data, DefaultLimits)
+			src, _ := decode(data, DefaultLimits, nil)
 			for _, sz := range list {
 				if _, err := render(ctx, src, sz, color.White); err != nil {
 					b.Fatal(err)
@@ -122,7 +122,7 @@ small:  {processors: [{path: resize, width: 100, height: 100, method: fill}]}
 	b.Run("cascade", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			src, _ := decode(data, DefaultLimits)
+			src, _ := decode(data, DefaultLimits, nil)
 			if _, err := renderAll(ctx, src, list, color.White); err != nil {
 				b.Fatal(err)
 			}

@@ -26,7 +26,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x00\x00\x00\x00"))
 	f.Add([]byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		src, err := decode(data, fuzzLimits)
+		src, err := decode(data, fuzzLimits, nil)
 		if err != nil {
 			if !isTyped(err) {
 				t.Fatalf("untyped error: %v", err)

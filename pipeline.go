@@ -18,6 +18,7 @@ import (
 	"github.com/disintegration/gift"
 	"github.com/gen2brain/webp"
 
+	"github.com/gorm-thumbnails/thumbnails/processors"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
 
@@ -82,9 +83,50 @@ func uploadSize(r io.Reader) (int64, bool) {
 	return 0, false
 }
 
+// scaledJPEG, when a faster JPEG decoder is built in (jpegturbo.go, build
+// tag turbojpeg), decodes a JPEG reduced k times (1, 2, 4 or 8) while
+// decoding. An error leaves the JPEG to image/jpeg, which then decides
+// whether it is valid.
+var scaledJPEG func(data []byte, k int) (image.Image, error)
+
+// jpegScale returns the reduction, 1, 2, 4 or 8, at which a JPEG whose
+// upright bounds are b may be decoded for the sizes in list: at most the box
+// reduction that each size's leading Resize would apply to it anyway, and
+// only where every size comes out with the same dimensions as from the
+// full image. A size that does not start with a Resize needs the full image.
+func jpegScale(b image.Rectangle, list []sizes.Size) int {
+	if len(list) == 0 {
+		return 1
+	}
+	k := 8
+	for _, sz := range list {
+		if len(sz.Processors) == 0 || !processors.IsResize(sz.Processors[0]) {
+			return 1
+		}
+		k = min(k, processors.ShrinkFactor(sz.Processors[0], b))
+	}
+	for k&(k-1) != 0 { // down to a power of two
+		k &= k - 1
+	}
+	for ; k > 1; k /= 2 {
+		scaled := image.Rect(0, 0, (b.Dx()+k-1)/k, (b.Dy()+k-1)/k)
+		same := true
+		for _, sz := range list {
+			g := gift.New(sz.Processors...)
+			same = same && g.Bounds(scaled) == g.Bounds(b)
+		}
+		if same {
+			return k
+		}
+	}
+	return 1
+}
+
 // decode sniffs the format of data from its bytes, checks the header against
-// the limits, and decodes it upright.
-func decode(data []byte, limits Limits) (*source, error) {
+// the limits, and decodes it upright. list are the sizes the image is decoded
+// for: a JPEG may be decoded reduced when they all allow it (see jpegScale);
+// nil decodes it whole.
+func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
@@ -103,12 +145,25 @@ func decode(data []byte, limits Limits) (*source, error) {
 			return nil, err
 		}
 	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
+	var img image.Image
+	orientation := 1
+	if format == formatJPEG {
+		orientation = jpegOrientation(data)
+		if scaledJPEG != nil {
+			upright := image.Rect(0, 0, cfg.Width, cfg.Height)
+			if orientation >= 5 {
+				upright = image.Rect(0, 0, cfg.Height, cfg.Width)
+			}
+			img, _ = scaledJPEG(data, jpegScale(upright, list))
+		}
+	}
+	if img == nil { // not a JPEG, no faster decoder, or one that refused it
+		if img, _, err = image.Decode(bytes.NewReader(data)); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
+		}
 	}
 	if format == formatJPEG {
-		if f := orientationFilter(jpegOrientation(data)); f != nil {
+		if f := orientationFilter(orientation); f != nil {
 			g := gift.New(f)
 			dst := newImageLike(img, g.Bounds(img.Bounds()))
 			g.Draw(dst, img)

@@ -113,7 +113,7 @@ func (p *plugin) loadImages(ctx context.Context) error {
 				_ = rc.Close()
 				if err == nil {
 					var src *source
-					if src, err = decode(data, p.cfg.Limits); err == nil {
+					if src, err = decode(data, p.cfg.Limits, nil); err == nil {
 						n.SetImage(src.img)
 					}
 				}

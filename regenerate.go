@@ -178,7 +178,7 @@ func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.
 	if err != nil {
 		return err
 	}
-	src, err := decode(data, p.cfg.Limits)
+	src, err := decode(data, p.cfg.Limits, list)
 	if err != nil {
 		return fmt.Errorf("thumbnails: source %q: %w", source, err)
 	}

@@ -37,15 +37,15 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	src, err := decode(data, p.cfg.Limits)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", where, err)
-	}
 	var eager []sizes.Size
 	for _, sz := range col.sizes {
 		if !sz.Lazy && !sz.Async {
 			eager = append(eager, sz)
 		}
+	}
+	src, err := decode(data, p.cfg.Limits, eager)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	out, err := renderAll(ctx, src, eager, p.cfg.Background)
 	if err != nil {

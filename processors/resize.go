@@ -44,13 +44,7 @@ func (f *resizeFilter) Bounds(src image.Rectangle) image.Rectangle {
 
 func (f *resizeFilter) Draw(dst draw.Image, src image.Image, options *gift.Options) {
 	sb := src.Bounds()
-	// the size the image is resampled to, before any crop of Fill
-	tw, th := dst.Bounds().Dx(), dst.Bounds().Dy()
-	if f.method == Fill && !f.width.IsZero() && !f.height.IsZero() {
-		scale := max(float64(tw)/float64(sb.Dx()), float64(th)/float64(sb.Dy()))
-		tw, th = int(float64(sb.Dx())*scale), int(float64(sb.Dy())*scale)
-	}
-	if k := shrinkFactor(sb.Dx(), sb.Dy(), tw, th); k > 1 {
+	if k := f.shrink(sb, dst.Bounds()); k > 1 {
 		if small, ok := boxShrink(src, k); ok {
 			// resample the shrunk image to the size planned for the original
 			target := f.plan(sb).Bounds(sb)
@@ -59,6 +53,18 @@ func (f *resizeFilter) Draw(dst draw.Image, src image.Image, options *gift.Optio
 		}
 	}
 	f.plan(sb).Draw(dst, src, options)
+}
+
+// shrink returns the box reduction to apply to an image of bounds sb that
+// is resized to db: the size it is resampled to, before any crop of Fill,
+// decides.
+func (f *resizeFilter) shrink(sb, db image.Rectangle) int {
+	tw, th := db.Dx(), db.Dy()
+	if f.method == Fill && !f.width.IsZero() && !f.height.IsZero() {
+		scale := max(float64(tw)/float64(sb.Dx()), float64(th)/float64(sb.Dy()))
+		tw, th = int(float64(sb.Dx())*scale), int(float64(sb.Dy())*scale)
+	}
+	return shrinkFactor(sb.Dx(), sb.Dy(), tw, th)
 }
 
 // planTo returns the filter that takes an image (a shrunk one) to the size

@@ -1,6 +1,10 @@
 package processors
 
-import "image"
+import (
+	"image"
+
+	"github.com/disintegration/gift"
+)
 
 // Downscaling with Lanczos costs in proportion to the source's pixels times
 // the kernel's width, which grows with the reduction. Like libvips'
@@ -117,4 +121,16 @@ func shrinkInterleaved(dst []byte, dstride, w, h int, src []byte, sstride, k int
 			out[i] = uint8((s + n/2) / n)
 		}
 	}
+}
+
+// ShrinkFactor returns the integer box reduction that f, when it is a
+// Resize, applies to an image of bounds src before resampling it: 1 when it
+// applies none, and for any other filter. A decoder that can reduce while
+// decoding (JPEG's DCT scaling) may do that much of the work itself.
+func ShrinkFactor(f gift.Filter, src image.Rectangle) int {
+	r, ok := f.(*resizeFilter)
+	if !ok {
+		return 1
+	}
+	return r.shrink(src, r.Bounds(src))
 }
