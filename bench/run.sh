@@ -5,7 +5,7 @@
 #
 #   bash bench/run.sh [SRC_DIR]        (default ../shared/testdata/photos)
 #
-# Needs: apt-get install -y hyperfine libvips-tools python3-pil time
+# Needs: apt-get install -y hyperfine libvips-tools python3-pil time libturbojpeg0-dev
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$(realpath "${1:-../shared/testdata/photos}")
@@ -14,17 +14,19 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 go build -o "$work/save" ./bench/save
+go build -tags turbojpeg -o "$work/save-turbo" ./bench/save
 go_cmd="$work/save $src $work/out/go"
+turbo_cmd="$work/save-turbo $src $work/out/turbo"
 vips_cmd="sh $shared/vips_thumbs.sh $src $work/out/vips"
 pil_cmd="/usr/bin/python3 $shared/pillow_thumbs.py dt $src $work/out/pil"
 draft_cmd="/usr/bin/python3 $shared/pillow_thumbs.py draft $src $work/out/draft"
 
 hyperfine --style basic -w 2 -r 10 --prepare "rm -rf $work/out" --export-json "$work/times.json" \
-	-n go "$go_cmd" -n libvips "$vips_cmd" -n pillow-dt "$pil_cmd" -n pillow-draft "$draft_cmd" 2>/dev/null >"$work/hyperfine.txt"
+	-n go "$go_cmd" -n go-turbojpeg "$turbo_cmd" -n libvips "$vips_cmd" -n pillow-dt "$pil_cmd" -n pillow-draft "$draft_cmd" 2>/dev/null >"$work/hyperfine.txt"
 
-for name in go libvips pillow-dt pillow-draft; do
+for name in go go-turbojpeg libvips pillow-dt pillow-draft; do
 	case $name in
-	go) cmd=$go_cmd ;; libvips) cmd=$vips_cmd ;; pillow-dt) cmd=$pil_cmd ;; pillow-draft) cmd=$draft_cmd ;;
+	go) cmd=$go_cmd ;; go-turbojpeg) cmd=$turbo_cmd ;; libvips) cmd=$vips_cmd ;; pillow-dt) cmd=$pil_cmd ;; pillow-draft) cmd=$draft_cmd ;;
 	esac
 	rm -rf "$work/out"
 	/usr/bin/time -f "%M" -o "$work/mem-$name" sh -c "$cmd" >/dev/null 2>&1
@@ -44,7 +46,7 @@ print(f"Machine: {os.cpu_count()} cores, {cpu}; {datetime.date.today()}; {subpro
 print()
 print("| command | median | vs libvips | vs Pillow dt | peak RSS |")
 print("|---|---|---|---|---|")
-for k in ["go", "libvips", "pillow-dt", "pillow-draft"]:
+for k in ["go", "go-turbojpeg", "libvips", "pillow-dt", "pillow-draft"]:
     print(f"| {k} | {med[k]*1000:.0f} ms | {med[k]/med['libvips']:.2f}x | {med[k]/med['pillow-dt']:.2f}x | {mem[k]:.0f} MiB |")
 PY
 cat bench/results.md
