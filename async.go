@@ -22,6 +22,9 @@ type Job struct {
 	Size   string // name of the size, lower case
 	Table  string // table of the model whose row referenced Source when the job was queued
 	Column string // that row's image column
+	// FocusColumn is the row's field.Focus column, when the image column has
+	// one: the job crops around the focal point the row holds when it runs.
+	FocusColumn string
 }
 
 // Enqueuer queues the background generation of async sizes (sizes.Size's
@@ -69,7 +72,11 @@ func asyncJobs(list []*stored) []Job {
 	for _, st := range list {
 		for _, sz := range st.col.sizes {
 			if sz.Async {
-				jobs = append(jobs, Job{Source: st.source, Size: sz.Name, Table: st.col.table, Column: st.col.name})
+				j := Job{Source: st.source, Size: sz.Name, Table: st.col.table, Column: st.col.name}
+				if st.col.focus != nil {
+					j.FocusColumn = st.col.focus.DBName
+				}
+				jobs = append(jobs, j)
 			}
 		}
 	}
@@ -141,16 +148,14 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 	if job.Source == "" || job.Table == "" || job.Column == "" {
 		return fmt.Errorf("thumbnails: generate: job %+v lacks a source, table or column", job)
 	}
-	var refs int64
-	err = p.db.WithContext(ctx).Table("?", clause.Table{Name: job.Table}).
-		Where(clause.Eq{Column: clause.Column{Name: job.Column}, Value: job.Source}).
-		Count(&refs).Error
+	referenced, focus, err := p.referencingRow(ctx, job)
 	if err != nil {
 		return fmt.Errorf("thumbnails: generate: check references to %q: %w", job.Source, err)
 	}
-	if refs == 0 {
+	if !referenced {
 		return nil
 	}
+	sz = focused([]sizes.Size{sz}, focus)[0]
 	recs, err := p.meta.Thumbnails(ctx, job.Source)
 	if err != nil {
 		return fmt.Errorf("thumbnails: generate: %w", err)
@@ -160,6 +165,38 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 	}
 	_, err = p.generate(ctx, job.Source, sz)
 	return err
+}
+
+// referencingRow reports whether a row of job.Table holds job.Source in
+// job.Column, and the focal point it holds in job.FocusColumn, if any.
+func (p *plugin) referencingRow(ctx context.Context, job Job) (bool, field.Focus, error) {
+	cols := []clause.Column{{Name: job.Column}}
+	if job.FocusColumn != "" {
+		cols = append(cols, clause.Column{Name: job.FocusColumn})
+	}
+	rows, err := p.db.WithContext(ctx).Table("?", clause.Table{Name: job.Table}).
+		Clauses(clause.Select{Columns: cols}).
+		Where(clause.Eq{Column: clause.Column{Name: job.Column}, Value: job.Source}).
+		Limit(1).Rows()
+	if err != nil {
+		return false, field.Focus{}, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return false, field.Focus{}, rows.Err()
+	}
+	var (
+		source string
+		focus  field.Focus
+	)
+	dest := []any{&source}
+	if job.FocusColumn != "" {
+		dest = append(dest, &focus)
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return false, field.Focus{}, err
+	}
+	return true, focus, rows.Err()
 }
 
 // pending answers Thumbnail for an async size that img's known records do

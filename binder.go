@@ -53,7 +53,7 @@ func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (
 		}
 		k, _ = bridge.Cached(img).(known)
 	}
-	rec, err := b.p.generate(ctx, source, sz)
+	rec, err := b.p.generate(ctx, source, focused([]sizes.Size{sz}, imageFocus(img))[0])
 	if err != nil {
 		return field.Thumbnail{}, err
 	}

@@ -97,11 +97,12 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 	}
 	ctx := db.Statement.Context
 	var all []*stored
-	store := func(col *column, img *field.Image) bool {
+	store := func(col *column, img *field.Image, focus field.Focus) bool {
+		bridge.SetFocus(img, focus)
 		if bridge.Pending(img) == nil {
 			return true
 		}
-		st, err := p.storeUpload(ctx, col, img)
+		st, err := p.storeUpload(ctx, col, img, focus)
 		if err != nil {
 			_ = db.AddError(err)
 			return false
@@ -117,14 +118,15 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 			if col == nil {
 				continue
 			}
+			focus := mapFocus(db, col, dest)
 			switch img := v.(type) {
 			case field.Image:
-				if !store(col, &img) {
+				if !store(col, &img, focus) {
 					break
 				}
 				dest[key] = img
 			case *field.Image:
-				store(col, img)
+				store(col, img, focus)
 			}
 		}
 	default:
@@ -143,7 +145,7 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 					return
 				}
 				if img := col.image(row); img != nil {
-					store(col, img)
+					store(col, img, col.focusOf(row))
 				}
 			}
 		})
@@ -231,6 +233,7 @@ func (m *model) bind(v reflect.Value) {
 		for _, col := range m.columns {
 			if img := col.image(row); img != nil {
 				bridge.Bind(img, col.binder)
+				bridge.SetFocus(img, col.focusOf(row))
 			}
 		}
 	})

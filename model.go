@@ -23,8 +23,9 @@ type column struct {
 	field  *schema.Field // nil for a column named by a Table rather than a model
 	name   string        // the column's name in the database
 	table  string
-	sizes  []sizes.Size // the column's sizes, ordered by name
-	dir    string       // storage folder of sources
+	sizes  []sizes.Size  // the column's sizes, ordered by name
+	dir    string        // storage folder of sources
+	focus  *schema.Field // the field.Focus field named by the tag, or nil
 	binder *binder
 }
 
@@ -95,6 +96,12 @@ func (p *plugin) parseColumn(s *schema.Schema, f *schema.Field) (*column, error)
 	c := &column{field: f, name: f.DBName, table: s.Table, dir: s.Table}
 	if t.dir != "" {
 		c.dir = t.dir
+	}
+	if t.focus != "" {
+		c.focus = s.LookUpField(t.focus)
+		if c.focus == nil || c.focus.FieldType != focusType || c.focus.DBName == "" {
+			return nil, fmt.Errorf("%w: %s: focus: %q is not a field.Focus column of the model", ErrInvalidConfig, where, t.focus)
+		}
 	}
 	names := t.sizes
 	if names == nil {

@@ -108,7 +108,7 @@ func Regenerate(ctx context.Context, db *gorm.DB, model any, opts RegenerateOpti
 					} else {
 						// a row once started is finished, even if ctx is cancelled
 						// meanwhile: the run stops after the rows in progress
-						results[i] = p.regenerateRow(context.WithoutCancel(ctx), rows[i].source, todo)
+						results[i] = p.regenerateRow(context.WithoutCancel(ctx), rows[i].source, focused(todo, rows[i].focus))
 					}
 					mu.Lock()
 					done[i] = true

@@ -29,8 +29,9 @@ type stored struct {
 // decodes it (failing with ErrInvalidImage or ErrImageTooLarge before
 // anything is written), renders the eager sizes, then writes the source and
 // the thumbnails. On success img holds the new source name. On failure the
-// files written so far are deleted.
-func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image) (*stored, error) {
+// files written so far are deleted. Sizes that crop around a focal point
+// crop around focus, when it is valid.
+func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image, focus field.Focus) (*stored, error) {
 	up := bridge.Pending(img)
 	where := fmt.Sprintf("column %s (%q)", col.name, up.Filename)
 	data, err := readUpload(up.Reader, p.cfg.Limits.MaxBytes)
@@ -43,6 +44,7 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image)
 			eager = append(eager, sz)
 		}
 	}
+	eager = focused(eager, focus)
 	src, err := decode(data, p.cfg.Limits, eager)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)

@@ -8,6 +8,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/gorm-thumbnails/thumbnails/field"
 )
 
 // Table names a table and one of its image columns for the functions of
@@ -88,18 +90,24 @@ func (p *plugin) modelFor(db *gorm.DB, model any) (*model, error) {
 	return m, nil
 }
 
-// row is a primary key and the source its image column holds.
+// row is a primary key, the source its image column holds, and the focal
+// point it holds when the column has one.
 type row struct {
 	pk     any
 	source string
+	focus  field.Focus
 }
 
 // batch reads up to n rows with a non-empty image, in primary key order,
 // after the key after (when not nil), among ids (when not nil). Soft-deleted
 // rows are included: their images are still stored.
 func (tg *target) batch(ctx context.Context, db *gorm.DB, after any, ids []any, n int) ([]row, error) {
+	cols := []string{tg.pk, tg.col.name}
+	if tg.col.focus != nil {
+		cols = append(cols, tg.col.focus.DBName)
+	}
 	q := db.Session(&gorm.Session{NewDB: true, Context: ctx}).Table(tg.table).
-		Select(tg.pk, tg.col.name).
+		Select(cols).
 		Where(clause.Neq{Column: clause.Column{Name: tg.col.name}, Value: ""}).
 		Order(clause.OrderByColumn{Column: clause.Column{Name: tg.pk}}).Limit(n)
 	if after != nil {
@@ -117,7 +125,11 @@ func (tg *target) batch(ctx context.Context, db *gorm.DB, after any, ids []any, 
 	for rows.Next() {
 		var r row
 		var src sql.NullString
-		if err := rows.Scan(&r.pk, &src); err != nil {
+		dest := []any{&r.pk, &src}
+		if tg.col.focus != nil {
+			dest = append(dest, &r.focus)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
 		if b, ok := r.pk.([]byte); ok {

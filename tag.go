@@ -14,6 +14,7 @@ import (
 type tag struct {
 	sizes []string // nil: every configured size
 	dir   string   // "": the table name
+	focus string   // the field holding the row's focal point, or ""
 }
 
 // parseTag parses the thumbnails tag of a field.Image column, the way gorm
@@ -38,8 +39,12 @@ func parseTag(s string) (tag, error) {
 				return tag{}, fmt.Errorf("dir: %w", err)
 			}
 			t.dir = dir
+		case "FOCUS":
+			if t.focus = strings.TrimSpace(value); t.focus == "" {
+				return tag{}, errors.New("focus: no field named")
+			}
 		default:
-			return tag{}, fmt.Errorf("unknown tag key %q (want sizes or dir)", strings.ToLower(key))
+			return tag{}, fmt.Errorf("unknown tag key %q (want sizes, dir or focus)", strings.ToLower(key))
 		}
 	}
 	return t, nil

@@ -22,6 +22,9 @@ type Image struct {
 	// plugin when it saves, preloads or first looks them up; never mutated,
 	// only replaced, so that copies of an Image may share it.
 	known any
+	// focus is the focal point of the image's row, when its column has one
+	// (see Focus); set by the plugin when it saves or loads the row.
+	focus Focus
 }
 
 // NewImage returns an Image holding an upload that is not stored yet: the
@@ -117,4 +120,6 @@ func init() {
 	}
 	bridge.Cached = func(img any) any { return img.(*Image).known }
 	bridge.Cache = func(img any, known any) { img.(*Image).known = known }
+	bridge.SetFocus = func(img any, focus any) { img.(*Image).focus = focus.(Focus) }
+	bridge.FocusOf = func(img any) any { return img.(*Image).focus }
 }

@@ -71,3 +71,16 @@ func place(center, size float64, cur int) (start, end int) {
 	end = min(cur, max(start+1, int(math.Round(s+size))))
 	return start, end
 }
+
+// Focusable is a filter that crops around a focal point (focal), which an
+// image may carry of its own: AtFocus returns the same filter centred on the
+// point at fractions x and y of the image's width and height.
+type Focusable interface {
+	gift.Filter
+	AtFocus(x, y float64) gift.Filter
+}
+
+// AtFocus implements Focusable.
+func (f *focalFilter) AtFocus(x, y float64) gift.Filter {
+	return Focal(f.width, f.height, Pct(x*100), Pct(y*100))
+}

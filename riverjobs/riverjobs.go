@@ -52,6 +52,8 @@ type Args struct {
 	Size   string `json:"size" river:"unique"`
 	Table  string `json:"table"`
 	Column string `json:"column"`
+	// FocusColumn is the row's field.Focus column, if its image column has one.
+	FocusColumn string `json:"focus_column,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -93,7 +95,7 @@ func (e *Enqueuer) Enqueue(ctx context.Context, tx *sql.Tx, jobs []thumbnails.Jo
 	for i, j := range jobs {
 		opts := e.opts
 		params[i] = river.InsertManyParams{
-			Args:       Args{Source: j.Source, Size: j.Size, Table: j.Table, Column: j.Column},
+			Args:       Args{Source: j.Source, Size: j.Size, Table: j.Table, Column: j.Column, FocusColumn: j.FocusColumn},
 			InsertOpts: &opts,
 		}
 	}

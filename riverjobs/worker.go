@@ -33,10 +33,11 @@ func NewWorker(db *gorm.DB) *Worker {
 // River retries the job with its backoff.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	err := thumbnails.Generate(ctx, w.db, thumbnails.Job{
-		Source: job.Args.Source,
-		Size:   job.Args.Size,
-		Table:  job.Args.Table,
-		Column: job.Args.Column,
+		Source:      job.Args.Source,
+		Size:        job.Args.Size,
+		Table:       job.Args.Table,
+		Column:      job.Args.Column,
+		FocusColumn: job.Args.FocusColumn,
 	})
 	if errors.Is(err, thumbnails.ErrUnknownSize) || errors.Is(err, thumbnails.ErrInvalidImage) || errors.Is(err, thumbnails.ErrImageTooLarge) {
 		return river.JobCancel(err)

@@ -31,4 +31,9 @@ var (
 	// (a value only the plugin interprets); a later change of source forgets
 	// them.
 	Cache func(img any, known any)
+	// SetFocus records the focal point of img's row, a field.Focus, for the
+	// sizes made later (on first access).
+	SetFocus func(img any, focus any)
+	// FocusOf returns what SetFocus recorded for img, a field.Focus.
+	FocusOf func(img any) any
 )

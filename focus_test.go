@@ -1,0 +1,206 @@
+package thumbnails_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"image"
+	"image/draw"
+	"testing"
+
+	"github.com/disintegration/gift"
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/processors"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+// Portrait keeps a focal point per row.
+type Portrait struct {
+	ID    uint
+	Image field.Image `thumbnails:"sizes:face,later;focus:Focus"`
+	Focus field.Focus
+}
+
+// focusSizes: face (eager) and later (lazy) crop 120x120 around a focal
+// point, the middle by default; PNG, so that the results compare exactly.
+func focusSizes() sizes.Sizes {
+	focal := func() []gift.Filter {
+		return []gift.Filter{processors.Focal(processors.Px(120), processors.Px(120), processors.Pct(50), processors.Pct(50))}
+	}
+	return sizes.Sizes{
+		"face":  {Processors: focal(), Format: "png"},
+		"later": {Processors: focal(), Format: "png", Lazy: true},
+	}
+}
+
+// wantFocal renders the focal crop of the photo at fractions x, y directly.
+func wantFocal(t *testing.T, x, y float64) image.Image {
+	t.Helper()
+	src, _, err := image.Decode(bytes.NewReader(photo(t, pizzaJPG)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := gift.New(processors.Focal(processors.Px(120), processors.Px(120), processors.Pct(x*100), processors.Pct(y*100)))
+	dst := image.NewRGBA(g.Bounds(src.Bounds()))
+	g.Draw(dst, src)
+	return dst
+}
+
+// sameImage reports whether a and b have the same pixels.
+func sameImage(a, b image.Image) bool {
+	if a.Bounds().Size() != b.Bounds().Size() {
+		return false
+	}
+	ra := image.NewRGBA(image.Rectangle{Max: a.Bounds().Size()})
+	rb := image.NewRGBA(image.Rectangle{Max: b.Bounds().Size()})
+	draw.Draw(ra, ra.Bounds(), a, a.Bounds().Min, draw.Src)
+	draw.Draw(rb, rb.Bounds(), b, b.Bounds().Min, draw.Src)
+	return bytes.Equal(ra.Pix, rb.Pix)
+}
+
+func TestFocusPerRow(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setupSizes(t, db, focusSizes(), &Portrait{})
+		ctx := context.Background()
+		left, right, middle := wantFocal(t, 0.1, 0.5), wantFocal(t, 0.9, 0.5), wantFocal(t, 0.5, 0.5)
+		if sameImage(left, right) || sameImage(left, middle) {
+			t.Fatal("the photo's crops do not differ: a useless test")
+		}
+		check := func(p *Portrait, size string, want image.Image, what string) {
+			t.Helper()
+			th, err := p.Image.Thumbnail(ctx, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := e.decodeStored(t, th.Name)
+			if !sameImage(got, want) {
+				t.Errorf("%s: %s is not the crop around the row's focal point", what, size)
+			}
+		}
+
+		// Saved with a focal point: the eager size crops around it.
+		p := Portrait{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG))), Focus: field.NewFocus(0.1, 0.5)}
+		if err := db.Create(&p).Error; err != nil {
+			t.Fatal(err)
+		}
+		check(&p, "face", left, "eager, on save")
+
+		// A loaded row's lazy size crops around its point too.
+		var loaded Portrait
+		if err := db.First(&loaded, p.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if loaded.Focus != field.NewFocus(0.1, 0.5) {
+			t.Fatalf("focus read back as %+v", loaded.Focus)
+		}
+		check(&loaded, "later", left, "lazy, on first access")
+
+		// A row without one gets the sizes' own point.
+		plain := Portrait{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+		if err := db.Create(&plain).Error; err != nil {
+			t.Fatal(err)
+		}
+		check(&plain, "face", middle, "no focal point")
+
+		// A new focal point takes effect when the sizes are made again.
+		if err := db.Model(&loaded).Update("focus", field.NewFocus(0.9, 0.5)).Error; err != nil {
+			t.Fatal(err)
+		}
+		if _, err := thumbnails.Regenerate(ctx, db, &Portrait{}, thumbnails.RegenerateOptions{IDs: []any{p.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		var again Portrait
+		if err := db.First(&again, p.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		check(&again, "face", right, "regenerated after the point moved")
+		check(&again, "later", right, "regenerated lazy size")
+
+		// An upload through an Updates map with its focal point.
+		err := db.Model(&plain).Updates(map[string]any{"image": field.NewImage("p.jpg", reader(photo(t, pizzaJPG))), "Focus": field.NewFocus(0.9, 0.5)}).Error
+		if err != nil {
+			t.Fatal(err)
+		}
+		var updated Portrait
+		if err := db.First(&updated, plain.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		check(&updated, "face", right, "Updates with a map")
+	})
+}
+
+func TestFocusTagErrors(t *testing.T) {
+	type NoField struct {
+		ID    uint
+		Image field.Image `thumbnails:"focus:Missing"`
+	}
+	type WrongType struct {
+		ID    uint
+		Image field.Image `thumbnails:"focus:Note"`
+		Note  string
+	}
+	db := openSQLite(t)
+	setupSizes(t, db, focusSizes())
+	for _, m := range []any{&NoField{}, &WrongType{}} {
+		if err := db.AutoMigrate(m); err != nil {
+			t.Fatal(err)
+		}
+		err := db.Create(m).Error
+		if !errors.Is(err, thumbnails.ErrInvalidConfig) {
+			t.Errorf("%T: %v, want ErrInvalidConfig", m, err)
+		}
+	}
+}
+
+// Banner has an async size that crops around the row's focal point.
+type Banner struct {
+	ID    uint
+	Image field.Image `thumbnails:"sizes:face;focus:Spot"`
+	Spot  field.Focus
+}
+
+func TestFocusAsyncJob(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		set := focusSizes()
+		face := set["face"]
+		face.Async = true
+		set["face"] = face
+		var jobs []thumbnails.Job
+		e := setupSizesConfig(t, db, thumbnails.Config{Sizes: set, Enqueuer: enqueuerFunc(func(j []thumbnails.Job) { jobs = append(jobs, j...) })}, &Banner{})
+		b := Banner{Image: field.NewImage("b.jpg", reader(photo(t, pizzaJPG))), Spot: field.NewFocus(0.1, 0.5)}
+		if err := db.Create(&b).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) != 1 || jobs[0].FocusColumn != "spot" {
+			t.Fatalf("jobs %+v, want one naming the focus column", jobs)
+		}
+		// The point moves before the job runs: the job uses the row's current one.
+		if err := db.Model(&b).Update("spot", field.NewFocus(0.9, 0.5)).Error; err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if err := thumbnails.Generate(ctx, db, jobs[0]); err != nil {
+			t.Fatal(err)
+		}
+		th, err := b.Image.Thumbnail(ctx, "face")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := e.decodeStored(t, th.Name)
+		if !sameImage(got, wantFocal(t, 0.9, 0.5)) {
+			t.Error("the job did not crop around the row's focal point")
+		}
+	})
+}
+
+// enqueuerFunc is an Enqueuer that hands the jobs to a function.
+type enqueuerFunc func([]thumbnails.Job)
+
+func (f enqueuerFunc) Enqueue(_ context.Context, _ *sql.Tx, jobs []thumbnails.Job) error {
+	f(jobs)
+	return nil
+}
