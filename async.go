@@ -200,20 +200,23 @@ func (p *plugin) referencingRow(ctx context.Context, job Job) (bool, field.Focus
 }
 
 // pending answers Thumbnail for an async size that img's known records do
-// not have. The job may have run since they were read, so metadata is read
-// again first.
+// not have. When they are the records of the save that stored img, the job
+// may have run since, so metadata is read again first; records read from
+// metadata (by Preload, or a first access) are trusted as they are.
 func (b *binder) pending(ctx context.Context, img *field.Image, sz sizes.Size) (field.Thumbnail, bool, error) {
-	recs, err := b.p.meta.Thumbnails(ctx, img.Name())
-	if err != nil {
-		return field.Thumbnail{}, false, fmt.Errorf("thumbnails: %w", err)
-	}
-	k := make(known, 0, len(recs))
-	for _, r := range recs {
-		k = append(k, r)
-	}
-	bridge.Cache(img, k)
-	if t, ok := k.get(sz.Name); ok {
-		return b.thumbnail(t), true, nil
+	if _, stale := bridge.Cached(img).(saved); stale {
+		recs, err := b.p.meta.Thumbnails(ctx, img.Name())
+		if err != nil {
+			return field.Thumbnail{}, false, fmt.Errorf("thumbnails: %w", err)
+		}
+		k := make(known, 0, len(recs))
+		for _, r := range recs {
+			k = append(k, r)
+		}
+		bridge.Cache(img, k)
+		if t, ok := k.get(sz.Name); ok {
+			return b.thumbnail(t), true, nil
+		}
 	}
 	if sz.FallbackImageURL != "" {
 		return field.Thumbnail{Size: sz.Name, URL: sz.FallbackImageURL}, true, nil

@@ -122,3 +122,39 @@ func TestGenerateWithoutPlugin(t *testing.T) {
 		t.Fatalf("Generate on a db without the plugin = %v", err)
 	}
 }
+
+// TestPreloadPendingAsync checks that a page of rows whose async size is
+// still pending answers its fallback from the preloaded records: one
+// metadata round trip for the page, none per row.
+func TestPreloadPendingAsync(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		set := asyncSizes()
+		later := set["later"]
+		later.FallbackImageURL = "/static/soon.png"
+		set["later"] = later
+		setupSizesConfig(t, db, thumbnails.Config{Sizes: set, Enqueuer: enqueuerFunc(func([]thumbnails.Job) {})}, &Poster{})
+		ctx := context.Background()
+		for range 5 {
+			if err := db.Create(&Poster{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		trips := metadataRoundTrips(t, db)
+		var page []Poster
+		if err := db.Scopes(thumbnails.Preload()).Find(&page).Error; err != nil {
+			t.Fatal(err)
+		}
+		for i := range page {
+			th, err := page[i].Image.Thumbnail(ctx, "later")
+			if err != nil || th.URL != "/static/soon.png" || th.Name != "" {
+				t.Fatalf("pending later = %+v, %v; want the fallback", th, err)
+			}
+			if th, err := page[i].Image.Thumbnail(ctx, "small"); err != nil || th.Width != 100 {
+				t.Fatalf("small = %+v, %v", th, err)
+			}
+		}
+		if n := trips(); n != 1 {
+			t.Errorf("%d metadata round trips for a preloaded page of %d rows, want 1", n, len(page))
+		}
+	})
+}

@@ -94,12 +94,20 @@ func (k known) get(size string) (backends.Thumbnail, bool) {
 	return backends.Thumbnail{}, false
 }
 
+// saved are the records of the thumbnails a save made: all that exist of
+// the eager sizes, but the job of an async size may have recorded more
+// since, so a pending async size reads metadata again (see pending).
+type saved known
+
 // known returns the thumbnails that exist for img's source: remembered by
 // the image when the plugin saved, preloaded or already looked them up,
 // otherwise read from metadata and remembered.
 func (b *binder) known(ctx context.Context, img *field.Image) (known, error) {
-	if k, ok := bridge.Cached(img).(known); ok {
+	switch k := bridge.Cached(img).(type) {
+	case known:
 		return k, nil
+	case saved:
+		return known(k), nil
 	}
 	recs, err := b.p.meta.Thumbnails(ctx, img.Name())
 	if err != nil {

@@ -71,7 +71,7 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image,
 		st.files = append(st.files, t.Name)
 	}
 	bridge.Stored(img, name)
-	bridge.Cache(img, known(slices.Clip(st.thumbs)))
+	bridge.Cache(img, saved(slices.Clip(st.thumbs)))
 	return st, nil
 }
 
