@@ -116,25 +116,32 @@ func TestGolden(t *testing.T) {
 				src = tt.src(t)
 			}
 			got := apply(src, mustNew(t, tt.proc, tt.params))
-			path := filepath.Join("testdata", "dst_"+tt.name+".png")
-			if *update {
-				writePNG(t, path, got)
-				return
-			}
-			want := readPNG(t, path)
-			if !got.Bounds().Eq(want.Bounds()) {
-				t.Fatalf("bounds %v, want %v as in %s", got.Bounds(), want.Bounds(), path)
-			}
-			b := got.Bounds()
-			for y := b.Min.Y; y < b.Max.Y; y++ {
-				for x := b.Min.X; x < b.Max.X; x++ {
-					g, w := got.NRGBAAt(x, y), want.NRGBAAt(x, y)
-					if far(g.R, w.R) || far(g.G, w.G) || far(g.B, w.B) || far(g.A, w.A) {
-						t.Fatalf("pixel (%d, %d) = %v, want %v as in %s", x, y, g, w, path)
-					}
-				}
-			}
+			golden(t, tt.name, got)
 		})
+	}
+}
+
+// golden compares got with testdata/dst_<name>.png, within 1 level per
+// channel, or writes that file with -update.
+func golden(t *testing.T, name string, got *image.NRGBA) {
+	t.Helper()
+	path := filepath.Join("testdata", "dst_"+name+".png")
+	if *update {
+		writePNG(t, path, got)
+		return
+	}
+	want := readPNG(t, path)
+	if !got.Bounds().Eq(want.Bounds()) {
+		t.Fatalf("bounds %v, want %v as in %s", got.Bounds(), want.Bounds(), path)
+	}
+	b := got.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			g, w := got.NRGBAAt(x, y), want.NRGBAAt(x, y)
+			if far(g.R, w.R) || far(g.G, w.G) || far(g.B, w.B) || far(g.A, w.A) {
+				t.Fatalf("pixel (%d, %d) = %v, want %v as in %s", x, y, g, w, path)
+			}
+		}
 	}
 }
 
@@ -173,4 +180,22 @@ func readPNG(t *testing.T, path string) *image.NRGBA {
 	dst := image.NewNRGBA(img.Bounds())
 	draw.Draw(dst, dst.Bounds(), img, img.Bounds().Min, draw.Src)
 	return dst
+}
+
+// TestGoldenWatermark draws the scaled-down pizza as a watermark over the
+// golden source: at two anchors, opacities and sizes.
+func TestGoldenWatermark(t *testing.T) {
+	mark := apply(pizza(t), processors.Resize(processors.Px(24), processors.Px(16), processors.Stretch))
+	for _, tt := range []struct {
+		name string
+		f    gift.Filter
+	}{
+		{"watermark_bottom-right", processors.Watermark(mark, processors.BottomRight, 0.5, 2, processors.Length{})},
+		{"watermark_top-left_scaled", processors.Watermark(mark, processors.TopLeft, 1, 0, processors.Pct(50))},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := apply(goldenSource(), tt.f)
+			golden(t, tt.name, got)
+		})
+	}
 }
