@@ -37,6 +37,11 @@ type Config struct {
 	// Background is what a transparent image is flattened onto when a size
 	// is stored as JPEG, which has no transparency. Nil means white.
 	Background color.Color
+	// Placeholders records for each saved source a tiny preview (a PNG
+	// data: URI of a few hundred bytes, 12 pixels on its longer side) that
+	// a page shows while a thumbnail loads; see field.Image.Placeholder.
+	// Off by default.
+	Placeholders bool
 }
 
 // Limits bound the uploads the plugin accepts. They are checked before any
