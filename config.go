@@ -42,6 +42,11 @@ type Config struct {
 	// a page shows while a thumbnail loads; see field.Image.Placeholder.
 	// Off by default.
 	Placeholders bool
+	// SigningKey is the HMAC-SHA256 key of the URLs field.Image.SignedURL
+	// makes, with which Handler generates a thumbnail that does not exist
+	// yet on its first request. Nil disables on-demand generation; a key
+	// must have at least MinSigningKeyLen bytes (32 random bytes are best).
+	SigningKey []byte
 }
 
 // Limits bound the uploads the plugin accepts. They are checked before any
@@ -110,6 +115,9 @@ func (c Config) Validate() error {
 				}
 			}
 		}
+	}
+	if c.SigningKey != nil && len(c.SigningKey) < MinSigningKeyLen {
+		return fmt.Errorf("%w: SigningKey has %d bytes, want at least %d", ErrInvalidConfig, len(c.SigningKey), MinSigningKeyLen)
 	}
 	if _, err := backends.CleanName(c.BaseDir); err != nil {
 		return fmt.Errorf("%w: BaseDir: %w", ErrInvalidConfig, err)
