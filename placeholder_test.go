@@ -40,12 +40,13 @@ func decodePlaceholder(t *testing.T, uri string) (image.Image, int) {
 	return img, len(data)
 }
 
-// meanOf returns the mean colour of img, 8 bits a channel.
-func meanOf(img image.Image) (r, g, b int) {
+// meanOf returns the mean colour of every step-th pixel of img along each
+// axis, 8 bits a channel.
+func meanOf(img image.Image, step int) (r, g, b int) {
 	bd := img.Bounds()
 	n := 0
-	for y := bd.Min.Y; y < bd.Max.Y; y++ {
-		for x := bd.Min.X; x < bd.Max.X; x++ {
+	for y := bd.Min.Y; y < bd.Max.Y; y += step {
+		for x := bd.Min.X; x < bd.Max.X; x += step {
 			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
 			r, g, b, n = r+int(c.R), g+int(c.G), b+int(c.B), n+1
 		}
@@ -61,7 +62,7 @@ func TestPlaceholders(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e := setupWith(t, db, withPlaceholders, &Food{})
 		ctx := context.Background()
-		files := []string{pizzaJPG, pastaJPG, soupJPG}
+		files := []string{pizzaJPG, soupJPG} // landscape and portrait
 		foods := make([]Food, len(files))
 		for i, f := range files {
 			foods[i] = newFood(t, f, f)
@@ -104,8 +105,8 @@ func TestPlaceholders(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pr, pg, pb := meanOf(img)
-			sr, sg, sb := meanOf(src)
+			pr, pg, pb := meanOf(img, 1)
+			sr, sg, sb := meanOf(src, 4)
 			if absInt(pr-sr) > 12 || absInt(pg-sg) > 12 || absInt(pb-sb) > 12 {
 				t.Errorf("%s: placeholder's mean colour %d,%d,%d, the photo's %d,%d,%d", files[i], pr, pg, pb, sr, sg, sb)
 			}

@@ -19,7 +19,7 @@ import (
 // preloaded row, on every metadata backend.
 func TestSrcSet(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
-		e := setupWith(t, db, withPlaceholders, &Food{})
+		e := setupWith(t, db, func(c *thumbnails.Config) { withPlaceholders(c); lightLarge(c) }, &Food{})
 		ctx := context.Background()
 		food := savedFood(t, db)
 		stem := "/media/thumbnails/" + strings.TrimSuffix(food.Image.Name(), ".jpg")
@@ -58,7 +58,7 @@ func TestSrcSet(t *testing.T) {
 
 		// a lazy size is made, as Thumbnail does
 		got, err := loaded.Image.SrcSet(ctx, "small", "medium", "large")
-		if want := stem + "_small.png 100w, " + stem + "_medium.jpg 400w, " + stem + "_large.jpg 1200w"; err != nil || got != want {
+		if want := stem + "_small.png 100w, " + stem + "_medium.jpg 400w, " + stem + "_large.jpg 300w"; err != nil || got != want {
 			t.Errorf("SrcSet with the lazy size = %q, %v; want %q", got, err, want)
 		}
 		if n := e.storage.saves.Load() - saves; n != 1 {
@@ -71,7 +71,7 @@ func TestSrcSet(t *testing.T) {
 			t.Fatal(err)
 		}
 		if r.Src != stem+"_medium.jpg" || r.Width != 400 || r.Height != 267 || r.Sizes != "400px" ||
-			r.SrcSet != stem+"_medium.jpg 400w, "+stem+"_large.jpg 1200w" || !strings.HasPrefix(r.Placeholder, "data:image/png;base64,") {
+			r.SrcSet != stem+"_medium.jpg 400w, "+stem+"_large.jpg 300w" || !strings.HasPrefix(r.Placeholder, "data:image/png;base64,") {
 			t.Errorf("Responsive = %+v", r)
 		}
 
