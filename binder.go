@@ -131,6 +131,13 @@ func (b *binder) thumbnail(t backends.Thumbnail) field.Thumbnail {
 // size) makes the second record replace the first with the same name.
 func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size) (backends.Thumbnail, error) {
 	v, err, _ := p.lazy.Do(source+"\x00"+sz.Name, func() (any, error) {
+		// A caller that found it missing may come just after another
+		// generation of it finished (Handler's requests do): ask first.
+		if recs, err := p.meta.Thumbnails(ctx, source); err != nil {
+			return nil, fmt.Errorf("thumbnails: %w", err)
+		} else if t, ok := recs[sz.Name]; ok {
+			return t, nil
+		}
 		rc, err := p.storage.Open(ctx, source)
 		if err != nil {
 			return nil, fmt.Errorf("thumbnails: open source: %w", err)

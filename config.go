@@ -45,6 +45,16 @@ type Config struct {
 	// not run yet and that has no fallback URL: the zero value,
 	// PendingGenerate, generates it on demand.
 	OnPending PendingPolicy
+	// Placeholders records for each saved source a tiny preview (a PNG
+	// data: URI of a few hundred bytes, 12 pixels on its longer side) that
+	// a page shows while a thumbnail loads; see field.Image.Placeholder.
+	// Off by default.
+	Placeholders bool
+	// SigningKey is the HMAC-SHA256 key of the URLs field.Image.SignedURL
+	// makes, with which Handler generates a thumbnail that does not exist
+	// yet on its first request. Nil disables on-demand generation; a key
+	// must have at least MinSigningKeyLen bytes (32 random bytes are best).
+	SigningKey []byte
 }
 
 // Limits bound the uploads the plugin accepts. They are checked before any
@@ -123,6 +133,9 @@ func (c Config) Validate() error {
 	}
 	if c.OnPending != PendingGenerate && c.OnPending != PendingError {
 		return fmt.Errorf("%w: OnPending %d is not PendingGenerate or PendingError", ErrInvalidConfig, c.OnPending)
+	}
+	if c.SigningKey != nil && len(c.SigningKey) < MinSigningKeyLen {
+		return fmt.Errorf("%w: SigningKey has %d bytes, want at least %d", ErrInvalidConfig, len(c.SigningKey), MinSigningKeyLen)
 	}
 	if _, err := backends.CleanName(c.BaseDir); err != nil {
 		return fmt.Errorf("%w: BaseDir: %w", ErrInvalidConfig, err)

@@ -62,7 +62,9 @@ func DeleteSize(ctx context.Context, db *gorm.DB, model any, column, size string
 				found = true
 				if !o.dryRun {
 					// the file first: a failure leaves the record, so a rerun finds it
-					rowErr = p.storage.Delete(ctx, t.Name)
+					if t.IsFile() { // a placeholder has no file
+						rowErr = p.storage.Delete(ctx, t.Name)
+					}
 					if rowErr == nil {
 						rowErr = p.meta.DeleteSize(ctx, r.source, size)
 					}

@@ -104,7 +104,9 @@ func (p *plugin) deleteSource(ctx context.Context, source string) error {
 	}
 	names := make([]string, 0, len(thumbs)+1)
 	for _, t := range thumbs {
-		names = append(names, t.Name)
+		if t.IsFile() {
+			names = append(names, t.Name)
+		}
 	}
 	names = append(names, source)
 	for _, n := range names {

@@ -97,6 +97,9 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 		}
 		recorded[source] = true
 		for _, t := range thumbs {
+			if !t.IsFile() {
+				continue // a placeholder lives in the record itself
+			}
 			if _, ok := files[t.Name]; !ok { // files are written before their records: this one is gone
 				report.Records = append(report.Records, t)
 				continue

@@ -186,8 +186,14 @@ func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.
 	if err != nil {
 		return err
 	}
-	thumbs := make([]backends.Thumbnail, 0, len(out))
+	thumbs := make([]backends.Thumbnail, 0, len(out)+1)
 	var errs []error
+	if ph, err := p.placeholderFor(src); err != nil {
+		errs = append(errs, err)
+	} else if ph != nil {
+		ph.Source = source
+		thumbs = append(thumbs, *ph)
+	}
 	for _, r := range out {
 		t, err := p.saveThumbnail(ctx, source, r)
 		if err != nil {

@@ -53,6 +53,10 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image,
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
+	ph, err := p.placeholderFor(src)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
 
 	st := &stored{col: col}
 	name, err := p.storage.Save(ctx, path.Join(col.dir, randomID()+"."+extensions[src.format]), bytes.NewReader(data))
@@ -69,6 +73,10 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image,
 		}
 		st.thumbs = append(st.thumbs, t)
 		st.files = append(st.files, t.Name)
+	}
+	if ph != nil { // a record, not a file
+		ph.Source = name
+		st.thumbs = append(st.thumbs, *ph)
 	}
 	bridge.Stored(img, name)
 	bridge.Cache(img, saved(slices.Clip(st.thumbs)))

@@ -58,9 +58,14 @@ func (m *databaseMetadata) session(ctx context.Context) *gorm.DB {
 	return m.db.Session(&gorm.Session{NewDB: true, Context: ctx})
 }
 
+// thumbnailsOfOne reads the records of one source, its placeholder
+// included, in one query.
+const thumbnailsOfOne = `SELECT source, size, name, width, height, created_at FROM ` + ThumbnailsTable + ` WHERE source = ?
+UNION ALL SELECT source, '` + PlaceholderSize + `', data, width, height, created_at FROM ` + PlaceholdersTable + ` WHERE source = ?`
+
 func (m *databaseMetadata) Thumbnails(ctx context.Context, source string) (map[string]Thumbnail, error) {
 	var rows []thumbnailRow
-	err := m.session(ctx).Table(ThumbnailsTable).Where("source = ?", source).Find(&rows).Error
+	err := m.session(ctx).Raw(thumbnailsOfOne, source, source).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("backends: read thumbnails of %q: %w", source, err)
 	}
@@ -92,14 +97,13 @@ func (m *databaseMetadata) ThumbnailsOf(ctx context.Context, sources []string) (
 		}
 		return out, nil
 	}
-	chunk := maxParams(db)
+	chunk := (maxParams(db) - 1) / 2 // the list is bound twice
 	for len(sources) > 0 {
 		n := min(chunk, len(sources))
 		// A plain scan of the five columns a reader needs: this is the hot
 		// path of Preload, where gorm's reflection and the parsing of
 		// created_at would cost more than the query.
-		rows, err := db.Table(ThumbnailsTable).Select("source", "size", "name", "width", "height").
-			Where("source IN ?", sources[:n]).Rows()
+		rows, err := db.Raw(thumbnailsOfMany, sources[:n], sources[:n]).Rows()
 		if err == nil {
 			err = scanThumbnails(rows, out)
 		}
@@ -116,15 +120,23 @@ func (m *databaseMetadata) ThumbnailsOf(ctx context.Context, sources []string) (
 // array instead of a parameter per source (so it needs no chunking either)
 // and returns one row per source, its records joined with the ASCII unit
 // (31) and record (30) separators, which CleanName keeps out of names.
+// A source's placeholder comes as a second row of the source.
 const sqliteThumbnailsOf = `SELECT source, group_concat(size || char(31) || width || char(31) || height || char(31) || name, char(30))
-FROM ` + ThumbnailsTable + ` WHERE source IN (SELECT value FROM json_each(?)) GROUP BY source`
+FROM ` + ThumbnailsTable + ` WHERE source IN (SELECT value FROM json_each(?)) GROUP BY source
+UNION ALL SELECT source, '` + PlaceholderSize + `' || char(31) || width || char(31) || height || char(31) || data
+FROM ` + PlaceholdersTable + ` WHERE source IN (SELECT value FROM json_each(?))`
+
+// thumbnailsOfMany reads the records of a list of sources, their
+// placeholders included, in one query.
+const thumbnailsOfMany = `SELECT source, size, name, width, height FROM ` + ThumbnailsTable + ` WHERE source IN ?
+UNION ALL SELECT source, '` + PlaceholderSize + `', data, width, height FROM ` + PlaceholdersTable + ` WHERE source IN ?`
 
 func (m *databaseMetadata) sqliteThumbnailsOf(db *gorm.DB, sources []string, out map[string][]Thumbnail) error {
 	list, err := json.Marshal(sources)
 	if err != nil {
 		return err
 	}
-	rows, err := db.Raw(sqliteThumbnailsOf, string(list)).Rows()
+	rows, err := db.Raw(sqliteThumbnailsOf, string(list), string(list)).Rows()
 	if err != nil {
 		return err
 	}
@@ -199,12 +211,18 @@ func (m *databaseMetadata) Put(ctx context.Context, source string, thumbs ...Thu
 		if err != nil {
 			return fmt.Errorf("backends: record source %q: %w", source, err)
 		}
-		if len(thumbs) == 0 {
-			return nil
+		rows := make([]thumbnailRow, 0, len(thumbs))
+		for _, t := range thumbs {
+			if !t.IsFile() {
+				if err := putPlaceholder(db, source, t, now); err != nil {
+					return err
+				}
+				continue
+			}
+			rows = append(rows, thumbnailRow{Source: source, Size: t.Size, Name: t.Name, Width: t.Width, Height: t.Height, CreatedAt: now})
 		}
-		rows := make([]thumbnailRow, len(thumbs))
-		for i, t := range thumbs {
-			rows[i] = thumbnailRow{Source: source, Size: t.Size, Name: t.Name, Width: t.Width, Height: t.Height, CreatedAt: now}
+		if len(rows) == 0 {
+			return nil
 		}
 		err = db.Table(ThumbnailsTable).Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "source"}, {Name: "size"}},
@@ -222,6 +240,9 @@ func (m *databaseMetadata) Delete(ctx context.Context, source string) error {
 	if err := db.Table(ThumbnailsTable).Where("source = ?", source).Delete(&thumbnailRow{}).Error; err != nil {
 		return fmt.Errorf("backends: delete thumbnails of %q: %w", source, err)
 	}
+	if err := db.Table(PlaceholdersTable).Where("source = ?", source).Delete(&placeholderRow{}).Error; err != nil {
+		return fmt.Errorf("backends: delete placeholder of %q: %w", source, err)
+	}
 	if err := db.Table(SourcesTable).Where("name = ?", source).Delete(&sourceRow{}).Error; err != nil {
 		return fmt.Errorf("backends: delete source %q: %w", source, err)
 	}
@@ -229,7 +250,12 @@ func (m *databaseMetadata) Delete(ctx context.Context, source string) error {
 }
 
 func (m *databaseMetadata) DeleteSize(ctx context.Context, source, size string) error {
-	err := m.session(ctx).Table(ThumbnailsTable).Where("source = ? AND size = ?", source, size).Delete(&thumbnailRow{}).Error
+	var err error
+	if size == PlaceholderSize {
+		err = m.session(ctx).Table(PlaceholdersTable).Where("source = ?", source).Delete(&placeholderRow{}).Error
+	} else {
+		err = m.session(ctx).Table(ThumbnailsTable).Where("source = ? AND size = ?", source, size).Delete(&thumbnailRow{}).Error
+	}
 	if err != nil {
 		return fmt.Errorf("backends: delete size %q of %q: %w", size, source, err)
 	}

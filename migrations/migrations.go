@@ -101,6 +101,15 @@ func Apply(ctx context.Context, db *gorm.DB) error {
 	db = db.Session(&gorm.Session{NewDB: true, Context: ctx})
 	create := "CREATE TABLE IF NOT EXISTS " + VersionsTable +
 		" (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)"
+	if d == "sqlite" {
+		// SQLite refuses at once ("database is locked"), without waiting,
+		// a transaction that read first and then wants to write while
+		// another writes. So the table is made outside, and each
+		// transaction below starts with a write, which waits its turn.
+		if err := db.Exec(create).Error; err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
+	}
 	for _, m := range list {
 		err := db.Transaction(func(tx *gorm.DB) error {
 			if d == "postgres" { // also "pgx"
@@ -108,7 +117,11 @@ func Apply(ctx context.Context, db *gorm.DB) error {
 					return err
 				}
 			}
-			if err := tx.Exec(create).Error; err != nil {
+			lock := create
+			if d == "sqlite" {
+				lock = "DELETE FROM " + VersionsTable + " WHERE version < 0" // deletes nothing; takes the write lock
+			}
+			if err := tx.Exec(lock).Error; err != nil {
 				return err
 			}
 			var n int64

@@ -25,6 +25,7 @@ var tables = []string{
 	"thumbnails_sources",
 	"thumbnails_thumbnails",
 	"thumbnails_outbox",
+	"thumbnails_placeholders",
 }
 
 // databases are the databases every test runs on.

@@ -22,8 +22,8 @@ func newListCommand(g *globalFlags) *cobra.Command {
 		Short: "Print the recorded thumbnails of one row",
 		Long: `list reads the source image of one row (--table, --column, by --pk) and prints
 each thumbnail the metadata records for it, one a line: size, storage name,
-width x height, URL. A row that does not exist or has no image is an error.
---sizes is not needed.`,
+width x height, URL; a placeholder, which is no file, shows as "inline". A
+row that does not exist or has no image is an error. --sizes is not needed.`,
 		Example: listExample,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -67,6 +67,10 @@ width x height, URL. A row that does not exist or has no image is an error.
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			for _, n := range names {
 				t := thumbs[n]
+				if !t.IsFile() { // a placeholder: its data: URI is the record itself
+					fmt.Fprintf(w, "%s\tinline (%d bytes)\t%dx%d\t-\n", t.Size, len(t.Name), t.Width, t.Height)
+					continue
+				}
 				fmt.Fprintf(w, "%s\t%s\t%dx%d\t%s\n", t.Size, t.Name, t.Width, t.Height, e.storage.URL(t.Name))
 			}
 			return w.Flush()

@@ -1,0 +1,166 @@
+package field
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"html/template"
+	"strconv"
+	"strings"
+)
+
+// The plugin's Binder also answers these; they are not part of Binder so
+// that a Binder written before them still works (its images have no
+// placeholder and no signed URL).
+type (
+	placeholderBinder interface {
+		Placeholder(ctx context.Context, img *Image) (string, error)
+	}
+	signingBinder interface {
+		SignedURL(img *Image, size string) (string, error)
+	}
+)
+
+// SrcSet returns the value of an img element's srcset attribute for the
+// image in the given sizes: each thumbnail's URL and width in pixels,
+// "/media/thumbnails/a_small.jpg 100w, /media/thumbnails/a_medium.jpg 400w".
+// A lazy size is generated first, as Thumbnail does; a size whose width is
+// already listed is left out, since a browser takes one candidate per
+// width. An empty column gives "". html/template accepts the result in a
+// srcset attribute as it is.
+func (i *Image) SrcSet(ctx context.Context, sizes ...string) (string, error) {
+	if i.binder != nil && i.name == "" {
+		return "", nil
+	}
+	r, err := i.Responsive(ctx, sizes...)
+	return r.SrcSet, err
+}
+
+// Placeholder returns the tiny preview recorded for the image's source when
+// it was saved with thumbnails.Config.Placeholders on: a PNG data: URI of a
+// few hundred bytes, to show (scaled up, so blurred) while a thumbnail
+// loads. It is "" when there is none. Preload loads it with the thumbnails.
+func (i *Image) Placeholder(ctx context.Context) (string, error) {
+	if i.binder == nil {
+		return "", ErrNotBound
+	}
+	pb, ok := i.binder.(placeholderBinder)
+	if !ok || i.name == "" {
+		return "", nil
+	}
+	return pb.Placeholder(ctx, i)
+}
+
+// SignedURL returns a URL of the thumbnail of the image in size, signed with
+// thumbnails.Config.SigningKey, that thumbnails.Handler serves whether the
+// thumbnail exists or not: a missing one is generated on the first request
+// (once, however many arrive together). Use it for a lazy size, so that a
+// page links to it without generating it while the page is rendered. It
+// makes no I/O. It fails with thumbnails.ErrNoSigningKey when no key is
+// configured, and as Thumbnail does for an unknown size or an empty column.
+func (i *Image) SignedURL(size string) (string, error) {
+	if i.binder == nil {
+		return "", ErrNotBound
+	}
+	sb, ok := i.binder.(signingBinder)
+	if !ok {
+		return "", fmt.Errorf("%w: its binder cannot sign URLs", ErrNotBound)
+	}
+	return sb.SignedURL(i, size)
+}
+
+// Responsive is what an img element needs to show an Image in several sizes
+// without layout shift: Image.Responsive makes it, and Attr writes it.
+type Responsive struct {
+	Src    string // URL of the first size's thumbnail, for the src attribute
+	SrcSet string // every size's URL and width, for the srcset attribute
+	// Sizes is the sizes attribute: how wide the image is shown. Image.Responsive
+	// sets it to the first size's width ("100px"), which the width attribute
+	// makes true; set it to your layout's value ("(max-width: 600px) 50vw,
+	// 300px") if CSS shows the image at another width.
+	Sizes       string
+	Width       int    // width of the first size's thumbnail, in pixels
+	Height      int    // height of the first size's thumbnail, in pixels
+	Placeholder string // the source's placeholder (a data: URI), or ""
+}
+
+// Responsive returns the attributes of an img element showing the image in
+// the given sizes, the first being the default: src and the width and
+// height (reserving the image's box before it loads) are the first size's,
+// srcset lists them all (see SrcSet), and Placeholder is the source's
+// placeholder. List sizes of one aspect ratio. An empty column gives the
+// first size's fallback URL as Src, if it has one, and nothing else.
+func (i *Image) Responsive(ctx context.Context, sizes ...string) (Responsive, error) {
+	if i.binder == nil {
+		return Responsive{}, ErrNotBound
+	}
+	if len(sizes) == 0 {
+		return Responsive{}, fmt.Errorf("field: Responsive needs at least one size")
+	}
+	if i.name == "" {
+		t, err := i.binder.Thumbnail(ctx, i, sizes[0])
+		return Responsive{Src: t.URL}, err
+	}
+	var r Responsive
+	var set strings.Builder
+	seen := make(map[int]bool, len(sizes))
+	for n, size := range sizes {
+		t, err := i.binder.Thumbnail(ctx, i, size)
+		if err != nil {
+			return Responsive{}, err
+		}
+		if n == 0 {
+			r.Src, r.Width, r.Height = t.URL, t.Width, t.Height
+			r.Sizes = strconv.Itoa(t.Width) + "px"
+		}
+		if t.Width <= 0 || seen[t.Width] {
+			continue
+		}
+		seen[t.Width] = true
+		if set.Len() > 0 {
+			set.WriteString(", ")
+		}
+		set.WriteString(t.URL)
+		set.WriteByte(' ')
+		set.WriteString(strconv.Itoa(t.Width))
+		set.WriteByte('w')
+	}
+	r.SrcSet = set.String()
+	var err error
+	r.Placeholder, err = i.Placeholder(ctx)
+	return r, err
+}
+
+// Attr returns r as the attributes of an img element, escaped, for
+// html/template: <img {{.Attr}} alt="...">. They are src, srcset, sizes,
+// width and height, and with a placeholder a style that shows it, scaled to
+// cover the box, until the image covers it. Empty values are left out.
+func (r Responsive) Attr() template.HTMLAttr {
+	var b strings.Builder
+	attr := func(name, value string) {
+		if value == "" {
+			return
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(name)
+		b.WriteString(`="`)
+		b.WriteString(html.EscapeString(value))
+		b.WriteByte('"')
+	}
+	attr("src", r.Src)
+	attr("srcset", r.SrcSet)
+	if r.SrcSet != "" {
+		attr("sizes", r.Sizes)
+	}
+	if r.Width > 0 && r.Height > 0 {
+		attr("width", strconv.Itoa(r.Width))
+		attr("height", strconv.Itoa(r.Height))
+	}
+	if strings.HasPrefix(r.Placeholder, "data:image/") && !strings.ContainsAny(r.Placeholder, `'"()\ `) {
+		attr("style", "background:url('"+r.Placeholder+"') center/cover no-repeat")
+	}
+	// every value is escaped above; the style holds a data: URI checked to need no quoting in CSS
+	return template.HTMLAttr(b.String())
+}

@@ -1,0 +1,237 @@
+package thumbnails
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+// CacheImmutable is the Cache-Control of every image Handler serves: a
+// thumbnail's name is derived from its source's, which is random and never
+// reused, so what is served under a URL never changes.
+const CacheImmutable = "public, max-age=31536000, immutable"
+
+// HandlerOptions configure Handler.
+type HandlerOptions struct {
+	// Prefix is the URL path under which the storage is served, ending in
+	// "/". Empty means the path of the storage's base URL: "/media/" with
+	// the default storage.
+	Prefix string
+	// Sources serves the source images as well as the thumbnails. Sources
+	// are stored as uploaded, EXIF metadata (a phone's GPS position)
+	// included, while thumbnails carry none: so by default a source is not
+	// served (404).
+	Sources bool
+}
+
+// contentTypes maps the extensions Handler serves to their media types;
+// any other name is not found, so the handler never serves a file a
+// browser would run (HTML, SVG) from the storage.
+var contentTypes = map[string]string{
+	".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif", ".webp": "image/webp",
+}
+
+// handler is the http.Handler returned by Handler.
+type handler struct {
+	p       *plugin
+	prefix  string
+	sources bool
+}
+
+// Handler returns an http.Handler that serves, under opts.Prefix, the images
+// of the storage of the plugin registered on db, for GET and HEAD:
+//
+//	h, err := thumbnails.Handler(db, thumbnails.HandlerOptions{})
+//	mux.Handle("/media/", h)
+//
+// Each response has the image's Content-Type, an ETag and Last-Modified
+// (conditional requests get 304), Cache-Control CacheImmutable, and honours
+// Range requests (http.ServeContent). A name that is not a clean storage
+// name ("..", "//", a backslash, a control character), a folder, a hidden
+// file (a write in progress), anything but a JPEG, PNG, GIF or WebP, and a
+// source unless opts.Sources is set, is 404: never a listing.
+//
+// With Config.SigningKey set, a thumbnail that does not exist yet is made
+// on its first request, if the URL is one field.Image.SignedURL made:
+// concurrent requests for it wait for one generation, which the plugin
+// shares with Image.Thumbnail's. A missing thumbnail whose URL is unsigned
+// or tampered with is 403. Without a key, it is 404.
+//
+// It fails with ErrNotRegistered when db does not use the plugin.
+func Handler(db *gorm.DB, opts HandlerOptions) (http.Handler, error) {
+	p, err := pluginOf(db)
+	if err != nil {
+		return nil, err
+	}
+	prefix := opts.Prefix
+	if prefix == "" {
+		u, err := url.Parse(p.storage.URL(""))
+		if err != nil {
+			return nil, err
+		}
+		prefix = u.Path
+	}
+	if !strings.HasPrefix(prefix, "/") {
+		prefix = "/" + prefix
+	}
+	if !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	return &handler{p: p, prefix: prefix, sources: opts.Sources}, nil
+}
+
+// errForbidden is a request for a missing thumbnail without a valid signature.
+var errForbidden = errors.New("thumbnails: forbidden")
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	name, ok := h.name(r.URL.Path)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	thumb := strings.HasPrefix(name, h.p.cfg.BaseDir+"/")
+	if !thumb && !h.sources {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := h.p.storage.Open(r.Context(), name)
+	if thumb && errors.Is(err, backends.ErrNotFound) && len(h.p.cfg.SigningKey) > 0 {
+		f, err = h.generate(r.Context(), name, r.URL.Query())
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, errForbidden):
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	case errors.Is(err, backends.ErrNotFound), errors.Is(err, backends.ErrInvalidName):
+		http.NotFound(w, r)
+		return
+	default:
+		if r.Context().Err() == nil {
+			h.p.db.Logger.Error(r.Context(), "thumbnails: serve %q: %v", name, err)
+		}
+		http.Error(w, "internal server error", http.StatusInternalServerError)
+		return
+	}
+	defer f.Close()
+	h.serve(w, r, name, f)
+}
+
+// name returns the storage name that urlPath asks for, and whether it is
+// one the handler may serve.
+func (h *handler) name(urlPath string) (string, bool) {
+	name, ok := strings.CutPrefix(urlPath, h.prefix)
+	if !ok || name == "" || strings.HasSuffix(name, "/") {
+		return "", false
+	}
+	if clean, err := backends.CleanName(name); err != nil || clean != name {
+		return "", false
+	}
+	for _, seg := range strings.Split(name, "/") {
+		if strings.HasPrefix(seg, ".") { // hidden: a write in progress is ".tmp-..."
+			return "", false
+		}
+	}
+	if _, ok := contentTypes[strings.ToLower(path.Ext(name))]; !ok {
+		return "", false
+	}
+	return name, true
+}
+
+// generate makes the missing thumbnail name, when the query carries its
+// source and a valid signature, and opens it.
+func (h *handler) generate(ctx context.Context, name string, q url.Values) (io.ReadCloser, error) {
+	source, sig := q.Get(querySource), q.Get(querySignature)
+	if source == "" || sig == "" {
+		return nil, errForbidden
+	}
+	if clean, err := backends.CleanName(source); err != nil || clean != source {
+		return nil, errForbidden
+	}
+	sz, ok := h.sizeOf(name, source)
+	if !ok || !h.p.validSignature(source, sz.Name, sig) {
+		return nil, errForbidden
+	}
+	// The generation is shared by every request waiting for it: one client
+	// going away must not cancel it for the others.
+	t, err := h.p.generate(context.WithoutCancel(ctx), source, sz)
+	if err != nil {
+		return nil, err
+	}
+	return h.p.storage.Open(ctx, t.Name)
+}
+
+// sizeOf returns the configured size whose thumbnail of source is name.
+func (h *handler) sizeOf(name, source string) (sizes.Size, bool) {
+	for _, n := range h.p.cfg.Sizes.Names() {
+		sz := h.p.cfg.Sizes[n]
+		if thumbnailName(h.p.cfg.BaseDir, source, sz.Name, thumbnailExt(source, sz)) == name {
+			return sz, true
+		}
+	}
+	return sizes.Size{}, false
+}
+
+// serve writes the content of f, stored under name, with http.ServeContent.
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, name string, f io.ReadCloser) {
+	content, size, mod, err := seekable(f, h.p.cfg.Limits.MaxBytes)
+	if err != nil {
+		h.p.db.Logger.Error(r.Context(), "thumbnails: serve %q: %v", name, err)
+		http.Error(w, "internal server error", http.StatusInternalServerError)
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", contentTypes[strings.ToLower(path.Ext(name))])
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Cache-Control", CacheImmutable)
+	if !mod.IsZero() {
+		hdr.Set("ETag", `"`+strconv.FormatInt(mod.UnixNano(), 36)+"-"+strconv.FormatInt(size, 36)+`"`)
+	}
+	http.ServeContent(w, r, "", mod, content)
+}
+
+// seekable returns f as an io.ReadSeeker with its size and modification
+// time: a local file or a bucket reader as it is, anything else read into
+// memory (up to max bytes) with no modification time.
+func seekable(f io.Reader, max int64) (io.ReadSeeker, int64, time.Time, error) {
+	switch v := f.(type) {
+	case interface {
+		io.ReadSeeker
+		Stat() (fs.FileInfo, error)
+	}:
+		info, err := v.Stat()
+		if err != nil {
+			return nil, 0, time.Time{}, err
+		}
+		return v, info.Size(), info.ModTime(), nil
+	case interface {
+		io.ReadSeeker
+		Size() int64
+		ModTime() time.Time
+	}:
+		return v, v.Size(), v.ModTime(), nil
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max))
+	if err != nil {
+		return nil, 0, time.Time{}, err
+	}
+	return bytes.NewReader(data), int64(len(data)), time.Time{}, nil
+}

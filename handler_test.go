@@ -1,0 +1,277 @@
+package thumbnails_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/disintegration/gift"
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/processors"
+)
+
+// testKey is the signing key of the tests' on-demand URLs.
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
+// withKey turns on-demand generation on, with lightLarge.
+func withKey(c *thumbnails.Config) {
+	c.SigningKey = testKey
+	lightLarge(c)
+}
+
+// lightLarge makes the lazy size large fit 300x300 rather than 1200x1200:
+// the tests that generate it on demand run on every backend under the race
+// detector, where a 1200-pixel thumbnail is what takes the time.
+func lightLarge(c *thumbnails.Config) {
+	large := c.Sizes["large"]
+	large.Processors = []gift.Filter{processors.Resize(processors.Px(300), processors.Px(300), processors.Fit)}
+	c.Sizes["large"] = large
+}
+
+// newHandler returns the plugin's handler on db.
+func newHandler(t testing.TB, db *gorm.DB, opts thumbnails.HandlerOptions) http.Handler {
+	t.Helper()
+	h, err := thumbnails.Handler(db, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// get serves one request to h.
+func get(h http.Handler, method, target string, header http.Header) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, target, nil)
+	for k, v := range header {
+		r.Header[k] = v
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func TestHandlerServesThumbnails(t *testing.T) {
+	e := setup(t, openSQLite(t), &Food{})
+	food := savedFood(t, e.db)
+	ctx := context.Background()
+	small, err := food.Image.Thumbnail(ctx, "small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	medium, err := food.Image.Thumbnail(ctx, "medium")
+	if err != nil {
+		t.Fatal(err)
+	}
+	smallBytes, err := os.ReadFile(filepath.Join(e.root, small.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(filepath.Join(e.root, small.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHandler(t, e.db, thumbnails.HandlerOptions{})
+	first := get(h, http.MethodGet, small.URL, nil)
+	etag := first.Header().Get("ETag")
+
+	tests := []struct {
+		name     string
+		method   string
+		url      string
+		header   http.Header
+		status   int
+		typ      string
+		body     []byte // nil: not checked
+		bodySize int    // checked when body is nil and bodySize > 0
+	}{
+		{"png thumbnail", "GET", small.URL, nil, 200, "image/png", smallBytes, 0},
+		{"jpeg thumbnail", "GET", medium.URL, nil, 200, "image/jpeg", nil, 1000},
+		{"head", "HEAD", small.URL, nil, 200, "image/png", []byte{}, 0},
+		{"range", "GET", small.URL, http.Header{"Range": {"bytes=0-7"}}, 206, "image/png", smallBytes[:8], 0},
+		{"suffix range", "GET", small.URL, http.Header{"Range": {"bytes=-4"}}, 206, "image/png", smallBytes[len(smallBytes)-4:], 0},
+		{"bad range", "GET", small.URL, http.Header{"Range": {"bytes=999999-"}}, 416, "", nil, 0},
+		{"if-none-match", "GET", small.URL, http.Header{"If-None-Match": {etag}}, 304, "", []byte{}, 0},
+		{"if-none-match other", "GET", small.URL, http.Header{"If-None-Match": {`"other"`}}, 200, "image/png", smallBytes, 0},
+		{"if-modified-since", "GET", small.URL, http.Header{"If-Modified-Since": {info.ModTime().UTC().Add(time.Second).Format(http.TimeFormat)}}, 304, "", []byte{}, 0},
+		{"if-range stale", "GET", small.URL, http.Header{"Range": {"bytes=0-7"}, "If-Range": {`"stale"`}}, 200, "image/png", smallBytes, 0},
+		{"if-range current", "GET", small.URL, http.Header{"Range": {"bytes=0-7"}, "If-Range": {etag}}, 206, "image/png", smallBytes[:8], 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := get(h, tt.method, tt.url, tt.header)
+			if w.Code != tt.status {
+				t.Fatalf("status %d, want %d (%s)", w.Code, tt.status, w.Body)
+			}
+			if tt.typ != "" {
+				if got := w.Header().Get("Content-Type"); got != tt.typ {
+					t.Errorf("Content-Type %q, want %q", got, tt.typ)
+				}
+			}
+			if tt.status < 300 || tt.status == 304 {
+				if got := w.Header().Get("Cache-Control"); got != "public, max-age=31536000, immutable" {
+					t.Errorf("Cache-Control %q", got)
+				}
+				if got := w.Header().Get("ETag"); got != etag && tt.url == small.URL {
+					t.Errorf("ETag %q, want %q", got, etag)
+				}
+			}
+			if tt.body != nil && !bytes.Equal(w.Body.Bytes(), tt.body) {
+				t.Errorf("body: %d bytes, want %d", w.Body.Len(), len(tt.body))
+			}
+			if tt.body == nil && w.Body.Len() < tt.bodySize {
+				t.Errorf("body: %d bytes, want at least %d", w.Body.Len(), tt.bodySize)
+			}
+		})
+	}
+	if !strings.HasPrefix(etag, `"`) || len(etag) < 5 {
+		t.Errorf("ETag %q is not a strong validator", etag)
+	}
+	if got := first.Header().Get("Last-Modified"); got != info.ModTime().UTC().Format(http.TimeFormat) {
+		t.Errorf("Last-Modified %q, want the file's time", got)
+	}
+	if got := first.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("X-Content-Type-Options %q", got)
+	}
+	if got := first.Header().Get("Content-Length"); got != "" && got != strconv.Itoa(len(smallBytes)) {
+		t.Errorf("Content-Length %q, want %d", got, len(smallBytes))
+	}
+}
+
+func TestHandlerRefuses(t *testing.T) {
+	e := setup(t, openSQLite(t), &Food{})
+	food := savedFood(t, e.db)
+	small, err := food.Image.Thumbnail(context.Background(), "small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// files the storage holds that are not to be served
+	dir := filepath.Dir(filepath.Join(e.root, small.Name))
+	for name, content := range map[string]string{
+		".tmp-123":    "half a thumbnail",
+		".hidden.png": "a hidden file",
+		"page.html":   "<script>alert(1)</script>",
+		"image.svg":   "<svg/>",
+		"secret.txt":  "secret",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	outside := filepath.Join(filepath.Dir(e.root), "outside.png")
+	if err := os.WriteFile(outside, smallPNG(t, 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	thumbDir := "/media/" + pathDir(small.Name)
+	h := newHandler(t, e.db, thumbnails.HandlerOptions{})
+
+	tests := []struct {
+		name   string
+		method string
+		target string
+		status int
+	}{
+		{"the thumbnail", "GET", small.URL, 200},
+		{"source: not served by default", "GET", food.Image.URL(), 404},
+		{"post", "POST", small.URL, 405},
+		{"delete", "DELETE", small.URL, 405},
+		{"outside the prefix", "GET", "/static/" + small.Name, 404},
+		{"the prefix itself", "GET", "/media/", 404},
+		{"a folder", "GET", thumbDir + "/", 404},
+		{"a folder without slash", "GET", strings.TrimSuffix(thumbDir, "/"), 404},
+		{"the thumbnails folder", "GET", "/media/thumbnails", 404},
+		{"dot dot", "GET", "/media/thumbnails/../../outside.png", 404},
+		{"encoded dot dot", "GET", "/media/thumbnails/%2e%2e/%2e%2e/outside.png", 404},
+		{"encoded slash dot dot", "GET", "/media/thumbnails%2f..%2f..%2foutside.png", 404},
+		{"double slash", "GET", "/media//" + small.Name, 404},
+		{"dot segment", "GET", "/media/./" + small.Name, 404},
+		{"backslash", "GET", "/media/thumbnails\\..\\..\\outside.png", 404},
+		{"encoded backslash", "GET", "/media/thumbnails%5c..%5c..%5coutside.png", 404},
+		{"nul", "GET", "/media/thumbnails/a%00.png", 404},
+		{"temporary file", "GET", thumbDir + "/.tmp-123", 404},
+		{"hidden image", "GET", thumbDir + "/.hidden.png", 404},
+		{"html", "GET", thumbDir + "/page.html", 404},
+		{"svg", "GET", thumbDir + "/image.svg", 404},
+		{"text", "GET", thumbDir + "/secret.txt", 404},
+		{"missing thumbnail without key", "GET", "/media/thumbnails/foods/none_small.png", 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &http.Request{Method: tt.method, URL: mustParse(t, tt.target), Header: http.Header{}}
+			r = r.WithContext(context.Background())
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tt.status {
+				t.Fatalf("%s %s: status %d, want %d", tt.method, tt.target, w.Code, tt.status)
+			}
+			if tt.status != 200 && bytes.Contains(w.Body.Bytes(), []byte("<a href")) {
+				t.Errorf("looks like a listing: %s", w.Body)
+			}
+			if tt.status == 405 && w.Header().Get("Allow") != "GET, HEAD" {
+				t.Errorf("Allow %q", w.Header().Get("Allow"))
+			}
+		})
+	}
+
+	// with Sources, the source is served, with the same cache policy
+	hs := newHandler(t, e.db, thumbnails.HandlerOptions{Sources: true})
+	w := get(hs, "GET", food.Image.URL(), nil)
+	if w.Code != 200 || w.Header().Get("Content-Type") != "image/jpeg" || !bytes.Equal(w.Body.Bytes(), photo(t, pizzaJPG)) {
+		t.Errorf("source with Sources: %d %q, %d bytes", w.Code, w.Header().Get("Content-Type"), w.Body.Len())
+	}
+	if got := w.Header().Get("Cache-Control"); got != thumbnails.CacheImmutable {
+		t.Errorf("source Cache-Control %q", got)
+	}
+	for _, target := range []string{thumbDir + "/page.html", "/media/thumbnails/../../outside.png"} {
+		if w := get(hs, "GET", target, nil); w.Code != 404 {
+			t.Errorf("with Sources, %s: %d", target, w.Code)
+		}
+	}
+
+	// another prefix
+	hp := newHandler(t, e.db, thumbnails.HandlerOptions{Prefix: "/img"})
+	if w := get(hp, "GET", "/img/"+small.Name, nil); w.Code != 200 {
+		t.Errorf("under Prefix /img: %d", w.Code)
+	}
+	if w := get(hp, "GET", small.URL, nil); w.Code != 404 {
+		t.Errorf("under the storage's prefix with Prefix /img: %d", w.Code)
+	}
+}
+
+func pathDir(name string) string { return name[:strings.LastIndex(name, "/")] }
+
+// mustParse parses a request target as a server would, keeping what an
+// attacker may send raw (httptest.NewRequest refuses some of it).
+func mustParse(t *testing.T, target string) *url.URL {
+	t.Helper()
+	u, err := url.ParseRequestURI(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestHandlerNotRegistered(t *testing.T) {
+	if _, err := thumbnails.Handler(openSQLite(t), thumbnails.HandlerOptions{}); !errors.Is(err, thumbnails.ErrNotRegistered) {
+		t.Errorf("Handler on a db without the plugin: %v", err)
+	}
+}
+
+func TestSigningKeyLength(t *testing.T) {
+	err := thumbnails.Config{Sizes: testSizes(), SigningKey: []byte("short")}.Validate()
+	if !errors.Is(err, thumbnails.ErrInvalidConfig) || !strings.Contains(err.Error(), "SigningKey") {
+		t.Errorf("a 5-byte key: %v", err)
+	}
+	if err := (thumbnails.Config{Sizes: testSizes(), SigningKey: testKey}).Validate(); err != nil {
+		t.Errorf("a 32-byte key: %v", err)
+	}
+}

@@ -1,0 +1,175 @@
+package thumbnails_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"html/template"
+	"regexp"
+	"strings"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/field"
+)
+
+// TestSrcSet checks the srcset and img attributes of a saved and of a
+// preloaded row, on every metadata backend.
+func TestSrcSet(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setupWith(t, db, func(c *thumbnails.Config) { withPlaceholders(c); lightLarge(c) }, &Food{})
+		ctx := context.Background()
+		food := savedFood(t, db)
+		stem := "/media/thumbnails/" + strings.TrimSuffix(food.Image.Name(), ".jpg")
+
+		var loaded Food
+		if err := db.Scopes(thumbnails.Preload()).First(&loaded, food.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		trips := metadataRoundTrips(t, db)
+		saves := e.storage.saves.Load()
+
+		tests := []struct {
+			name  string
+			sizes []string
+			want  string
+		}{
+			{"one size", []string{"medium"}, stem + "_medium.jpg 400w"},
+			{"two sizes", []string{"small", "medium"}, stem + "_small.png 100w, " + stem + "_medium.jpg 400w"},
+			{"order kept", []string{"medium", "small"}, stem + "_medium.jpg 400w, " + stem + "_small.png 100w"},
+			{"a width twice", []string{"small", "SMALL", "medium"}, stem + "_small.png 100w, " + stem + "_medium.jpg 400w"},
+		}
+		for _, tt := range tests {
+			for _, img := range []*field.Image{&food.Image, &loaded.Image} {
+				got, err := img.SrcSet(ctx, tt.sizes...)
+				if err != nil || got != tt.want {
+					t.Errorf("%s: SrcSet(%q) = %q, %v; want %q", tt.name, tt.sizes, got, err, tt.want)
+				}
+			}
+		}
+		if n := trips(); n != 0 {
+			t.Errorf("SrcSet of sizes that exist: %d metadata round trips, want 0", n)
+		}
+		if n := e.storage.saves.Load() - saves; n != 0 {
+			t.Errorf("SrcSet of sizes that exist saved %d files", n)
+		}
+
+		// a lazy size is made, as Thumbnail does
+		got, err := loaded.Image.SrcSet(ctx, "small", "medium", "large")
+		if want := stem + "_small.png 100w, " + stem + "_medium.jpg 400w, " + stem + "_large.jpg 300w"; err != nil || got != want {
+			t.Errorf("SrcSet with the lazy size = %q, %v; want %q", got, err, want)
+		}
+		if n := e.storage.saves.Load() - saves; n != 1 {
+			t.Errorf("SrcSet with the lazy size saved %d files, want 1", n)
+		}
+
+		// Responsive: the first size is the default
+		r, err := loaded.Image.Responsive(ctx, "medium", "large")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Src != stem+"_medium.jpg" || r.Width != 400 || r.Height != 267 || r.Sizes != "400px" ||
+			r.SrcSet != stem+"_medium.jpg 400w, "+stem+"_large.jpg 300w" || !strings.HasPrefix(r.Placeholder, "data:image/png;base64,") {
+			t.Errorf("Responsive = %+v", r)
+		}
+
+		if _, err := loaded.Image.SrcSet(ctx, "small", "gigantic"); !errors.Is(err, thumbnails.ErrUnknownSize) {
+			t.Errorf("SrcSet of an unknown size: %v", err)
+		}
+		if _, err := loaded.Image.Responsive(ctx); err == nil {
+			t.Error("Responsive of no size: no error")
+		}
+	})
+}
+
+// TestResponsiveAttr renders an img element with html/template and checks
+// the attributes a browser gets.
+func TestResponsiveAttr(t *testing.T) {
+	db := openSQLite(t)
+	setupWith(t, db, withPlaceholders, &Food{})
+	ctx := context.Background()
+	food := savedFood(t, db)
+	var empty Food
+	if err := db.Create(&empty).Error; err != nil {
+		t.Fatal(err)
+	}
+	tmpl := template.Must(template.New("img").Parse(`<img {{.Attr}} alt="{{.Alt}}">`))
+	render := func(r field.Responsive, alt string) string {
+		var buf bytes.Buffer
+		if err := tmpl.Execute(&buf, struct {
+			field.Responsive
+			Alt string
+		}{r, alt}); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+
+	r, err := food.Image.Responsive(ctx, "small", "medium")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := render(r, `a "pizza" <b>`)
+	stem := "/media/thumbnails/" + strings.TrimSuffix(food.Image.Name(), ".jpg")
+	for _, want := range []string{
+		`src="` + stem + `_small.png"`,
+		`srcset="` + stem + `_small.png 100w, ` + stem + `_medium.jpg 400w"`,
+		`sizes="100px"`, `width="100"`, `height="100"`,
+		`style="background:url(&#39;data:image/png;base64,`, `&#39;) center/cover no-repeat"`,
+		`alt="a &#34;pizza&#34; &lt;b&gt;"`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("%s\nlacks %s", html, want)
+		}
+	}
+	if strings.Contains(html, "ZgotmplZ") {
+		t.Errorf("html/template refused a value: %s", html)
+	}
+
+	// values are escaped; a placeholder that is not a plain data: URI is left out
+	hostile := field.Responsive{Src: `/a.jpg" onerror="alert(1)`, SrcSet: "/a.jpg 1w", Sizes: "1px", Width: 1, Height: 1, Placeholder: `data:image/png,x') ; background:url(http://evil/`}
+	got := render(hostile, "")
+	if strings.Contains(got, `" onerror="`) || strings.Contains(got, "evil") {
+		t.Errorf("not escaped: %s", got)
+	}
+	if !regexp.MustCompile(`^<img src="/a.jpg&#34; onerror=&#34;alert\(1\)" srcset="/a.jpg 1w" sizes="1px" width="1" height="1" alt="">$`).MatchString(got) {
+		t.Errorf("hostile values rendered as %s", got)
+	}
+
+	// an empty column: its fallback, nothing else
+	r, err = empty.Image.Responsive(ctx, "large", "small")
+	if err != nil || r != (field.Responsive{Src: "/static/none.png"}) {
+		t.Errorf("Responsive of an empty column = %+v, %v", r, err)
+	}
+	if got := render(r, "none"); got != `<img src="/static/none.png" alt="none">` {
+		t.Errorf("empty column renders %s", got)
+	}
+	if _, err := empty.Image.Responsive(ctx, "small"); !errors.Is(err, thumbnails.ErrNoSource) {
+		t.Errorf("Responsive of an empty column, no fallback: %v", err)
+	}
+	if s, err := empty.Image.SrcSet(ctx, "small"); err != nil || s != "" {
+		t.Errorf("SrcSet of an empty column = %q, %v", s, err)
+	}
+	if p, err := empty.Image.Placeholder(ctx); err != nil || p != "" {
+		t.Errorf("Placeholder of an empty column = %q, %v", p, err)
+	}
+}
+
+func TestResponsiveUnbound(t *testing.T) {
+	ctx := context.Background()
+	var img field.Image
+	if err := img.Scan("foods/a.jpg"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := img.SrcSet(ctx, "small"); !errors.Is(err, field.ErrNotBound) {
+		t.Errorf("SrcSet: %v", err)
+	}
+	if _, err := img.Responsive(ctx, "small"); !errors.Is(err, field.ErrNotBound) {
+		t.Errorf("Responsive: %v", err)
+	}
+	if _, err := img.Placeholder(ctx); !errors.Is(err, field.ErrNotBound) {
+		t.Errorf("Placeholder: %v", err)
+	}
+}

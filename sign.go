@@ -1,0 +1,95 @@
+package thumbnails
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+// MinSigningKeyLen is the shortest Config.SigningKey accepted, in bytes.
+const MinSigningKeyLen = 16
+
+// ErrNoSigningKey is returned by field.Image.SignedURL when Config.SigningKey
+// is not set, so that on-demand generation is off.
+var ErrNoSigningKey = errors.New("thumbnails: no Config.SigningKey: on-demand thumbnail URLs are disabled")
+
+// Query parameters of a signed URL.
+const (
+	querySource    = "src" // the source's storage name
+	querySignature = "sig" // HMAC-SHA256 of the source and the size, base64url
+)
+
+// signatureContext starts every signed message, so that a signature made
+// with the same key for another purpose is never valid here.
+const signatureContext = "gorm-thumbnails/on-demand/v1\x00"
+
+// mac returns the HMAC-SHA256 of source and size under the signing key.
+func (p *plugin) mac(source, size string) []byte {
+	m := hmac.New(sha256.New, p.cfg.SigningKey)
+	m.Write([]byte(signatureContext))
+	m.Write([]byte(source))
+	m.Write([]byte{0}) // CleanName keeps NUL out of names: the message is unambiguous
+	m.Write([]byte(size))
+	return m.Sum(nil)
+}
+
+// validSignature reports, in constant time, whether sig is the signature of
+// source and size.
+func (p *plugin) validSignature(source, size, sig string) bool {
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	return err == nil && len(p.cfg.SigningKey) > 0 && hmac.Equal(got, p.mac(source, size))
+}
+
+// signedURL returns the URL of the thumbnail of source in sz, with the
+// source and the signature that let Handler make it on its first request.
+func (p *plugin) signedURL(source string, sz sizes.Size) string {
+	u := p.storage.URL(thumbnailName(p.cfg.BaseDir, source, sz.Name, thumbnailExt(source, sz)))
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	q := url.Values{querySource: {source}, querySignature: {base64.RawURLEncoding.EncodeToString(p.mac(source, sz.Name))}}
+	return u + sep + q.Encode()
+}
+
+// thumbnailExt returns the extension the thumbnail of source in sz is
+// stored with: its size's format's, or else its source's (which the plugin
+// stored with the extension of its format).
+func thumbnailExt(source string, sz sizes.Size) string {
+	if sz.Format != "" {
+		return extensions[sz.Format]
+	}
+	ext := strings.ToLower(strings.TrimPrefix(path.Ext(source), "."))
+	if ext == "jpeg" {
+		return extensions[formatJPEG]
+	}
+	return ext
+}
+
+// SignedURL implements the signed URL accessor of field.Image: see
+// field.Image.SignedURL.
+func (b *binder) SignedURL(img *field.Image, size string) (string, error) {
+	sz, ok := b.col.size(size)
+	if !ok {
+		return "", fmt.Errorf("%w: %q is not a size of column %s.%s", ErrUnknownSize, size, b.col.table, b.col.name)
+	}
+	source := img.Name()
+	if source == "" {
+		if sz.FallbackImageURL != "" {
+			return sz.FallbackImageURL, nil
+		}
+		return "", fmt.Errorf("%w: %s.%s, size %q", ErrNoSource, b.col.table, b.col.name, sz.Name)
+	}
+	if len(b.p.cfg.SigningKey) == 0 {
+		return "", ErrNoSigningKey
+	}
+	return b.p.signedURL(source, sz), nil
+}
