@@ -156,19 +156,31 @@ func metadataRoundTrips(t testing.TB, db *gorm.DB) func() int64 {
 	return n.Load
 }
 
-// forEachDialect runs fn as a subtest on each database.
+// forEachDialect runs fn as a subtest on each database. The subtests run in
+// parallel: each has its own database, Redis prefix, bucket and folder, and
+// the variants of one test would otherwise take turns on a single core.
 func forEachDialect(t *testing.T, fn func(t *testing.T, db *gorm.DB)) {
 	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) { fn(t, d.open(t)) })
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, d.open(t))
+		})
 	}
 }
 
 // forEachStorage runs fn as a subtest on each storage, with a database
 // from open: "files" in a temp dir, and "s3" in a fake S3 bucket. It is for
-// the lifecycle tests that need one particular database.
+// the lifecycle tests that need one particular database. The subtests run
+// in parallel, as forEachDialect's.
 func forEachStorage(t *testing.T, open func(testing.TB) *gorm.DB, fn func(t *testing.T, db *gorm.DB)) {
-	t.Run("files", func(t *testing.T) { fn(t, open(t)) })
-	t.Run("s3", func(t *testing.T) { fn(t, onS3(t, open(t))) })
+	t.Run("files", func(t *testing.T) {
+		t.Parallel()
+		fn(t, open(t))
+	})
+	t.Run("s3", func(t *testing.T) {
+		t.Parallel()
+		fn(t, onS3(t, open(t)))
+	})
 }
 
 // gormConfig returns the configuration the test databases are opened with.
