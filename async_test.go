@@ -103,7 +103,7 @@ func TestAsyncSizesAreQueuedInTheTransaction(t *testing.T) {
 			t.Fatal(err)
 		}
 		th, err := p.Image.Thumbnail(ctx, "later")
-		if err != nil || th.Width != 300 || th.Height != 200 || !e.exists(th.Name) {
+		if err != nil || th.Width != 300 || th.Height != 200 || !e.exists(t, th.Name) {
 			t.Fatalf("later after Generate: %+v, %v", th, err)
 		}
 

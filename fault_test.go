@@ -21,9 +21,10 @@ import (
 
 var errDiskFull = errors.New("no space left on device (injected)")
 
-// failingStorage is the real file storage with faults injected into its
-// writes: from the failAt-th Save on (1-based), the content reaches the
-// disk only half-way before the write fails, as on a full disk.
+// failingStorage is a real storage (files, or the S3 bucket) with faults
+// injected into its writes: from the failAt-th Save on (1-based), the
+// content reaches the storage only half-way before the write fails, as on a
+// full disk or a dropped upload.
 type failingStorage struct {
 	backends.Storage
 	saves  atomic.Int64
@@ -49,8 +50,8 @@ func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 func TestStorageWriteFaults(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
-		root := t.TempDir()
-		st := &failingStorage{Storage: backends.NewFileSystemStorage(root, "/media/")}
+		base, raw := newStorage(t, db)
+		st := &failingStorage{Storage: base}
 		cfg := thumbnails.Config{Sizes: testSizes(), Storage: st}
 		if m, ok := redisMetadata.Load(db); ok {
 			cfg.Metadata = m.(backends.Metadata)
@@ -61,7 +62,7 @@ func TestStorageWriteFaults(t *testing.T) {
 		if err := db.AutoMigrate(&Food{}); err != nil {
 			t.Fatal(err)
 		}
-		e := &env{db: db, root: root}
+		e := &env{db: db, raw: raw}
 		food := newFood(t, "pizza", pizzaJPG)
 		if err := db.Create(&food).Error; err != nil {
 			t.Fatal(err)
@@ -221,7 +222,7 @@ func TestConcurrentReplaceOfOneRow(t *testing.T) {
 // thumbnails, each stored, decoding to the dimensions its metadata records.
 func requireStored(t *testing.T, e *env, img *field.Image, n int) {
 	t.Helper()
-	if img.Name() == "" || !e.exists(img.Name()) {
+	if img.Name() == "" || !e.exists(t, img.Name()) {
 		t.Fatalf("source %q not stored", img.Name())
 	}
 	all, err := img.Thumbnails(context.Background())
@@ -229,7 +230,7 @@ func requireStored(t *testing.T, e *env, img *field.Image, n int) {
 		t.Fatalf("Thumbnails() = %v, %v; want %d", all, err, n)
 	}
 	for size, th := range all {
-		if !e.exists(th.Name) {
+		if !e.exists(t, th.Name) {
 			t.Fatalf("%s: %s missing", size, th.Name)
 		}
 		decoded, _ := e.decodeStored(t, th.Name)

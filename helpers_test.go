@@ -3,6 +3,7 @@ package thumbnails_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"io"
 	"io/fs"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/disintegration/gift"
 	"github.com/redis/go-redis/v9"
@@ -20,6 +22,8 @@ import (
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/backends/blob"
+	"github.com/gorm-thumbnails/thumbnails/internal/fakes3"
 	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 	"github.com/gorm-thumbnails/thumbnails/processors"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
@@ -33,6 +37,7 @@ var dialects = []struct {
 	{"sqlite", openSQLite},
 	{"postgres", testdb.Postgres},
 	{"sqlite+redis", openSQLiteRedis},
+	{"sqlite+s3", openSQLiteS3},
 }
 
 // redisMetadata holds the Redis metadata store of each database opened by
@@ -65,6 +70,27 @@ func openSQLiteRedis(t testing.TB) *gorm.DB {
 	redisMetadata.Store(db, backends.NewRedisMetadata(client, testdb.RedisPrefix(t, client)))
 	redisHooks.Store(db, hook)
 	t.Cleanup(func() { redisMetadata.Delete(db); redisHooks.Delete(db) })
+	return db
+}
+
+// s3Servers holds the fake S3 server of each database given one by onS3;
+// setup keeps the files of its plugin in that server's bucket.
+var s3Servers sync.Map // *gorm.DB -> *fakes3.Server
+
+// openSQLiteS3 opens a fresh SQLite database whose plugin will keep its
+// files in a bucket of an S3 server of the test's own (see onS3).
+func openSQLiteS3(t testing.TB) *gorm.DB {
+	t.Helper()
+	return onS3(t, openSQLite(t))
+}
+
+// onS3 makes setup give db's plugin the blob storage on the bucket of a
+// fake S3 server started for the test: gofakes3 behind httptest, reached
+// through the AWS SDK. It returns db.
+func onS3(t testing.TB, db *gorm.DB) *gorm.DB {
+	t.Helper()
+	s3Servers.Store(db, fakes3.New(t))
+	t.Cleanup(func() { s3Servers.Delete(db) })
 	return db
 }
 
@@ -130,11 +156,31 @@ func metadataRoundTrips(t testing.TB, db *gorm.DB) func() int64 {
 	return n.Load
 }
 
-// forEachDialect runs fn as a subtest on each database.
+// forEachDialect runs fn as a subtest on each database. The subtests run in
+// parallel: each has its own database, Redis prefix, bucket and folder, and
+// the variants of one test would otherwise take turns on a single core.
 func forEachDialect(t *testing.T, fn func(t *testing.T, db *gorm.DB)) {
 	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) { fn(t, d.open(t)) })
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, d.open(t))
+		})
 	}
+}
+
+// forEachStorage runs fn as a subtest on each storage, with a database
+// from open: "files" in a temp dir, and "s3" in a fake S3 bucket. It is for
+// the lifecycle tests that need one particular database. The subtests run
+// in parallel, as forEachDialect's.
+func forEachStorage(t *testing.T, open func(testing.TB) *gorm.DB, fn func(t *testing.T, db *gorm.DB)) {
+	t.Run("files", func(t *testing.T) {
+		t.Parallel()
+		fn(t, open(t))
+	})
+	t.Run("s3", func(t *testing.T) {
+		t.Parallel()
+		fn(t, onS3(t, open(t)))
+	})
 }
 
 // gormConfig returns the configuration the test databases are opened with.
@@ -157,15 +203,16 @@ func testSizes() sizes.Sizes {
 	}
 }
 
-// env is one database with the plugin on it, over a counting local storage.
+// env is one database with the plugin on it, over a counting storage.
 type env struct {
 	db      *gorm.DB
-	root    string
+	root    string // the root of the file storage; "" on S3
+	raw     stored // what the storage holds; nil: the files under root
 	storage *countingStorage
 }
 
-// setup registers the plugin on db with testSizes and storage in a temp dir,
-// and migrates the given models.
+// setup registers the plugin on db with testSizes and the storage of db
+// (see newStorage), and migrates the given models.
 func setup(t testing.TB, db *gorm.DB, models ...any) *env {
 	t.Helper()
 	return setupSizes(t, db, testSizes(), models...)
@@ -181,8 +228,8 @@ func setupSizes(t testing.TB, db *gorm.DB, set sizes.Sizes, models ...any) *env 
 // Storage and Metadata it sets.
 func setupSizesConfig(t testing.TB, db *gorm.DB, cfg thumbnails.Config, models ...any) *env {
 	t.Helper()
-	root := t.TempDir()
-	st := &countingStorage{Storage: backends.NewFileSystemStorage(root, "/media/")}
+	base, raw := newStorage(t, db)
+	st := &countingStorage{Storage: base}
 	cfg.Storage = st
 	if m, ok := redisMetadata.Load(db); ok {
 		cfg.Metadata = m.(backends.Metadata)
@@ -195,18 +242,100 @@ func setupSizesConfig(t testing.TB, db *gorm.DB, cfg thumbnails.Config, models .
 			t.Fatal(err)
 		}
 	}
-	return &env{db: db, root: root, storage: st}
+	e := &env{db: db, raw: raw, storage: st}
+	if dir, ok := raw.(localFiles); ok {
+		e.root = string(dir)
+	}
+	return e
 }
 
-// files lists the files under the storage root, slash-separated and sorted.
-func (e *env) files(t testing.TB) []string {
+// newStorage returns the storage for db's plugin, serving under /media/:
+// the blob storage on the bucket of db's fake S3 server when onS3 gave it
+// one, else the file storage in a temp dir. The second result reaches what
+// it holds without going through it.
+func newStorage(t testing.TB, db *gorm.DB) (backends.Storage, stored) {
+	t.Helper()
+	if s, ok := s3Servers.Load(db); ok {
+		srv := s.(*fakes3.Server)
+		return blob.NewStorage(srv.Bucket, "/media/"), bucketFiles{srv}
+	}
+	root := t.TempDir()
+	return backends.NewFileSystemStorage(root, "/media/"), localFiles(root)
+}
+
+// stored reaches what a storage holds around the storage under test: to
+// check what it wrote, and to leave or break files as a crash or a person
+// would have.
+type stored interface {
+	// names lists every stored file, sorted.
+	names(t testing.TB) []string
+	// exists reports whether name is stored.
+	exists(t testing.TB, name string) bool
+	// read returns the content of name.
+	read(t testing.TB, name string) []byte
+	// write stores data under name.
+	write(t testing.TB, name string, data []byte)
+	// remove deletes name.
+	remove(t testing.TB, name string)
+	// age makes name look written d ago to the storage's List.
+	age(t testing.TB, name string, d time.Duration)
+}
+
+// stored returns what e's storage holds: e.raw, or the files under e.root
+// for an env made by hand around a file storage.
+func (e *env) stored() stored {
+	if e.raw != nil {
+		return e.raw
+	}
+	return localFiles(e.root)
+}
+
+// files lists the stored files, slash-separated and sorted.
+func (e *env) files(t testing.TB) []string { t.Helper(); return e.stored().names(t) }
+
+// exists reports whether the storage holds name.
+func (e *env) exists(t testing.TB, name string) bool { t.Helper(); return e.stored().exists(t, name) }
+
+// read returns the content of a stored file.
+func (e *env) read(t testing.TB, name string) []byte { t.Helper(); return e.stored().read(t, name) }
+
+// write stores a file directly, as a crashed save would have left it.
+func (e *env) write(t testing.TB, name string, data []byte) {
+	t.Helper()
+	e.stored().write(t, name, data)
+}
+
+// remove deletes a stored file directly, as by hand.
+func (e *env) remove(t testing.TB, name string) { t.Helper(); e.stored().remove(t, name) }
+
+// age makes a stored file look modified d ago.
+func (e *env) age(t testing.TB, name string, d time.Duration) { t.Helper(); e.stored().age(t, name, d) }
+
+// decodeStored decodes a stored file.
+func (e *env) decodeStored(t testing.TB, name string) (image.Image, string) {
+	t.Helper()
+	img, format, err := image.Decode(bytes.NewReader(e.read(t, name)))
+	if err != nil {
+		t.Fatalf("decode %s: %v", name, err)
+	}
+	return img, format
+}
+
+// localFiles is the folder of a file storage.
+type localFiles string
+
+func (l localFiles) path(name string) string {
+	return filepath.Join(string(l), filepath.FromSlash(name))
+}
+
+func (l localFiles) names(t testing.TB) []string {
 	t.Helper()
 	var out []string
-	err := filepath.WalkDir(e.root, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(string(l), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		rel, _ := filepath.Rel(e.root, p)
+		rel, _ := filepath.Rel(string(l), p)
 		out = append(out, filepath.ToSlash(rel))
 		return nil
 	})
@@ -217,25 +346,94 @@ func (e *env) files(t testing.TB) []string {
 	return out
 }
 
-// exists reports whether the storage holds name.
-func (e *env) exists(name string) bool {
-	_, err := os.Stat(filepath.Join(e.root, filepath.FromSlash(name)))
+func (l localFiles) exists(t testing.TB, name string) bool {
+	t.Helper()
+	_, err := os.Stat(l.path(name))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
 	return err == nil
 }
 
-// decodeStored decodes a stored file.
-func (e *env) decodeStored(t testing.TB, name string) (image.Image, string) {
+func (l localFiles) read(t testing.TB, name string) []byte {
 	t.Helper()
-	f, err := os.Open(filepath.Join(e.root, filepath.FromSlash(name)))
+	b, err := os.ReadFile(l.path(name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	img, format, err := image.Decode(f)
-	if err != nil {
-		t.Fatalf("decode %s: %v", name, err)
+	return b
+}
+
+func (l localFiles) write(t testing.TB, name string, data []byte) {
+	t.Helper()
+	p := l.path(name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	return img, format
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (l localFiles) remove(t testing.TB, name string) {
+	t.Helper()
+	if err := os.Remove(l.path(name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (l localFiles) age(t testing.TB, name string, d time.Duration) {
+	t.Helper()
+	old := time.Now().Add(-d)
+	if err := os.Chtimes(l.path(name), old, old); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// bucketFiles is the bucket of a fake S3 server, read and written through
+// the AWS SDK directly, not through the blob storage under test. Its names
+// are every key of the bucket, even ones the storage would not list.
+type bucketFiles struct{ srv *fakes3.Server }
+
+func (b bucketFiles) names(t testing.TB) []string { t.Helper(); return b.srv.Keys(t) }
+
+func (b bucketFiles) exists(t testing.TB, name string) bool {
+	t.Helper()
+	ok, err := b.srv.Bucket.Exists(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+func (b bucketFiles) read(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := b.srv.Bucket.ReadAll(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func (b bucketFiles) write(t testing.TB, name string, data []byte) {
+	t.Helper()
+	if err := b.srv.Bucket.WriteAll(context.Background(), name, data, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (b bucketFiles) remove(t testing.TB, name string) {
+	t.Helper()
+	if err := b.srv.Bucket.Delete(context.Background(), name); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// age rewrites the object with the server's clock set d back: S3 offers no
+// other way to date an object, and that is how an old object came to be.
+func (b bucketFiles) age(t testing.TB, name string, d time.Duration) {
+	t.Helper()
+	b.srv.Age(t, name, d)
 }
 
 // count returns the number of rows of a table.

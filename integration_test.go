@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"image"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -42,7 +40,7 @@ func newFood(t testing.TB, name, file string) Food {
 func requireThumbs(t *testing.T, e *env, food *Food) {
 	t.Helper()
 	ctx := context.Background()
-	if food.Image.Name() == "" || !e.exists(food.Image.Name()) {
+	if food.Image.Name() == "" || !e.exists(t, food.Image.Name()) {
 		t.Fatalf("source %q not stored", food.Image.Name())
 	}
 	all, err := food.Image.Thumbnails(ctx)
@@ -55,7 +53,7 @@ func requireThumbs(t *testing.T, e *env, food *Food) {
 	want := map[string][3]any{"small": {100, 100, "png"}, "medium": {400, 267, "jpeg"}}
 	for size, w := range want {
 		th := all[size]
-		if !e.exists(th.Name) {
+		if !e.exists(t, th.Name) {
 			t.Fatalf("thumbnail %s file %q missing", size, th.Name)
 		}
 		img, format := e.decodeStored(t, th.Name)
@@ -109,7 +107,7 @@ func TestCreateGeneratesEagerSizes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if large.Width != 1200 || large.Height != 800 || !e.exists(large.Name) {
+		if large.Width != 1200 || large.Height != 800 || !e.exists(t, large.Name) {
 			t.Fatalf("large = %+v", large)
 		}
 		saves := e.storage.saves.Load()
@@ -167,8 +165,8 @@ func TestExifOrientation(t *testing.T) {
 			t.Fatal(err)
 		}
 		img, _ := e.decodeStored(t, m.Name)
-		if raw, err := os.ReadFile(filepath.Join(e.root, m.Name)); err != nil || bytes.Contains(raw, []byte("Exif\x00")) {
-			t.Errorf("%s: the thumbnail carries EXIF metadata (%v)", file, err)
+		if bytes.Contains(e.read(t, m.Name), []byte("Exif\x00")) {
+			t.Errorf("%s: the thumbnail carries EXIF metadata", file)
 		}
 		wantW, wantH := 400, 267
 		if strings.HasPrefix(file, "Portrait") {
@@ -324,7 +322,7 @@ func TestReplace(t *testing.T) {
 				}
 				requireThumbs(t, e, &got)
 				for _, f := range oldFiles {
-					if e.exists(f) {
+					if e.exists(t, f) {
 						t.Errorf("old file %s still stored", f)
 					}
 				}
@@ -346,7 +344,7 @@ func TestReplace(t *testing.T) {
 				}
 				if way == "Updates struct" {
 					// gorm's Updates skips zero values: the image stays
-					if cleared.Image.Name() != got.Image.Name() || !e.exists(newFiles[0]) {
+					if cleared.Image.Name() != got.Image.Name() || !e.exists(t, newFiles[0]) {
 						t.Fatalf("Updates with a zero image changed it to %q", cleared.Image.Name())
 					}
 					return
@@ -355,7 +353,7 @@ func TestReplace(t *testing.T) {
 					t.Fatalf("image after clear: %q", cleared.Image.Name())
 				}
 				for _, f := range newFiles {
-					if e.exists(f) {
+					if e.exists(t, f) {
 						t.Errorf("cleared file %s still stored", f)
 					}
 				}
@@ -463,7 +461,7 @@ func TestDelete(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, f := range files {
-					if e.exists(f) {
+					if e.exists(t, f) {
 						t.Errorf("%s still stored after delete", f)
 					}
 				}
@@ -534,7 +532,7 @@ func TestRollback(t *testing.T) {
 				t.Fatalf("%s: row holds %q, want %q", step, got.Image.Name(), files[0])
 			}
 			for _, f := range files {
-				if !e.exists(f) {
+				if !e.exists(t, f) {
 					t.Fatalf("%s: %s was deleted", step, f)
 				}
 			}
@@ -585,7 +583,7 @@ func TestRollback(t *testing.T) {
 				return err
 			}
 			for _, f := range files {
-				if !e.exists(f) {
+				if !e.exists(t, f) {
 					t.Errorf("%s deleted before the commit", f)
 				}
 			}

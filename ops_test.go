@@ -3,8 +3,6 @@ package thumbnails_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"gorm.io/gorm"
@@ -116,8 +114,8 @@ func TestDeleteSizeAndRegenerate(t *testing.T) {
 		if c, err = thumbnails.DeleteSize(ctx, db, &Food{}, "image", "old"); err != nil || c.Done != 1 || c.Skipped != 5 {
 			t.Fatalf("DeleteSize of an unconfigured size = %+v, %v", c, err)
 		}
-		if e.exists(old) || len(sizesOf(t, db, foods[3])) != 2 {
-			t.Fatalf("old size left: file %v, records %v", e.exists(old), sizesOf(t, db, foods[3]))
+		if e.exists(t, old) || len(sizesOf(t, db, foods[3])) != 2 {
+			t.Fatalf("old size left: file %v, records %v", e.exists(t, old), sizesOf(t, db, foods[3]))
 		}
 	})
 }
@@ -127,9 +125,7 @@ func TestRegenerateFailuresAndResume(t *testing.T) {
 		e := setup(t, db, &Food{})
 		foods := createFoods(t, db, 8)
 		// a row whose source file is gone fails, and the run goes on
-		if err := os.Remove(filepath.Join(e.root, foods[4].Image.Name())); err != nil {
-			t.Fatal(err)
-		}
+		e.remove(t, foods[4].Image.Name())
 		var failed []any
 		c, err := thumbnails.Regenerate(context.Background(), db, &Food{}, thumbnails.RegenerateOptions{
 			Workers: 2, BatchSize: 3,
@@ -198,28 +194,29 @@ func TestMigrateMetadata(t *testing.T) {
 }
 
 func TestOperationsByTable(t *testing.T) {
-	db := openSQLite(t)
-	e := setup(t, db, &Food{})
-	foods := createFoods(t, db, 3)
-	table := thumbnails.Table{Name: "foods", Column: "image"}
-	c, err := thumbnails.DeleteSize(context.Background(), db, table, "", "medium")
-	if err != nil || c.Done != 3 {
-		t.Fatalf("DeleteSize by table = %+v, %v", c, err)
-	}
-	// a Table's column has every configured size: regenerate makes the eager ones
-	c, err = thumbnails.Regenerate(context.Background(), db, table, thumbnails.RegenerateOptions{OnlyMissing: true})
-	if err != nil || c.Done != 3 {
-		t.Fatalf("Regenerate by table = %+v, %v", c, err)
-	}
-	var got Food
-	db.First(&got, foods[0].ID)
-	requireThumbs(t, e, &got)
-	if _, err := thumbnails.Regenerate(context.Background(), db, thumbnails.Table{Name: "foods"}, thumbnails.RegenerateOptions{}); !errors.Is(err, thumbnails.ErrInvalidConfig) {
-		t.Fatalf("a Table without a column: %v", err)
-	}
-	if _, err := thumbnails.Regenerate(context.Background(), openSQLite(t), table, thumbnails.RegenerateOptions{}); !errors.Is(err, thumbnails.ErrNotRegistered) {
-		t.Fatalf("without the plugin: %v", err)
-	}
+	forEachStorage(t, openSQLite, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		foods := createFoods(t, db, 3)
+		table := thumbnails.Table{Name: "foods", Column: "image"}
+		c, err := thumbnails.DeleteSize(context.Background(), db, table, "", "medium")
+		if err != nil || c.Done != 3 {
+			t.Fatalf("DeleteSize by table = %+v, %v", c, err)
+		}
+		// a Table's column has every configured size: regenerate makes the eager ones
+		c, err = thumbnails.Regenerate(context.Background(), db, table, thumbnails.RegenerateOptions{OnlyMissing: true})
+		if err != nil || c.Done != 3 {
+			t.Fatalf("Regenerate by table = %+v, %v", c, err)
+		}
+		var got Food
+		db.First(&got, foods[0].ID)
+		requireThumbs(t, e, &got)
+		if _, err := thumbnails.Regenerate(context.Background(), db, thumbnails.Table{Name: "foods"}, thumbnails.RegenerateOptions{}); !errors.Is(err, thumbnails.ErrInvalidConfig) {
+			t.Fatalf("a Table without a column: %v", err)
+		}
+		if _, err := thumbnails.Regenerate(context.Background(), openSQLite(t), table, thumbnails.RegenerateOptions{}); !errors.Is(err, thumbnails.ErrNotRegistered) {
+			t.Fatalf("without the plugin: %v", err)
+		}
+	})
 }
 
 // TestRegenerateCancelFinishesRowsInFlight cancels a run of two workers at

@@ -120,82 +120,89 @@ func TestTransactionsAndPools(t *testing.T) {
 		{"PrepareStmt", func() *gorm.Config { c := gormConfig(); c.PrepareStmt = true; return c }()},
 		{"SkipDefaultTransaction", func() *gorm.Config { c := gormConfig(); c.SkipDefaultTransaction = true; return c }()},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			db, err := gorm.Open(sqlite.Open(t.TempDir()+"/t.db"), tc.cfg)
+		open := func(t testing.TB) *gorm.DB {
+			cfg := *tc.cfg // gorm keeps the plugins registered on a database in its Config
+			db, err := gorm.Open(sqlite.Open(t.TempDir()+"/t.db"), &cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			e := setup(t, db, &Food{})
-			if sqlDB, err := db.DB(); err != nil || sqlDB.Ping() != nil {
-				t.Fatalf("db.DB() = %v, %v", sqlDB, err)
-			}
-			food := newFood(t, "pizza", pizzaJPG)
-			if err := db.Create(&food).Error; err != nil {
-				t.Fatal(err)
-			}
-			files := filesOf(t, &food)
-
-			// a nested transaction rolled back to its savepoint keeps the image
-			err = db.Transaction(func(tx *gorm.DB) error {
-				if _, err := tx.DB(); err != nil {
-					return err
+			return db
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			forEachStorage(t, open, func(t *testing.T, db *gorm.DB) {
+				e := setup(t, db, &Food{})
+				if sqlDB, err := db.DB(); err != nil || sqlDB.Ping() != nil {
+					t.Fatalf("db.DB() = %v, %v", sqlDB, err)
 				}
-				nestedErr := tx.Transaction(func(tx2 *gorm.DB) error {
-					if err := tx2.Delete(&Food{}, food.ID).Error; err != nil {
+				food := newFood(t, "pizza", pizzaJPG)
+				if err := db.Create(&food).Error; err != nil {
+					t.Fatal(err)
+				}
+				files := filesOf(t, &food)
+
+				// a nested transaction rolled back to its savepoint keeps the image
+				err := db.Transaction(func(tx *gorm.DB) error {
+					if _, err := tx.DB(); err != nil {
 						return err
 					}
-					return errRollback
+					nestedErr := tx.Transaction(func(tx2 *gorm.DB) error {
+						if err := tx2.Delete(&Food{}, food.ID).Error; err != nil {
+							return err
+						}
+						return errRollback
+					})
+					if !errors.Is(nestedErr, errRollback) {
+						return nestedErr
+					}
+					return nil
 				})
-				if !errors.Is(nestedErr, errRollback) {
-					return nestedErr
+				if err != nil {
+					t.Fatal(err)
 				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, f := range files {
-				if !e.exists(f) {
-					t.Fatalf("%s deleted by a rolled-back savepoint", f)
+				for _, f := range files {
+					if !e.exists(t, f) {
+						t.Fatalf("%s deleted by a rolled-back savepoint", f)
+					}
 				}
-			}
 
-			// Begin/Commit by hand
-			tx := db.Begin()
-			if err := tx.Delete(&food).Error; err != nil {
-				t.Fatal(err)
-			}
-			if !e.exists(files[0]) {
-				t.Fatal("deleted before commit")
-			}
-			if err := tx.Commit().Error; err != nil {
-				t.Fatal(err)
-			}
-			if got := e.files(t); len(got) != 0 {
-				t.Fatalf("files after commit: %v", got)
-			}
+				// Begin/Commit by hand
+				tx := db.Begin()
+				if err := tx.Delete(&food).Error; err != nil {
+					t.Fatal(err)
+				}
+				if !e.exists(t, files[0]) {
+					t.Fatal("deleted before commit")
+				}
+				if err := tx.Commit().Error; err != nil {
+					t.Fatal(err)
+				}
+				if got := e.files(t); len(got) != 0 {
+					t.Fatalf("files after commit: %v", got)
+				}
+			})
 		})
 	}
 }
 
 // TestUpdatesStructByValue covers Updates given a struct, not a pointer.
 func TestUpdatesStructByValue(t *testing.T) {
-	db := openSQLite(t)
-	e := setup(t, db, &Food{})
-	food := newFood(t, "pizza", pizzaJPG)
-	if err := db.Create(&food).Error; err != nil {
-		t.Fatal(err)
-	}
-	old := food.Image.Name()
-	if err := db.Model(&food).Updates(Food{Image: field.NewImage("b.jpg", reader(photo(t, pastaJPG)))}).Error; err != nil {
-		t.Fatal(err)
-	}
-	var got Food
-	db.First(&got, food.ID)
-	if got.Image.Name() == old || got.Image.Name() == "" || e.exists(old) {
-		t.Fatalf("after Updates by value: %q (old %q, still stored %v)", got.Image.Name(), old, e.exists(old))
-	}
-	requireThumbs(t, e, &got)
+	forEachStorage(t, openSQLite, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		food := newFood(t, "pizza", pizzaJPG)
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		old := food.Image.Name()
+		if err := db.Model(&food).Updates(Food{Image: field.NewImage("b.jpg", reader(photo(t, pastaJPG)))}).Error; err != nil {
+			t.Fatal(err)
+		}
+		var got Food
+		db.First(&got, food.ID)
+		if got.Image.Name() == old || got.Image.Name() == "" || e.exists(t, old) {
+			t.Fatalf("after Updates by value: %q (old %q, still stored %v)", got.Image.Name(), old, e.exists(t, old))
+		}
+		requireThumbs(t, e, &got)
+	})
 }
 
 // TestNotStoredWithoutPlugin checks that an upload never becomes an empty
@@ -245,21 +252,22 @@ func TestThumbnailInsideTransaction(t *testing.T) {
 // TestMetadataFailureRollsBack makes the database refuse the metadata rows
 // (a trigger) and checks that the save fails as a whole: no row, no files.
 func TestMetadataFailureRollsBack(t *testing.T) {
-	db := openSQLite(t)
-	e := setup(t, db, &Food{})
-	err := db.Exec(`CREATE TRIGGER refuse BEFORE INSERT ON thumbnails_thumbnails
+	forEachStorage(t, openSQLite, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		err := db.Exec(`CREATE TRIGGER refuse BEFORE INSERT ON thumbnails_thumbnails
 		BEGIN SELECT RAISE(ABORT, 'injected metadata failure'); END`).Error
-	if err != nil {
-		t.Fatal(err)
-	}
-	food := newFood(t, "pizza", pizzaJPG)
-	if err := db.Create(&food).Error; err == nil || !strings.Contains(err.Error(), "injected metadata failure") {
-		t.Fatalf("create = %v, want the injected failure", err)
-	}
-	if n := count(t, db, "foods"); n != 0 {
-		t.Errorf("rows after a failed metadata write: %d", n)
-	}
-	if files := e.files(t); len(files) != 0 {
-		t.Errorf("files after a failed metadata write: %v", files)
-	}
+		if err != nil {
+			t.Fatal(err)
+		}
+		food := newFood(t, "pizza", pizzaJPG)
+		if err := db.Create(&food).Error; err == nil || !strings.Contains(err.Error(), "injected metadata failure") {
+			t.Fatalf("create = %v, want the injected failure", err)
+		}
+		if n := count(t, db, "foods"); n != 0 {
+			t.Errorf("rows after a failed metadata write: %d", n)
+		}
+		if files := e.files(t); len(files) != 0 {
+			t.Errorf("files after a failed metadata write: %v", files)
+		}
+	})
 }

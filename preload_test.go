@@ -163,7 +163,7 @@ func TestPreloadLazy(t *testing.T) {
 			t.Fatal(err)
 		}
 		large, err := got.Image.Thumbnail(context.Background(), "large")
-		if err != nil || large.Width != 1200 || !e.exists(large.Name) {
+		if err != nil || large.Width != 1200 || !e.exists(t, large.Name) {
 			t.Fatalf("large = %+v, %v", large, err)
 		}
 		all, err := got.Image.Thumbnails(context.Background())

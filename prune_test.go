@@ -3,8 +3,6 @@ package thumbnails_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -14,27 +12,6 @@ import (
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
 )
-
-// age sets a stored file's modification time to d ago.
-func (e *env) age(t testing.TB, name string, d time.Duration) {
-	t.Helper()
-	old := time.Now().Add(-d)
-	if err := os.Chtimes(filepath.Join(e.root, filepath.FromSlash(name)), old, old); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// write stores a file directly, as a crashed save would have left it.
-func (e *env) write(t testing.TB, name string, data []byte) {
-	t.Helper()
-	p := filepath.Join(e.root, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func TestPrune(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
@@ -71,9 +48,7 @@ func TestPrune(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Remove(filepath.Join(e.root, lost.Name)); err != nil {
-			t.Fatal(err)
-		}
+		e.remove(t, lost.Name)
 		// an upload in flight: a fresh file, not referenced yet
 		fresh := "foods/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee.png"
 		e.write(t, fresh, smallPNG(t, 3))
@@ -101,7 +76,7 @@ func TestPrune(t *testing.T) {
 		}
 		// a dry run deletes nothing
 		for _, f := range wantFiles {
-			if !e.exists(f) {
+			if !e.exists(t, f) {
 				t.Fatalf("dry run deleted %s", f)
 			}
 		}
@@ -111,18 +86,18 @@ func TestPrune(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, f := range wantFiles {
-			if e.exists(f) {
+			if e.exists(t, f) {
 				t.Errorf("%s survived the prune", f)
 			}
 		}
 		assertNoMetadata(t, db, ghost)
 		assertMetadata(t, db, kept[1].Image.Name(), 1) // medium left, small's dangling record gone
 		for _, f := range keptFiles {
-			if f != lost.Name && !e.exists(f) {
+			if f != lost.Name && !e.exists(t, f) {
 				t.Errorf("prune deleted %s, which a committed row references", f)
 			}
 		}
-		if !e.exists(fresh) {
+		if !e.exists(t, fresh) {
 			t.Error("prune deleted a file younger than MinAge")
 		}
 

@@ -75,7 +75,7 @@ func TestRedisOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range otherFiles {
-		if !e.exists(f) {
+		if !e.exists(t, f) {
 			t.Fatalf("%s deleted while its metadata could not be read", f)
 		}
 	}

@@ -5,87 +5,19 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
-	gcblob "gocloud.dev/blob"
-	"gocloud.dev/blob/s3blob"
-
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/backends/blob"
+	"github.com/gorm-thumbnails/thumbnails/internal/fakes3"
 )
 
-// fakeS3 is an in-memory S3 server reached over HTTP through the AWS SDK v2,
-// counting the requests it serves.
-type fakeS3 struct {
-	bucket   *gcblob.Bucket
-	requests atomic.Int64
-}
-
-// newFakeS3 starts gofakes3 behind httptest and opens its bucket "media"
-// with s3blob, as a program would open a real S3-compatible store.
-func newFakeS3(t testing.TB) *fakeS3 {
-	t.Helper()
-	mem := s3mem.New()
-	if err := mem.CreateBucket("media"); err != nil {
-		t.Fatal(err)
-	}
-	f := &fakeS3{}
-	handler := gofakes3.New(mem).Server()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.requests.Add(1)
-		handler.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-
-	client := s3.New(s3.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(srv.URL),
-		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider("key", "secret", ""),
-		HTTPClient:   srv.Client(),
-	})
-	bucket, err := s3blob.OpenBucketV2(context.Background(), client, "media", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = bucket.Close() })
-	f.bucket = bucket
-	return f
-}
-
-// keys returns the sorted keys of the bucket.
-func (f *fakeS3) keys(t testing.TB) []string {
-	t.Helper()
-	var keys []string
-	it := f.bucket.List(nil)
-	for {
-		obj, err := it.Next(context.Background())
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, obj.Key)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 func TestRoundTrip(t *testing.T) {
-	f := newFakeS3(t)
-	s := blob.NewStorage(f.bucket, "https://cdn.example") // the slash is added
+	f := fakes3.New(t)
+	s := blob.NewStorage(f.Bucket, "https://cdn.example") // the slash is added
 	ctx := context.Background()
 	if _, ok := s.(backends.Lister); !ok {
 		t.Fatal("the storage does not implement backends.Lister")
@@ -100,7 +32,7 @@ func TestRoundTrip(t *testing.T) {
 	if name != "foods/ab12_small.png" {
 		t.Fatalf("Save returned %q, want the cleaned name", name)
 	}
-	attrs, err := f.bucket.Attributes(ctx, name)
+	attrs, err := f.Bucket.Attributes(ctx, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +44,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 
 	// Open makes one request: no existence check before the read.
-	reqs := f.requests.Load()
+	reqs := f.Requests.Load()
 	rc, err := s.Open(ctx, name)
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +56,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil || !bytes.Equal(got, content) {
 		t.Fatalf("Open read %q, %v; want %q", got, err, content)
 	}
-	if n := f.requests.Load() - reqs; n != 1 {
+	if n := f.Requests.Load() - reqs; n != 1 {
 		t.Errorf("Open made %d requests, want 1", n)
 	}
 
@@ -132,7 +64,7 @@ func TestRoundTrip(t *testing.T) {
 	if _, err := s.Save(ctx, name, strings.NewReader("v2")); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := f.bucket.ReadAll(ctx, name); err != nil || string(b) != "v2" {
+	if b, err := f.Bucket.ReadAll(ctx, name); err != nil || string(b) != "v2" {
 		t.Fatalf("after replace: %q, %v", b, err)
 	}
 
@@ -168,7 +100,7 @@ func TestRoundTrip(t *testing.T) {
 	if err := s.Delete(ctx, name); err != nil {
 		t.Fatal(err)
 	}
-	if keys := f.keys(t); !slices.Equal(keys, []string{"foods/ab12.jpg"}) {
+	if keys := f.Keys(t); !slices.Equal(keys, []string{"foods/ab12.jpg"}) {
 		t.Fatalf("keys after delete = %q", keys)
 	}
 
@@ -180,7 +112,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("URL(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if got := blob.NewStorage(f.bucket, "").URL("x.jpg"); got != "x.jpg" {
+	if got := blob.NewStorage(f.Bucket, "").URL("x.jpg"); got != "x.jpg" {
 		t.Errorf("URL with no base = %q", got)
 	}
 }
@@ -197,11 +129,11 @@ func TestURLMatchesFileSystem(t *testing.T) {
 }
 
 func TestHostileNames(t *testing.T) {
-	f := newFakeS3(t)
-	s := blob.NewStorage(f.bucket, "https://cdn.example/")
+	f := fakes3.New(t)
+	s := blob.NewStorage(f.Bucket, "https://cdn.example/")
 	ctx := context.Background()
 	for _, name := range []string{"", ".", "/etc/passwd", "../x.jpg", "a/../../x.jpg", "a/..", `a\b.jpg`, "a\x00b.jpg", "a\nb.jpg"} {
-		reqs := f.requests.Load()
+		reqs := f.Requests.Load()
 		if _, err := s.Save(ctx, name, strings.NewReader("x")); !errors.Is(err, backends.ErrInvalidName) {
 			t.Errorf("Save(%q) = %v, want ErrInvalidName", name, err)
 		}
@@ -211,11 +143,11 @@ func TestHostileNames(t *testing.T) {
 		if err := s.Delete(ctx, name); !errors.Is(err, backends.ErrInvalidName) {
 			t.Errorf("Delete(%q) = %v, want ErrInvalidName", name, err)
 		}
-		if n := f.requests.Load() - reqs; n != 0 {
+		if n := f.Requests.Load() - reqs; n != 0 {
 			t.Errorf("%q: %d requests sent for a refused name", name, n)
 		}
 	}
-	if keys := f.keys(t); len(keys) != 0 {
+	if keys := f.Keys(t); len(keys) != 0 {
 		t.Fatalf("hostile names stored %q", keys)
 	}
 }
@@ -223,11 +155,11 @@ func TestHostileNames(t *testing.T) {
 // TestListSkipsUnsafeKeys checks that keys the Storage could not open or
 // delete, written to the bucket by something else, are not listed.
 func TestListSkipsUnsafeKeys(t *testing.T) {
-	f := newFakeS3(t)
-	s := blob.NewStorage(f.bucket, "")
+	f := fakes3.New(t)
+	s := blob.NewStorage(f.Bucket, "")
 	ctx := context.Background()
 	for _, key := range []string{"ok/a.jpg", "/abs.jpg", "a/../b.jpg", "a//b.jpg"} {
-		if err := f.bucket.WriteAll(ctx, key, []byte("x"), nil); err != nil {
+		if err := f.Bucket.WriteAll(ctx, key, []byte("x"), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -244,8 +176,8 @@ func TestListSkipsUnsafeKeys(t *testing.T) {
 }
 
 func TestMissing(t *testing.T) {
-	f := newFakeS3(t)
-	s := blob.NewStorage(f.bucket, "")
+	f := fakes3.New(t)
+	s := blob.NewStorage(f.Bucket, "")
 	ctx := context.Background()
 	if _, err := s.Open(ctx, "foods/nope.jpg"); !errors.Is(err, backends.ErrNotFound) {
 		t.Errorf("Open of a missing name = %v, want ErrNotFound", err)
@@ -284,8 +216,8 @@ func (c *cancelReader) Read(p []byte) (int, error) {
 }
 
 func TestCancelledContext(t *testing.T) {
-	f := newFakeS3(t)
-	s := blob.NewStorage(f.bucket, "")
+	f := fakes3.New(t)
+	s := blob.NewStorage(f.Bucket, "")
 	if _, err := s.Save(context.Background(), "kept.jpg", strings.NewReader("x")); err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +243,7 @@ func TestCancelledContext(t *testing.T) {
 	if _, err := s.Save(ctx, "half.jpg", body); err == nil {
 		t.Error("Save cancelled mid-upload succeeded")
 	}
-	if keys := f.keys(t); !slices.Equal(keys, []string{"kept.jpg"}) {
+	if keys := f.Keys(t); !slices.Equal(keys, []string{"kept.jpg"}) {
 		t.Errorf("keys = %q, want only kept.jpg", keys)
 	}
 }
@@ -329,12 +261,12 @@ func (e *errReader) Read(p []byte) (int, error) {
 }
 
 func TestSaveFailingReader(t *testing.T) {
-	f := newFakeS3(t)
-	s := blob.NewStorage(f.bucket, "")
+	f := fakes3.New(t)
+	s := blob.NewStorage(f.Bucket, "")
 	if _, err := s.Save(context.Background(), "broken.jpg", &errReader{n: 100 << 10}); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("Save = %v, want the reader's error", err)
 	}
-	if keys := f.keys(t); len(keys) != 0 {
+	if keys := f.Keys(t); len(keys) != 0 {
 		t.Fatalf("a failed save stored %q", keys)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends/blob"
 	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/internal/fakes3"
 	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
@@ -39,17 +40,17 @@ medium:
 
 // setupPlugin registers the plugin on a fresh SQLite database, with its
 // files in a fake S3 bucket served under https://cdn.example/.
-func setupPlugin(t *testing.T) (*gorm.DB, *fakeS3) {
+func setupPlugin(t *testing.T) (*gorm.DB, *fakes3.Server) {
 	t.Helper()
 	set, err := sizes.Load(strings.NewReader(sizesYAML))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFakeS3(t)
+	f := fakes3.New(t)
 	db := testdb.SQLite(t, "")
 	err = db.Use(thumbnails.Plugin(thumbnails.Config{
 		Sizes:   set,
-		Storage: blob.NewStorage(f.bucket, "https://cdn.example/"),
+		Storage: blob.NewStorage(f.Bucket, "https://cdn.example/"),
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +74,7 @@ func pizza(t *testing.T) field.Image {
 // objects returns the keys of the source of food and of its thumbnails,
 // sorted, after checking that each thumbnail decodes from the bucket to
 // its size's dimensions and format.
-func objects(t *testing.T, f *fakeS3, food *Food) []string {
+func objects(t *testing.T, f *fakes3.Server, food *Food) []string {
 	t.Helper()
 	ctx := context.Background()
 	all, err := food.Image.Thumbnails(ctx)
@@ -87,7 +88,7 @@ func objects(t *testing.T, f *fakeS3, food *Food) []string {
 	keys := []string{food.Image.Name()}
 	for size, w := range want {
 		th := all[size]
-		b, err := f.bucket.ReadAll(ctx, th.Name)
+		b, err := f.Bucket.ReadAll(ctx, th.Name)
 		if err != nil {
 			t.Fatalf("%s: %v", size, err)
 		}
@@ -116,7 +117,7 @@ func TestPluginLifecycle(t *testing.T) {
 		t.Fatalf("source name %q, want foods/<id>.jpg", name)
 	}
 	first := objects(t, f, &food)
-	if keys := f.keys(t); !slices.Equal(keys, first) {
+	if keys := f.Keys(t); !slices.Equal(keys, first) {
 		t.Fatalf("bucket holds %q, want %q", keys, first)
 	}
 	small, err := food.Image.Thumbnail(ctx, "small")
@@ -139,7 +140,7 @@ func TestPluginLifecycle(t *testing.T) {
 	if slices.Equal(first, second) {
 		t.Fatal("the replaced image kept its names")
 	}
-	if keys := f.keys(t); !slices.Equal(keys, second) {
+	if keys := f.Keys(t); !slices.Equal(keys, second) {
 		t.Fatalf("after replace, bucket holds %q, want %q", keys, second)
 	}
 
@@ -164,7 +165,7 @@ func TestPluginLifecycle(t *testing.T) {
 	if loaded.Image.Name() != food.Image.Name() {
 		t.Fatalf("after rollback the row holds %q, want %q", loaded.Image.Name(), food.Image.Name())
 	}
-	if keys := f.keys(t); !slices.Equal(keys, second) {
+	if keys := f.Keys(t); !slices.Equal(keys, second) {
 		t.Fatalf("after rollback, bucket holds %q, want %q", keys, second)
 	}
 
@@ -172,7 +173,7 @@ func TestPluginLifecycle(t *testing.T) {
 	if err := db.Delete(&loaded).Error; err != nil {
 		t.Fatal(err)
 	}
-	if keys := f.keys(t); len(keys) != 0 {
+	if keys := f.Keys(t); len(keys) != 0 {
 		t.Fatalf("after delete, bucket holds %q", keys)
 	}
 }
@@ -191,7 +192,7 @@ func TestThumbnailReadsNoObject(t *testing.T) {
 	if err := db.First(&loaded, food.ID).Error; err != nil {
 		t.Fatal(err)
 	}
-	before := f.requests.Load()
+	before := f.Requests.Load()
 	small, err := loaded.Image.Thumbnail(ctx, "small")
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +204,7 @@ func TestThumbnailReadsNoObject(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = loaded.Image.URL()
-	if n := f.requests.Load() - before; n != 0 {
+	if n := f.Requests.Load() - before; n != 0 {
 		t.Fatalf("reading thumbnails made %d bucket requests, want 0", n)
 	}
 }
@@ -217,9 +218,9 @@ func TestPrune(t *testing.T) {
 	if err := db.Create(&food).Error; err != nil {
 		t.Fatal(err)
 	}
-	kept := f.keys(t)
+	kept := f.Keys(t)
 	const stray = "foods/stray.jpg"
-	if err := f.bucket.WriteAll(ctx, stray, []byte("left by a crash"), nil); err != nil {
+	if err := f.Bucket.WriteAll(ctx, stray, []byte("left by a crash"), nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -231,7 +232,7 @@ func TestPrune(t *testing.T) {
 	if !slices.Equal(report.Files, []string{stray}) || len(report.Sources) != 0 || len(report.Records) != 0 {
 		t.Fatalf("dry run report = %+v, want only %s", report, stray)
 	}
-	if keys := f.keys(t); !slices.Contains(keys, stray) {
+	if keys := f.Keys(t); !slices.Contains(keys, stray) {
 		t.Fatal("the dry run deleted the stray object")
 	}
 
@@ -244,7 +245,7 @@ func TestPrune(t *testing.T) {
 	if _, err := thumbnails.Prune(ctx, db, opts); err != nil {
 		t.Fatal(err)
 	}
-	if keys := f.keys(t); !slices.Equal(keys, kept) {
+	if keys := f.Keys(t); !slices.Equal(keys, kept) {
 		t.Fatalf("after prune, bucket holds %q, want %q", keys, kept)
 	}
 }
