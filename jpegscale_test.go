@@ -30,7 +30,8 @@ exact: {processors: [{path: resize, width: 1279}]}
 		sizes []sizes.Size
 		want  int
 	}{
-		{"no sizes: the whole image", photo, nil, 1},
+		{"no list: the whole image", photo, nil, 1},
+		{"no sizes: only checked, at the smallest scale", photo, []sizes.Size{}, 8},
 		{"large: its box shrink of 2", photo, pick("large"), 2},
 		{"small alone: 8, the most a JPEG allows", photo, pick("small"), 8},
 		{"small then a filter: the resize decides", photo, pick("tiny"), 8},

@@ -94,9 +94,16 @@ var scaledJPEG func(data []byte, k int) (image.Image, error)
 // reduction that each size's leading Resize would apply to it anyway, and
 // only where every size comes out with the same dimensions as from the
 // full image. A size that does not start with a Resize needs the full image.
+// A nil list asks for the whole image (a watermark). An empty one,
+// checkOnly, has no size to render (a save whose sizes are all lazy or
+// async): the image is only checked, and 8 is enough: the decoder still reads every
+// coefficient, it only skips most of the inverse transform.
 func jpegScale(b image.Rectangle, list []sizes.Size) int {
-	if len(list) == 0 {
+	switch {
+	case list == nil:
 		return 1
+	case len(list) == 0:
+		return 8
 	}
 	k := 8
 	for _, sz := range list {
@@ -121,6 +128,9 @@ func jpegScale(b image.Rectangle, list []sizes.Size) int {
 	}
 	return 1
 }
+
+// checkOnly is the list of sizes of a decode that renders none.
+var checkOnly = []sizes.Size{}
 
 // decode sniffs the format of data from its bytes, checks the header against
 // the limits, and decodes it upright. list are the sizes the image is decoded

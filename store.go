@@ -45,6 +45,9 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image,
 		}
 	}
 	eager = focused(eager, focus)
+	if eager == nil {
+		eager = checkOnly
+	}
 	src, err := decode(data, p.cfg.Limits, eager)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
