@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"errors"
 	"image"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/disintegration/gift"
@@ -197,4 +199,51 @@ type enqueuerFunc func([]thumbnails.Job)
 func (f enqueuerFunc) Enqueue(_ context.Context, _ *sql.Tx, jobs []thumbnails.Job) error {
 	f(jobs)
 	return nil
+}
+
+// TestSignedURLCarriesFocus makes a lazy focal size on demand through its
+// signed URL: the URL carries the row's focal point under the signature,
+// so the handler crops where the row says, and a moved point is refused.
+func TestSignedURLCarriesFocus(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		setupWith(t, db, func(c *thumbnails.Config) {
+			c.SigningKey = testKey
+			c.Sizes = focusSizes()
+		}, &Portrait{})
+		p := Portrait{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG))), Focus: field.NewFocus(0.1, 0.5)}
+		if err := db.Create(&p).Error; err != nil {
+			t.Fatal(err)
+		}
+		signed, err := p.Image.SignedURL("later")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := mustParse(t, signed)
+		if u.Query().Get("focus") != "0.1,0.5" {
+			t.Fatalf("SignedURL = %q, want the row's focal point in it", signed)
+		}
+		h := newHandler(t, db, thumbnails.HandlerOptions{})
+		moved := u.Query()
+		moved.Set("focus", "0.9,0.5")
+		for name, target := range map[string]string{
+			"moved point":   u.Path + "?" + moved.Encode(),
+			"invalid point": u.Path + "?" + strings.Replace(u.RawQuery, "focus=0.1%2C0.5", "focus=2%2C2", 1),
+			"no point":      u.Path + "?" + strings.Replace(u.RawQuery, "focus=0.1%2C0.5", "", 1),
+		} {
+			if w := get(h, "GET", target, nil); w.Code != http.StatusForbidden {
+				t.Errorf("%s: status %d, want 403", name, w.Code)
+			}
+		}
+		w := get(h, "GET", u.Path+"?"+u.RawQuery, nil)
+		if w.Code != http.StatusOK {
+			t.Fatalf("signed URL: status %d", w.Code)
+		}
+		got, _, err := image.Decode(w.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sameImage(got, wantFocal(t, 0.1, 0.5)) {
+			t.Error("the size made on demand is not the crop around the row's focal point")
+		}
+	})
 }

@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
 
@@ -167,9 +168,14 @@ func (h *handler) generate(ctx context.Context, name string, q url.Values) (io.R
 		return nil, errForbidden
 	}
 	sz, ok := h.sizeOf(name, source)
-	if !ok || !h.p.validSignature(source, sz.Name, sig) {
+	var focus field.Focus
+	if focus.Scan(q.Get(queryFocus)) != nil {
 		return nil, errForbidden
 	}
+	if !ok || !h.p.validSignature(source, sz.Name, q.Get(queryFocus), sig) {
+		return nil, errForbidden
+	}
+	sz = focused([]sizes.Size{sz}, focus)[0]
 	// The generation is shared by every request waiting for it: one client
 	// going away must not cancel it for the others.
 	t, err := h.p.generate(context.WithoutCancel(ctx), source, sz)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/processors"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
 
@@ -23,40 +24,66 @@ var ErrNoSigningKey = errors.New("thumbnails: no Config.SigningKey: on-demand th
 
 // Query parameters of a signed URL.
 const (
-	querySource    = "src" // the source's storage name
-	querySignature = "sig" // HMAC-SHA256 of the source and the size, base64url
+	querySource    = "src"   // the source's storage name
+	querySignature = "sig"   // HMAC-SHA256 of the source, the size and the focus, base64url
+	queryFocus     = "focus" // the row's focal point "x,y", for a size that crops around one
 )
 
 // signatureContext starts every signed message, so that a signature made
 // with the same key for another purpose is never valid here.
 const signatureContext = "gorm-thumbnails/on-demand/v1\x00"
 
-// mac returns the HMAC-SHA256 of source and size under the signing key.
-func (p *plugin) mac(source, size string) []byte {
+// mac returns the HMAC-SHA256 of source, size and focus (a field.Focus's
+// String, "" for none) under the signing key.
+func (p *plugin) mac(source, size, focus string) []byte {
 	m := hmac.New(sha256.New, p.cfg.SigningKey)
 	m.Write([]byte(signatureContext))
 	m.Write([]byte(source))
 	m.Write([]byte{0}) // CleanName keeps NUL out of names: the message is unambiguous
 	m.Write([]byte(size))
+	if focus != "" {
+		m.Write([]byte{0}) // nor is there one in a size's name
+		m.Write([]byte(focus))
+	}
 	return m.Sum(nil)
 }
 
 // validSignature reports, in constant time, whether sig is the signature of
-// source and size.
-func (p *plugin) validSignature(source, size, sig string) bool {
+// source, size and focus.
+func (p *plugin) validSignature(source, size, focus, sig string) bool {
 	got, err := base64.RawURLEncoding.DecodeString(sig)
-	return err == nil && len(p.cfg.SigningKey) > 0 && hmac.Equal(got, p.mac(source, size))
+	return err == nil && len(p.cfg.SigningKey) > 0 && hmac.Equal(got, p.mac(source, size, focus))
+}
+
+// signedFocus returns the focal point a signed URL of sz carries: focus,
+// when it is valid and sz crops around a focal point; none otherwise, so
+// that other sizes' URLs do not change with it.
+func signedFocus(sz sizes.Size, focus field.Focus) field.Focus {
+	if !focus.Valid {
+		return field.Focus{}
+	}
+	for _, p := range sz.Processors {
+		if _, ok := p.(processors.Focusable); ok {
+			return focus
+		}
+	}
+	return field.Focus{}
 }
 
 // signedURL returns the URL of the thumbnail of source in sz, with the
-// source and the signature that let Handler make it on its first request.
-func (p *plugin) signedURL(source string, sz sizes.Size) string {
+// source, the row's focal point when sz crops around one, and the
+// signature that let Handler make it on its first request.
+func (p *plugin) signedURL(source string, sz sizes.Size, focus field.Focus) string {
 	u := p.storage.URL(thumbnailName(p.cfg.BaseDir, source, sz.Name, thumbnailExt(source, sz)))
 	sep := "?"
 	if strings.Contains(u, "?") {
 		sep = "&"
 	}
-	q := url.Values{querySource: {source}, querySignature: {base64.RawURLEncoding.EncodeToString(p.mac(source, sz.Name))}}
+	f := signedFocus(sz, focus).String()
+	q := url.Values{querySource: {source}, querySignature: {base64.RawURLEncoding.EncodeToString(p.mac(source, sz.Name, f))}}
+	if f != "" {
+		q.Set(queryFocus, f)
+	}
 	return u + sep + q.Encode()
 }
 
@@ -91,5 +118,5 @@ func (b *binder) SignedURL(img *field.Image, size string) (string, error) {
 	if len(b.p.cfg.SigningKey) == 0 {
 		return "", ErrNoSigningKey
 	}
-	return b.p.signedURL(source, sz), nil
+	return b.p.signedURL(source, sz, imageFocus(img)), nil
 }
