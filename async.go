@@ -155,15 +155,8 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 	if !referenced {
 		return nil
 	}
-	sz = focused([]sizes.Size{sz}, focus)[0]
-	recs, err := p.meta.Thumbnails(ctx, job.Source)
-	if err != nil {
-		return fmt.Errorf("thumbnails: generate: %w", err)
-	}
-	if _, done := recs[sz.Name]; done {
-		return nil
-	}
-	_, err = p.generate(ctx, job.Source, sz)
+	// generate returns the record of a size already made without making it.
+	_, err = p.generate(ctx, job.Source, focused([]sizes.Size{sz}, focus)[0])
 	return err
 }
 
@@ -205,15 +198,10 @@ func (p *plugin) referencingRow(ctx context.Context, job Job) (bool, field.Focus
 // metadata (by Preload, or a first access) are trusted as they are.
 func (b *binder) pending(ctx context.Context, img *field.Image, sz sizes.Size) (field.Thumbnail, bool, error) {
 	if _, stale := bridge.Cached(img).(saved); stale {
-		recs, err := b.p.meta.Thumbnails(ctx, img.Name())
+		k, err := b.read(ctx, img)
 		if err != nil {
-			return field.Thumbnail{}, false, fmt.Errorf("thumbnails: %w", err)
+			return field.Thumbnail{}, false, err
 		}
-		k := make(known, 0, len(recs))
-		for _, r := range recs {
-			k = append(k, r)
-		}
-		bridge.Cache(img, k)
 		if t, ok := k.get(sz.Name); ok {
 			return b.thumbnail(t), true, nil
 		}

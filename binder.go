@@ -109,6 +109,12 @@ func (b *binder) known(ctx context.Context, img *field.Image) (known, error) {
 	case saved:
 		return known(k), nil
 	}
+	return b.read(ctx, img)
+}
+
+// read reads the thumbnails that exist for img's source from metadata, and
+// remembers them.
+func (b *binder) read(ctx context.Context, img *field.Image) (known, error) {
 	recs, err := b.p.meta.Thumbnails(ctx, img.Name())
 	if err != nil {
 		return nil, fmt.Errorf("thumbnails: %w", err)
