@@ -3,10 +3,7 @@ package backends
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -92,7 +89,7 @@ func (m *databaseMetadata) ThumbnailsOf(ctx context.Context, sources []string) (
 	}
 	db := m.session(ctx)
 	if isSQLite(db) {
-		if err := m.sqliteThumbnailsOf(db, sources, out); err != nil {
+		if err := sqliteThumbnailsOf(db, sources, out); err != nil {
 			return nil, fmt.Errorf("backends: read thumbnails of %d sources: %w", len(sources), err)
 		}
 		return out, nil
@@ -115,67 +112,10 @@ func (m *databaseMetadata) ThumbnailsOf(ctx context.Context, sources []string) (
 	return out, nil
 }
 
-// SQLite runs in the process, so its "round trip" is CPU: the cost of a
-// batch read is the driver's per-value cgo calls. This query binds one JSON
-// array instead of a parameter per source (so it needs no chunking either)
-// and returns one row per source, its records joined with the ASCII unit
-// (31) and record (30) separators, which CleanName keeps out of names.
-// A source's placeholder comes as a second row of the source.
-const sqliteThumbnailsOf = `SELECT source, group_concat(size || char(31) || width || char(31) || height || char(31) || name, char(30))
-FROM ` + ThumbnailsTable + ` WHERE source IN (SELECT value FROM json_each(?)) GROUP BY source
-UNION ALL SELECT source, '` + PlaceholderSize + `' || char(31) || width || char(31) || height || char(31) || data
-FROM ` + PlaceholdersTable + ` WHERE source IN (SELECT value FROM json_each(?))`
-
 // thumbnailsOfMany reads the records of a list of sources, their
 // placeholders included, in one query.
 const thumbnailsOfMany = `SELECT source, size, name, width, height FROM ` + ThumbnailsTable + ` WHERE source IN ?
 UNION ALL SELECT source, '` + PlaceholderSize + `', data, width, height FROM ` + PlaceholdersTable + ` WHERE source IN ?`
-
-func (m *databaseMetadata) sqliteThumbnailsOf(db *gorm.DB, sources []string, out map[string][]Thumbnail) error {
-	list, err := json.Marshal(sources)
-	if err != nil {
-		return err
-	}
-	rows, err := db.Raw(sqliteThumbnailsOf, string(list), string(list)).Rows()
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var source, joined string
-		if err := rows.Scan(&source, &joined); err != nil {
-			return err
-		}
-		for joined != "" {
-			var rec string
-			rec, joined, _ = strings.Cut(joined, "\x1e")
-			t, err := parseJoinedRecord(source, rec)
-			if err != nil {
-				return err
-			}
-			out[source] = append(out[source], t)
-		}
-	}
-	return rows.Err()
-}
-
-// parseJoinedRecord parses "size 31 width 31 height 31 name".
-func parseJoinedRecord(source, rec string) (Thumbnail, error) {
-	size, rest, ok1 := strings.Cut(rec, "\x1f")
-	w, rest, ok2 := strings.Cut(rest, "\x1f")
-	h, name, ok3 := strings.Cut(rest, "\x1f")
-	width, err1 := strconv.Atoi(w)
-	height, err2 := strconv.Atoi(h)
-	if !ok1 || !ok2 || !ok3 || err1 != nil || err2 != nil {
-		return Thumbnail{}, fmt.Errorf("malformed record of %q: %q", source, rec)
-	}
-	return Thumbnail{Source: source, Size: size, Name: name, Width: width, Height: height}, nil
-}
-
-func isSQLite(db *gorm.DB) bool {
-	name := db.Dialector.Name()
-	return name == "sqlite" || name == "sqlite3"
-}
 
 // scanThumbnails adds the rows (source, size, name, width, height) to out,
 // and closes them.
