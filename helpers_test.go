@@ -132,8 +132,9 @@ func connectionSetup(cmd redis.Cmder) bool {
 }
 
 // metadataRoundTrips returns a counter of the round trips made to db's
-// metadata store from now on: statements on the thumbnails table for the
-// database backend, commands and pipelines for Redis.
+// metadata store from now on: statements on its tables (sources and their
+// summaries, thumbnails, placeholders) for the database backend, commands
+// and pipelines for Redis.
 func metadataRoundTrips(t testing.TB, db *gorm.DB) func() int64 {
 	t.Helper()
 	if h, ok := redisHooks.Load(db); ok {
@@ -143,8 +144,11 @@ func metadataRoundTrips(t testing.TB, db *gorm.DB) func() int64 {
 	}
 	var n atomic.Int64
 	count := func(tx *gorm.DB) {
-		if tx.Statement.Table == backends.ThumbnailsTable || strings.Contains(tx.Statement.SQL.String(), backends.ThumbnailsTable) {
-			n.Add(1)
+		for _, table := range []string{backends.SourcesTable, backends.ThumbnailsTable, backends.PlaceholdersTable} {
+			if tx.Statement.Table == table || strings.Contains(tx.Statement.SQL.String(), table) {
+				n.Add(1)
+				return
+			}
 		}
 	}
 	if err := db.Callback().Query().After("gorm:query").Register("test:count_metadata", count); err != nil {

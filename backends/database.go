@@ -2,7 +2,6 @@ package backends
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -73,62 +72,20 @@ func (m *databaseMetadata) Thumbnails(ctx context.Context, source string) (map[s
 	return out, nil
 }
 
-// maxParams is the largest number of bind parameters a dialect takes in one
-// statement (SQLite's SQLITE_MAX_VARIABLE_NUMBER, PostgreSQL's protocol limit).
-func maxParams(db *gorm.DB) int {
-	if name := db.Dialector.Name(); name == "postgres" || name == "pgx" {
-		return 65535
-	}
-	return 32766
-}
-
 func (m *databaseMetadata) ThumbnailsOf(ctx context.Context, sources []string) (map[string][]Thumbnail, error) {
 	out := make(map[string][]Thumbnail, len(sources))
 	if len(sources) == 0 {
 		return out, nil
 	}
 	db := m.session(ctx)
+	read := postgresThumbnailsOf
 	if isSQLite(db) {
-		if err := sqliteThumbnailsOf(db, sources, out); err != nil {
-			return nil, fmt.Errorf("backends: read thumbnails of %d sources: %w", len(sources), err)
-		}
-		return out, nil
+		read = sqliteThumbnailsOf
 	}
-	chunk := (maxParams(db) - 1) / 2 // the list is bound twice
-	for len(sources) > 0 {
-		n := min(chunk, len(sources))
-		// A plain scan of the five columns a reader needs: this is the hot
-		// path of Preload, where gorm's reflection and the parsing of
-		// created_at would cost more than the query.
-		rows, err := db.Raw(thumbnailsOfMany, sources[:n], sources[:n]).Rows()
-		if err == nil {
-			err = scanThumbnails(rows, out)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("backends: read thumbnails of %d sources: %w", n, err)
-		}
-		sources = sources[n:]
+	if err := read(db, sources, out); err != nil {
+		return nil, fmt.Errorf("backends: read thumbnails of %d sources: %w", len(sources), err)
 	}
 	return out, nil
-}
-
-// thumbnailsOfMany reads the records of a list of sources, their
-// placeholders included, in one query.
-const thumbnailsOfMany = `SELECT source, size, name, width, height FROM ` + ThumbnailsTable + ` WHERE source IN ?
-UNION ALL SELECT source, '` + PlaceholderSize + `', data, width, height FROM ` + PlaceholdersTable + ` WHERE source IN ?`
-
-// scanThumbnails adds the rows (source, size, name, width, height) to out,
-// and closes them.
-func scanThumbnails(rows *sql.Rows, out map[string][]Thumbnail) error {
-	defer rows.Close()
-	for rows.Next() {
-		var t Thumbnail
-		if err := rows.Scan(&t.Source, &t.Size, &t.Name, &t.Width, &t.Height); err != nil {
-			return err
-		}
-		out[t.Source] = append(out[t.Source], t)
-	}
-	return rows.Err()
 }
 
 func (r thumbnailRow) thumbnail() Thumbnail {

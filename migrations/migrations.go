@@ -145,13 +145,26 @@ func Apply(ctx context.Context, db *gorm.DB) error {
 	return nil
 }
 
-// statements splits a migration file into its statements.
+// statements splits a migration file into its statements: they end with
+// ";" at the end of a line, except inside a dollar-quoted body ($$ ... $$,
+// a PostgreSQL function's), whose own statements end so too.
 func statements(sql string) []string {
-	var out []string
-	for _, part := range strings.Split(sql, ";\n") {
-		if s := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(part), ";")); s != "" {
+	var (
+		out []string
+		cur strings.Builder
+	)
+	for _, part := range strings.SplitAfter(sql, ";\n") {
+		cur.WriteString(part)
+		if strings.Count(cur.String(), "$$")%2 == 1 {
+			continue // inside a body
+		}
+		if s := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(cur.String()), ";")); s != "" {
 			out = append(out, s)
 		}
+		cur.Reset()
+	}
+	if s := strings.TrimSpace(cur.String()); s != "" {
+		out = append(out, s) // an unterminated body: let the database say what is wrong
 	}
 	return out
 }

@@ -1,0 +1,175 @@
+package backends
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// The batch read (ThumbnailsOf, so Preload and Each) of the database backend
+// reads each source's summary: its records joined in one text, kept in
+// thumbnails_sources.summary by triggers (migration 0003) in the statement
+// that changes them. A record is "size US width US height US name" (a
+// placeholder's size is PlaceholderSize and its name the data: URI), and
+// records are joined with RS. CleanName keeps control characters out of
+// names, and a data: URI has none either.
+const (
+	unitSep   = "\x1f" // between the fields of a record
+	recordSep = "\x1e" // between the records of a source
+	groupSep  = "\x1d" // between the sources of SQLite's one row
+)
+
+// On SQLite, which runs in the process, the "round trip" is CPU: the
+// engine's work and, in mattn/go-sqlite3, three cgo calls per value
+// returned. So the batch is one row of one value whatever its size: the
+// sources are bound as one JSON array (one parameter, so no chunking),
+// each is found by one seek in the sources' unique index, and its summary
+// comes as "index US summary", index being the source's position in the
+// array, the sources joined with GS.
+//
+// On 10,000 sources of two records each this takes a quarter of the time
+// of one row per record and half of one concatenation per record.
+const sqliteSummariesQuery = "SELECT group_concat(j.key || char(31) || s.summary, char(29))" +
+	" FROM json_each(?) j JOIN " + SourcesTable + " s ON s.name = j.value WHERE s.summary IS NOT NULL"
+
+// postgresSummariesQuery reads (source, summary): one row per source, with
+// one bind parameter a source, so a batch is chunked at the protocol's
+// limit of postgresMaxParams parameters a statement.
+const postgresSummariesQuery = "SELECT name, summary FROM " + SourcesTable + " WHERE name IN ? AND summary IS NOT NULL"
+
+const postgresMaxParams = 65535
+
+// sqliteThumbnailsOf adds the records of sources to out, in one query.
+func sqliteThumbnailsOf(db *gorm.DB, sources []string, out map[string][]Thumbnail) error {
+	list := appendJSONStrings(make([]byte, 0, 48*len(sources)), sources)
+	var joined *string
+	if err := db.Raw(sqliteSummariesQuery, string(list)).Row().Scan(&joined); err != nil {
+		return err
+	}
+	if joined == nil {
+		return nil
+	}
+	s := *joined
+	// One backing array for every record: each source's slice is capped,
+	// so that a caller appending to it copies.
+	all := make([]Thumbnail, 0, strings.Count(s, recordSep)+strings.Count(s, groupSep)+1)
+	for s != "" {
+		var group string
+		group, s, _ = strings.Cut(s, groupSep)
+		idx, summary, _ := strings.Cut(group, unitSep)
+		i, err := strconv.Atoi(idx)
+		if err != nil || i < 0 || i >= len(sources) {
+			return fmt.Errorf("malformed summary %q: no source %q", group, idx)
+		}
+		if _, dup := out[sources[i]]; dup {
+			continue // a source listed twice
+		}
+		if all, err = addSummary(out, all, sources[i], summary); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// postgresThumbnailsOf adds the records of sources to out, in one query a
+// chunk.
+func postgresThumbnailsOf(db *gorm.DB, sources []string, out map[string][]Thumbnail) error {
+	var all []Thumbnail
+	for len(sources) > 0 {
+		n := min(postgresMaxParams, len(sources))
+		rows, err := db.Raw(postgresSummariesQuery, sources[:n]).Rows()
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var source, summary string
+			if err = rows.Scan(&source, &summary); err != nil {
+				break
+			}
+			if all, err = addSummary(out, all, source, summary); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = rows.Err()
+		}
+		_ = rows.Close()
+		if err != nil {
+			return err
+		}
+		sources = sources[n:]
+	}
+	return nil
+}
+
+// addSummary parses the summary of source into records appended to all, and
+// sets out[source] to them. It returns all.
+func addSummary(out map[string][]Thumbnail, all []Thumbnail, source, summary string) ([]Thumbnail, error) {
+	start := len(all)
+	for summary != "" {
+		var rec string
+		rec, summary, _ = strings.Cut(summary, recordSep)
+		t, err := parseRecord(source, rec)
+		if err != nil {
+			return all, err
+		}
+		all = append(all, t)
+	}
+	if len(all) > start {
+		out[source] = all[start:len(all):len(all)]
+	}
+	return all, nil
+}
+
+// parseRecord parses "size US width US height US name".
+func parseRecord(source, rec string) (Thumbnail, error) {
+	size, rest, ok1 := strings.Cut(rec, unitSep)
+	w, rest, ok2 := strings.Cut(rest, unitSep)
+	h, name, ok3 := strings.Cut(rest, unitSep)
+	width, err1 := strconv.Atoi(w)
+	height, err2 := strconv.Atoi(h)
+	if !ok1 || !ok2 || !ok3 || err1 != nil || err2 != nil {
+		return Thumbnail{}, fmt.Errorf("malformed record of %q: %q", source, rec)
+	}
+	return Thumbnail{Source: source, Size: size, Name: name, Width: width, Height: height}, nil
+}
+
+// appendJSONStrings appends ss to b as a JSON array of strings. Names made
+// by the plugin need no escaping and are copied as they are; any other is
+// encoded by encoding/json.
+func appendJSONStrings(b []byte, ss []string) []byte {
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if !jsonPlain(s) {
+			q, _ := json.Marshal(s) // a string always encodes
+			b = append(b, q...)
+			continue
+		}
+		b = append(b, '"')
+		b = append(b, s...)
+		b = append(b, '"')
+	}
+	return append(b, ']')
+}
+
+// jsonPlain reports whether s is printable ASCII without '"' and '\', so
+// that it stands in JSON as it is.
+func jsonPlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+func isSQLite(db *gorm.DB) bool {
+	name := db.Dialector.Name()
+	return name == "sqlite" || name == "sqlite3"
+}
