@@ -221,22 +221,41 @@ func (p *plugin) finish(db *gorm.DB) {
 // bindQuery binds the images of the rows a query loaded, and preloads
 // their thumbnails when the query used the Preload scope.
 func (p *plugin) bindQuery(db *gorm.DB) {
-	if m := p.modelOf(db); m != nil {
-		m.bind(db.Statement.ReflectValue)
-		p.preload(db, m)
+	m := p.modelOf(db)
+	if m == nil {
+		return
+	}
+	preload, err := m.preloadOf(db)
+	if err != nil {
+		_ = db.AddError(err)
+	}
+	images := m.bindEach(db.Statement.ReflectValue, preload)
+	if len(images) > 0 {
+		p.preload(db, images)
 	}
 }
 
 // bind attaches each column's binder to the images in v.
-func (m *model) bind(v reflect.Value) {
+func (m *model) bind(v reflect.Value) { m.bindEach(v, nil) }
+
+// bindEach attaches each column's binder to the images in v, and returns
+// the images that hold a source in the columns for which preload is true.
+func (m *model) bindEach(v reflect.Value, preload []bool) []*field.Image {
+	var images []*field.Image
 	eachRow(v, m.schema.ModelType, func(row reflect.Value) {
-		for _, col := range m.columns {
-			if img := col.image(row); img != nil {
-				bridge.Bind(img, col.binder)
-				bridge.SetFocus(img, col.focusOf(row))
+		for i, col := range m.columns {
+			img := col.image(row)
+			if img == nil {
+				continue
+			}
+			bridge.Bind(img, col.binder)
+			bridge.SetFocus(img, col.focusOf(row))
+			if preload != nil && preload[i] && img.Name() != "" {
+				images = append(images, img)
 			}
 		}
 	})
+	return images
 }
 
 // column returns the model's column for f, or nil.

@@ -2,7 +2,7 @@ package thumbnails
 
 import (
 	"fmt"
-	"reflect"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -42,45 +42,41 @@ func Preload(sizes ...string) func(*gorm.DB) *gorm.DB {
 	}
 }
 
-// preload fills the thumbnails known to the images that a query loaded, if
-// the query asked for it with Preload.
-func (p *plugin) preload(db *gorm.DB, m *model) {
+// preloadOf returns, for each column of the model, whether the query on
+// db asked to preload it with the Preload scope; nil when it did not ask.
+func (m *model) preloadOf(db *gorm.DB) ([]bool, error) {
 	v, ok := db.InstanceGet(keyPreload)
 	if !ok {
-		return
+		return nil, nil
 	}
 	cols, err := m.preloadColumns(v.(preloadRequest).sizes)
 	if err != nil {
-		_ = db.AddError(err)
-		return
+		return nil, err
 	}
-	var (
-		targets []*field.Image
-		sources []string
-		seen    = map[string]bool{}
-	)
-	eachRow(db.Statement.ReflectValue, m.schema.ModelType, func(row reflect.Value) {
-		for _, col := range cols {
-			img := col.image(row)
-			if img == nil || img.Name() == "" {
-				continue
-			}
-			targets = append(targets, img)
-			if !seen[img.Name()] {
-				seen[img.Name()] = true
-				sources = append(sources, img.Name())
-			}
+	preload := make([]bool, len(m.columns))
+	for i, c := range m.columns {
+		preload[i] = slices.Contains(cols, c)
+	}
+	return preload, nil
+}
+
+// preload reads the thumbnails of images from metadata, in one round trip,
+// and caches them in each image.
+func (p *plugin) preload(db *gorm.DB, images []*field.Image) {
+	sources := make([]string, 0, len(images))
+	seen := make(map[string]struct{}, len(images))
+	for _, img := range images {
+		if _, dup := seen[img.Name()]; !dup {
+			seen[img.Name()] = struct{}{}
+			sources = append(sources, img.Name())
 		}
-	})
-	if len(sources) == 0 {
-		return
 	}
 	recs, err := p.metadata(db).ThumbnailsOf(db.Statement.Context, sources)
 	if err != nil {
 		_ = db.AddError(fmt.Errorf("thumbnails: preload: %w", err))
 		return
 	}
-	for _, img := range targets {
+	for _, img := range images {
 		bridge.Cache(img, known(recs[img.Name()]))
 	}
 }

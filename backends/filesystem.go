@@ -193,16 +193,22 @@ func (s *fileSystemStorage) List(ctx context.Context, fn func(FileInfo) error) e
 	return nil
 }
 
-// needsEscape reports whether name has a byte that url.PathEscape would change.
+// needsEscape reports whether name has a byte that url.PathEscape would
+// change. It runs for every URL a page shows, hence the table.
 func needsEscape(name string) bool {
 	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case c == '-' || c == '_' || c == '.' || c == '~' || c == '/':
-		default:
+		if !pathSafe[name[i]] {
 			return true
 		}
 	}
 	return false
 }
+
+// pathSafe marks the bytes that a URL path keeps as they are: letters,
+// digits, "-", "_", ".", "~" and the separator "/".
+var pathSafe = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.~/", byte(c)) >= 0
+	}
+	return t
+}()

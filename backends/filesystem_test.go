@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -407,6 +408,22 @@ func BenchmarkFileSystemSave(b *testing.B) {
 	for b.Loop() {
 		if _, err := st.Save(ctx, "foods/small/a.jpg", bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestJoinURLEscapesEveryByte checks JoinURL on names holding each byte
+// value in turn: each segment is escaped as url.PathEscape escapes it.
+func TestJoinURLEscapesEveryByte(t *testing.T) {
+	for c := range 256 {
+		seg := "a" + string([]byte{byte(c)}) + "b"
+		if c == '/' {
+			continue // the separator of segments
+		}
+		name := "thumbnails/" + seg + ".jpg"
+		want := "/media/thumbnails/" + url.PathEscape(seg) + ".jpg"
+		if got := backends.JoinURL("/media/", name); got != want {
+			t.Errorf("byte %#x: JoinURL = %q, want %q", c, got, want)
 		}
 	}
 }

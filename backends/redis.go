@@ -76,32 +76,61 @@ func (m *redisMetadata) ThumbnailsOf(ctx context.Context, sources []string) (map
 	if len(sources) == 0 {
 		return out, nil
 	}
+	// The keys are cut from one string: a batch makes one allocation for
+	// them, not one a source.
+	prefix := m.key("")
+	var keys strings.Builder
+	keys.Grow(len(sources)*len(prefix) + totalLen(sources))
+	for _, s := range sources {
+		keys.WriteString(prefix)
+		keys.WriteString(s)
+	}
+	all := keys.String()
 	cmds := make([]*redis.MapStringStringCmd, len(sources))
 	_, err := m.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		at := 0
 		for i, s := range sources {
-			cmds[i] = p.HGetAll(ctx, m.key(s))
+			n := len(prefix) + len(s)
+			cmds[i] = p.HGetAll(ctx, all[at:at+n])
+			at += n
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("backends: redis: read thumbnails of %d sources: %w", len(sources), err)
 	}
+	// One backing array for every record; each source's slice is capped,
+	// so that a caller appending to it copies.
+	n := 0
+	for _, c := range cmds {
+		n += len(c.Val())
+	}
+	recs := make([]Thumbnail, 0, n)
 	for i, s := range sources {
 		fields := cmds[i].Val()
 		if len(fields) == 0 {
 			continue
 		}
-		list := make([]Thumbnail, 0, len(fields))
+		start := len(recs)
 		for size, v := range fields {
 			t, err := parseRedisRecord(s, size, v)
 			if err != nil {
 				return nil, err
 			}
-			list = append(list, t)
+			recs = append(recs, t)
 		}
-		out[s] = list
+		out[s] = recs[start:len(recs):len(recs)]
 	}
 	return out, nil
+}
+
+// totalLen returns the sum of the lengths of ss.
+func totalLen(ss []string) int {
+	n := 0
+	for _, s := range ss {
+		n += len(s)
+	}
+	return n
 }
 
 func decodeRedisHash(source string, fields map[string]string) (map[string]Thumbnail, error) {
