@@ -47,37 +47,50 @@ func batchAgrees(t *testing.T, m backends.Metadata, sources ...string) {
 	}
 }
 
-// TestSummaryFollowsEveryWrite changes records in every way the backend
-// can, and after each change the batch read agrees with the records.
+// step is one change of the records, made by do.
+type step struct {
+	name string
+	do   func() error
+}
+
+// writeSteps changes the records of a and b in m in every way a Metadata
+// can be changed.
+func writeSteps(m backends.Metadata, a, b string) []step {
+	ctx := context.Background()
+	holder := backends.Thumbnail{Source: a, Size: backends.PlaceholderSize, Name: "data:image/png;base64,iVBORw0KGgo=", Width: 12, Height: 8}
+	return []step{
+		{"nothing recorded", func() error { return nil }},
+		{"put two sizes", func() error { return m.Put(ctx, a, thumb(a, "small", 100, 100), thumb(a, "medium", 400, 267)) }},
+		{"put another source", func() error { return m.Put(ctx, b, thumb(b, "small", 100, 100)) }},
+		{"replace one size", func() error {
+			r := thumb(a, "small", 90, 60)
+			r.Name = "thumbnails/foods/a_small_v2.jpg"
+			return m.Put(ctx, a, r)
+		}},
+		{"add a placeholder", func() error { return m.Put(ctx, a, holder) }},
+		{"replace the placeholder", func() error {
+			h := holder
+			h.Name, h.Width = "data:image/png;base64,AAAA", 11
+			return m.Put(ctx, a, h)
+		}},
+		{"delete a size", func() error { return m.DeleteSize(ctx, a, "medium") }},
+		{"delete a size it does not have", func() error { return m.DeleteSize(ctx, a, "huge") }},
+		{"delete the placeholder", func() error { return m.DeleteSize(ctx, a, backends.PlaceholderSize) }},
+		{"delete the last size", func() error { return m.DeleteSize(ctx, a, "small") }},
+		{"record again", func() error { return m.Put(ctx, a, thumb(a, "large", 1200, 800), holder) }},
+		{"delete a source", func() error { return m.Delete(ctx, a) }},
+		{"delete a source it does not have", func() error { return m.Delete(ctx, "foods/never.jpg") }},
+	}
+}
+
+// TestSummaryFollowsEveryWrite changes records in every way the database
+// backend can, and after each change the batch read agrees with the records.
 func TestSummaryFollowsEveryWrite(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, db *gorm.DB, m backends.TxMetadata) {
 		ctx := context.Background()
 		a, b := "foods/a.jpg", "foods/b.jpg"
-		holder := backends.Thumbnail{Source: a, Size: backends.PlaceholderSize, Name: "data:image/png;base64,iVBORw0KGgo=", Width: 12, Height: 8}
-		steps := []struct {
-			name string
-			do   func() error
-		}{
-			{"nothing recorded", func() error { return nil }},
-			{"put two sizes", func() error { return m.Put(ctx, a, thumb(a, "small", 100, 100), thumb(a, "medium", 400, 267)) }},
-			{"put another source", func() error { return m.Put(ctx, b, thumb(b, "small", 100, 100)) }},
-			{"replace one size", func() error {
-				r := thumb(a, "small", 90, 60)
-				r.Name = "thumbnails/foods/a_small_v2.jpg"
-				return m.Put(ctx, a, r)
-			}},
-			{"add a placeholder", func() error { return m.Put(ctx, a, holder) }},
-			{"replace the placeholder", func() error {
-				h := holder
-				h.Name, h.Width = "data:image/png;base64,AAAA", 11
-				return m.Put(ctx, a, h)
-			}},
-			{"delete a size", func() error { return m.DeleteSize(ctx, a, "medium") }},
-			{"delete the placeholder", func() error { return m.DeleteSize(ctx, a, backends.PlaceholderSize) }},
-			{"delete the last size", func() error { return m.DeleteSize(ctx, a, "small") }},
-			{"record again", func() error { return m.Put(ctx, a, thumb(a, "large", 1200, 800), holder) }},
-			{"delete a source", func() error { return m.Delete(ctx, a) }},
-			{"a rolled-back put", func() error {
+		steps := append(writeSteps(m, a, b),
+			step{"a rolled-back put", func() error {
 				err := db.Transaction(func(tx *gorm.DB) error {
 					if err := m.WithDB(tx).Put(ctx, b, thumb(b, "medium", 400, 400)); err != nil {
 						return err
@@ -89,12 +102,12 @@ func TestSummaryFollowsEveryWrite(t *testing.T) {
 				}
 				return nil
 			}},
-			{"a committed put in a transaction", func() error {
+			step{"a committed put in a transaction", func() error {
 				return db.Transaction(func(tx *gorm.DB) error {
 					return m.WithDB(tx).Put(ctx, b, thumb(b, "large", 1200, 1200))
 				})
 			}},
-		}
+		)
 		for _, s := range steps {
 			if err := s.do(); err != nil {
 				t.Fatalf("%s: %v", s.name, err)
