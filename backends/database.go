@@ -37,9 +37,14 @@ type databaseMetadata struct {
 }
 
 // NewDatabaseMetadata returns the Metadata that keeps its records in the
-// tables thumbnails_sources and thumbnails_thumbnails of db. The tables must
-// exist: the plugin creates them with migrations.Apply when it is
-// initialised. It is the default when thumbnails.Config.Metadata is nil.
+// tables thumbnails_sources, thumbnails_thumbnails and
+// thumbnails_placeholders of db. The tables must exist: the plugin creates
+// them with migrations.Apply when it is initialised. It is the default when
+// thumbnails.Config.Metadata is nil.
+//
+// Thumbnails reads a source's records; ThumbnailsOf reads the summaries
+// that triggers keep of them in thumbnails_sources (one value a source,
+// and on SQLite one row a batch), and leaves CreatedAt zero.
 func NewDatabaseMetadata(db *gorm.DB) TxMetadata {
 	return &databaseMetadata{db: db}
 }

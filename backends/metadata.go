@@ -25,7 +25,8 @@ type Metadata interface {
 	Thumbnails(ctx context.Context, source string) (map[string]Thumbnail, error)
 	// ThumbnailsOf returns the thumbnails of many sources in one round trip
 	// (chunked only where the store limits a request's size), keyed by
-	// source, in no particular order. Sources without records are absent.
+	// source, in no particular order. Sources without records are absent,
+	// and a source listed twice is read once. CreatedAt may be left zero.
 	ThumbnailsOf(ctx context.Context, sources []string) (map[string][]Thumbnail, error)
 	// Put records source and the given thumbnails of it. A thumbnail whose
 	// source and size are already recorded replaces the old record, so

@@ -167,3 +167,22 @@ func TestRedisMetadataErrors(t *testing.T) {
 		t.Errorf("malformed record: %v", err)
 	}
 }
+
+// TestMetadataThumbnailsOfDuplicates lists a source twice: its records come
+// once.
+func TestMetadataThumbnailsOfDuplicates(t *testing.T) {
+	forEachMetadata(t, func(t *testing.T, m backends.Metadata) {
+		ctx := context.Background()
+		a := "foods/twice.jpg"
+		if err := m.Put(ctx, a, thumb(a, "small", 10, 10), thumb(a, "medium", 40, 40)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.ThumbnailsOf(ctx, []string{a, "foods/none.jpg", a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || len(got[a]) != 2 {
+			t.Fatalf("ThumbnailsOf(a, none, a) = %+v, want a's two records once", got)
+		}
+	})
+}

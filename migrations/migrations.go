@@ -1,5 +1,6 @@
 // Package migrations creates and upgrades the tables of the thumbnails
-// plugin: the database metadata backend's sources and thumbnails, and the
+// plugin: the database metadata backend's sources, thumbnails and
+// placeholders (with the triggers that keep each source's summary), and the
 // outbox of files to delete once a change has committed.
 //
 // Migrations are numbered SQL files, one per dialect, embedded in the
