@@ -32,9 +32,9 @@ type column struct {
 // size returns the column's size called name (case-insensitive).
 func (c *column) size(name string) (sizes.Size, bool) {
 	name = strings.ToLower(name)
-	for _, s := range c.sizes {
-		if s.Name == name {
-			return s, true
+	for i := range c.sizes { // by index: a Size is a hundred bytes to copy
+		if c.sizes[i].Name == name {
+			return c.sizes[i], true
 		}
 	}
 	return sizes.Size{}, false

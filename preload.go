@@ -61,15 +61,12 @@ func (m *model) preloadOf(db *gorm.DB) ([]bool, error) {
 }
 
 // preload reads the thumbnails of images from metadata, in one round trip,
-// and caches them in each image.
+// and caches them in each image. Two images of one source are rare, and
+// ThumbnailsOf reads a source listed twice once: the list is not deduplicated.
 func (p *plugin) preload(db *gorm.DB, images []*field.Image) {
-	sources := make([]string, 0, len(images))
-	seen := make(map[string]struct{}, len(images))
-	for _, img := range images {
-		if _, dup := seen[img.Name()]; !dup {
-			seen[img.Name()] = struct{}{}
-			sources = append(sources, img.Name())
-		}
+	sources := make([]string, len(images))
+	for i, img := range images {
+		sources[i] = img.Name()
 	}
 	recs, err := p.metadata(db).ThumbnailsOf(db.Statement.Context, sources)
 	if err != nil {
