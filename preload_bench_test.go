@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 )
 
 // seedRows inserts n Food rows whose sources have small and medium
@@ -37,7 +38,9 @@ func seedRows(b *testing.B, db *gorm.DB, n int) {
 
 // BenchmarkFind measures a Find of 1,000 and of 10,000 rows, alone, with
 // Preload then reading two sizes of each row, and without Preload then
-// reading them (one lookup per row). trips/op counts metadata round trips.
+// reading them (one lookup per row), with the metadata in SQLite, in Redis
+// and in PostgreSQL (whose rows the Find reads too). trips/op counts
+// metadata round trips.
 func BenchmarkFind(b *testing.B) {
 	for _, d := range []struct {
 		name string
@@ -45,7 +48,9 @@ func BenchmarkFind(b *testing.B) {
 		open func(testing.TB) *gorm.DB
 	}{
 		{"sqlite/rows=1000", 1000, openSQLite}, {"redis/rows=1000", 1000, openSQLiteRedis},
+		{"postgres/rows=1000", 1000, testdb.Postgres},
 		{"sqlite/rows=10000", 10000, openSQLite}, {"redis/rows=10000", 10000, openSQLiteRedis},
+		{"postgres/rows=10000", 10000, testdb.Postgres},
 	} {
 		b.Run(d.name, func(b *testing.B) {
 			db := d.open(b)

@@ -82,12 +82,7 @@ func (m *databaseMetadata) ThumbnailsOf(ctx context.Context, sources []string) (
 	if len(sources) == 0 {
 		return out, nil
 	}
-	db := m.session(ctx)
-	read := postgresThumbnailsOf
-	if isSQLite(db) {
-		read = sqliteThumbnailsOf
-	}
-	if err := read(db, sources, out); err != nil {
+	if err := summariesOf(m.session(ctx), sources, out); err != nil {
 		return nil, fmt.Errorf("backends: read thumbnails of %d sources: %w", len(sources), err)
 	}
 	return out, nil

@@ -19,34 +19,39 @@ import (
 const (
 	unitSep   = "\x1f" // between the fields of a record
 	recordSep = "\x1e" // between the records of a source
-	groupSep  = "\x1d" // between the sources of SQLite's one row
+	groupSep  = "\x1d" // between the sources of a batch's one row
 )
 
+// A batch is one query returning one row of one value, whatever its size:
+// the sources are bound as one JSON array (one parameter, so no chunking
+// and no statement of thousands of parameters to encode and parse), each
+// is found by one seek in the sources' unique index, and its summary comes
+// as "index US summary", index being the source's position in the array
+// (from 0), the sources joined with GS.
+//
 // On SQLite, which runs in the process, the "round trip" is CPU: the
 // engine's work and, in mattn/go-sqlite3, three cgo calls per value
-// returned. So the batch is one row of one value whatever its size: the
-// sources are bound as one JSON array (one parameter, so no chunking),
-// each is found by one seek in the sources' unique index, and its summary
-// comes as "index US summary", index being the source's position in the
-// array, the sources joined with GS.
-//
-// On 10,000 sources of two records each this takes a quarter of the time
-// of one row per record and half of one concatenation per record.
-const sqliteSummariesQuery = "SELECT group_concat(j.key || char(31) || s.summary, char(29))" +
-	" FROM json_each(?) j JOIN " + SourcesTable + " s ON s.name = j.value WHERE s.summary IS NOT NULL"
+// returned. On 10,000 sources of two records each this query takes a
+// quarter of the time of one row per record, and half of one row of
+// records concatenated by the query. On PostgreSQL it also saves the
+// encoding, parsing and planning of a parameter a source.
+const (
+	sqliteSummariesQuery = "SELECT group_concat(j.key || char(31) || s.summary, char(29))" +
+		" FROM json_each(?) j JOIN " + SourcesTable + " s ON s.name = j.value WHERE s.summary IS NOT NULL"
+	postgresSummariesQuery = "SELECT string_agg((j.i - 1) || chr(31) || s.summary, chr(29))" +
+		" FROM json_array_elements_text(CAST(? AS json)) WITH ORDINALITY AS j(name, i)" +
+		" JOIN " + SourcesTable + " s ON s.name = j.name WHERE s.summary IS NOT NULL"
+)
 
-// postgresSummariesQuery reads (source, summary): one row per source, with
-// one bind parameter a source, so a batch is chunked at the protocol's
-// limit of postgresMaxParams parameters a statement.
-const postgresSummariesQuery = "SELECT name, summary FROM " + SourcesTable + " WHERE name IN ? AND summary IS NOT NULL"
-
-const postgresMaxParams = 65535
-
-// sqliteThumbnailsOf adds the records of sources to out, in one query.
-func sqliteThumbnailsOf(db *gorm.DB, sources []string, out map[string][]Thumbnail) error {
+// summariesOf adds the records of sources to out, in one query.
+func summariesOf(db *gorm.DB, sources []string, out map[string][]Thumbnail) error {
+	query := postgresSummariesQuery
+	if isSQLite(db) {
+		query = sqliteSummariesQuery
+	}
 	list := appendJSONStrings(make([]byte, 0, 48*len(sources)), sources)
 	var joined *string
-	if err := db.Raw(sqliteSummariesQuery, string(list)).Row().Scan(&joined); err != nil {
+	if err := db.Raw(query, string(list)).Row().Scan(&joined); err != nil {
 		return err
 	}
 	if joined == nil {
@@ -70,37 +75,6 @@ func sqliteThumbnailsOf(db *gorm.DB, sources []string, out map[string][]Thumbnai
 		if all, err = addSummary(out, all, sources[i], summary); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// postgresThumbnailsOf adds the records of sources to out, in one query a
-// chunk.
-func postgresThumbnailsOf(db *gorm.DB, sources []string, out map[string][]Thumbnail) error {
-	var all []Thumbnail
-	for len(sources) > 0 {
-		n := min(postgresMaxParams, len(sources))
-		rows, err := db.Raw(postgresSummariesQuery, sources[:n]).Rows()
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var source, summary string
-			if err = rows.Scan(&source, &summary); err != nil {
-				break
-			}
-			if all, err = addSummary(out, all, source, summary); err != nil {
-				break
-			}
-		}
-		if err == nil {
-			err = rows.Err()
-		}
-		_ = rows.Close()
-		if err != nil {
-			return err
-		}
-		sources = sources[n:]
 	}
 	return nil
 }
