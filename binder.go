@@ -51,7 +51,7 @@ func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (
 		if done || err != nil {
 			return t, err
 		}
-		k, _ = bridge.Cached(img).(known)
+		k = cachedKnown(img)
 	}
 	rec, err := b.p.generate(ctx, source, focused([]sizes.Size{sz}, imageFocus(img))[0])
 	if err != nil {
@@ -95,6 +95,18 @@ func (k known) get(size string) (backends.Thumbnail, bool) {
 	return backends.Thumbnail{}, false
 }
 
+// cachedKnown returns the known records that img holds: a known, or a
+// pointer to one (Preload gives a page's images pointers into one slice).
+func cachedKnown(img *field.Image) known {
+	switch k := bridge.Cached(img).(type) {
+	case *known:
+		return *k
+	case known:
+		return k
+	}
+	return nil
+}
+
 // saved are the records of the thumbnails a save made: all that exist of
 // the eager sizes, but the job of an async size may have recorded more
 // since, so a pending async size reads metadata again (see pending).
@@ -105,6 +117,8 @@ type saved known
 // otherwise read from metadata and remembered.
 func (b *binder) known(ctx context.Context, img *field.Image) (known, error) {
 	switch k := bridge.Cached(img).(type) {
+	case *known:
+		return *k, nil
 	case known:
 		return k, nil
 	case saved:

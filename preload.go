@@ -1,12 +1,14 @@
 package thumbnails
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 
 	"gorm.io/gorm"
 
+	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
 )
@@ -68,14 +70,33 @@ func (p *plugin) preload(db *gorm.DB, images []*field.Image) {
 	for i, img := range images {
 		sources[i] = img.Name()
 	}
-	recs, err := p.metadata(db).ThumbnailsOf(db.Statement.Context, sources)
+	recs, err := thumbnailsIn(db.Statement.Context, p.metadata(db), sources)
 	if err != nil {
 		_ = db.AddError(fmt.Errorf("thumbnails: preload: %w", err))
 		return
 	}
-	for _, img := range images {
-		bridge.Cache(img, known(recs[img.Name()]))
+	ks := make([]known, len(images)) // one allocation; each image holds a pointer
+	for i, img := range images {
+		ks[i] = recs[i]
+		bridge.Cache(img, &ks[i])
 	}
+}
+
+// thumbnailsIn reads the records of sources, those of sources[i] at [i],
+// from meta in one round trip.
+func thumbnailsIn(ctx context.Context, meta backends.Metadata, sources []string) ([][]backends.Thumbnail, error) {
+	if a, ok := meta.(backends.AlignedMetadata); ok {
+		return a.ThumbnailsIn(ctx, sources)
+	}
+	bySource, err := meta.ThumbnailsOf(ctx, sources)
+	if err != nil {
+		return nil, err
+	}
+	recs := make([][]backends.Thumbnail, len(sources))
+	for i, s := range sources {
+		recs[i] = bySource[s]
+	}
+	return recs, nil
 }
 
 // preloadColumns returns the columns that have one of sizes (all columns

@@ -12,7 +12,9 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 )
 
 // smallPNG returns a 320x200 PNG, quick to thumbnail.
@@ -171,4 +173,40 @@ func TestPreloadLazy(t *testing.T) {
 			t.Fatalf("Thumbnails() after lazy generation = %v, %v", all, err)
 		}
 	})
+}
+
+// onlyMetadata hides every method of a store but Metadata's, as a store of
+// another module would have them.
+type onlyMetadata struct{ backends.Metadata }
+
+// TestPreloadThroughAnyMetadata preloads through a store that is not a
+// backends.AlignedMetadata: the plugin reads the batch with ThumbnailsOf,
+// still in one round trip.
+func TestPreloadThroughAnyMetadata(t *testing.T) {
+	client := testdb.Redis(t)
+	db := openSQLite(t)
+	hook := &roundTripHook{}
+	client.AddHook(hook)
+	meta := onlyMetadata{backends.NewRedisMetadata(client, testdb.RedisPrefix(t, client))}
+	if _, aligned := any(meta).(backends.AlignedMetadata); aligned {
+		t.Fatal("the wrapper still has ThumbnailsIn")
+	}
+	redisMetadata.Store(db, meta)
+	redisHooks.Store(db, hook)
+	t.Cleanup(func() { redisMetadata.Delete(db); redisHooks.Delete(db) })
+	setup(t, db, &Dish{})
+	createDishes(t, db, 7)
+
+	trips := metadataRoundTrips(t, db)
+	var dishes []Dish
+	if err := db.Scopes(thumbnails.Preload()).Order("id").Find(&dishes).Error; err != nil {
+		t.Fatal(err)
+	}
+	if got := trips(); got != 1 {
+		t.Errorf("Preload: %d round trips, want 1", got)
+	}
+	readAll(t, ptrs(dishes))
+	if got := trips(); got != 1 {
+		t.Errorf("reading after Preload: %d more round trips, want none", got-1)
+	}
 }

@@ -78,14 +78,23 @@ func (m *databaseMetadata) Thumbnails(ctx context.Context, source string) (map[s
 }
 
 func (m *databaseMetadata) ThumbnailsOf(ctx context.Context, sources []string) (map[string][]Thumbnail, error) {
-	out := make(map[string][]Thumbnail, len(sources))
-	if len(sources) == 0 {
-		return out, nil
+	recs, err := m.ThumbnailsIn(ctx, sources)
+	if err != nil {
+		return nil, err
 	}
-	if err := summariesOf(m.session(ctx), sources, out); err != nil {
+	return byIndex(sources, recs), nil
+}
+
+// ThumbnailsIn implements AlignedMetadata.
+func (m *databaseMetadata) ThumbnailsIn(ctx context.Context, sources []string) ([][]Thumbnail, error) {
+	if len(sources) == 0 {
+		return [][]Thumbnail{}, nil
+	}
+	recs, err := summariesOf(m.session(ctx), sources)
+	if err != nil {
 		return nil, fmt.Errorf("backends: read thumbnails of %d sources: %w", len(sources), err)
 	}
-	return out, nil
+	return recs, nil
 }
 
 func (r thumbnailRow) thumbnail() Thumbnail {

@@ -51,3 +51,14 @@ type TxMetadata interface {
 	Metadata
 	WithDB(db *gorm.DB) Metadata
 }
+
+// AlignedMetadata is a Metadata that can also return a batch aligned with
+// its input: ThumbnailsIn is ThumbnailsOf with the records of sources[i]
+// at index i (nil when it has none), which spares a caller that holds the
+// sources in a slice (Preload) building and searching a map. The stores of
+// this package implement it; the plugin falls back to ThumbnailsOf for any
+// other.
+type AlignedMetadata interface {
+	Metadata
+	ThumbnailsIn(ctx context.Context, sources []string) ([][]Thumbnail, error)
+}

@@ -186,3 +186,44 @@ func TestMetadataThumbnailsOfDuplicates(t *testing.T) {
 		}
 	})
 }
+
+// TestMetadataThumbnailsIn reads a batch aligned with its input: the
+// records of sources[i] at [i], nil for a source without any, a source
+// listed twice at both places; and ThumbnailsOf is the same batch by source.
+func TestMetadataThumbnailsIn(t *testing.T) {
+	forEachMetadata(t, func(t *testing.T, m backends.Metadata) {
+		ctx := context.Background()
+		a, b := "foods/in-a.jpg", "foods/in-b.jpg"
+		if err := m.Put(ctx, a, thumb(a, "small", 10, 10), thumb(a, "medium", 40, 40)); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Put(ctx, b, thumb(b, "small", 11, 11)); err != nil {
+			t.Fatal(err)
+		}
+		sources := []string{b, "foods/none.jpg", a, b}
+		got, err := m.(backends.AlignedMetadata).ThumbnailsIn(ctx, sources)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []int{1, 0, 2, 1}
+		if len(got) != len(sources) {
+			t.Fatalf("ThumbnailsIn gave %d lists for %d sources", len(got), len(sources))
+		}
+		for i, n := range want {
+			if len(got[i]) != n {
+				t.Errorf("[%d] %s: %d records %+v, want %d", i, sources[i], len(got[i]), got[i], n)
+			}
+			for _, r := range got[i] {
+				if r.Source != sources[i] {
+					t.Errorf("[%d] %s: a record of %s", i, sources[i], r.Source)
+				}
+			}
+		}
+		if got[3][0].Width != 11 {
+			t.Errorf("b's record = %+v", got[3][0])
+		}
+		if empty, err := m.(backends.AlignedMetadata).ThumbnailsIn(ctx, nil); err != nil || len(empty) != 0 {
+			t.Errorf("ThumbnailsIn(nil) = %v, %v", empty, err)
+		}
+	})
+}

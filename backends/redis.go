@@ -72,7 +72,16 @@ func (m *redisMetadata) Thumbnails(ctx context.Context, source string) (map[stri
 }
 
 func (m *redisMetadata) ThumbnailsOf(ctx context.Context, sources []string) (map[string][]Thumbnail, error) {
-	out := make(map[string][]Thumbnail, len(sources))
+	recs, err := m.ThumbnailsIn(ctx, sources)
+	if err != nil {
+		return nil, err
+	}
+	return byIndex(sources, recs), nil
+}
+
+// ThumbnailsIn implements AlignedMetadata: one pipeline of HGETALLs.
+func (m *redisMetadata) ThumbnailsIn(ctx context.Context, sources []string) ([][]Thumbnail, error) {
+	out := make([][]Thumbnail, len(sources))
 	if len(sources) == 0 {
 		return out, nil
 	}
@@ -119,7 +128,7 @@ func (m *redisMetadata) ThumbnailsOf(ctx context.Context, sources []string) (map
 			}
 			recs = append(recs, t)
 		}
-		out[s] = recs[start:len(recs):len(recs)]
+		out[i] = recs[start:len(recs):len(recs)]
 	}
 	return out, nil
 }

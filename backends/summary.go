@@ -43,8 +43,9 @@ const (
 		" JOIN " + SourcesTable + " s ON s.name = j.name WHERE s.summary IS NOT NULL"
 )
 
-// summariesOf adds the records of sources to out, in one query.
-func summariesOf(db *gorm.DB, sources []string, out map[string][]Thumbnail) error {
+// summariesOf reads the records of sources in one query: those of
+// sources[i] at [i], nil for none.
+func summariesOf(db *gorm.DB, sources []string) ([][]Thumbnail, error) {
 	query := postgresSummariesQuery
 	if isSQLite(db) {
 		query = sqliteSummariesQuery
@@ -52,10 +53,11 @@ func summariesOf(db *gorm.DB, sources []string, out map[string][]Thumbnail) erro
 	list := appendJSONStrings(make([]byte, 0, 48*len(sources)), sources)
 	var joined *string
 	if err := db.Raw(query, string(list)).Row().Scan(&joined); err != nil {
-		return err
+		return nil, err
 	}
+	out := make([][]Thumbnail, len(sources))
 	if joined == nil {
-		return nil
+		return out, nil
 	}
 	s := *joined
 	// One backing array for every record: each source's slice is capped,
@@ -66,36 +68,36 @@ func summariesOf(db *gorm.DB, sources []string, out map[string][]Thumbnail) erro
 		group, s, _ = strings.Cut(s, groupSep)
 		idx, summary, _ := strings.Cut(group, unitSep)
 		i, err := strconv.Atoi(idx)
-		if err != nil || i < 0 || i >= len(sources) {
-			return fmt.Errorf("malformed summary %q: no source %q", group, idx)
+		if err != nil || i < 0 || i >= len(sources) || out[i] != nil {
+			return nil, fmt.Errorf("malformed summary %q: no source %q", group, idx)
 		}
-		if _, dup := out[sources[i]]; dup {
-			continue // a source listed twice
+		start := len(all)
+		for summary != "" {
+			var rec string
+			rec, summary, _ = strings.Cut(summary, recordSep)
+			t, err := parseRecord(sources[i], rec)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, t)
 		}
-		if all, err = addSummary(out, all, sources[i], summary); err != nil {
-			return err
+		if len(all) > start {
+			out[i] = all[start:len(all):len(all)]
 		}
 	}
-	return nil
+	return out, nil
 }
 
-// addSummary parses the summary of source into records appended to all, and
-// sets out[source] to them. It returns all.
-func addSummary(out map[string][]Thumbnail, all []Thumbnail, source, summary string) ([]Thumbnail, error) {
-	start := len(all)
-	for summary != "" {
-		var rec string
-		rec, summary, _ = strings.Cut(summary, recordSep)
-		t, err := parseRecord(source, rec)
-		if err != nil {
-			return all, err
+// byIndex returns the records of sources, aligned as ThumbnailsIn returns
+// them, keyed by source.
+func byIndex(sources []string, recs [][]Thumbnail) map[string][]Thumbnail {
+	out := make(map[string][]Thumbnail, len(sources))
+	for i, r := range recs {
+		if len(r) > 0 {
+			out[sources[i]] = r
 		}
-		all = append(all, t)
 	}
-	if len(all) > start {
-		out[source] = all[start:len(all):len(all)]
-	}
-	return all, nil
+	return out
 }
 
 // parseRecord parses "size US width US height US name".
