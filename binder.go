@@ -51,7 +51,7 @@ func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (
 		if done || err != nil {
 			return t, err
 		}
-		k = cachedKnown(img)
+		k, _ = cachedKnown(img)
 	}
 	rec, err := b.p.generate(ctx, source, focused([]sizes.Size{sz}, imageFocus(img))[0])
 	if err != nil {
@@ -95,16 +95,17 @@ func (k known) get(size string) (backends.Thumbnail, bool) {
 	return backends.Thumbnail{}, false
 }
 
-// cachedKnown returns the known records that img holds: a known, or a
-// pointer to one (Preload gives a page's images pointers into one slice).
-func cachedKnown(img *field.Image) known {
+// cachedKnown returns the known records that img holds, a known or a
+// pointer to one (Preload gives a page's images pointers into one slice),
+// and whether it holds them.
+func cachedKnown(img *field.Image) (known, bool) {
 	switch k := bridge.Cached(img).(type) {
 	case *known:
-		return *k
+		return *k, true
 	case known:
-		return k
+		return k, true
 	}
-	return nil
+	return nil, false
 }
 
 // saved are the records of the thumbnails a save made: all that exist of
@@ -116,12 +117,10 @@ type saved known
 // the image when the plugin saved, preloaded or already looked them up,
 // otherwise read from metadata and remembered.
 func (b *binder) known(ctx context.Context, img *field.Image) (known, error) {
-	switch k := bridge.Cached(img).(type) {
-	case *known:
-		return *k, nil
-	case known:
+	if k, ok := cachedKnown(img); ok {
 		return k, nil
-	case saved:
+	}
+	if k, ok := bridge.Cached(img).(saved); ok {
 		return known(k), nil
 	}
 	return b.read(ctx, img)

@@ -63,8 +63,9 @@ func (m *model) preloadOf(db *gorm.DB) ([]bool, error) {
 }
 
 // preload reads the thumbnails of images from metadata, in one round trip,
-// and caches them in each image. Two images of one source are rare, and
-// ThumbnailsOf reads a source listed twice once: the list is not deduplicated.
+// and caches them in each image. Two images of one source are rare, and a
+// batch read answers a source listed twice at both places: the list is not
+// deduplicated.
 func (p *plugin) preload(db *gorm.DB, images []*field.Image) {
 	sources := make([]string, len(images))
 	for i, img := range images {

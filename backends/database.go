@@ -42,9 +42,9 @@ type databaseMetadata struct {
 // them with migrations.Apply when it is initialised. It is the default when
 // thumbnails.Config.Metadata is nil.
 //
-// Thumbnails reads a source's records; ThumbnailsOf reads the summaries
-// that triggers keep of them in thumbnails_sources (one value a source,
-// and on SQLite one row a batch), and leaves CreatedAt zero.
+// Thumbnails reads a source's records; ThumbnailsOf and ThumbnailsIn read
+// the summaries that triggers keep of them in thumbnails_sources (one
+// value a source, one row a batch), and leave CreatedAt zero.
 func NewDatabaseMetadata(db *gorm.DB) TxMetadata {
 	return &databaseMetadata{db: db}
 }

@@ -7,7 +7,7 @@
 -- placeholder's data: URI.
 --
 -- The records stay the truth. The summary is derived from them by the
--- trigger below, in the statement that changes them, so that it commits
+-- triggers below, in the statement that changes them, so that it commits
 -- and rolls back with them and no writer can forget it.
 ALTER TABLE thumbnails_sources ADD COLUMN summary TEXT;
 
