@@ -30,7 +30,7 @@ var errTurboUnsupported = errors.New("thumbnails: turbojpeg: unsupported JPEG")
 // *image.YCbCr, or an *image.Gray for a greyscale JPEG. Any warning of
 // libjpeg-turbo is an error, so that a damaged JPEG fails as it does with
 // image/jpeg; CMYK and unusual subsamplings are errTurboUnsupported.
-func turboDecode(data []byte, k int) (image.Image, error) {
+func turboDecode(data []byte, k int, _ int64) (image.Image, error) {
 	if len(data) == 0 {
 		return nil, errTurboUnsupported
 	}

@@ -31,7 +31,7 @@ func TestTurboDecode(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, k := range []int{1, 2, 4, 8} {
-			got, err := turboDecode(data, k)
+			got, err := turboDecode(data, k, 1<<30)
 			if err != nil {
 				t.Fatalf("%s at 1/%d: %v", f, k, err)
 			}
@@ -61,7 +61,7 @@ func TestTurboRefusesDamage(t *testing.T) {
 		"empty":     nil,
 		"text":      []byte("not a jpeg at all"),
 	} {
-		if img, err := turboDecode(bad, 2); err == nil {
+		if img, err := turboDecode(bad, 2, 1<<30); err == nil {
 			t.Errorf("%s: decoded %v, want an error", name, img.Bounds())
 		}
 	}

@@ -83,11 +83,12 @@ func uploadSize(r io.Reader) (int64, bool) {
 	return 0, false
 }
 
-// scaledJPEG, when a faster JPEG decoder is built in (jpegturbo.go, build
-// tag turbojpeg), decodes a JPEG reduced k times (1, 2, 4 or 8) while
-// decoding. An error leaves the JPEG to image/jpeg, which then decides
-// whether it is valid.
-var scaledJPEG func(data []byte, k int) (image.Image, error)
+// scaledJPEG decodes a JPEG reduced k times (1, 2, 4 or 8) while
+// decoding, refusing a frame of more than maxPixels: internal/jpegdct in
+// the default build (jpegdct.go), libjpeg-turbo with the build tag
+// turbojpeg (jpegturbo.go). An error leaves the JPEG to image/jpeg, which
+// then decides whether it is valid.
+var scaledJPEG func(data []byte, k int, maxPixels int64) (image.Image, error)
 
 // jpegScale returns the reduction, 1, 2, 4 or 8, at which a JPEG whose
 // upright bounds are b may be decoded for the sizes in list: at most the box
@@ -164,7 +165,7 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 			if orientation >= 5 {
 				upright = image.Rect(0, 0, cfg.Height, cfg.Width)
 			}
-			img, _ = scaledJPEG(data, jpegScale(upright, list))
+			img, _ = scaledJPEG(data, jpegScale(upright, list), limits.MaxPixels)
 		}
 	}
 	if img == nil { // not a JPEG, no faster decoder, or one that refused it

@@ -1,0 +1,237 @@
+package jpegdct
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"image/jpeg"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// photos returns the JPEG files the tests decode: the project's, its
+// EXIF samples, the shared 2560x1600 photos when present, and the
+// fixtures of this package (restart markers, every subsampling).
+func photos(t testing.TB) []string {
+	t.Helper()
+	var files []string
+	for _, g := range []string{"../../testdata/*.jpg", "../../testdata/exif/*.jpg", "../../../shared/testdata/photos/*.jpg", "testdata/*.jpg"} {
+		m, _ := filepath.Glob(g)
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatal("no test photos")
+	}
+	return files
+}
+
+// plane is one 8-bit plane of an image.
+type plane struct {
+	pix    []byte
+	stride int
+	w, h   int
+}
+
+// planes returns the planes of a YCbCr or Gray image, chroma at its own
+// resolution.
+func planes(img image.Image) []plane {
+	switch m := img.(type) {
+	case *image.Gray:
+		return []plane{{m.Pix, m.Stride, m.Rect.Dx(), m.Rect.Dy()}}
+	case *image.YCbCr:
+		w, h := m.Rect.Dx(), m.Rect.Dy()
+		c := m.COffset(m.Rect.Max.X-1, m.Rect.Max.Y-1)
+		cw, ch := c%m.CStride+1, c/m.CStride+1
+		return []plane{{m.Y, m.YStride, w, h}, {m.Cb, m.CStride, cw, ch}, {m.Cr, m.CStride, cw, ch}}
+	}
+	return nil
+}
+
+// compare returns how far got is from want averaged down k times (each
+// sample of got against the mean of the k x k samples of want it covers,
+// leaving out the partial ones at the edges): the mean absolute difference, the mean difference
+// (a bias), and the share of samples more than a level and a half away.
+func compare(got, want plane, k int) (mean, bias, far float64) {
+	n := 0
+	for y := range got.h {
+		for x := range got.w {
+			if y*k+k > want.h || x*k+k > want.w {
+				continue // a partial block at the edge also averages the encoder's padding
+			}
+			s, c := 0, 0
+			for yy := y * k; yy < y*k+k; yy++ {
+				for xx := x * k; xx < x*k+k; xx++ {
+					s += int(want.pix[yy*want.stride+xx])
+					c++
+				}
+			}
+			d := float64(got.pix[y*got.stride+x]) - float64(s)/float64(c)
+			mean, bias, n = mean+math.Abs(d), bias+d, n+1
+			if math.Abs(d) > 1.5 {
+				far++
+			}
+		}
+	}
+	return mean / float64(n), bias / float64(n), far / float64(n)
+}
+
+// TestDecodeMatchesImageJPEG checks every photo at each reduction against
+// image/jpeg's full decode averaged down as much, plane by plane: the same
+// bounds, the same kind of image and subsampling, and samples within
+// rounding of the average (a reduced transform is a box filter of the
+// full one), but where the full decode clips: under 1 % of them.
+func TestDecodeMatchesImageJPEG(t *testing.T) {
+	for _, f := range photos(t) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []int{2, 4, 8} {
+			got, err := Decode(data, k, 1<<30)
+			if err != nil {
+				t.Fatalf("%s at 1/%d: %v", f, k, err)
+			}
+			wb := want.Bounds()
+			if gb := got.Bounds(); gb != image.Rect(0, 0, (wb.Dx()+k-1)/k, (wb.Dy()+k-1)/k) {
+				t.Fatalf("%s at 1/%d: %v from %v", f, k, gb, wb)
+			}
+			switch w := want.(type) {
+			case *image.YCbCr:
+				if g, ok := got.(*image.YCbCr); !ok || g.SubsampleRatio != w.SubsampleRatio {
+					t.Fatalf("%s at 1/%d: %T, want %T of %v", f, k, got, want, w.SubsampleRatio)
+				}
+			case *image.Gray:
+				if _, ok := got.(*image.Gray); !ok {
+					t.Fatalf("%s at 1/%d: %T, want %T", f, k, got, want)
+				}
+			default:
+				t.Fatalf("%s: image/jpeg decoded a %T", f, want)
+			}
+			gp, wp := planes(got), planes(want)
+			for i := range gp {
+				if gp[i].w != (wp[i].w+k-1)/k || gp[i].h != (wp[i].h+k-1)/k {
+					t.Fatalf("%s at 1/%d: plane %d is %dx%d from %dx%d", f, k, i, gp[i].w, gp[i].h, wp[i].w, wp[i].h)
+				}
+				mean, bias, far := compare(gp[i], wp[i], k)
+				if mean > 0.5 || math.Abs(bias) > 0.25 || far > 0.01 {
+					t.Errorf("%s at 1/%d, plane %d: %.2f levels from image/jpeg averaged down on average, bias %.2f, %.2f %% over 1.5 levels",
+						filepath.Base(f), k, i, mean, bias, 100*far)
+				}
+			}
+		}
+	}
+}
+
+// TestDecodeRefusesDamage checks that a damaged or truncated JPEG is an
+// error (so that image/jpeg decides), never a partly decoded image.
+func TestDecodeRefusesDamage(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/pizza-600x400.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := func(at int, b byte) []byte {
+		c := bytes.Clone(data)
+		c[at] = b
+		return c
+	}
+	sos := bytes.Index(data, []byte{0xff, markerSOS})
+	for name, c := range map[string]struct {
+		data []byte
+		want error
+	}{
+		"empty":          {nil, ErrFormat},
+		"not a JPEG":     {[]byte("GIF89a...."), ErrFormat},
+		"header only":    {data[:sos], ErrFormat},
+		"truncated scan": {data[:len(data)/2], ErrFormat},
+		"no EOI":         {data[:len(data)-2], ErrFormat},
+		"marker in scan": {append(bytes.Clone(data[:len(data)/2]), 0xff, 0xd9), ErrFormat},
+		"bad marker":     {bad(sos+1, 0x02), ErrFormat},
+		"SOF cut short":  {bad(bytes.Index(data, []byte{0xff, markerSOF0})+3, 0), ErrFormat},
+	} {
+		t.Run(name, func(t *testing.T) {
+			img, err := Decode(c.data, 2, 1<<30)
+			if img != nil || !errors.Is(err, c.want) {
+				t.Fatalf("got %T, %v; want %v", img, err, c.want)
+			}
+		})
+	}
+}
+
+// TestDecodeRefusesWhatImageJPEGRefuses damages a photo one byte at a
+// time, all through the file: whatever image/jpeg refuses, Decode refuses
+// too (the reverse is allowed: image/jpeg then decides), and whatever
+// Decode accepts has the photo's reduced bounds.
+func TestDecodeRefusesWhatImageJPEGRefuses(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/pizza-600x400.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused, both := 0, 0
+	for at := 0; at < len(data); at += 1 + at/16 {
+		for _, b := range []byte{0x00, 0xff, data[at] ^ 0x5a} {
+			c := bytes.Clone(data)
+			c[at] = b
+			_, jerr := jpeg.Decode(bytes.NewReader(c))
+			img, err := Decode(c, 2, 1<<30)
+			if jerr != nil {
+				refused++
+				if err == nil {
+					t.Errorf("byte %d set to %#x: image/jpeg refuses it (%v), Decode does not", at, b, jerr)
+				} else {
+					both++
+				}
+				continue
+			}
+			if err == nil && img.Bounds() != image.Rect(0, 0, 300, 200) {
+				t.Errorf("byte %d set to %#x: %v", at, b, img.Bounds())
+			}
+		}
+	}
+	t.Logf("%d damaged copies refused by image/jpeg, %d of them by Decode", refused, both)
+	if refused == 0 {
+		t.Fatal("no damage was refused: the test damages nothing")
+	}
+}
+
+// TestDecodeLeaves checks what Decode leaves to image/jpeg or refuses
+// before allocating: other encodings, other reductions, and frames over
+// the pixel limit.
+func TestDecodeLeaves(t *testing.T) {
+	read := func(name string) []byte {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	photo := read("testdata/s440.jpg") // 333x217
+	for _, c := range []struct {
+		name  string
+		data  []byte
+		k     int
+		limit int64
+		want  error
+	}{
+		{"progressive", read("testdata/progressive.jpeg"), 2, 1 << 30, ErrUnsupported},
+		{"arithmetic", read("testdata/arithmetic.jpeg"), 2, 1 << 30, ErrUnsupported},
+		{"full size", photo, 1, 1 << 30, ErrUnsupported},
+		{"a third", photo, 3, 1 << 30, ErrUnsupported},
+		{"over the limit", photo, 2, 333*217 - 1, ErrTooLarge},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			img, err := Decode(c.data, c.k, c.limit)
+			if img != nil || !errors.Is(err, c.want) {
+				t.Fatalf("got %T, %v; want %v", img, err, c.want)
+			}
+		})
+	}
+	if _, err := Decode(photo, 2, 333*217); err != nil {
+		t.Fatalf("at the limit: %v", err)
+	}
+}

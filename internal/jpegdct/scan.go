@@ -1,0 +1,131 @@
+package jpegdct
+
+import "fmt"
+
+// scan decodes the one interleaved scan of a baseline frame into the
+// reduced planes.
+func (d *decoder) scan() error {
+	n := d.n
+	hmax, vmax := 1, 1
+	for _, c := range d.comps {
+		hmax, vmax = max(hmax, c.h), max(vmax, c.v)
+	}
+	mcusX, mcusY := (d.width+8*hmax-1)/(8*hmax), (d.height+8*vmax-1)/(8*vmax)
+	tables := make([]*dequant, len(d.comps))
+	for i := range d.comps {
+		c := &d.comps[i]
+		c.stride = mcusX * c.h * n
+		c.pix = make([]byte, c.stride*mcusY*c.v*n)
+		c.pred = 0
+		tables[i] = newDequant(d.quant[c.tq])
+	}
+	br := &d.bits
+	*br = bitReader{data: d.data, pos: d.pos}
+	keep := &keeps[n]
+	var (
+		f       [64]float32 // the kept coefficients of a block, natural order; zero between blocks
+		touched [64]uint8   // where f is not zero
+		nt      int
+	)
+	mcu, rst := 0, 0
+	for my := range mcusY {
+		for mx := range mcusX {
+			if d.restart > 0 && mcu > 0 && mcu%d.restart == 0 {
+				if err := d.restartMarker(rst); err != nil {
+					return err
+				}
+				rst = (rst + 1) & 7
+			}
+			mcu++
+			for ci := range d.comps {
+				c := &d.comps[ci]
+				q, dc, ac := tables[ci], d.dc[c.td], d.ac[c.ta]
+				for j := range c.v {
+					for i := range c.h {
+						// One block: the DC difference, then the AC run
+						// lengths, of which only the lowest n x n
+						// frequencies are kept.
+						s, err := br.decode(dc)
+						if err != nil {
+							return err
+						}
+						if s > 11 {
+							return fmt.Errorf("%w: DC magnitude of %d bits", ErrFormat, s)
+						}
+						if s > 0 {
+							c.pred += br.receive(int(s))
+						}
+						dcv := float32(c.pred) * q[0]
+						umax, vmax := 0, 0
+						for k := 1; k < 64; k++ {
+							rs, err := br.decode(ac)
+							if err != nil {
+								return err
+							}
+							r, s := int(rs>>4), int(rs&15)
+							if s == 0 {
+								if r != 15 {
+									break // end of block
+								}
+								k += 15
+								continue
+							}
+							if k += r; k > 63 {
+								return fmt.Errorf("%w: AC coefficient past the block", ErrFormat)
+							}
+							v := br.receive(s)
+							if keep[k] {
+								z := unzig[k]
+								f[z] = float32(v) * q[k]
+								touched[nt] = uint8(z)
+								nt++
+								umax, vmax = max(umax, z>>3), max(vmax, z&7)
+							}
+						}
+						off := (my*c.v+j)*n*c.stride + (mx*c.h+i)*n
+						if nt == 0 {
+							fill(c.pix[off:], c.stride, n, dcv)
+							continue
+						}
+						f[0] = dcv
+						idct(c.pix[off:], c.stride, n, &f, umax, vmax)
+						for _, z := range touched[:nt] {
+							f[z] = 0
+						}
+						nt = 0
+					}
+				}
+			}
+		}
+	}
+	if br.overrun() {
+		return fmt.Errorf("%w: truncated scan", ErrFormat)
+	}
+	d.pos = br.pos
+	return nil
+}
+
+// restartMarker checks that the data of a restart interval ends at RSTm
+// and moves past it, resetting the bit reader and the DC predictors.
+func (d *decoder) restartMarker(m int) error {
+	br := &d.bits
+	if br.overrun() {
+		return fmt.Errorf("%w: truncated restart interval", ErrFormat)
+	}
+	p := br.pos
+	if p >= len(d.data) || d.data[p] != 0xff {
+		return fmt.Errorf("%w: missing RST%d marker", ErrFormat, m)
+	}
+	for p < len(d.data) && d.data[p] == 0xff {
+		p++
+	}
+	if p >= len(d.data) || d.data[p] != markerRST0+byte(m) {
+		return fmt.Errorf("%w: missing RST%d marker", ErrFormat, m)
+	}
+	br.pos = p + 1
+	br.reset()
+	for i := range d.comps {
+		d.comps[i].pred = 0
+	}
+	return nil
+}

@@ -1,0 +1,28 @@
+//go:build !(turbojpeg && cgo)
+
+package thumbnails
+
+import (
+	"errors"
+	"image"
+
+	"github.com/gorm-thumbnails/thumbnails/internal/jpegdct"
+)
+
+// In the default, pure-Go build, a JPEG whose sizes all shrink it at least
+// twice is decoded reduced 2, 4 or 8 times by internal/jpegdct, which skips
+// most of the inverse transform (libjpeg's scaled decoding, libvips'
+// shrink-on-load); a full-size decode, and any JPEG that package leaves
+// alone (progressive, CMYK ...), is image/jpeg's. -tags turbojpeg replaces
+// both with libjpeg-turbo.
+func init() { scaledJPEG = pureGoScaled }
+
+// errFullSize leaves a full-size decode to image/jpeg.
+var errFullSize = errors.New("thumbnails: full-size JPEG decode")
+
+func pureGoScaled(data []byte, k int, maxPixels int64) (image.Image, error) {
+	if k == 1 {
+		return nil, errFullSize
+	}
+	return jpegdct.Decode(data, k, maxPixels)
+}
