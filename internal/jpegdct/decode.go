@@ -90,14 +90,19 @@ func Decode(data []byte, k int, maxPixels int64) (img image.Image, err error) {
 	default:
 		return nil, fmt.Errorf("%w: reduction %d (2, 4 or 8)", ErrUnsupported, k)
 	}
-	// The stream is indexed with checks throughout; a bug in them must
-	// still be an error that sends the JPEG to image/jpeg, not a crash of
-	// the caller's save.
+	// The stream is indexed with checks throughout (FuzzDecode runs
+	// without this); a bug in them must still be an error that sends the
+	// JPEG to image/jpeg, not a crash of the caller's save.
 	defer func() {
 		if r := recover(); r != nil {
 			img, err = nil, fmt.Errorf("%w: %v", ErrFormat, r)
 		}
 	}()
+	return decodeReduced(data, n, maxPixels)
+}
+
+// decodeReduced is Decode to n x n blocks, without its recover.
+func decodeReduced(data []byte, n int, maxPixels int64) (image.Image, error) {
 	d := &decoder{data: data, n: n, adobe: -1, limit: maxPixels}
 	if err := d.decode(); err != nil {
 		return nil, err
