@@ -92,14 +92,14 @@ func newDequant(q *[64]uint16) *dequant {
 
 // clamp rounds a level-shifted sample to a byte.
 func clamp(v float32) byte {
-	v += 128.5
-	switch {
-	case v <= 0:
-		return 0
-	case v >= 255:
-		return 255
+	i := int32(v + 128.5)
+	if uint32(i) <= 255 {
+		return byte(i)
 	}
-	return byte(v)
+	if i < 0 {
+		return 0
+	}
+	return 255
 }
 
 // fill writes a block that has only its DC coefficient.
@@ -113,31 +113,53 @@ func fill(dst []byte, stride, n int, dc float32) {
 	}
 }
 
-// idct writes the n x n (4 or 2) reduced transform of the natural-order
-// coefficients f, of which rows and columns past umax and vmax are zero.
-func idct(dst []byte, stride, n int, f *[64]float32, umax, vmax int) {
-	b := &basis[n]
+// The transforms split each 1-D pass into even and odd frequencies:
+// output n-1-x weighs frequency u as output x does, times (-1)^u.
+
+// idct4 writes the 4x4 reduced transform of the natural-order
+// coefficients f, whose rows past umax are zero.
+func idct4(dst []byte, stride int, f *[64]float32, umax int) {
+	b := &basis[4]
+	b02, b06, b12, b16 := b[0][2], b[0][6], b[1][2], b[1][6]
+	b01, b03, b05, b07 := b[0][1], b[0][3], b[0][5], b[0][7]
+	b11, b13, b15, b17 := b[1][1], b[1][3], b[1][5], b[1][7]
 	var t [8][4]float32 // rows transformed: t[u][x]
 	for u := 0; u <= umax; u++ {
-		row := f[u*8 : u*8+8]
-		for x := range n {
-			s := float32(0)
-			bx := &b[x]
-			for v := 0; v <= vmax; v++ {
-				s += row[v] * bx[v]
-			}
-			t[u][x] = s
-		}
+		r := (*[8]float32)(f[u*8 : u*8+8])
+		e0 := r[0] + r[2]*b02 + r[6]*b06
+		e1 := r[0] + r[2]*b12 + r[6]*b16
+		o0 := r[1]*b01 + r[3]*b03 + r[5]*b05 + r[7]*b07
+		o1 := r[1]*b11 + r[3]*b13 + r[5]*b15 + r[7]*b17
+		t[u] = [4]float32{e0 + o0, e1 + o1, e1 - o1, e0 - o0}
 	}
-	for y := range n {
-		by := &b[y]
-		out := dst[y*stride : y*stride+n]
-		for x := range out {
-			s := float32(0)
-			for u := 0; u <= umax; u++ {
-				s += by[u] * t[u][x]
-			}
-			out[x] = clamp(s)
-		}
+	_ = dst[3*stride+3]
+	for x := range 4 {
+		e0 := t[0][x] + t[2][x]*b02 + t[6][x]*b06
+		e1 := t[0][x] + t[2][x]*b12 + t[6][x]*b16
+		o0 := t[1][x]*b01 + t[3][x]*b03 + t[5][x]*b05 + t[7][x]*b07
+		o1 := t[1][x]*b11 + t[3][x]*b13 + t[5][x]*b15 + t[7][x]*b17
+		dst[x] = clamp(e0 + o0)
+		dst[stride+x] = clamp(e1 + o1)
+		dst[2*stride+x] = clamp(e1 - o1)
+		dst[3*stride+x] = clamp(e0 - o0)
+	}
+}
+
+// idct2 writes the 2x2 reduced transform of f (of its frequencies, only
+// 0 and the odd ones weigh).
+func idct2(dst []byte, stride int, f *[64]float32, umax int) {
+	b := &basis[2][0]
+	b1, b3, b5, b7 := b[1], b[3], b[5], b[7]
+	var t [8][2]float32
+	for u := 0; u <= umax; u++ {
+		r := (*[8]float32)(f[u*8 : u*8+8])
+		o := r[1]*b1 + r[3]*b3 + r[5]*b5 + r[7]*b7
+		t[u] = [2]float32{r[0] + o, r[0] - o}
+	}
+	_ = dst[stride+1]
+	for x := range 2 {
+		o := t[1][x]*b1 + t[3][x]*b3 + t[5][x]*b5 + t[7][x]*b7
+		dst[x] = clamp(t[0][x] + o)
+		dst[stride+x] = clamp(t[0][x] - o)
 	}
 }

@@ -56,7 +56,7 @@ func (d *decoder) scan() error {
 							c.pred += br.receive(int(s))
 						}
 						dcv := float32(c.pred) * q[0]
-						umax, vmax := 0, 0
+						umax := 0
 						for k := 1; k < 64; k++ {
 							rs, err := br.decode(ac)
 							if err != nil {
@@ -79,7 +79,7 @@ func (d *decoder) scan() error {
 								f[z] = float32(v) * q[k]
 								touched[nt] = uint8(z)
 								nt++
-								umax, vmax = max(umax, z>>3), max(vmax, z&7)
+								umax = max(umax, z>>3)
 							}
 						}
 						off := (my*c.v+j)*n*c.stride + (mx*c.h+i)*n
@@ -88,7 +88,11 @@ func (d *decoder) scan() error {
 							continue
 						}
 						f[0] = dcv
-						idct(c.pix[off:], c.stride, n, &f, umax, vmax)
+						if n == 4 {
+							idct4(c.pix[off:], c.stride, &f, umax)
+						} else {
+							idct2(c.pix[off:], c.stride, &f, umax)
+						}
 						for _, z := range touched[:nt] {
 							f[z] = 0
 						}
