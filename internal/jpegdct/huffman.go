@@ -17,6 +17,10 @@ type huffTable struct {
 	valptr  [17]int32
 	mincode [17]int32
 	vals    []byte
+	// fast maps the next lutBits bits, as an AC table, to a whole
+	// coefficient when its code and magnitude fit in them: value<<16 |
+	// end-of-block-or-ZRL<<12 | run<<8 | bits used; 0 otherwise.
+	fast [1 << lutBits]int32
 }
 
 // parseDHT reads the tables of a DHT segment.
@@ -74,6 +78,23 @@ func newHuffTable(counts [17]int, vals []byte) (*huffTable, error) {
 			k++
 		}
 		code <<= 1
+	}
+	for i, e := range t.lut {
+		l := int(e >> 8)
+		if l == 0 {
+			continue
+		}
+		r, m := int32(e>>4)&15, int(e&15)
+		switch {
+		case m == 0:
+			t.fast[i] = 1<<12 | r<<8 | int32(l)
+		case l+m <= lutBits:
+			v := int32(i>>(lutBits-l-m)) & (1<<m - 1)
+			if v < 1<<(m-1) {
+				v -= 1<<m - 1
+			}
+			t.fast[i] = v<<16 | r<<8 | int32(l+m)
+		}
 	}
 	return t, nil
 }

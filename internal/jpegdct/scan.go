@@ -25,7 +25,6 @@ func (d *decoder) scan() error {
 	var (
 		f       [64]float32 // the kept coefficients of a block, natural order; zero between blocks
 		touched [64]uint8   // where f is not zero
-		nt      int
 	)
 	mcu, rst := 0, 0
 	for my := range mcusY {
@@ -42,46 +41,11 @@ func (d *decoder) scan() error {
 				q, dc, ac := tables[ci], d.dc[c.td], d.ac[c.ta]
 				for j := range c.v {
 					for i := range c.h {
-						// One block: the DC difference, then the AC run
-						// lengths, of which only the lowest n x n
-						// frequencies are kept.
-						s, err := br.decode(dc)
+						nt, umax, err := br.block(c, q, dc, ac, keep, &f, &touched)
 						if err != nil {
 							return err
 						}
-						if s > 11 {
-							return fmt.Errorf("%w: DC magnitude of %d bits", ErrFormat, s)
-						}
-						if s > 0 {
-							c.pred += br.receive(int(s))
-						}
 						dcv := float32(c.pred) * q[0]
-						umax := 0
-						for k := 1; k < 64; k++ {
-							rs, err := br.decode(ac)
-							if err != nil {
-								return err
-							}
-							r, s := int(rs>>4), int(rs&15)
-							if s == 0 {
-								if r != 15 {
-									break // end of block
-								}
-								k += 15
-								continue
-							}
-							if k += r; k > 63 {
-								return fmt.Errorf("%w: AC coefficient past the block", ErrFormat)
-							}
-							v := br.receive(s)
-							if keep[k] {
-								z := unzig[k]
-								f[z] = float32(v) * q[k]
-								touched[nt] = uint8(z)
-								nt++
-								umax = max(umax, z>>3)
-							}
-						}
 						off := (my*c.v+j)*n*c.stride + (mx*c.h+i)*n
 						if nt == 0 {
 							fill(c.pix[off:], c.stride, n, dcv)
@@ -96,7 +60,7 @@ func (d *decoder) scan() error {
 						for _, z := range touched[:nt] {
 							f[z] = 0
 						}
-						nt = 0
+						f[0] = 0
 					}
 				}
 			}

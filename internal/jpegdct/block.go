@@ -1,0 +1,130 @@
+package jpegdct
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// block decodes the coefficients of one block of c: the DC difference,
+// then the AC run lengths, keeping (in f, dequantised, natural order) only
+// the frequencies of the reduced transform and noting where in touched.
+// It returns how many it kept and the last row they are in. The bit
+// reader's state lives in locals for the length of the block (after an
+// error it is left stale: the scan is abandoned).
+func (b *bitReader) block(c *component, q *dequant, dc, ac *huffTable, keep *[64]bool, f *[64]float32, touched *[64]uint8) (nt, umax int, err error) {
+	acc, nb := b.acc, b.n
+	// refill tops acc up to at least 32 bits: four bytes at once when none
+	// of them is 0xff, else through fill.
+	refill := func() {
+		if b.pos+4 <= len(b.data) {
+			w := binary.BigEndian.Uint32(b.data[b.pos:])
+			if x := ^w; (x-0x01010101)&^x&0x80808080 == 0 { // no 0xff byte
+				acc |= uint64(w) << (32 - nb)
+				nb += 32
+				b.pos += 4
+				return
+			}
+		}
+		b.acc, b.n = acc, nb
+		b.fill()
+		acc, nb = b.acc, b.n
+	}
+	// symbol reads one Huffman-coded symbol of t.
+	symbol := func(t *huffTable) (byte, bool) {
+		if nb < 16 {
+			refill()
+		}
+		if e := t.lut[acc>>(64-lutBits)]; e != 0 {
+			l := int(e >> 8)
+			acc <<= l
+			nb -= l
+			return byte(e), true
+		}
+		for l := lutBits + 1; l <= 16; l++ {
+			if code := int32(acc >> (64 - l)); code <= t.maxcode[l] {
+				acc <<= l
+				nb -= l
+				return t.vals[t.valptr[l]+code-t.mincode[l]], true
+			}
+		}
+		return 0, false
+	}
+	// receive reads an s-bit magnitude (1 <= s <= 15) and extends its sign.
+	receive := func(s int) int32 {
+		if nb < s {
+			refill()
+		}
+		v := int32(acc >> (64 - s))
+		acc <<= s
+		nb -= s
+		if v < 1<<(s-1) {
+			v -= 1<<s - 1
+		}
+		return v
+	}
+
+	s, ok := symbol(dc)
+	if !ok {
+		return 0, 0, fmt.Errorf("%w: bad Huffman code", ErrFormat)
+	}
+	if s > 11 {
+		return 0, 0, fmt.Errorf("%w: DC magnitude of %d bits", ErrFormat, s)
+	}
+	if s > 0 {
+		c.pred += receive(int(s))
+	}
+	for k := 1; k < 64; k++ {
+		if nb < 16 {
+			refill()
+		}
+		if e := ac.fast[acc>>(64-lutBits)]; e != 0 { // most coefficients: one lookup
+			l := int(e & 0xff)
+			acc <<= l
+			nb -= l
+			r := int(e>>8) & 15
+			if e&(1<<12) != 0 {
+				if r != 15 {
+					break // end of block
+				}
+				k += 15
+				continue
+			}
+			if k += r; k > 63 {
+				return 0, 0, fmt.Errorf("%w: AC coefficient past the block", ErrFormat)
+			}
+			if keep[k] {
+				z := unzig[k]
+				f[z] = float32(e>>16) * q[k]
+				touched[nt] = uint8(z)
+				nt++
+				umax = max(umax, z>>3)
+			}
+			continue
+		}
+		rs, ok := symbol(ac)
+		if !ok {
+			return 0, 0, fmt.Errorf("%w: bad Huffman code", ErrFormat)
+		}
+		r, s := int(rs>>4), int(rs&15)
+		if s == 0 {
+			if r != 15 {
+				break // end of block
+			}
+			k += 15
+			continue
+		}
+		if k += r; k > 63 {
+			return 0, 0, fmt.Errorf("%w: AC coefficient past the block", ErrFormat) // the reader's state is dropped with the scan
+		}
+		v := receive(s)
+		if keep[k] {
+			z := unzig[k]
+			f[z] = float32(v) * q[k]
+			touched[nt] = uint8(z)
+			nt++
+			umax = max(umax, z>>3)
+		}
+	}
+	b.acc, b.n = acc, nb
+	return nt, umax, nil
+}
