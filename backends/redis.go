@@ -3,6 +3,7 @@ package backends
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -25,21 +26,36 @@ func formatRedisRecord(t Thumbnail, created time.Time) string {
 	return strconv.Itoa(t.Width) + " " + strconv.Itoa(t.Height) + " " + strconv.FormatInt(created.Unix(), 10) + " " + t.Name
 }
 
-// parseRedisRecord parses a value made by formatRedisRecord.
+// parseRedisRecord parses a value made by formatRedisRecord. It reads the
+// numbers by hand (a Preload of 10,000 rows parses 20,000 records).
 func parseRedisRecord(source, size, v string) (Thumbnail, error) {
-	t := Thumbnail{Source: source, Size: size}
-	w, rest, ok1 := strings.Cut(v, " ")
-	h, rest, ok2 := strings.Cut(rest, " ")
-	c, name, ok3 := strings.Cut(rest, " ")
-	var err1, err2, err3 error
-	t.Width, err1 = strconv.Atoi(w)
-	t.Height, err2 = strconv.Atoi(h)
-	created, err3 := strconv.ParseInt(c, 10, 64)
-	if !ok1 || !ok2 || !ok3 || err1 != nil || err2 != nil || err3 != nil || name == "" {
+	w, rest, ok1 := cutNumber(v)
+	h, rest, ok2 := cutNumber(rest)
+	neg := strings.HasPrefix(rest, "-")
+	if neg {
+		rest = rest[1:]
+	}
+	c, name, ok3 := cutNumber(rest)
+	if !ok1 || !ok2 || !ok3 || name == "" || w > math.MaxInt32 || h > math.MaxInt32 {
 		return Thumbnail{}, fmt.Errorf("backends: redis: malformed record %q of %q: %q", size, source, v)
 	}
-	t.Name, t.CreatedAt = name, time.Unix(created, 0).UTC()
-	return t, nil
+	if neg {
+		c = -c
+	}
+	return Thumbnail{Source: source, Size: size, Name: name, Width: int(w), Height: int(h), CreatedAt: time.Unix(c, 0).UTC()}, nil
+}
+
+// cutNumber cuts the decimal number (1 to 18 digits) that s starts with and
+// the space after it, returning the rest.
+func cutNumber(s string) (n int64, rest string, ok bool) {
+	i := 0
+	for ; i < len(s) && i < 19 && s[i] >= '0' && s[i] <= '9'; i++ {
+		n = n*10 + int64(s[i]-'0')
+	}
+	if i == 0 || i > 18 || i >= len(s) || s[i] != ' ' {
+		return 0, "", false
+	}
+	return n, s[i+1:], true
 }
 
 // NewRedisMetadata returns the Metadata that keeps its records in Redis
