@@ -95,7 +95,10 @@ func meanAbsDiff(a, b image.Image) float64 {
 
 // BenchmarkRender compares rendering large, medium and small from a
 // 2560x1600 JPEG (the shared photo when present, else the 1800x1200 EXIF
-// sample), each from the source and as a cascade, decode included.
+// sample), each from the source and as a cascade, decode included: the
+// full image decoded, and (reduced, what a save does) decoded as small as
+// the sizes allow (jpegScale: 2x here, by internal/jpegdct or with -tags
+// turbojpeg by libjpeg-turbo).
 func BenchmarkRender(b *testing.B) {
 	set, err := sizes.Load(strings.NewReader(`
 large:  {processors: [{path: resize, width: 1200, height: 1200, method: fit}]}
@@ -123,6 +126,18 @@ small:  {processors: [{path: resize, width: 100, height: 100, method: fill}]}
 		b.ReportAllocs()
 		for b.Loop() {
 			src, _ := decode(data, DefaultLimits, nil)
+			if _, err := renderAll(ctx, src, list, color.White); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("cascade-reduced", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			src, err := decode(data, DefaultLimits, list)
+			if err != nil {
+				b.Fatal(err)
+			}
 			if _, err := renderAll(ctx, src, list, color.White); err != nil {
 				b.Fatal(err)
 			}
