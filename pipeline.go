@@ -37,7 +37,8 @@ var extensions = map[string]string{formatJPEG: "jpg", formatPNG: "png", formatGI
 type source struct {
 	data   []byte      // the bytes as uploaded
 	format string      // sniffed from the bytes
-	img    image.Image // EXIF orientation applied
+	img    image.Image // EXIF orientation applied; a JPEG may be decoded reduced (jpegScale)
+	size   image.Point // the upright dimensions of the image as uploaded
 }
 
 // readUpload reads r whole, refusing more than maxBytes. When r knows its
@@ -181,7 +182,11 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 			img = dst
 		}
 	}
-	return &source{data: data, format: format, img: img}, nil
+	size := image.Pt(cfg.Width, cfg.Height)
+	if orientation >= 5 {
+		size = image.Pt(cfg.Height, cfg.Width)
+	}
+	return &source{data: data, format: format, img: img, size: size}, nil
 }
 
 // orientationFilter returns the transform that makes an image with EXIF

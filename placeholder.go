@@ -37,7 +37,7 @@ func (p *plugin) placeholderFor(src *source) (*backends.Thumbnail, error) {
 	if !p.cfg.Placeholders {
 		return nil, nil
 	}
-	uri, w, h, err := placeholder(src.img)
+	uri, w, h, err := placeholder(src.img, src.size)
 	if err != nil {
 		return nil, err
 	}
@@ -45,20 +45,21 @@ func (p *plugin) placeholderFor(src *source) (*backends.Thumbnail, error) {
 }
 
 // placeholder returns a tiny copy of img — placeholderSide pixels on its
-// longer side (or img's size, if smaller), the aspect ratio kept — as a PNG
-// data: URI, with its width and height. Each pixel is the mean of a grid of samples of the area it
-// covers.
-func placeholder(img image.Image) (uri string, w, h int, err error) {
+// longer side (or the image's size, if smaller), the aspect ratio of size
+// kept — as a PNG data: URI, with its width and height. size is the
+// image's as uploaded, which img may be a reduced decode of. Each pixel is
+// the mean of a grid of samples of the area it covers.
+func placeholder(img image.Image, size image.Point) (uri string, w, h int, err error) {
 	b := img.Bounds()
-	if b.Dx() <= 0 || b.Dy() <= 0 {
+	if b.Dx() <= 0 || b.Dy() <= 0 || size.X <= 0 || size.Y <= 0 {
 		return "", 0, 0, fmt.Errorf("%w: empty image", ErrInvalidImage)
 	}
-	side := min(placeholderSide, max(b.Dx(), b.Dy())) // never larger than img
+	side := min(placeholderSide, max(size.X, size.Y)) // never larger than the image
 	w, h = side, side
-	if b.Dx() >= b.Dy() {
-		h = max(1, (b.Dy()*side+b.Dx()/2)/b.Dx())
+	if size.X >= size.Y {
+		h = max(1, (size.Y*side+size.X/2)/size.X)
 	} else {
-		w = max(1, (b.Dx()*side+b.Dy()/2)/b.Dy())
+		w = max(1, (size.X*side+size.Y/2)/size.Y)
 	}
 	dst := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for y := 0; y < h; y++ {
