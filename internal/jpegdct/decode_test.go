@@ -235,3 +235,4 @@ func TestDecodeLeaves(t *testing.T) {
 		t.Fatalf("at the limit: %v", err)
 	}
 }
+

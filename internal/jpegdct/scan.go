@@ -28,6 +28,9 @@ func (d *decoder) scan() error {
 	)
 	mcu, rst := 0, 0
 	for my := range mcusY {
+		if br.overrun() { // the data ended rows ago: stop decoding zeros
+			return fmt.Errorf("%w: truncated scan", ErrFormat)
+		}
 		for mx := range mcusX {
 			if d.restart > 0 && mcu > 0 && mcu%d.restart == 0 {
 				if err := d.restartMarker(rst); err != nil {
