@@ -235,4 +235,3 @@ func TestDecodeLeaves(t *testing.T) {
 		t.Fatalf("at the limit: %v", err)
 	}
 }
-
