@@ -7,12 +7,14 @@
 // the output.
 //
 // It covers what cameras and most encoders write: 8-bit baseline and
-// extended-Huffman frames (SOF0, SOF1) in one interleaved scan, greyscale
-// or YCbCr with any of the subsamplings image.YCbCr knows, with or without
-// restart markers. Everything else (progressive, arithmetic coding,
-// 12-bit, CMYK, RGB, several scans) is ErrUnsupported, for image/jpeg to
-// decode; and a damaged stream is an error, never a partly grey image, so
-// that image/jpeg decides whether it is valid.
+// extended-Huffman frames (SOF0, SOF1) in one interleaved scan, and
+// progressive ones (SOF2, spectral selection and successive
+// approximation), greyscale or YCbCr with any of the subsamplings
+// image.YCbCr knows, with or without restart markers. Everything else
+// (arithmetic coding, 12-bit, CMYK, RGB, baseline in several scans) is
+// ErrUnsupported, for image/jpeg to decode; and a damaged stream is an
+// error, never a partly grey image, so that image/jpeg decides whether it
+// is valid: whatever image/jpeg refuses, this package refuses too.
 package jpegdct
 
 import (
@@ -33,6 +35,7 @@ var ErrTooLarge = errors.New("jpegdct: image too large")
 const (
 	markerSOF0 = 0xc0 // baseline
 	markerSOF1 = 0xc1 // extended sequential, Huffman
+	markerSOF2 = 0xc2 // progressive, Huffman
 	markerDHT  = 0xc4
 	markerRST0 = 0xd0
 	markerSOI  = 0xd8
@@ -72,6 +75,9 @@ type decoder struct {
 	restart       int // MCUs between restart markers, 0 for none
 	adobe         int // Adobe APP14 transform, -1 when absent
 	frame, done   bool
+	progressive   bool
+	coefs         [][]int16  // progressive: the kept coefficients of each component's blocks
+	nonzero       [][]uint64 // progressive: by block, bit k set when coefficient k is not zero
 
 	bits  bitReader
 	n     int // reduced block side: 8 / k
@@ -125,6 +131,9 @@ func (d *decoder) decode() error {
 			if !d.done {
 				return fmt.Errorf("%w: no image data before EOI", ErrFormat)
 			}
+			if d.progressive {
+				return d.reconstruct()
+			}
 			return nil
 		}
 		if m >= markerRST0 && m <= markerRST0+7 || m == 0x01 {
@@ -135,11 +144,12 @@ func (d *decoder) decode() error {
 			return err
 		}
 		switch {
-		case m == markerSOF0 || m == markerSOF1:
+		case m == markerSOF0 || m == markerSOF1 || m == markerSOF2:
+			d.progressive = m == markerSOF2
 			err = d.parseSOF(seg)
 		case m == markerDHT:
 			err = d.parseDHT(seg)
-		case m >= 0xc2 && m <= 0xcf: // progressive, lossless, arithmetic
+		case m >= 0xc3 && m <= 0xcf: // lossless, arithmetic
 			err = fmt.Errorf("%w: frame type %#x", ErrUnsupported, m)
 		case m == markerDQT:
 			err = d.parseDQT(seg)
@@ -290,34 +300,57 @@ func (d *decoder) parseSOS(seg []byte) error {
 	if !d.frame {
 		return fmt.Errorf("%w: SOS before SOF", ErrFormat)
 	}
-	if d.done {
+	if d.done && !d.progressive {
 		return fmt.Errorf("%w: several scans", ErrUnsupported)
 	}
 	if len(seg) < 1 || len(seg) != 4+2*int(seg[0]) {
 		return fmt.Errorf("%w: SOS of %d bytes", ErrFormat, len(seg))
 	}
 	ns := int(seg[0])
-	if ns != len(d.comps) {
+	if ns == 0 || ns > len(d.comps) {
+		return fmt.Errorf("%w: a scan of %d components", ErrFormat, ns)
+	}
+	if !d.progressive && ns != len(d.comps) {
 		return fmt.Errorf("%w: a scan of %d of %d components", ErrUnsupported, ns, len(d.comps))
 	}
+	ss, se, ah, al := int(seg[1+2*ns]), int(seg[2+2*ns]), int(seg[3+2*ns]>>4), int(seg[3+2*ns]&15)
+	if !d.progressive && (ss != 0 || se != 63 || ah != 0 || al != 0) {
+		return fmt.Errorf("%w: spectral selection %d-%d, approximation %d/%d", ErrFormat, ss, se, ah, al)
+	}
+	if d.progressive && (ss == 0 && se != 0 || ss > se || se > 63 || ss != 0 && ns != 1 || ah != 0 && ah != al+1 || al > 13) {
+		return fmt.Errorf("%w: progressive scan %d-%d, approximation %d/%d, of %d components", ErrFormat, ss, se, ah, al, ns)
+	}
+	scan := make([]int, ns) // indexes into d.comps, in frame order
 	for i := range ns {
 		id, tables := seg[1+2*i], seg[2+2*i]
-		c := &d.comps[i]
-		if c.id != id {
-			return fmt.Errorf("%w: scan component %d out of frame order", ErrUnsupported, id)
+		j := 0
+		for j < len(d.comps) && d.comps[j].id != id {
+			j++
 		}
+		if j == len(d.comps) || i > 0 && j <= scan[i-1] {
+			return fmt.Errorf("%w: scan component %d not in frame order", ErrUnsupported, id)
+		}
+		scan[i] = j
+		c := &d.comps[j]
 		c.td, c.ta = int(tables>>4), int(tables&15)
-		if c.td > 3 || c.ta > 3 || d.dc[c.td] == nil || d.ac[c.ta] == nil || d.quant[c.tq] == nil {
-			return fmt.Errorf("%w: component %d lacks a table", ErrFormat, id)
+		needDC, needAC := ss == 0 && ah == 0, ss != 0 || !d.progressive
+		if c.td > 3 || c.ta > 3 || needDC && d.dc[c.td] == nil || needAC && d.ac[c.ta] == nil {
+			return fmt.Errorf("%w: component %d lacks a Huffman table", ErrFormat, id)
 		}
-	}
-	if ss, se, a := seg[1+2*ns], seg[2+2*ns], seg[3+2*ns]; ss != 0 || se != 63 || a != 0 {
-		return fmt.Errorf("%w: spectral selection %d-%d, approximation %#x", ErrFormat, ss, se, a)
+		if !d.progressive && d.quant[c.tq] == nil {
+			return fmt.Errorf("%w: component %d lacks a quantisation table", ErrFormat, id)
+		}
 	}
 	if len(d.comps) == 3 && (d.adobe == 0 || d.comps[0].id == 'R' && d.comps[1].id == 'G' && d.comps[2].id == 'B') {
 		return fmt.Errorf("%w: RGB", ErrUnsupported)
 	}
-	if err := d.scan(); err != nil {
+	var err error
+	if d.progressive {
+		err = d.progressiveScan(scan, ss, se, ah, al)
+	} else {
+		err = d.scan()
+	}
+	if err != nil {
 		return err
 	}
 	d.done = true

@@ -168,40 +168,43 @@ func TestDecodeRefusesDamage(t *testing.T) {
 // too (the reverse is allowed: image/jpeg then decides), and whatever
 // Decode accepts has the photo's reduced bounds.
 func TestDecodeRefusesWhatImageJPEGRefuses(t *testing.T) {
-	data, err := os.ReadFile("../../testdata/pizza-600x400.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused, both := 0, 0
-	for at := 0; at < len(data); at += 1 + at/16 {
-		for _, b := range []byte{0x00, 0xff, data[at] ^ 0x5a} {
-			c := bytes.Clone(data)
-			c[at] = b
-			_, jerr := jpeg.Decode(bytes.NewReader(c))
-			img, err := Decode(c, 2, 1<<30)
-			if jerr != nil {
-				refused++
-				if err == nil {
-					t.Errorf("byte %d set to %#x: image/jpeg refuses it (%v), Decode does not", at, b, jerr)
-				} else {
-					both++
+	for _, name := range []string{"../../testdata/pizza-600x400.jpg", "testdata/progressive-pizza-600x400.jpg"} {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused, both := 0, 0
+		for at := 0; at < len(data); at += 1 + at/16 {
+			for _, b := range []byte{0x00, 0xff, data[at] ^ 0x5a} {
+				c := bytes.Clone(data)
+				c[at] = b
+				_, jerr := jpeg.Decode(bytes.NewReader(c))
+				img, err := Decode(c, 2, 1<<30)
+				if jerr != nil {
+					refused++
+					if err == nil {
+						t.Errorf("%s, byte %d set to %#x: image/jpeg refuses it (%v), Decode does not", name, at, b, jerr)
+					} else {
+						both++
+					}
+					continue
 				}
-				continue
-			}
-			if err == nil && img.Bounds() != image.Rect(0, 0, 300, 200) {
-				t.Errorf("byte %d set to %#x: %v", at, b, img.Bounds())
+				if err == nil && img.Bounds() != image.Rect(0, 0, 300, 200) {
+					t.Errorf("%s, byte %d set to %#x: %v", name, at, b, img.Bounds())
+				}
 			}
 		}
-	}
-	t.Logf("%d damaged copies refused by image/jpeg, %d of them by Decode", refused, both)
-	if refused == 0 {
-		t.Fatal("no damage was refused: the test damages nothing")
+		t.Logf("%s: %d damaged copies refused by image/jpeg, %d of them by Decode", name, refused, both)
+		if refused == 0 {
+			t.Fatal("no damage was refused: the test damages nothing")
+		}
 	}
 }
 
 // TestDecodeLeaves checks what Decode leaves to image/jpeg or refuses
-// before allocating: other encodings, other reductions, and frames over
-// the pixel limit.
+// before allocating: arithmetic coding, a progressive file that
+// image/jpeg refuses (restart markers in the scans of a subsampled
+// component), other reductions, and frames over the pixel limit.
 func TestDecodeLeaves(t *testing.T) {
 	read := func(name string) []byte {
 		data, err := os.ReadFile(name)
@@ -218,8 +221,8 @@ func TestDecodeLeaves(t *testing.T) {
 		limit int64
 		want  error
 	}{
-		{"progressive", read("testdata/progressive.jpeg"), 2, 1 << 30, ErrUnsupported},
 		{"arithmetic", read("testdata/arithmetic.jpeg"), 2, 1 << 30, ErrUnsupported},
+		{"progressive, restarts in a 2x1 component's scans", read("testdata/progressive-422-restart.jpeg"), 2, 1 << 30, ErrUnsupported},
 		{"full size", photo, 1, 1 << 30, ErrUnsupported},
 		{"a third", photo, 3, 1 << 30, ErrUnsupported},
 		{"over the limit", photo, 2, 333*217 - 1, ErrTooLarge},
@@ -233,5 +236,41 @@ func TestDecodeLeaves(t *testing.T) {
 	}
 	if _, err := Decode(photo, 2, 333*217); err != nil {
 		t.Fatalf("at the limit: %v", err)
+	}
+}
+
+// TestProgressiveEqualsBaseline decodes a photo and its lossless
+// progressive transcode (jpegtran -progressive: the same coefficients, in
+// ten scans with successive approximation): the images must be the same
+// byte for byte (within their bounds: the padding blocks past the edge are
+// not sent by a progressive file's one-component scans).
+func TestProgressiveEqualsBaseline(t *testing.T) {
+	baseline, err := os.ReadFile("../../testdata/pizza-600x400.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	progressive, err := os.ReadFile("testdata/progressive-pizza-600x400.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []int{2, 4, 8} {
+		a, err1 := Decode(baseline, k, 1<<30)
+		b, err2 := Decode(progressive, k, 1<<30)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("at 1/%d: %v, %v", k, err1, err2)
+		}
+		if a.Bounds() != b.Bounds() {
+			t.Fatalf("at 1/%d: %v and %v", k, a.Bounds(), b.Bounds())
+		}
+		pa, pb := planes(a), planes(b)
+		for i := range pa {
+			for y := range pa[i].h {
+				ra := pa[i].pix[y*pa[i].stride:][:pa[i].w]
+				rb := pb[i].pix[y*pb[i].stride:][:pb[i].w]
+				if !bytes.Equal(ra, rb) {
+					t.Fatalf("at 1/%d: plane %d, row %d decodes differently", k, i, y)
+				}
+			}
+		}
 	}
 }

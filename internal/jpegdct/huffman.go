@@ -160,6 +160,20 @@ func (b *bitReader) decode(t *huffTable) (byte, error) {
 	return 0, fmt.Errorf("%w: bad Huffman code", ErrFormat)
 }
 
+// bits reads n (0 to 16) bits as an unsigned number.
+func (b *bitReader) bits(n int) uint32 {
+	if b.n < n {
+		b.fill()
+	}
+	v := uint32(b.acc >> (64 - n))
+	b.acc <<= n
+	b.n -= n
+	return v
+}
+
+// bit reads one bit.
+func (b *bitReader) bit() bool { return b.bits(1) == 1 }
+
 // receive reads an s-bit magnitude (1 <= s <= 16) and extends its sign.
 func (b *bitReader) receive(s int) int32 {
 	if b.n < s {
