@@ -13,8 +13,8 @@ import (
 // twice is decoded reduced 2, 4 or 8 times by internal/jpegdct, which skips
 // most of the inverse transform (libjpeg's scaled decoding, libvips'
 // shrink-on-load); a full-size decode, and any JPEG that package leaves
-// alone (progressive, CMYK ...), is image/jpeg's. -tags turbojpeg replaces
-// both with libjpeg-turbo.
+// alone (CMYK, arithmetic coding ...), is image/jpeg's. -tags turbojpeg
+// replaces both with libjpeg-turbo.
 func init() { scaledJPEG = pureGoScaled }
 
 // errFullSize leaves a full-size decode to image/jpeg.

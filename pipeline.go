@@ -161,13 +161,13 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 	orientation := 1
 	if format == formatJPEG {
 		orientation = jpegOrientation(data)
-		if scaledJPEG != nil {
-			upright := image.Rect(0, 0, cfg.Width, cfg.Height)
-			if orientation >= 5 {
-				upright = image.Rect(0, 0, cfg.Height, cfg.Width)
-			}
-			img, _ = scaledJPEG(data, jpegScale(upright, list), limits.MaxPixels)
-		}
+	}
+	size := image.Pt(cfg.Width, cfg.Height) // upright
+	if orientation >= 5 {
+		size = image.Pt(cfg.Height, cfg.Width)
+	}
+	if format == formatJPEG && scaledJPEG != nil {
+		img, _ = scaledJPEG(data, jpegScale(image.Rectangle{Max: size}, list), limits.MaxPixels)
 	}
 	if img == nil { // not a JPEG, no faster decoder, or one that refused it
 		if img, _, err = image.Decode(bytes.NewReader(data)); err != nil {
@@ -181,10 +181,6 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 			g.Draw(dst, img)
 			img = dst
 		}
-	}
-	size := image.Pt(cfg.Width, cfg.Height)
-	if orientation >= 5 {
-		size = image.Pt(cfg.Height, cfg.Width)
 	}
 	return &source{data: data, format: format, img: img, size: size}, nil
 }
