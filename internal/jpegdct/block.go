@@ -34,20 +34,10 @@ func (b *bitReader) block(c *component, q *dequant, dc, ac *huffTable, keep *[64
 		if nb < 16 {
 			refill()
 		}
-		if e := t.lut[acc>>(64-lutBits)]; e != 0 {
-			l := int(e >> 8)
-			acc <<= l
-			nb -= l
-			return byte(e), true
-		}
-		for l := lutBits + 1; l <= 16; l++ {
-			if code := int32(acc >> (64 - l)); code <= t.maxcode[l] {
-				acc <<= l
-				nb -= l
-				return t.vals[t.valptr[l]+code-t.mincode[l]], true
-			}
-		}
-		return 0, false
+		sym, l, ok := t.lookup(acc)
+		acc <<= l
+		nb -= l
+		return sym, ok
 	}
 	// receive reads an s-bit magnitude (1 <= s <= 15) and extends its sign.
 	receive := func(s int) int32 {
@@ -57,10 +47,7 @@ func (b *bitReader) block(c *component, q *dequant, dc, ac *huffTable, keep *[64
 		v := int32(acc >> (64 - s))
 		acc <<= s
 		nb -= s
-		if v < 1<<(s-1) {
-			v -= 1<<s - 1
-		}
-		return v
+		return extend(v, s)
 	}
 
 	s, ok := symbol(dc)
@@ -74,6 +61,10 @@ func (b *bitReader) block(c *component, q *dequant, dc, ac *huffTable, keep *[64
 		c.pred += receive(int(s))
 	}
 	for k := 1; k < 64; k++ {
+		// The run of zeros r before the coefficient, and its value v;
+		// v = 0 for an end of block (r < 15) or sixteen zeros (r = 15).
+		var r int
+		var v int32
 		if nb < 16 {
 			refill()
 		}
@@ -81,32 +72,18 @@ func (b *bitReader) block(c *component, q *dequant, dc, ac *huffTable, keep *[64
 			l := int(e & 0xff)
 			acc <<= l
 			nb -= l
-			r := int(e>>8) & 15
-			if e&(1<<12) != 0 {
-				if r != 15 {
-					break // end of block
-				}
-				k += 15
-				continue
+			r, v = int(e>>8)&15, e>>16
+		} else {
+			rs, ok := symbol(ac)
+			if !ok {
+				return 0, 0, fmt.Errorf("%w: bad Huffman code", ErrFormat)
 			}
-			if k += r; k > 63 {
-				return 0, 0, fmt.Errorf("%w: AC coefficient past the block", ErrFormat)
+			r = int(rs >> 4)
+			if s := int(rs & 15); s != 0 {
+				v = receive(s)
 			}
-			if keep[k] {
-				z := unzig[k]
-				f[z] = float32(e>>16) * q[k]
-				touched[nt] = uint8(z)
-				nt++
-				umax = max(umax, z>>3)
-			}
-			continue
 		}
-		rs, ok := symbol(ac)
-		if !ok {
-			return 0, 0, fmt.Errorf("%w: bad Huffman code", ErrFormat)
-		}
-		r, s := int(rs>>4), int(rs&15)
-		if s == 0 {
+		if v == 0 {
 			if r != 15 {
 				break // end of block
 			}
@@ -116,7 +93,6 @@ func (b *bitReader) block(c *component, q *dequant, dc, ac *huffTable, keep *[64
 		if k += r; k > 63 {
 			return 0, 0, fmt.Errorf("%w: AC coefficient past the block", ErrFormat) // the reader's state is dropped with the scan
 		}
-		v := receive(s)
 		if keep[k] {
 			z := unzig[k]
 			f[z] = float32(v) * q[k]

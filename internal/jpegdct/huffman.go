@@ -89,10 +89,7 @@ func newHuffTable(counts [17]int, vals []byte) (*huffTable, error) {
 		case m == 0:
 			t.fast[i] = 1<<12 | r<<8 | int32(l)
 		case l+m <= lutBits:
-			v := int32(i>>(lutBits-l-m)) & (1<<m - 1)
-			if v < 1<<(m-1) {
-				v -= 1<<m - 1
-			}
+			v := extend(int32(i>>(lutBits-l-m))&(1<<m-1), m)
 			t.fast[i] = v<<16 | r<<8 | int32(l+m)
 		}
 	}
@@ -143,21 +140,35 @@ func (b *bitReader) decode(t *huffTable) (byte, error) {
 	if b.n < 16 {
 		b.fill()
 	}
-	if e := t.lut[b.acc>>(64-lutBits)]; e != 0 {
-		l := int(e >> 8)
-		b.acc <<= l
-		b.n -= l
-		return byte(e), nil
+	sym, l, ok := t.lookup(b.acc)
+	if !ok {
+		return 0, fmt.Errorf("%w: bad Huffman code", ErrFormat)
+	}
+	b.acc <<= l
+	b.n -= l
+	return sym, nil
+}
+
+// lookup returns the symbol whose code starts the bits of acc (from the
+// top, at least 16 of them valid) and the code's length.
+func (t *huffTable) lookup(acc uint64) (sym byte, length int, ok bool) {
+	if e := t.lut[acc>>(64-lutBits)]; e != 0 {
+		return byte(e), int(e >> 8), true
 	}
 	for l := lutBits + 1; l <= 16; l++ {
-		code := int32(b.acc >> (64 - l))
-		if code <= t.maxcode[l] {
-			b.acc <<= l
-			b.n -= l
-			return t.vals[t.valptr[l]+code-t.mincode[l]], nil
+		if code := int32(acc >> (64 - l)); code <= t.maxcode[l] {
+			return t.vals[t.valptr[l]+code-t.mincode[l]], l, true
 		}
 	}
-	return 0, fmt.Errorf("%w: bad Huffman code", ErrFormat)
+	return 0, 0, false
+}
+
+// extend returns the signed value of the s-bit magnitude v (1 <= s <= 16).
+func extend(v int32, s int) int32 {
+	if v < 1<<(s-1) {
+		v -= 1<<s - 1
+	}
+	return v
 }
 
 // bits reads n (0 to 16) bits as an unsigned number.
@@ -175,15 +186,4 @@ func (b *bitReader) bits(n int) uint32 {
 func (b *bitReader) bit() bool { return b.bits(1) == 1 }
 
 // receive reads an s-bit magnitude (1 <= s <= 16) and extends its sign.
-func (b *bitReader) receive(s int) int32 {
-	if b.n < s {
-		b.fill()
-	}
-	v := int32(b.acc >> (64 - s))
-	b.acc <<= s
-	b.n -= s
-	if v < 1<<(s-1) {
-		v -= 1<<s - 1
-	}
-	return v
-}
+func (b *bitReader) receive(s int) int32 { return extend(int32(b.bits(s)), s) }
