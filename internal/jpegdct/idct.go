@@ -113,6 +113,18 @@ func fill(dst []byte, stride, n int, dc float32) {
 	}
 }
 
+// transform writes the reduced transform of a block with AC coefficients
+// at dst: dc its dequantised DC coefficient, f its AC ones (natural order;
+// rows past umax zero). f[0] is overwritten. A block of DC alone is fill's.
+func transform(dst []byte, stride, n int, f *[64]float32, dc float32, umax int) {
+	f[0] = dc
+	if n == 4 {
+		idct4(dst, stride, f, umax)
+	} else {
+		idct2(dst, stride, f, umax)
+	}
+}
+
 // The transforms split each 1-D pass into even and odd frequencies:
 // output n-1-x weighs frequency u as output x does, times (-1)^u.
 

@@ -23,15 +23,6 @@ var slots, counts = func() (s [5][64]int8, c [5]int) {
 	return s, c
 }()
 
-// grid returns the number of MCUs across and down the frame.
-func (d *decoder) grid() (mcusX, mcusY int) {
-	hmax, vmax := 1, 1
-	for _, c := range d.comps {
-		hmax, vmax = max(hmax, c.h), max(vmax, c.v)
-	}
-	return (d.width + 8*hmax - 1) / (8 * hmax), (d.height + 8*vmax - 1) / (8 * vmax)
-}
-
 // progressiveScan decodes one scan of a progressive frame into the kept
 // coefficients: comps are indexes into d.comps, ss-se the band, ah and al
 // the successive approximation.
@@ -128,15 +119,6 @@ func (d *decoder) progressiveScan(comps []int, ss, se, ah, al int) error {
 	}
 	d.pos = br.pos
 	return nil
-}
-
-// compSize returns the dimensions of component c's samples.
-func (d *decoder) compSize(c *component) (w, h int) {
-	hmax, vmax := 1, 1
-	for _, o := range d.comps {
-		hmax, vmax = max(hmax, o.h), max(vmax, o.v)
-	}
-	return (d.width*c.h + hmax - 1) / hmax, (d.height*c.v + vmax - 1) / vmax
 }
 
 func (d *decoder) dcFirst(ci, b, al int) error {
@@ -288,33 +270,26 @@ func (d *decoder) reconstruct() error {
 			return fmt.Errorf("%w: component %d lacks a quantisation table", ErrFormat, c.id)
 		}
 		q := newDequant(d.quant[c.tq])
+		c.plane(mcusX, mcusY, n)
 		perRow, rows := mcusX*c.h, mcusY*c.v
-		c.stride = perRow * n
-		c.pix = make([]byte, c.stride*rows*n)
 		coefs := d.coefs[ci]
 		for by := range rows {
 			for bx := range perRow {
 				blk := coefs[(by*perRow+bx)*kept:][:kept]
 				off := by*n*c.stride + bx*n
-				dc := float32(blk[0]) * q[0]
-				umax, any := 0, false
+				umax, ac := 0, false
 				for k := 1; k < 64; k++ {
 					if p := slots[n][k]; p >= 0 && blk[p] != 0 {
 						z := unzig[k]
 						f[z] = float32(blk[p]) * q[k]
-						umax, any = max(umax, z>>3), true
+						umax, ac = max(umax, z>>3), true
 					}
 				}
-				if !any {
-					fill(c.pix[off:], c.stride, n, dc)
+				if !ac {
+					fill(c.pix[off:], c.stride, n, float32(blk[0])*q[0])
 					continue
 				}
-				f[0] = dc
-				if n == 4 {
-					idct4(c.pix[off:], c.stride, &f, umax)
-				} else {
-					idct2(c.pix[off:], c.stride, &f, umax)
-				}
+				transform(c.pix[off:], c.stride, n, &f, float32(blk[0])*q[0], umax)
 				f = [64]float32{}
 			}
 		}

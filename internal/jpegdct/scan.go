@@ -6,16 +6,11 @@ import "fmt"
 // reduced planes.
 func (d *decoder) scan() error {
 	n := d.n
-	hmax, vmax := 1, 1
-	for _, c := range d.comps {
-		hmax, vmax = max(hmax, c.h), max(vmax, c.v)
-	}
-	mcusX, mcusY := (d.width+8*hmax-1)/(8*hmax), (d.height+8*vmax-1)/(8*vmax)
+	mcusX, mcusY := d.grid()
 	tables := make([]*dequant, len(d.comps))
 	for i := range d.comps {
 		c := &d.comps[i]
-		c.stride = mcusX * c.h * n
-		c.pix = make([]byte, c.stride*mcusY*c.v*n)
+		c.plane(mcusX, mcusY, n)
 		c.pred = 0
 		tables[i] = newDequant(d.quant[c.tq])
 	}
@@ -23,7 +18,7 @@ func (d *decoder) scan() error {
 	*br = bitReader{data: d.data, pos: d.pos}
 	keep := &keeps[n]
 	var (
-		f       [64]float32 // the kept coefficients of a block, natural order; zero between blocks
+		f       [64]float32 // the kept AC coefficients of a block, natural order; zero between blocks (f[0] is transform's)
 		touched [64]uint8   // where f is not zero
 	)
 	mcu, rst := 0, 0
@@ -48,22 +43,15 @@ func (d *decoder) scan() error {
 						if err != nil {
 							return err
 						}
-						dcv := float32(c.pred) * q[0]
 						off := (my*c.v+j)*n*c.stride + (mx*c.h+i)*n
 						if nt == 0 {
-							fill(c.pix[off:], c.stride, n, dcv)
+							fill(c.pix[off:], c.stride, n, float32(c.pred)*q[0])
 							continue
 						}
-						f[0] = dcv
-						if n == 4 {
-							idct4(c.pix[off:], c.stride, &f, umax)
-						} else {
-							idct2(c.pix[off:], c.stride, &f, umax)
-						}
+						transform(c.pix[off:], c.stride, n, &f, float32(c.pred)*q[0], umax)
 						for _, z := range touched[:nt] {
 							f[z] = 0
 						}
-						f[0] = 0
 					}
 				}
 			}
@@ -74,6 +62,34 @@ func (d *decoder) scan() error {
 	}
 	d.pos = br.pos
 	return nil
+}
+
+// maxSampling returns the largest sampling factors of the frame.
+func (d *decoder) maxSampling() (hmax, vmax int) {
+	hmax, vmax = 1, 1
+	for _, c := range d.comps {
+		hmax, vmax = max(hmax, c.h), max(vmax, c.v)
+	}
+	return hmax, vmax
+}
+
+// grid returns the number of MCUs across and down the frame.
+func (d *decoder) grid() (mcusX, mcusY int) {
+	hmax, vmax := d.maxSampling()
+	return (d.width + 8*hmax - 1) / (8 * hmax), (d.height + 8*vmax - 1) / (8 * vmax)
+}
+
+// compSize returns the dimensions of component c's samples.
+func (d *decoder) compSize(c *component) (w, h int) {
+	hmax, vmax := d.maxSampling()
+	return (d.width*c.h + hmax - 1) / hmax, (d.height*c.v + vmax - 1) / vmax
+}
+
+// plane allocates c's reduced plane: its blocks of n x n samples over the
+// whole MCU grid.
+func (c *component) plane(mcusX, mcusY, n int) {
+	c.stride = mcusX * c.h * n
+	c.pix = make([]byte, c.stride*mcusY*c.v*n)
 }
 
 // restartMarker checks that the data of a restart interval ends at RSTm
