@@ -7,11 +7,12 @@ import (
 
 // block decodes the coefficients of one block of c: the DC difference,
 // then the AC run lengths, keeping (in f, dequantised, natural order) only
-// the frequencies of the reduced transform and noting where in touched.
+// the frequencies of the reduced transform (keep: slots[n]) and noting
+// where in touched.
 // It returns how many it kept and the last row they are in. The bit
 // reader's state lives in locals for the length of the block (after an
 // error it is left stale: the scan is abandoned).
-func (b *bitReader) block(c *component, q *dequant, dc, ac *huffTable, keep *[64]bool, f *[64]float32, touched *[64]uint8) (nt, umax int, err error) {
+func (b *bitReader) block(c *component, q *dequant, dc, ac *huffTable, keep *[64]int8, f *[64]float32, touched *[64]uint8) (nt, umax int, err error) {
 	acc, nb := b.acc, b.n
 	// refill tops acc up to at least 32 bits: four bytes at once when none
 	// of them is 0xff, else through fill.
@@ -93,7 +94,7 @@ func (b *bitReader) block(c *component, q *dequant, dc, ac *huffTable, keep *[64
 		if k += r; k > 63 {
 			return 0, 0, fmt.Errorf("%w: AC coefficient past the block", ErrFormat) // the reader's state is dropped with the scan
 		}
-		if keep[k] {
+		if keep[k] >= 0 {
 			z := unzig[k]
 			f[z] = float32(v) * q[k]
 			touched[nt] = uint8(z)

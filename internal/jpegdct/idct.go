@@ -61,15 +61,20 @@ func used(n, u int) bool {
 	return false
 }
 
-// keeps[n][k] reports whether the coefficient of zig-zag index k is kept
-// for a reduced n x n block.
-var keeps = func() (t [5][64]bool) {
+// slots[n][k] is where the coefficient of zig-zag index k is kept among a
+// block's for a reduced n x n transform, or -1 when it is dropped;
+// counts[n] is how many are kept.
+var slots, counts = func() (s [5][64]int8, c [5]int) {
 	for _, n := range []int{1, 2, 4} {
 		for k, z := range unzig {
-			t[n][k] = used(n, z/8) && used(n, z%8)
+			s[n][k] = -1
+			if used(n, z/8) && used(n, z%8) {
+				s[n][k] = int8(c[n])
+				c[n]++
+			}
 		}
 	}
-	return t
+	return s, c
 }()
 
 // dequant holds, by zig-zag index, a quantisation step times c(u)·c(v).

@@ -8,21 +8,6 @@ import "fmt"
 // transform uses are kept, as int16; of every block, a mask says which of
 // its 64 are not zero, which the refinement scans need for all of them.
 
-// slots[n][k] is where the coefficient of zig-zag index k is kept among a
-// block's, for a reduced n x n transform, or -1; counts[n] is how many are.
-var slots, counts = func() (s [5][64]int8, c [5]int) {
-	for _, n := range []int{1, 2, 4} {
-		for k := range 64 {
-			s[n][k] = -1
-			if keeps[n][k] {
-				s[n][k] = int8(c[n])
-				c[n]++
-			}
-		}
-	}
-	return s, c
-}()
-
 // progressiveScan decodes one scan of a progressive frame into the kept
 // coefficients: comps are indexes into d.comps, ss-se the band, ah and al
 // the successive approximation.

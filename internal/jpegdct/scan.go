@@ -16,7 +16,7 @@ func (d *decoder) scan() error {
 	}
 	br := &d.bits
 	*br = bitReader{data: d.data, pos: d.pos}
-	keep := &keeps[n]
+	keep := &slots[n]
 	var (
 		f       [64]float32 // the kept AC coefficients of a block, natural order; zero between blocks (f[0] is transform's)
 		touched [64]uint8   // where f is not zero
