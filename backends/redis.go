@@ -63,10 +63,13 @@ func cutNumber(s string) (n int64, rest string, ok bool) {
 //
 // Each source is one hash, "<prefix>:thumbnails:<source name>", whose
 // fields are size names and whose values are
-// "<width> <height> <unix seconds created> <name>". Batches (ThumbnailsOf) are one
-// pipeline of HGETALLs, which a Cluster client splits by node: no command
-// touches two keys, so no hash tags are needed and sources spread over the
-// cluster's slots.
+// "<width> <height> <unix seconds created> <name>". Next to it, the string
+// "<prefix>:summaries:{<hash key>}" repeats the hash (see redis_summary.go);
+// its hash tag puts it in its hash's Cluster slot, and sources spread over
+// the slots. Writes are Lua scripts that change both keys of one source.
+// Batches (ThumbnailsOf) are one pipeline: an MGET of summaries on a
+// *redis.Client, HGETALLs on a Cluster or Ring client, which splits them by
+// node.
 //
 // Redis does not take part in the database transaction: records written
 // for a save that rolls back stay behind, for a source that no row
@@ -95,67 +98,84 @@ func (m *redisMetadata) ThumbnailsOf(ctx context.Context, sources []string) (map
 	return byIndex(sources, recs), nil
 }
 
-// ThumbnailsIn implements AlignedMetadata: one pipeline of HGETALLs.
+// ThumbnailsIn implements AlignedMetadata in one pipeline: of summaries on
+// a single node (summariesIn), of HGETALLs on a Cluster or Ring client, whose
+// MGET could not span slots.
 func (m *redisMetadata) ThumbnailsIn(ctx context.Context, sources []string) ([][]Thumbnail, error) {
-	out := make([][]Thumbnail, len(sources))
 	if len(sources) == 0 {
-		return out, nil
+		return [][]Thumbnail{}, nil
+	}
+	if c, ok := m.client.(*redis.Client); ok {
+		return m.summariesIn(ctx, c, sources)
+	}
+	out := make([][]Thumbnail, len(sources))
+	all := make([]int, len(sources))
+	for i := range all {
+		all[i] = i
+	}
+	if err := m.hashesInto(ctx, sources, all, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// hashesInto reads the hashes of the sources at indexes in one pipeline of
+// HGETALLs, setting their records in out.
+func (m *redisMetadata) hashesInto(ctx context.Context, sources []string, indexes []int, out [][]Thumbnail) error {
+	if len(indexes) == 0 {
+		return nil
 	}
 	// The keys are cut from one string: a batch makes one allocation for
 	// them, not one a source.
 	prefix := m.key("")
 	var keys strings.Builder
-	keys.Grow(len(sources)*len(prefix) + totalLen(sources))
-	for _, s := range sources {
+	keys.Grow(len(indexes) * (len(prefix) + 64))
+	for _, i := range indexes {
 		keys.WriteString(prefix)
-		keys.WriteString(s)
+		keys.WriteString(sources[i])
 	}
 	all := keys.String()
-	cmds := make([]*redis.MapStringStringCmd, len(sources))
+	cmds := make([]*redis.MapStringStringCmd, len(indexes))
 	_, err := m.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		at := 0
-		for i, s := range sources {
-			n := len(prefix) + len(s)
-			cmds[i] = p.HGetAll(ctx, all[at:at+n])
+		for j, i := range indexes {
+			n := len(prefix) + len(sources[i])
+			cmds[j] = p.HGetAll(ctx, all[at:at+n])
 			at += n
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("backends: redis: read thumbnails of %d sources: %w", len(sources), err)
+		return fmt.Errorf("backends: redis: read thumbnails of %d sources: %w", len(indexes), err)
 	}
-	// One backing array for every record; each source's slice is capped,
-	// so that a caller appending to it copies.
+	return decodeHashes(sources, indexes, cmds, out)
+}
+
+// decodeHashes sets in out the records of the hashes cmds read for the
+// sources at indexes. One backing array holds every record; each source's
+// slice is capped, so that a caller appending to it copies.
+func decodeHashes(sources []string, indexes []int, cmds []*redis.MapStringStringCmd, out [][]Thumbnail) error {
 	n := 0
 	for _, c := range cmds {
 		n += len(c.Val())
 	}
 	recs := make([]Thumbnail, 0, n)
-	for i, s := range sources {
-		fields := cmds[i].Val()
+	for j, i := range indexes {
+		fields := cmds[j].Val()
 		if len(fields) == 0 {
 			continue
 		}
 		start := len(recs)
 		for size, v := range fields {
-			t, err := parseRedisRecord(s, size, v)
+			t, err := parseRedisRecord(sources[i], size, v)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			recs = append(recs, t)
 		}
 		out[i] = recs[start:len(recs):len(recs)]
 	}
-	return out, nil
-}
-
-// totalLen returns the sum of the lengths of ss.
-func totalLen(ss []string) int {
-	n := 0
-	for _, s := range ss {
-		n += len(s)
-	}
-	return n
+	return nil
 }
 
 func decodeRedisHash(source string, fields map[string]string) (map[string]Thumbnail, error) {
@@ -179,21 +199,37 @@ func (m *redisMetadata) Put(ctx context.Context, source string, thumbs ...Thumbn
 	for _, t := range thumbs {
 		values = append(values, t.Size, formatRedisRecord(t, now))
 	}
-	if err := m.client.HSet(ctx, m.key(source), values...).Err(); err != nil {
+	var err error
+	if summary, ok := m.summaryKey(source); ok {
+		err = putScript.Run(ctx, m.client, []string{m.key(source), summary}, values...).Err()
+	} else {
+		err = m.client.HSet(ctx, m.key(source), values...).Err()
+	}
+	if err != nil {
 		return fmt.Errorf("backends: redis: record thumbnails of %q: %w", source, err)
 	}
 	return nil
 }
 
 func (m *redisMetadata) Delete(ctx context.Context, source string) error {
-	if err := m.client.Del(ctx, m.key(source)).Err(); err != nil {
+	keys := []string{m.key(source)}
+	if summary, ok := m.summaryKey(source); ok {
+		keys = append(keys, summary) // the same slot: one command
+	}
+	if err := m.client.Del(ctx, keys...).Err(); err != nil {
 		return fmt.Errorf("backends: redis: delete %q: %w", source, err)
 	}
 	return nil
 }
 
 func (m *redisMetadata) DeleteSize(ctx context.Context, source, size string) error {
-	if err := m.client.HDel(ctx, m.key(source), size).Err(); err != nil {
+	var err error
+	if summary, ok := m.summaryKey(source); ok {
+		err = deleteSizeScript.Run(ctx, m.client, []string{m.key(source), summary}, size).Err()
+	} else {
+		err = m.client.HDel(ctx, m.key(source), size).Err()
+	}
+	if err != nil {
 		return fmt.Errorf("backends: redis: delete size %q of %q: %w", size, source, err)
 	}
 	return nil

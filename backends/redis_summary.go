@@ -1,0 +1,197 @@
+package backends
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// A source's summary is a string key next to its hash holding every field
+// and value of the hash, each as "<length>:<bytes>" (so any byte may appear
+// in them), field then value. It exists so that a batch read on a single
+// node is one MGET of summaries, not one HGETALL a source: go-redis pays
+// about a microsecond and nine allocations for each command of a pipeline,
+// more than a GORM Find pays for a row.
+//
+// The summary is written by the same Lua script that changes the hash, so
+// the two never disagree. Its key, "<prefix>:summaries:{<hash key>}", has
+// the hash key as its hash tag: both keys live in the same Cluster slot,
+// which a script touching both needs, while sources still spread over the
+// slots. A hash key that holds a brace has a hash tag of its own, so its
+// source has no summary and is read by HGETALL.
+
+// summarizeLua rewrites the summary KEYS[2] from the hash KEYS[1], deleting
+// it when the hash is gone, and returns the number of fields.
+const summarizeLua = `
+local function summarize(hash, summary)
+  local all = redis.call('HGETALL', hash)
+  if #all == 0 then
+    redis.call('DEL', summary)
+    return 0
+  end
+  local parts = {}
+  for i = 1, #all do
+    parts[i] = #all[i] .. ':' .. all[i]
+  end
+  redis.call('SET', summary, table.concat(parts))
+  return #all / 2
+end
+`
+
+var (
+	// putScript sets the fields ARGV (size, record pairs) of the hash
+	// KEYS[1] and rewrites its summary KEYS[2].
+	putScript = redis.NewScript(summarizeLua + `
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return summarize(KEYS[1], KEYS[2])
+`)
+	// deleteSizeScript deletes the field ARGV[1] of the hash KEYS[1] and
+	// rewrites its summary KEYS[2].
+	deleteSizeScript = redis.NewScript(summarizeLua + `
+redis.call('HDEL', KEYS[1], ARGV[1])
+return summarize(KEYS[1], KEYS[2])
+`)
+)
+
+// summaryChunk is the most keys an MGET or EXISTS of summariesIn holds.
+const summaryChunk = 1000
+
+// summaryKey returns the key of source's summary, and false when source has
+// none because its hash key holds a brace.
+func (m *redisMetadata) summaryKey(source string) (string, bool) {
+	key := m.key(source)
+	if strings.ContainsAny(key, "{}") {
+		return "", false
+	}
+	return m.prefix + ":summaries:{" + key + "}", true // as summariesIn cuts them
+}
+
+// summariesIn reads the records of sources from a single node: one pipeline
+// of an MGET of their summaries, an EXISTS of their hashes, and an HGETALL
+// for each source that has no summary key. A hash without a summary (written
+// by an earlier version, or by hand) shows as an EXISTS count above the
+// summaries found, and only then are those sources read again, by HGETALL.
+func (m *redisMetadata) summariesIn(ctx context.Context, c *redis.Client, sources []string) ([][]Thumbnail, error) {
+	out := make([][]Thumbnail, len(sources))
+	var (
+		summarized []int    // indexes of the sources read by summary
+		summaries  []string // their summary keys
+		hashes     []string // their hash keys
+		others     []int    // indexes of the sources read by HGETALL
+	)
+	// Every summary key holds its hash key, and all are cut from one
+	// string: a batch makes one allocation for its keys, not two a source.
+	hashPrefix := m.key("")
+	open := m.prefix + ":summaries:{"
+	braced := strings.ContainsAny(hashPrefix, "{}")
+	var b strings.Builder
+	b.Grow(len(sources) * (len(open) + len(hashPrefix) + 1 + 64))
+	for i, s := range sources {
+		if braced || strings.ContainsAny(s, "{}") {
+			others = append(others, i)
+			continue
+		}
+		summarized = append(summarized, i)
+		b.WriteString(open)
+		b.WriteString(hashPrefix)
+		b.WriteString(s)
+		b.WriteByte('}')
+	}
+	if len(summarized) > 0 {
+		all, at := b.String(), 0
+		summaries = make([]string, len(summarized))
+		hashes = make([]string, len(summarized))
+		for j, i := range summarized {
+			n := len(open) + len(hashPrefix) + len(sources[i]) + 1
+			summaries[j] = all[at : at+n]
+			hashes[j] = all[at+len(open) : at+n-1]
+			at += n
+		}
+	}
+	var (
+		values []*redis.SliceCmd
+		counts []*redis.IntCmd
+		cmds   []*redis.MapStringStringCmd
+	)
+	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		// Commands of at most summaryChunk keys keep each one short for
+		// the server, which serves other clients between them.
+		for at := 0; at < len(summaries); at += summaryChunk {
+			end := min(at+summaryChunk, len(summaries))
+			values = append(values, p.MGet(ctx, summaries[at:end]...))
+			counts = append(counts, p.Exists(ctx, hashes[at:end]...))
+		}
+		cmds = make([]*redis.MapStringStringCmd, len(others))
+		for j, i := range others {
+			cmds[j] = p.HGetAll(ctx, m.key(sources[i]))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("backends: redis: read thumbnails of %d sources: %w", len(sources), err)
+	}
+	if err := decodeHashes(sources, others, cmds, out); err != nil {
+		return nil, err
+	}
+	if len(summaries) == 0 {
+		return out, nil
+	}
+	var missing []int // summarized sources whose summary was not found
+	recs := make([]Thumbnail, 0, 2*len(summaries))
+	var hashCount int64
+	for k, cmd := range values {
+		hashCount += counts[k].Val()
+		for j, v := range cmd.Val() {
+			i := summarized[k*summaryChunk+j]
+			s, ok := v.(string)
+			if !ok {
+				missing = append(missing, i)
+				continue
+			}
+			start := len(recs)
+			if recs, err = appendSummary(recs, sources[i], s); err != nil {
+				return nil, err
+			}
+			out[i] = recs[start:len(recs):len(recs)]
+		}
+	}
+	if hashCount > int64(len(summaries)-len(missing)) {
+		if err := m.hashesInto(ctx, sources, missing, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// appendSummary appends the records of source's summary s to recs.
+func appendSummary(recs []Thumbnail, source, s string) ([]Thumbnail, error) {
+	for rest := s; rest != ""; {
+		size, after, ok1 := cutCounted(rest)
+		v, after, ok2 := cutCounted(after)
+		if !ok1 || !ok2 {
+			return recs, fmt.Errorf("backends: redis: malformed summary of %q: %q", source, s)
+		}
+		t, err := parseRedisRecord(source, size, v)
+		if err != nil {
+			return recs, err
+		}
+		recs = append(recs, t)
+		rest = after
+	}
+	return recs, nil
+}
+
+// cutCounted cuts the "<length>:<bytes>" that s starts with, returning the
+// bytes and the rest.
+func cutCounted(s string) (field, rest string, ok bool) {
+	n, i := 0, 0
+	for ; i < len(s) && i < 10 && s[i] >= '0' && s[i] <= '9'; i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	if i == 0 || i >= len(s) || s[i] != ':' || n > len(s)-i-1 {
+		return "", "", false
+	}
+	return s[i+1 : i+1+n], s[i+1+n:], true
+}

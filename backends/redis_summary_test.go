@@ -1,0 +1,224 @@
+package backends_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sort"
+	"sync/atomic"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
+)
+
+// pipelineCounter counts go-redis pipelines (round trips of a batch), not
+// counting the setup of a new connection.
+type pipelineCounter struct{ n atomic.Int64 }
+
+func (c *pipelineCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *pipelineCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return next
+}
+func (c *pipelineCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if name := cmds[0].Name(); name != "hello" && name != "client" { // not a new connection's setup
+			c.n.Add(1)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// wrapped hides the *redis.Client type, as a Cluster or Ring client does:
+// its batches are read by HGETALL.
+type wrapped struct{ *redis.Client }
+
+// summaryKey is the documented key of source's summary.
+func summaryKey(prefix, source string) string {
+	return prefix + ":summaries:{" + prefix + ":thumbnails:" + source + "}"
+}
+
+// sorted returns the records of a batch sorted by size, times cleared.
+func sorted(recs []backends.Thumbnail) []backends.Thumbnail {
+	out := make([]backends.Thumbnail, len(recs))
+	copy(out, recs)
+	for i := range out {
+		out[i].CreatedAt = out[i].CreatedAt.UTC()
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Size < out[j].Size })
+	return out
+}
+
+// TestRedisSummaries checks that each write keeps a source's summary equal
+// to its hash, that a batch on a single node reads summaries in one
+// pipeline and gives what HGETALL gives, and that the summary goes with
+// the hash.
+func TestRedisSummaries(t *testing.T) {
+	ctx := context.Background()
+	client := testdb.Redis(t)
+	prefix := testdb.RedisPrefix(t, client)
+	counter := &pipelineCounter{}
+	client.AddHook(counter)
+	m := backends.NewRedisMetadata(client, prefix).(backends.AlignedMetadata)
+	byHash := backends.NewRedisMetadata(wrapped{client}, prefix).(backends.AlignedMetadata)
+
+	a, b, c := "foods/a.jpg", "foods/b:with 1:colons.jpg", "foods/c.jpg"
+	steps := []struct {
+		name string
+		do   func() error
+	}{
+		{"put a", func() error { return m.Put(ctx, a, thumb(a, "small", 10, 10), thumb(a, "medium", 40, 27)) }},
+		{"put b", func() error { return m.Put(ctx, b, thumb(b, "small", 11, 11)) }},
+		{"add a size", func() error { return m.Put(ctx, a, thumb(a, "large", 120, 80)) }},
+		{"replace a size", func() error { return m.Put(ctx, a, thumb(a, "small", 12, 12)) }},
+		{"delete a size", func() error { return m.DeleteSize(ctx, a, "medium") }},
+		{"delete b's last size", func() error { return m.DeleteSize(ctx, b, "small") }},
+		{"put c", func() error { return m.Put(ctx, c, thumb(c, "small", 13, 13)) }},
+		{"delete c", func() error { return m.Delete(ctx, c) }},
+	}
+	sources := []string{a, b, c, "foods/none.jpg"}
+	for _, step := range steps {
+		if err := step.do(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		before := counter.n.Load()
+		got, err := m.ThumbnailsIn(ctx, sources)
+		if err != nil {
+			t.Fatalf("%s: ThumbnailsIn: %v", step.name, err)
+		}
+		if n := counter.n.Load() - before; n != 1 {
+			t.Errorf("%s: %d pipelines, want 1", step.name, n)
+		}
+		want, err := byHash.ThumbnailsIn(ctx, sources)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range sources {
+			if !reflect.DeepEqual(sorted(got[i]), sorted(want[i])) {
+				t.Errorf("%s: %s by summary %+v, by hash %+v", step.name, s, got[i], want[i])
+			}
+			hash := client.Exists(ctx, prefix+":thumbnails:"+s).Val()
+			summary := client.Exists(ctx, summaryKey(prefix, s)).Val()
+			if hash != summary {
+				t.Errorf("%s: %s: hash exists %d, summary exists %d", step.name, s, hash, summary)
+			}
+		}
+	}
+	got, err := m.ThumbnailsIn(ctx, []string{a})
+	if err != nil || len(got[0]) != 2 {
+		t.Fatalf("a at the end: %+v, %v; want small and large", got, err)
+	}
+	for _, r := range got[0] {
+		if r.Size == "small" && r.Width != 12 {
+			t.Errorf("a's small is %+v, want the replaced 12x12", r)
+		}
+	}
+}
+
+// TestRedisHashWithoutSummary reads hashes that have no summary — written
+// by an earlier version or by hand, or whose key holds a brace — among
+// sources that have one: the records are all there, and only a hash
+// written without its summary costs a second pipeline.
+func TestRedisHashWithoutSummary(t *testing.T) {
+	ctx := context.Background()
+	client := testdb.Redis(t)
+	prefix := testdb.RedisPrefix(t, client)
+	counter := &pipelineCounter{}
+	client.AddHook(counter)
+	m := backends.NewRedisMetadata(client, prefix).(backends.AlignedMetadata)
+
+	summarized, braced, legacy := "foods/new.jpg", "foods/{tagged}.jpg", "foods/old.jpg"
+	if err := m.Put(ctx, summarized, thumb(summarized, "small", 10, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Put(ctx, braced, thumb(braced, "small", 20, 20), thumb(braced, "medium", 40, 40)); err != nil {
+		t.Fatal(err)
+	}
+	if n := client.Exists(ctx, summaryKey(prefix, braced)).Val(); n != 0 {
+		t.Errorf("a source whose key holds a brace has a summary")
+	}
+	sources := []string{summarized, braced, "foods/none.jpg"}
+	before := counter.n.Load()
+	got, err := m.ThumbnailsIn(ctx, sources)
+	if err != nil || len(got[0]) != 1 || len(got[1]) != 2 || got[2] != nil {
+		t.Fatalf("ThumbnailsIn = %+v, %v", got, err)
+	}
+	if n := counter.n.Load() - before; n != 1 {
+		t.Errorf("with a braced source: %d pipelines, want 1", n)
+	}
+
+	// the record format, written straight into the hash
+	client.HSet(ctx, prefix+":thumbnails:"+legacy, "small", "30 20 1764633600 thumbnails/old_small.jpg")
+	before = counter.n.Load()
+	got, err = m.ThumbnailsIn(ctx, append(sources, legacy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := backends.Thumbnail{Source: legacy, Size: "small", Name: "thumbnails/old_small.jpg", Width: 30, Height: 20}
+	if len(got[3]) != 1 || got[3][0].Name != want.Name || got[3][0].Width != 30 || got[3][0].Height != 20 {
+		t.Errorf("the hash without a summary: %+v, want %+v", got[3], want)
+	}
+	if len(got[0]) != 1 || len(got[1]) != 2 {
+		t.Errorf("the others: %+v", got)
+	}
+	if n := counter.n.Load() - before; n != 2 {
+		t.Errorf("with a hash without a summary: %d pipelines, want 2", n)
+	}
+	// writing through the backend gives it its summary
+	if err := m.Put(ctx, legacy, thumb(legacy, "medium", 60, 40)); err != nil {
+		t.Fatal(err)
+	}
+	before = counter.n.Load()
+	if got, err = m.ThumbnailsIn(ctx, []string{legacy}); err != nil || len(got[0]) != 2 {
+		t.Errorf("after a write: %+v, %v; want small and medium", got, err)
+	}
+	if n := counter.n.Load() - before; n != 1 {
+		t.Errorf("after a write: %d pipelines, want 1", n)
+	}
+
+	// a record that is not ours is an error on the batch path too
+	client.HSet(ctx, prefix+":thumbnails:foods/json.jpg", "small", `{"name":"json from another tool"}`)
+	if _, err := m.ThumbnailsIn(ctx, []string{"foods/json.jpg"}); err == nil {
+		t.Error("a malformed hand-written record: no error")
+	}
+	client.Set(ctx, summaryKey(prefix, summarized), "5:small9:not a record", 0)
+	if _, err := m.ThumbnailsIn(ctx, []string{summarized}); err == nil {
+		t.Error("a malformed summary: no error")
+	}
+}
+
+// BenchmarkRedisThumbnailsIn reads 1,000 sources of two records each in
+// one batch, by summaries (a single-node client) and by hashes (a client
+// that is not a *redis.Client, as a Cluster or Ring one is not).
+func BenchmarkRedisThumbnailsIn(b *testing.B) {
+	ctx := context.Background()
+	client := testdb.Redis(b)
+	prefix := testdb.RedisPrefix(b, client)
+	sources := make([]string, 1000)
+	seed := backends.NewRedisMetadata(client, prefix)
+	for i := range sources {
+		sources[i] = fmt.Sprintf("foods/%032d.jpg", i)
+		err := seed.Put(ctx, sources[i],
+			thumb(sources[i], "small", 100, 100), thumb(sources[i], "medium", 400, 267))
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		client redis.UniversalClient
+	}{{"summaries", client}, {"hashes", wrapped{client}}} {
+		b.Run(c.name, func(b *testing.B) {
+			m := backends.NewRedisMetadata(c.client, prefix).(backends.AlignedMetadata)
+			b.ReportAllocs()
+			for b.Loop() {
+				got, err := m.ThumbnailsIn(ctx, sources)
+				if err != nil || len(got[999]) != 2 {
+					b.Fatalf("%d records, %v", len(got[999]), err)
+				}
+			}
+		})
+	}
+}
