@@ -25,6 +25,10 @@ var metadataStores = []struct {
 	{"sqlite", func(t *testing.T) backends.Metadata { return openDatabaseMetadata(t, testdb.SQLite(t, "")) }},
 	{"postgres", func(t *testing.T) backends.Metadata { return openDatabaseMetadata(t, testdb.Postgres(t)) }},
 	{"redis", openRedisMetadata},
+	{"redis-cluster", func(t *testing.T) backends.Metadata {
+		client := testdb.RedisCluster(t)
+		return backends.NewRedisMetadata(client, testdb.RedisPrefix(t, client))
+	}},
 }
 
 func openDatabaseMetadata(t *testing.T, db *gorm.DB) backends.Metadata {

@@ -222,3 +222,43 @@ func BenchmarkRedisThumbnailsIn(b *testing.B) {
 		})
 	}
 }
+
+// TestRedisClusterSlots checks on a real Redis Cluster that each source's
+// summary lives in its hash's slot (the scripts that write both would fail
+// otherwise) and that sources still spread over the nodes.
+func TestRedisClusterSlots(t *testing.T) {
+	ctx := context.Background()
+	client := testdb.RedisCluster(t)
+	prefix := testdb.RedisPrefix(t, client)
+	m := backends.NewRedisMetadata(client, prefix)
+	nodes := map[string]bool{}
+	for i := range 20 {
+		s := fmt.Sprintf("foods/%02d.jpg", i)
+		if err := m.Put(ctx, s, thumb(s, "small", 10, 10)); err != nil {
+			t.Fatal(err)
+		}
+		hash, summary := prefix+":thumbnails:"+s, summaryKey(prefix, s)
+		hs, err1 := client.ClusterKeySlot(ctx, hash).Result()
+		ss, err2 := client.ClusterKeySlot(ctx, summary).Result()
+		if err1 != nil || err2 != nil || hs != ss {
+			t.Fatalf("%s: hash slot %d, summary slot %d (%v, %v)", s, hs, ss, err1, err2)
+		}
+		if n := client.Exists(ctx, summary).Val(); n != 1 {
+			t.Errorf("%s has no summary", s)
+		}
+		node, err := client.MasterForKey(ctx, hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes[node.Options().Addr] = true
+	}
+	if len(nodes) < 2 {
+		t.Errorf("20 sources on %d node(s): they do not spread", len(nodes))
+	}
+	if err := m.Delete(ctx, "foods/00.jpg"); err != nil {
+		t.Fatal(err)
+	}
+	if n := client.Exists(ctx, summaryKey(prefix, "foods/00.jpg")).Val(); n != 0 {
+		t.Error("the summary outlived its hash")
+	}
+}

@@ -132,14 +132,22 @@ func Redis(t testing.TB) *redis.Client {
 // RedisPrefix returns a random key prefix of the test's own; c's keys under
 // it (prefix + ":*") are deleted at the end of the test, before c is closed
 // when c came from Redis earlier in the same test.
-func RedisPrefix(t testing.TB, c *redis.Client) string {
+func RedisPrefix(t testing.TB, c redis.UniversalClient) string {
 	prefix := "thumbnails-test-" + randomHex()
 	t.Cleanup(func() {
 		ctx := context.Background()
-		iter := c.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
+		clean := func(ctx context.Context, c redis.Cmdable) error {
+			iter := c.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+			for iter.Next(ctx) {
+				c.Del(ctx, iter.Val())
+			}
+			return iter.Err()
 		}
+		if cc, ok := c.(*redis.ClusterClient); ok {
+			_ = cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return clean(ctx, node) })
+			return
+		}
+		_ = clean(ctx, c)
 	})
 	return prefix
 }
