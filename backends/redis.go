@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -270,7 +271,28 @@ func (m *redisMetadata) Each(ctx context.Context, fn func(source string, thumbs 
 		}
 	}
 	if cc, ok := m.client.(*redis.ClusterClient); ok {
-		return cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return scan(ctx, node) })
+		// ForEachMaster calls its function on every master at once; fn is
+		// called from one goroutine, and its error stops the walk, so the
+		// masters are listed first and scanned one after the other.
+		var (
+			mu      sync.Mutex
+			masters []*redis.Client
+		)
+		err := cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			mu.Lock()
+			defer mu.Unlock()
+			masters = append(masters, node)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("backends: redis: list the cluster's masters: %w", err)
+		}
+		for _, node := range masters {
+			if err := scan(ctx, node); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	return scan(ctx, m.client)
 }

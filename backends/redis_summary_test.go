@@ -2,6 +2,7 @@ package backends_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -225,7 +226,8 @@ func BenchmarkRedisThumbnailsIn(b *testing.B) {
 
 // TestRedisClusterSlots checks on a real Redis Cluster that each source's
 // summary lives in its hash's slot (the scripts that write both would fail
-// otherwise) and that sources still spread over the nodes.
+// otherwise), that sources still spread over the nodes, and that Each walks
+// them all from one goroutine.
 func TestRedisClusterSlots(t *testing.T) {
 	ctx := context.Background()
 	client := testdb.RedisCluster(t)
@@ -254,6 +256,17 @@ func TestRedisClusterSlots(t *testing.T) {
 	}
 	if len(nodes) < 2 {
 		t.Errorf("20 sources on %d node(s): they do not spread", len(nodes))
+	}
+	// Each walks the masters one after the other: fn is never called twice
+	// at once, and its error stops the walk on every node
+	stop := errors.New("stop")
+	calls := 0
+	if err := m.Each(ctx, func(string, []backends.Thumbnail) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("Each with a failing fn: %v after %d calls, want stop after 1", err, calls)
+	}
+	walked := map[string]bool{}
+	if err := m.Each(ctx, func(s string, _ []backends.Thumbnail) error { walked[s] = true; return nil }); err != nil || len(walked) != 20 {
+		t.Errorf("Each walked %d sources, %v; want 20", len(walked), err)
 	}
 	if err := m.Delete(ctx, "foods/00.jpg"); err != nil {
 		t.Fatal(err)
