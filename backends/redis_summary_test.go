@@ -52,17 +52,23 @@ func sorted(recs []backends.Thumbnail) []backends.Thumbnail {
 	return out
 }
 
+// countedRedis returns the test Redis, a key prefix of the test's own, the
+// counter of the client's pipelines, and a metadata store on them.
+func countedRedis(t *testing.T) (*redis.Client, string, *pipelineCounter, backends.AlignedMetadata) {
+	client := testdb.Redis(t)
+	prefix := testdb.RedisPrefix(t, client)
+	counter := &pipelineCounter{}
+	client.AddHook(counter)
+	return client, prefix, counter, backends.NewRedisMetadata(client, prefix).(backends.AlignedMetadata)
+}
+
 // TestRedisSummaries checks that each write keeps a source's summary equal
 // to its hash, that a batch on a single node reads summaries in one
 // pipeline and gives what HGETALL gives, and that the summary goes with
 // the hash.
 func TestRedisSummaries(t *testing.T) {
 	ctx := context.Background()
-	client := testdb.Redis(t)
-	prefix := testdb.RedisPrefix(t, client)
-	counter := &pipelineCounter{}
-	client.AddHook(counter)
-	m := backends.NewRedisMetadata(client, prefix).(backends.AlignedMetadata)
+	client, prefix, counter, m := countedRedis(t)
 	byHash := backends.NewRedisMetadata(wrapped{client}, prefix).(backends.AlignedMetadata)
 
 	a, b, c := "foods/a.jpg", "foods/b:with 1:colons.jpg", "foods/c.jpg"
@@ -124,11 +130,7 @@ func TestRedisSummaries(t *testing.T) {
 // written without its summary costs a second pipeline.
 func TestRedisHashWithoutSummary(t *testing.T) {
 	ctx := context.Background()
-	client := testdb.Redis(t)
-	prefix := testdb.RedisPrefix(t, client)
-	counter := &pipelineCounter{}
-	client.AddHook(counter)
-	m := backends.NewRedisMetadata(client, prefix).(backends.AlignedMetadata)
+	client, prefix, counter, m := countedRedis(t)
 
 	summarized, braced, legacy := "foods/new.jpg", "foods/{tagged}.jpg", "foods/old.jpg"
 	if err := m.Put(ctx, summarized, thumb(summarized, "small", 10, 10)); err != nil {
