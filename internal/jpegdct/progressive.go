@@ -1,6 +1,9 @@
 package jpegdct
 
-import "fmt"
+import (
+	"fmt"
+	"math/bits"
+)
 
 // A progressive JPEG sends its coefficients over several scans: the DC
 // ones first (maybe a few bits at a time), then bands of AC ones, each
@@ -233,9 +236,11 @@ func (d *decoder) acRefine(ci, b, ss, se, al int, eobrun *int) error {
 		}
 	}
 	if *eobrun > 0 {
-		for ; k <= se; k++ {
-			if *nz&(1<<k) != 0 {
-				refine(k)
+		// In an EOB run only the non-zero coefficients left in the band
+		// take a bit each, in order: visit their bits alone.
+		if k <= se {
+			for rest := *nz &^ (1<<k - 1) & (2<<se - 1); rest != 0; rest &= rest - 1 {
+				refine(bits.TrailingZeros64(rest))
 			}
 		}
 		*eobrun--
@@ -263,10 +268,11 @@ func (d *decoder) reconstruct() error {
 				blk := coefs[(by*perRow+bx)*kept:][:kept]
 				off := by*n*c.stride + bx*n
 				umax, ac := 0, false
-				for k := 1; k < 64; k++ {
-					if p := slots[n][k]; p >= 0 && blk[p] != 0 {
+				for p := 1; p < kept; p++ { // the kept coefficients only
+					if v := blk[p]; v != 0 {
+						k := zigs[n][p]
 						z := unzig[k]
-						f[z] = float32(blk[p]) * q[k]
+						f[z] = float32(v) * q[k]
 						umax, ac = max(umax, z>>3), true
 					}
 				}
