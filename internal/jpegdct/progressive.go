@@ -253,7 +253,13 @@ func (d *decoder) acRefine(ci, b, ss, se, al int, eobrun *int) error {
 func (d *decoder) reconstruct() error {
 	mcusX, mcusY := d.grid()
 	n, kept := d.n, counts[d.n]
-	var f [64]float32
+	var keptAC uint64 // bit k set when AC coefficient k is kept
+	for k := 1; k < 64; k++ {
+		if slots[n][k] >= 0 {
+			keptAC |= 1 << k
+		}
+	}
+	var f [64]float32 // transform input, natural order; zeros between blocks
 	for ci := range d.comps {
 		c := &d.comps[ci]
 		if d.quant[c.tq] == nil {
@@ -262,26 +268,28 @@ func (d *decoder) reconstruct() error {
 		q := newDequant(d.quant[c.tq])
 		c.plane(mcusX, mcusY, n)
 		perRow, rows := mcusX*c.h, mcusY*c.v
-		coefs := d.coefs[ci]
+		coefs, nonzero := d.coefs[ci], d.nonzero[ci]
 		for by := range rows {
 			for bx := range perRow {
-				blk := coefs[(by*perRow+bx)*kept:][:kept]
+				b := by*perRow + bx
+				blk := coefs[b*kept:][:kept]
 				off := by*n*c.stride + bx*n
-				umax, ac := 0, false
-				for p := 1; p < kept; p++ { // the kept coefficients only
-					if v := blk[p]; v != 0 {
-						k := zigs[n][p]
-						z := unzig[k]
-						f[z] = float32(v) * q[k]
-						umax, ac = max(umax, z>>3), true
-					}
-				}
-				if !ac {
+				ac := nonzero[b] & keptAC // the AC coefficients to transform
+				if ac == 0 {
 					fill(c.pix[off:], c.stride, n, float32(blk[0])*q[0])
 					continue
 				}
+				umax := 0
+				for m := ac; m != 0; m &= m - 1 {
+					k := bits.TrailingZeros64(m)
+					z := unzig[k]
+					f[z] = float32(blk[slots[n][k]]) * q[k]
+					umax = max(umax, z>>3)
+				}
 				transform(c.pix[off:], c.stride, n, &f, float32(blk[0])*q[0], umax)
-				f = [64]float32{}
+				for m := ac; m != 0; m &= m - 1 { // f back to zeros
+					f[unzig[bits.TrailingZeros64(m)]] = 0
+				}
 			}
 		}
 	}
