@@ -68,9 +68,10 @@ func (m *redisMetadata) summaryKey(source string) (string, bool) {
 	return m.prefix + ":summaries:{" + key + "}", true // as summariesIn cuts them
 }
 
-// summariesIn reads the records of sources from a single node: one pipeline
-// of an MGET of their summaries, an EXISTS of their hashes, and an HGETALL
-// for each source that has no summary key. A hash without a summary (written
+// summariesIn reads the records of sources from a single node in one
+// pipeline: an MGET of their summaries and an EXISTS of their hashes for
+// every summaryChunk sources, and an HGETALL for each source that has no
+// summary key. A hash without a summary (written
 // by an earlier version, or by hand) shows as an EXISTS count above the
 // summaries found, and only then are those sources read again, by HGETALL.
 func (m *redisMetadata) summariesIn(ctx context.Context, c *redis.Client, sources []string) ([][]Thumbnail, error) {
