@@ -130,7 +130,11 @@ func (m *redisMetadata) hashesInto(ctx context.Context, sources []string, indexe
 	// them, not one a source.
 	prefix := m.key("")
 	var keys strings.Builder
-	keys.Grow(len(indexes) * (len(prefix) + 64))
+	size := len(indexes) * len(prefix)
+	for _, i := range indexes {
+		size += len(sources[i])
+	}
+	keys.Grow(size)
 	for _, i := range indexes {
 		keys.WriteString(prefix)
 		keys.WriteString(sources[i])

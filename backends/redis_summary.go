@@ -87,8 +87,12 @@ func (m *redisMetadata) summariesIn(ctx context.Context, c *redis.Client, source
 	hashPrefix := m.key("")
 	open := m.prefix + ":summaries:{"
 	braced := strings.ContainsAny(hashPrefix, "{}")
+	size := 0
+	for _, s := range sources {
+		size += len(open) + len(hashPrefix) + len(s) + 1
+	}
 	var b strings.Builder
-	b.Grow(len(sources) * (len(open) + len(hashPrefix) + 1 + 64))
+	b.Grow(size)
 	for i, s := range sources {
 		if braced || strings.ContainsAny(s, "{}") {
 			others = append(others, i)
