@@ -30,13 +30,13 @@ func formatRedisRecord(t Thumbnail, created time.Time) string {
 // parseRedisRecord parses a value made by formatRedisRecord. It reads the
 // numbers by hand (a Preload of 10,000 rows parses 20,000 records).
 func parseRedisRecord(source, size, v string) (Thumbnail, error) {
-	w, rest, ok1 := cutNumber(v)
-	h, rest, ok2 := cutNumber(rest)
+	w, rest, ok1 := cutNumber(v, ' ')
+	h, rest, ok2 := cutNumber(rest, ' ')
 	neg := strings.HasPrefix(rest, "-")
 	if neg {
 		rest = rest[1:]
 	}
-	c, name, ok3 := cutNumber(rest)
+	c, name, ok3 := cutNumber(rest, ' ')
 	if !ok1 || !ok2 || !ok3 || name == "" || w > math.MaxInt32 || h > math.MaxInt32 {
 		return Thumbnail{}, fmt.Errorf("backends: redis: malformed record %q of %q: %q", size, source, v)
 	}
@@ -47,13 +47,13 @@ func parseRedisRecord(source, size, v string) (Thumbnail, error) {
 }
 
 // cutNumber cuts the decimal number (1 to 18 digits) that s starts with and
-// the space after it, returning the rest.
-func cutNumber(s string) (n int64, rest string, ok bool) {
+// the byte sep after it, returning the rest.
+func cutNumber(s string, sep byte) (n int64, rest string, ok bool) {
 	i := 0
 	for ; i < len(s) && i < 19 && s[i] >= '0' && s[i] <= '9'; i++ {
 		n = n*10 + int64(s[i]-'0')
 	}
-	if i == 0 || i > 18 || i >= len(s) || s[i] != ' ' {
+	if i == 0 || i > 18 || i >= len(s) || s[i] != sep {
 		return 0, "", false
 	}
 	return n, s[i+1:], true
@@ -126,8 +126,21 @@ func (m *redisMetadata) hashesInto(ctx context.Context, sources []string, indexe
 	if len(indexes) == 0 {
 		return nil
 	}
-	// The keys are cut from one string: a batch makes one allocation for
-	// them, not one a source.
+	var cmds []*redis.MapStringStringCmd
+	_, err := m.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		cmds = m.queueHashes(ctx, p, sources, indexes)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("backends: redis: read thumbnails of %d sources: %w", len(indexes), err)
+	}
+	return decodeHashes(sources, indexes, cmds, out)
+}
+
+// queueHashes queues on p an HGETALL of the hash of each source at indexes.
+// The keys are cut from one string: a batch makes one allocation for them,
+// not one a source.
+func (m *redisMetadata) queueHashes(ctx context.Context, p redis.Pipeliner, sources []string, indexes []int) []*redis.MapStringStringCmd {
 	prefix := m.key("")
 	var keys strings.Builder
 	size := len(indexes) * len(prefix)
@@ -139,21 +152,14 @@ func (m *redisMetadata) hashesInto(ctx context.Context, sources []string, indexe
 		keys.WriteString(prefix)
 		keys.WriteString(sources[i])
 	}
-	all := keys.String()
+	all, at := keys.String(), 0
 	cmds := make([]*redis.MapStringStringCmd, len(indexes))
-	_, err := m.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		at := 0
-		for j, i := range indexes {
-			n := len(prefix) + len(sources[i])
-			cmds[j] = p.HGetAll(ctx, all[at:at+n])
-			at += n
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("backends: redis: read thumbnails of %d sources: %w", len(indexes), err)
+	for j, i := range indexes {
+		n := len(prefix) + len(sources[i])
+		cmds[j] = p.HGetAll(ctx, all[at:at+n])
+		at += n
 	}
-	return decodeHashes(sources, indexes, cmds, out)
+	return cmds
 }
 
 // decodeHashes sets in out the records of the hashes cmds read for the

@@ -65,8 +65,12 @@ func (m *redisMetadata) summaryKey(source string) (string, bool) {
 	if strings.ContainsAny(key, "{}") {
 		return "", false
 	}
-	return m.prefix + ":summaries:{" + key + "}", true // as summariesIn cuts them
+	return m.summaryOpen() + key + "}", true
 }
+
+// summaryOpen is what a summary key holds before its hash key, which is
+// followed by "}"; summariesIn cuts its keys from these parts too.
+func (m *redisMetadata) summaryOpen() string { return m.prefix + ":summaries:{" }
 
 // summariesIn reads the records of sources from a single node in one
 // pipeline: an MGET of their summaries and an EXISTS of their hashes for
@@ -85,7 +89,7 @@ func (m *redisMetadata) summariesIn(ctx context.Context, c *redis.Client, source
 	// Every summary key holds its hash key, and all are cut from one
 	// string: a batch makes one allocation for its keys, not two a source.
 	hashPrefix := m.key("")
-	open := m.prefix + ":summaries:{"
+	open := m.summaryOpen()
 	braced := strings.ContainsAny(hashPrefix, "{}")
 	size := 0
 	for _, s := range sources {
@@ -128,10 +132,7 @@ func (m *redisMetadata) summariesIn(ctx context.Context, c *redis.Client, source
 			values = append(values, p.MGet(ctx, summaries[at:end]...))
 			counts = append(counts, p.Exists(ctx, hashes[at:end]...))
 		}
-		cmds = make([]*redis.MapStringStringCmd, len(others))
-		for j, i := range others {
-			cmds[j] = p.HGetAll(ctx, m.key(sources[i]))
-		}
+		cmds = m.queueHashes(ctx, p, sources, others)
 		return nil
 	})
 	if err != nil {
@@ -191,12 +192,9 @@ func appendSummary(recs []Thumbnail, source, s string) ([]Thumbnail, error) {
 // cutCounted cuts the "<length>:<bytes>" that s starts with, returning the
 // bytes and the rest.
 func cutCounted(s string) (field, rest string, ok bool) {
-	n, i := 0, 0
-	for ; i < len(s) && i < 10 && s[i] >= '0' && s[i] <= '9'; i++ {
-		n = n*10 + int(s[i]-'0')
-	}
-	if i == 0 || i >= len(s) || s[i] != ':' || n > len(s)-i-1 {
+	n, rest, ok := cutNumber(s, ':')
+	if !ok || n > int64(len(rest)) {
 		return "", "", false
 	}
-	return s[i+1 : i+1+n], s[i+1+n:], true
+	return rest[:n], rest[n:], true
 }
