@@ -124,7 +124,7 @@ func (m *redisMetadata) ThumbnailsIn(ctx context.Context, sources []string) ([][
 // HGETALLs, setting their records in out.
 func (m *redisMetadata) hashesInto(ctx context.Context, sources []string, indexes []int, out [][]Thumbnail) error {
 	if len(indexes) == 0 {
-		return nil
+		return nil // no round trip
 	}
 	var cmds []*redis.MapStringStringCmd
 	_, err := m.client.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -141,6 +141,9 @@ func (m *redisMetadata) hashesInto(ctx context.Context, sources []string, indexe
 // The keys are cut from one string: a batch makes one allocation for them,
 // not one a source.
 func (m *redisMetadata) queueHashes(ctx context.Context, p redis.Pipeliner, sources []string, indexes []int) []*redis.MapStringStringCmd {
+	if len(indexes) == 0 {
+		return nil
+	}
 	prefix := m.key("")
 	var keys strings.Builder
 	size := len(indexes) * len(prefix)
