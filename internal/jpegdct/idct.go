@@ -63,20 +63,18 @@ func used(n, u int) bool {
 
 // slots[n][k] is where the coefficient of zig-zag index k is kept among a
 // block's for a reduced n x n transform, or -1 when it is dropped;
-// counts[n] is how many are kept, and zigs[n][p] is the zig-zag index kept
-// at slot p.
-var slots, counts, zigs = func() (s [5][64]int8, c [5]int, zs [5][64]uint8) {
+// counts[n] is how many are kept.
+var slots, counts = func() (s [5][64]int8, c [5]int) {
 	for _, n := range []int{1, 2, 4} {
 		for k, z := range unzig {
 			s[n][k] = -1
 			if used(n, z/8) && used(n, z%8) {
 				s[n][k] = int8(c[n])
-				zs[n][c[n]] = uint8(k)
 				c[n]++
 			}
 		}
 	}
-	return s, c, zs
+	return s, c
 }()
 
 // dequant holds, by zig-zag index, a quantisation step times c(u)·c(v).
