@@ -210,3 +210,74 @@ func TestPreloadThroughAnyMetadata(t *testing.T) {
 		t.Errorf("reading after Preload: %d more round trips, want none", got-1)
 	}
 }
+
+// otherURLs is a storage whose URLs follow a rule of its own (a CDN and a
+// version).
+type otherURLs struct{ backends.Storage }
+
+func (s otherURLs) URL(name string) string { return "https://cdn.example/" + name + "?v=2" }
+
+// TestPreloadURLs checks that the URLs of preloaded thumbnails are the
+// storage's own, for names that need escaping too and for a storage with a
+// URL rule of its own, and that they are what a row loaded without Preload
+// answers.
+func TestPreloadURLs(t *testing.T) {
+	names := []string{"thumbnails/foods/a_small.png", "thumbnails/ä b/50%_medium.jpg", "thumbnails/x?y#z/é_small.png"}
+	for _, c := range []struct {
+		name    string
+		storage backends.Storage
+	}{
+		{"files", backends.NewFileSystemStorage(t.TempDir(), "/media/")},
+		{"own-rule", otherURLs{backends.NewFileSystemStorage(t.TempDir(), "/media/")}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := openSQLite(t)
+			if err := db.Use(thumbnails.Plugin(thumbnails.Config{Sizes: testSizes(), Storage: c.storage})); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.AutoMigrate(&Food{}); err != nil {
+				t.Fatal(err)
+			}
+			meta := metadataOf(db)
+			rows := make([]Food, len(names))
+			for i, n := range names {
+				source := "foods/" + string(rune('a'+i)) + ".jpg"
+				if err := rows[i].Image.Scan(source); err != nil {
+					t.Fatal(err)
+				}
+				if err := meta.Put(ctx, source,
+					backends.Thumbnail{Size: "small", Name: n, Width: 100, Height: 100},
+					backends.Thumbnail{Size: "medium", Name: n + ".m.jpg", Width: 400, Height: 300}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := db.Create(&rows).Error; err != nil {
+				t.Fatal(err)
+			}
+			var preloaded, plain []Food
+			if err := db.Scopes(thumbnails.Preload()).Order("id").Find(&preloaded).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Order("id").Find(&plain).Error; err != nil {
+				t.Fatal(err)
+			}
+			for i, n := range names {
+				for _, size := range []struct{ size, name string }{{"small", n}, {"medium", n + ".m.jpg"}} {
+					want := c.storage.URL(size.name)
+					got, err := preloaded[i].Image.Thumbnail(ctx, size.size)
+					if err != nil || got.URL != want || got.Name != size.name {
+						t.Errorf("row %d %s after Preload = %+v, %v; want URL %q", i, size.size, got, err, want)
+					}
+					if p, err := plain[i].Image.Thumbnail(ctx, size.size); err != nil || p != got {
+						t.Errorf("row %d %s without Preload = %+v, %v; with it %+v", i, size.size, p, err, got)
+					}
+				}
+				all, err := preloaded[i].Image.Thumbnails(ctx)
+				if err != nil || len(all) != 2 || all["small"].URL != c.storage.URL(n) || all["medium"].URL != c.storage.URL(n+".m.jpg") {
+					t.Errorf("row %d Thumbnails after Preload = %+v, %v", i, all, err)
+				}
+			}
+		})
+	}
+}
