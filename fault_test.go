@@ -239,3 +239,81 @@ func requireStored(t *testing.T, e *env, img *field.Image, n int) {
 		}
 	}
 }
+
+// TestCorruptPixelsWriteNothing covers uploads whose header passes but
+// whose pixels do not decode, on files and on S3, for a column with eager
+// sizes and for one whose sizes are all lazy (the pixels are only checked):
+// the save is ErrInvalidImage before anything is written, even to a storage
+// whose writes fail, and leaves no file and no row; a valid upload whose
+// source cannot be written fails with the storage's error and leaves
+// nothing either.
+func TestCorruptPixelsWriteNothing(t *testing.T) {
+	type Lazy struct {
+		ID    uint
+		Image field.Image `thumbnails:"sizes:large"`
+	}
+	jpegBytes := photo(t, pizzaJPG)
+	pngBytes := smallPNG(t, 3)
+	uploads := map[string][]byte{
+		"truncated JPEG": jpegBytes[:len(jpegBytes)/2],
+		"truncated PNG":  pngBytes[:len(pngBytes)*2/3],
+	}
+	forEachStorage(t, openSQLite, func(t *testing.T, db *gorm.DB) {
+		base, raw := newStorage(t, db)
+		st := &failingStorage{Storage: base}
+		if err := db.Use(thumbnails.Plugin(thumbnails.Config{Sizes: testSizes(), Storage: st})); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.AutoMigrate(&Food{}, &Lazy{}); err != nil {
+			t.Fatal(err)
+		}
+		e := &env{db: db, raw: raw}
+		create := map[string]func(data []byte) error{
+			"eager": func(data []byte) error {
+				return db.Create(&Food{Image: field.NewImage("upload.jpg", bytes.NewReader(data))}).Error
+			},
+			"lazy": func(data []byte) error {
+				return db.Create(&Lazy{Image: field.NewImage("upload.jpg", bytes.NewReader(data))}).Error
+			},
+		}
+		for kind, save := range create {
+			for name, data := range uploads {
+				for _, failing := range []bool{false, true} {
+					st.saves.Store(0)
+					st.failAt.Store(0)
+					if failing {
+						st.failAt.Store(1)
+					}
+					err := save(data)
+					if !errors.Is(err, thumbnails.ErrInvalidImage) {
+						t.Errorf("%s, %s, failing write %v: err = %v, want ErrInvalidImage", kind, name, failing, err)
+					}
+					if got := st.saves.Load(); got != 0 {
+						t.Errorf("%s, %s: %d writes, want none", kind, name, got)
+					}
+				}
+			}
+			st.saves.Store(0)
+			st.failAt.Store(1)
+			err := save(jpegBytes)
+			if !errors.Is(err, errDiskFull) || errors.Is(err, thumbnails.ErrInvalidImage) {
+				t.Errorf("%s, valid upload, failing write: err = %v, want the storage's", kind, err)
+			}
+			st.failAt.Store(0)
+		}
+		if files := e.files(t); len(files) != 0 {
+			t.Errorf("files left: %v", files)
+		}
+		for _, table := range []string{"foods", "lazies"} {
+			if n := count(t, db, table); n != 0 {
+				t.Errorf("%s: %d rows", table, n)
+			}
+		}
+		// and the same storage still takes a valid upload whole
+		food := Food{Image: field.NewImage("upload.jpg", bytes.NewReader(jpegBytes))}
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		requireThumbs(t, e, &food)
+	})
+}
