@@ -65,13 +65,6 @@ func BenchmarkSave(b *testing.B) {
 	}
 }
 
-// BenchmarkSaveUnchanged measures saving a loaded row whose image did not
-// change: no image work and no storage I/O, only the row's UPDATE.
-func BenchmarkSaveUnchanged(b *testing.B) {
-	db, got := loadedFood(b)
-	saveAgain(b, db, got, &got.Name, false)
-}
-
 // loadedFood saves a Food with the plugin on a SQLite database and returns
 // it as loaded back.
 func loadedFood(b *testing.B) (*gorm.DB, *Food) {
