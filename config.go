@@ -85,6 +85,12 @@ func (c Config) withDefaults() Config {
 	if c.BaseDir == "" {
 		c.BaseDir = DefaultBaseDir
 	}
+	// Thumbnail names are joined (and so cleaned) with it, and the handler
+	// tells a thumbnail by its prefix: both need its clean form ("thumbs/"
+	// and "./thumbs" are "thumbs"). Validate refuses what does not clean.
+	if clean, err := backends.CleanName(c.BaseDir); err == nil {
+		c.BaseDir = clean
+	}
 	if c.Background == nil {
 		c.Background = color.White
 	}

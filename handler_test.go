@@ -147,6 +147,29 @@ func TestHandlerServesThumbnails(t *testing.T) {
 	}
 }
 
+// TestHandlerBaseDirForms checks that a BaseDir written with a trailing
+// slash or a leading "./" names the same folder as its clean form: the
+// thumbnails are stored there, and the handler serves them.
+func TestHandlerBaseDirForms(t *testing.T) {
+	for _, dir := range []string{"thumbs", "thumbs/", "./thumbs", "thumbs//"} {
+		t.Run(dir, func(t *testing.T) {
+			e := setupSizesConfig(t, openSQLite(t), thumbnails.Config{Sizes: testSizes(), BaseDir: dir}, &Food{})
+			food := savedFood(t, e.db)
+			small, err := food.Image.Thumbnail(context.Background(), "small")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(small.Name, "thumbs/") || strings.Contains(small.Name, "//") {
+				t.Errorf("thumbnail stored as %q, want it under thumbs/", small.Name)
+			}
+			w := get(newHandler(t, e.db, thumbnails.HandlerOptions{}), http.MethodGet, small.URL, nil)
+			if w.Code != http.StatusOK {
+				t.Errorf("GET %s: %d, want 200", small.URL, w.Code)
+			}
+		})
+	}
+}
+
 func TestHandlerRefuses(t *testing.T) {
 	e := setup(t, openSQLite(t), &Food{})
 	food := savedFood(t, e.db)
