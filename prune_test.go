@@ -118,3 +118,50 @@ func TestPruneNeedsPlugin(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestPruneMissingRoot checks that Prune on a file storage whose root folder
+// does not exist (a mistyped path, or a relative one from another working
+// folder) fails and deletes nothing, rather than finding every record's
+// file gone.
+func TestPruneMissingRoot(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	root := t.TempDir()
+	cfg := thumbnails.Config{Sizes: testSizes(), Storage: backends.NewFileSystemStorage(root, "/media/")}
+	if err := db.Use(thumbnails.Plugin(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AutoMigrate(&Food{}); err != nil {
+		t.Fatal(err)
+	}
+	food := newFood(t, "a", pizzaJPG)
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	before, err := food.Image.Thumbnails(ctx)
+	if err != nil || len(before) == 0 {
+		t.Fatalf("%d thumbnails, %v", len(before), err)
+	}
+
+	// The same database, opened by a process whose storage root is wrong.
+	other, err := gorm.Open(db.Dialector, gormConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Storage = backends.NewFileSystemStorage(root+"-typo", "/media/")
+	if err := other.Use(thumbnails.Plugin(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	report, err := thumbnails.Prune(ctx, other, thumbnails.PruneOptions{Models: []any{&Food{}}, MinAge: -1, Delete: true})
+	if !errors.Is(err, backends.ErrNotFound) {
+		t.Fatalf("Prune with a missing root: %+v, %v; want ErrNotFound", report, err)
+	}
+	var again Food
+	if err := db.First(&again, food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	after, err := again.Image.Thumbnails(ctx)
+	if err != nil || len(after) != len(before) {
+		t.Errorf("after the failed Prune: %d thumbnails recorded, %v; want %d", len(after), err, len(before))
+	}
+}

@@ -163,12 +163,20 @@ func JoinURL(baseURL, name string) string {
 
 // List implements Lister: it walks the root folder. Temporary files that a
 // crashed write left behind are listed too, under their own names.
+//
+// A root folder that does not exist is an error wrapping ErrNotFound, not
+// an empty storage: a mistyped or relative root (one run from another
+// folder) would otherwise show every recorded file as gone, and
+// thumbnails.Prune would delete every record.
 func (s *fileSystemStorage) List(ctx context.Context, fn func(FileInfo) error) error {
+	if info, err := os.Stat(s.root); err != nil || !info.IsDir() {
+		if err == nil || errors.Is(err, fs.ErrNotExist) {
+			err = ErrNotFound
+		}
+		return fmt.Errorf("backends: list %q: the storage's root folder: %w", s.root, err)
+	}
 	err := filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && p == s.root {
-				return fs.SkipAll // nothing stored yet
-			}
 			return err
 		}
 		if err := ctx.Err(); err != nil {

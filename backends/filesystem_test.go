@@ -427,3 +427,27 @@ func TestJoinURLEscapesEveryByte(t *testing.T) {
 		}
 	}
 }
+
+// TestFileSystemListMissingRoot checks that listing a root folder that does
+// not exist (or is a file) fails with ErrNotFound rather than listing
+// nothing: Prune would take every record for one whose file is gone.
+func TestFileSystemListMissingRoot(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, root := range []string{filepath.Join(dir, "missing"), file} {
+		st := backends.NewFileSystemStorage(root, "/media/").(backends.Lister)
+		calls := 0
+		err := st.List(context.Background(), func(backends.FileInfo) error { calls++; return nil })
+		if !errors.Is(err, backends.ErrNotFound) || calls != 0 {
+			t.Errorf("List of root %s: %v after %d files, want ErrNotFound", root, err, calls)
+		}
+	}
+	// An empty root lists nothing, without error.
+	st := backends.NewFileSystemStorage(t.TempDir(), "/media/").(backends.Lister)
+	if err := st.List(context.Background(), func(backends.FileInfo) error { return errors.New("called") }); err != nil {
+		t.Errorf("List of an empty root: %v", err)
+	}
+}
