@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/color/palette"
 	"image/draw"
 	"image/gif"
 	"image/jpeg"
@@ -209,7 +210,10 @@ func orientationFilter(o int) gift.Filter {
 
 // newImageLike returns a blank image of bounds b in a pixel format suited to
 // src: gray stays gray, everything else becomes RGBA, which the JPEG
-// encoder reads without a per-pixel allocation.
+// encoder reads without a per-pixel allocation. Only for transforms that
+// keep a gray image gray and opaque (EXIF orientation): a size's
+// processors may pad with a colour, rotate leaving transparent corners or
+// draw a coloured watermark, so draw1 always draws into RGBA.
 func newImageLike(src image.Image, b image.Rectangle) draw.Image {
 	b = image.Rect(0, 0, b.Dx(), b.Dy())
 	if _, ok := src.(*image.Gray); ok {
@@ -262,7 +266,9 @@ func draw1(ctx context.Context, img image.Image, sz sizes.Size) (draw.Image, err
 	if b.Dx() <= 0 || b.Dy() <= 0 {
 		return nil, fmt.Errorf("thumbnails: size %q gives an empty image", sz.Name)
 	}
-	dst := newImageLike(img, b)
+	// RGBA even for a gray source: the processors may add colour or
+	// transparency, which a gray canvas would turn gray and opaque.
+	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	g.Draw(dst, img)
 	return dst, nil
 }
@@ -283,7 +289,7 @@ func encode(ctx context.Context, dst image.Image, srcFormat string, sz sizes.Siz
 	case formatPNG:
 		err = png.Encode(&buf, dst)
 	case formatGIF:
-		err = gif.Encode(&buf, dst, nil)
+		err = encodeGIF(&buf, dst, background)
 	case formatWebP:
 		err = webp.Encode(&buf, dst, webp.Options{Quality: sz.JPEGQuality()})
 	default:
@@ -300,4 +306,37 @@ func encode(ctx context.Context, dst image.Image, srcFormat string, sz sizes.Siz
 	}
 	b := dst.Bounds()
 	return &rendered{size: sz, ext: extensions[format], data: data, width: b.Dx(), height: b.Dy()}, nil
+}
+
+// gifPalette is Plan 9's palette with its second entry, a dark blue, made
+// the transparent colour: a GIF has one palette of at most 256 colours.
+var gifPalette = func() color.Palette {
+	p := append(color.Palette(nil), palette.Plan9...)
+	p[gifTransparent] = color.RGBA{}
+	return p
+}()
+
+// gifTransparent is the index of gifPalette's transparent colour.
+const gifTransparent = 1
+
+// encodeGIF writes img as a GIF. An opaque image goes to gif.Encode as it
+// is. A GIF pixel is transparent or opaque, nothing between: in an image
+// with transparency, a pixel less than half opaque becomes transparent, and
+// the others are drawn over background (as a JPEG's are) and dithered to
+// gifPalette. gif.Encode alone would make transparent pixels black.
+func encodeGIF(w io.Writer, img image.Image, background color.Color) error {
+	if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
+		return gif.Encode(w, img, nil)
+	}
+	b := img.Bounds()
+	pm := image.NewPaletted(b, gifPalette)
+	draw.FloydSteinberg.Draw(pm, b, flatten(img, background), b.Min)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if _, _, _, a := img.At(x, y).RGBA(); a < 0x8000 {
+				pm.SetColorIndex(x, y, gifTransparent)
+			}
+		}
+	}
+	return gif.Encode(w, pm, nil)
 }

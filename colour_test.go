@@ -1,0 +1,151 @@
+package thumbnails_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"strings"
+	"testing"
+
+	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+// colourSizes add colour or transparency to any source: a red pad, a
+// transparent pad, corners left by a 45° rotation (transparent in PNG and
+// GIF, the background in JPEG).
+const colourSizes = `
+redpad:   {processors: [{path: pad, width: 200, height: 200, color: "#ff0000"}], format: png}
+clearpad: {processors: [{path: pad, width: 200, height: 200, color: transparent}], format: png}
+turn:     {processors: [{path: rotate, degrees: 45}], format: png}
+turnjpeg: {processors: [{path: rotate, degrees: 45}], format: jpeg}
+turngif:  {processors: [{path: rotate, degrees: 45}], format: gif}
+`
+
+// TestColourFromGraySource checks that the processors' colour and
+// transparency survive a gray source (a greyscale JPEG or PNG decodes to an
+// *image.Gray) and a GIF output (whose palette must hold a transparent
+// entry), and that the corners of a JPEG are the background.
+func TestColourFromGraySource(t *testing.T) {
+	set, err := sizes.Load(strings.NewReader(colourSizes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gray := image.NewGray(image.Rect(0, 0, 200, 100))
+	for i := range gray.Pix {
+		gray.Pix[i] = 128
+	}
+	var grayJPEG, grayPNG, rgbaPNG bytes.Buffer
+	if err := jpeg.Encode(&grayJPEG, gray, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(&grayPNG, gray); err != nil {
+		t.Fatal(err)
+	}
+	green := image.NewRGBA(image.Rect(0, 0, 200, 100))
+	for i := 0; i < len(green.Pix); i += 4 {
+		copy(green.Pix[i:], []byte{0, 128, 0, 255})
+	}
+	if err := png.Encode(&rgbaPNG, green); err != nil {
+		t.Fatal(err)
+	}
+	type Tile struct {
+		ID    uint
+		Image field.Image `thumbnails:"sizes:redpad,clearpad,turn,turnjpeg,turngif;dir:tiles"`
+	}
+	e := setupSizes(t, openSQLite(t), set, &Tile{})
+	ctx := context.Background()
+	red := color.NRGBA{255, 0, 0, 255}
+	clear := color.NRGBA{}
+	white := color.NRGBA{255, 255, 255, 255}
+	for _, src := range []struct {
+		name string
+		data []byte
+	}{{"gray.jpg", grayJPEG.Bytes()}, {"gray.png", grayPNG.Bytes()}, {"green.png", rgbaPNG.Bytes()}} {
+		t.Run(src.name, func(t *testing.T) {
+			tile := Tile{Image: field.NewImage(src.name, bytes.NewReader(src.data))}
+			if err := e.db.Create(&tile).Error; err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				size   string
+				format string
+				want   color.NRGBA // at (2, 2): in the pad bar, or a corner of the turn
+			}{
+				{"redpad", "png", red},
+				{"clearpad", "png", clear},
+				{"turn", "png", clear},
+				{"turnjpeg", "jpeg", white},
+				{"turngif", "gif", clear},
+			} {
+				th, err := tile.Image.Thumbnail(ctx, c.size)
+				if err != nil {
+					t.Fatal(err)
+				}
+				img, format := e.decodeStored(t, th.Name)
+				if format != c.format {
+					t.Errorf("%s: stored as %s, want %s", c.size, format, c.format)
+				}
+				got := color.NRGBAModel.Convert(img.At(2, 2)).(color.NRGBA)
+				if !sameColour(got, c.want) {
+					t.Errorf("%s: pixel (2,2) is %v, want %v", c.size, got, c.want)
+				}
+			}
+		})
+	}
+}
+
+// sameColour reports whether a and b are near (see near) and about as
+// opaque; two transparent pixels are the same whatever their colour.
+func sameColour(a, b color.NRGBA) bool {
+	if a.A == 0 && b.A == 0 {
+		return true
+	}
+	return near(color.RGBA{a.R, a.G, a.B, 255}, color.RGBA{b.R, b.G, b.B, 255}) && max(int(a.A)-int(b.A), int(b.A)-int(a.A)) < 12
+}
+
+// TestGIFKeepsTransparency checks that a GIF source with a transparent
+// half keeps it in a GIF thumbnail.
+func TestGIFKeepsTransparency(t *testing.T) {
+	m := image.NewPaletted(image.Rect(0, 0, 100, 40), color.Palette{color.RGBA{0, 0, 255, 255}, color.RGBA{}})
+	for y := range 40 {
+		for x := 50; x < 100; x++ {
+			m.SetColorIndex(x, y, 1)
+		}
+	}
+	var src bytes.Buffer
+	if err := gif.Encode(&src, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	set, err := sizes.Load(strings.NewReader(`half: {processors: [{path: resize, width: 50}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type Sticker struct {
+		ID    uint
+		Image field.Image `thumbnails:"sizes:half;dir:stickers"`
+	}
+	e := setupSizes(t, openSQLite(t), set, &Sticker{})
+	s := Sticker{Image: field.NewImage("s.gif", &src)}
+	if err := e.db.Create(&s).Error; err != nil {
+		t.Fatal(err)
+	}
+	th, err := s.Image.Thumbnail(context.Background(), "half")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, format := e.decodeStored(t, th.Name)
+	if format != "gif" {
+		t.Fatalf("stored as %s", format)
+	}
+	if _, _, _, a := img.At(45, 10).RGBA(); a != 0 {
+		t.Errorf("the transparent half is opaque: %v", img.At(45, 10))
+	}
+	if got := color.NRGBAModel.Convert(img.At(5, 10)).(color.NRGBA); !sameColour(got, color.NRGBA{0, 0, 255, 255}) {
+		t.Errorf("the blue half is %v", got)
+	}
+}
