@@ -203,7 +203,7 @@ func (p *plugin) finish(db *gorm.DB) {
 	}
 	if m := p.modelOf(db); m != nil {
 		m.bind(db.Statement.ReflectValue)
-		if db.Statement.Dest != db.Statement.Model {
+		if !samePointer(db.Statement.Dest, db.Statement.Model) {
 			m.bind(reflect.ValueOf(db.Statement.Dest))
 		}
 	}
@@ -237,6 +237,16 @@ func (p *plugin) bindQuery(db *gorm.DB) {
 
 // bind attaches each column's binder to the images in v.
 func (m *model) bind(v reflect.Value) { m.bindEach(v, nil) }
+
+// samePointer reports whether a and b are the same pointer. Dest and Model
+// are compared so, not with ==, which panics on slices (gorm saves a has-many
+// association with a slice value; a caller may pass one too). Binding twice
+// is harmless, so values that are not pointers count as different.
+func samePointer(a, b any) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	return va.Kind() == reflect.Pointer && vb.Kind() == reflect.Pointer &&
+		va.Type() == vb.Type() && va.Pointer() == vb.Pointer()
+}
 
 // bindEach attaches each column's binder to the images in v, and returns
 // the images that hold a source in the columns for which preload is true.

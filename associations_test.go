@@ -1,0 +1,65 @@
+package thumbnails_test
+
+import (
+	"context"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails/field"
+)
+
+// Menu has many Courses, each with an image: gorm saves them with a slice
+// value as the statement's Dest.
+type Menu struct {
+	ID     uint
+	Name   string
+	Courses []Course
+}
+
+// Course is the image-holding side of Menu's association.
+type Course struct {
+	ID     uint
+	MenuID uint
+	Image  field.Image `thumbnails:"sizes:small;dir:courses"`
+}
+
+// TestAssociationsAndSliceValues checks that images are stored and bound
+// when gorm saves a has-many association (it creates the children with a
+// slice value, not a pointer), and when the caller passes a slice by value.
+func TestAssociationsAndSliceValues(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Menu{}, &Course{})
+		ctx := context.Background()
+		menu := Menu{Name: "lunch", Courses: []Course{
+			{Image: field.NewImage("pizza.jpg", reader(photo(t, pizzaJPG)))},
+			{Image: field.NewImage("pasta.jpg", reader(photo(t, pastaJPG)))},
+		}}
+		if err := e.db.Create(&menu).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range menu.Courses {
+			small, err := d.Image.Thumbnail(ctx, "small")
+			if err != nil || !e.exists(t, small.Name) || !e.exists(t, d.Image.Name()) {
+				t.Errorf("dish %d: %+v, %v; want its source and small stored", d.ID, small, err)
+			}
+		}
+		var loaded Menu
+		if err := e.db.Preload("Courses").First(&loaded, menu.ID).Error; err != nil || len(loaded.Courses) != 2 {
+			t.Fatalf("%d dishes, %v", len(loaded.Courses), err)
+		}
+		if _, err := loaded.Courses[1].Image.Thumbnail(ctx, "small"); err != nil {
+			t.Errorf("a preloaded dish: %v", err)
+		}
+
+		// A slice passed by value: gorm saves its elements in place.
+		dishes := []Course{{MenuID: menu.ID, Image: field.NewImage("soup.jpg", reader(photo(t, soupJPG)))}, {MenuID: menu.ID}}
+		if err := e.db.Create(dishes).Error; err != nil {
+			t.Fatal(err)
+		}
+		small, err := dishes[0].Image.Thumbnail(ctx, "small")
+		if err != nil || !e.exists(t, small.Name) {
+			t.Errorf("a dish of a slice value: %+v, %v", small, err)
+		}
+	})
+}
