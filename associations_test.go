@@ -12,8 +12,8 @@ import (
 // Menu has many Courses, each with an image: gorm saves them with a slice
 // value as the statement's Dest.
 type Menu struct {
-	ID     uint
-	Name   string
+	ID      uint
+	Name    string
 	Courses []Course
 }
 
