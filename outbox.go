@@ -22,8 +22,13 @@ import (
 // outboxTable is created by the migrations.
 const outboxTable = "thumbnails_outbox"
 
-// drainBatch bounds the outbox rows handled by one drain.
-const drainBatch = 500
+// drainBatch is how many outbox rows a drain reads at a time, and
+// enqueueBatch how many it writes in one INSERT (4 parameters a row: far
+// under SQLite's 32,766 and PostgreSQL's 65,535).
+const (
+	drainBatch   = 500
+	enqueueBatch = 1000
+)
 
 type outboxRow struct {
 	ID          int64
@@ -45,7 +50,7 @@ func enqueue(db *gorm.DB, col *column, sources []string) error {
 		rows[i] = outboxRow{Source: s, ModelTable: col.table, ModelColumn: col.name, CreatedAt: now}
 	}
 	tx := db.Session(&gorm.Session{NewDB: true})
-	if err := tx.Table(outboxTable).Create(&rows).Error; err != nil {
+	if err := tx.Table(outboxTable).CreateInBatches(&rows, enqueueBatch).Error; err != nil {
 		return fmt.Errorf("thumbnails: queue deletion of %d source(s): %w", len(sources), err)
 	}
 	return nil
@@ -62,62 +67,143 @@ func (p *plugin) drainAfterCommit() {
 }
 
 // drain deletes the files and metadata of the sources queued in the outbox
-// that no row references any more. It returns how many sources it deleted.
+// that no row references any more, drainBatch outbox rows at a time until
+// it has seen them all. A row whose source could not be deleted stays for
+// the next drain. It returns how many sources it deleted.
 func (p *plugin) drain(ctx context.Context) (int, error) {
 	db := p.db.Session(&gorm.Session{NewDB: true, Context: ctx})
-	var rows []outboxRow
-	if err := db.Table(outboxTable).Order("id").Limit(drainBatch).Find(&rows).Error; err != nil {
-		return 0, err
-	}
 	deleted := 0
 	var errs []error
-	for _, r := range rows {
-		var refs int64
-		err := db.Table(r.ModelTable).
-			Where(clause.Eq{Column: clause.Column{Name: r.ModelColumn}, Value: r.Source}).
-			Count(&refs).Error
-		if err != nil {
-			errs = append(errs, fmt.Errorf("check references to %q: %w", r.Source, err))
-			continue
+	for after := int64(0); ; {
+		var rows []outboxRow
+		if err := db.Table(outboxTable).Where("id > ?", after).Order("id").Limit(drainBatch).Find(&rows).Error; err != nil {
+			return deleted, errors.Join(append(errs, err)...)
 		}
-		if refs == 0 {
-			if err := p.deleteSource(ctx, r.Source); err != nil {
+		if len(rows) == 0 {
+			return deleted, errors.Join(errs...)
+		}
+		n, err := p.drainRows(ctx, db, rows)
+		deleted += n
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if len(rows) < drainBatch {
+			return deleted, errors.Join(errs...)
+		}
+		after = rows[len(rows)-1].ID
+	}
+}
+
+// drainRows handles one batch of outbox rows: a query a model column for
+// the sources its rows still reference, one metadata read for the others,
+// the deletion of their files, then, in one transaction (which takes the
+// metadata along when it lives in the database), the deletion of their
+// metadata and of the outbox rows done with. Files go first, so that a
+// failure part way leaves metadata behind for the next drain rather than
+// files nobody knows of. It returns how many sources it deleted.
+func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (int, error) {
+	var errs []error
+	type column struct{ table, name string }
+	byColumn := map[column][]string{}
+	for _, r := range rows {
+		c := column{r.ModelTable, r.ModelColumn}
+		byColumn[c] = append(byColumn[c], r.Source)
+	}
+	referenced := map[column]map[string]bool{} // nil for a column that could not be checked
+	for c, sources := range byColumn {
+		var names []string
+		err := db.Table(c.table).Distinct(c.name).
+			Where(clause.IN{Column: clause.Column{Name: c.name}, Values: anySlice(sources)}).
+			Pluck(c.name, &names).Error
+		if err != nil {
+			errs = append(errs, fmt.Errorf("check references to %d sources in %s.%s: %w", len(sources), c.table, c.name, err))
+			continue // its rows stay for the next drain
+		}
+		referenced[c] = make(map[string]bool, len(names))
+		for _, n := range names {
+			referenced[c][n] = true
+		}
+	}
+
+	var free []string // the sources to delete, each once
+	seen := map[string]bool{}
+	for _, r := range rows {
+		refs, checked := referenced[column{r.ModelTable, r.ModelColumn}]
+		if checked && !refs[r.Source] && !seen[r.Source] {
+			seen[r.Source] = true
+			free = append(free, r.Source)
+		}
+	}
+	gone := map[string]bool{}
+	if len(free) > 0 {
+		recs, err := thumbnailsIn(ctx, p.meta, free)
+		if err != nil {
+			return 0, errors.Join(append(errs, err)...)
+		}
+		for i, source := range free {
+			if err := p.deleteFilesOf(ctx, source, recs[i]); err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			deleted++
-		}
-		if err := db.Table(outboxTable).Where("id = ?", r.ID).Delete(&outboxRow{}).Error; err != nil {
-			errs = append(errs, err)
+			gone[source] = true
 		}
 	}
-	return deleted, errors.Join(errs...)
+
+	var done []int64 // outbox rows of referenced sources, and of deleted ones
+	for _, r := range rows {
+		refs, checked := referenced[column{r.ModelTable, r.ModelColumn}]
+		if checked && (refs[r.Source] || gone[r.Source]) {
+			done = append(done, r.ID)
+		}
+	}
+	err := db.Transaction(func(tx *gorm.DB) error {
+		meta := p.meta
+		if tm, ok := meta.(backends.TxMetadata); ok {
+			meta = tm.WithDB(tx)
+		}
+		for _, source := range free {
+			if !gone[source] {
+				continue
+			}
+			if err := meta.Delete(ctx, source); err != nil {
+				return fmt.Errorf("thumbnails: delete metadata of %q: %w", source, err)
+			}
+		}
+		if len(done) == 0 {
+			return nil
+		}
+		return tx.Table(outboxTable).Where("id IN ?", done).Delete(&outboxRow{}).Error
+	})
+	if err != nil {
+		return 0, errors.Join(append(errs, err)...)
+	}
+	return len(gone), errors.Join(errs...)
 }
 
-// deleteSource removes the thumbnails, the source file and the metadata of
-// source, in that order, so that a failure part way leaves metadata behind
-// for a retry rather than files nobody knows of.
-func (p *plugin) deleteSource(ctx context.Context, source string) error {
-	thumbs, err := p.meta.Thumbnails(ctx, source)
-	if err != nil {
-		return err
-	}
-	names := make([]string, 0, len(thumbs)+1)
-	for _, t := range thumbs {
-		if t.IsFile() {
-			names = append(names, t.Name)
+// deleteFilesOf deletes the thumbnails of source whose records are recs,
+// then source itself.
+func (p *plugin) deleteFilesOf(ctx context.Context, source string, recs []backends.Thumbnail) error {
+	for _, t := range recs {
+		if !t.IsFile() {
+			continue
+		}
+		if err := p.storage.Delete(ctx, t.Name); err != nil {
+			return fmt.Errorf("thumbnails: delete %q: %w", t.Name, err)
 		}
 	}
-	names = append(names, source)
-	for _, n := range names {
-		if err := p.storage.Delete(ctx, n); err != nil {
-			return fmt.Errorf("thumbnails: delete %q: %w", n, err)
-		}
-	}
-	if err := p.meta.Delete(ctx, source); err != nil {
-		return fmt.Errorf("thumbnails: delete metadata of %q: %w", source, err)
+	if err := p.storage.Delete(ctx, source); err != nil {
+		return fmt.Errorf("thumbnails: delete %q: %w", source, err)
 	}
 	return nil
+}
+
+// anySlice returns s as a []any, for a clause.IN.
+func anySlice(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
 }
 
 // discard removes what was stored for uploads that no row references (a

@@ -1,0 +1,102 @@
+package thumbnails_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
+)
+
+// seedSources inserts n Food rows named g1 ... gn whose sources have a
+// small thumbnail recorded (no files: the cleanup of a missing file is not
+// an error), with SQL that SQLite and PostgreSQL both run.
+func seedSources(t *testing.T, db *gorm.DB, n int) {
+	t.Helper()
+	const series = `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM s WHERE i < ?) `
+	if err := db.Exec(series+`INSERT INTO foods (name, image) SELECT 'g'||i, 'foods/g'||i||'.jpg' FROM s`, n).Error; err != nil {
+		t.Fatal(err)
+	}
+	meta := metadataOf(db)
+	if _, ok := meta.(backends.TxMetadata); !ok { // Redis
+		ctx := context.Background()
+		for i := 1; i <= n; i++ {
+			src := fmt.Sprintf("foods/g%d.jpg", i)
+			if err := meta.Put(ctx, src, backends.Thumbnail{Size: "small", Name: fmt.Sprintf("thumbnails/foods/g%d_small.png", i), Width: 80, Height: 80}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return
+	}
+	for _, q := range []string{
+		series + `INSERT INTO thumbnails_sources (name, created_at) SELECT 'foods/g'||i||'.jpg', CURRENT_TIMESTAMP FROM s`,
+		series + `INSERT INTO thumbnails_thumbnails (source, size, name, width, height, created_at) SELECT 'foods/g'||i||'.jpg', 'small', 'thumbnails/foods/g'||i||'_small.png', 80, 80, CURRENT_TIMESTAMP FROM s`,
+	} {
+		if err := db.Exec(q, n).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDeleteManyDrainsAll checks that one statement releasing more sources
+// than a drain reads at a time (500) has them all cleaned up at its commit,
+// not only the first ones.
+func TestDeleteManyDrainsAll(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		setup(t, db, &Food{})
+		seedSources(t, db, 1200)
+		if err := db.Where("name LIKE ?", "g%").Delete(&Food{}).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, db, "thumbnails_outbox"); n != 0 {
+			t.Errorf("%d sources still queued after the commit, want 0", n)
+		}
+		left, err := metadataOf(db).ThumbnailsOf(context.Background(), []string{"foods/g1.jpg", "foods/g600.jpg", "foods/g1200.jpg"})
+		if err != nil || len(left) != 0 {
+			t.Errorf("records left: %v, %v", left, err)
+		}
+	})
+}
+
+// TestReleaseOverParameterLimit checks that a delete or a clear releasing
+// more sources than one INSERT of the outbox can hold parameters for
+// (SQLite: 32,766, four a row; PostgreSQL: 65,535) works. On PostgreSQL it
+// runs in a transaction that is rolled back, which keeps every row.
+func TestReleaseOverParameterLimit(t *testing.T) {
+	for _, d := range []struct {
+		name string
+		open func(testing.TB) *gorm.DB
+		rows int
+	}{{"sqlite", openSQLite, 8200}, {"postgres", testdb.Postgres, 16400}} {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			db := d.open(t)
+			setup(t, db, &Food{})
+			seedSources(t, db, d.rows)
+			postgres := d.name == "postgres"
+			undo := errors.New("undo")
+			err := db.Transaction(func(tx *gorm.DB) error {
+				if err := tx.Model(&Food{}).Where("name LIKE ?", "g%").Update("image", "").Error; err != nil {
+					return err
+				}
+				if got := count(t, tx, "thumbnails_outbox"); got != int64(d.rows) {
+					t.Errorf("%d sources queued, want %d", got, d.rows)
+				}
+				if postgres {
+					return undo
+				}
+				return nil
+			})
+			if err != nil && !errors.Is(err, undo) {
+				t.Fatalf("clearing %d images: %v", d.rows, err)
+			}
+			if got := count(t, db, "thumbnails_outbox"); got != 0 {
+				t.Errorf("%d sources still queued after the transaction", got)
+			}
+		})
+	}
+}
