@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
 )
 
 // The outbox is a table of sources whose files and metadata are to be
@@ -219,6 +220,9 @@ func (p *plugin) discard(ctx context.Context, list []*stored) {
 			}
 		}
 		p.deleteFiles(ctx, st.files)
+		if st.img != nil {
+			bridge.Discard(st.img)
+		}
 	}
 }
 

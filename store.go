@@ -19,6 +19,7 @@ import (
 // stored is an upload that a statement has written to storage: its source,
 // the thumbnails of its eager sizes, and every file name written.
 type stored struct {
+	img    *field.Image // marked discarded if the save fails or rolls back
 	col    *column
 	source string
 	thumbs []backends.Thumbnail
@@ -61,7 +62,7 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image,
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 
-	st := &stored{col: col}
+	st := &stored{img: img, col: col}
 	name, err := p.storage.Save(ctx, path.Join(col.dir, randomID()+"."+extensions[src.format]), bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%s: store source: %w", where, err)

@@ -18,6 +18,7 @@ package field
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Sentinel errors of package field.
@@ -28,6 +29,12 @@ var (
 	// ErrNotStored is returned when a row holding an Image made by NewImage is
 	// written to the database without the plugin storing the upload first.
 	ErrNotStored = errors.New("field: image upload was not stored (is thumbnails.Plugin registered, and the column tagged?)")
+	// ErrDiscarded is returned when a row is written again with an Image
+	// whose upload was stored for a save that failed or rolled back: the
+	// plugin deleted the files it had stored, and the upload's reader was
+	// consumed. Attach the upload again (field.NewImage) to retry. It wraps
+	// ErrNotStored.
+	ErrDiscarded = fmt.Errorf("%w: its save failed or rolled back and its stored files were deleted; attach the upload again with field.NewImage to retry", ErrNotStored)
 )
 
 // Thumbnail describes one generated thumbnail of an Image.

@@ -25,6 +25,9 @@ type Image struct {
 	// focus is the focal point of the image's row, when its column has one
 	// (see Focus); set by the plugin when it saves or loads the row.
 	focus Focus
+	// discarded: the upload was stored for a save that failed or rolled
+	// back, and its files deleted (see ErrDiscarded).
+	discarded bool
 }
 
 // NewImage returns an Image holding an upload that is not stored yet: the
@@ -49,7 +52,7 @@ func (i Image) URL() string {
 }
 
 // IsEmpty reports whether the column holds neither a stored image nor an upload.
-func (i Image) IsEmpty() bool { return i.name == "" && i.upload == nil }
+func (i Image) IsEmpty() bool { return i.name == "" && i.upload == nil && !i.discarded }
 
 // String returns the storage name, so that an Image prints as what the column holds.
 func (i Image) String() string { return i.name }
@@ -87,15 +90,19 @@ func (i *Image) Scan(src any) error {
 	default:
 		return fmt.Errorf("field: cannot scan %T into field.Image", src)
 	}
-	i.name, i.orig, i.loaded, i.upload, i.known = name, name, true, nil, nil
+	i.name, i.orig, i.loaded, i.upload, i.known, i.discarded = name, name, true, nil, nil, false
 	return nil
 }
 
 // Value implements driver.Valuer. An upload that the plugin has not stored
-// is an error rather than an empty column, so that nothing is lost silently.
+// is an error rather than an empty column, so that nothing is lost silently;
+// so is an upload whose save failed or rolled back (ErrDiscarded).
 func (i Image) Value() (driver.Value, error) {
 	if i.upload != nil {
 		return nil, ErrNotStored
+	}
+	if i.discarded {
+		return nil, ErrDiscarded
 	}
 	return i.name, nil
 }
@@ -107,7 +114,11 @@ func init() {
 	bridge.Pending = func(img any) *bridge.Upload { return img.(*Image).upload }
 	bridge.Stored = func(img any, name string) {
 		i := img.(*Image)
-		i.name, i.upload, i.known = name, nil, nil
+		i.name, i.upload, i.known, i.discarded = name, nil, nil, false
+	}
+	bridge.Discard = func(img any) {
+		i := img.(*Image)
+		i.name, i.upload, i.known, i.discarded = "", nil, nil, true
 	}
 	bridge.Original = func(img any) (string, bool) {
 		i := img.(*Image)

@@ -36,4 +36,8 @@ var (
 	SetFocus func(img any, focus any)
 	// FocusOf returns what SetFocus recorded for img, a field.Focus.
 	FocusOf func(img any) any
+	// Discard records that the files stored for img's upload were deleted
+	// because the save failed or rolled back: img must not be written again
+	// with their name.
+	Discard func(img any)
 )
