@@ -210,8 +210,12 @@ func anySlice(s []string) []any {
 // discard removes what was stored for uploads that no row references (a
 // statement that failed, wrote no row, or rolled back): their files and,
 // when the metadata store is not part of the transaction (Redis), their
-// records. Failures are logged: what is left is an orphan for Prune.
+// records. Failures are logged: what is left is an orphan for Prune. It
+// runs even when ctx is cancelled (a cancelled save is the usual reason to
+// discard), under cleanupTimeout.
 func (p *plugin) discard(ctx context.Context, list []*stored) {
+	ctx, cancel := cleanupContext(ctx)
+	defer cancel()
 	_, transactional := p.meta.(backends.TxMetadata)
 	for _, st := range list {
 		if !transactional {
@@ -227,11 +231,24 @@ func (p *plugin) discard(ctx context.Context, list []*stored) {
 }
 
 // deleteFiles removes files that no row references (those stored for a
-// statement that failed or rolled back), logging failures.
+// statement that failed or rolled back), logging failures; like discard,
+// even when ctx is cancelled.
 func (p *plugin) deleteFiles(ctx context.Context, names []string) {
+	ctx, cancel := cleanupContext(ctx)
+	defer cancel()
 	for _, n := range names {
 		if err := p.storage.Delete(ctx, n); err != nil {
 			p.db.Logger.Error(ctx, "thumbnails: delete orphan %q: %v", n, err)
 		}
 	}
+}
+
+// cleanupTimeout bounds the deletion of what a failed save stored.
+const cleanupTimeout = time.Minute
+
+// cleanupContext returns ctx without its cancellation (its values, such as
+// a trace, stay) and with cleanupTimeout: what a cancelled save stored must
+// still be deleted.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 }
