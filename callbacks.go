@@ -196,7 +196,7 @@ func (p *plugin) finish(db *gorm.DB) {
 		return
 	}
 	if _, unreferenced := db.InstanceGet(keyUnreferenced); db.Error != nil || unreferenced {
-		p.discard(db.Statement.Context, storedOf(db))
+		p.discardUnlessWritten(db)
 		if db.Error != nil {
 			return
 		}
@@ -216,6 +216,30 @@ func (p *plugin) finish(db *gorm.DB) {
 		}
 		p.drainAfterCommit()
 	}
+}
+
+// discardUnlessWritten deletes what the statement on db stored, which no
+// row references: it failed, or wrote no row. Unless it wrote rows and
+// failed after (its metadata could not be recorded) where no rollback of its
+// own takes them back:
+//   - without any transaction (SkipDefaultTransaction), the rows are
+//     committed and reference the files: they stay, and the sizes whose
+//     records are missing are made again on first access;
+//   - in the caller's transaction, the rows stay in it unless it rolls
+//     back: its rollback discards the files, its commit keeps them.
+func (p *plugin) discardUnlessWritten(db *gorm.DB) {
+	all := storedOf(db)
+	if _, unreferenced := db.InstanceGet(keyUnreferenced); db.Error != nil && !unreferenced && db.RowsAffected > 0 {
+		if _, started := db.InstanceGet("gorm:started_transaction"); !started {
+			if noteCreated(db, all) {
+				return // the caller's transaction decides
+			}
+			if _, inTx := db.Statement.ConnPool.(gorm.TxCommitter); !inTx {
+				return // committed: the rows reference the files
+			}
+		}
+	}
+	p.discard(db.Statement.Context, all)
 }
 
 // bindQuery binds the images of the rows a query loaded, and preloads
