@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
@@ -149,8 +150,16 @@ func (b *binder) thumbnail(t backends.Thumbnail) field.Thumbnail {
 // returns it. Concurrent calls for the same source and size in this process
 // share one generation; across processes, the metadata's unique (source,
 // size) makes the second record replace the first with the same name.
+//
+// The shared generation runs without the cancellation of the caller that
+// started it (under lazyTimeout), so that a caller going away (a browser
+// closing its connection) fails no other; each caller waits under its own
+// context, and one that gives up leaves the generation to finish for the
+// next.
 func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size) (backends.Thumbnail, error) {
-	v, err, _ := p.lazy.Do(source+"\x00"+sz.Name, func() (any, error) {
+	ch := p.lazy.DoChan(source+"\x00"+sz.Name, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lazyTimeout)
+		defer cancel()
 		// A caller that found it missing may come just after another
 		// generation of it finished (Handler's requests do): ask first.
 		if recs, err := p.meta.Thumbnails(ctx, source); err != nil {
@@ -184,8 +193,17 @@ func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size) (ba
 		}
 		return t, nil
 	})
-	if err != nil {
-		return backends.Thumbnail{}, err
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return backends.Thumbnail{}, r.Err
+		}
+		return r.Val.(backends.Thumbnail), nil
+	case <-ctx.Done():
+		return backends.Thumbnail{}, fmt.Errorf("thumbnails: generate %q of %q: %w", sz.Name, source, ctx.Err())
 	}
-	return v.(backends.Thumbnail), nil
 }
+
+// lazyTimeout bounds a generation on first access, which no caller's
+// cancellation stops.
+const lazyTimeout = 2 * time.Minute

@@ -1,0 +1,90 @@
+package thumbnails_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
+)
+
+// gatedStorage is a real storage whose Saves of names holding gate wait
+// until open is closed, after closing entered (once).
+type gatedStorage struct {
+	backends.Storage
+	gate    string
+	entered chan struct{}
+	open    chan struct{}
+	once    sync.Once
+}
+
+func (s *gatedStorage) Save(ctx context.Context, name string, r io.Reader) (string, error) {
+	if strings.Contains(name, s.gate) {
+		s.once.Do(func() { close(s.entered) })
+		<-s.open
+	}
+	return s.Storage.Save(ctx, name, r)
+}
+
+// TestLazyGenerationOutlivesItsCaller checks that a lazy size whose
+// generation is shared by two callers is made for the second when the
+// first, which started it, gives up: the first gets its context's error at
+// once, the second its thumbnail, and the size is recorded.
+func TestLazyGenerationOutlivesItsCaller(t *testing.T) {
+	db := openSQLite(t)
+	base, raw := newStorage(t, db)
+	st := &gatedStorage{Storage: base, gate: "_large.", entered: make(chan struct{}), open: make(chan struct{})}
+	cfg := thumbnails.Config{Sizes: testSizes(), Storage: st}
+	lightLarge(&cfg)
+	if err := db.Use(thumbnails.Plugin(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AutoMigrate(&Food{}); err != nil {
+		t.Fatal(err)
+	}
+	food := newFood(t, "a", pizzaJPG)
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	var a, b Food
+	if err := db.First(&a, food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.First(&b, food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	ctxA, cancelA := context.WithCancel(context.Background())
+	errA := make(chan error, 1)
+	go func() { _, err := a.Image.Thumbnail(ctxA, "large"); errA <- err }()
+	<-st.entered // A's generation is writing large
+	type result struct {
+		t   any
+		err error
+	}
+	resB := make(chan result, 1)
+	go func() { th, err := b.Image.Thumbnail(context.Background(), "large"); resB <- result{th, err} }()
+	time.Sleep(50 * time.Millisecond) // B joins the generation in flight
+	cancelA()
+	select {
+	case err := <-errA:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("A, cancelled: %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("A did not return when its context was cancelled")
+	}
+	close(st.open)
+	r := <-resB
+	if r.err != nil {
+		t.Fatalf("B, never cancelled, failed: %v", r.err)
+	}
+	recs, err := metadataOf(db).Thumbnails(context.Background(), food.Image.Name())
+	if err != nil || !raw.exists(t, recs["large"].Name) {
+		t.Errorf("large is not recorded and stored: %+v, %v", recs["large"], err)
+	}
+}
