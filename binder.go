@@ -2,9 +2,14 @@ package thumbnails
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
@@ -17,6 +22,52 @@ import (
 type binder struct {
 	p   *plugin
 	col *column
+	// tx is the caller's transaction the images were saved or loaded in,
+	// nil outside one: reads and lazy generations go through it while it is
+	// open, so that they see its uncommitted rows and wait on none of its
+	// locks; txDone is set once it is found committed or rolled back.
+	tx     *gorm.DB
+	txDone atomic.Bool
+}
+
+// binderFor returns a binder for col's images saved or loaded in the caller's
+// transaction on db, or col's own binder outside one.
+func (c *column) binderFor(db *gorm.DB) *binder {
+	if !inCallersTx(db) {
+		return c.binder
+	}
+	return &binder{p: c.binder.p, col: c, tx: db.Session(&gorm.Session{NewDB: true})}
+}
+
+// inCallersTx reports whether the statement on db runs in a transaction of
+// the caller's, not one gorm began for this statement alone (committed or
+// rolled back by the time the plugin's after-callbacks run).
+func inCallersTx(db *gorm.DB) bool {
+	if _, started := db.InstanceGet("gorm:started_transaction"); started {
+		return false
+	}
+	_, inTx := db.Statement.ConnPool.(gorm.TxCommitter)
+	return inTx
+}
+
+// metadata returns the metadata to read and record through: the caller's
+// transaction's while it is open.
+func (b *binder) metadata() backends.Metadata {
+	if b.tx == nil || b.txDone.Load() {
+		return b.p.meta
+	}
+	return b.p.metadata(b.tx)
+}
+
+// viaTx runs fn with b.metadata(), and again with the plugin's own
+// metadata when the transaction turns out to have ended.
+func (b *binder) viaTx(fn func(backends.Metadata) error) error {
+	err := fn(b.metadata())
+	if b.tx != nil && errors.Is(err, sql.ErrTxDone) {
+		b.txDone.Store(true)
+		err = fn(b.p.meta)
+	}
+	return err
 }
 
 var _ field.Binder = (*binder)(nil)
@@ -54,7 +105,11 @@ func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (
 		}
 		k, _ = cachedKnown(img)
 	}
-	rec, err := b.p.generate(ctx, source, focused([]sizes.Size{sz}, imageFocus(img))[0])
+	var rec backends.Thumbnail
+	err = b.viaTx(func(meta backends.Metadata) (err error) {
+		rec, err = b.p.generate(ctx, meta, source, focused([]sizes.Size{sz}, imageFocus(img))[0])
+		return err
+	})
 	if err != nil {
 		return field.Thumbnail{}, err
 	}
@@ -130,7 +185,11 @@ func (b *binder) known(ctx context.Context, img *field.Image) (known, error) {
 // read reads the thumbnails that exist for img's source from metadata, and
 // remembers them.
 func (b *binder) read(ctx context.Context, img *field.Image) (known, error) {
-	recs, err := b.p.meta.Thumbnails(ctx, img.Name())
+	var recs map[string]backends.Thumbnail
+	err := b.viaTx(func(meta backends.Metadata) (err error) {
+		recs, err = meta.Thumbnails(ctx, img.Name())
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("thumbnails: %w", err)
 	}
@@ -156,13 +215,20 @@ func (b *binder) thumbnail(t backends.Thumbnail) field.Thumbnail {
 // closing its connection) fails no other; each caller waits under its own
 // context, and one that gives up leaves the generation to finish for the
 // next.
-func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size) (backends.Thumbnail, error) {
-	ch := p.lazy.DoChan(source+"\x00"+sz.Name, func() (any, error) {
+//
+// It reads and records through meta: the plugin's, or that of the caller's
+// transaction, whose generations are not shared with others.
+func (p *plugin) generate(ctx context.Context, meta backends.Metadata, source string, sz sizes.Size) (backends.Thumbnail, error) {
+	key := source + "\x00" + sz.Name
+	if meta != p.meta {
+		key += fmt.Sprintf("\x00%p", meta)
+	}
+	ch := p.lazy.DoChan(key, func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lazyTimeout)
 		defer cancel()
 		// A caller that found it missing may come just after another
 		// generation of it finished (Handler's requests do): ask first.
-		if recs, err := p.meta.Thumbnails(ctx, source); err != nil {
+		if recs, err := meta.Thumbnails(ctx, source); err != nil {
 			return nil, fmt.Errorf("thumbnails: %w", err)
 		} else if t, ok := recs[sz.Name]; ok {
 			return t, nil
@@ -188,7 +254,7 @@ func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size) (ba
 		if err != nil {
 			return nil, fmt.Errorf("thumbnails: %w", err)
 		}
-		if err := p.meta.Put(ctx, source, t); err != nil {
+		if err := meta.Put(ctx, source, t); err != nil {
 			return nil, fmt.Errorf("thumbnails: %w", err)
 		}
 		return t, nil

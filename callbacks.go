@@ -202,9 +202,9 @@ func (p *plugin) finish(db *gorm.DB) {
 		}
 	}
 	if m := p.modelOf(db); m != nil {
-		m.bind(db.Statement.ReflectValue)
+		m.bind(db, db.Statement.ReflectValue)
 		if !samePointer(db.Statement.Dest, db.Statement.Model) {
-			m.bind(reflect.ValueOf(db.Statement.Dest))
+			m.bind(db, reflect.ValueOf(db.Statement.Dest))
 		}
 	}
 	if queued, _ := db.InstanceGet(keyOutbox); queued == true {
@@ -253,14 +253,14 @@ func (p *plugin) bindQuery(db *gorm.DB) {
 	if err != nil {
 		_ = db.AddError(err)
 	}
-	images := m.bindEach(db.Statement.ReflectValue, preload)
+	images := m.bindEach(db, db.Statement.ReflectValue, preload)
 	if len(images) > 0 {
 		p.preload(db, images)
 	}
 }
 
 // bind attaches each column's binder to the images in v.
-func (m *model) bind(v reflect.Value) { m.bindEach(v, nil) }
+func (m *model) bind(db *gorm.DB, v reflect.Value) { m.bindEach(db, v, nil) }
 
 // samePointer reports whether a and b are the same pointer. Dest and Model
 // are compared so, not with ==, which panics on slices (gorm saves a has-many
@@ -272,17 +272,22 @@ func samePointer(a, b any) bool {
 		va.Type() == vb.Type() && va.Pointer() == vb.Pointer()
 }
 
-// bindEach attaches each column's binder to the images in v, and returns
-// the images that hold a source in the columns for which preload is true.
-func (m *model) bindEach(v reflect.Value, preload []bool) []*field.Image {
+// bindEach attaches each column's binder to the images in v, saved or
+// loaded by the statement on db, and returns the images that hold a source
+// in the columns for which preload is true.
+func (m *model) bindEach(db *gorm.DB, v reflect.Value, preload []bool) []*field.Image {
 	var images []*field.Image
+	binders := make([]*binder, len(m.columns))
+	for i, col := range m.columns {
+		binders[i] = col.binderFor(db)
+	}
 	eachRow(v, m.schema.ModelType, func(row reflect.Value) {
 		for i, col := range m.columns {
 			img := col.image(row)
 			if img == nil {
 				continue
 			}
-			bridge.Bind(img, col.binder)
+			bridge.Bind(img, binders[i])
 			bridge.SetFocus(img, col.focusOf(row))
 			if preload != nil && preload[i] && img.Name() != "" {
 				images = append(images, img)

@@ -178,7 +178,7 @@ func (h *handler) generate(ctx context.Context, name string, q url.Values) (io.R
 	sz = focused([]sizes.Size{sz}, focus)[0]
 	// The generation is shared by every request waiting for it: one client
 	// going away must not cancel it for the others.
-	t, err := h.p.generate(context.WithoutCancel(ctx), source, sz)
+	t, err := h.p.generate(context.WithoutCancel(ctx), h.p.meta, source, sz)
 	if err != nil {
 		return nil, err
 	}
