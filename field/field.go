@@ -11,8 +11,8 @@
 // eager sizes and writes the name into the column when the row is saved.
 //
 // The tag takes "sizes:a,b" (the sizes of this column; all configured sizes
-// when absent) and "dir:folder" (where sources are stored; the column name
-// when absent), separated by ";" as in gorm's own tags.
+// when absent) and "dir:folder" (where sources are stored; the model's table
+// name when absent), separated by ";" as in gorm's own tags.
 package field
 
 import (

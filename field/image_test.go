@@ -325,3 +325,34 @@ func BenchmarkImageScan(b *testing.B) {
 		}
 	}
 }
+
+// pendingBinder answers "small" with a thumbnail and "pending" with a
+// fallback URL (no name, no width), as the plugin answers an async size
+// whose job has not run.
+type pendingBinder struct{ mediaBinder }
+
+func (b pendingBinder) Thumbnail(ctx context.Context, img *field.Image, size string) (field.Thumbnail, error) {
+	if size == "pending" {
+		return field.Thumbnail{Size: size, URL: "/static/wait.png"}, nil
+	}
+	return b.mediaBinder.Thumbnail(ctx, img, size)
+}
+
+// TestResponsiveFallbackFirst checks that a first size answered by its
+// fallback gives no sizes attribute ("0px" would show the image at no
+// width), nor width and height.
+func TestResponsiveFallbackFirst(t *testing.T) {
+	img := field.NewImage("cat.jpg", strings.NewReader("x"))
+	bridge.Stored(&img, "foods/cat.jpg")
+	bridge.Bind(&img, pendingBinder{})
+	r, err := img.Responsive(context.Background(), "pending", "small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Src != "/static/wait.png" || r.Sizes != "" || r.SrcSet != "/media/small/foods/cat.jpg 100w" {
+		t.Errorf("Responsive = %+v", r)
+	}
+	if got, want := string(r.Attr()), `src="/static/wait.png" srcset="/media/small/foods/cat.jpg 100w"`; got != want {
+		t.Errorf("Attr = %s, want %s", got, want)
+	}
+}

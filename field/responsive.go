@@ -76,7 +76,8 @@ type Responsive struct {
 	SrcSet string // every size's URL and width, for the srcset attribute
 	// Sizes is the sizes attribute: how wide the image is shown. Image.Responsive
 	// sets it to the first size's width ("100px"), which the width attribute
-	// makes true; set it to your layout's value ("(max-width: 600px) 50vw,
+	// makes true (and leaves it empty when that size answers with its
+	// fallback, whose width is unknown); set it to your layout's value ("(max-width: 600px) 50vw,
 	// 300px") if CSS shows the image at another width.
 	Sizes       string
 	Width       int    // width of the first size's thumbnail, in pixels
@@ -111,7 +112,9 @@ func (i *Image) Responsive(ctx context.Context, sizes ...string) (Responsive, er
 		}
 		if n == 0 {
 			r.Src, r.Width, r.Height = t.URL, t.Width, t.Height
-			r.Sizes = strconv.Itoa(t.Width) + "px"
+			if t.Width > 0 { // not a fallback, whose width is unknown
+				r.Sizes = strconv.Itoa(t.Width) + "px"
+			}
 		}
 		if t.Width <= 0 || seen[t.Width] {
 			continue
