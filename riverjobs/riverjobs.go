@@ -89,15 +89,26 @@ func NewEnqueuer(client *river.Client[*sql.Tx], opts *river.InsertOpts) *Enqueue
 }
 
 // Enqueue implements thumbnails.Enqueuer: one InsertManyTx in tx (one
-// InsertMany when tx is nil).
+// InsertMany when tx is nil). Jobs are unique by source and size: a job
+// listed twice is inserted once, the first time it is listed.
 func (e *Enqueuer) Enqueue(ctx context.Context, tx *sql.Tx, jobs []thumbnails.Job) error {
-	params := make([]river.InsertManyParams, len(jobs))
-	for i, j := range jobs {
+	params := make([]river.InsertManyParams, 0, len(jobs))
+	seen := make(map[[2]string]bool, len(jobs))
+	for _, j := range jobs {
+		// One INSERT ... ON CONFLICT cannot touch a unique row twice.
+		k := [2]string{j.Source, j.Size}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
 		opts := e.opts
-		params[i] = river.InsertManyParams{
+		params = append(params, river.InsertManyParams{
 			Args:       Args{Source: j.Source, Size: j.Size, Table: j.Table, Column: j.Column, FocusColumn: j.FocusColumn},
 			InsertOpts: &opts,
-		}
+		})
+	}
+	if len(params) == 0 {
+		return nil
 	}
 	var err error
 	if tx != nil {

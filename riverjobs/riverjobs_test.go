@@ -281,6 +281,16 @@ func TestJobsAreUnique(t *testing.T) {
 	if len(queues) != 1 || queues[0] != "images" {
 		t.Fatalf("jobs after 3 inserts of one: queues %v, want one in images", queues)
 	}
+	// One batch listing a job twice (one INSERT cannot touch a row twice).
+	other := job
+	other.Source = "foods/b.jpg"
+	if err := enq.Enqueue(ctx, nil, []thumbnails.Job{other, other, job}); err != nil {
+		t.Fatalf("a batch with a job twice: %v", err)
+	}
+	var n int64
+	if err := e.db.Raw("SELECT count(*) FROM river_job WHERE kind = ?", riverjobs.Kind).Scan(&n).Error; err != nil || n != 2 {
+		t.Fatalf("%d jobs, %v; want 2", n, err)
+	}
 }
 
 func TestCancelsUnknownSize(t *testing.T) {
