@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/schema"
@@ -247,6 +248,10 @@ func (p *plugin) discardUnlessWritten(db *gorm.DB) {
 func (p *plugin) bindQuery(db *gorm.DB) {
 	m := p.modelOf(db)
 	if m == nil {
+		if v, ok := db.InstanceGet(keyPreload); ok && len(v.(preloadRequest).sizes) > 0 {
+			// As for a model with image columns, none of which has the size.
+			_ = db.AddError(fmt.Errorf("%w: Preload(%q): the model has no image column", ErrUnknownSize, strings.Join(v.(preloadRequest).sizes, ", ")))
+		}
 		return
 	}
 	preload, err := m.preloadOf(db)

@@ -148,6 +148,17 @@ func TestPreload(t *testing.T) {
 		if err := db.Scopes(thumbnails.Preload("gigantic")).Find(&[]Dish{}).Error; !errors.Is(err, thumbnails.ErrUnknownSize) {
 			t.Errorf("Preload of an unknown size: %v", err)
 		}
+		// A model without image columns has none of the sizes either; with
+		// no size named, there is nothing to preload.
+		if err := db.AutoMigrate(&Plain{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Scopes(thumbnails.Preload("small")).Find(&[]Plain{}).Error; !errors.Is(err, thumbnails.ErrUnknownSize) {
+			t.Errorf("Preload(\"small\") of a model without image columns: %v", err)
+		}
+		if err := db.Scopes(thumbnails.Preload()).Find(&[]Plain{}).Error; err != nil {
+			t.Errorf("Preload() of a model without image columns: %v", err)
+		}
 	})
 }
 
