@@ -3,6 +3,7 @@ package thumbnails
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -142,6 +143,11 @@ var checkOnly = []sizes.Size{}
 func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
+		if w, h, ok := pngSize(data); ok && w*h > limits.MaxPixels {
+			// image/png refuses a size whose pixel buffer would overflow
+			// before we can: that is a size over the limit too.
+			return nil, fmt.Errorf("%w: %dx%d is over %d pixels", ErrImageTooLarge, w, h, limits.MaxPixels)
+		}
 		return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
 	}
 	if _, ok := extensions[format]; !ok || !limits.allows(format) {
@@ -184,6 +190,16 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 		}
 	}
 	return &source{data: data, format: format, img: img, size: size}, nil
+}
+
+// pngSize returns the width and height a PNG's header declares, and false
+// when data does not start with a PNG signature and an IHDR chunk.
+func pngSize(data []byte) (w, h int64, ok bool) {
+	const sig = "\x89PNG\r\n\x1a\n"
+	if len(data) < 24 || string(data[:8]) != sig || string(data[12:16]) != "IHDR" {
+		return 0, 0, false
+	}
+	return int64(binary.BigEndian.Uint32(data[16:20])), int64(binary.BigEndian.Uint32(data[20:24])), true
 }
 
 // orientationFilter returns the transform that makes an image with EXIF
