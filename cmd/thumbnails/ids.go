@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
+
+	"gorm.io/gorm"
 )
 
 // shellWord returns s as one word of a shell command line: as it is when it
@@ -17,26 +20,66 @@ func shellWord(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// primaryKey converts a primary key given on the command line: an integer
-// when it is one, so that it compares as a number with an integer column on
-// every database, else the string as it is.
-func primaryKey(s string) any {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return n
+// keyParser returns the function that converts a primary key given on the
+// command line to a value of table's column pk: an integer for an integer
+// column, so that it compares as a number on every database (SQLite would
+// compare the string "2" with no integer), and the string as it is for any
+// other type (a text key "00002" stays "00002").
+func keyParser(db *gorm.DB, table, pk string) (func(string) (any, error), error) {
+	cols, err := db.Migrator().ColumnTypes(table)
+	if err != nil {
+		return nil, fmt.Errorf("read the columns of %s: %w", table, err)
 	}
-	return s
+	for _, c := range cols {
+		if !strings.EqualFold(c.Name(), pk) {
+			continue
+		}
+		if !integerType(c.DatabaseTypeName()) {
+			return textKey, nil
+		}
+		return func(s string) (any, error) {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return nil, usagef("primary key %q: %s.%s is an integer column", s, table, pk)
+			}
+			return n, nil
+		}, nil
+	}
+	return nil, usagef("--pk %q: %s has no such column (or no such table)", pk, table)
 }
 
-// primaryKeys parses a comma-separated list of primary keys; an empty
-// element is an error.
-func primaryKeys(list string) ([]any, error) {
+// textKey is the key parser of a column that is not an integer one.
+func textKey(s string) (any, error) { return s, nil }
+
+// integerType reports whether a column's database type name is one of
+// SQLite's or PostgreSQL's integer types.
+func integerType(name string) bool {
+	name = strings.ToUpper(strings.TrimSpace(name))
+	if i := strings.IndexAny(name, " ("); i >= 0 {
+		name = name[:i]
+	}
+	switch name {
+	case "INT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "MEDIUMINT", "INT2", "INT4", "INT8",
+		"SERIAL", "BIGSERIAL", "SMALLSERIAL", "SERIAL4", "SERIAL8":
+		return true
+	}
+	return false
+}
+
+// primaryKeys parses a comma-separated list of primary keys with parse; an
+// empty element is an error.
+func primaryKeys(list string, parse func(string) (any, error)) ([]any, error) {
 	var out []any
 	for _, s := range strings.Split(list, ",") {
 		s = strings.TrimSpace(s)
 		if s == "" {
 			return nil, usagef("--ids %q: empty primary key", list)
 		}
-		out = append(out, primaryKey(s))
+		k, err := parse(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
 	}
 	return out, nil
 }

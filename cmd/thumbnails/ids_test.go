@@ -3,15 +3,62 @@ package main
 import (
 	"reflect"
 	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 )
 
 func TestPrimaryKeys(t *testing.T) {
-	got, err := primaryKeys("1, 2,abc-9")
-	if want := []any{int64(1), int64(2), "abc-9"}; err != nil || !reflect.DeepEqual(got, want) {
+	got, err := primaryKeys("1, 2,abc-9", textKey)
+	if want := []any{"1", "2", "abc-9"}; err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("primaryKeys: %#v, %v; want %#v", got, err, want)
 	}
-	if _, err := primaryKeys("1,,2"); err == nil {
+	if _, err := primaryKeys("1,,2", textKey); err == nil {
 		t.Error("an empty key is not an error")
+	}
+}
+
+// TestKeyParser checks that keys given on the command line take the type of
+// the primary key column: integers for an integer column, the string as it
+// is for a text one (where "00002" is not 2).
+func TestKeyParser(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testKeyParser(t, testdb.SQLite(t, "")) })
+	t.Run("postgres", func(t *testing.T) { testKeyParser(t, testdb.Postgres(t)) })
+}
+
+func testKeyParser(t *testing.T, db *gorm.DB) {
+	for _, q := range []string{
+		"CREATE TABLE numbered (id integer primary key, image text)",
+		"CREATE TABLE coded (code text primary key, image text)",
+		"CREATE TABLE big (id BIGINT PRIMARY KEY, image varchar(255))",
+	} {
+		if err := db.Exec(q).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		table, pk, in string
+		want          any
+		fails         bool
+	}{
+		{"numbered", "id", "2", int64(2), false},
+		{"numbered", "ID", "17", int64(17), false},
+		{"numbered", "id", "abc", nil, true},
+		{"big", "id", "9000000000", int64(9000000000), false},
+		{"coded", "code", "00002", "00002", false},
+		{"coded", "code", "x-1", "x-1", false},
+		{"coded", "nope", "1", nil, true},
+		{"missing", "id", "1", nil, true},
+	} {
+		parse, err := keyParser(db, c.table, c.pk)
+		var got any
+		if err == nil {
+			got, err = parse(c.in)
+		}
+		if (err != nil) != c.fails || got != c.want {
+			t.Errorf("%s.%s %q: %#v, %v; want %#v (fails: %v)", c.table, c.pk, c.in, got, err, c.want, c.fails)
+		}
 	}
 }
 

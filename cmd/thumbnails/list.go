@@ -37,9 +37,17 @@ row that does not exist or has no image is an error. --sizes is not needed.`,
 			}
 			defer e.Close()
 
+			parse, err := keyParser(e.db, g.table, g.pk)
+			if err != nil {
+				return err
+			}
+			key, err := parse(id)
+			if err != nil {
+				return err
+			}
 			var sources []sql.NullString
 			err = e.db.Table(g.table).
-				Where(clause.Eq{Column: clause.Column{Name: g.pk}, Value: primaryKey(id)}).
+				Where(clause.Eq{Column: clause.Column{Name: g.pk}, Value: key}).
 				Limit(1).Pluck(g.column, &sources).Error
 			if err != nil {
 				return fmt.Errorf("read %s.%s: %w", g.table, g.column, err)

@@ -47,14 +47,10 @@ status is then 1. Ctrl-C stops after the rows in progress and prints the
 				return usagef("%s: --workers must be 0 (one per CPU) or more, got %d", cmd.Name(), workers)
 			}
 			opts := thumbnails.RegenerateOptions{Sizes: sizeNames, OnlyMissing: onlyMissing, Workers: workers}
-			if cmd.Flags().Changed("ids") {
-				var err error
-				if opts.IDs, err = primaryKeys(ids); err != nil {
+			if cmd.Flags().Changed("ids") { // a malformed list is a usage error, before any I/O
+				if _, err := primaryKeys(ids, textKey); err != nil {
 					return err
 				}
-			}
-			if after != "" {
-				opts.After = primaryKey(after)
 			}
 			ctx := cmd.Context()
 			e, err := g.open(ctx, true)
@@ -62,6 +58,22 @@ status is then 1. Ctrl-C stops after the rows in progress and prints the
 				return err
 			}
 			defer e.Close()
+			if cmd.Flags().Changed("ids") || after != "" {
+				parse, err := keyParser(e.db, g.table, g.pk)
+				if err != nil {
+					return err
+				}
+				if cmd.Flags().Changed("ids") {
+					if opts.IDs, err = primaryKeys(ids, parse); err != nil {
+						return err
+					}
+				}
+				if after != "" {
+					if opts.After, err = parse(after); err != nil {
+						return err
+					}
+				}
+			}
 			for _, n := range sizeNames {
 				if _, ok := e.sizes.Get(n); !ok {
 					return usagef("%s: --size %q is not in %s", cmd.Name(), n, g.sizes)
