@@ -116,6 +116,16 @@ func TestFocusPerRow(t *testing.T) {
 		check(&again, "face", right, "regenerated after the point moved")
 		check(&again, "later", right, "regenerated lazy size")
 
+		// The same through a Table, as the thumbnails command runs it.
+		if err := db.Model(&again).Update("focus", field.NewFocus(0.1, 0.5)).Error; err != nil {
+			t.Fatal(err)
+		}
+		table := thumbnails.Table{Name: "portraits", Column: "image", Focus: "focus"}
+		if _, err := thumbnails.Regenerate(ctx, db, table, thumbnails.RegenerateOptions{IDs: []any{p.ID}, Sizes: []string{"face"}}); err != nil {
+			t.Fatal(err)
+		}
+		check(&again, "face", left, "regenerated through a Table with its focus column")
+
 		// An upload through an Updates map with its focal point.
 		err := db.Model(&plain).Updates(map[string]any{"image": field.NewImage("p.jpg", reader(photo(t, pizzaJPG))), "Focus": field.NewFocus(0.9, 0.5)}).Error
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+	"gorm.io/gorm/schema"
 
 	"github.com/gorm-thumbnails/thumbnails/field"
 )
@@ -22,6 +23,10 @@ type Table struct {
 	Column     string // the image column; a column argument, when given, takes precedence
 	PrimaryKey string // its single-column primary key; "id" when empty
 	Dir        string // the storage folder of its sources; the table name when empty
+	// Focus is the row's field.Focus column, which the sizes that crop
+	// around a focal point (focal) crop around, as a model's "focus:" tag
+	// names it; none when empty (they crop around their own point).
+	Focus string
 }
 
 // target is one image column of a table, resolved from a model or a Table.
@@ -51,6 +56,9 @@ func (p *plugin) target(db *gorm.DB, model any, columnName string) (*target, err
 			dir = t.Name
 		}
 		col := &column{name: columnName, table: t.Name, dir: dir}
+		if t.Focus != "" {
+			col.focus = &schema.Field{Name: t.Focus, DBName: t.Focus, FieldType: focusType}
+		}
 		for _, n := range p.cfg.Sizes.Names() {
 			col.sizes = append(col.sizes, p.cfg.Sizes[n])
 		}

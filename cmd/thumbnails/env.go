@@ -39,7 +39,7 @@ func (g *globalFlags) open(ctx context.Context, withPlugin bool) (*env, error) {
 	e := &env{
 		db:      db.WithContext(ctx),
 		storage: backends.NewFileSystemStorage(g.storageRoot, g.baseURL),
-		table:   thumbnails.Table{Name: g.table, Column: g.column, PrimaryKey: g.pk, Dir: g.dir},
+		table:   thumbnails.Table{Name: g.table, Column: g.column, PrimaryKey: g.pk, Dir: g.dir, Focus: g.focus},
 	}
 	if err := e.connect(ctx, g, withPlugin); err != nil {
 		return nil, errors.Join(err, e.Close())
