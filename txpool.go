@@ -3,6 +3,8 @@ package thumbnails
 import (
 	"context"
 	"database/sql"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -79,9 +81,90 @@ type txPool struct {
 	gorm.ConnPool
 	p *plugin
 
-	mu      sync.Mutex
-	outbox  bool      // statements in this transaction queued files to delete
-	created []*stored // uploads saved in this transaction
+	mu         sync.Mutex
+	outbox     bool        // statements in this transaction queued files to delete
+	created    []*stored   // uploads saved in this transaction
+	savepoints []savepoint // open savepoints, oldest first
+}
+
+// savepoint is a SAVEPOINT of a txPool, and how many uploads the
+// transaction had saved when it was set.
+type savepoint struct {
+	name    string
+	created int
+}
+
+// ExecContext implements gorm.ConnPool. It follows the savepoints that
+// gorm's nested transactions set, roll back to and release, so that
+// rolling back to one discards the uploads saved since (their rows are
+// gone), as a rollback of the whole transaction does.
+func (t *txPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := t.ConnPool.ExecContext(ctx, query, args...)
+	if err == nil {
+		t.savepointExecuted(ctx, query)
+	}
+	return res, err
+}
+
+// savepointExecuted updates the savepoints after query ran, when it is a
+// SAVEPOINT, ROLLBACK TO [SAVEPOINT] or RELEASE [SAVEPOINT] statement.
+func (t *txPool) savepointExecuted(ctx context.Context, query string) {
+	verb, name := savepointStatement(query)
+	if verb == "" {
+		return
+	}
+	t.mu.Lock()
+	if verb == "SAVEPOINT" {
+		t.savepoints = append(t.savepoints, savepoint{name: name, created: len(t.created)})
+		t.mu.Unlock()
+		return
+	}
+	i := len(t.savepoints) - 1
+	for i >= 0 && t.savepoints[i].name != name {
+		i--
+	}
+	if i < 0 {
+		t.mu.Unlock()
+		return
+	}
+	var discarded []*stored
+	if verb == "ROLLBACK" { // the savepoint stays, the later ones go
+		at := t.savepoints[i].created
+		discarded = slices.Clone(t.created[at:])
+		t.created = t.created[:at]
+		t.savepoints = t.savepoints[:i+1]
+	} else { // RELEASE: it and the later ones go, their uploads stay
+		t.savepoints = t.savepoints[:i]
+	}
+	t.mu.Unlock()
+	if len(discarded) > 0 {
+		t.p.discard(ctx, discarded)
+	}
+}
+
+// savepointStatement returns "SAVEPOINT", "ROLLBACK" or "RELEASE" and the
+// savepoint's name when query is such a statement, else "".
+func savepointStatement(query string) (verb, name string) {
+	f := strings.Fields(query)
+	switch {
+	case len(f) == 2 && strings.EqualFold(f[0], "SAVEPOINT"):
+		return "SAVEPOINT", f[1]
+	case len(f) >= 3 && strings.EqualFold(f[0], "ROLLBACK") && strings.EqualFold(f[1], "TO"):
+		if len(f) == 4 && strings.EqualFold(f[2], "SAVEPOINT") {
+			return "ROLLBACK", f[3]
+		}
+		if len(f) == 3 {
+			return "ROLLBACK", f[2]
+		}
+	case len(f) >= 2 && strings.EqualFold(f[0], "RELEASE"):
+		if len(f) == 3 && strings.EqualFold(f[1], "SAVEPOINT") {
+			return "RELEASE", f[2]
+		}
+		if len(f) == 2 {
+			return "RELEASE", f[1]
+		}
+	}
+	return "", ""
 }
 
 // Commit implements gorm.TxCommitter; after a successful commit it drains
@@ -92,7 +175,7 @@ func (t *txPool) Commit() error {
 	}
 	t.mu.Lock()
 	drain := t.outbox
-	t.outbox, t.created = false, nil
+	t.outbox, t.created, t.savepoints = false, nil, nil
 	t.mu.Unlock()
 	if drain {
 		t.p.drainAfterCommit()
@@ -106,7 +189,7 @@ func (t *txPool) Rollback() error {
 	err := t.ConnPool.(gorm.TxCommitter).Rollback()
 	t.mu.Lock()
 	created := t.created
-	t.outbox, t.created = false, nil
+	t.outbox, t.created, t.savepoints = false, nil, nil
 	t.mu.Unlock()
 	if len(created) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
