@@ -3,6 +3,7 @@ package thumbnails
 import (
 	"context"
 	"fmt"
+	"path"
 	"reflect"
 	"strings"
 	"sync"
@@ -87,6 +88,16 @@ func (p *plugin) parseModel(s *schema.Schema) (*model, error) {
 	return &model{schema: s, columns: cols}, nil
 }
 
+// checkDir refuses a folder of sources inside BaseDir: the handler serves
+// what is there as thumbnails, without HandlerOptions.Sources, and sources
+// keep their EXIF.
+func (p *plugin) checkDir(dir string) error {
+	if d := path.Clean(dir); d == p.cfg.BaseDir || strings.HasPrefix(d, p.cfg.BaseDir+"/") {
+		return fmt.Errorf("the folder of sources %q is inside BaseDir %q, the folder of thumbnails", dir, p.cfg.BaseDir)
+	}
+	return nil
+}
+
 func (p *plugin) parseColumn(s *schema.Schema, f *schema.Field) (*column, error) {
 	where := fmt.Sprintf("model %s column %s", s.Name, f.DBName)
 	t, err := parseTag(f.Tag.Get(tagName))
@@ -96,6 +107,9 @@ func (p *plugin) parseColumn(s *schema.Schema, f *schema.Field) (*column, error)
 	c := &column{field: f, name: f.DBName, table: s.Table, dir: s.Table}
 	if t.dir != "" {
 		c.dir = t.dir
+	}
+	if err := p.checkDir(c.dir); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, where, err)
 	}
 	if t.focus != "" {
 		c.focus = s.LookUpField(t.focus)

@@ -56,8 +56,17 @@ func TestTagErrors(t *testing.T) {
 		ID    uint
 		Image field.Image `thumbnails:"dir:../../etc"`
 	}
+	// Sources among the thumbnails: the handler would serve them as
+	// thumbnails, EXIF and all.
+	type DirInThumbnails struct {
+		ID    uint
+		Image field.Image `thumbnails:"dir:thumbnails/avatars/"`
+	}
 	db := openSQLite(t)
-	setup(t, db, &UnknownKey{}, &EscapingDir{})
+	setup(t, db, &UnknownKey{}, &EscapingDir{}, &DirInThumbnails{})
+	if err := db.Create(&DirInThumbnails{Image: field.NewImage("a.jpg", reader(photo(t, pizzaJPG)))}).Error; !errors.Is(err, thumbnails.ErrInvalidConfig) {
+		t.Errorf("sources inside BaseDir: %v", err)
+	}
 	upload := func() field.Image { return field.NewImage("a.jpg", reader(photo(t, pizzaJPG))) }
 	if err := db.Create(&UnknownKey{Image: upload()}).Error; !errors.Is(err, thumbnails.ErrInvalidConfig) || !strings.Contains(err.Error(), "folder") {
 		t.Errorf("unknown tag key: %v", err)

@@ -55,6 +55,9 @@ func (p *plugin) target(db *gorm.DB, model any, columnName string) (*target, err
 		if dir == "" {
 			dir = t.Name
 		}
+		if err := p.checkDir(dir); err != nil {
+			return nil, fmt.Errorf("%w: Table %s: %w", ErrInvalidConfig, t.Name, err)
+		}
 		col := &column{name: columnName, table: t.Name, dir: dir}
 		if t.Focus != "" {
 			col.focus = &schema.Field{Name: t.Focus, DBName: t.Focus, FieldType: focusType}
