@@ -3,6 +3,8 @@ package thumbnails
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
@@ -198,7 +200,7 @@ func (h *handler) sizeOf(name, source string) (sizes.Size, bool) {
 
 // serve writes the content of f, stored under name, with http.ServeContent.
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, name string, f io.ReadCloser) {
-	content, size, mod, err := seekable(f, h.p.cfg.Limits.MaxBytes)
+	content, etag, mod, err := seekable(f, h.p.cfg.Limits.MaxBytes)
 	if err != nil {
 		h.p.db.Logger.Error(r.Context(), "thumbnails: serve %q: %v", name, err)
 		http.Error(w, "internal server error", http.StatusInternalServerError)
@@ -208,16 +210,19 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, name string, f i
 	hdr.Set("Content-Type", contentTypes[strings.ToLower(path.Ext(name))])
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Cache-Control", CacheImmutable)
-	if !mod.IsZero() {
-		hdr.Set("ETag", `"`+strconv.FormatInt(mod.UnixNano(), 36)+"-"+strconv.FormatInt(size, 36)+`"`)
-	}
+	hdr.Set("ETag", etag)
 	http.ServeContent(w, r, "", mod, content)
 }
 
-// seekable returns f as an io.ReadSeeker with its size and modification
-// time: a local file or a bucket reader as it is, anything else read into
-// memory (up to max bytes) with no modification time.
-func seekable(f io.Reader, max int64) (io.ReadSeeker, int64, time.Time, error) {
+// seekable returns f as an io.ReadSeeker with a strong ETag and its
+// modification time: a local file or a bucket reader as it is, its ETag
+// made of its modification time and size; anything else read into memory
+// (up to max bytes), with no modification time and an ETag that hashes its
+// content.
+func seekable(f io.Reader, max int64) (io.ReadSeeker, string, time.Time, error) {
+	stamp := func(mod time.Time, size int64) string {
+		return `"` + strconv.FormatInt(mod.UnixNano(), 36) + "-" + strconv.FormatInt(size, 36) + `"`
+	}
 	switch v := f.(type) {
 	case interface {
 		io.ReadSeeker
@@ -225,19 +230,20 @@ func seekable(f io.Reader, max int64) (io.ReadSeeker, int64, time.Time, error) {
 	}:
 		info, err := v.Stat()
 		if err != nil {
-			return nil, 0, time.Time{}, err
+			return nil, "", time.Time{}, err
 		}
-		return v, info.Size(), info.ModTime(), nil
+		return v, stamp(info.ModTime(), info.Size()), info.ModTime(), nil
 	case interface {
 		io.ReadSeeker
 		Size() int64
 		ModTime() time.Time
 	}:
-		return v, v.Size(), v.ModTime(), nil
+		return v, stamp(v.ModTime(), v.Size()), v.ModTime(), nil
 	}
 	data, err := io.ReadAll(io.LimitReader(f, max))
 	if err != nil {
-		return nil, 0, time.Time{}, err
+		return nil, "", time.Time{}, err
 	}
-	return bytes.NewReader(data), int64(len(data)), time.Time{}, nil
+	sum := sha256.Sum256(data)
+	return bytes.NewReader(data), `"h` + hex.EncodeToString(sum[:12]) + `"`, time.Time{}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/processors"
 )
 
@@ -296,5 +298,57 @@ func TestSigningKeyLength(t *testing.T) {
 	}
 	if err := (thumbnails.Config{Sizes: testSizes(), SigningKey: testKey}).Validate(); err != nil {
 		t.Errorf("a 32-byte key: %v", err)
+	}
+}
+
+// plainOpens is a real storage whose Open returns a bare reader, with no
+// size, time or Seek: as a storage of the caller's might.
+type plainOpens struct{ backends.Storage }
+
+func (s plainOpens) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	rc, err := s.Storage.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	return io.NopCloser(bytes.NewReader(data)), err
+}
+
+// TestHandlerETagOfAnyStorage checks that a storage whose files are bare
+// readers still gets a strong ETag (of the content), so that a browser's
+// revalidation is a 304.
+func TestHandlerETagOfAnyStorage(t *testing.T) {
+	db := openSQLite(t)
+	base, _ := newStorage(t, db)
+	if err := db.Use(thumbnails.Plugin(thumbnails.Config{Sizes: testSizes(), Storage: plainOpens{base}})); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AutoMigrate(&Food{}); err != nil {
+		t.Fatal(err)
+	}
+	food := savedFood(t, db)
+	small, err := food.Image.Thumbnail(context.Background(), "small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHandler(t, db, thumbnails.HandlerOptions{})
+	first := get(h, http.MethodGet, small.URL, nil)
+	etag := first.Header().Get("ETag")
+	if first.Code != http.StatusOK || !strings.HasPrefix(etag, `"`) || len(etag) < 10 {
+		t.Fatalf("GET: %d, ETag %q", first.Code, etag)
+	}
+	if again := get(h, http.MethodGet, small.URL, nil); again.Header().Get("ETag") != etag {
+		t.Errorf("the ETag changed between two GETs: %q, %q", etag, again.Header().Get("ETag"))
+	}
+	if w := get(h, http.MethodGet, small.URL, http.Header{"If-None-Match": {etag}}); w.Code != http.StatusNotModified {
+		t.Errorf("If-None-Match with the ETag: %d, want 304", w.Code)
+	}
+	medium, err := food.Image.Thumbnail(context.Background(), "medium")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other := get(h, http.MethodGet, medium.URL, nil).Header().Get("ETag"); other == etag {
+		t.Errorf("two files share the ETag %q", etag)
 	}
 }
