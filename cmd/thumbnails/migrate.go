@@ -51,8 +51,15 @@ from the origin. --table, --column and --sizes are not needed.`,
 				return err
 			}
 			defer e.Close()
-			if err := migrations.Apply(ctx, e.db); err != nil {
-				return err
+			// A dry run writes nothing, not even the metadata tables: from a
+			// database that has none, it has nothing to copy.
+			if !dryRun {
+				if err := migrations.Apply(ctx, e.db); err != nil {
+					return err
+				}
+			} else if from == "database" && !e.db.Migrator().HasTable(backends.SourcesTable) {
+				fmt.Fprintf(cmd.OutOrStdout(), "would copy 0 sources from %s to %s: it has no metadata tables\n", from, to)
+				return nil
 			}
 			stores := map[string]backends.Metadata{
 				"database": backends.NewDatabaseMetadata(e.db),

@@ -3,9 +3,14 @@ package main
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 )
 
@@ -68,4 +73,35 @@ func TestMigrateMetadataToRedis(t *testing.T) {
 			t.Errorf("migrate back: %s", r)
 		}
 	})
+}
+
+// TestMigrateMetadataDryRunWritesNothing checks that a dry run creates no
+// metadata tables in a database that has none, in either direction.
+func TestMigrateMetadataDryRunWritesNothing(t *testing.T) {
+	if os.Getenv(testdb.RedisAddrEnv) == "" {
+		t.Skip(testdb.RedisAddrEnv + " is not set: skipping the Redis run")
+	}
+	client := testdb.Redis(t)
+	prefix := testdb.RedisPrefix(t, client)
+	dsn := filepath.Join(t.TempDir(), "fresh.db")
+	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sqlDB, err := db.DB(); err == nil {
+		defer sqlDB.Close()
+	}
+	if err := db.Exec("CREATE TABLE foods (id integer primary key, image text)").Error; err != nil {
+		t.Fatal(err)
+	}
+	redisFlags := []string{"--dsn", dsn, "--redis", os.Getenv(testdb.RedisAddrEnv), "--redis-prefix", prefix, "--dry-run"}
+	for _, dir := range [][]string{{"--from", "redis", "--to", "database"}, {"--from", "database", "--to", "redis"}} {
+		r := mustRun(t, append(append([]string{"migrate-metadata"}, dir...), redisFlags...)...)
+		if !strings.HasPrefix(r.stdout, "would copy 0 sources") {
+			t.Errorf("dry run %v: %s", dir, r)
+		}
+	}
+	if db.Migrator().HasTable(backends.SourcesTable) {
+		t.Error("a dry run created the metadata tables")
+	}
 }
