@@ -282,11 +282,25 @@ func draw1(ctx context.Context, img image.Image, sz sizes.Size) (draw.Image, err
 	if b.Dx() <= 0 || b.Dy() <= 0 {
 		return nil, fmt.Errorf("thumbnails: size %q gives an empty image", sz.Name)
 	}
-	// RGBA even for a gray source: the processors may add colour or
-	// transparency, which a gray canvas would turn gray and opaque.
-	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	// A gray source stays gray only through resizes: other processors may
+	// add colour or transparency (a pad, a rotation's corners, a
+	// watermark), which a gray canvas would turn gray and opaque.
+	var dst draw.Image = image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	if _, gray := img.(*image.Gray); gray && resizesOnly(sz.Processors) {
+		dst = image.NewGray(dst.Bounds())
+	}
 	g.Draw(dst, img)
 	return dst, nil
+}
+
+// resizesOnly reports whether every filter of list is a processors.Resize.
+func resizesOnly(list []gift.Filter) bool {
+	for _, f := range list {
+		if !processors.IsResize(f) {
+			return false
+		}
+	}
+	return true
 }
 
 // encode encodes img for the size, in its format or else srcFormat, and
