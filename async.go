@@ -156,7 +156,7 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 		return nil
 	}
 	// generate returns the record of a size already made without making it.
-	_, err = p.generate(ctx, p.meta, job.Source, focused([]sizes.Size{sz}, focus)[0])
+	_, err = p.generate(ctx, job.Source, focused([]sizes.Size{sz}, focus)[0])
 	return err
 }
 

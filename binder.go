@@ -22,21 +22,26 @@ import (
 type binder struct {
 	p   *plugin
 	col *column
-	// tx is the caller's transaction the images were saved or loaded in,
-	// nil outside one: reads and lazy generations go through it while it is
-	// open, so that they see its uncommitted rows and wait on none of its
-	// locks; txDone is set once it is found committed or rolled back.
-	tx     *gorm.DB
-	txDone atomic.Bool
+	// tx is a session on the caller's transaction the images were saved or
+	// loaded in, nil outside one: reads and lazy generations go through it
+	// while it is open, so that they see its uncommitted rows and wait on
+	// none of its locks. It is dropped once found committed or rolled back.
+	tx atomic.Pointer[gorm.DB]
 }
 
 // binderFor returns a binder for col's images saved or loaded in the caller's
-// transaction on db, or col's own binder outside one.
+// transaction on db, or col's own binder outside one. The binder holds a
+// fresh session on the transaction's connection only, not db's statement
+// (its rows, its SQL, its context).
 func (c *column) binderFor(db *gorm.DB) *binder {
 	if !inCallersTx(db) {
 		return c.binder
 	}
-	return &binder{p: c.binder.p, col: c, tx: db.Session(&gorm.Session{NewDB: true})}
+	b := &binder{p: c.binder.p, col: c}
+	tx := b.p.db.Session(&gorm.Session{NewDB: true, Context: context.Background()})
+	tx.Statement.ConnPool = db.Statement.ConnPool
+	b.tx.Store(tx)
+	return b
 }
 
 // inCallersTx reports whether the statement on db runs in a transaction of
@@ -53,21 +58,30 @@ func inCallersTx(db *gorm.DB) bool {
 // metadata returns the metadata to read and record through: the caller's
 // transaction's while it is open.
 func (b *binder) metadata() backends.Metadata {
-	if b.tx == nil || b.txDone.Load() {
-		return b.p.meta
+	if tx := b.tx.Load(); tx != nil {
+		return b.p.metadata(tx)
 	}
-	return b.p.metadata(b.tx)
+	return b.p.meta
 }
 
-// viaTx runs fn with b.metadata(), and again with the plugin's own
-// metadata when the transaction turns out to have ended.
-func (b *binder) viaTx(fn func(backends.Metadata) error) error {
-	err := fn(b.metadata())
-	if b.tx != nil && errors.Is(err, sql.ErrTxDone) {
-		b.txDone.Store(true)
-		err = fn(b.p.meta)
+// readViaTx runs the read fn with b.metadata(), and again with the plugin's
+// own metadata when that fails otherwise than by its context: the
+// transaction has ended (it is then forgotten), or it is open but can run
+// no more statements (PostgreSQL's state after a failed one). Reading
+// outside it only misses its uncommitted records.
+func (b *binder) readViaTx(ctx context.Context, fn func(backends.Metadata) error) error {
+	tx := b.tx.Load()
+	if tx == nil {
+		return fn(b.p.meta)
 	}
-	return err
+	err := fn(b.p.metadata(tx))
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	if errors.Is(err, sql.ErrTxDone) {
+		b.tx.CompareAndSwap(tx, nil)
+	}
+	return fn(b.p.meta)
 }
 
 var _ field.Binder = (*binder)(nil)
@@ -105,11 +119,18 @@ func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (
 		}
 		k, _ = cachedKnown(img)
 	}
+	sz = focused([]sizes.Size{sz}, imageFocus(img))[0]
 	var rec backends.Thumbnail
-	err = b.viaTx(func(meta backends.Metadata) (err error) {
-		rec, err = b.p.generate(ctx, meta, source, focused([]sizes.Size{sz}, imageFocus(img))[0])
-		return err
-	})
+	if tx := b.tx.Load(); tx != nil {
+		// In the caller's transaction: under its context, unshared.
+		rec, err = b.p.makeThumbnail(ctx, b.p.metadata(tx), source, sz)
+		if errors.Is(err, sql.ErrTxDone) {
+			b.tx.CompareAndSwap(tx, nil)
+			rec, err = b.p.generate(ctx, source, sz)
+		}
+	} else {
+		rec, err = b.p.generate(ctx, source, sz)
+	}
 	if err != nil {
 		return field.Thumbnail{}, err
 	}
@@ -186,7 +207,7 @@ func (b *binder) known(ctx context.Context, img *field.Image) (known, error) {
 // remembers them.
 func (b *binder) read(ctx context.Context, img *field.Image) (known, error) {
 	var recs map[string]backends.Thumbnail
-	err := b.viaTx(func(meta backends.Metadata) (err error) {
+	err := b.readViaTx(ctx, func(meta backends.Metadata) (err error) {
 		recs, err = meta.Thumbnails(ctx, img.Name())
 		return err
 	})
@@ -211,53 +232,29 @@ func (b *binder) thumbnail(t backends.Thumbnail) field.Thumbnail {
 // size) makes the second record replace the first with the same name.
 //
 // The shared generation runs without the cancellation of the caller that
-// started it (under lazyTimeout), so that a caller going away (a browser
-// closing its connection) fails no other; each caller waits under its own
-// context, and one that gives up leaves the generation to finish for the
-// next.
-//
-// It reads and records through meta: the plugin's, or that of the caller's
-// transaction, whose generations are not shared with others.
-func (p *plugin) generate(ctx context.Context, meta backends.Metadata, source string, sz sizes.Size) (backends.Thumbnail, error) {
-	key := source + "\x00" + sz.Name
-	if meta != p.meta {
-		key += fmt.Sprintf("\x00%p", meta)
+// started it (until that caller's deadline, or lazyTimeout without one), so
+// that a caller going away (a browser closing its connection) fails no
+// other; each caller waits under its own context, and one that gives up
+// leaves the generation to finish for the next. A panic in it (a processor
+// of the caller's) is returned as an error, not left to crash the process
+// from its goroutine.
+func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size) (backends.Thumbnail, error) {
+	if err := ctx.Err(); err != nil {
+		return backends.Thumbnail{}, err
 	}
-	ch := p.lazy.DoChan(key, func() (any, error) {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lazyTimeout)
+	ch := p.lazy.DoChan(source+"\x00"+sz.Name, func() (v any, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("thumbnails: generate %q of %q: panic: %v", sz.Name, source, r)
+			}
+		}()
+		deadline, ok := ctx.Deadline()
+		if !ok {
+			deadline = time.Now().Add(lazyTimeout)
+		}
+		ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 		defer cancel()
-		// A caller that found it missing may come just after another
-		// generation of it finished (Handler's requests do): ask first.
-		if recs, err := meta.Thumbnails(ctx, source); err != nil {
-			return nil, fmt.Errorf("thumbnails: %w", err)
-		} else if t, ok := recs[sz.Name]; ok {
-			return t, nil
-		}
-		rc, err := p.storage.Open(ctx, source)
-		if err != nil {
-			return nil, fmt.Errorf("thumbnails: open source: %w", err)
-		}
-		data, err := readUpload(rc, p.cfg.Limits.MaxBytes)
-		_ = rc.Close()
-		if err != nil {
-			return nil, err
-		}
-		src, err := decode(data, p.cfg.Limits, []sizes.Size{sz})
-		if err != nil {
-			return nil, fmt.Errorf("thumbnails: source %q: %w", source, err)
-		}
-		r, err := render(ctx, src, sz, p.cfg.Background)
-		if err != nil {
-			return nil, err
-		}
-		t, err := p.saveThumbnail(ctx, source, r)
-		if err != nil {
-			return nil, fmt.Errorf("thumbnails: %w", err)
-		}
-		if err := meta.Put(ctx, source, t); err != nil {
-			return nil, fmt.Errorf("thumbnails: %w", err)
-		}
-		return t, nil
+		return p.makeThumbnail(ctx, p.meta, source, sz)
 	})
 	select {
 	case r := <-ch:
@@ -270,6 +267,43 @@ func (p *plugin) generate(ctx context.Context, meta backends.Metadata, source st
 	}
 }
 
-// lazyTimeout bounds a generation on first access, which no caller's
-// cancellation stops.
-const lazyTimeout = 2 * time.Minute
+// makeThumbnail makes the thumbnail of source in sz, reading and recording
+// through meta, unless meta already records one: a caller that found it
+// missing may come just after another generation of it finished (Handler's
+// requests do).
+func (p *plugin) makeThumbnail(ctx context.Context, meta backends.Metadata, source string, sz sizes.Size) (backends.Thumbnail, error) {
+	if recs, err := meta.Thumbnails(ctx, source); err != nil {
+		return backends.Thumbnail{}, fmt.Errorf("thumbnails: %w", err)
+	} else if t, ok := recs[sz.Name]; ok {
+		return t, nil
+	}
+	rc, err := p.storage.Open(ctx, source)
+	if err != nil {
+		return backends.Thumbnail{}, fmt.Errorf("thumbnails: open source: %w", err)
+	}
+	data, err := readUpload(rc, p.cfg.Limits.MaxBytes)
+	_ = rc.Close()
+	if err != nil {
+		return backends.Thumbnail{}, err
+	}
+	src, err := decode(data, p.cfg.Limits, []sizes.Size{sz})
+	if err != nil {
+		return backends.Thumbnail{}, fmt.Errorf("thumbnails: source %q: %w", source, err)
+	}
+	r, err := render(ctx, src, sz, p.cfg.Background)
+	if err != nil {
+		return backends.Thumbnail{}, err
+	}
+	t, err := p.saveThumbnail(ctx, source, r)
+	if err != nil {
+		return backends.Thumbnail{}, fmt.Errorf("thumbnails: %w", err)
+	}
+	if err := meta.Put(ctx, source, t); err != nil {
+		return backends.Thumbnail{}, fmt.Errorf("thumbnails: %w", err)
+	}
+	return t, nil
+}
+
+// lazyTimeout bounds a shared generation whose first caller has no
+// deadline: no caller's cancellation stops it.
+const lazyTimeout = 10 * time.Minute

@@ -248,8 +248,9 @@ func (p *plugin) discardUnlessWritten(db *gorm.DB) {
 func (p *plugin) bindQuery(db *gorm.DB) {
 	m := p.modelOf(db)
 	if m == nil {
-		if v, ok := db.InstanceGet(keyPreload); ok && len(v.(preloadRequest).sizes) > 0 {
-			// As for a model with image columns, none of which has the size.
+		// A model without image columns, which has none of the sizes; not
+		// a failed query, or one with no model.
+		if v, ok := db.InstanceGet(keyPreload); ok && len(v.(preloadRequest).sizes) > 0 && db.Error == nil && db.Statement.Schema != nil {
 			_ = db.AddError(fmt.Errorf("%w: Preload(%q): the model has no image column", ErrUnknownSize, strings.Join(v.(preloadRequest).sizes, ", ")))
 		}
 		return

@@ -178,9 +178,9 @@ func (h *handler) generate(ctx context.Context, name string, q url.Values) (io.R
 		return nil, errForbidden
 	}
 	sz = focused([]sizes.Size{sz}, focus)[0]
-	// The generation is shared by every request waiting for it: one client
-	// going away must not cancel it for the others.
-	t, err := h.p.generate(context.WithoutCancel(ctx), h.p.meta, source, sz)
+	// The generation is shared by every request waiting for it, and goes on
+	// when this client goes away (generate detaches it).
+	t, err := h.p.generate(ctx, source, sz)
 	if err != nil {
 		return nil, err
 	}

@@ -3,11 +3,15 @@ package thumbnails_test
 import (
 	"context"
 	"errors"
+	"image"
+	"image/draw"
 	"io"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/disintegration/gift"
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
@@ -86,5 +90,29 @@ func TestLazyGenerationOutlivesItsCaller(t *testing.T) {
 	recs, err := metadataOf(db).Thumbnails(context.Background(), food.Image.Name())
 	if err != nil || !raw.exists(t, recs["large"].Name) {
 		t.Errorf("large is not recorded and stored: %+v, %v", recs["large"], err)
+	}
+}
+
+// panicFilter is a processor of the caller's that panics.
+type panicFilter struct{}
+
+func (panicFilter) Bounds(src image.Rectangle) image.Rectangle { return src }
+func (panicFilter) Draw(draw.Image, image.Image, *gift.Options) { panic("a processor's bug") }
+
+// TestLazyGenerationPanics checks that a lazy size whose processor panics
+// fails with an error: the generation runs in a goroutine of its own, where
+// a panic would otherwise end the process.
+func TestLazyGenerationPanics(t *testing.T) {
+	set := testSizes()
+	large := set["large"]
+	large.Processors = []gift.Filter{panicFilter{}}
+	set["large"] = large
+	e := setupSizes(t, openSQLite(t), set, &Food{})
+	food := newFood(t, "a", pizzaJPG)
+	if err := e.db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := food.Image.Thumbnail(context.Background(), "large"); err == nil || !strings.Contains(err.Error(), "panic") {
+		t.Errorf("a panicking processor: %v, want an error", err)
 	}
 }

@@ -159,6 +159,11 @@ func TestPreload(t *testing.T) {
 		if err := db.Scopes(thumbnails.Preload()).Find(&[]Plain{}).Error; err != nil {
 			t.Errorf("Preload() of a model without image columns: %v", err)
 		}
+		// A query that fails fails with its own error only.
+		err := db.Scopes(thumbnails.Preload("small")).Where("no_such_column = 1").Find(&[]Dish{}).Error
+		if err == nil || errors.Is(err, thumbnails.ErrUnknownSize) {
+			t.Errorf("Preload(\"small\") of a failed query: %v, want the query's error alone", err)
+		}
 	})
 }
 

@@ -2,6 +2,7 @@ package thumbnails_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -59,6 +60,37 @@ func TestReadInsideTheTransaction(t *testing.T) {
 			if err != nil || len(all) != 3 {
 				t.Errorf("after the commit: %v, %v; want small, medium and large", all, err)
 			}
+		}
+	})
+}
+
+// TestReadInAnAbortedTransaction checks that a row loaded in the caller's
+// transaction still reads its thumbnails after a statement of that
+// transaction failed, which on PostgreSQL leaves it unable to run any other
+// until it ends: the read goes to the plugin's own metadata.
+func TestReadInAnAbortedTransaction(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		setup(t, db, &Food{})
+		food := newFood(t, "a", pizzaJPG)
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		err := db.Transaction(func(tx *gorm.DB) error {
+			var loaded Food
+			if err := tx.First(&loaded, food.ID).Error; err != nil {
+				return err
+			}
+			if err := tx.Exec("SELECT * FROM no_such_table").Error; err == nil {
+				t.Fatal("the failing statement did not fail")
+			}
+			if small, err := loaded.Image.Thumbnail(ctx, "small"); err != nil || small.Width == 0 {
+				t.Errorf("small after a failed statement: %+v, %v", small, err)
+			}
+			return errors.New("roll back")
+		})
+		if err == nil {
+			t.Fatal("the transaction did not fail")
 		}
 	})
 }
