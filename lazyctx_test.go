@@ -96,7 +96,7 @@ func TestLazyGenerationOutlivesItsCaller(t *testing.T) {
 // panicFilter is a processor of the caller's that panics.
 type panicFilter struct{}
 
-func (panicFilter) Bounds(src image.Rectangle) image.Rectangle { return src }
+func (panicFilter) Bounds(src image.Rectangle) image.Rectangle  { return src }
 func (panicFilter) Draw(draw.Image, image.Image, *gift.Options) { panic("a processor's bug") }
 
 // TestLazyGenerationPanics checks that a lazy size whose processor panics
