@@ -189,8 +189,9 @@ func (p *plugin) record(db *gorm.DB) {
 }
 
 // finish runs after gorm's commit or rollback. A failed statement's files
-// are unreferenced and deleted; a successful one binds the saved images to
-// the plugin and, outside a transaction, drains the outbox (inside one, the
+// are deleted unless rows it wrote may still reference them (see
+// discardUnlessWritten); a successful one binds the saved images to the
+// plugin and, outside a transaction, drains the outbox (inside one, the
 // transaction's Commit does).
 func (p *plugin) finish(db *gorm.DB) {
 	if db.Statement.Schema == nil {

@@ -1,6 +1,7 @@
 package thumbnails_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -21,6 +22,32 @@ func TestRetryAfterDiscard(t *testing.T) {
 		if err := e.db.Create(&first).Error; err != nil {
 			t.Fatal(err)
 		}
+		// A replace that rolls back: the image refuses to be written, and
+		// the row, loaded again, holds its image as it was.
+		t.Run("replace rolled back", func(t *testing.T) {
+			row := first
+			old := row.Image.Name()
+			err := e.db.Transaction(func(tx *gorm.DB) error {
+				row.Image = field.NewImage("pasta.jpg", reader(photo(t, pastaJPG)))
+				if err := tx.Save(&row).Error; err != nil {
+					return err
+				}
+				return errors.New("roll back")
+			})
+			if err == nil {
+				t.Fatal("the transaction did not fail")
+			}
+			if err := e.db.Save(&row).Error; !errors.Is(err, field.ErrDiscarded) {
+				t.Errorf("saving it again: %v, want ErrDiscarded", err)
+			}
+			var again Food
+			if err := e.db.First(&again, first.ID).Error; err != nil || again.Image.Name() != old {
+				t.Fatalf("the row holds %q (%v), want %q", again.Image.Name(), err, old)
+			}
+			if small, err := again.Image.Thumbnail(context.Background(), "small"); err != nil || !e.exists(t, small.Name) {
+				t.Errorf("small of the row's image: %+v, %v", small, err)
+			}
+		})
 		for _, c := range []struct {
 			name string
 			fail func(row *Food) error

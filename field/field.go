@@ -32,8 +32,8 @@ var (
 	// ErrDiscarded is returned when a row is written again with an Image
 	// whose upload was stored for a save that failed or rolled back: the
 	// plugin deleted the files it had stored, and the upload's reader was
-	// consumed. Attach the upload again (field.NewImage) to retry. It wraps
-	// ErrNotStored.
+	// consumed. Attach the upload again (field.NewImage) to retry, or load
+	// the row again to save it without a new image. It wraps ErrNotStored.
 	ErrDiscarded = fmt.Errorf("%w: its save failed or rolled back and its stored files were deleted; attach the upload again with field.NewImage to retry", ErrNotStored)
 )
 

@@ -39,7 +39,9 @@ func NewImage(filename string, r io.Reader) Image {
 }
 
 // Name returns the storage name of the source image, or "" when the column
-// is empty or holds an upload that is not stored yet.
+// is empty or holds an upload that is not stored yet. After a save of an
+// upload that failed or rolled back it is "" too, and the Image refuses to
+// be written again (ErrDiscarded): load the row again to see what it holds.
 func (i Image) Name() string { return i.name }
 
 // URL returns the URL of the source image, or "" when there is none or the
@@ -51,7 +53,9 @@ func (i Image) URL() string {
 	return i.binder.URL(i.name)
 }
 
-// IsEmpty reports whether the column holds neither a stored image nor an upload.
+// IsEmpty reports whether the column holds neither a stored image nor an
+// upload (an Image whose upload was discarded is not empty: see
+// ErrDiscarded).
 func (i Image) IsEmpty() bool { return i.name == "" && i.upload == nil && !i.discarded }
 
 // String returns the storage name, so that an Image prints as what the column holds.

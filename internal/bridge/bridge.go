@@ -37,7 +37,7 @@ var (
 	// FocusOf returns what SetFocus recorded for img, a field.Focus.
 	FocusOf func(img any) any
 	// Discard records that the files stored for img's upload were deleted
-	// because the save failed or rolled back: img must not be written again
-	// with their name.
+	// because the save failed or rolled back: img names nothing and refuses
+	// to be written.
 	Discard func(img any)
 )
