@@ -71,7 +71,12 @@ func (p *plugin) drainAfterCommit() {
 // that no row references any more, drainBatch outbox rows at a time until
 // it has seen them all. A row whose source could not be deleted stays for
 // the next drain. It returns how many sources it deleted.
+//
+// Drains run one at a time in a process (p.draining): concurrent commits
+// would otherwise walk the same rows and delete the same files together.
 func (p *plugin) drain(ctx context.Context) (int, error) {
+	p.draining.Lock()
+	defer p.draining.Unlock()
 	db := p.db.Session(&gorm.Session{NewDB: true, Context: ctx})
 	deleted := 0
 	var errs []error
@@ -113,9 +118,9 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 	referenced := map[column]map[string]bool{} // nil for a column that could not be checked
 	for c, sources := range byColumn {
 		var names []string
-		err := db.Table(c.table).Distinct(c.name).
+		err := db.Table(c.table).Distinct().
 			Where(clause.IN{Column: clause.Column{Name: c.name}, Values: anySlice(sources)}).
-			Pluck(c.name, &names).Error
+			Pluck(c.name, &names).Error // Pluck quotes the column
 		if err != nil {
 			errs = append(errs, fmt.Errorf("check references to %d sources in %s.%s: %w", len(sources), c.table, c.name, err))
 			continue // its rows stay for the next drain
@@ -126,11 +131,19 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 		}
 	}
 
-	var free []string // the sources to delete, each once
+	// The sources to delete, each once: those whose every row in the batch
+	// was checked and found unreferenced (a source queued by two columns
+	// stays while either references it, or could not be checked).
+	var free []string
+	kept := map[string]bool{}
+	for _, r := range rows {
+		if refs, checked := referenced[column{r.ModelTable, r.ModelColumn}]; !checked || refs[r.Source] {
+			kept[r.Source] = true
+		}
+	}
 	seen := map[string]bool{}
 	for _, r := range rows {
-		refs, checked := referenced[column{r.ModelTable, r.ModelColumn}]
-		if checked && !refs[r.Source] && !seen[r.Source] {
+		if !kept[r.Source] && !seen[r.Source] {
 			seen[r.Source] = true
 			free = append(free, r.Source)
 		}
@@ -150,10 +163,13 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 		}
 	}
 
-	var done []int64 // outbox rows of referenced sources, and of deleted ones
+	// The rows done with: those of a checked column, unless their source
+	// was to be deleted and could not be (they stay for the next drain).
+	// A source kept for another row is that row's to release.
+	var done []int64
 	for _, r := range rows {
-		refs, checked := referenced[column{r.ModelTable, r.ModelColumn}]
-		if checked && (refs[r.Source] || gone[r.Source]) {
+		_, checked := referenced[column{r.ModelTable, r.ModelColumn}]
+		if checked && (!seen[r.Source] || gone[r.Source]) {
 			done = append(done, r.ID)
 		}
 	}

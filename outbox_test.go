@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 )
 
@@ -99,4 +100,31 @@ func TestReleaseOverParameterLimit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// MixedCase has an image column whose name PostgreSQL keeps only quoted.
+type MixedCase struct {
+	ID    uint
+	Image field.Image `gorm:"column:PhotoFile" thumbnails:"sizes:small;dir:mixed"`
+}
+
+// TestDrainQuotesColumns checks that the cleanup after a delete finds the
+// references in a column whose name needs quoting, and deletes the files.
+func TestDrainQuotesColumns(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &MixedCase{})
+		row := MixedCase{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+		if err := db.Create(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n := len(e.files(t)); n != 2 {
+			t.Fatalf("%d files stored, want the source and small", n)
+		}
+		if err := db.Delete(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+		if files := e.files(t); len(files) != 0 || count(t, db, "thumbnails_outbox") != 0 {
+			t.Errorf("after the delete: files %v, %d queued; want none", files, count(t, db, "thumbnails_outbox"))
+		}
+	})
 }

@@ -24,6 +24,7 @@ package thumbnails
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"golang.org/x/sync/singleflight"
 	"gorm.io/gorm"
@@ -44,6 +45,8 @@ type plugin struct {
 	meta    backends.Metadata
 	models  modelCache
 	lazy    singleflight.Group
+	// draining is held by the drain of the outbox in progress.
+	draining sync.Mutex
 }
 
 // Plugin returns the GORM plugin for cfg, to be registered with db.Use.
