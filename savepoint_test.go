@@ -14,6 +14,16 @@ import (
 func TestSavepointRollback(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e := setup(t, db, &Food{})
+		savepointRollback(t, e, db)
+		// The same through a prepared-statement session.
+		e.db = db.Session(&gorm.Session{PrepareStmt: true})
+		savepointRollback(t, e, e.db)
+	})
+}
+
+func savepointRollback(t *testing.T, e *env, db *gorm.DB) {
+	t.Helper()
+	{
 		kept, dropped, later := newFood(t, "kept", pizzaJPG), newFood(t, "dropped", pastaJPG), newFood(t, "later", soupJPG)
 		err := db.Transaction(func(tx *gorm.DB) error {
 			if err := tx.Create(&kept).Error; err != nil {
@@ -49,5 +59,8 @@ func TestSavepointRollback(t *testing.T) {
 		if got := e.files(t); !slices.Equal(got, want) {
 			t.Errorf("files %v, want only those of kept and later %v", got, want)
 		}
-	})
+		if err := db.Where("1 = 1").Delete(&Food{}).Error; err != nil { // for the next run
+			t.Fatal(err)
+		}
+	}
 }

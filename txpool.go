@@ -120,7 +120,7 @@ func (t *txPool) savepointExecuted(ctx context.Context, query string) {
 		return
 	}
 	i := len(t.savepoints) - 1
-	for i >= 0 && t.savepoints[i].name != name {
+	for i >= 0 && !strings.EqualFold(t.savepoints[i].name, name) {
 		i--
 	}
 	if i < 0 {
@@ -145,7 +145,7 @@ func (t *txPool) savepointExecuted(ctx context.Context, query string) {
 // savepointStatement returns "SAVEPOINT", "ROLLBACK" or "RELEASE" and the
 // savepoint's name when query is such a statement, else "".
 func savepointStatement(query string) (verb, name string) {
-	f := strings.Fields(query)
+	f := strings.Fields(strings.TrimRight(strings.TrimSpace(query), ";"))
 	switch {
 	case len(f) == 2 && strings.EqualFold(f[0], "SAVEPOINT"):
 		return "SAVEPOINT", f[1]
@@ -223,7 +223,7 @@ func (t *txPool) GetDBConn() (*sql.DB, error) {
 // delete, and reports whether that happened inside a txPool (whose Commit
 // will drain them).
 func noteOutbox(db *gorm.DB) bool {
-	if t, ok := db.Statement.ConnPool.(*txPool); ok {
+	if t, ok := txPoolOf(db); ok {
 		t.mu.Lock()
 		t.outbox = true
 		t.mu.Unlock()
@@ -236,11 +236,24 @@ func noteOutbox(db *gorm.DB) bool {
 // so that a rollback of its transaction discards them. It reports whether db
 // is in a txPool.
 func noteCreated(db *gorm.DB, list []*stored) bool {
-	if t, ok := db.Statement.ConnPool.(*txPool); ok {
+	if t, ok := txPoolOf(db); ok {
 		t.mu.Lock()
 		t.created = append(t.created, list...)
 		t.mu.Unlock()
 		return true
 	}
 	return false
+}
+
+// txPoolOf returns the txPool the statement on db runs in, also through a
+// prepared-statement session (gorm.PreparedStmtTX).
+func txPoolOf(db *gorm.DB) (*txPool, bool) {
+	switch c := db.Statement.ConnPool.(type) {
+	case *txPool:
+		return c, true
+	case *gorm.PreparedStmtTX:
+		t, ok := c.Tx.(*txPool)
+		return t, ok
+	}
+	return nil, false
 }
