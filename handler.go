@@ -223,6 +223,8 @@ func seekable(f io.Reader, max int64) (io.ReadSeeker, string, time.Time, error) 
 	stamp := func(mod time.Time, size int64) string {
 		return `"` + strconv.FormatInt(mod.UnixNano(), 36) + "-" + strconv.FormatInt(size, 36) + `"`
 	}
+	// A reader without a modification time is hashed: a stamp of its size
+	// alone would give two files of one size the same ETag.
 	switch v := f.(type) {
 	case interface {
 		io.ReadSeeker
@@ -232,13 +234,17 @@ func seekable(f io.Reader, max int64) (io.ReadSeeker, string, time.Time, error) 
 		if err != nil {
 			return nil, "", time.Time{}, err
 		}
-		return v, stamp(info.ModTime(), info.Size()), info.ModTime(), nil
+		if !info.ModTime().IsZero() {
+			return v, stamp(info.ModTime(), info.Size()), info.ModTime(), nil
+		}
 	case interface {
 		io.ReadSeeker
 		Size() int64
 		ModTime() time.Time
 	}:
-		return v, stamp(v.ModTime(), v.Size()), v.ModTime(), nil
+		if !v.ModTime().IsZero() {
+			return v, stamp(v.ModTime(), v.Size()), v.ModTime(), nil
+		}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, max))
 	if err != nil {

@@ -352,3 +352,51 @@ func TestHandlerETagOfAnyStorage(t *testing.T) {
 		t.Errorf("two files share the ETag %q", etag)
 	}
 }
+
+// zeroTimeOpens is a real storage whose files have a size but no
+// modification time, as some object stores report them.
+type zeroTimeOpens struct{ backends.Storage }
+
+type zeroTimeFile struct{ *bytes.Reader }
+
+func (f zeroTimeFile) Close() error { return nil }
+func (f zeroTimeFile) Size() int64  { return f.Reader.Size() }
+func (zeroTimeFile) ModTime() time.Time {
+	return time.Time{}
+}
+
+func (s zeroTimeOpens) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	rc, err := s.Storage.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	return zeroTimeFile{bytes.NewReader(data)}, err
+}
+
+// TestHandlerETagWithoutTime checks that two files of one size and no
+// modification time do not share an ETag (it hashes their content).
+func TestHandlerETagWithoutTime(t *testing.T) {
+	db := openSQLite(t)
+	base, raw := newStorage(t, db)
+	if err := db.Use(thumbnails.Plugin(thumbnails.Config{Sizes: testSizes(), Storage: zeroTimeOpens{base}})); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AutoMigrate(&Food{}); err != nil {
+		t.Fatal(err)
+	}
+	a, b := savedFood(t, db), savedFood(t, db)
+	sa, _ := a.Image.Thumbnail(context.Background(), "small")
+	sb, _ := b.Image.Thumbnail(context.Background(), "small")
+	// Two different files of the same size.
+	da := raw.read(t, sa.Name)
+	db2 := append([]byte(nil), da...)
+	db2[len(db2)-20] ^= 0xff
+	raw.write(t, sb.Name, db2)
+	h := newHandler(t, db, thumbnails.HandlerOptions{})
+	ea, eb := get(h, http.MethodGet, sa.URL, nil).Header().Get("ETag"), get(h, http.MethodGet, sb.URL, nil).Header().Get("ETag")
+	if ea == "" || ea == eb {
+		t.Errorf("ETags %q and %q: want two, different", ea, eb)
+	}
+}

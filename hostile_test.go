@@ -86,6 +86,7 @@ func TestLimits(t *testing.T) {
 		{"PNG bomb 50000x50000", bytes.NewReader(bomb)},
 		{"PNG of 2^30 x 2^30, which image/png refuses itself", bytes.NewReader(pngBomb(t, 1<<30, 1<<30))},
 		{"PNG of (2^31-1)^2", bytes.NewReader(pngBomb(t, 1<<31-1, 1<<31-1))},
+		{"PNG of (2^32-1)^2, whose pixel count overflows an int64", bytes.NewReader(pngBomb(t, 1<<32-1, 1<<32-1))},
 		{"GIF of 10000 frames", bytes.NewReader(frames)},
 		{"60 MiB upload", bytes.NewReader(huge)},
 		{"60 MiB stream of unknown length", onlyReader{bytes.NewReader(huge)}},

@@ -143,7 +143,7 @@ var checkOnly = []sizes.Size{}
 func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		if w, h, ok := pngSize(data); ok && w*h > limits.MaxPixels {
+		if w, h, ok := pngSize(data); ok && w > 0 && h > limits.MaxPixels/w {
 			// image/png refuses a size whose pixel buffer would overflow
 			// before we can: that is a size over the limit too.
 			return nil, fmt.Errorf("%w: %dx%d is over %d pixels", ErrImageTooLarge, w, h, limits.MaxPixels)
