@@ -49,6 +49,11 @@ type PruneReport struct {
 	Files   []string             // files no metadata or row references
 	Sources []string             // recorded sources no row references
 	Records []backends.Thumbnail // metadata records whose file is gone
+	// Lost are recorded sources whose own file is gone (deleted by hand,
+	// or lost with a disk): reported, never removed, since rows still
+	// reference them and their thumbnails, if still stored, still serve;
+	// their sizes cannot be made again.
+	Lost []string
 }
 
 // Prune finds what a crash or an outage left behind: files under the
@@ -96,6 +101,9 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 			return nil // its files are unreferenced below
 		}
 		recorded[source] = true
+		if _, ok := files[source]; !ok {
+			report.Lost = append(report.Lost, source)
+		}
 		for _, t := range thumbs {
 			if !t.IsFile() {
 				continue // a placeholder lives in the record itself
@@ -118,6 +126,7 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 	}
 	slices.Sort(report.Files)
 	slices.Sort(report.Sources)
+	slices.Sort(report.Lost)
 	if !opts.Delete {
 		return report, nil
 	}

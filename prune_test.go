@@ -165,3 +165,30 @@ func TestPruneMissingRoot(t *testing.T) {
 		t.Errorf("after the failed Prune: %d thumbnails recorded, %v; want %d", len(after), err, len(before))
 	}
 }
+
+// TestPruneReportsLostSources checks that a recorded source whose own file
+// is gone is reported as lost, and that Prune removes neither its records
+// nor its thumbnails, which still serve.
+func TestPruneReportsLostSources(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		food := newFood(t, "a", pizzaJPG)
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		e.remove(t, food.Image.Name())
+		ctx := context.Background()
+		report, err := thumbnails.Prune(ctx, db, thumbnails.PruneOptions{Models: []any{&Food{}}, MinAge: -1, Delete: true})
+		if err != nil || !slices.Equal(report.Lost, []string{food.Image.Name()}) || len(report.Records) != 0 || len(report.Sources) != 0 {
+			t.Fatalf("report %+v, %v; want the source lost, nothing else", report, err)
+		}
+		var again Food
+		if err := db.First(&again, food.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		small, err := again.Image.Thumbnail(ctx, "small")
+		if err != nil || !e.exists(t, small.Name) {
+			t.Errorf("small after Prune: %+v, %v; want it kept", small, err)
+		}
+	})
+}

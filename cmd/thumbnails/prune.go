@@ -33,6 +33,8 @@ func newPruneCommand(g *globalFlags) *cobra.Command {
   source  a source recorded in the metadata that no row of --table.--column
           (nor of an --also column) references, with its thumbnails
   record  a metadata record whose file is gone
+  lost    a recorded source whose own file is gone: reported, never removed
+          (rows still reference it, and its thumbnails still serve)
 
 Each is printed on a line of its own, then a summary. Files younger than
 --min-age are left alone, so that uploads being saved are safe.
@@ -80,12 +82,16 @@ deleted. Likewise --storage-root must hold only the plugin's files.`,
 			for _, r := range report.Records {
 				fmt.Fprintf(out, "record  %s %s %s\n", r.Source, r.Size, r.Name)
 			}
+			for _, s := range report.Lost { // reported, never removed
+				fmt.Fprintf(out, "lost    %s (its file is gone; rows still reference it)\n", s)
+			}
 			found := fmt.Sprintf("%s, %s, %s", plural(len(report.Files), "file"),
 				plural(len(report.Sources), "source"), plural(len(report.Records), "record"))
 			switch {
+			case err != nil: // the error is the one line
 			case dryRun:
 				fmt.Fprintf(out, "found %s (dry run: nothing removed)\n", found)
-			case err == nil:
+			default:
 				fmt.Fprintf(out, "removed %s in %.1fs\n", found, time.Since(start).Seconds())
 			}
 			if ctx.Err() != nil {
