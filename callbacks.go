@@ -216,7 +216,7 @@ func (p *plugin) finish(db *gorm.DB) {
 		if _, inTx := db.Statement.ConnPool.(gorm.TxCommitter); inTx {
 			return
 		}
-		p.drainAfterCommit()
+		p.drainAfterCommit(db.Statement.Context)
 	}
 }
 

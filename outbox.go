@@ -57,10 +57,12 @@ func enqueue(db *gorm.DB, col *column, sources []string) error {
 	return nil
 }
 
-// drainAfterCommit drains the outbox after a commit. A failure is logged and
-// left for the next drain: the commit already succeeded.
-func (p *plugin) drainAfterCommit() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+// drainAfterCommit drains the outbox after a commit, under ctx (the
+// context of the statement or of the transaction's begin) without its
+// cancellation: the commit is done whatever happens to the caller. A
+// failure is logged and left for the next drain.
+func (p *plugin) drainAfterCommit(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
 	defer cancel()
 	if _, err := p.drain(ctx); err != nil {
 		p.db.Logger.Error(ctx, "thumbnails: drain outbox: %v", err)

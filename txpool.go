@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"gorm.io/gorm"
 )
@@ -54,7 +53,12 @@ func (c *connPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnP
 	if err != nil {
 		return nil, err
 	}
-	return &txPool{ConnPool: tx, p: c.p}, nil
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	// ctx carries the caller's values (a trace) to the work done at the
+	// commit or rollback; the cleanups drop its cancellation.
+	return &txPool{ConnPool: tx, p: c.p, ctx: ctx}, nil
 }
 
 // GetDBConn implements gorm.GetDBConnector, so that db.DB() keeps working.
@@ -79,7 +83,8 @@ func (c *connPool) Ping() error {
 // txPool is a transaction begun through a connPool.
 type txPool struct {
 	gorm.ConnPool
-	p *plugin
+	p   *plugin
+	ctx context.Context // the context the transaction began with
 
 	mu         sync.Mutex
 	outbox     bool        // statements in this transaction queued files to delete
@@ -178,7 +183,7 @@ func (t *txPool) Commit() error {
 	t.outbox, t.created, t.savepoints = false, nil, nil
 	t.mu.Unlock()
 	if drain {
-		t.p.drainAfterCommit()
+		t.p.drainAfterCommit(t.ctx)
 	}
 	return nil
 }
@@ -192,9 +197,7 @@ func (t *txPool) Rollback() error {
 	t.outbox, t.created, t.savepoints = false, nil, nil
 	t.mu.Unlock()
 	if len(created) > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		t.p.discard(ctx, created)
+		t.p.discard(t.ctx, created) // under cleanupContext
 	}
 	return err
 }
