@@ -57,12 +57,7 @@ func TestCancelledSaveLeavesNothing(t *testing.T) {
 				if m, ok := redisMetadata.Load(db); ok {
 					cfg.Metadata = m.(backends.Metadata)
 				}
-				if err := db.Use(thumbnails.Plugin(cfg)); err != nil {
-					t.Fatal(err)
-				}
-				if err := db.AutoMigrate(&Food{}); err != nil {
-					t.Fatal(err)
-				}
+				usePlugin(t, db, cfg, &Food{})
 				food := newFood(t, "a", pizzaJPG)
 				err := db.WithContext(ctx).Create(&food).Error
 				if !errors.Is(err, context.Canceled) {

@@ -58,12 +58,7 @@ func TestCallersContextReachesRedis(t *testing.T) {
 	db := openSQLite(t)
 	cfg := thumbnails.Config{Sizes: testSizes(), Metadata: backends.NewRedisMetadata(client, testdb.RedisPrefix(t, client))}
 	cfg.Storage, _ = newStorage(t, db)
-	if err := db.Use(thumbnails.Plugin(cfg)); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.AutoMigrate(&Food{}); err != nil {
-		t.Fatal(err)
-	}
+	usePlugin(t, db, cfg, &Food{})
 	ctx := context.WithValue(context.Background(), traceKey{}, "trace-1")
 	traced := db.WithContext(ctx)
 	food := newFood(t, "a", pizzaJPG)

@@ -321,12 +321,7 @@ func (s plainOpens) Open(ctx context.Context, name string) (io.ReadCloser, error
 func TestHandlerETagOfAnyStorage(t *testing.T) {
 	db := openSQLite(t)
 	base, _ := newStorage(t, db)
-	if err := db.Use(thumbnails.Plugin(thumbnails.Config{Sizes: testSizes(), Storage: plainOpens{base}})); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.AutoMigrate(&Food{}); err != nil {
-		t.Fatal(err)
-	}
+	usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: plainOpens{base}}, &Food{})
 	food := savedFood(t, db)
 	small, err := food.Image.Thumbnail(context.Background(), "small")
 	if err != nil {
@@ -380,12 +375,7 @@ func (s zeroTimeOpens) Open(ctx context.Context, name string) (io.ReadCloser, er
 func TestHandlerETagWithoutTime(t *testing.T) {
 	db := openSQLite(t)
 	base, raw := newStorage(t, db)
-	if err := db.Use(thumbnails.Plugin(thumbnails.Config{Sizes: testSizes(), Storage: zeroTimeOpens{base}})); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.AutoMigrate(&Food{}); err != nil {
-		t.Fatal(err)
-	}
+	usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: zeroTimeOpens{base}}, &Food{})
 	a, b := savedFood(t, db), savedFood(t, db)
 	sa, _ := a.Image.Thumbnail(context.Background(), "small")
 	sb, _ := b.Image.Thumbnail(context.Background(), "small")

@@ -253,6 +253,18 @@ func setupSizesConfig(t testing.TB, db *gorm.DB, cfg thumbnails.Config, models .
 	return e
 }
 
+// usePlugin registers the plugin with cfg as it is on db, and migrates
+// models: for the tests whose storage or metadata is their own.
+func usePlugin(t testing.TB, db *gorm.DB, cfg thumbnails.Config, models ...any) {
+	t.Helper()
+	if err := db.Use(thumbnails.Plugin(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AutoMigrate(models...); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // newStorage returns the storage for db's plugin, serving under /media/:
 // the blob storage on the bucket of db's fake S3 server when onS3 gave it
 // one, else the file storage in a temp dir. The second result reaches what

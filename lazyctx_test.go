@@ -45,12 +45,7 @@ func TestLazyGenerationOutlivesItsCaller(t *testing.T) {
 	st := &gatedStorage{Storage: base, gate: "_large.", entered: make(chan struct{}), open: make(chan struct{})}
 	cfg := thumbnails.Config{Sizes: testSizes(), Storage: st}
 	lightLarge(&cfg)
-	if err := db.Use(thumbnails.Plugin(cfg)); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.AutoMigrate(&Food{}); err != nil {
-		t.Fatal(err)
-	}
+	usePlugin(t, db, cfg, &Food{})
 	food := newFood(t, "a", pizzaJPG)
 	if err := db.Create(&food).Error; err != nil {
 		t.Fatal(err)

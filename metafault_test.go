@@ -63,12 +63,7 @@ func TestMetadataFailureAfterTheRowIsWritten(t *testing.T) {
 			fail := new(atomic.Bool)
 			base, raw := newStorage(t, db)
 			cfg := thumbnails.Config{Sizes: testSizes(), Storage: base, Metadata: failingPuts{backends.NewDatabaseMetadata(db), fail}}
-			if err := db.Use(thumbnails.Plugin(cfg)); err != nil {
-				t.Fatal(err)
-			}
-			if err := db.AutoMigrate(&Food{}); err != nil {
-				t.Fatal(err)
-			}
+			usePlugin(t, db, cfg, &Food{})
 			fail.Store(true)
 			food := newFood(t, "a", pizzaJPG)
 			if err := c.save(db, &food); !errors.Is(err, errPutFailed) {

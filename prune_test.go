@@ -128,12 +128,7 @@ func TestPruneMissingRoot(t *testing.T) {
 	db := openSQLite(t)
 	root := t.TempDir()
 	cfg := thumbnails.Config{Sizes: testSizes(), Storage: backends.NewFileSystemStorage(root, "/media/")}
-	if err := db.Use(thumbnails.Plugin(cfg)); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.AutoMigrate(&Food{}); err != nil {
-		t.Fatal(err)
-	}
+	usePlugin(t, db, cfg, &Food{})
 	food := newFood(t, "a", pizzaJPG)
 	if err := db.Create(&food).Error; err != nil {
 		t.Fatal(err)
