@@ -126,6 +126,11 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 					break
 				}
 				dest[key] = img
+				if n := len(all); n > 0 && all[n-1].img == &img {
+					// A discard must reach the map's copy too, or writing
+					// the map again would write the deleted file's name.
+					all[n-1].mapDest, all[n-1].mapKey = dest, key
+				}
 			case *field.Image:
 				store(col, img, focus)
 			}

@@ -246,6 +246,9 @@ func (p *plugin) discard(ctx context.Context, list []*stored) {
 	for _, st := range list {
 		if st.img != nil {
 			bridge.Discard(st.img)
+			if st.mapDest != nil {
+				st.mapDest[st.mapKey] = *st.img
+			}
 		}
 	}
 }

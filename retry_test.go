@@ -48,6 +48,29 @@ func TestRetryAfterDiscard(t *testing.T) {
 				t.Errorf("small of the row's image: %+v, %v", small, err)
 			}
 		})
+		// An Updates map with the upload by value, whose transaction rolls
+		// back: writing the same map again fails instead of writing the
+		// name of the deleted file.
+		t.Run("map rolled back", func(t *testing.T) {
+			row := first
+			values := map[string]any{"image": field.NewImage("pasta.jpg", reader(photo(t, pastaJPG)))}
+			err := e.db.Transaction(func(tx *gorm.DB) error {
+				if err := tx.Model(&row).Updates(values).Error; err != nil {
+					return err
+				}
+				return errors.New("roll back")
+			})
+			if err == nil {
+				t.Fatal("the transaction did not fail")
+			}
+			if err := e.db.Model(&row).Updates(values).Error; !errors.Is(err, field.ErrDiscarded) {
+				t.Errorf("writing the map again: %v, want ErrDiscarded", err)
+			}
+			var again Food
+			if err := e.db.First(&again, first.ID).Error; err != nil || !e.exists(t, again.Image.Name()) {
+				t.Errorf("the row holds %q (%v), which must exist", again.Image.Name(), err)
+			}
+		})
 		for _, c := range []struct {
 			name string
 			fail func(row *Food) error

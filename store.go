@@ -19,11 +19,15 @@ import (
 // stored is an upload that a statement has written to storage: its source,
 // the thumbnails of its eager sizes, and every file name written.
 type stored struct {
-	img    *field.Image // marked discarded if the save fails or rolls back
-	col    *column
-	source string
-	thumbs []backends.Thumbnail
-	files  []string
+	img *field.Image // marked discarded if the save fails or rolls back
+	// mapDest[mapKey] holds a copy of *img when the upload came in an
+	// Updates map by value: it is marked discarded too.
+	mapDest map[string]any
+	mapKey  string
+	col     *column
+	source  string
+	thumbs  []backends.Thumbnail
+	files   []string
 }
 
 // storeUpload stores img's pending upload for column col: it reads and
