@@ -242,8 +242,6 @@ func (p *plugin) discard(ctx context.Context, list []*stored) {
 			}
 		}
 		p.deleteFiles(ctx, st.files)
-	}
-	for _, st := range list {
 		if st.img != nil {
 			bridge.Discard(st.img)
 			if st.mapDest != nil {

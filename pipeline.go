@@ -227,9 +227,9 @@ func orientationFilter(o int) gift.Filter {
 // newImageLike returns a blank image of bounds b in a pixel format suited to
 // src: gray stays gray, everything else becomes RGBA, which the JPEG
 // encoder reads without a per-pixel allocation. Only for transforms that
-// keep a gray image gray and opaque (EXIF orientation): a size's
+// keep a gray image gray and opaque (EXIF orientation, resizes): other
 // processors may pad with a colour, rotate leaving transparent corners or
-// draw a coloured watermark, so draw1 always draws into RGBA.
+// draw a coloured watermark.
 func newImageLike(src image.Image, b image.Rectangle) draw.Image {
 	b = image.Rect(0, 0, b.Dx(), b.Dy())
 	if _, ok := src.(*image.Gray); ok {
@@ -282,12 +282,12 @@ func draw1(ctx context.Context, img image.Image, sz sizes.Size) (draw.Image, err
 	if b.Dx() <= 0 || b.Dy() <= 0 {
 		return nil, fmt.Errorf("thumbnails: size %q gives an empty image", sz.Name)
 	}
-	// A gray source stays gray only through resizes: other processors may
-	// add colour or transparency (a pad, a rotation's corners, a
-	// watermark), which a gray canvas would turn gray and opaque.
-	var dst draw.Image = image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	if _, gray := img.(*image.Gray); gray && resizesOnly(sz.Processors) {
-		dst = image.NewGray(dst.Bounds())
+	// A gray source stays gray only through resizes (see newImageLike).
+	var dst draw.Image
+	if resizesOnly(sz.Processors) {
+		dst = newImageLike(img, b)
+	} else {
+		dst = image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	}
 	g.Draw(dst, img)
 	return dst, nil
