@@ -81,13 +81,13 @@ func (m *redisMetadata) summaryOpen() string { return m.prefix + ":summaries:{" 
 func (m *redisMetadata) summariesIn(ctx context.Context, c *redis.Client, sources []string) ([][]Thumbnail, error) {
 	out := make([][]Thumbnail, len(sources))
 	var (
-		summarized []int    // indexes of the sources read by summary
-		summaries  []string // their summary keys
-		hashes     []string // their hash keys
-		others     []int    // indexes of the sources read by HGETALL
+		summarized []int // indexes of the sources read by summary
+		others     []int // indexes of the sources read by HGETALL
 	)
 	// Every summary key holds its hash key, and all are cut from one
-	// string: a batch makes one allocation for its keys, not two a source.
+	// buffer; each goes to go-redis as a pointer into one slice of
+	// redisArgs, so that a batch allocates once for its keys, not three
+	// times a source (the key, and each command's boxing of it).
 	hashPrefix := m.key("")
 	open := m.summaryOpen()
 	braced := strings.ContainsAny(hashPrefix, "{}")
@@ -95,42 +95,60 @@ func (m *redisMetadata) summariesIn(ctx context.Context, c *redis.Client, source
 	for _, s := range sources {
 		size += len(open) + len(hashPrefix) + len(s) + 1
 	}
-	var b strings.Builder
-	b.Grow(size)
+	buf := make([]byte, 0, size)
 	for i, s := range sources {
 		if braced || strings.ContainsAny(s, "{}") {
 			others = append(others, i)
 			continue
 		}
 		summarized = append(summarized, i)
-		b.WriteString(open)
-		b.WriteString(hashPrefix)
-		b.WriteString(s)
-		b.WriteByte('}')
+		buf = append(buf, open...)
+		buf = append(buf, hashPrefix...)
+		buf = append(buf, s...)
+		buf = append(buf, '}')
 	}
-	if len(summarized) > 0 {
-		all, at := b.String(), 0
-		summaries = make([]string, len(summarized))
-		hashes = make([]string, len(summarized))
-		for j, i := range summarized {
-			n := len(open) + len(hashPrefix) + len(sources[i]) + 1
-			summaries[j] = all[at : at+n]
-			hashes[j] = all[at+len(open) : at+n-1]
-			at += n
-		}
+	// keys holds the summary key then the hash key of each summarized
+	// source.
+	keys := make([]redisArg, 2*len(summarized))
+	at := 0
+	for j, i := range summarized {
+		n := len(open) + len(hashPrefix) + len(sources[i]) + 1
+		keys[2*j] = redisArg(buf[at : at+n : at+n])
+		keys[2*j+1] = redisArg(buf[at+len(open) : at+n-1 : at+n-1])
+		at += n
 	}
 	var (
-		values []*redis.SliceCmd
+		values []*redis.StringSliceCmd
 		counts []*redis.IntCmd
 		cmds   []*redis.MapStringStringCmd
 	)
+	// The arguments of every command, "mget" or "exists" then its keys.
+	args := make([]any, 0, 2*len(summarized)+2*((len(summarized)+summaryChunk-1)/summaryChunk))
 	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		// Commands of at most summaryChunk keys keep each one short for
 		// the server, which serves other clients between them.
-		for at := 0; at < len(summaries); at += summaryChunk {
-			end := min(at+summaryChunk, len(summaries))
-			values = append(values, p.MGet(ctx, summaries[at:end]...))
-			counts = append(counts, p.Exists(ctx, hashes[at:end]...))
+		for from := 0; from < len(summarized); from += summaryChunk {
+			end := min(from+summaryChunk, len(summarized))
+			start := len(args)
+			args = append(args, "mget")
+			for j := from; j < end; j++ {
+				args = append(args, &keys[2*j])
+			}
+			mget := redis.NewStringSliceCmd(ctx, args[start:len(args):len(args)]...)
+			start = len(args)
+			args = append(args, "exists")
+			for j := from; j < end; j++ {
+				args = append(args, &keys[2*j+1])
+			}
+			exists := redis.NewIntCmd(ctx, args[start:len(args):len(args)]...)
+			if err := p.Process(ctx, mget); err != nil {
+				return err
+			}
+			if err := p.Process(ctx, exists); err != nil {
+				return err
+			}
+			values = append(values, mget)
+			counts = append(counts, exists)
 		}
 		cmds = m.queueHashes(ctx, p, sources, others)
 		return nil
@@ -141,18 +159,17 @@ func (m *redisMetadata) summariesIn(ctx context.Context, c *redis.Client, source
 	if err := decodeHashes(sources, others, cmds, out); err != nil {
 		return nil, err
 	}
-	if len(summaries) == 0 {
+	if len(summarized) == 0 {
 		return out, nil
 	}
 	var missing []int // summarized sources whose summary was not found
-	recs := make([]Thumbnail, 0, 2*len(summaries))
+	recs := make([]Thumbnail, 0, 2*len(summarized))
 	var hashCount int64
 	for k, cmd := range values {
 		hashCount += counts[k].Val()
-		for j, v := range cmd.Val() {
+		for j, s := range cmd.Val() {
 			i := summarized[k*summaryChunk+j]
-			s, ok := v.(string)
-			if !ok {
+			if s == "" { // no summary: MGET's nil (a summary is never empty)
 				missing = append(missing, i)
 				continue
 			}
@@ -163,7 +180,7 @@ func (m *redisMetadata) summariesIn(ctx context.Context, c *redis.Client, source
 			out[i] = recs[start:len(recs):len(recs)]
 		}
 	}
-	if hashCount > int64(len(summaries)-len(missing)) {
+	if hashCount > int64(len(summarized)-len(missing)) {
 		if err := m.hashesInto(ctx, sources, missing, out); err != nil {
 			return nil, err
 		}
@@ -198,3 +215,16 @@ func cutCounted(s string) (field, rest string, ok bool) {
 	}
 	return rest[:n], rest[n:], true
 }
+
+// redisArg is a key of a batch, given to go-redis by pointer: boxing a
+// pointer allocates nothing, where boxing a string allocates its header.
+// go-redis writes it through MarshalBinary, and prints it (in a hook, a
+// tracer or an error) through String.
+type redisArg []byte
+
+// MarshalBinary returns the key's bytes, which go-redis copies as it
+// writes them.
+func (a *redisArg) MarshalBinary() ([]byte, error) { return *a, nil }
+
+// String returns the key.
+func (a *redisArg) String() string { return string(*a) }

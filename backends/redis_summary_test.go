@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -189,6 +190,66 @@ func TestRedisHashWithoutSummary(t *testing.T) {
 	client.Set(ctx, summaryKey(prefix, summarized), "5:small9:not a record", 0)
 	if _, err := m.ThumbnailsIn(ctx, []string{summarized}); err == nil {
 		t.Error("a malformed summary: no error")
+	}
+}
+
+// commandRecorder records the text of every command of each pipeline, as
+// a logging or tracing hook prints it.
+type commandRecorder struct{ lines []string }
+
+func (r *commandRecorder) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (r *commandRecorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return next
+}
+func (r *commandRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, c := range cmds {
+			if name := c.Name(); name != "hello" && name != "client" { // not a new connection's setup
+				r.lines = append(r.lines, c.String())
+			}
+		}
+		return err
+	}
+}
+
+// TestRedisBatchCommandsReadable checks that a hook sees a batch's keys as
+// keys (the batch hands go-redis pointers to them, to spare allocations),
+// and that a summary emptied by hand is read from its hash.
+func TestRedisBatchCommandsReadable(t *testing.T) {
+	ctx := context.Background()
+	client, prefix, _, m := countedRedis(t)
+	rec := &commandRecorder{}
+	client.AddHook(rec)
+	a, b := "foods/a.jpg", "foods/b.jpg"
+	if err := m.Put(ctx, a, thumb(a, "small", 10, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Put(ctx, b, thumb(b, "small", 11, 11)); err != nil {
+		t.Fatal(err)
+	}
+	rec.lines = nil
+	got, err := m.ThumbnailsIn(ctx, []string{a, b})
+	if err != nil || len(got[0]) != 1 || len(got[1]) != 1 {
+		t.Fatalf("ThumbnailsIn = %+v, %v", got, err)
+	}
+	want := []string{
+		"mget " + summaryKey(prefix, a) + " " + summaryKey(prefix, b) + ": [",
+		"exists " + prefix + ":thumbnails:" + a + " " + prefix + ":thumbnails:" + b + ": 2",
+	}
+	if len(rec.lines) != len(want) {
+		t.Fatalf("the batch's commands: %q, want %d", rec.lines, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(rec.lines[i], w) {
+			t.Errorf("command %d: %q, want it to start with %q", i, rec.lines[i], w)
+		}
+	}
+
+	client.Set(ctx, summaryKey(prefix, b), "", 0)
+	got, err = m.ThumbnailsIn(ctx, []string{a, b})
+	if err != nil || len(got[1]) != 1 || got[1][0].Width != 11 {
+		t.Errorf("an empty summary: %+v, %v; want b's small from its hash", got, err)
 	}
 }
 
