@@ -261,6 +261,9 @@ func (p *plugin) bindQuery(db *gorm.DB) {
 		}
 		return
 	}
+	if m = p.rowsOf(db, m); m == nil {
+		return // rows of another struct, without the model's image columns
+	}
 	preload, err := m.preloadOf(db)
 	if err != nil {
 		_ = db.AddError(err)

@@ -44,6 +44,7 @@ type plugin struct {
 	storage backends.Storage
 	meta    backends.Metadata
 	models  modelCache
+	views   viewCache
 	lazy    singleflight.Group
 	// draining is held by the drain of the outbox in progress.
 	draining sync.Mutex

@@ -2,6 +2,7 @@ package thumbnails
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -40,20 +41,38 @@ type preloadRequest struct {
 // the round trip is the same.
 func Preload(sizes ...string) func(*gorm.DB) *gorm.DB {
 	return func(db *gorm.DB) *gorm.DB {
-		return db.InstanceSet(keyPreload, preloadRequest{sizes: sizes})
+		req := preloadRequest{sizes: sizes}
+		// The statement's context carries the request to the queries gorm
+		// makes for it: those of its associations (db.Preload("Items")).
+		ctx := db.Statement.Context
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		db.Statement.Context = context.WithValue(ctx, preloadContextKey{}, req)
+		return db.InstanceSet(keyPreload, req)
 	}
 }
 
+// preloadContextKey is the context key of the Preload request of the
+// statement whose context holds it.
+type preloadContextKey struct{}
+
 // preloadOf returns, for each column of the model, whether the query on
 // db asked to preload it with the Preload scope; nil when it did not ask.
+// A query that gorm makes for the associations of a preloaded query
+// (db.Scopes(Preload()).Preload("Items")) preloads too: all its columns,
+// or those with one of the sizes named, which it need not have.
 func (m *model) preloadOf(db *gorm.DB) ([]bool, error) {
-	v, ok := db.InstanceGet(keyPreload)
+	req, own, ok := preloadRequestOf(db)
 	if !ok {
 		return nil, nil
 	}
-	cols, err := m.preloadColumns(v.(preloadRequest).sizes)
+	cols, err := m.preloadColumns(req.sizes)
 	if err != nil {
-		return nil, err
+		if own || !errors.Is(err, ErrUnknownSize) {
+			return nil, err
+		}
+		cols = m.columnsWithAny(req.sizes)
 	}
 	preload := make([]bool, len(m.columns))
 	for i, c := range m.columns {
@@ -100,21 +119,26 @@ func thumbnailsIn(ctx context.Context, meta backends.Metadata, sources []string)
 	return recs, nil
 }
 
+// preloadRequestOf returns the Preload request of the query on db: its
+// own (own is true), or that of the query whose associations it loads.
+func preloadRequestOf(db *gorm.DB) (req preloadRequest, own, ok bool) {
+	if v, ok := db.InstanceGet(keyPreload); ok {
+		return v.(preloadRequest), true, true
+	}
+	if ctx := db.Statement.Context; ctx != nil {
+		req, ok = ctx.Value(preloadContextKey{}).(preloadRequest)
+	}
+	return req, false, ok
+}
+
 // preloadColumns returns the columns that have one of sizes (all columns
-// when sizes is empty).
+// when sizes is empty), and an error wrapping ErrUnknownSize when one of
+// sizes is a size of none.
 func (m *model) preloadColumns(sizes []string) ([]*column, error) {
 	if len(sizes) == 0 {
 		return m.columns, nil
 	}
-	var cols []*column
-	for _, c := range m.columns {
-		for _, s := range sizes {
-			if _, ok := c.size(s); ok {
-				cols = append(cols, c)
-				break
-			}
-		}
-	}
+	cols := m.columnsWithAny(sizes)
 	for _, s := range sizes {
 		found := false
 		for _, c := range cols {
@@ -128,4 +152,18 @@ func (m *model) preloadColumns(sizes []string) ([]*column, error) {
 		}
 	}
 	return cols, nil
+}
+
+// columnsWithAny returns the columns that have one of sizes.
+func (m *model) columnsWithAny(sizes []string) []*column {
+	var cols []*column
+	for _, c := range m.columns {
+		for _, s := range sizes {
+			if _, ok := c.size(s); ok {
+				cols = append(cols, c)
+				break
+			}
+		}
+	}
+	return cols
 }

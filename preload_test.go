@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -296,4 +297,139 @@ func TestPreloadURLs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// DishView is what a page of dishes loads from the dishes table: the images
+// without their tags, which the model's columns give.
+type DishView struct {
+	ID    uint
+	Photo field.Image
+	Cover field.Image
+}
+
+// TastingMenu has many TastingItems, each with an image column of its own.
+type TastingMenu struct {
+	ID    uint
+	Cover field.Image `thumbnails:"sizes:medium"`
+	Items []TastingItem
+}
+
+// TastingItem is one dish of a TastingMenu.
+type TastingItem struct {
+	ID            uint
+	TastingMenuID uint
+	Photo         field.Image `thumbnails:"sizes:small"`
+}
+
+// TestPreloadViewsAndAssociations checks the rows a preloaded query loads
+// into another struct than its model (db.Model(&Dish{}).Find(&views)), and
+// the rows gorm loads for its associations (Preload("Items")): all are
+// bound and answer from memory, with one round trip a query.
+func TestPreloadViewsAndAssociations(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		setup(t, db, &Dish{}, &TastingMenu{}, &TastingItem{})
+		const n = 6
+		createDishes(t, db, n)
+		trips := metadataRoundTrips(t, db)
+		step := func(name string, want int64, fn func() error) {
+			t.Helper()
+			before := trips()
+			if err := fn(); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if got := trips() - before; got != want {
+				t.Errorf("%s: %d metadata round trips, want %d", name, got, want)
+			}
+		}
+		readViews := func(views []DishView) error {
+			for i, v := range views {
+				s, err := v.Photo.Thumbnail(ctx, "small")
+				if err != nil || s.Width != 100 {
+					return fmt.Errorf("view %d: photo small = %+v, %w", i, s, err)
+				}
+				if v.Cover.Name() == "" {
+					continue
+				}
+				if m, err := v.Cover.Thumbnail(ctx, "medium"); err != nil || m.Width != 400 {
+					return fmt.Errorf("view %d: cover medium = %+v, %w", i, m, err)
+				}
+			}
+			return nil
+		}
+
+		var views []DishView
+		step("Find of the model into views, with Preload", 1, func() error {
+			return db.Model(&Dish{}).Scopes(thumbnails.Preload()).Find(&views).Error
+		})
+		if len(views) != n {
+			t.Fatalf("%d views", len(views))
+		}
+		step("reading the views", 0, func() error { return readViews(views) })
+
+		var view DishView
+		step("First into a view, without Preload", 0, func() error { return db.Model(&Dish{}).First(&view).Error })
+		step("reading it: one lookup an image", 2, func() error { return readViews([]DishView{view}) })
+
+		var photos []*struct {
+			ID    uint
+			Photo field.Image
+		}
+		step("a view of one column, into pointers", 1, func() error {
+			return db.Model(&Dish{}).Scopes(thumbnails.Preload()).Select("id", "photo").Find(&photos).Error
+		})
+		step("reading it", 0, func() error {
+			for _, p := range photos {
+				if s, err := p.Photo.Thumbnail(ctx, "small"); err != nil || s.Width != 100 {
+					return fmt.Errorf("photo %d small = %+v, %w", p.ID, s, err)
+				}
+			}
+			return nil
+		})
+
+		for m := range 3 {
+			menu := TastingMenu{Cover: field.NewImage("c.png", bytes.NewReader(smallPNG(t, uint8(m))))}
+			for i := range 2 {
+				menu.Items = append(menu.Items, TastingItem{Photo: field.NewImage("i.png", bytes.NewReader(smallPNG(t, uint8(10*m+i))))})
+			}
+			if err := db.Create(&menu).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		readMenus := func(menus []TastingMenu, items bool) error {
+			for _, m := range menus {
+				if c, err := m.Cover.Thumbnail(ctx, "medium"); err != nil || c.Width != 400 {
+					return fmt.Errorf("menu %d cover = %+v, %w", m.ID, c, err)
+				}
+				if len(m.Items) != 2 {
+					return fmt.Errorf("menu %d has %d items", m.ID, len(m.Items))
+				}
+				for _, it := range m.Items {
+					if !items {
+						continue
+					}
+					if s, err := it.Photo.Thumbnail(ctx, "small"); err != nil || s.Width != 100 {
+						return fmt.Errorf("item %d photo = %+v, %w", it.ID, s, err)
+					}
+				}
+			}
+			return nil
+		}
+		var menus []TastingMenu
+		step("Preload with the menus' items: a round trip a query", 2, func() error {
+			return db.Scopes(thumbnails.Preload()).Preload("Items").Find(&menus).Error
+		})
+		step("reading menus and items", 0, func() error { return readMenus(menus, true) })
+
+		var covers []TastingMenu
+		step("Preload(\"medium\"), which the items do not have", 1, func() error {
+			return db.Scopes(thumbnails.Preload("medium")).Preload("Items").Find(&covers).Error
+		})
+		step("reading the covers", 0, func() error { return readMenus(covers, false) })
+		step("reading the items: a lookup each", 6, func() error { return readMenus(covers, true) })
+
+		var plain []TastingMenu
+		step("menus and items without Preload", 0, func() error { return db.Preload("Items").Find(&plain).Error })
+		step("reading them: a lookup an image", 9, func() error { return readMenus(plain, true) })
+	})
 }
