@@ -62,7 +62,7 @@ func renderAll(ctx context.Context, src *source, list []sizes.Size, background c
 				from = starts[best]
 			}
 		}
-		img, err := draw1(ctx, from, sz)
+		img, err := draw1(ctx, from, sz, src.maxPixels)
 		if err != nil {
 			return nil, err
 		}

@@ -3,21 +3,25 @@ package thumbnails_test
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
 	"image"
 	"image/color/palette"
 	"image/gif"
+	"image/png"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
 
 // pngBomb returns a PNG whose header claims w×h 8-bit gray pixels, with a
@@ -264,5 +268,73 @@ func TestHostileFileNames(t *testing.T) {
 		if strings.Contains(f, "..") || !(strings.HasPrefix(f, "foods/") || strings.HasPrefix(f, "thumbnails/foods/")) {
 			t.Errorf("unexpected stored file %q", f)
 		}
+	}
+}
+
+// stripPNG returns a PNG of w×h pixels of a gradient, a few hundred bytes
+// for a strip.
+func stripPNG(t testing.TB, w, h int) []byte {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i / 256)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestLongShapesAndGrowingSizes saves uploads that are small but whose
+// sizes would make huge images: a 1×60000 strip filled to 100×100 (gift
+// alone resamples it to 100×6,000,000 first) is saved quickly in little
+// memory, and a size that would enlarge an image past Limits.MaxPixels
+// fails the save with ErrImageTooLarge, storing nothing.
+func TestLongShapesAndGrowingSizes(t *testing.T) {
+	db := openSQLite(t)
+	e := setup(t, db, &Food{})
+	strip := stripPNG(t, 1, 60000)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	food := Food{Image: field.NewImage("strip.png", bytes.NewReader(strip))}
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatalf("the %d-byte strip: %v", len(strip), err)
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 256<<20 {
+		t.Errorf("saving the strip allocated %d MB", n>>20)
+	}
+	small, err := food.Image.Thumbnail(context.Background(), "small")
+	if err != nil || small.Width != 100 || small.Height != 100 {
+		t.Errorf("the strip's small: %+v, %v", small, err)
+	}
+
+	db2 := openSQLite(t)
+	set, err := sizes.Load(strings.NewReader("double:\n  processors:\n    - {path: resize, width: 200%, height: 200%}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type Grower struct {
+		ID    uint
+		Image field.Image // every size: double
+	}
+	e2 := setupSizesConfig(t, db2, thumbnails.Config{Sizes: set, Limits: thumbnails.Limits{MaxPixels: 1_000_000}}, &Grower{})
+	err = db2.Create(&Grower{Image: field.NewImage("p.png", bytes.NewReader(smallPNG(t, 1)))}).Error // 320x200 → 640x400
+	if err != nil {
+		t.Fatalf("a size of 256,000 pixels: %v", err)
+	}
+	err = db2.Create(&Grower{Image: field.NewImage("big.png", bytes.NewReader(stripPNG(t, 800, 800)))}).Error
+	if !errors.Is(err, thumbnails.ErrImageTooLarge) {
+		t.Errorf("800x800 doubled, over 1,000,000 pixels: %v, want ErrImageTooLarge", err)
+	}
+	if n := count(t, db2, "growers"); n != 1 {
+		t.Errorf("%d rows, want the first only", n)
+	}
+	if files := e2.files(t); len(files) != 2 {
+		t.Errorf("files %v, want the first source and its size", files)
+	}
+	if files := e.files(t); len(files) < 2 {
+		t.Errorf("the strip's files: %v", files)
 	}
 }

@@ -41,6 +41,9 @@ type source struct {
 	format string      // sniffed from the bytes
 	img    image.Image // EXIF orientation applied; a JPEG may be decoded reduced (jpegScale)
 	size   image.Point // the upright dimensions of the image as uploaded
+	// maxPixels is Limits.MaxPixels, which bounds the images its sizes
+	// make too.
+	maxPixels int64
 }
 
 // readUpload reads r whole, refusing more than maxBytes. When r knows its
@@ -189,7 +192,11 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 			img = dst
 		}
 	}
-	return &source{data: data, format: format, img: img, size: size}, nil
+	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 {
+		// a GIF whose first frame is empty, inside a screen that is not
+		return nil, fmt.Errorf("%w: the image has no pixels (%dx%d)", ErrInvalidImage, b.Dx(), b.Dy())
+	}
+	return &source{data: data, format: format, img: img, size: size, maxPixels: limits.MaxPixels}, nil
 }
 
 // pngSize returns the width and height a PNG's header declares, and false
@@ -252,7 +259,7 @@ type rendered struct {
 // post-processors on the encoded bytes: what they return is what is stored.
 // The encoders of the standard library write no EXIF or other metadata.
 func render(ctx context.Context, src *source, sz sizes.Size, background color.Color) (*rendered, error) {
-	img, err := draw1(ctx, src.img, sz)
+	img, err := draw1(ctx, src.img, sz, src.maxPixels)
 	if err != nil {
 		return nil, err
 	}
@@ -272,13 +279,23 @@ func flatten(img image.Image, background color.Color) image.Image {
 	return out
 }
 
-// draw1 applies the size's processors to img.
-func draw1(ctx context.Context, img image.Image, sz sizes.Size) (draw.Image, error) {
+// draw1 applies the size's processors to img, refusing with
+// ErrImageTooLarge a size that would make an image (its result, or the
+// image of any step) of more than maxPixels: a size that enlarges by a
+// percentage, or keeps an aspect ratio, can turn a small upload into a huge
+// image.
+func draw1(ctx context.Context, img image.Image, sz sizes.Size, maxPixels int64) (draw.Image, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	b := img.Bounds()
+	for _, f := range sz.Processors {
+		b = f.Bounds(b)
+		if px := int64(b.Dx()) * int64(b.Dy()); px > maxPixels {
+			return nil, fmt.Errorf("%w: size %q would make an image of %dx%d, over %d pixels", ErrImageTooLarge, sz.Name, b.Dx(), b.Dy(), maxPixels)
+		}
+	}
 	g := gift.New(sz.Processors...)
-	b := g.Bounds(img.Bounds())
 	if b.Dx() <= 0 || b.Dy() <= 0 {
 		return nil, fmt.Errorf("thumbnails: size %q gives an empty image", sz.Name)
 	}

@@ -72,7 +72,7 @@ func (f *resizeFilter) shrink(sb, db image.Rectangle) int {
 // for Fill a resize and centre crop.
 func (f *resizeFilter) planTo(target image.Rectangle) gift.Filter {
 	if f.method == Fill && !f.width.IsZero() && !f.height.IsZero() {
-		return gift.ResizeToFill(target.Dx(), target.Dy(), gift.LanczosResampling, gift.CenterAnchor)
+		return fill(target.Dx(), target.Dy())
 	}
 	return gift.Resize(target.Dx(), target.Dy(), gift.LanczosResampling)
 }
@@ -110,7 +110,7 @@ func (f *resizeFilter) plan(src image.Rectangle) gift.Filter {
 		if f.noUpscale && (sw <= w || sh <= h) {
 			return identity{}
 		}
-		return gift.ResizeToFill(w, h, gift.LanczosResampling, gift.CenterAnchor)
+		return fill(w, h)
 	default:
 		if f.noUpscale {
 			w, h = min(w, sw), min(h, sh)
