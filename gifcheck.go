@@ -6,7 +6,10 @@ import "fmt"
 // one with more than limits.MaxFrames frames or a frame over
 // limits.MaxPixels. Only the first frame is decoded later, but a file of
 // ten thousand frames is still refused: it is not a picture anyone uploads
-// in good faith, and the work to skip it grows with it.
+// in good faith, and the work to skip it grows with it. A file cut short
+// anywhere, even of its last byte (the trailer), is refused as
+// ErrInvalidImage, as image/gif's DecodeAll refuses it: decoding the first
+// frame alone would not notice.
 func checkGIF(data []byte, limits Limits) error {
 	invalid := func(what string) error { return fmt.Errorf("%w: gif: %s", ErrInvalidImage, what) }
 	if len(data) < 13 {
@@ -36,11 +39,11 @@ func checkGIF(data []byte, limits Limits) error {
 		case 0x21: // extension: label, then sub-blocks
 			var ok bool
 			if pos, ok = skipSubBlocks(pos + 2); !ok {
-				return nil // truncated: the decoder reports it
+				return invalid("truncated extension")
 			}
 		case 0x2C: // image descriptor
 			if pos+10 > len(data) {
-				return nil
+				return invalid("truncated image descriptor")
 			}
 			w := int64(data[pos+5]) | int64(data[pos+6])<<8
 			h := int64(data[pos+7]) | int64(data[pos+8])<<8
@@ -58,11 +61,11 @@ func checkGIF(data []byte, limits Limits) error {
 			}
 			var ok bool
 			if pos, ok = skipSubBlocks(pos + 1); !ok { // LZW minimum code size, then the data
-				return nil
+				return invalid(fmt.Sprintf("frame %d is truncated", frames))
 			}
 		default:
 			return invalid(fmt.Sprintf("unknown block 0x%02x", data[pos]))
 		}
 	}
-	return nil
+	return invalid("truncated: no trailer")
 }

@@ -338,3 +338,45 @@ func TestLongShapesAndGrowingSizes(t *testing.T) {
 		t.Errorf("the strip's files: %v", files)
 	}
 }
+
+// TestTruncatedGIF saves a three-frame GIF cut short at every byte, over a
+// row that has an image: each fails with ErrInvalidImage, the row keeps its
+// image, and nothing is stored; the whole GIF saves.
+func TestTruncatedGIF(t *testing.T) {
+	db := openSQLite(t)
+	e := setup(t, db, &Food{})
+	anim := &gif.GIF{}
+	for i := range 3 {
+		frame := image.NewPaletted(image.Rect(0, 0, 40, 30), palette.Plan9)
+		for p := range frame.Pix {
+			frame.Pix[p] = uint8(p*7 + i*50)
+		}
+		anim.Image = append(anim.Image, frame)
+		anim.Delay = append(anim.Delay, 10)
+	}
+	var buf bytes.Buffer
+	if err := gif.EncodeAll(&buf, anim); err != nil {
+		t.Fatal(err)
+	}
+	whole := buf.Bytes()
+	food := Food{Image: field.NewImage("first.gif", bytes.NewReader(whole))}
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatalf("the whole GIF: %v", err)
+	}
+	name := food.Image.Name()
+	files := e.files(t)
+	for n := len(whole) - 1; n > 0; n -= max(1, n/40) { // the last byte, then cuts down to the header
+		food.Image = field.NewImage("cut.gif", bytes.NewReader(whole[:n]))
+		err := db.Save(&food).Error
+		if !errors.Is(err, thumbnails.ErrInvalidImage) {
+			t.Errorf("cut at %d of %d bytes: %v, want ErrInvalidImage", n, len(whole), err)
+		}
+	}
+	var got Food
+	if err := db.First(&got, food.ID).Error; err != nil || got.Image.Name() != name {
+		t.Errorf("the row's image is %q (%v), want %q", got.Image.Name(), err, name)
+	}
+	if after := e.files(t); len(after) != len(files) {
+		t.Errorf("files before %v, after %v", files, after)
+	}
+}
