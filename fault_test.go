@@ -24,17 +24,25 @@ var errDiskFull = errors.New("no space left on device (injected)")
 // failingStorage is a real storage (files, or the S3 bucket) with faults
 // injected into its writes: from the failAt-th Save on (1-based), the
 // content reaches the storage only half-way before the write fails, as on a
-// full disk or a dropped upload.
+// full disk or a dropped upload. A leaky one leaves the half it wrote
+// under the name, as a storage that does not write atomically would.
 type failingStorage struct {
 	backends.Storage
 	saves  atomic.Int64
 	failAt atomic.Int64 // 0: never fail
+	leaky  atomic.Bool
 }
 
 func (s *failingStorage) Save(ctx context.Context, name string, r io.Reader) (string, error) {
 	n := s.saves.Add(1)
 	if at := s.failAt.Load(); at > 0 && n >= at {
 		data, _ := io.ReadAll(r)
+		if s.leaky.Load() {
+			if _, err := s.Storage.Save(ctx, name, bytes.NewReader(data[:len(data)/2])); err != nil {
+				return "", err
+			}
+			return "", errDiskFull
+		}
 		r = io.MultiReader(bytes.NewReader(data[:len(data)/2]), errReader{errDiskFull})
 	}
 	return s.Storage.Save(ctx, name, r)
@@ -69,8 +77,11 @@ func TestStorageWriteFaults(t *testing.T) {
 		}
 		files := filesOf(t, &food)
 
-		// each write of a save fails in turn: the source, then each thumbnail
-		for at := int64(1); at <= 3; at++ {
+		// each write of a save fails in turn: the source, then each
+		// thumbnail; then the same with the half written left behind
+		for i := int64(0); i < 6; i++ {
+			at := i%3 + 1
+			st.leaky.Store(i >= 3)
 			st.saves.Store(0)
 			st.failAt.Store(at)
 			err := db.Create(&Food{Name: "new", Image: field.NewImage("a.jpg", reader(photo(t, pastaJPG)))}).Error
@@ -84,10 +95,11 @@ func TestStorageWriteFaults(t *testing.T) {
 				t.Fatalf("replace failing at write %d: %v", at, err)
 			}
 			if got := e.files(t); len(got) != len(files) {
-				t.Fatalf("write %d failing: files %v, want only the committed row's %v", at, got, files)
+				t.Fatalf("write %d failing (leaving half: %v): files %v, want only the committed row's %v", at, st.leaky.Load(), got, files)
 			}
 		}
 		st.failAt.Store(0)
+		st.leaky.Store(false)
 		if n := count(t, db, "foods"); n != 1 {
 			t.Fatalf("rows = %d", n)
 		}

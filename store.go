@@ -67,8 +67,13 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image,
 	}
 
 	st := &stored{img: img, col: col}
-	name, err := p.storage.Save(ctx, path.Join(col.dir, randomID()+"."+extensions[src.format]), bytes.NewReader(data))
+	// Every name written here is new (under a random id): after a write
+	// that fails, the name is deleted too, in case a storage of the
+	// caller's left part of the file under it.
+	requested := path.Join(col.dir, randomID()+"."+extensions[src.format])
+	name, err := p.storage.Save(ctx, requested, bytes.NewReader(data))
 	if err != nil {
+		p.deleteFiles(ctx, []string{requested})
 		return nil, fmt.Errorf("%s: store source: %w", where, err)
 	}
 	st.source = name
@@ -76,7 +81,8 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image,
 	for _, r := range out {
 		t, err := p.saveThumbnail(ctx, name, r)
 		if err != nil {
-			p.deleteFiles(ctx, st.files) // nothing recorded yet
+			// nothing recorded yet
+			p.deleteFiles(ctx, append(st.files, thumbnailName(p.cfg.BaseDir, name, r.size.Name, r.ext)))
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
 		st.thumbs = append(st.thumbs, t)
