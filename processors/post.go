@@ -63,8 +63,10 @@ var extensions = map[string]string{"jpeg": ".jpg", "png": ".png", "gif": ".gif"}
 // Placeholder, anywhere in a word, becomes the file's path, and that word
 // stays one argument whatever the path holds. The command works on the file in
 // place. It must exit with status 0 within timeout (DefaultPostTimeout when
-// 0), and leave an image of the same format, width and height, not more than
-// about twice as large; otherwise Process returns an ErrPostProcess.
+// 0), and leave an image of the same format, width and height, of at most
+// twice the bytes it was given plus 1 MiB (a bound on what a runaway command
+// costs); otherwise Process returns an ErrPostProcess. When the command's
+// file is larger than the one it was given, Process returns the one given.
 //
 // At least one command is needed, and each must name a program and hold
 // Placeholder; otherwise Optimize returns an ErrInvalidParameter. The
@@ -147,6 +149,9 @@ func (o *optimizer) Process(ctx context.Context, format string, data []byte) ([]
 	// Then the pixels, since a header is all that a truncated file may keep.
 	if err := decodeAll(format, out); err != nil {
 		return nil, fail(nil, "changed the image: the output does not decode: %v", err)
+	}
+	if len(out) > len(data) {
+		return data, nil // an optimizer that made the file larger did not optimize it
 	}
 	return out, nil
 }

@@ -368,3 +368,21 @@ func TestOptimizeKillsLeftovers(t *testing.T) {
 		t.Errorf("the leftover process ran on: %v", err)
 	}
 }
+
+// TestOptimizeKeepsTheSmaller runs an optimizer that makes the file larger
+// (it appends bytes after the image's end, which decoders ignore): Process
+// returns the bytes it was given. optipng's smaller file is kept.
+func TestOptimizeKeepsTheSmaller(t *testing.T) {
+	in := testPNG()
+	p := optimize(t, map[string]string{"png": `sh -c 'head -c 3000 /dev/zero >> "$1"' x %(filename)s`}, 0)
+	out, err := p.Process(context.Background(), "png", in)
+	if err != nil || !bytes.Equal(out, in) {
+		t.Errorf("a larger file: %d bytes from %d, %v; want the input", len(out), len(in), err)
+	}
+	needs(t, "optipng")
+	p = optimize(t, map[string]string{"png": `optipng -force -o1 "%(filename)s"`}, 0)
+	out, err = p.Process(context.Background(), "png", in)
+	if err != nil || len(out) >= len(in) {
+		t.Errorf("optipng: %d bytes from %d, %v; want fewer", len(out), len(in), err)
+	}
+}
