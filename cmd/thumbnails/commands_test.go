@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 )
 
 // summaryLine is regenerate's last line on stdout.
@@ -200,4 +202,22 @@ func modTime(t *testing.T, p string) time.Time {
 		t.Fatal(err)
 	}
 	return info.ModTime()
+}
+
+// TestAsyncSizes runs the commands with the application's YAML, in which a
+// size is async (made by background jobs after a save): the command makes
+// it itself, and needs no job queue.
+func TestAsyncSizes(t *testing.T) {
+	f := newFixture(t, testdb.SQLiteDSN(t, ""), sizesYAML)
+	f.createFoods(t, 2)
+	app := f
+	app.sizes = writeFile(t, t.TempDir(), "async.yaml", strings.Replace(sizesYAML, "  lazy: true\n", "  async: true\n", 1))
+	mustRun(t, app.args("regenerate", "--size", "large")...)
+	for id, th := range f.thumbs(t) {
+		if l, ok := th["large"]; !ok || l.Width != 1200 || !f.exists(t, l.Name) {
+			t.Errorf("row %d: large %+v after regenerate", id, l)
+		}
+	}
+	mustRun(t, app.args("delete", "--size", "large", "--dry-run")...)
+	mustRun(t, app.args("prune", "--dry-run")...)
 }

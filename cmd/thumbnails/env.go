@@ -66,6 +66,15 @@ func (e *env) connect(ctx context.Context, g *globalFlags, withPlugin bool) erro
 	if err != nil {
 		return fmt.Errorf("--sizes: %w", err)
 	}
+	// The command makes what it makes itself: an async size, which the
+	// application's workers make after a save, is made like the others
+	// (and the plugin needs no Enqueuer for it).
+	for name, sz := range set {
+		if sz.Async {
+			sz.Async = false
+			set[name] = sz
+		}
+	}
 	e.sizes = set
 	return e.db.Use(thumbnails.Plugin(thumbnails.Config{
 		Sizes:    set,

@@ -86,7 +86,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&g.pk, "pk", "id", "the table's single-column primary key")
 	f.StringVar(&g.dir, "dir", "", "storage folder of the column's sources (default: the table)")
 	f.StringVar(&g.focus, "focus", "", "the row's focal point column (field.Focus), which focal sizes crop around")
-	f.StringVar(&g.sizes, "sizes", "", "path of the sizes YAML (or JSON) file")
+	f.StringVar(&g.sizes, "sizes", "", "path of the sizes YAML (or JSON) file: the application's (the command makes async sizes itself)")
 	f.StringVar(&g.storageRoot, "storage-root", thumbnails.DefaultStorageRoot, "folder of the file storage")
 	f.StringVar(&g.baseURL, "base-url", thumbnails.DefaultBaseURL, "URL under which the storage is served")
 	f.StringVar(&g.baseDir, "base-dir", thumbnails.DefaultBaseDir, "storage folder of thumbnails")
