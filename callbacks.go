@@ -112,11 +112,18 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 		return true
 	}
 
+	// A column the statement leaves out (Omit, or a Select without it) is
+	// not written: its upload is not stored either.
+	selected, restricted := db.Statement.SelectAndOmitColumns(false, false)
+	writes := func(col *column) bool {
+		sel, ok := selected[col.name]
+		return (ok && sel) || (!ok && !restricted)
+	}
 	switch dest := db.Statement.Dest.(type) {
 	case map[string]any:
 		for key, v := range dest {
 			col := m.column(db.Statement.Schema.LookUpField(key))
-			if col == nil {
+			if col == nil || !writes(col) {
 				continue
 			}
 			focus := mapFocus(db, col, dest)
@@ -149,6 +156,9 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 			for _, col := range m.columns {
 				if db.Error != nil {
 					return
+				}
+				if !writes(col) {
+					continue
 				}
 				if img := col.image(row); img != nil {
 					store(col, img, col.focusOf(row))

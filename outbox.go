@@ -132,14 +132,44 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 			referenced[c][n] = true
 		}
 	}
+	// A source let go of by one column may still be another's: a row's
+	// other image column, or another model's, given the same name. Every
+	// image column the plugin knows in this process is checked too.
+	all := make([]string, 0, len(rows))
+	for _, r := range rows {
+		all = append(all, r.Source)
+	}
+	elsewhere := map[string]bool{}
+	othersChecked := true
+	for _, c := range p.knownColumns() {
+		if _, done := byColumn[column{c.table, c.name}]; done {
+			continue
+		}
+		var names []string
+		err := db.Table(c.table).Distinct().
+			Where(clause.IN{Column: clause.Column{Name: c.name}, Values: anySlice(all)}).
+			Pluck(c.name, &names).Error
+		if err != nil {
+			if !db.Migrator().HasTable(c.table) {
+				continue // a model the plugin has seen but whose table is not there
+			}
+			errs = append(errs, fmt.Errorf("check references to %d sources in %s.%s: %w", len(all), c.table, c.name, err))
+			othersChecked = false
+			continue
+		}
+		for _, n := range names {
+			elsewhere[n] = true
+		}
+	}
 
 	// The sources to delete, each once: those whose every row in the batch
-	// was checked and found unreferenced (a source queued by two columns
-	// stays while either references it, or could not be checked).
+	// was checked and found unreferenced, and that no other column holds
+	// (a source queued by two columns stays while either references it, or
+	// could not be checked).
 	var free []string
 	kept := map[string]bool{}
 	for _, r := range rows {
-		if refs, checked := referenced[column{r.ModelTable, r.ModelColumn}]; !checked || refs[r.Source] {
+		if refs, checked := referenced[column{r.ModelTable, r.ModelColumn}]; !checked || refs[r.Source] || elsewhere[r.Source] || !othersChecked {
 			kept[r.Source] = true
 		}
 	}
@@ -171,7 +201,7 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 	var done []int64
 	for _, r := range rows {
 		_, checked := referenced[column{r.ModelTable, r.ModelColumn}]
-		if checked && (!seen[r.Source] || gone[r.Source]) {
+		if checked && othersChecked && (!seen[r.Source] || gone[r.Source]) {
 			done = append(done, r.ID)
 		}
 	}
@@ -272,4 +302,23 @@ const cleanupTimeout = time.Minute
 // still be deleted.
 func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+}
+
+// knownColumns returns the image columns (table and name) of every model
+// the plugin has parsed in this process, each once.
+func (p *plugin) knownColumns() []*column {
+	var cols []*column
+	seen := map[[2]string]bool{}
+	p.models.m.Range(func(_, v any) bool {
+		if m := v.(modelEntry).model; m != nil {
+			for _, c := range m.columns {
+				if k := [2]string{c.table, c.name}; !seen[k] {
+					seen[k] = true
+					cols = append(cols, c)
+				}
+			}
+		}
+		return true
+	})
+	return cols
 }
