@@ -380,3 +380,33 @@ func TestTruncatedGIF(t *testing.T) {
 		t.Errorf("files before %v, after %v", files, after)
 	}
 }
+
+// TestPointerColumnAndUsedUpload checks two mistakes that fail clearly: a
+// *field.Image column (ErrInvalidConfig at its first use, where the plugin
+// would otherwise ignore it), and a copy of a field.Image whose upload a
+// save has read already (ErrInvalidImage saying so).
+func TestPointerColumnAndUsedUpload(t *testing.T) {
+	type PtrFood struct {
+		ID    uint
+		Image *field.Image `thumbnails:"sizes:small"`
+	}
+	db := openSQLite(t)
+	setup(t, db, &Food{})
+	if err := db.AutoMigrate(&PtrFood{}); err != nil {
+		t.Fatal(err)
+	}
+	img := field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))
+	if err := db.Create(&PtrFood{Image: &img}).Error; !errors.Is(err, thumbnails.ErrInvalidConfig) {
+		t.Errorf("a *field.Image column: %v, want ErrInvalidConfig", err)
+	}
+
+	upload := field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))
+	first, second := Food{Image: upload}, Food{Image: upload}
+	if err := db.Create(&first).Error; err != nil {
+		t.Fatal(err)
+	}
+	err := db.Create(&second).Error
+	if !errors.Is(err, thumbnails.ErrInvalidImage) || !strings.Contains(err.Error(), "read once") {
+		t.Errorf("a used upload saved again: %v, want ErrInvalidImage saying a reader is read once", err)
+	}
+}

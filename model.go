@@ -73,6 +73,9 @@ func (p *plugin) model(s *schema.Schema) (*model, error) {
 func (p *plugin) parseModel(s *schema.Schema) (*model, error) {
 	var cols []*column
 	for _, f := range s.Fields {
+		if f.FieldType == reflect.PointerTo(imageType) && f.DBName != "" {
+			return nil, fmt.Errorf("%w: model %s column %s: a *field.Image; use a field.Image (an empty one is no image)", ErrInvalidConfig, s.Name, f.DBName)
+		}
 		if f.FieldType != imageType || f.DBName == "" {
 			continue
 		}

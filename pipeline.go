@@ -67,6 +67,11 @@ func readUpload(r io.Reader, maxBytes int64) ([]byte, error) {
 	if int64(buf.Len()) > maxBytes {
 		return nil, fmt.Errorf("%w: more than %d bytes", ErrImageTooLarge, maxBytes)
 	}
+	if buf.Len() == 0 {
+		// an empty file, or a reader a save has read already (a copy of
+		// a field.Image whose upload was used): attach it again
+		return nil, fmt.Errorf("%w: the upload is empty (a reader is read once: give each save its own field.NewImage)", ErrInvalidImage)
+	}
 	return buf.Bytes(), nil
 }
 
