@@ -247,3 +247,35 @@ func TestRegenerateCancelFinishesRowsInFlight(t *testing.T) {
 		}
 	}
 }
+
+// TestRegenerateReplacesRenamed regenerates a size recorded under another
+// name than it gets now (its format changed in the YAML, from JPEG to
+// PNG): the new file is recorded and the old one deleted.
+func TestRegenerateReplacesRenamed(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		ctx := context.Background()
+		foods := createFoods(t, db, 2)
+		source := foods[0].Image.Name()
+		small := sizesOf(t, db, foods[0])["small"]
+		old := small.Name[:len(small.Name)-len(".png")] + ".jpg"
+		e.write(t, old, photo(t, pizzaJPG))
+		if err := e.storage.Delete(ctx, small.Name); err != nil {
+			t.Fatal(err)
+		}
+		if err := metadataOf(db).Put(ctx, source, backends.Thumbnail{Size: "small", Name: old, Width: 100, Height: 100}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := thumbnails.Regenerate(ctx, db, &Food{}, thumbnails.RegenerateOptions{Sizes: []string{"small"}})
+		if err != nil || c.Done != 2 {
+			t.Fatalf("Regenerate = %+v, %v", c, err)
+		}
+		got := sizesOf(t, db, foods[0])["small"]
+		if got.Name != small.Name || !e.exists(t, got.Name) {
+			t.Errorf("small is %+v, want %s, stored", got, small.Name)
+		}
+		if e.exists(t, old) {
+			t.Errorf("the old %s stayed", old)
+		}
+	})
+}

@@ -203,8 +203,21 @@ func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.
 		thumbs = append(thumbs, t)
 	}
 	if len(thumbs) > 0 {
+		// A size whose format changed gets a new name: its old file goes
+		// once the new record is in.
+		old, err := p.meta.Thumbnails(ctx, source)
+		if err != nil {
+			return errors.Join(append(errs, fmt.Errorf("thumbnails: read thumbnails of %q: %w", source, err))...)
+		}
 		if err := p.meta.Put(ctx, source, thumbs...); err != nil {
-			errs = append(errs, err)
+			return errors.Join(append(errs, err)...)
+		}
+		for _, t := range thumbs {
+			if o, ok := old[t.Size]; ok && o.IsFile() && o.Name != t.Name {
+				if err := p.storage.Delete(ctx, o.Name); err != nil {
+					errs = append(errs, fmt.Errorf("thumbnails: delete the replaced %q: %w", o.Name, err))
+				}
+			}
 		}
 	}
 	return errors.Join(errs...)
