@@ -32,6 +32,9 @@ const (
 	formatWebP = "webp"
 )
 
+// maxWebPDimension is the largest width or height a WebP image has.
+const maxWebPDimension = 16383
+
 // extensions maps a format to the file extension it is stored with.
 var extensions = map[string]string{formatJPEG: "jpg", formatPNG: "png", formatGIF: "gif", formatWebP: "webp"}
 
@@ -343,6 +346,9 @@ func encode(ctx context.Context, dst image.Image, srcFormat string, sz sizes.Siz
 	case formatGIF:
 		err = encodeGIF(&buf, dst, background)
 	case formatWebP:
+		if b := dst.Bounds(); b.Dx() > maxWebPDimension || b.Dy() > maxWebPDimension {
+			return nil, fmt.Errorf("%w: size %q makes an image of %dx%d, and WebP holds at most %d pixels a side", ErrImageTooLarge, sz.Name, b.Dx(), b.Dy(), maxWebPDimension)
+		}
 		err = webp.Encode(&buf, dst, webp.Options{Quality: sz.JPEGQuality()})
 	default:
 		err = errors.New("unknown format " + format)

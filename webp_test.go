@@ -2,6 +2,7 @@ package thumbnails_test
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/color"
 	"image/draw"
@@ -181,4 +182,26 @@ func cascadePhotoBytes(b testing.TB) []byte {
 // drawScaled draws src scaled into dst (a quick Lanczos resize).
 func drawScaled(dst draw.Image, src image.Image) {
 	gift.New(gift.Resize(dst.Bounds().Dx(), dst.Bounds().Dy(), gift.LanczosResampling)).Draw(dst, src)
+}
+
+// TestWebPTooWide saves with a size wider than WebP can hold: the save fails
+// with ErrImageTooLarge saying why, and stores nothing.
+func TestWebPTooWide(t *testing.T) {
+	set, err := sizes.Load(strings.NewReader("wide:\n  processors: [{path: resize, width: 17000, height: 10}]\n  format: webp\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type Banner struct {
+		ID    uint
+		Image field.Image
+	}
+	db := openSQLite(t)
+	e := setupSizes(t, db, set, &Banner{})
+	err = db.Create(&Banner{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}).Error
+	if !errors.Is(err, thumbnails.ErrImageTooLarge) || !strings.Contains(err.Error(), "16383") {
+		t.Errorf("a 17000-pixel WebP: %v, want ErrImageTooLarge naming WebP's limit", err)
+	}
+	if files := e.files(t); len(files) != 0 {
+		t.Errorf("files %v", files)
+	}
 }
