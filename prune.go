@@ -46,8 +46,8 @@ type PruneOptions struct {
 
 // PruneReport lists what Prune found (and, unless it was a dry run, removed).
 type PruneReport struct {
-	Files   []string             // files no metadata or row references
-	Sources []string             // recorded sources no row references
+	Files   []string             // files no row and no kept record references: those of Sources too
+	Sources []string             // recorded sources no row references (their records; their files are in Files)
 	Records []backends.Thumbnail // metadata records whose file is gone
 	// Lost are recorded sources whose own file is gone (deleted by hand,
 	// or lost with a disk): reported, never removed, since rows still
