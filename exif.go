@@ -38,6 +38,54 @@ func jpegOrientation(data []byte) int {
 	return 1
 }
 
+// pngOrientation returns the EXIF Orientation of a PNG file, from its eXIf
+// chunk (before the image data), or 1.
+func pngOrientation(data []byte) int {
+	const signature = "\x89PNG\r\n\x1a\n"
+	if !bytes.HasPrefix(data, []byte(signature)) {
+		return 1
+	}
+	for pos := len(signature); pos+8 <= len(data); {
+		n := int64(binary.BigEndian.Uint32(data[pos:]))
+		kind := string(data[pos+4 : pos+8])
+		end := int64(pos) + 8 + n
+		if end > int64(len(data)) || kind == "IDAT" || kind == "IEND" {
+			return 1
+		}
+		if kind == "eXIf" {
+			return tiffOrientation(exifPayload(data[pos+8 : end]))
+		}
+		pos = int(end) + 4 // and the CRC
+	}
+	return 1
+}
+
+// webpOrientation returns the EXIF Orientation of a WebP file, from its
+// EXIF chunk, or 1.
+func webpOrientation(data []byte) int {
+	if len(data) < 12 || string(data[:4]) != "RIFF" || string(data[8:12]) != "WEBP" {
+		return 1
+	}
+	for pos := 12; pos+8 <= len(data); {
+		n := int64(binary.LittleEndian.Uint32(data[pos+4:]))
+		end := int64(pos) + 8 + n
+		if end > int64(len(data)) {
+			return 1
+		}
+		if string(data[pos:pos+4]) == "EXIF" {
+			return tiffOrientation(exifPayload(data[pos+8 : end]))
+		}
+		pos = int(end + n%2) // chunks are padded to an even length
+	}
+	return 1
+}
+
+// exifPayload returns the TIFF header of an EXIF chunk, which some writers
+// start with JPEG's "Exif\0\0".
+func exifPayload(b []byte) []byte {
+	return bytes.TrimPrefix(b, []byte("Exif\x00\x00"))
+}
+
 // tiffOrientation reads tag 0x0112 from IFD0 of a TIFF header.
 func tiffOrientation(t []byte) int {
 	if len(t) < 8 {

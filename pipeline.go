@@ -177,8 +177,13 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 	}
 	var img image.Image
 	orientation := 1
-	if format == formatJPEG {
+	switch format {
+	case formatJPEG:
 		orientation = jpegOrientation(data)
+	case formatPNG:
+		orientation = pngOrientation(data)
+	case formatWebP:
+		orientation = webpOrientation(data)
 	}
 	size := image.Pt(cfg.Width, cfg.Height) // upright
 	if orientation >= 5 {
@@ -192,7 +197,7 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
 		}
 	}
-	if format == formatJPEG {
+	if orientation != 1 {
 		if f := orientationFilter(orientation); f != nil {
 			g := gift.New(f)
 			dst := newImageLike(img, g.Bounds(img.Bounds()))
