@@ -29,9 +29,11 @@ func wrapConnPool(db *gorm.DB, p *plugin) {
 	if _, ok := db.ConnPool.(*connPool); ok {
 		return
 	}
-	cp := &connPool{ConnPool: db.ConnPool, p: p}
+	orig := db.ConnPool
+	cp := &connPool{ConnPool: orig, p: p}
 	db.ConnPool = cp
-	if db.Statement != nil {
+	if db.Statement != nil && db.Statement.ConnPool == orig {
+		// (a *gorm.DB in a transaction keeps its transaction)
 		db.Statement.ConnPool = cp
 	}
 }

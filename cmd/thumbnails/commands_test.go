@@ -221,3 +221,34 @@ func TestAsyncSizes(t *testing.T) {
 	mustRun(t, app.args("delete", "--size", "large", "--dry-run")...)
 	mustRun(t, app.args("prune", "--dry-run")...)
 }
+
+// TestDryRunsCreateNothing runs the dry runs on a database the plugin has
+// never used: they succeed, and leave it without the plugin's tables.
+func TestDryRunsCreateNothing(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, sizesYAML)
+		if err := os.MkdirAll(f.root, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		db := f.openPlain(t)
+		if err := db.Exec("CREATE TABLE foods (id integer PRIMARY KEY, image text)").Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Exec("INSERT INTO foods (id, image) VALUES (1, 'foods/a.jpg')").Error; err != nil {
+			t.Fatal(err)
+		}
+		before, err := db.Migrator().GetTables()
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustRun(t, f.args("delete", "--size", "small", "--dry-run")...)
+		mustRun(t, f.args("prune", "--dry-run")...)
+		after, err := db.Migrator().GetTables()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Errorf("tables before %v, after the dry runs %v", before, after)
+		}
+	})
+}

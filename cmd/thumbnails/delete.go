@@ -33,7 +33,7 @@ metadata, so a size that is no longer in the sizes YAML can be deleted too
 				return err
 			}
 			ctx := cmd.Context()
-			e, err := g.open(ctx, true)
+			e, err := g.open(ctx, true, dryRun)
 			if err != nil {
 				return err
 			}

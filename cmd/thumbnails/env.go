@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,7 +18,9 @@ import (
 
 // env is what a subcommand works on, opened from the global flags.
 type env struct {
-	db      *gorm.DB
+	db      *gorm.DB // in a dry run, a transaction rolled back by Close
+	base    *gorm.DB // the database, outside the dry run's transaction
+	inTx    bool     // db is the dry run's transaction
 	storage backends.Storage
 	meta    backends.Metadata // where the thumbnails are recorded: Redis with --redis, else the database
 	sizes   sizes.Sizes       // nil unless the plugin is registered
@@ -27,7 +30,9 @@ type env struct {
 
 // open opens the database (and Redis, with --redis); withPlugin loads
 // --sizes and registers the plugin, which also migrates the metadata tables.
-func (g *globalFlags) open(ctx context.Context, withPlugin bool) (*env, error) {
+// A dry run works in a transaction that Close rolls back, so that not even
+// those tables are created by it.
+func (g *globalFlags) open(ctx context.Context, withPlugin, dryRun bool) (*env, error) {
 	d, err := dialector(g.dsn)
 	if err != nil {
 		return nil, err
@@ -36,8 +41,20 @@ func (g *globalFlags) open(ctx context.Context, withPlugin bool) (*env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	work := db.WithContext(ctx)
+	if dryRun {
+		if work = work.Begin(); work.Error != nil {
+			err := fmt.Errorf("begin the dry run's transaction: %w", work.Error)
+			if sqlDB, e := db.DB(); e == nil {
+				_ = sqlDB.Close()
+			}
+			return nil, err
+		}
+	}
 	e := &env{
-		db:      db.WithContext(ctx),
+		db:      work,
+		base:    db,
+		inTx:    dryRun,
 		storage: backends.NewFileSystemStorage(g.storageRoot, g.baseURL),
 		table:   thumbnails.Table{Name: g.table, Column: g.column, PrimaryKey: g.pk, Dir: g.dir, Focus: g.focus},
 	}
@@ -108,10 +125,16 @@ func redisClient(ctx context.Context, addr string) (*redis.Client, error) {
 	return client, nil
 }
 
-// Close closes the database and Redis connections.
+// Close rolls back a dry run's transaction and closes the database and
+// Redis connections.
 func (e *env) Close() error {
 	var errs []error
-	if sqlDB, err := e.db.DB(); err == nil {
+	if e.inTx {
+		if err := e.db.Rollback().Error; err != nil && !errors.Is(err, sql.ErrTxDone) {
+			errs = append(errs, err)
+		}
+	}
+	if sqlDB, err := e.base.DB(); err == nil {
 		errs = append(errs, sqlDB.Close())
 	}
 	if e.redis != nil {

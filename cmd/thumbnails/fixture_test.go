@@ -189,3 +189,14 @@ func (f fixture) exists(t *testing.T, name string) bool {
 	}
 	return err == nil
 }
+
+// openPlain opens f's database without the plugin; it is closed at the end
+// of the test.
+func (f fixture) openPlain(t *testing.T) *gorm.DB {
+	t.Helper()
+	var d gorm.Dialector = sqlite.Open(f.dsn)
+	if strings.HasPrefix(f.dsn, "postgres") {
+		d = postgres.Open(f.dsn)
+	}
+	return testdb.Open(t, d)
+}

@@ -31,7 +31,7 @@ row that does not exist or has no image is an error. --sizes is not needed.`,
 				return err
 			}
 			ctx := cmd.Context()
-			e, err := g.open(ctx, false)
+			e, err := g.open(ctx, false, false)
 			if err != nil {
 				return err
 			}

@@ -46,7 +46,7 @@ from the origin. --table, --column and --sizes are not needed.`,
 				return usagef("%s: --from and --to are both %s", cmd.Name(), from)
 			}
 			ctx := cmd.Context()
-			e, err := g.open(ctx, false)
+			e, err := g.open(ctx, false, false)
 			if err != nil {
 				return err
 			}

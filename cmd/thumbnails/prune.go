@@ -53,7 +53,7 @@ deleted. Likewise --storage-root must hold only the plugin's files.`,
 				return usagef("%s: --min-age must not be negative, got %s", cmd.Name(), minAge)
 			}
 			ctx := cmd.Context()
-			e, err := g.open(ctx, true)
+			e, err := g.open(ctx, true, dryRun)
 			if err != nil {
 				return err
 			}

@@ -53,7 +53,7 @@ status is then 1. Ctrl-C stops after the rows in progress and prints the
 				}
 			}
 			ctx := cmd.Context()
-			e, err := g.open(ctx, true)
+			e, err := g.open(ctx, true, false)
 			if err != nil {
 				return err
 			}
