@@ -63,7 +63,7 @@ type Config struct {
 // and the frames of a GIF by walking its blocks.
 type Limits struct {
 	MaxBytes  int64    // size of the upload in bytes
-	MaxPixels int64    // width × height, of the image and of any GIF frame
+	MaxPixels int64    // width × height, of the image and of any GIF frame (a size may make images up to the larger of this and DefaultLimits.MaxPixels)
 	MaxFrames int      // frames of an animated GIF
 	Formats   []string // accepted formats, as image.DecodeConfig names them: "jpeg", "png", "gif", "webp"
 }

@@ -310,23 +310,26 @@ func TestLongShapesAndGrowingSizes(t *testing.T) {
 		t.Errorf("the strip's small: %+v, %v", small, err)
 	}
 
+	// Sizes may make images up to the larger of Limits.MaxPixels and
+	// DefaultLimits.MaxPixels: a small limit on uploads does not refuse a
+	// size that enlarges them.
 	db2 := openSQLite(t)
-	set, err := sizes.Load(strings.NewReader("double:\n  processors:\n    - {path: resize, width: 200%, height: 200%}\n"))
+	set, err := sizes.Load(strings.NewReader("double:\n  processors:\n    - {path: resize, width: 2500%, height: 2500%}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	type Grower struct {
 		ID    uint
-		Image field.Image // every size: double
+		Image field.Image // every size: 25 times
 	}
-	e2 := setupSizesConfig(t, db2, thumbnails.Config{Sizes: set, Limits: thumbnails.Limits{MaxPixels: 1_000_000}}, &Grower{})
-	err = db2.Create(&Grower{Image: field.NewImage("p.png", bytes.NewReader(smallPNG(t, 1)))}).Error // 320x200 → 640x400
+	e2 := setupSizesConfig(t, db2, thumbnails.Config{Sizes: set, Limits: thumbnails.Limits{MaxPixels: 100_000}}, &Grower{})
+	err = db2.Create(&Grower{Image: field.NewImage("p.png", bytes.NewReader(stripPNG(t, 40, 40)))}).Error // 1000x1000
 	if err != nil {
-		t.Fatalf("a size of 256,000 pixels: %v", err)
+		t.Fatalf("a 40x40 upload made 1000x1000, over MaxPixels but under the default: %v", err)
 	}
-	err = db2.Create(&Grower{Image: field.NewImage("big.png", bytes.NewReader(stripPNG(t, 800, 800)))}).Error
+	err = db2.Create(&Grower{Image: field.NewImage("big.png", bytes.NewReader(stripPNG(t, 300, 300)))}).Error // 7500x7500
 	if !errors.Is(err, thumbnails.ErrImageTooLarge) {
-		t.Errorf("800x800 doubled, over 1,000,000 pixels: %v, want ErrImageTooLarge", err)
+		t.Errorf("300x300 made 7500x7500, over 50,000,000 pixels: %v, want ErrImageTooLarge", err)
 	}
 	if n := count(t, db2, "growers"); n != 1 {
 		t.Errorf("%d rows, want the first only", n)

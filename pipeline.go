@@ -44,8 +44,9 @@ type source struct {
 	format string      // sniffed from the bytes
 	img    image.Image // EXIF orientation applied; a JPEG may be decoded reduced (jpegScale)
 	size   image.Point // the upright dimensions of the image as uploaded
-	// maxPixels is Limits.MaxPixels, which bounds the images its sizes
-	// make too.
+	// maxPixels bounds the images its sizes make: Limits.MaxPixels, or
+	// DefaultLimits.MaxPixels when that is larger (a small limit on uploads
+	// must not refuse a size that enlarges them).
 	maxPixels int64
 }
 
@@ -209,7 +210,7 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 		// a GIF whose first frame is empty, inside a screen that is not
 		return nil, fmt.Errorf("%w: the image has no pixels (%dx%d)", ErrInvalidImage, b.Dx(), b.Dy())
 	}
-	return &source{data: data, format: format, img: img, size: size, maxPixels: limits.MaxPixels}, nil
+	return &source{data: data, format: format, img: img, size: size, maxPixels: max(limits.MaxPixels, DefaultLimits.MaxPixels)}, nil
 }
 
 // pngSize returns the width and height a PNG's header declares, and false
