@@ -2,9 +2,11 @@ package thumbnails
 
 import (
 	"fmt"
+	"image"
 	"image/color"
 	"os/exec"
 	"slices"
+	"strings"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
@@ -130,6 +132,12 @@ func (c Config) Validate() error {
 			}
 		}
 	}
+	limit := max(c.Limits.MaxPixels, DefaultLimits.MaxPixels)
+	for _, name := range c.Sizes.Names() {
+		if err := checkFixedSize(c.Sizes[name], limit); err != nil {
+			return fmt.Errorf("%w: size %q: %w", ErrInvalidConfig, name, err)
+		}
+	}
 	if c.Enqueuer == nil {
 		for _, name := range c.Sizes.Names() {
 			if c.Sizes[name].Async {
@@ -153,6 +161,32 @@ func (c Config) Validate() error {
 		if _, ok := extensions[f]; !ok {
 			return fmt.Errorf("%w: Limits.Formats: unknown format %q (want jpeg, png, gif or webp)", ErrInvalidConfig, f)
 		}
+	}
+	return nil
+}
+
+// checkFixedSize refuses a size whose images have the same dimensions
+// whatever the source (a stretch or a pad to pixels), when they are over
+// limit pixels, or too wide or tall for WebP, its format: what every save
+// would refuse, refused once, here.
+func checkFixedSize(sz sizes.Size, limit int64) error {
+	var out image.Rectangle
+	for i, probe := range []image.Rectangle{image.Rect(0, 0, 1, 1), image.Rect(0, 0, 4000, 3000), image.Rect(0, 0, 3000, 4000)} {
+		b := probe
+		for _, f := range sz.Processors {
+			b = f.Bounds(b)
+		}
+		if i > 0 && b.Size() != out.Size() {
+			return nil // depends on the source: checked at each save
+		}
+		out = b
+	}
+	w, h := out.Dx(), out.Dy()
+	if int64(w)*int64(h) > limit {
+		return fmt.Errorf("it makes images of %dx%d, over %d pixels", w, h, limit)
+	}
+	if strings.EqualFold(sz.Format, formatWebP) && (w > maxWebPDimension || h > maxWebPDimension) {
+		return fmt.Errorf("it makes WebP images of %dx%d, and WebP holds at most %d pixels a side", w, h, maxWebPDimension)
 	}
 	return nil
 }

@@ -280,3 +280,29 @@ func TestMetadataFailureRollsBack(t *testing.T) {
 		}
 	})
 }
+
+// TestValidateFixedSizes refuses sizes whose images are the same whatever
+// the source and too large for every save: over the pixel bound of sizes,
+// or a WebP over 16383 pixels a side. Sizes that depend on the source pass.
+func TestValidateFixedSizes(t *testing.T) {
+	for _, tc := range []struct {
+		yaml string
+		ok   bool
+	}{
+		{"h: {processors: [{path: resize, width: 60000, height: 60000}]}", false},
+		{"h: {processors: [{path: pad, width: 60000, height: 60000}]}", false},
+		{"h: {processors: [{path: resize, width: 20000, height: 20000}], format: webp}", false},
+		{"h: {processors: [{path: resize, width: 7000, height: 7000}]}", true},
+		{"h: {processors: [{path: resize, width: 60000, height: 60000, method: fit}]}", true},
+		{"h: {processors: [{path: resize, width: 1200, height: 1200, method: fill}], format: webp}", true},
+	} {
+		set, err := sizes.Load(strings.NewReader(tc.yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = thumbnails.Config{Sizes: set}.Validate()
+		if tc.ok != (err == nil) || (err != nil && !errors.Is(err, thumbnails.ErrInvalidConfig)) {
+			t.Errorf("%s: Validate = %v, want ok %v", tc.yaml, err, tc.ok)
+		}
+	}
+}

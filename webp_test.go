@@ -184,10 +184,19 @@ func drawScaled(dst draw.Image, src image.Image) {
 	gift.New(gift.Resize(dst.Bounds().Dx(), dst.Bounds().Dy(), gift.LanczosResampling)).Draw(dst, src)
 }
 
-// TestWebPTooWide saves with a size wider than WebP can hold: the save fails
-// with ErrImageTooLarge saying why, and stores nothing.
+// TestWebPTooWide checks WebP's limit of 16383 pixels a side: a size that
+// always makes wider images is refused by Validate, and one wider than that
+// for some sources only fails their save with ErrImageTooLarge saying why,
+// storing nothing.
 func TestWebPTooWide(t *testing.T) {
-	set, err := sizes.Load(strings.NewReader("wide:\n  processors: [{path: resize, width: 17000, height: 10}]\n  format: webp\n"))
+	fixed, err := sizes.Load(strings.NewReader("wide:\n  processors: [{path: resize, width: 17000, height: 10}]\n  format: webp\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (thumbnails.Config{Sizes: fixed}).Validate(); !errors.Is(err, thumbnails.ErrInvalidConfig) || !strings.Contains(err.Error(), "16383") {
+		t.Errorf("Validate of a 17000-pixel WebP size: %v, want ErrInvalidConfig naming WebP's limit", err)
+	}
+	set, err := sizes.Load(strings.NewReader("wide:\n  processors: [{path: resize, width: 3000%, height: 10}]\n  format: webp\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,9 +206,9 @@ func TestWebPTooWide(t *testing.T) {
 	}
 	db := openSQLite(t)
 	e := setupSizes(t, db, set, &Banner{})
-	err = db.Create(&Banner{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}).Error
+	err = db.Create(&Banner{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}).Error // 600 wide: 18000
 	if !errors.Is(err, thumbnails.ErrImageTooLarge) || !strings.Contains(err.Error(), "16383") {
-		t.Errorf("a 17000-pixel WebP: %v, want ErrImageTooLarge naming WebP's limit", err)
+		t.Errorf("an 18000-pixel WebP: %v, want ErrImageTooLarge naming WebP's limit", err)
 	}
 	if files := e.files(t); len(files) != 0 {
 		t.Errorf("files %v", files)
