@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -408,6 +409,42 @@ func BenchmarkDatabaseMetadataThumbnails(b *testing.B) {
 		got, err := m.Thumbnails(ctx, "a.jpg")
 		if err != nil || len(got) != 2 {
 			b.Fatalf("Thumbnails = %v, %v", got, err)
+		}
+	}
+}
+
+// BenchmarkDatabaseThumbnailsIn reads the records of 10,000 sources of two
+// records each in one batch on SQLite, as Preload does: their names are
+// random, as the plugin's are, and come in the order of the rows.
+func BenchmarkDatabaseThumbnailsIn(b *testing.B) {
+	ctx := context.Background()
+	db := testdb.SQLite(b, "")
+	if err := migrations.Apply(ctx, db); err != nil {
+		b.Fatal(err)
+	}
+	m := backends.NewDatabaseMetadata(db).(backends.AlignedMetadata)
+	sources := make([]string, 10000)
+	err := db.Transaction(func(tx *gorm.DB) error {
+		tm := backends.NewDatabaseMetadata(tx)
+		for i := range sources {
+			sources[i] = fmt.Sprintf("foods/%016x%016x.jpg", rand.Uint64(), rand.Uint64())
+			err := tm.Put(ctx, sources[i],
+				backends.Thumbnail{Size: "small", Name: "thumbnails/" + sources[i] + "_small.png", Width: 100, Height: 100},
+				backends.Thumbnail{Size: "medium", Name: "thumbnails/" + sources[i] + "_medium.jpg", Width: 400, Height: 267})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		got, err := m.ThumbnailsIn(ctx, sources)
+		if err != nil || len(got) != len(sources) || len(got[len(got)-1]) != 2 {
+			b.Fatalf("ThumbnailsIn: %d, %v", len(got), err)
 		}
 	}
 }
