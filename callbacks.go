@@ -263,6 +263,13 @@ func (p *plugin) discardUnlessWritten(db *gorm.DB) {
 // their thumbnails when the query used the Preload scope.
 func (p *plugin) bindQuery(db *gorm.DB) {
 	m := p.modelOf(db)
+	if m == nil && db.Error == nil && db.Statement.Schema != nil && len(db.Statement.Joins) > 0 {
+		// A model without image columns joined to one with some.
+		if images := p.bindJoined(db, &model{schema: db.Statement.Schema}); len(images) > 0 {
+			p.preload(db, images)
+		}
+		return
+	}
 	if m == nil {
 		// A model without image columns, which has none of the sizes; not
 		// a failed query, or one with no model.
@@ -279,6 +286,7 @@ func (p *plugin) bindQuery(db *gorm.DB) {
 		_ = db.AddError(err)
 	}
 	images := m.bindEach(db, db.Statement.ReflectValue, preload)
+	images = append(images, p.bindJoined(db, m)...)
 	if len(images) > 0 {
 		p.preload(db, images)
 	}

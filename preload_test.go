@@ -433,3 +433,91 @@ func TestPreloadViewsAndAssociations(t *testing.T) {
 		step("reading them: a lookup an image", 9, func() error { return readMenus(plain, true) })
 	})
 }
+
+// Author writes Posts; both have an image column.
+type Author struct {
+	ID     uint
+	Avatar field.Image `thumbnails:"sizes:small"`
+}
+
+// Post belongs to an Author, which a query may join.
+type Post struct {
+	ID       uint
+	AuthorID uint
+	Author   Author
+	Cover    field.Image `thumbnails:"sizes:medium"`
+}
+
+// Note belongs to an Author and has no image of its own.
+type Note struct {
+	ID       uint
+	AuthorID uint
+	Author   *Author
+}
+
+// TestPreloadJoins checks the images of associations a query joins
+// (db.Joins("Author")), which gorm scans into each row: bound, and read in
+// the query's one preload round trip, also when the model itself has no
+// image column.
+func TestPreloadJoins(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		setup(t, db, &Author{}, &Post{}, &Note{})
+		for i := range 3 {
+			a := Author{Avatar: field.NewImage("a.png", bytes.NewReader(smallPNG(t, uint8(i))))}
+			if err := db.Create(&a).Error; err != nil {
+				t.Fatal(err)
+			}
+			p := Post{AuthorID: a.ID, Cover: field.NewImage("c.png", bytes.NewReader(smallPNG(t, uint8(100+i))))}
+			if err := db.Create(&p).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Create(&Note{AuthorID: a.ID}).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		trips := metadataRoundTrips(t, db)
+		var posts []Post
+		before := trips()
+		if err := db.Scopes(thumbnails.Preload()).Joins("Author").Find(&posts).Error; err != nil || len(posts) != 3 {
+			t.Fatalf("%d posts, %v", len(posts), err)
+		}
+		for _, p := range posts {
+			if s, err := p.Author.Avatar.Thumbnail(ctx, "small"); err != nil || s.Width != 100 {
+				t.Errorf("post %d: the joined avatar's small = %+v, %v", p.ID, s, err)
+			}
+			if m, err := p.Cover.Thumbnail(ctx, "medium"); err != nil || m.Width != 400 {
+				t.Errorf("post %d: cover medium = %+v, %v", p.ID, m, err)
+			}
+		}
+		if n := trips() - before; n != 1 {
+			t.Errorf("Joins with Preload, then the reads: %d round trips, want 1", n)
+		}
+
+		var notes []Note
+		before = trips()
+		if err := db.Scopes(thumbnails.Preload()).Joins("Author").Find(&notes).Error; err != nil || len(notes) != 3 {
+			t.Fatalf("%d notes, %v", len(notes), err)
+		}
+		for _, n := range notes {
+			if s, err := n.Author.Avatar.Thumbnail(ctx, "small"); err != nil || s.Width != 100 {
+				t.Errorf("note %d: the joined avatar's small = %+v, %v", n.ID, s, err)
+			}
+		}
+		if n := trips() - before; n != 1 {
+			t.Errorf("a model without images joined to one: %d round trips, want 1", n)
+		}
+
+		var plain []Post
+		if err := db.Joins("Author").Find(&plain).Error; err != nil {
+			t.Fatal(err)
+		}
+		before = trips()
+		if s, err := plain[0].Author.Avatar.Thumbnail(ctx, "small"); err != nil || s.Width != 100 {
+			t.Errorf("without Preload: the joined avatar's small = %+v, %v", s, err)
+		}
+		if n := trips() - before; n != 1 {
+			t.Errorf("without Preload: %d round trips for one image, want 1", n)
+		}
+	})
+}

@@ -1,0 +1,90 @@
+package thumbnails
+
+import (
+	"context"
+	"reflect"
+	"strings"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
+
+	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
+)
+
+// bindJoined binds the images of the associations the query on db joined
+// (db.Joins("Author"), or "Author.Company" for a nested one), which gorm
+// scans into a struct field of each row m loaded, and returns those to
+// preload: for a query with Preload, the images of the joined model's
+// columns that have one of the sizes named (all of them without names).
+func (p *plugin) bindJoined(db *gorm.DB, m *model) []*field.Image {
+	if len(db.Statement.Joins) == 0 {
+		return nil
+	}
+	req, _, preloading := preloadRequestOf(db)
+	var images []*field.Image
+	for _, j := range db.Statement.Joins {
+		path, ok := relationPath(m.schema, j.Name)
+		if !ok {
+			continue // a join by SQL, not by association
+		}
+		jm, err := p.model(path[len(path)-1].FieldSchema)
+		if err != nil || jm == nil {
+			continue
+		}
+		want := jm.columns
+		if len(req.sizes) > 0 {
+			want = jm.columnsWithAny(req.sizes)
+		}
+		binders := make([]*binder, len(jm.columns))
+		for i, col := range jm.columns {
+			binders[i] = col.binderFor(db)
+		}
+		eachRow(db.Statement.ReflectValue, m.schema.ModelType, func(row reflect.Value) {
+			v := row
+			for _, rel := range path {
+				v = reflect.Indirect(rel.Field.ReflectValueOf(context.Background(), v))
+				if !v.IsValid() || v.Type() != rel.FieldSchema.ModelType {
+					return // a nil pointer: nothing joined
+				}
+			}
+			for i, col := range jm.columns {
+				img := col.image(v)
+				if img == nil {
+					continue
+				}
+				bridge.Bind(img, binders[i])
+				bridge.SetFocus(img, col.focusOf(v))
+				if preloading && img.Name() != "" && containsColumn(want, col) {
+					images = append(images, img)
+				}
+			}
+		})
+	}
+	return images
+}
+
+// relationPath returns the relationships that name ("Author", or
+// "Author.Company") follows from s.
+func relationPath(s *schema.Schema, name string) ([]*schema.Relationship, bool) {
+	var path []*schema.Relationship
+	for part := range strings.SplitSeq(name, ".") {
+		rel, ok := s.Relationships.Relations[part]
+		if !ok || rel.FieldSchema == nil || rel.Field == nil {
+			return nil, false
+		}
+		path = append(path, rel)
+		s = rel.FieldSchema
+	}
+	return path, len(path) > 0
+}
+
+// containsColumn reports whether cols holds c.
+func containsColumn(cols []*column, c *column) bool {
+	for _, x := range cols {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
