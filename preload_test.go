@@ -77,6 +77,21 @@ func readAll(t *testing.T, dishes []*Dish) {
 	}
 }
 
+// tripSteps returns a function that runs a named step of a test and checks
+// that it made want metadata round trips, counted by trips.
+func tripSteps(t *testing.T, trips func() int64) func(name string, want int64, fn func() error) {
+	return func(name string, want int64, fn func() error) {
+		t.Helper()
+		before := trips()
+		if err := fn(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := trips() - before; got != want {
+			t.Errorf("%s: %d metadata round trips, want %d", name, got, want)
+		}
+	}
+}
+
 func ptrs[T any](s []T) []*T {
 	out := make([]*T, len(s))
 	for i := range s {
@@ -93,16 +108,7 @@ func TestPreload(t *testing.T) {
 		trips := metadataRoundTrips(t, db)
 		preload := thumbnails.Preload()
 
-		step := func(name string, want int64, fn func() error) {
-			t.Helper()
-			before := trips()
-			if err := fn(); err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			if got := trips() - before; got != want {
-				t.Errorf("%s: %d metadata round trips, want %d", name, got, want)
-			}
-		}
+		step := tripSteps(t, trips)
 
 		var dishes []Dish
 		step("Find slice with Preload", 1, func() error { return db.Scopes(preload).Order("id").Find(&dishes).Error })
@@ -332,16 +338,7 @@ func TestPreloadViewsAndAssociations(t *testing.T) {
 		const n = 6
 		createDishes(t, db, n)
 		trips := metadataRoundTrips(t, db)
-		step := func(name string, want int64, fn func() error) {
-			t.Helper()
-			before := trips()
-			if err := fn(); err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			if got := trips() - before; got != want {
-				t.Errorf("%s: %d metadata round trips, want %d", name, got, want)
-			}
-		}
+		step := tripSteps(t, trips)
 		readViews := func(views []DishView) error {
 			for i, v := range views {
 				s, err := v.Photo.Thumbnail(ctx, "small")

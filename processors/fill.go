@@ -25,15 +25,7 @@ func (f fillFilter) Bounds(image.Rectangle) image.Rectangle { return image.Rect(
 
 func (f fillFilter) Draw(dst draw.Image, src image.Image, options *gift.Options) {
 	if window, ok := fillWindow(src.Bounds(), f.w, f.h); ok {
-		if s, ok := src.(interface {
-			SubImage(image.Rectangle) image.Image
-		}); ok {
-			src = s.SubImage(window)
-		} else {
-			tmp := image.NewNRGBA(window.Sub(window.Min))
-			gift.Crop(window).Draw(tmp, src, options)
-			src = tmp
-		}
+		src = cut(src, window, options)
 	}
 	gift.ResizeToFill(f.w, f.h, gift.LanczosResampling, gift.CenterAnchor).Draw(dst, src, options)
 }

@@ -47,17 +47,20 @@ func (f *focalFilter) Draw(dst draw.Image, src image.Image, options *gift.Option
 	x0, x1 := place(cx, ws, sw)
 	y0, y1 := place(cy, hs, sh)
 	window := image.Rect(x0, y0, x1, y1).Add(sb.Min)
-	var part image.Image
+	Resize(Px(w), Px(h), Stretch).Draw(dst, cut(src, window, options), options)
+}
+
+// cut returns the part of src inside window: a view of its pixels when src
+// has SubImage (every image type of the standard library), else a copy.
+func cut(src image.Image, window image.Rectangle, options *gift.Options) image.Image {
 	if s, ok := src.(interface {
 		SubImage(image.Rectangle) image.Image
 	}); ok {
-		part = s.SubImage(window)
-	} else {
-		tmp := image.NewNRGBA(window.Sub(window.Min))
-		gift.Crop(window).Draw(tmp, src, options)
-		part = tmp
+		return s.SubImage(window)
 	}
-	Resize(Px(w), Px(h), Stretch).Draw(dst, part, options)
+	tmp := image.NewNRGBA(window.Sub(window.Min))
+	gift.Crop(window).Draw(tmp, src, options)
+	return tmp
 }
 
 // place returns the whole pixels [start, end) of a window of size pixels
