@@ -2,6 +2,7 @@ package thumbnails
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -57,6 +58,8 @@ func (p *plugin) registerCallbacks(db *gorm.DB) error {
 		{"thumbnails:after_delete", cb.Delete().After("*").Register, p.finish},
 
 		{"thumbnails:after_query", cb.Query().After("gorm:query").Register, p.bindQuery},
+		{"thumbnails:preload_begin", cb.Query().After("gorm:query").Before("gorm:preload").Register, loadingAssociations(1)},
+		{"thumbnails:preload_end", cb.Query().After("gorm:preload").Before("gorm:after_query").Register, loadingAssociations(-1)},
 	}
 	for _, h := range hooks {
 		if err := h.register(h.name, h.fn); err != nil {
@@ -278,10 +281,23 @@ func (p *plugin) bindQuery(db *gorm.DB) {
 		}
 		return
 	}
+	model := m
 	if m = p.rowsOf(db, m); m == nil {
 		return // rows of another struct, without the model's image columns
 	}
 	preload, err := m.preloadOf(db)
+	if err != nil && m != model && errors.Is(err, ErrUnknownSize) {
+		// Rows of another struct, with some of the model's columns: a
+		// size is unknown only if no column of the model has it.
+		req, _, _ := preloadRequestOf(db)
+		if _, err = model.preloadColumns(req.sizes); err == nil {
+			want := m.columnsWithAny(req.sizes)
+			preload = make([]bool, len(m.columns))
+			for i, c := range m.columns {
+				preload[i] = containsColumn(want, c)
+			}
+		}
+	}
 	if err != nil {
 		_ = db.AddError(err)
 	}

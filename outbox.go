@@ -150,8 +150,8 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 			Where(clause.IN{Column: clause.Column{Name: c.name}, Values: anySlice(all)}).
 			Pluck(c.name, &names).Error
 		if err != nil {
-			if !db.Migrator().HasTable(c.table) {
-				continue // a model the plugin has seen but whose table is not there
+			if !db.Migrator().HasColumn(c.table, c.name) {
+				continue // a model the plugin has seen, whose table or column is not there
 			}
 			errs = append(errs, fmt.Errorf("check references to %d sources in %s.%s: %w", len(all), c.table, c.name, err))
 			othersChecked = false

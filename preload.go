@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"gorm.io/gorm"
 
@@ -43,19 +44,41 @@ func Preload(sizes ...string) func(*gorm.DB) *gorm.DB {
 	return func(db *gorm.DB) *gorm.DB {
 		req := preloadRequest{sizes: sizes}
 		// The statement's context carries the request to the queries gorm
-		// makes for it: those of its associations (db.Preload("Items")).
+		// makes for it while it loads its associations (db.Preload("Items")),
+		// and to no other: not those of an AfterFind hook, which get the
+		// same context once the associations are loaded.
 		ctx := db.Statement.Context
 		if ctx == nil {
 			ctx = context.Background()
 		}
-		db.Statement.Context = context.WithValue(ctx, preloadContextKey{}, req)
+		db.Statement.Context = context.WithValue(ctx, preloadContextKey{}, &preloadScope{req: req})
 		return db.InstanceSet(keyPreload, req)
 	}
 }
 
-// preloadContextKey is the context key of the Preload request of the
+// preloadContextKey is the context key of the *preloadScope of the
 // statement whose context holds it.
 type preloadContextKey struct{}
+
+// preloadScope is a Preload request as the queries of the statement's
+// associations see it: loading counts the gorm:preload callbacks running
+// under the statement's context (its own, and those of nested
+// associations), during which those queries run.
+type preloadScope struct {
+	req     preloadRequest
+	loading atomic.Int32
+}
+
+// loadingAssociations returns the callbacks that bracket gorm:preload.
+func loadingAssociations(delta int32) func(*gorm.DB) {
+	return func(db *gorm.DB) {
+		if ctx := db.Statement.Context; ctx != nil {
+			if s, ok := ctx.Value(preloadContextKey{}).(*preloadScope); ok {
+				s.loading.Add(delta)
+			}
+		}
+	}
+}
 
 // preloadOf returns, for each column of the model, whether the query on
 // db asked to preload it with the Preload scope; nil when it did not ask.
@@ -126,9 +149,11 @@ func preloadRequestOf(db *gorm.DB) (req preloadRequest, own, ok bool) {
 		return v.(preloadRequest), true, true
 	}
 	if ctx := db.Statement.Context; ctx != nil {
-		req, ok = ctx.Value(preloadContextKey{}).(preloadRequest)
+		if s, found := ctx.Value(preloadContextKey{}).(*preloadScope); found && s.loading.Load() > 0 {
+			return s.req, false, true
+		}
 	}
-	return req, false, ok
+	return req, false, false
 }
 
 // preloadColumns returns the columns that have one of sizes (all columns

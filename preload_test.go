@@ -375,6 +375,12 @@ func TestPreloadViewsAndAssociations(t *testing.T) {
 		step("a view of one column, into pointers", 1, func() error {
 			return db.Model(&Dish{}).Scopes(thumbnails.Preload()).Select("id", "photo").Find(&photos).Error
 		})
+		step("a view of one column, Preload naming a size only the other column has", 1, func() error {
+			return db.Model(&Dish{}).Scopes(thumbnails.Preload("small", "medium")).Select("id", "photo").Find(&photos).Error
+		})
+		if err := db.Model(&Dish{}).Scopes(thumbnails.Preload("gigantic")).Find(&[]DishView{}).Error; !errors.Is(err, thumbnails.ErrUnknownSize) {
+			t.Errorf("a view, Preload of a size no column of the model has: %v, want ErrUnknownSize", err)
+		}
 		step("reading it", 0, func() error {
 			for _, p := range photos {
 				if s, err := p.Photo.Thumbnail(ctx, "small"); err != nil || s.Width != 100 {
@@ -516,5 +522,58 @@ func TestPreloadJoins(t *testing.T) {
 		if n := trips() - before; n != 1 {
 			t.Errorf("without Preload: %d round trips for one image, want 1", n)
 		}
+	})
+}
+
+// Shelf loads its Jars in an AfterFind hook, with a query of its own.
+type Shelf struct {
+	ID    uint
+	Photo field.Image `thumbnails:"sizes:small"`
+	Jars  []Jar       `gorm:"-"`
+}
+
+// Jar is on a Shelf.
+type Jar struct {
+	ID      uint
+	ShelfID uint
+	Label   field.Image `thumbnails:"sizes:small"`
+}
+
+func (s *Shelf) AfterFind(tx *gorm.DB) error {
+	return tx.Where("shelf_id = ?", s.ID).Find(&s.Jars).Error
+}
+
+// TestPreloadNotInHooks checks that a query an AfterFind hook makes, which
+// gorm gives the preloaded statement's context, does not preload: one
+// round trip for the preloaded query, whatever the number of rows.
+func TestPreloadNotInHooks(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		setup(t, db, &Shelf{}, &Jar{})
+		for i := range 4 {
+			s := Shelf{Photo: field.NewImage("s.png", bytes.NewReader(smallPNG(t, uint8(i))))}
+			if err := db.Create(&s).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Create(&Jar{ShelfID: s.ID, Label: field.NewImage("j.png", bytes.NewReader(smallPNG(t, uint8(50+i))))}).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		step := tripSteps(t, metadataRoundTrips(t, db))
+		var shelves []Shelf
+		step("Find with Preload, whose hooks query the jars", 1, func() error {
+			return db.Scopes(thumbnails.Preload()).Find(&shelves).Error
+		})
+		step("the shelves' photos", 0, func() error {
+			for _, s := range shelves {
+				if _, err := s.Photo.Thumbnail(context.Background(), "small"); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		step("a jar's label, loaded without Preload", 1, func() error {
+			_, err := shelves[0].Jars[0].Label.Thumbnail(context.Background(), "small")
+			return err
+		})
 	})
 }

@@ -67,6 +67,32 @@ func TestSharedSources(t *testing.T) {
 		if e.exists(t, billboard.Image.Name()) {
 			t.Errorf("%s stayed after its last row went", billboard.Image.Name())
 		}
+
+		// A model the plugin has seen whose table has no such column (an
+		// old version of the table) holds nothing back.
+		type Ghost struct {
+			ID    uint
+			Image field.Image `thumbnails:"sizes:small"`
+		}
+		if err := db.Exec("CREATE TABLE ghosts (id integer PRIMARY KEY)").Error; err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		if err := db.Model(&Ghost{}).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		food = newFood(t, "soup", pizzaJPG)
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		old := food.Image.Name()
+		food.Image = field.NewImage("r.jpg", reader(photo(t, pastaJPG)))
+		if err := db.Save(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		if e.exists(t, old) {
+			t.Errorf("%s stayed after its replace, with a known model's table lacking its column", old)
+		}
 	})
 }
 
