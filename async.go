@@ -156,8 +156,57 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 		return nil
 	}
 	// generate returns the record of a size already made without making it.
-	_, err = p.generate(ctx, job.Source, focused([]sizes.Size{sz}, focus)[0])
-	return err
+	if _, err = p.generate(ctx, job.Source, focused([]sizes.Size{sz}, focus)[0]); err != nil {
+		return err
+	}
+	// The row may have let go of the source while the size was made (a
+	// replace or delete committed meanwhile), and its cleanup may have
+	// run before this record was written: then what the job wrote is
+	// nobody's, and goes, as that cleanup would have taken it.
+	if referenced, err = p.referencedAnywhere(ctx, job); err != nil || referenced {
+		return err
+	}
+	return p.forget(ctx, job.Source)
+}
+
+// referencedAnywhere reports whether a row holds job.Source: in the job's
+// column, or in any image column the plugin knows (as the outbox's drain
+// checks before it deletes a source).
+func (p *plugin) referencedAnywhere(ctx context.Context, job Job) (bool, error) {
+	if ok, _, err := p.referencingRow(ctx, job); err != nil || ok {
+		return ok, err
+	}
+	for _, c := range p.knownColumns() {
+		if c.table == job.Table && c.name == job.Column {
+			continue
+		}
+		ok, _, err := p.referencingRow(ctx, Job{Source: job.Source, Table: c.table, Column: c.name})
+		if err != nil {
+			if !p.db.Migrator().HasColumn(c.table, c.name) {
+				continue
+			}
+			return false, err
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// forget deletes the files and the metadata of a source no row references.
+func (p *plugin) forget(ctx context.Context, source string) error {
+	recs, err := thumbnailsIn(ctx, p.meta, []string{source})
+	if err != nil {
+		return fmt.Errorf("thumbnails: generate: clean up %q: %w", source, err)
+	}
+	if err := p.deleteFilesOf(ctx, source, recs[0]); err != nil {
+		return fmt.Errorf("thumbnails: generate: clean up: %w", err)
+	}
+	if err := p.meta.Delete(ctx, source); err != nil {
+		return fmt.Errorf("thumbnails: generate: clean up %q: %w", source, err)
+	}
+	return nil
 }
 
 // referencingRow reports whether a row of job.Table holds job.Source in
@@ -194,8 +243,9 @@ func (p *plugin) referencingRow(ctx context.Context, job Job) (bool, field.Focus
 
 // pending answers Thumbnail for an async size that img's known records do
 // not have. When they are the records of the save that stored img, the job
-// may have run since, so metadata is read again first; records read from
-// metadata (by Preload, or a first access) are trusted as they are.
+// may have run since, so metadata is read again first, at every access
+// until it has; records read from metadata (by Preload, or a first access
+// of a loaded row) are trusted as they are.
 func (b *binder) pending(ctx context.Context, img *field.Image, sz sizes.Size) (field.Thumbnail, bool, error) {
 	if _, stale := bridge.Cached(img).(saved); stale {
 		k, err := b.read(ctx, img)
@@ -205,6 +255,8 @@ func (b *binder) pending(ctx context.Context, img *field.Image, sz sizes.Size) (
 		if t, ok := k.get(sz.Name); ok {
 			return b.thumbnail(t), true, nil
 		}
+		// Still pending: the next access reads again, until the job has run.
+		bridge.Cache(img, saved(k))
 	}
 	if sz.FallbackImageURL != "" {
 		return field.Thumbnail{Size: sz.Name, URL: sz.FallbackImageURL}, true, nil

@@ -4,12 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/disintegration/gift"
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/processors"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
@@ -155,6 +159,98 @@ func TestPreloadPendingAsync(t *testing.T) {
 		}
 		if n := trips(); n != 1 {
 			t.Errorf("%d metadata round trips for a preloaded page of %d rows, want 1", n, len(page))
+		}
+	})
+}
+
+// memoryEnqueuer keeps the jobs it is given.
+type memoryEnqueuer struct {
+	mu   sync.Mutex
+	jobs []thumbnails.Job
+}
+
+func (q *memoryEnqueuer) Enqueue(_ context.Context, _ *sql.Tx, jobs []thumbnails.Job) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.jobs = append(q.jobs, jobs...)
+	return nil
+}
+
+// holdingStorage holds each Save of a name holding hold until release is
+// closed, telling entered when it starts waiting.
+type holdingStorage struct {
+	backends.Storage
+	hold    string
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *holdingStorage) Save(ctx context.Context, name string, r io.Reader) (string, error) {
+	if strings.Contains(name, s.hold) {
+		s.entered <- struct{}{}
+		<-s.release
+	}
+	return s.Storage.Save(ctx, name, r)
+}
+
+// TestGenerateRacingADelete deletes a row while its async size is being
+// made, after the check the job makes first: what the job writes once the
+// delete's cleanup has run is nobody's, and the job removes it. A saved
+// row's pending size, asked again after its job has run, is found.
+func TestGenerateRacingADelete(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		q := &memoryEnqueuer{}
+		base, raw := newStorage(t, db)
+		st := &holdingStorage{Storage: base, hold: "_later", entered: make(chan struct{}), release: make(chan struct{})}
+		cfg := thumbnails.Config{Sizes: asyncSizes(), Enqueuer: q, Storage: st, OnPending: thumbnails.PendingError}
+		if m, ok := redisMetadata.Load(db); ok {
+			cfg.Metadata = m.(backends.Metadata)
+		}
+		usePlugin(t, db, cfg, &Poster{})
+		e := &env{db: db, raw: raw}
+
+		p := Poster{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+		if err := db.Create(&p).Error; err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Image.Thumbnail(ctx, "later"); !errors.Is(err, thumbnails.ErrPending) {
+			t.Fatalf("before its job: %v, want ErrPending", err)
+		}
+		job := q.jobs[0]
+		done := make(chan error, 1)
+		go func() { done <- thumbnails.Generate(ctx, db, job) }()
+		<-st.entered // the job checked the row, and is writing
+		if err := db.Delete(&p).Error; err != nil {
+			t.Fatal(err)
+		}
+		close(st.release)
+		if err := <-done; err != nil {
+			t.Fatalf("Generate: %v", err)
+		}
+		if files := e.files(t); len(files) != 0 {
+			t.Errorf("files after the delete and the job: %v", files)
+		}
+		if recs, err := metadataOf(db).Thumbnails(ctx, job.Source); err != nil || len(recs) != 0 {
+			t.Errorf("records after the delete and the job: %v, %v", recs, err)
+		}
+
+		// a saved row asked before its job ran, and after
+		kept := Poster{Image: field.NewImage("k.jpg", reader(photo(t, pastaJPG)))}
+		if err := db.Create(&kept).Error; err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if _, err := kept.Image.Thumbnail(ctx, "later"); !errors.Is(err, thumbnails.ErrPending) {
+				t.Fatalf("before its job: %v, want ErrPending", err)
+			}
+		}
+		st.hold = "\x00" // no more holding
+		if err := thumbnails.Generate(ctx, db, q.jobs[len(q.jobs)-1]); err != nil {
+			t.Fatal(err)
+		}
+		if th, err := kept.Image.Thumbnail(ctx, "later"); err != nil || th.Width != 300 {
+			t.Errorf("after its job: %+v, %v", th, err)
 		}
 	})
 }

@@ -127,6 +127,9 @@ func (e *Enqueuer) CheckDB(db *gorm.DB) error {
 	if name := db.Dialector.Name(); name != "postgres" {
 		return fmt.Errorf("%w: the database is %s", ErrNotPostgres, name)
 	}
+	if e == nil || e.client == nil {
+		return errors.New("riverjobs: the Enqueuer has no River client (NewEnqueuer(nil, ...), or a nil *Enqueuer)")
+	}
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	_ "image/jpeg"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -316,6 +317,18 @@ func TestRefusesSQLite(t *testing.T) {
 	}
 	if err := riverjobs.Migrate(context.Background(), db); !errors.Is(err, riverjobs.ErrNotPostgres) {
 		t.Fatalf("Migrate on SQLite = %v", err)
+	}
+}
+
+// TestRefusesNoClient registers the plugin with an Enqueuer without a River
+// client: db.Use fails, where the first save would have panicked.
+func TestRefusesNoClient(t *testing.T) {
+	for name, q := range map[string]*riverjobs.Enqueuer{"no client": riverjobs.NewEnqueuer(nil, nil), "nil": nil} {
+		db := testdb.Postgres(t)
+		err := db.Use(thumbnails.Plugin(thumbnails.Config{Sizes: testSizes(""), Enqueuer: q}))
+		if !errors.Is(err, thumbnails.ErrInvalidConfig) || !strings.Contains(err.Error(), "River client") {
+			t.Errorf("%s: db.Use = %v, want ErrInvalidConfig naming the missing client", name, err)
+		}
 	}
 }
 
