@@ -160,47 +160,29 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 		return err
 	}
 	// The row may have let go of the source while the size was made (a
-	// replace or delete committed meanwhile), and its cleanup may have
-	// run before this record was written: then what the job wrote is
-	// nobody's, and goes, as that cleanup would have taken it.
-	if referenced, err = p.referencedAnywhere(ctx, job); err != nil || referenced {
+	// replace or delete committed meanwhile), and its cleanup may have run
+	// before this record was written. That cleanup, which checks every
+	// column it knows, deleted the source's metadata if nobody holds the
+	// source: a source whose only record is the one just written is
+	// nobody's, and the record and its file go. One with other records was
+	// kept (or is not cleaned up yet): it is left to the cleanup.
+	if referenced, _, err = p.referencingRow(ctx, job); err != nil || referenced {
 		return err
 	}
-	return p.forget(ctx, job.Source)
+	return p.forgetIfAlone(ctx, job.Source, job.Size)
 }
 
-// referencedAnywhere reports whether a row holds job.Source: in the job's
-// column, or in any image column the plugin knows (as the outbox's drain
-// checks before it deletes a source).
-func (p *plugin) referencedAnywhere(ctx context.Context, job Job) (bool, error) {
-	if ok, _, err := p.referencingRow(ctx, job); err != nil || ok {
-		return ok, err
-	}
-	for _, c := range p.knownColumns() {
-		if c.table == job.Table && c.name == job.Column {
-			continue
-		}
-		ok, _, err := p.referencingRow(ctx, Job{Source: job.Source, Table: c.table, Column: c.name})
-		if err != nil {
-			if !p.db.Migrator().HasColumn(c.table, c.name) {
-				continue
-			}
-			return false, err
-		}
-		if ok {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// forget deletes the files and the metadata of a source no row references.
-func (p *plugin) forget(ctx context.Context, source string) error {
+// forgetIfAlone deletes the record of size and its file, and the source's
+// metadata, when that record is all the metadata holds of source.
+func (p *plugin) forgetIfAlone(ctx context.Context, source, size string) error {
 	recs, err := thumbnailsIn(ctx, p.meta, []string{source})
 	if err != nil {
 		return fmt.Errorf("thumbnails: generate: clean up %q: %w", source, err)
 	}
-	if err := p.deleteFilesOf(ctx, source, recs[0]); err != nil {
+	if len(recs[0]) != 1 || recs[0][0].Size != size {
+		return nil
+	}
+	if err := p.storage.Delete(ctx, recs[0][0].Name); err != nil {
 		return fmt.Errorf("thumbnails: generate: clean up: %w", err)
 	}
 	if err := p.meta.Delete(ctx, source); err != nil {

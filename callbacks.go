@@ -268,7 +268,12 @@ func (p *plugin) bindQuery(db *gorm.DB) {
 	m := p.modelOf(db)
 	if m == nil && db.Error == nil && db.Statement.Schema != nil && len(db.Statement.Joins) > 0 {
 		// A model without image columns joined to one with some.
-		if images := p.bindJoined(db, &model{schema: db.Statement.Schema}); len(images) > 0 {
+		bare := &model{schema: db.Statement.Schema}
+		if req, own, ok := preloadRequestOf(db); ok && own && !p.joinedHave(db, bare, req.sizes) {
+			_ = db.AddError(fmt.Errorf("%w: Preload(%q): no image column of the model or of the models it joins has all of them", ErrUnknownSize, strings.Join(req.sizes, ", ")))
+			return
+		}
+		if images := p.bindJoined(db, bare); len(images) > 0 {
 			p.preload(db, images)
 		}
 		return
@@ -298,12 +303,23 @@ func (p *plugin) bindQuery(db *gorm.DB) {
 			}
 		}
 	}
+	if err != nil && errors.Is(err, ErrUnknownSize) && len(db.Statement.Joins) > 0 {
+		// the sizes may be those of the models the query joins
+		if req, _, _ := preloadRequestOf(db); p.joinedHave(db, model, req.sizes) {
+			err = nil
+			want := m.columnsWithAny(req.sizes)
+			preload = make([]bool, len(m.columns))
+			for i, c := range m.columns {
+				preload[i] = containsColumn(want, c)
+			}
+		}
+	}
 	if err != nil {
 		_ = db.AddError(err)
 	}
 	images := m.bindEach(db, db.Statement.ReflectValue, preload)
 	images = append(images, p.bindJoined(db, m)...)
-	if len(images) > 0 {
+	if len(images) > 0 && db.Error == nil { // a Preload that failed reads nothing
 		p.preload(db, images)
 	}
 }

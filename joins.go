@@ -64,6 +64,33 @@ func (p *plugin) bindJoined(db *gorm.DB, m *model) []*field.Image {
 	return images
 }
 
+// joinedHave reports whether every size of sizes is a size of a column
+// of m or of a model the query on db joins: Preload's names may be sizes of
+// the joined models only.
+func (p *plugin) joinedHave(db *gorm.DB, m *model, sizes []string) bool {
+	models := []*model{m}
+	for _, j := range db.Statement.Joins {
+		if path, ok := relationPath(m.schema, j.Name); ok {
+			if jm, err := p.model(path[len(path)-1].FieldSchema); err == nil && jm != nil {
+				models = append(models, jm)
+			}
+		}
+	}
+	for _, s := range sizes {
+		found := false
+		for _, jm := range models {
+			if len(jm.columnsWithAny([]string{s})) > 0 {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
 // relationPath returns the relationships that name ("Author", or
 // "Author.Company") follows from s.
 func relationPath(s *schema.Schema, name string) ([]*schema.Relationship, bool) {

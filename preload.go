@@ -109,6 +109,9 @@ func (m *model) preloadOf(db *gorm.DB) ([]bool, error) {
 // batch read answers a source listed twice at both places: the list is not
 // deduplicated.
 func (p *plugin) preload(db *gorm.DB, images []*field.Image) {
+	if db.Error != nil {
+		return
+	}
 	sources := make([]string, len(images))
 	for i, img := range images {
 		sources[i] = img.Name()

@@ -511,6 +511,24 @@ func TestPreloadJoins(t *testing.T) {
 			t.Errorf("a model without images joined to one: %d round trips, want 1", n)
 		}
 
+		// Preload's sizes may be those of the joined model only
+		var avatars []Post
+		before = trips()
+		if err := db.Scopes(thumbnails.Preload("small")).Joins("Author").Find(&avatars).Error; err != nil {
+			t.Fatalf("Preload of the joined model's size: %v", err)
+		}
+		if s, err := avatars[0].Author.Avatar.Thumbnail(ctx, "small"); err != nil || s.Width != 100 {
+			t.Errorf("the joined avatar's small = %+v, %v", s, err)
+		}
+		if n := trips() - before; n != 1 {
+			t.Errorf("Preload of the joined model's size: %d round trips, want 1", n)
+		}
+		for _, dest := range []any{&[]Post{}, &[]Note{}} {
+			if err := db.Scopes(thumbnails.Preload("typo")).Joins("Author").Find(dest).Error; !errors.Is(err, thumbnails.ErrUnknownSize) {
+				t.Errorf("%T: Preload of a size no model has, with a join: %v, want ErrUnknownSize", dest, err)
+			}
+		}
+
 		var plain []Post
 		if err := db.Joins("Author").Find(&plain).Error; err != nil {
 			t.Fatal(err)
