@@ -2,7 +2,6 @@ package thumbnails
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -266,54 +265,27 @@ func (p *plugin) discardUnlessWritten(db *gorm.DB) {
 // their thumbnails when the query used the Preload scope.
 func (p *plugin) bindQuery(db *gorm.DB) {
 	m := p.modelOf(db)
-	if m == nil && db.Error == nil && db.Statement.Schema != nil && len(db.Statement.Joins) > 0 {
-		// A model without image columns joined to one with some.
-		bare := &model{schema: db.Statement.Schema}
-		if req, own, ok := preloadRequestOf(db); ok && own && !p.joinedHave(db, bare, req.sizes) {
-			_ = db.AddError(fmt.Errorf("%w: Preload(%q): no image column of the model or of the models it joins has all of them", ErrUnknownSize, strings.Join(req.sizes, ", ")))
+	if m == nil {
+		if db.Error != nil || db.Statement.Schema == nil {
+			return // a failed query, or one with no model
+		}
+		if len(db.Statement.Joins) == 0 {
+			// A model without image columns, which has none of the sizes.
+			if req, own, ok := preloadRequestOf(db); ok && own && len(req.sizes) > 0 {
+				_ = db.AddError(fmt.Errorf("%w: Preload(%q): the model has no image column", ErrUnknownSize, strings.Join(req.sizes, ", ")))
+			}
 			return
 		}
-		if images := p.bindJoined(db, bare); len(images) > 0 {
-			p.preload(db, images)
-		}
-		return
-	}
-	if m == nil {
-		// A model without image columns, which has none of the sizes; not
-		// a failed query, or one with no model.
-		if v, ok := db.InstanceGet(keyPreload); ok && len(v.(preloadRequest).sizes) > 0 && db.Error == nil && db.Statement.Schema != nil {
-			_ = db.AddError(fmt.Errorf("%w: Preload(%q): the model has no image column", ErrUnknownSize, strings.Join(v.(preloadRequest).sizes, ", ")))
-		}
-		return
+		m = &model{schema: db.Statement.Schema} // no column of its own: those of the models it joins
 	}
 	model := m
 	if m = p.rowsOf(db, m); m == nil {
 		return // rows of another struct, without the model's image columns
 	}
-	preload, err := m.preloadOf(db)
-	if err != nil && m != model && errors.Is(err, ErrUnknownSize) {
-		// Rows of another struct, with some of the model's columns: a
-		// size is unknown only if no column of the model has it.
-		req, _, _ := preloadRequestOf(db)
-		if _, err = model.preloadColumns(req.sizes); err == nil {
-			want := m.columnsWithAny(req.sizes)
-			preload = make([]bool, len(m.columns))
-			for i, c := range m.columns {
-				preload[i] = containsColumn(want, c)
-			}
-		}
-	}
-	if err != nil && errors.Is(err, ErrUnknownSize) && len(db.Statement.Joins) > 0 {
-		// the sizes may be those of the models the query joins
-		if req, _, _ := preloadRequestOf(db); p.joinedHave(db, model, req.sizes) {
-			err = nil
-			want := m.columnsWithAny(req.sizes)
-			preload = make([]bool, len(m.columns))
-			for i, c := range m.columns {
-				preload[i] = containsColumn(want, c)
-			}
-		}
-	}
+	// A size Preload names is unknown when no column of the model, nor of
+	// a model the query joins, has it: rows of another struct may hold only
+	// some of the model's columns.
+	preload, err := m.preloadOf(db, func(sizes []string) bool { return p.joinedHave(db, model, sizes) })
 	if err != nil {
 		_ = db.AddError(err)
 	}

@@ -3,6 +3,7 @@ package thumbnails
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -23,39 +24,31 @@ func (p *plugin) bindJoined(db *gorm.DB, m *model) []*field.Image {
 	}
 	req, _, preloading := preloadRequestOf(db)
 	var images []*field.Image
-	for _, j := range db.Statement.Joins {
-		path, ok := relationPath(m.schema, j.Name)
-		if !ok {
-			continue // a join by SQL, not by association
-		}
-		jm, err := p.model(path[len(path)-1].FieldSchema)
-		if err != nil || jm == nil {
-			continue
-		}
-		want := jm.columns
+	for _, j := range p.joinedModels(db, m) {
+		want := j.model.columns
 		if len(req.sizes) > 0 {
-			want = jm.columnsWithAny(req.sizes)
+			want = j.model.columnsWithAny(req.sizes)
 		}
-		binders := make([]*binder, len(jm.columns))
-		for i, col := range jm.columns {
+		binders := make([]*binder, len(j.model.columns))
+		for i, col := range j.model.columns {
 			binders[i] = col.binderFor(db)
 		}
 		eachRow(db.Statement.ReflectValue, m.schema.ModelType, func(row reflect.Value) {
 			v := row
-			for _, rel := range path {
+			for _, rel := range j.path {
 				v = reflect.Indirect(rel.Field.ReflectValueOf(context.Background(), v))
 				if !v.IsValid() || v.Type() != rel.FieldSchema.ModelType {
 					return // a nil pointer: nothing joined
 				}
 			}
-			for i, col := range jm.columns {
+			for i, col := range j.model.columns {
 				img := col.image(v)
 				if img == nil {
 					continue
 				}
 				bridge.Bind(img, binders[i])
 				bridge.SetFocus(img, col.focusOf(v))
-				if preloading && img.Name() != "" && containsColumn(want, col) {
+				if preloading && img.Name() != "" && slices.Contains(want, col) {
 					images = append(images, img)
 				}
 			}
@@ -64,27 +57,39 @@ func (p *plugin) bindJoined(db *gorm.DB, m *model) []*field.Image {
 	return images
 }
 
+// joined is a model the query joins, and the relationships that lead to
+// it from the query's model.
+type joined struct {
+	path  []*schema.Relationship
+	model *model
+}
+
+// joinedModels returns the models with image columns that the query on db
+// joins by association, from m.
+func (p *plugin) joinedModels(db *gorm.DB, m *model) []joined {
+	var out []joined
+	for _, j := range db.Statement.Joins {
+		path, ok := relationPath(m.schema, j.Name)
+		if !ok {
+			continue // a join by SQL, not by association
+		}
+		if jm, err := p.model(path[len(path)-1].FieldSchema); err == nil && jm != nil {
+			out = append(out, joined{path: path, model: jm})
+		}
+	}
+	return out
+}
+
 // joinedHave reports whether every size of sizes is a size of a column
 // of m or of a model the query on db joins: Preload's names may be sizes of
 // the joined models only.
 func (p *plugin) joinedHave(db *gorm.DB, m *model, sizes []string) bool {
 	models := []*model{m}
-	for _, j := range db.Statement.Joins {
-		if path, ok := relationPath(m.schema, j.Name); ok {
-			if jm, err := p.model(path[len(path)-1].FieldSchema); err == nil && jm != nil {
-				models = append(models, jm)
-			}
-		}
+	for _, j := range p.joinedModels(db, m) {
+		models = append(models, j.model)
 	}
 	for _, s := range sizes {
-		found := false
-		for _, jm := range models {
-			if len(jm.columnsWithAny([]string{s})) > 0 {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !slices.ContainsFunc(models, func(jm *model) bool { return len(jm.columnsWithAny([]string{s})) > 0 }) {
 			return false
 		}
 	}
@@ -104,14 +109,4 @@ func relationPath(s *schema.Schema, name string) ([]*schema.Relationship, bool) 
 		s = rel.FieldSchema
 	}
 	return path, len(path) > 0
-}
-
-// containsColumn reports whether cols holds c.
-func containsColumn(cols []*column, c *column) bool {
-	for _, x := range cols {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }

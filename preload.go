@@ -84,15 +84,17 @@ func loadingAssociations(delta int32) func(*gorm.DB) {
 // db asked to preload it with the Preload scope; nil when it did not ask.
 // A query that gorm makes for the associations of a preloaded query
 // (db.Scopes(Preload()).Preload("Items")) preloads too: all its columns,
-// or those with one of the sizes named, which it need not have.
-func (m *model) preloadOf(db *gorm.DB) ([]bool, error) {
+// or those with one of the sizes named, which it need not have. The query's
+// own sizes fail with ErrUnknownSize unless m has them all, or known says
+// they are known elsewhere.
+func (m *model) preloadOf(db *gorm.DB, known func(sizes []string) bool) ([]bool, error) {
 	req, own, ok := preloadRequestOf(db)
 	if !ok {
 		return nil, nil
 	}
 	cols, err := m.preloadColumns(req.sizes)
 	if err != nil {
-		if own || !errors.Is(err, ErrUnknownSize) {
+		if !errors.Is(err, ErrUnknownSize) || own && !known(req.sizes) {
 			return nil, err
 		}
 		cols = m.columnsWithAny(req.sizes)
