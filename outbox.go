@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"gorm.io/gorm"
@@ -119,18 +120,12 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 	}
 	referenced := map[column]map[string]bool{} // nil for a column that could not be checked
 	for c, sources := range byColumn {
-		var names []string
-		err := db.Table(c.table).Distinct().
-			Where(clause.IN{Column: clause.Column{Name: c.name}, Values: anySlice(sources)}).
-			Pluck(c.name, &names).Error // Pluck quotes the column
+		refs, err := referencesIn(db, c.table, c.name, sources)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("check references to %d sources in %s.%s: %w", len(sources), c.table, c.name, err))
+			errs = append(errs, err)
 			continue // its rows stay for the next drain
 		}
-		referenced[c] = make(map[string]bool, len(names))
-		for _, n := range names {
-			referenced[c][n] = true
-		}
+		referenced[c] = refs
 	}
 	// A source let go of by one column may still be another's: a row's
 	// other image column, or another model's, given the same name. Every
@@ -145,21 +140,16 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 		if _, done := byColumn[column{c.table, c.name}]; done {
 			continue
 		}
-		var names []string
-		err := db.Table(c.table).Distinct().
-			Where(clause.IN{Column: clause.Column{Name: c.name}, Values: anySlice(all)}).
-			Pluck(c.name, &names).Error
+		refs, err := referencesIn(db, c.table, c.name, all)
 		if err != nil {
 			if !db.Migrator().HasColumn(c.table, c.name) {
 				continue // a model the plugin has seen, whose table or column is not there
 			}
-			errs = append(errs, fmt.Errorf("check references to %d sources in %s.%s: %w", len(all), c.table, c.name, err))
+			errs = append(errs, err)
 			othersChecked = false
 			continue
 		}
-		for _, n := range names {
-			elsewhere[n] = true
-		}
+		maps.Copy(elsewhere, refs)
 	}
 
 	// The sources to delete, each once: those whose every row in the batch
@@ -302,6 +292,23 @@ const cleanupTimeout = time.Minute
 // still be deleted.
 func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+}
+
+// referencesIn returns which of sources a row of table holds in column, in
+// one query.
+func referencesIn(db *gorm.DB, table, column string, sources []string) (map[string]bool, error) {
+	var names []string
+	err := db.Table(table).Distinct().
+		Where(clause.IN{Column: clause.Column{Name: column}, Values: anySlice(sources)}).
+		Pluck(column, &names).Error // Pluck quotes the column
+	if err != nil {
+		return nil, fmt.Errorf("check references to %d sources in %s.%s: %w", len(sources), table, column, err)
+	}
+	refs := make(map[string]bool, len(names))
+	for _, n := range names {
+		refs[n] = true
+	}
+	return refs, nil
 }
 
 // knownColumns returns the image columns (table and name) of every model
