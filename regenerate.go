@@ -108,7 +108,7 @@ func Regenerate(ctx context.Context, db *gorm.DB, model any, opts RegenerateOpti
 					} else {
 						// a row once started is finished, even if ctx is cancelled
 						// meanwhile: the run stops after the rows in progress
-						results[i] = p.regenerateRow(context.WithoutCancel(ctx), rows[i].source, focused(todo, rows[i].focus))
+						results[i] = p.regenerateRow(context.WithoutCancel(ctx), rows[i].source, focused(todo, rows[i].focus), recorded[rows[i].source])
 					}
 					mu.Lock()
 					done[i] = true
@@ -167,8 +167,10 @@ func (p *plugin) sizesToMake(col *column, wanted []sizes.Size, recs []backends.T
 	return out
 }
 
-// regenerateRow makes the sizes of one source and records them.
-func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.Size) error {
+// regenerateRow makes the sizes of one source and records them; recorded
+// are its records as the batch read them, whose files a size recorded under
+// another name (its format changed) leaves behind and deletes.
+func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.Size, recorded []backends.Thumbnail) error {
 	rc, err := p.storage.Open(ctx, source)
 	if err != nil {
 		return fmt.Errorf("thumbnails: open source: %w", err)
@@ -203,19 +205,17 @@ func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.
 		thumbs = append(thumbs, t)
 	}
 	if len(thumbs) > 0 {
-		// A size whose format changed gets a new name: its old file goes
-		// once the new record is in.
-		old, err := p.meta.Thumbnails(ctx, source)
-		if err != nil {
-			return errors.Join(append(errs, fmt.Errorf("thumbnails: read thumbnails of %q: %w", source, err))...)
-		}
 		if err := p.meta.Put(ctx, source, thumbs...); err != nil {
 			return errors.Join(append(errs, err)...)
 		}
+		// A size whose format changed gets a new name: its old file goes
+		// once the new record is in.
 		for _, t := range thumbs {
-			if o, ok := old[t.Size]; ok && o.IsFile() && o.Name != t.Name {
-				if err := p.storage.Delete(ctx, o.Name); err != nil {
-					errs = append(errs, fmt.Errorf("thumbnails: delete the replaced %q: %w", o.Name, err))
+			for _, o := range recorded {
+				if o.Size == t.Size && o.IsFile() && o.Name != t.Name {
+					if err := p.storage.Delete(ctx, o.Name); err != nil {
+						errs = append(errs, fmt.Errorf("thumbnails: delete the replaced %q: %w", o.Name, err))
+					}
 				}
 			}
 		}
