@@ -132,9 +132,8 @@ func (c Config) Validate() error {
 			}
 		}
 	}
-	limit := max(c.Limits.MaxPixels, DefaultLimits.MaxPixels)
 	for _, name := range c.Sizes.Names() {
-		if err := checkFixedSize(c.Sizes[name], limit); err != nil {
+		if err := checkFixedSize(c.Sizes[name], c.Limits.sizePixels()); err != nil {
 			return fmt.Errorf("%w: size %q: %w", ErrInvalidConfig, name, err)
 		}
 	}
@@ -185,8 +184,8 @@ func checkFixedSize(sz sizes.Size, limit int64) error {
 	if int64(w)*int64(h) > limit {
 		return fmt.Errorf("it makes images of %dx%d, over %d pixels", w, h, limit)
 	}
-	if strings.EqualFold(sz.Format, formatWebP) && (w > maxWebPDimension || h > maxWebPDimension) {
-		return fmt.Errorf("it makes WebP images of %dx%d, and WebP holds at most %d pixels a side", w, h, maxWebPDimension)
+	if strings.EqualFold(sz.Format, formatWebP) {
+		return webpFits(w, h)
 	}
 	return nil
 }

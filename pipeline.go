@@ -35,6 +35,19 @@ const (
 // maxWebPDimension is the largest width or height a WebP image has.
 const maxWebPDimension = 16383
 
+// webpFits returns an error when a w×h image is too wide or tall for WebP.
+func webpFits(w, h int) error {
+	if w > maxWebPDimension || h > maxWebPDimension {
+		return fmt.Errorf("it makes images of %dx%d, and WebP holds at most %d pixels a side", w, h, maxWebPDimension)
+	}
+	return nil
+}
+
+// sizePixels is the most pixels of an image a size may make: l.MaxPixels,
+// or DefaultLimits.MaxPixels when that is larger (a small limit on uploads
+// must not refuse a size that enlarges them).
+func (l Limits) sizePixels() int64 { return max(l.MaxPixels, DefaultLimits.MaxPixels) }
+
 // extensions maps a format to the file extension it is stored with.
 var extensions = map[string]string{formatJPEG: "jpg", formatPNG: "png", formatGIF: "gif", formatWebP: "webp"}
 
@@ -44,9 +57,7 @@ type source struct {
 	format string      // sniffed from the bytes
 	img    image.Image // EXIF orientation applied; a JPEG may be decoded reduced (jpegScale)
 	size   image.Point // the upright dimensions of the image as uploaded
-	// maxPixels bounds the images its sizes make: Limits.MaxPixels, or
-	// DefaultLimits.MaxPixels when that is larger (a small limit on uploads
-	// must not refuse a size that enlarges them).
+	// maxPixels bounds the images its sizes make: Limits.sizePixels.
 	maxPixels int64
 }
 
@@ -210,7 +221,7 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 		// a GIF whose first frame is empty, inside a screen that is not
 		return nil, fmt.Errorf("%w: the image has no pixels (%dx%d)", ErrInvalidImage, b.Dx(), b.Dy())
 	}
-	return &source{data: data, format: format, img: img, size: size, maxPixels: max(limits.MaxPixels, DefaultLimits.MaxPixels)}, nil
+	return &source{data: data, format: format, img: img, size: size, maxPixels: limits.sizePixels()}, nil
 }
 
 // pngSize returns the width and height a PNG's header declares, and false
@@ -352,8 +363,8 @@ func encode(ctx context.Context, dst image.Image, srcFormat string, sz sizes.Siz
 	case formatGIF:
 		err = encodeGIF(&buf, dst, background)
 	case formatWebP:
-		if b := dst.Bounds(); b.Dx() > maxWebPDimension || b.Dy() > maxWebPDimension {
-			return nil, fmt.Errorf("%w: size %q makes an image of %dx%d, and WebP holds at most %d pixels a side", ErrImageTooLarge, sz.Name, b.Dx(), b.Dy(), maxWebPDimension)
+		if err := webpFits(dst.Bounds().Dx(), dst.Bounds().Dy()); err != nil {
+			return nil, fmt.Errorf("%w: size %q: %w", ErrImageTooLarge, sz.Name, err)
 		}
 		err = webp.Encode(&buf, dst, webp.Options{Quality: sz.JPEGQuality()})
 	default:
