@@ -124,23 +124,23 @@ func (m *redisMetadata) summariesIn(ctx context.Context, c *redis.Client, source
 	)
 	// The arguments of every command, "mget" or "exists" then its keys.
 	args := make([]any, 0, 2*len(summarized)+2*((len(summarized)+summaryChunk-1)/summaryChunk))
+	// command returns the arguments of the command name on the summarized
+	// sources [from, end): their summary keys (kind 0) or hash keys (1).
+	command := func(name string, from, end, kind int) []any {
+		start := len(args)
+		args = append(args, name)
+		for j := from; j < end; j++ {
+			args = append(args, &keys[2*j+kind])
+		}
+		return args[start:len(args):len(args)]
+	}
 	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		// Commands of at most summaryChunk keys keep each one short for
 		// the server, which serves other clients between them.
 		for from := 0; from < len(summarized); from += summaryChunk {
 			end := min(from+summaryChunk, len(summarized))
-			start := len(args)
-			args = append(args, "mget")
-			for j := from; j < end; j++ {
-				args = append(args, &keys[2*j])
-			}
-			mget := redis.NewStringSliceCmd(ctx, args[start:len(args):len(args)]...)
-			start = len(args)
-			args = append(args, "exists")
-			for j := from; j < end; j++ {
-				args = append(args, &keys[2*j+1])
-			}
-			exists := redis.NewIntCmd(ctx, args[start:len(args):len(args)]...)
+			mget := redis.NewStringSliceCmd(ctx, command("mget", from, end, 0)...)
+			exists := redis.NewIntCmd(ctx, command("exists", from, end, 1)...)
 			if err := p.Process(ctx, mget); err != nil {
 				return err
 			}
