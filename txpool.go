@@ -180,25 +180,28 @@ func (t *txPool) Commit() error {
 	if err := t.ConnPool.(gorm.TxCommitter).Commit(); err != nil {
 		return err
 	}
-	t.mu.Lock()
-	drain := t.outbox
-	t.outbox, t.created, t.savepoints = false, nil, nil
-	t.mu.Unlock()
-	if drain {
+	if drain, _ := t.end(); drain {
 		t.p.drainAfterCommit(t.ctx)
 	}
 	return nil
+}
+
+// end forgets what the transaction recorded, once it has committed or
+// rolled back, and returns it: whether statements queued files to delete,
+// and the uploads saved in it.
+func (t *txPool) end() (outbox bool, created []*stored) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	outbox, created = t.outbox, t.created
+	t.outbox, t.created, t.savepoints = false, nil, nil
+	return outbox, created
 }
 
 // Rollback implements gorm.TxCommitter; it removes the files stored for the
 // uploads of the rolled-back statements, which no row can reference.
 func (t *txPool) Rollback() error {
 	err := t.ConnPool.(gorm.TxCommitter).Rollback()
-	t.mu.Lock()
-	created := t.created
-	t.outbox, t.created, t.savepoints = false, nil, nil
-	t.mu.Unlock()
-	if len(created) > 0 {
+	if _, created := t.end(); len(created) > 0 {
 		t.p.discard(t.ctx, created) // under cleanupContext
 	}
 	return err
