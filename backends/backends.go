@@ -18,4 +18,8 @@ var (
 	ErrInvalidName = errors.New("backends: invalid storage name")
 	// ErrNotFound is returned when opening a name that the storage does not hold.
 	ErrNotFound = errors.New("backends: not found")
+	// ErrUnavailable is returned by a walk of every record (Each) when part
+	// of the store is down, such as a shard of a Redis Ring: a walk that
+	// missed its records would have Prune delete files that rows still use.
+	ErrUnavailable = errors.New("backends: part of the store is unavailable")
 )

@@ -3,11 +3,14 @@ package backends_test
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
@@ -25,6 +28,10 @@ var metadataStores = []struct {
 	{"sqlite", func(t *testing.T) backends.Metadata { return openDatabaseMetadata(t, testdb.SQLite(t, "")) }},
 	{"postgres", func(t *testing.T) backends.Metadata { return openDatabaseMetadata(t, testdb.Postgres(t)) }},
 	{"redis", openRedisMetadata},
+	{"redis-ring", func(t *testing.T) backends.Metadata {
+		client := testdb.RedisRing(t)
+		return backends.NewRedisMetadata(client, testdb.RedisPrefix(t, client))
+	}},
 	{"redis-cluster", func(t *testing.T) backends.Metadata {
 		client := testdb.RedisCluster(t)
 		return backends.NewRedisMetadata(client, testdb.RedisPrefix(t, client))
@@ -230,4 +237,72 @@ func TestMetadataThumbnailsIn(t *testing.T) {
 			t.Errorf("ThumbnailsIn(nil) = %v, %v", empty, err)
 		}
 	})
+}
+
+// TestMetadataEachWalksAll walks every source exactly once, with its
+// records, on every store: on a Cluster or Ring client the sources spread
+// over the nodes, and a walk that saw one node only would have Prune
+// delete the files of the others.
+func TestMetadataEachWalksAll(t *testing.T) {
+	forEachMetadata(t, func(t *testing.T, m backends.Metadata) {
+		ctx := context.Background()
+		want := map[string]bool{}
+		for i := range 40 {
+			s := fmt.Sprintf("foods/each-%02d.jpg", i)
+			if err := m.Put(ctx, s, thumb(s, "small", 10, 10)); err != nil {
+				t.Fatal(err)
+			}
+			want[s] = true
+		}
+		seen := map[string]int{}
+		err := m.Each(ctx, func(source string, list []backends.Thumbnail) error {
+			seen[source]++
+			if len(list) != 1 || list[0].Size != "small" {
+				t.Errorf("%s: %+v", source, list)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := range want {
+			if seen[s] != 1 {
+				t.Errorf("%s walked %d times, want once", s, seen[s])
+			}
+		}
+		if len(seen) != len(want) {
+			t.Errorf("walked %d sources, want %d", len(seen), len(want))
+		}
+	})
+}
+
+// TestRedisRingShardDown refuses to walk a Ring one of whose shards is
+// down: the records on it would be missing from the walk, and Prune would
+// take their files for orphans.
+func TestRedisRingShardDown(t *testing.T) {
+	up := testdb.Redis(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := l.Addr().String()
+	_ = l.Close() // nothing listens there any more
+	ring := redis.NewRing(&redis.RingOptions{
+		Addrs:              map[string]string{"up": up.Options().Addr, "down": down},
+		HeartbeatFrequency: 10 * time.Millisecond,
+	})
+	defer ring.Close()
+	m := backends.NewRedisMetadata(ring, testdb.RedisPrefix(t, up))
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(ring.GetShardClients()) > 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond) // until the heartbeat marks the shard down
+	}
+	if n := len(ring.GetShardClients()); n != 1 {
+		t.Fatalf("%d live shards, want 1", n)
+	}
+	err = m.Each(ctx, func(string, []backends.Thumbnail) error { return nil })
+	if !errors.Is(err, backends.ErrUnavailable) {
+		t.Fatalf("Each with a shard down: %v, want ErrUnavailable", err)
+	}
 }

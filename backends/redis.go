@@ -72,9 +72,15 @@ func cutNumber(s string, sep byte) (n int64, rest string, ok bool) {
 // *redis.Client, HGETALLs on a Cluster or Ring client, which splits them by
 // node.
 //
-// Redis does not take part in the database transaction: records written
-// for a save that rolls back stay behind, for a source that no row
-// references (an orphan, never a row pointing at a missing file).
+// Redis does not take part in the database transaction: the records
+// written for a save that rolls back are deleted with its files at the
+// rollback, and if Redis is down then, they stay for a source that no row
+// references (an orphan for Prune, never a row pointing at a missing file).
+//
+// Each (and so Prune, MigrateMetadata and the command) walks every master
+// of a Cluster client and every shard of a Ring client; it fails when a
+// shard of the Ring is down (fewer live shards than RingOptions.Addrs
+// names), rather than miss the records it holds.
 func NewRedisMetadata(client redis.UniversalClient, prefix string) Metadata {
 	return &redisMetadata{client: client, prefix: prefix}
 }
@@ -249,8 +255,9 @@ func (m *redisMetadata) DeleteSize(ctx context.Context, source, size string) err
 	return nil
 }
 
-// Each scans the keys of the prefix (on every master of a Cluster client)
-// and reads them a batch (one pipeline) at a time.
+// Each scans the keys of the prefix (on every master of a Cluster client,
+// every shard of a Ring client) and reads them a batch (one pipeline) at a
+// time.
 func (m *redisMetadata) Each(ctx context.Context, fn func(source string, thumbs []Thumbnail) error) error {
 	keyPrefix := m.key("")
 	pattern := globEscape(keyPrefix) + "*"
@@ -282,6 +289,23 @@ func (m *redisMetadata) Each(ctx context.Context, fn func(source string, thumbs 
 				return nil
 			}
 		}
+	}
+	if ring, ok := m.client.(*redis.Ring); ok {
+		// A Ring sends SCAN to one shard: each is scanned in turn. A
+		// shard that is down would hide its records, and a walk that
+		// misses records makes Prune delete files rows still use.
+		// The Ring lists its live shards only; the count of those it was
+		// made with tells that some are down.
+		shards, all := ring.GetShardClients(), len(ring.Options().Addrs)
+		if len(shards) < all {
+			return fmt.Errorf("backends: redis: %d of the ring's %d shards are down: %w", all-len(shards), all, ErrUnavailable)
+		}
+		for _, shard := range shards {
+			if err := scan(ctx, shard); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	if cc, ok := m.client.(*redis.ClusterClient); ok {
 		// ForEachMaster calls its function on every master at once; fn is

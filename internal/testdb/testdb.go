@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,6 +130,37 @@ func Redis(t testing.TB) *redis.Client {
 	return client
 }
 
+// RedisRing returns a Ring client of two shards on the test Redis, each
+// its own database (0 and 1) of the one server, so that a test sees what
+// a Ring spreads over its shards; the client is closed at the end of the
+// test. It skips the test when RedisAddrEnv is unset.
+func RedisRing(t testing.TB) *redis.Ring {
+	t.Helper()
+	addr := os.Getenv(RedisAddrEnv)
+	if addr == "" {
+		t.Skip(RedisAddrEnv + " is not set: skipping the Redis Ring run")
+	}
+	dbs := map[string]int{"shard-a": 0, "shard-b": 1}
+	ring := redis.NewRing(&redis.RingOptions{
+		Addrs: map[string]string{"a": "shard-a", "b": "shard-b"},
+		NewClient: func(opt *redis.Options) *redis.Client {
+			opt.DB = dbs[opt.Addr]
+			opt.Dialer = func(ctx context.Context, network, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, network, addr)
+			}
+			return redis.NewClient(opt)
+		},
+	})
+	t.Cleanup(func() { _ = ring.Close() })
+	if err := ring.ForEachShard(context.Background(), func(ctx context.Context, c *redis.Client) error {
+		return c.Ping(ctx).Err()
+	}); err != nil {
+		t.Fatalf("redis ring at %s: %v", addr, err)
+	}
+	return ring
+}
+
 // RedisPrefix returns a random key prefix of the test's own; c's keys under
 // it (prefix + ":*") are deleted at the end of the test, before c is closed
 // when c came from Redis earlier in the same test.
@@ -145,6 +177,10 @@ func RedisPrefix(t testing.TB, c redis.UniversalClient) string {
 		}
 		if cc, ok := c.(*redis.ClusterClient); ok {
 			_ = cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return clean(ctx, node) })
+			return
+		}
+		if ring, ok := c.(*redis.Ring); ok {
+			_ = ring.ForEachShard(ctx, func(ctx context.Context, shard *redis.Client) error { return clean(ctx, shard) })
 			return
 		}
 		_ = clean(ctx, c)
