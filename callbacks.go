@@ -2,6 +2,7 @@ package thumbnails
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -213,6 +214,9 @@ func (p *plugin) record(db *gorm.DB) {
 func (p *plugin) finish(db *gorm.DB) {
 	if db.Statement.Schema == nil {
 		return
+	}
+	if unknown := (*commitUnknownError)(nil); errors.As(db.Error, &unknown) {
+		return // the rows may have committed: their files stay (see txPool.Commit)
 	}
 	if _, unreferenced := db.InstanceGet(keyUnreferenced); db.Error != nil || unreferenced {
 		p.discardUnlessWritten(db)

@@ -3,6 +3,7 @@ package thumbnails
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -175,9 +176,17 @@ func savepointStatement(query string) (verb, name string) {
 }
 
 // Commit implements gorm.TxCommitter; after a successful commit it drains
-// the outbox.
+// the outbox. A commit that failed in a way that does not say whether it
+// landed (the connection dropped after COMMIT was sent, say) keeps the
+// transaction's uploads, which its rows may reference, and returns a
+// commitUnknownError: the rollback that follows deletes nothing, nor does
+// the statement's own clean-up. At worst they are orphans, for Prune.
 func (t *txPool) Commit() error {
 	if err := t.ConnPool.(gorm.TxCommitter).Commit(); err != nil {
+		if commitMayHaveLanded(t.p.db, err) {
+			t.end()
+			return &commitUnknownError{err}
+		}
 		return err
 	}
 	if drain, _ := t.end(); drain {
@@ -185,6 +194,27 @@ func (t *txPool) Commit() error {
 	}
 	return nil
 }
+
+// commitMayHaveLanded reports whether a COMMIT that returned err may still
+// have committed. Not on SQLite, which runs in the process and answers
+// for certain; not when the server answered with an error (one with an
+// SQLSTATE: the transaction is rolled back); not when database/sql never
+// sent it (the transaction was already done). Otherwise (a network error,
+// a timeout or cancellation while waiting for the answer) it may have.
+func commitMayHaveLanded(db *gorm.DB, err error) bool {
+	if name := db.Dialector.Name(); name == "sqlite" || name == "sqlite3" {
+		return false
+	}
+	var server interface{ SQLState() string }
+	return !errors.As(err, &server) && !errors.Is(err, sql.ErrTxDone)
+}
+
+// commitUnknownError is the error of a commit that may have landed. It
+// reads and unwraps as the driver's error.
+type commitUnknownError struct{ err error }
+
+func (e *commitUnknownError) Error() string { return e.err.Error() }
+func (e *commitUnknownError) Unwrap() error { return e.err }
 
 // end forgets what the transaction recorded, once it has committed or
 // rolled back, and returns it: whether statements queued files to delete,
