@@ -167,7 +167,11 @@ func (p *plugin) release(db *gorm.DB, m *model, written newNames, conds []clause
 		// writer at a time and no FOR UPDATE.)
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
-	rows, err := q.Select(names).Clauses(clause.Where{Exprs: conds}).Rows()
+	q = q.Select(names)
+	if len(conds) > 0 { // none: a global update or delete (AllowGlobalUpdate)
+		q = q.Clauses(clause.Where{Exprs: conds})
+	}
+	rows, err := q.Rows()
 	if err != nil {
 		_ = db.AddError(fmt.Errorf("thumbnails: read replaced images: %w", err))
 		return

@@ -128,3 +128,45 @@ func TestDrainQuotesColumns(t *testing.T) {
 		}
 	})
 }
+
+// TestGlobalUpdateAndDelete: gorm's all-rows statements (a session with
+// AllowGlobalUpdate) release every row's image like any other: clearing
+// the column, then deleting the rows, each leave nothing behind.
+func TestGlobalUpdateAndDelete(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		all := db.Session(&gorm.Session{AllowGlobalUpdate: true})
+		for _, clear := range []bool{true, false} {
+			var names []string
+			for i := range 2 {
+				row := Food{Name: fmt.Sprint("g", i), Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+				if err := db.Create(&row).Error; err != nil {
+					t.Fatal(err)
+				}
+				names = append(names, row.Image.Name())
+			}
+			var err error
+			if clear {
+				err = all.Model(&Food{}).Update("image", "").Error
+			} else {
+				err = all.Delete(&Food{}).Error
+			}
+			if err != nil {
+				t.Fatalf("global update (clear %v): %v", clear, err)
+			}
+			for _, n := range names {
+				if e.exists(t, n) {
+					t.Errorf("clear %v: %s is still stored", clear, n)
+				}
+			}
+			if files := e.files(t); len(files) != 0 {
+				t.Errorf("clear %v: files left %v", clear, files)
+			}
+			if clear {
+				if err := all.Delete(&Food{}).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	})
+}
