@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 )
 
@@ -276,6 +277,51 @@ func TestRegenerateReplacesRenamed(t *testing.T) {
 		}
 		if e.exists(t, old) {
 			t.Errorf("the old %s stayed", old)
+		}
+	})
+}
+
+// Awkward column names: a reserved word, and (on PostgreSQL) a name whose
+// case matters. Every operation quotes them, as gorm's own statements do.
+type reservedColumn struct {
+	ID    uint
+	Group field.Image `gorm:"column:group" thumbnails:"dir:orders"`
+}
+
+type mixedCaseColumn struct {
+	ID    uint
+	Photo field.Image `gorm:"column:Photo" thumbnails:"dir:menus"`
+}
+
+// TestOperationsQuoteColumns runs Regenerate, DeleteSize and Prune on
+// columns named group and Photo, which failed unquoted (a syntax error; on
+// PostgreSQL, column "photo" does not exist).
+func TestOperationsQuoteColumns(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		setup(t, db, &reservedColumn{}, &mixedCaseColumn{})
+		ctx := context.Background()
+		a := reservedColumn{Group: field.NewImage("a.jpg", reader(photo(t, pizzaJPG)))}
+		b := mixedCaseColumn{Photo: field.NewImage("b.jpg", reader(photo(t, pizzaJPG)))}
+		if err := db.Create(&a).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Create(&b).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, model := range []any{&reservedColumn{}, &mixedCaseColumn{}} {
+			if c, err := thumbnails.Regenerate(ctx, db, model, thumbnails.RegenerateOptions{}); err != nil || c.Done != 1 {
+				t.Errorf("Regenerate %T = %+v, %v", model, c, err)
+			}
+			if c, err := thumbnails.DeleteSize(ctx, db, model, "", "small"); err != nil || c.Done != 1 {
+				t.Errorf("DeleteSize %T = %+v, %v", model, c, err)
+			}
+		}
+		report, err := thumbnails.Prune(ctx, db, thumbnails.PruneOptions{Models: []any{&reservedColumn{}, &mixedCaseColumn{}}, MinAge: -1})
+		if err != nil || len(report.Files) != 0 || len(report.Sources) != 0 {
+			t.Errorf("Prune = %+v, %v: want nothing to prune", report, err)
+		}
+		if recs, err := metadataOf(db).Thumbnails(ctx, b.Photo.Name()); err != nil || len(recs) != 1 {
+			t.Errorf("records of b after DeleteSize small: %v, %v", recs, err)
 		}
 	})
 }

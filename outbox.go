@@ -294,13 +294,19 @@ func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 }
 
+// pluck reads column (a name, quoted whatever it holds: gorm's Pluck and
+// Select leave a name with a space, say, unquoted) of the rows of q into
+// dest, a pointer to a slice; distinct reads each value once.
+func pluck(q *gorm.DB, column string, distinct bool, dest any) *gorm.DB {
+	return q.Clauses(clause.Select{Distinct: distinct, Columns: []clause.Column{{Name: column}}}).Find(dest)
+}
+
 // referencesIn returns which of sources a row of table holds in column, in
 // one query.
 func referencesIn(db *gorm.DB, table, column string, sources []string) (map[string]bool, error) {
 	var names []string
-	err := db.Table(table).Distinct().
-		Where(clause.IN{Column: clause.Column{Name: column}, Values: anySlice(sources)}).
-		Pluck(column, &names).Error // Pluck quotes the column
+	q := db.Table(table).Where(clause.IN{Column: clause.Column{Name: column}, Values: anySlice(sources)})
+	err := pluck(q, column, true, &names).Error
 	if err != nil {
 		return nil, fmt.Errorf("check references to %d sources in %s.%s: %w", len(sources), table, column, err)
 	}

@@ -113,12 +113,15 @@ type row struct {
 // after the key after (when not nil), among ids (when not nil). Soft-deleted
 // rows are included: their images are still stored.
 func (tg *target) batch(ctx context.Context, db *gorm.DB, after any, ids []any, n int) ([]row, error) {
-	cols := []string{tg.pk, tg.col.name}
+	// clause.Columns, which are quoted: Select of names on a bare table
+	// writes them as they are, and a column named "group" or "Photo" then
+	// fails.
+	cols := []clause.Column{{Name: tg.pk}, {Name: tg.col.name}}
 	if tg.col.focus != nil {
-		cols = append(cols, tg.col.focus.DBName)
+		cols = append(cols, clause.Column{Name: tg.col.focus.DBName})
 	}
 	q := db.Session(&gorm.Session{NewDB: true, Context: ctx}).Table(tg.table).
-		Select(cols).
+		Clauses(clause.Select{Columns: cols}).
 		Where(clause.Neq{Column: clause.Column{Name: tg.col.name}, Value: ""}).
 		Order(clause.OrderByColumn{Column: clause.Column{Name: tg.pk}}).Limit(n)
 	if after != nil {
