@@ -104,28 +104,50 @@ func (p *plugin) metadata(db *gorm.DB) backends.Metadata {
 // watermark), so that a missing one is an error from db.Use, not from the
 // first upload.
 func (p *plugin) loadImages(ctx context.Context) error {
-	for _, name := range p.cfg.Sizes.Names() {
-		for _, f := range p.cfg.Sizes[name].Processors {
-			n, ok := f.(processors.NeedsImage)
-			if !ok || n.ImageName() == "" {
-				continue
-			}
-			rc, err := p.storage.Open(ctx, n.ImageName())
+	return p.eachDrawnImage(func(size string, n processors.NeedsImage) error {
+		rc, err := p.storage.Open(ctx, n.ImageName())
+		if err == nil {
+			var data []byte
+			data, err = readUpload(rc, p.cfg.Limits.MaxBytes)
+			_ = rc.Close()
 			if err == nil {
-				var data []byte
-				data, err = readUpload(rc, p.cfg.Limits.MaxBytes)
-				_ = rc.Close()
-				if err == nil {
-					var src *source
-					if src, err = decode(data, p.cfg.Limits, nil); err == nil {
-						n.SetImage(src.img)
-					}
+				var src *source
+				if src, err = decode(data, p.cfg.Limits, nil); err == nil {
+					n.SetImage(src.img)
 				}
 			}
-			if err != nil {
-				return fmt.Errorf("%w: size %q: image %q: %w", ErrInvalidConfig, name, n.ImageName(), err)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: size %q: image %q: %w", ErrInvalidConfig, size, n.ImageName(), err)
+		}
+		return nil
+	})
+}
+
+// eachDrawnImage calls fn for each processor of each size that draws an
+// image of the storage (a watermark), until fn fails.
+func (p *plugin) eachDrawnImage(fn func(size string, n processors.NeedsImage) error) error {
+	for _, name := range p.cfg.Sizes.Names() {
+		for _, f := range p.cfg.Sizes[name].Processors {
+			if n, ok := f.(processors.NeedsImage); ok && n.ImageName() != "" {
+				if err := fn(name, n); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	return nil
+}
+
+// drawnImages returns the storage names of the images the sizes draw,
+// which no row or record references and Prune must keep.
+func (p *plugin) drawnImages() map[string]bool {
+	out := map[string]bool{}
+	_ = p.eachDrawnImage(func(_ string, n processors.NeedsImage) error {
+		if clean, err := backends.CleanName(n.ImageName()); err == nil {
+			out[clean] = true
+		}
+		return nil
+	})
+	return out
 }

@@ -60,7 +60,8 @@ type PruneReport struct {
 // storage that no metadata and no row references (written by a save that
 // never committed), recorded sources that no row of opts.Models references,
 // and metadata records whose file is gone. It is a dry run unless
-// opts.Delete is set. The storage must implement backends.Lister.
+// opts.Delete is set. The storage must implement backends.Lister. The
+// images that the sizes draw (a watermark's image) are kept.
 func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, error) {
 	p, err := pluginOf(db)
 	if err != nil {
@@ -119,8 +120,9 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 	if err != nil {
 		return PruneReport{}, err
 	}
+	drawn := p.drawnImages() // a watermark: the sizes need it
 	for name, f := range files {
-		if !recorded[name] && !rows[name] && f.ModTime.Before(cutoff) {
+		if !recorded[name] && !rows[name] && !drawn[name] && f.ModTime.Before(cutoff) {
 			report.Files = append(report.Files, name)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
@@ -71,6 +72,20 @@ func TestWatermarkFromStorage(t *testing.T) {
 	got := func(x, y int) color.NRGBA { return color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA) }
 	if !nearN(got(170, 185), magenta) || !nearN(got(147, 172), magenta) || nearN(got(140, 160), magenta) || nearN(got(197, 197), magenta) {
 		t.Fatalf("watermark pixels: %v %v %v %v", got(170, 185), got(147, 172), got(140, 160), got(197, 197))
+	}
+
+	// Prune keeps the watermark, which no row or record references: the
+	// sizes draw it, and db.Use fails without it.
+	old := time.Now().Add(-48 * time.Hour)
+	if err := os.Chtimes(filepath.Join(root, "marks", "logo.png"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	report, err := thumbnails.Prune(t.Context(), db, thumbnails.PruneOptions{Delete: true, Models: []any{&Kite{}}})
+	if err != nil || len(report.Files) != 0 {
+		t.Fatalf("Prune = %+v, %v: want nothing pruned", report, err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "marks", "logo.png")); err != nil {
+		t.Fatalf("the watermark after Prune: %v", err)
 	}
 }
 
