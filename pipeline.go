@@ -366,7 +366,7 @@ func encode(ctx context.Context, dst image.Image, srcFormat string, sz sizes.Siz
 		if err := webpFits(dst.Bounds().Dx(), dst.Bounds().Dy()); err != nil {
 			return nil, fmt.Errorf("%w: size %q: %w", ErrImageTooLarge, sz.Name, err)
 		}
-		err = webp.Encode(&buf, dst, webp.Options{Quality: sz.JPEGQuality()})
+		err = webp.Encode(&buf, straightAlpha(dst), webp.Options{Quality: sz.JPEGQuality()})
 	default:
 		err = errors.New("unknown format " + format)
 	}
@@ -381,6 +381,21 @@ func encode(ctx context.Context, dst image.Image, srcFormat string, sz sizes.Siz
 	}
 	b := dst.Bounds()
 	return &rendered{size: sz, ext: extensions[format], data: data, width: b.Dx(), height: b.Dy()}, nil
+}
+
+// straightAlpha returns img for the WebP encoder, which reads an
+// *image.RGBA's premultiplied pixels as straight alpha (and darkened every
+// half-transparent pixel): such an image with transparency is converted to
+// an *image.NRGBA. An opaque one is the same either way.
+func straightAlpha(img image.Image) image.Image {
+	rgba, ok := img.(*image.RGBA)
+	if !ok || rgba.Opaque() {
+		return img
+	}
+	b := rgba.Bounds()
+	out := image.NewNRGBA(b)
+	draw.Draw(out, b, rgba, b.Min, draw.Src)
+	return out
 }
 
 // gifPalette is Plan 9's palette with its second entry, a dark blue, made

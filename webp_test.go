@@ -214,3 +214,30 @@ func TestWebPTooWide(t *testing.T) {
 		t.Errorf("files %v", files)
 	}
 }
+
+// TestWebPKeepsHalfTransparentColours: a half-transparent red stays red in
+// a WebP thumbnail. The encoder reads an *image.RGBA's premultiplied
+// pixels as straight alpha, and made it (127, 15, 15, 128).
+func TestWebPKeepsHalfTransparentColours(t *testing.T) {
+	e := setupFormats(t, nil)
+	src := image.NewNRGBA(image.Rect(0, 0, 200, 200))
+	for i := 0; i < len(src.Pix); i += 4 {
+		copy(src.Pix[i:], []byte{255, 0, 0, 128})
+	}
+	row := Kite{Image: field.NewImage("h.png", bytes.NewReader(encodePNG(t, src)))}
+	if err := e.db.Create(&row).Error; err != nil {
+		t.Fatal(err)
+	}
+	small, err := row.Image.Thumbnail(t.Context(), "small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, format := e.decodeStored(t, small.Name)
+	if format != "webp" {
+		t.Fatalf("format %s", format)
+	}
+	got := color.NRGBAModel.Convert(img.At(50, 50)).(color.NRGBA)
+	if got.R < 225 || got.G > 30 || got.B > 30 || got.A < 120 || got.A > 136 { // lossy: about 239, 15, 14
+		t.Errorf("a half-transparent red pixel came out %v, want about {255 0 0 128}", got)
+	}
+}
