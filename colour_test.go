@@ -149,3 +149,44 @@ func TestGIFKeepsTransparency(t *testing.T) {
 		t.Errorf("the blue half is %v", got)
 	}
 }
+
+// TestGIFFrameOffset: an 80x60 GIF whose first frame is a 40x30 red block
+// at (40, 30) of its screen is an 80x60 image, the block bottom-right and
+// the rest transparent, as a browser shows it; it used to become the 40x30
+// block alone, with the sizes, widths and heights of that.
+func TestGIFFrameOffset(t *testing.T) {
+	red := color.Palette{color.RGBA{255, 0, 0, 255}}
+	g := &gif.GIF{
+		Image:  []*image.Paletted{image.NewPaletted(image.Rect(40, 30, 80, 60), red), image.NewPaletted(image.Rect(0, 0, 80, 60), red)},
+		Delay:  []int{10, 10},
+		Config: image.Config{Width: 80, Height: 60, ColorModel: red},
+	}
+	var src bytes.Buffer
+	if err := gif.EncodeAll(&src, g); err != nil {
+		t.Fatal(err)
+	}
+	set, err := sizes.Load(strings.NewReader(`same: {processors: [{path: resize, width: 100, height: 100, method: fit, upscale: false}], format: png}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type Sticker struct {
+		ID    uint
+		Image field.Image `thumbnails:"sizes:same;dir:stickers"`
+	}
+	e := setupSizes(t, openSQLite(t), set, &Sticker{})
+	s := Sticker{Image: field.NewImage("s.gif", &src)}
+	if err := e.db.Create(&s).Error; err != nil {
+		t.Fatal(err)
+	}
+	th, err := s.Image.Thumbnail(context.Background(), "same")
+	if err != nil || th.Width != 80 || th.Height != 60 {
+		t.Fatalf("same = %+v, %v: want 80x60", th, err)
+	}
+	img, _ := e.decodeStored(t, th.Name)
+	if got := color.NRGBAModel.Convert(img.At(60, 45)).(color.NRGBA); !sameColour(got, color.NRGBA{255, 0, 0, 255}) {
+		t.Errorf("inside the frame: %v, want red", got)
+	}
+	if _, _, _, a := img.At(10, 10).RGBA(); a != 0 {
+		t.Errorf("outside the frame: %v, want transparent", img.At(10, 10))
+	}
+}

@@ -209,6 +209,14 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
 		}
 	}
+	if b := img.Bounds(); format == formatGIF && !b.Empty() && b != image.Rect(0, 0, cfg.Width, cfg.Height) {
+		// A GIF's first frame may cover part of its screen only, at an
+		// offset: the image is the screen, transparent where the frame
+		// does not reach, as a browser shows it.
+		screen := image.NewNRGBA(image.Rect(0, 0, cfg.Width, cfg.Height))
+		draw.Draw(screen, b, img, b.Min, draw.Src)
+		img = screen
+	}
 	if orientation != 1 {
 		if f := orientationFilter(orientation); f != nil {
 			g := gift.New(f)
