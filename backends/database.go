@@ -125,7 +125,7 @@ func (m *databaseMetadata) Put(ctx context.Context, source string, thumbs ...Thu
 				}
 				continue
 			}
-			rows = append(rows, thumbnailRow{Source: source, Size: t.Size, Name: t.Name, Width: t.Width, Height: t.Height, CreatedAt: now})
+			rows = append(rows, thumbnailRow{Source: source, Size: t.Size, Name: t.Name, Width: t.Width, Height: t.Height, CreatedAt: t.createdAt(now)})
 		}
 		if len(rows) == 0 {
 			return nil

@@ -17,6 +17,14 @@ type Thumbnail struct {
 	CreatedAt time.Time // when it was recorded
 }
 
+// createdAt returns t's CreatedAt in UTC, or now when it is zero.
+func (t Thumbnail) createdAt(now time.Time) time.Time {
+	if t.CreatedAt.IsZero() {
+		return now
+	}
+	return t.CreatedAt.UTC()
+}
+
 // Metadata records which thumbnails exist for each source. It is the source
 // of truth for reads: the plugin never asks the Storage whether a file exists.
 type Metadata interface {
@@ -30,7 +38,9 @@ type Metadata interface {
 	ThumbnailsOf(ctx context.Context, sources []string) (map[string][]Thumbnail, error)
 	// Put records source and the given thumbnails of it. A thumbnail whose
 	// source and size are already recorded replaces the old record, so
-	// putting the same thumbnail twice is not an error.
+	// putting the same thumbnail twice is not an error. A thumbnail's
+	// CreatedAt is recorded as it is (a copy keeps its time), or, when
+	// zero, as the time of the Put.
 	Put(ctx context.Context, source string, thumbs ...Thumbnail) error
 	// Delete removes the records of source and of all its thumbnails.
 	// Deleting a source that has no records is not an error.

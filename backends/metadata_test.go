@@ -306,3 +306,29 @@ func TestRedisRingShardDown(t *testing.T) {
 		t.Fatalf("Each with a shard down: %v, want ErrUnavailable", err)
 	}
 }
+
+// TestMetadataPutKeepsCreatedAt: a record put with its CreatedAt (a copy,
+// as MigrateMetadata makes) keeps it; one without gets the Put's time.
+func TestMetadataPutKeepsCreatedAt(t *testing.T) {
+	forEachMetadata(t, func(t *testing.T, m backends.Metadata) {
+		ctx := context.Background()
+		s := "foods/created.jpg"
+		then := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+		old := thumb(s, "small", 10, 10)
+		old.CreatedAt = then
+		before := time.Now().Add(-time.Second)
+		if err := m.Put(ctx, s, old, thumb(s, "medium", 40, 40)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.Thumbnails(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := got["small"].CreatedAt; !c.Equal(then) {
+			t.Errorf("small: CreatedAt %v, want %v", c, then)
+		}
+		if c := got["medium"].CreatedAt; c.Before(before) || c.After(time.Now().Add(time.Second)) {
+			t.Errorf("medium: CreatedAt %v, want the time of the Put", c)
+		}
+	})
+}

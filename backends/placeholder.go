@@ -41,7 +41,7 @@ type placeholderRow struct {
 // putPlaceholder records t, the placeholder of source, in db (inside Put's
 // transaction, after the source's row).
 func putPlaceholder(db *gorm.DB, source string, t Thumbnail, now time.Time) error {
-	row := placeholderRow{Source: source, Data: t.Name, Width: t.Width, Height: t.Height, CreatedAt: now}
+	row := placeholderRow{Source: source, Data: t.Name, Width: t.Width, Height: t.Height, CreatedAt: t.createdAt(now)}
 	err := db.Table(PlaceholdersTable).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "source"}},
 		DoUpdates: clause.AssignmentColumns([]string{"data", "width", "height", "created_at"}),

@@ -217,7 +217,7 @@ func (m *redisMetadata) Put(ctx context.Context, source string, thumbs ...Thumbn
 	values := make([]any, 0, 2*len(thumbs))
 	now := time.Now().UTC()
 	for _, t := range thumbs {
-		values = append(values, t.Size, formatRedisRecord(t, now))
+		values = append(values, t.Size, formatRedisRecord(t, t.createdAt(now)))
 	}
 	var err error
 	if summary, ok := m.summaryKey(source); ok {
