@@ -66,8 +66,10 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 				continue // Updates(struct) skips zero values
 			}
 			img := value.(field.Image)
-			if orig, known := bridge.Original(&img); known && orig == img.Name() {
-				continue // unchanged since it was loaded: nothing to read
+			if fv := col.field.ReflectValueOf(stmt.Context, v); fv.CanAddr() {
+				if orig, known := bridge.Original(fv.Addr().Interface()); known && orig == img.Name() {
+					continue // unchanged since this row's column was loaded: nothing to read
+				}
 			}
 			written.add(col, img.Name())
 		}

@@ -170,3 +170,55 @@ func TestGlobalUpdateAndDelete(t *testing.T) {
 		}
 	})
 }
+
+// TestCopiedImageReleasesTheOld: putting a row's stored image in another
+// row (b.Image = a.Image) or in another column of the row (d.Cover =
+// d.Photo) and saving releases what that column held. The copy carried
+// the other column's "unchanged since loaded" state, so the old image was
+// never read, nor cleaned up.
+func TestCopiedImageReleasesTheOld(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{}, &Dish{})
+		upload := func() field.Image { return field.NewImage("p.jpg", reader(photo(t, pizzaJPG))) }
+		a, b := Food{Name: "a", Image: upload()}, Food{Name: "b", Image: upload()}
+		for _, row := range []*Food{&a, &b} {
+			if err := db.Create(row).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		var la, lb Food
+		if err := db.First(&la, a.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.First(&lb, b.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		oldB := lb.Image.Name()
+		lb.Image = la.Image
+		if err := db.Save(&lb).Error; err != nil {
+			t.Fatal(err)
+		}
+		if e.exists(t, oldB) {
+			t.Errorf("b's old image %s is still stored, referenced by no row", oldB)
+		}
+		if !e.exists(t, a.Image.Name()) {
+			t.Errorf("a's image %s, now in both rows, is gone", a.Image.Name())
+		}
+
+		d := Dish{Photo: upload(), Cover: upload()}
+		if err := db.Create(&d).Error; err != nil {
+			t.Fatal(err)
+		}
+		oldCover := d.Cover.Name()
+		d.Cover = d.Photo
+		if err := db.Save(&d).Error; err != nil {
+			t.Fatal(err)
+		}
+		if e.exists(t, oldCover) {
+			t.Errorf("the dish's old cover %s is still stored, referenced by no row", oldCover)
+		}
+		if !e.exists(t, d.Photo.Name()) {
+			t.Errorf("the dish's photo %s, now in both columns, is gone", d.Photo.Name())
+		}
+	})
+}

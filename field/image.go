@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"io"
+	"unsafe"
 
 	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
 )
@@ -16,6 +17,12 @@ type Image struct {
 	name   string
 	orig   string // name as last read from or written to the database
 	loaded bool   // orig is valid
+	// home is the address of the Image that the plugin bound: orig is what
+	// that column of that row held. A copy of the Image in another row or
+	// column (b.Image = a.Image) is at another address, so its orig says
+	// nothing of what its own column holds. An address, not a pointer, so
+	// that a copy does not keep the row it came from alive.
+	home uintptr
 	upload *bridge.Upload
 	binder Binder
 	// known are the thumbnails known to exist for name, recorded by the
@@ -95,6 +102,7 @@ func (i *Image) Scan(src any) error {
 		return fmt.Errorf("field: cannot scan %T into field.Image", src)
 	}
 	i.name, i.orig, i.loaded, i.upload, i.known, i.discarded = name, name, true, nil, nil, false
+	i.home = uintptr(unsafe.Pointer(i))
 	return nil
 }
 
@@ -126,12 +134,12 @@ func init() {
 	}
 	bridge.Original = func(img any) (string, bool) {
 		i := img.(*Image)
-		return i.orig, i.loaded
+		return i.orig, i.loaded && i.home == uintptr(unsafe.Pointer(i))
 	}
 	bridge.Bind = func(img any, b any) {
 		i := img.(*Image)
 		i.binder = b.(Binder)
-		i.orig, i.loaded = i.name, true
+		i.orig, i.loaded, i.home = i.name, true, uintptr(unsafe.Pointer(i))
 	}
 	bridge.Cached = func(img any) any { return img.(*Image).known }
 	bridge.Cache = func(img any, known any) { img.(*Image).known = known }

@@ -20,7 +20,9 @@ var (
 	// column now holds name.
 	Stored func(img any, name string)
 	// Original returns the name img had when it was loaded from (or last
-	// written to) the database, and whether that is known.
+	// written to) the database, and whether that is known: only for the
+	// very Image the plugin bound (img is its address), not a copy of it
+	// in another row or column.
 	Original func(img any) (name string, known bool)
 	// Bind attaches the plugin's accessor for img's column; b is a field.Binder.
 	Bind func(img any, b any)
