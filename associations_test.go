@@ -2,9 +2,11 @@ package thumbnails_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/gorm-thumbnails/thumbnails/field"
 )
@@ -60,6 +62,45 @@ func TestAssociationsAndSliceValues(t *testing.T) {
 		small, err := dishes[0].Image.Thumbnail(ctx, "small")
 		if err != nil || !e.exists(t, small.Name) {
 			t.Errorf("a dish of a slice value: %+v, %v", small, err)
+		}
+	})
+}
+
+// TestUpsertThatKeepsTheImage: an insert whose conflict updates other
+// columns only keeps the row's image, so the upload stored for it is
+// referenced by nothing: its files go, and its Image is discarded rather
+// than name a file the row does not hold. Two ways: an explicit ON
+// CONFLICT DO UPDATE SET menu_id, and gorm's save of a has-many
+// association (which updates the foreign key only).
+func TestUpsertThatKeepsTheImage(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Menu{}, &Course{})
+		menu := Menu{Name: "lunch", Courses: []Course{{Image: field.NewImage("pizza.jpg", reader(photo(t, pizzaJPG)))}}}
+		if err := db.Create(&menu).Error; err != nil {
+			t.Fatal(err)
+		}
+		kept := menu.Courses[0].Image.Name()
+		before := e.files(t)
+
+		again := Course{ID: menu.Courses[0].ID, MenuID: menu.ID, Image: field.NewImage("pasta.jpg", reader(photo(t, pastaJPG)))}
+		err := db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns([]string{"menu_id"})}).Create(&again).Error
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Image.Name() != "" {
+			t.Errorf("the upsert's Image names %q, which the row does not hold", again.Image.Name())
+		}
+
+		menu.Courses[0].Image = field.NewImage("soup.jpg", reader(photo(t, soupJPG)))
+		if err := db.Save(&menu).Error; err != nil {
+			t.Fatal(err)
+		}
+		var row Course
+		if err := db.First(&row, menu.Courses[0].ID).Error; err != nil || row.Image.Name() != kept {
+			t.Fatalf("the row holds %q, %v; want %q", row.Image.Name(), err, kept)
+		}
+		if after := e.files(t); !slices.Equal(after, before) {
+			t.Errorf("files %v, want those before the upserts %v", after, before)
 		}
 	})
 }

@@ -192,6 +192,13 @@ func (p *plugin) record(db *gorm.DB) {
 		db.InstanceSet(keyUnreferenced, true)
 		return
 	}
+	if _, upsert := db.Statement.Clauses["ON CONFLICT"]; upsert && !db.DryRun {
+		var err error
+		if all, err = p.keepWritten(db, all); err != nil {
+			_ = db.AddError(err)
+			return
+		}
+	}
 	meta := p.metadata(db)
 	for _, st := range all {
 		if err := meta.Put(db.Statement.Context, st.source, st.thumbs...); err != nil {
@@ -204,6 +211,43 @@ func (p *plugin) record(db *gorm.DB) {
 		return
 	}
 	noteCreated(db, all)
+}
+
+// keepWritten returns the uploads of all that a row holds after an insert
+// with ON CONFLICT, and discards the others: a conflicting row whose
+// update does not assign the image column (DO UPDATE SET name, or gorm's
+// save of associations, which sets the foreign key only; DO NOTHING in a
+// batch where some rows conflict) keeps the image it had, and the upload
+// stored for it is referenced by nothing. Its Image is then discarded
+// rather than naming a file the row does not hold. The names are new and
+// random: one query per column tells which were written.
+func (p *plugin) keepWritten(db *gorm.DB, all []*stored) ([]*stored, error) {
+	q := db.Session(&gorm.Session{NewDB: true, Context: db.Statement.Context})
+	byColumn := map[*column][]string{}
+	for _, st := range all {
+		byColumn[st.col] = append(byColumn[st.col], st.source)
+	}
+	written := map[*column]map[string]bool{}
+	for col, sources := range byColumn {
+		refs, err := referencesIn(q, db.Statement.Table, col.name, sources)
+		if err != nil {
+			return nil, fmt.Errorf("thumbnails: %w", err)
+		}
+		written[col] = refs
+	}
+	var kept, dropped []*stored
+	for _, st := range all {
+		if written[st.col][st.source] {
+			kept = append(kept, st)
+		} else {
+			dropped = append(dropped, st)
+		}
+	}
+	if len(dropped) > 0 {
+		p.discard(db.Statement.Context, dropped)
+		db.InstanceSet(keyStored, kept)
+	}
+	return kept, nil
 }
 
 // finish runs after gorm's commit or rollback. A failed statement's files
