@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -68,7 +69,14 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 			img := value.(field.Image)
 			if fv := col.field.ReflectValueOf(stmt.Context, v); fv.CanAddr() {
 				if orig, known := bridge.Original(fv.Addr().Interface()); known && orig == img.Name() {
-					continue // unchanged since this row's column was loaded: nothing to read
+					// Unchanged since this row's column was loaded: nothing
+					// to read, and nothing to write. Writing it would bring
+					// back, from a row loaded before a concurrent replace,
+					// an image whose files that replace deleted.
+					if m.keepsOtherColumns(stmt, selected, restricted) {
+						stmt.Omits = append(slices.Clip(stmt.Omits), col.name)
+					}
+					continue
 				}
 			}
 			written.add(col, img.Name())
@@ -83,6 +91,22 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 		return // gorm refuses the update with ErrMissingWhereClause
 	}
 	p.release(db, m, written, conds, stmt.Unscoped)
+}
+
+// keepsOtherColumns reports whether the update on stmt writes a column
+// that is not an image column. Save falls back to an insert (an upsert of
+// every column) when its update writes nothing, so an image column is left
+// out of a Save only when another column remains.
+func (m *model) keepsOtherColumns(stmt *gorm.Statement, selected map[string]bool, restricted bool) bool {
+	for _, f := range m.schema.Fields {
+		if f.DBName == "" || f.PrimaryKey || !f.Updatable || m.column(f) != nil {
+			continue
+		}
+		if sel, ok := selected[f.DBName]; (ok && sel) || (!ok && !restricted) {
+			return true
+		}
+	}
+	return false
 }
 
 // captureDelete queues the names held by the rows a hard delete removes. A

@@ -222,3 +222,47 @@ func TestCopiedImageReleasesTheOld(t *testing.T) {
 		}
 	})
 }
+
+// TestStaleSaveKeepsTheNewImage: a row loaded before another request
+// replaced its image, then saved with only its name changed, leaves the
+// new image in place. Writing back the image it was loaded with (as gorm's
+// Save writes every column) pointed the row at the files the replace had
+// deleted.
+func TestStaleSaveKeepsTheNewImage(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		ctx := context.Background()
+		row := Food{Name: "pizza", Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+		if err := db.Create(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+		var stale, other Food
+		if err := db.First(&stale, row.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.First(&other, row.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		other.Image = field.NewImage("q.jpg", reader(photo(t, pastaJPG)))
+		if err := db.Save(&other).Error; err != nil {
+			t.Fatal(err)
+		}
+		stale.Name = "margherita"
+		if err := db.Save(&stale).Error; err != nil {
+			t.Fatal(err)
+		}
+		var now Food
+		if err := db.First(&now, row.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if now.Name != "margherita" || now.Image.Name() != other.Image.Name() {
+			t.Fatalf("row = %q, %q; want the new name and the replacing image %q", now.Name, now.Image.Name(), other.Image.Name())
+		}
+		if !e.exists(t, now.Image.Name()) {
+			t.Errorf("the row's image %s is not stored", now.Image.Name())
+		}
+		if th, err := now.Image.Thumbnail(ctx, "small"); err != nil || !e.exists(t, th.Name) {
+			t.Errorf("small: %+v, %v", th, err)
+		}
+	})
+}

@@ -5,7 +5,6 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"io"
-	"unsafe"
 
 	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
 )
@@ -17,12 +16,13 @@ type Image struct {
 	name   string
 	orig   string // name as last read from or written to the database
 	loaded bool   // orig is valid
-	// home is the address of the Image that the plugin bound: orig is what
-	// that column of that row held. A copy of the Image in another row or
-	// column (b.Image = a.Image) is at another address, so its orig says
-	// nothing of what its own column holds. An address, not a pointer, so
-	// that a copy does not keep the row it came from alive.
-	home uintptr
+	// home is the Image that the plugin bound (loaded or saved): orig is
+	// what that column of that row held. A copy of the Image in another row
+	// or column (b.Image = a.Image) is elsewhere, so its orig says nothing
+	// of what its own column holds. A pointer, so that the memory of the
+	// row it came from cannot be reused, and mistaken for it, while a copy
+	// lives.
+	home *Image
 	upload *bridge.Upload
 	binder Binder
 	// known are the thumbnails known to exist for name, recorded by the
@@ -101,8 +101,8 @@ func (i *Image) Scan(src any) error {
 	default:
 		return fmt.Errorf("field: cannot scan %T into field.Image", src)
 	}
-	i.name, i.orig, i.loaded, i.upload, i.known, i.discarded = name, name, true, nil, nil, false
-	i.home = uintptr(unsafe.Pointer(i))
+	// Not bound: gorm scans into a temporary, which it copies into the row.
+	i.name, i.orig, i.loaded, i.upload, i.known, i.discarded, i.home = name, name, true, nil, nil, false, nil
 	return nil
 }
 
@@ -134,12 +134,12 @@ func init() {
 	}
 	bridge.Original = func(img any) (string, bool) {
 		i := img.(*Image)
-		return i.orig, i.loaded && i.home == uintptr(unsafe.Pointer(i))
+		return i.orig, i.loaded && i.home == i
 	}
 	bridge.Bind = func(img any, b any) {
 		i := img.(*Image)
 		i.binder = b.(Binder)
-		i.orig, i.loaded, i.home = i.name, true, uintptr(unsafe.Pointer(i))
+		i.orig, i.loaded, i.home = i.name, true, i
 	}
 	bridge.Cached = func(img any) any { return img.(*Image).known }
 	bridge.Cache = func(img any, known any) { img.(*Image).known = known }

@@ -89,8 +89,10 @@ func TestImageScan(t *testing.T) {
 			if err != nil || v != driver.Value(tt.want) {
 				t.Errorf("Value() after Scan(%#v) = %#v, %v; want %q", tt.src, v, err, tt.want)
 			}
-			if name, known := bridge.Original(&img); !known || name != tt.want {
-				t.Errorf("after Scan(%#v): bridge.Original = %q, %v; want %q, true", tt.src, name, known, tt.want)
+			// gorm scans into a temporary it copies into the row: the name
+			// is known as the row's once the plugin binds the row's Image.
+			if name, known := bridge.Original(&img); known || name != tt.want {
+				t.Errorf("after Scan(%#v): bridge.Original = %q, %v; want %q, false", tt.src, name, known, tt.want)
 			}
 		})
 	}
