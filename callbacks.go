@@ -372,7 +372,7 @@ func (m *model) bindEach(db *gorm.DB, v reflect.Value, preload []bool) []*field.
 			if img == nil {
 				continue
 			}
-			bridge.Bind(img, binders[i])
+			bridge.Bind(img, binders[i], col.owner(db.Statement.Context, row))
 			bridge.SetFocus(img, col.focusOf(row))
 			if preload != nil && preload[i] && img.Name() != "" {
 				images = append(images, img)

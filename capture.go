@@ -67,17 +67,17 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 				continue // Updates(struct) skips zero values
 			}
 			img := value.(field.Image)
-			if fv := col.field.ReflectValueOf(stmt.Context, v); fv.CanAddr() {
-				if orig, known := bridge.Original(fv.Addr().Interface()); known && orig == img.Name() {
-					// Unchanged since this row's column was loaded: nothing
-					// to read, and nothing to write. Writing it would bring
-					// back, from a row loaded before a concurrent replace,
-					// an image whose files that replace deleted.
-					if m.keepsOtherColumns(stmt, selected, restricted) {
-						stmt.Omits = append(slices.Clip(stmt.Omits), col.name)
-					}
-					continue
+			orig, owner, known := bridge.Original(&img)
+			if known && owner.Keyed && owner == col.owner(stmt.Context, v) && orig == img.Name() {
+				// Unchanged since this row's column was loaded (not an image
+				// copied from another row or column): nothing to read, and
+				// nothing to write. Writing it would bring back, from a row
+				// loaded before a concurrent replace, an image whose files
+				// that replace deleted.
+				if m.keepsOtherColumns(stmt, selected, restricted) {
+					stmt.Omits = append(slices.Clip(stmt.Omits), col.name)
 				}
+				continue
 			}
 			written.add(col, img.Name())
 		}

@@ -3,6 +3,7 @@ package thumbnails
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"path"
 	"reflect"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"gorm.io/gorm/schema"
 
 	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
 
@@ -28,6 +30,35 @@ type column struct {
 	dir    string        // storage folder of sources
 	focus  *schema.Field // the field.Focus field named by the tag, or nil
 	binder *binder
+}
+
+// keySeed hashes the string primary keys of owners.
+var keySeed = maphash.MakeSeed()
+
+// owner returns the row of c's model in row, and c, as the owner of the
+// Image bound there: the row's primary key when it is one integer or
+// string (a string as its hash) and set; the zero Owner otherwise, which
+// makes its Image count as changed when saved.
+func (c *column) owner(ctx context.Context, row reflect.Value) bridge.Owner {
+	if c.field == nil || c.field.Schema == nil || len(c.field.Schema.PrimaryFields) != 1 {
+		return bridge.Owner{}
+	}
+	pk := reflect.Indirect(c.field.Schema.PrimaryFields[0].ReflectValueOf(ctx, row))
+	if !pk.IsValid() || pk.IsZero() {
+		return bridge.Owner{}
+	}
+	var key uint64
+	switch pk.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		key = uint64(pk.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		key = pk.Uint()
+	case reflect.String:
+		key = maphash.String(keySeed, pk.String())
+	default:
+		return bridge.Owner{}
+	}
+	return bridge.Owner{Column: c, Key: key, Keyed: true}
 }
 
 // size returns the column's size called name (case-insensitive).

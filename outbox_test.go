@@ -205,6 +205,34 @@ func TestCopiedImageReleasesTheOld(t *testing.T) {
 			t.Errorf("a's image %s, now in both rows, is gone", a.Image.Name())
 		}
 
+		// through one variable: the copy is put back at the address it was
+		// bound at, in another row
+		c := Food{Name: "c", Image: upload()}
+		if err := db.Create(&c).Error; err != nil {
+			t.Fatal(err)
+		}
+		var f Food
+		if err := db.First(&f, a.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		img := f.Image
+		f = Food{}
+		if err := db.First(&f, c.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		oldC := f.Image.Name()
+		f.Image = img
+		if err := db.Save(&f).Error; err != nil {
+			t.Fatal(err)
+		}
+		var now Food
+		if err := db.First(&now, c.ID).Error; err != nil || now.Image.Name() != a.Image.Name() {
+			t.Errorf("row c holds %q, %v; want a's image %q", now.Image.Name(), err, a.Image.Name())
+		}
+		if e.exists(t, oldC) {
+			t.Errorf("c's old image %s is still stored, referenced by no row", oldC)
+		}
+
 		d := Dish{Photo: upload(), Cover: upload()}
 		if err := db.Create(&d).Error; err != nil {
 			t.Fatal(err)

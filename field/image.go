@@ -16,13 +16,11 @@ type Image struct {
 	name   string
 	orig   string // name as last read from or written to the database
 	loaded bool   // orig is valid
-	// home is the Image that the plugin bound (loaded or saved): orig is
-	// what that column of that row held. A copy of the Image in another row
-	// or column (b.Image = a.Image) is elsewhere, so its orig says nothing
-	// of what its own column holds. A pointer, so that the memory of the
-	// row it came from cannot be reused, and mistaken for it, while a copy
-	// lives.
-	home *Image
+	// owner is the row and column the plugin bound the Image in: orig is
+	// what that column of that row held. A copy of the Image put in another
+	// row or column (b.Image = a.Image) carries it along, so the plugin
+	// tells the copy from an unchanged column.
+	owner bridge.Owner
 	upload *bridge.Upload
 	binder Binder
 	// known are the thumbnails known to exist for name, recorded by the
@@ -101,8 +99,9 @@ func (i *Image) Scan(src any) error {
 	default:
 		return fmt.Errorf("field: cannot scan %T into field.Image", src)
 	}
-	// Not bound: gorm scans into a temporary, which it copies into the row.
-	i.name, i.orig, i.loaded, i.upload, i.known, i.discarded, i.home = name, name, true, nil, nil, false, nil
+	// No owner until the plugin binds the row: gorm scans into a
+	// temporary, which it copies into the row.
+	i.name, i.orig, i.loaded, i.upload, i.known, i.discarded, i.owner = name, name, true, nil, nil, false, bridge.Owner{}
 	return nil
 }
 
@@ -132,14 +131,14 @@ func init() {
 		i := img.(*Image)
 		i.name, i.upload, i.known, i.discarded = "", nil, nil, true
 	}
-	bridge.Original = func(img any) (string, bool) {
+	bridge.Original = func(img any) (string, bridge.Owner, bool) {
 		i := img.(*Image)
-		return i.orig, i.loaded && i.home == i
+		return i.orig, i.owner, i.loaded
 	}
-	bridge.Bind = func(img any, b any) {
+	bridge.Bind = func(img any, b any, owner bridge.Owner) {
 		i := img.(*Image)
 		i.binder = b.(Binder)
-		i.orig, i.loaded, i.home = i.name, true, i
+		i.orig, i.loaded, i.owner = i.name, true, owner
 	}
 	bridge.Cached = func(img any) any { return img.(*Image).known }
 	bridge.Cache = func(img any, known any) { img.(*Image).known = known }

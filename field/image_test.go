@@ -89,10 +89,10 @@ func TestImageScan(t *testing.T) {
 			if err != nil || v != driver.Value(tt.want) {
 				t.Errorf("Value() after Scan(%#v) = %#v, %v; want %q", tt.src, v, err, tt.want)
 			}
-			// gorm scans into a temporary it copies into the row: the name
-			// is known as the row's once the plugin binds the row's Image.
-			if name, known := bridge.Original(&img); known || name != tt.want {
-				t.Errorf("after Scan(%#v): bridge.Original = %q, %v; want %q, false", tt.src, name, known, tt.want)
+			// gorm scans into a temporary it copies into the row: the row
+			// it is in is known once the plugin binds the row's Image.
+			if name, owner, known := bridge.Original(&img); !known || name != tt.want || owner.Keyed {
+				t.Errorf("after Scan(%#v): bridge.Original = %q, %+v, %v; want %q, no owner, true", tt.src, name, owner, known, tt.want)
 			}
 		})
 	}
@@ -136,7 +136,7 @@ func TestImageZeroValue(t *testing.T) {
 	if err != nil || v != driver.Value("") {
 		t.Errorf("zero Image: Value() = %#v, %v; want \"\", nil", v, err)
 	}
-	if _, known := bridge.Original(&img); known {
+	if _, _, known := bridge.Original(&img); known {
 		t.Error("zero Image: original name is known")
 	}
 	if got := fmt.Sprint(img); got != "" {
@@ -197,7 +197,7 @@ func TestImageBound(t *testing.T) {
 	img := field.NewImage("cat.jpg", strings.NewReader("x"))
 	// What the plugin does when it saves the row: store, then bind.
 	bridge.Stored(&img, "foods/a b.jpg")
-	bridge.Bind(&img, mediaBinder{})
+	bridge.Bind(&img, mediaBinder{}, bridge.Owner{})
 
 	if img.IsEmpty() || img.Name() != "foods/a b.jpg" || img.String() != "foods/a b.jpg" {
 		t.Errorf("stored image: IsEmpty %v, Name %q, String %q", img.IsEmpty(), img.Name(), img.String())
@@ -205,7 +205,7 @@ func TestImageBound(t *testing.T) {
 	if v, err := img.Value(); err != nil || v != driver.Value("foods/a b.jpg") {
 		t.Errorf("stored image: Value() = %v, %v", v, err)
 	}
-	if name, known := bridge.Original(&img); !known || name != "foods/a b.jpg" {
+	if name, _, known := bridge.Original(&img); !known || name != "foods/a b.jpg" {
 		t.Errorf("bound image: bridge.Original = %q, %v", name, known)
 	}
 	if got := img.URL(); got != "/media/foods/a b.jpg" {
@@ -225,7 +225,7 @@ func TestImageBound(t *testing.T) {
 
 	// An empty bound column has no URL.
 	var empty field.Image
-	bridge.Bind(&empty, mediaBinder{})
+	bridge.Bind(&empty, mediaBinder{}, bridge.Owner{})
 	if got := empty.URL(); got != "" {
 		t.Errorf("empty bound image: URL() = %q, want \"\"", got)
 	}
@@ -346,7 +346,7 @@ func (b pendingBinder) Thumbnail(ctx context.Context, img *field.Image, size str
 func TestResponsiveFallbackFirst(t *testing.T) {
 	img := field.NewImage("cat.jpg", strings.NewReader("x"))
 	bridge.Stored(&img, "foods/cat.jpg")
-	bridge.Bind(&img, pendingBinder{})
+	bridge.Bind(&img, pendingBinder{}, bridge.Owner{})
 	r, err := img.Responsive(context.Background(), "pending", "small")
 	if err != nil {
 		t.Fatal(err)

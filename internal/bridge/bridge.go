@@ -12,6 +12,16 @@ type Upload struct {
 	Reader   io.Reader
 }
 
+// Owner is the row and column an Image was bound in: the plugin's column
+// (compared by identity) and the row's primary key (an integer, or a hash
+// of a string key). The zero Owner is no row: one whose key is not such a
+// single value, or not set yet.
+type Owner struct {
+	Column any
+	Key    uint64
+	Keyed  bool
+}
+
 // Functions installed by package field. Each takes a *field.Image as img.
 var (
 	// Pending returns the upload of img, or nil.
@@ -19,13 +29,14 @@ var (
 	// Stored records that img's upload is stored under name, so that the
 	// column now holds name.
 	Stored func(img any, name string)
-	// Original returns the name img had when it was loaded from (or last
-	// written to) the database, and whether that is known: only for the
-	// very Image the plugin bound (img is its address), not a copy of it
-	// in another row or column.
-	Original func(img any) (name string, known bool)
-	// Bind attaches the plugin's accessor for img's column; b is a field.Binder.
-	Bind func(img any, b any)
+	// Original returns the name img had when the plugin bound it, loaded
+	// from (or last written to) the database, the row and column it was
+	// bound in, and whether that is known. A copy of the Image carries them
+	// along, to whichever row and column it is put in.
+	Original func(img any) (name string, owner Owner, known bool)
+	// Bind attaches the plugin's accessor for img's column (b is a
+	// field.Binder) in the row and column owner.
+	Bind func(img any, b any, owner Owner)
 	// Cached returns what the plugin recorded with Cache for img's current
 	// source, or nil.
 	Cached func(img any) any
