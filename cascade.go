@@ -3,6 +3,7 @@ package thumbnails
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"sort"
@@ -24,11 +25,22 @@ import (
 // small (fill 100) from medium, while a chain that crops or flips first still
 // starts from the source. Each size is encoded (and post-processed) while
 // the next is drawn. The results are returned in the order of list.
-func renderAll(ctx context.Context, src *source, list []sizes.Size, background color.Color) ([]*rendered, error) {
+//
+// A processor or post-processor that panics (one of the application's)
+// fails the rendering with an error naming the size, in whichever
+// goroutine it ran: a save, a regeneration or a job fails, not the process.
+func renderAll(ctx context.Context, src *source, list []sizes.Size, background color.Color) (_ []*rendered, err error) {
+	current := ""
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("thumbnails: size %q: panic: %v", current, r)
+		}
+	}()
 	srcB := src.img.Bounds()
 	bounds := make([]image.Rectangle, len(list))
 	order := make([]int, len(list))
 	for i, sz := range list {
+		current = sz.Name
 		bounds[i] = gift.New(sz.Processors...).Bounds(srcB)
 		order[i] = i
 	}
@@ -42,6 +54,7 @@ func renderAll(ctx context.Context, src *source, list []sizes.Size, background c
 	starts := map[int]image.Image{} // rendered sizes that others may start from
 	for _, i := range order {
 		sz := list[i]
+		current = sz.Name
 		from := src.img
 		if len(sz.Processors) > 0 && processors.IsResize(sz.Processors[0]) {
 			best := -1
@@ -72,6 +85,11 @@ func renderAll(ctx context.Context, src *source, list []sizes.Size, background c
 		encoding.Add(1)
 		go func() {
 			defer encoding.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					out[i], errs[i] = nil, fmt.Errorf("thumbnails: size %q: panic: %v", sz.Name, r)
+				}
+			}()
 			out[i], errs[i] = encode(ctx, img, src.format, sz, background)
 		}()
 	}
