@@ -67,12 +67,14 @@ type Limits struct {
 	MaxBytes  int64    // size of the upload in bytes
 	MaxPixels int64    // width × height, of the image and of any GIF frame (a size may make images up to the larger of this and DefaultLimits.MaxPixels)
 	MaxFrames int      // frames of an animated GIF
+	MaxScans  int      // scans of a JPEG (a progressive one has several, each a pass over the image)
 	Formats   []string // accepted formats, as image.DecodeConfig names them: "jpeg", "png", "gif", "webp"
 }
 
 // DefaultLimits are used for the zero fields of Config.Limits: 50 MiB, 50
-// megapixels, 100 GIF frames, JPEG, PNG, GIF and WebP.
-var DefaultLimits = Limits{MaxBytes: 50 << 20, MaxPixels: 50_000_000, MaxFrames: 100, Formats: []string{formatJPEG, formatPNG, formatGIF, formatWebP}}
+// megapixels, 100 GIF frames, 100 JPEG scans (encoders write about ten),
+// JPEG, PNG, GIF and WebP.
+var DefaultLimits = Limits{MaxBytes: 50 << 20, MaxPixels: 50_000_000, MaxFrames: 100, MaxScans: 100, Formats: []string{formatJPEG, formatPNG, formatGIF, formatWebP}}
 
 // allows reports whether format is among l.Formats.
 func (l Limits) allows(format string) bool {
@@ -104,6 +106,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Limits.MaxFrames == 0 {
 		c.Limits.MaxFrames = DefaultLimits.MaxFrames
+	}
+	if c.Limits.MaxScans == 0 {
+		c.Limits.MaxScans = DefaultLimits.MaxScans
 	}
 	if len(c.Limits.Formats) == 0 {
 		c.Limits.Formats = DefaultLimits.Formats
@@ -153,7 +158,7 @@ func (c Config) Validate() error {
 	if _, err := backends.CleanName(c.BaseDir); err != nil {
 		return fmt.Errorf("%w: BaseDir: %w", ErrInvalidConfig, err)
 	}
-	if c.Limits.MaxBytes < 0 || c.Limits.MaxPixels < 0 || c.Limits.MaxFrames < 0 {
+	if c.Limits.MaxBytes < 0 || c.Limits.MaxPixels < 0 || c.Limits.MaxFrames < 0 || c.Limits.MaxScans < 0 {
 		return fmt.Errorf("%w: negative limit", ErrInvalidConfig)
 	}
 	for _, f := range c.Limits.Formats {

@@ -413,3 +413,72 @@ func TestPointerColumnAndUsedUpload(t *testing.T) {
 		t.Errorf("a used upload saved again: %v, want ErrInvalidImage saying a reader is read once", err)
 	}
 }
+
+// manyScans returns the progressive JPEG data with its last scan repeated
+// until the file has n scans: each repeat is a pass over the image for a
+// decoder, however few bytes it takes.
+func manyScans(t testing.TB, data []byte, n int) []byte {
+	t.Helper()
+	last := bytes.LastIndex(data, []byte{0xff, 0xda})
+	eoi := bytes.LastIndex(data, []byte{0xff, 0xd9})
+	have := bytes.Count(data, []byte{0xff, 0xda})
+	if last < 0 || eoi < last || have > n {
+		t.Fatalf("not a progressive JPEG of at most %d scans", n)
+	}
+	out := append([]byte(nil), data[:eoi]...)
+	for range n - have {
+		out = append(out, data[last:eoi]...)
+	}
+	return append(out, data[eoi:]...)
+}
+
+// TestProgressiveScanLimit: a JPEG of more scans than Limits.MaxScans is
+// refused (ErrImageTooLarge) before any decoding; its scans were passes
+// over the image that a small file could repeat by the thousand, for
+// seconds of CPU that no deadline interrupts. A progressive photo of as
+// many scans as the limit saves.
+func TestProgressiveScanLimit(t *testing.T) {
+	progressive, err := os.ReadFile("internal/jpegdct/testdata/progressive-pizza-600x400.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scans := bytes.Count(progressive, []byte{0xff, 0xda}) // never in entropy-coded data, where 0xff is stuffed
+	for _, limit := range []int{scans, scans - 1} {
+		db := openSQLite(t)
+		e := setupSizesConfig(t, db, thumbnails.Config{Sizes: testSizes(), Limits: thumbnails.Limits{MaxScans: limit}}, &Food{})
+		err := db.Create(&Food{Image: field.NewImage("p.jpg", bytes.NewReader(progressive))}).Error
+		if limit == scans && err != nil {
+			t.Fatalf("%d scans, at most %d: %v", scans, limit, err)
+		}
+		if limit < scans && !errors.Is(err, thumbnails.ErrImageTooLarge) {
+			t.Fatalf("%d scans, at most %d: %v, want ErrImageTooLarge", scans, limit, err)
+		}
+		if limit < scans && len(e.files(t)) != 0 {
+			t.Errorf("the refused upload stored files: %v", e.files(t))
+		}
+	}
+	e := setup(t, openSQLite(t), &Food{})
+	bomb := Food{Image: field.NewImage("bomb.jpg", bytes.NewReader(manyScans(t, progressive, 5000)))}
+	if err := e.db.Create(&bomb).Error; !errors.Is(err, thumbnails.ErrImageTooLarge) {
+		t.Fatalf("a JPEG of 5,000 scans: %v, want ErrImageTooLarge", err)
+	}
+}
+
+// BenchmarkRejectScanBomb measures refusing a JPEG of 5,000 scans (a walk
+// over its markers).
+func BenchmarkRejectScanBomb(b *testing.B) {
+	progressive, err := os.ReadFile("internal/jpegdct/testdata/progressive-pizza-600x400.jpg")
+	if err != nil {
+		b.Fatal(err)
+	}
+	db := openSQLite(b)
+	setup(b, db, &Food{})
+	data := manyScans(b, progressive, 5000)
+	b.ReportAllocs()
+	for b.Loop() {
+		row := Food{Image: field.NewImage("bomb.jpg", bytes.NewReader(data))}
+		if err := db.Create(&row).Error; !errors.Is(err, thumbnails.ErrImageTooLarge) {
+			b.Fatal(err)
+		}
+	}
+}

@@ -182,8 +182,13 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 	if px := int64(cfg.Width) * int64(cfg.Height); px > limits.MaxPixels {
 		return nil, fmt.Errorf("%w: %dx%d is over %d pixels", ErrImageTooLarge, cfg.Width, cfg.Height, limits.MaxPixels)
 	}
-	if format == formatGIF {
+	switch format {
+	case formatGIF:
 		if err := checkGIF(data, limits); err != nil {
+			return nil, err
+		}
+	case formatJPEG:
+		if err := checkJPEG(data, limits); err != nil {
 			return nil, err
 		}
 	}
