@@ -293,6 +293,36 @@ type mixedCaseColumn struct {
 	Photo field.Image `gorm:"column:Photo" thumbnails:"dir:menus"`
 }
 
+// TestOperationsQuoteTableNames runs Regenerate, DeleteSize and Prune on a
+// table and a column whose names hold a space, given as Tables.
+func TestOperationsQuoteTableNames(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		setup(t, db, &Food{})
+		ctx := context.Background()
+		food := Food{Image: field.NewImage("a.jpg", reader(photo(t, pizzaJPG)))}
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Exec(`CREATE TABLE "my foods" (id integer primary key, "my photo" text)`).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Exec(`INSERT INTO "my foods" (id, "my photo") VALUES (1, ?)`, food.Image.Name()).Error; err != nil {
+			t.Fatal(err)
+		}
+		tbl := thumbnails.Table{Name: "my foods", Column: "my photo", Dir: "foods"}
+		if c, err := thumbnails.Regenerate(ctx, db, tbl, thumbnails.RegenerateOptions{}); err != nil || c.Done != 1 {
+			t.Errorf("Regenerate = %+v, %v", c, err)
+		}
+		if c, err := thumbnails.DeleteSize(ctx, db, tbl, "", "medium"); err != nil || c.Done != 1 {
+			t.Errorf("DeleteSize = %+v, %v", c, err)
+		}
+		report, err := thumbnails.Prune(ctx, db, thumbnails.PruneOptions{Models: []any{tbl, &Food{}}, MinAge: -1})
+		if err != nil || len(report.Files) != 0 || len(report.Sources) != 0 {
+			t.Errorf("Prune = %+v, %v: want nothing to prune", report, err)
+		}
+	})
+}
+
 // TestOperationsQuoteColumns runs Regenerate, DeleteSize and Prune on
 // columns named group and Photo, which failed unquoted (a syntax error; on
 // PostgreSQL, column "photo" does not exist).

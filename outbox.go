@@ -294,6 +294,12 @@ func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 }
 
+// table starts a statement on the table called name, quoted whatever it
+// holds: gorm's Table writes a name with a space as it is.
+func table(db *gorm.DB, name string) *gorm.DB {
+	return db.Table("?", clause.Table{Name: name})
+}
+
 // pluck reads column (a name, quoted whatever it holds: gorm's Pluck and
 // Select leave a name with a space, say, unquoted) of the rows of q into
 // dest, a pointer to a slice; distinct reads each value once.
@@ -303,12 +309,12 @@ func pluck(q *gorm.DB, column string, distinct bool, dest any) *gorm.DB {
 
 // referencesIn returns which of sources a row of table holds in column, in
 // one query.
-func referencesIn(db *gorm.DB, table, column string, sources []string) (map[string]bool, error) {
+func referencesIn(db *gorm.DB, tableName, column string, sources []string) (map[string]bool, error) {
 	var names []string
-	q := db.Table(table).Where(clause.IN{Column: clause.Column{Name: column}, Values: anySlice(sources)})
+	q := table(db, tableName).Where(clause.IN{Column: clause.Column{Name: column}, Values: anySlice(sources)})
 	err := pluck(q, column, true, &names).Error
 	if err != nil {
-		return nil, fmt.Errorf("check references to %d sources in %s.%s: %w", len(sources), table, column, err)
+		return nil, fmt.Errorf("check references to %d sources in %s.%s: %w", len(sources), tableName, column, err)
 	}
 	refs := make(map[string]bool, len(names))
 	for _, n := range names {

@@ -176,7 +176,7 @@ func (p *plugin) referencedByRows(db *gorm.DB, models []any) (map[string]bool, e
 		for _, tg := range cols {
 			// the raw table: soft-deleted rows still reference their images
 			var names []sql.NullString
-			if err := pluck(db.Table(tg.table), tg.col.name, true, &names).Error; err != nil {
+			if err := pluck(table(db, tg.table), tg.col.name, true, &names).Error; err != nil {
 				return nil, fmt.Errorf("thumbnails: read %s.%s: %w", tg.table, tg.col.name, err)
 			}
 			for _, n := range names {

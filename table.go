@@ -120,7 +120,7 @@ func (tg *target) batch(ctx context.Context, db *gorm.DB, after any, ids []any, 
 	if tg.col.focus != nil {
 		cols = append(cols, clause.Column{Name: tg.col.focus.DBName})
 	}
-	q := db.Session(&gorm.Session{NewDB: true, Context: ctx}).Table(tg.table).
+	q := table(db.Session(&gorm.Session{NewDB: true, Context: ctx}), tg.table).
 		Clauses(clause.Select{Columns: cols}).
 		Where(clause.Neq{Column: clause.Column{Name: tg.col.name}, Value: ""}).
 		Order(clause.OrderByColumn{Column: clause.Column{Name: tg.pk}}).Limit(n)
@@ -159,7 +159,7 @@ func (tg *target) batch(ctx context.Context, db *gorm.DB, after any, ids []any, 
 
 // count returns the number of rows batch would go through.
 func (tg *target) count(ctx context.Context, db *gorm.DB, after any, ids []any) (int64, error) {
-	q := db.Session(&gorm.Session{NewDB: true, Context: ctx}).Table(tg.table).
+	q := table(db.Session(&gorm.Session{NewDB: true, Context: ctx}), tg.table).
 		Where(clause.Neq{Column: clause.Column{Name: tg.col.name}, Value: ""})
 	if after != nil {
 		q = q.Where(clause.Gt{Column: clause.Column{Name: tg.pk}, Value: after})

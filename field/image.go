@@ -20,7 +20,7 @@ type Image struct {
 	// what that column of that row held. A copy of the Image put in another
 	// row or column (b.Image = a.Image) carries it along, so the plugin
 	// tells the copy from an unchanged column.
-	owner bridge.Owner
+	owner  bridge.Owner
 	upload *bridge.Upload
 	binder Binder
 	// known are the thumbnails known to exist for name, recorded by the

@@ -46,10 +46,10 @@ row that does not exist or has no image is an error. --sizes is not needed.`,
 				return err
 			}
 			var sources []sql.NullString
-			err = e.db.Table(g.table).
-				Where(clause.Eq{Column: clause.Column{Name: g.pk}, Value: key}).
-				Clauses(clause.Select{Columns: []clause.Column{{Name: g.column}}}). // quoted, whatever the name
-				Limit(1).Find(&sources).Error
+			err = e.db.Table("?", clause.Table{Name: g.table}). // quoted, whatever the name
+										Where(clause.Eq{Column: clause.Column{Name: g.pk}, Value: key}).
+										Clauses(clause.Select{Columns: []clause.Column{{Name: g.column}}}). // quoted, whatever the name
+										Limit(1).Find(&sources).Error
 			if err != nil {
 				return fmt.Errorf("read %s.%s: %w", g.table, g.column, err)
 			}
