@@ -110,3 +110,26 @@ func TestCommitAnswerLost(t *testing.T) {
 		})
 	}
 }
+
+// TestCommitAnsweredRollback: a COMMIT of a transaction that had failed is
+// answered by a rollback (pgx: "commit unexpectedly resulted in
+// rollback"). Nothing landed, so the files stored in it are deleted, as
+// for any rollback.
+func TestCommitAnsweredRollback(t *testing.T) {
+	db := testdb.Postgres(t)
+	e := setup(t, db, &Food{})
+	err := db.Transaction(func(tx *gorm.DB) error {
+		row := Food{Name: "pizza", Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		_ = tx.Exec("SELECT no_such_column FROM foods").Error // fails the transaction; ignored
+		return nil
+	})
+	if err == nil {
+		t.Fatal("the commit of a failed transaction succeeded")
+	}
+	if files := e.files(t); len(files) != 0 {
+		t.Errorf("files of the rolled back upload are left: %v", files)
+	}
+}

@@ -198,15 +198,34 @@ func (t *txPool) Commit() error {
 // commitMayHaveLanded reports whether a COMMIT that returned err may still
 // have committed. Not on SQLite, which runs in the process and answers
 // for certain; not when the server answered with an error (one with an
-// SQLSTATE: the transaction is rolled back); not when database/sql never
-// sent it (the transaction was already done). Otherwise (a network error,
-// a timeout or cancellation while waiting for the answer) it may have.
+// SQLSTATE) or with a rollback (a transaction that had failed before,
+// which pgx and lib/pq report by the errors of answeredRollback); not when
+// database/sql never sent it (the transaction was already done).
+// Otherwise (a network error, a timeout or cancellation while waiting for
+// the answer) it may have.
 func commitMayHaveLanded(db *gorm.DB, err error) bool {
 	if name := db.Dialector.Name(); name == "sqlite" || name == "sqlite3" {
 		return false
 	}
 	var server interface{ SQLState() string }
-	return !errors.As(err, &server) && !errors.Is(err, sql.ErrTxDone)
+	if errors.As(err, &server) || errors.Is(err, sql.ErrTxDone) {
+		return false
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if slices.Contains(answeredRollback, e.Error()) {
+			return false
+		}
+	}
+	return true
+}
+
+// answeredRollback are the messages of the drivers' errors for a COMMIT
+// that the server answered by rolling back: pgx's ErrTxCommitRollback and
+// lib/pq's ErrInFailedTransaction, matched by text so that the plugin
+// does not import the drivers.
+var answeredRollback = []string{
+	"commit unexpectedly resulted in rollback",
+	"pq: could not complete operation in a failed transaction",
 }
 
 // commitUnknownError is the error of a commit that may have landed. It
