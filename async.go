@@ -129,9 +129,10 @@ func sqlTxOf(pool gorm.ConnPool) (*sql.Tx, error) {
 // records it. It is what a background worker calls (see package riverjobs),
 // and it is idempotent: it does nothing when the thumbnail is recorded
 // already, and a retry after a crash writes the same file name and the same
-// record again. It also does nothing when no row of job.Table holds
-// job.Source in job.Column any more (the row was deleted, or its image
-// replaced), so a job queued for a source that is gone is a no-op.
+// record again. It also does nothing when no row holds job.Source any more
+// (the row was deleted, or its image replaced, and no other image column
+// the plugin knows holds it), so a job queued for a source that is gone is
+// a no-op.
 //
 // It fails with ErrUnknownSize when job.Size is not a configured size
 // (which no retry can fix), and with ErrNotRegistered when db does not use
@@ -148,7 +149,7 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 	if job.Source == "" || job.Table == "" || job.Column == "" {
 		return fmt.Errorf("thumbnails: generate: job %+v lacks a source, table or column", job)
 	}
-	referenced, focus, err := p.referencingRow(ctx, job)
+	referenced, focus, err := p.held(ctx, job)
 	if err != nil {
 		return fmt.Errorf("thumbnails: generate: check references to %q: %w", job.Source, err)
 	}
@@ -166,10 +167,39 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 	// source: a source whose only record is the one just written is
 	// nobody's, and the record and its file go. One with other records was
 	// kept (or is not cleaned up yet): it is left to the cleanup.
-	if referenced, _, err = p.referencingRow(ctx, job); err != nil || referenced {
+	if referenced, _, err = p.held(ctx, job); err != nil || referenced {
 		return err
 	}
 	return p.forgetIfAlone(ctx, job.Source, job.Size)
+}
+
+// held reports whether a row holds job.Source: a row of job.Table in
+// job.Column (with the focal point it holds), or, once none does, a row of
+// any other image column the plugin knows in this process (another model
+// the image was copied to: the job, unique for a source and size, was
+// queued for the first row only, and nobody else would make the size).
+func (p *plugin) held(ctx context.Context, job Job) (bool, field.Focus, error) {
+	referenced, focus, err := p.referencingRow(ctx, job)
+	if err != nil || referenced {
+		return referenced, focus, err
+	}
+	db := p.db.WithContext(ctx)
+	for _, c := range p.knownColumns() {
+		if c.table == job.Table && c.name == job.Column {
+			continue
+		}
+		refs, err := referencesIn(db, c.table, c.name, []string{job.Source})
+		if err != nil {
+			if !db.Migrator().HasColumn(c.table, c.name) {
+				continue // a model the plugin has seen, whose table or column is not there
+			}
+			return false, field.Focus{}, err
+		}
+		if refs[job.Source] {
+			return true, field.Focus{}, nil
+		}
+	}
+	return false, field.Focus{}, nil
 }
 
 // forgetIfAlone deletes the record of size and its file, and the source's

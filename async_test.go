@@ -254,3 +254,51 @@ func TestGenerateRacingADelete(t *testing.T) {
 		}
 	})
 }
+
+// Hoarding holds the same sizes as Poster, in another table.
+type Hoarding struct {
+	ID    uint
+	Image field.Image `thumbnails:"sizes:small,later"`
+}
+
+// TestGenerateForACopiedSource: a poster's image copied to a hoarding,
+// then the poster deleted before its job runs. The job (one a source and
+// size, queued for the poster) makes the size for the hoarding, which
+// still holds the source; it used to find the poster gone and do nothing,
+// and the hoarding's size was pending for ever.
+func TestGenerateForACopiedSource(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		q := &memoryEnqueuer{}
+		cfg := thumbnails.Config{Sizes: asyncSizes(), Enqueuer: q, OnPending: thumbnails.PendingError}
+		setupSizesConfig(t, db, cfg, &Poster{}, &Hoarding{})
+		p := Poster{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+		if err := db.Create(&p).Error; err != nil {
+			t.Fatal(err)
+		}
+		var loaded Poster
+		if err := db.First(&loaded, p.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		b := Hoarding{Image: loaded.Image}
+		if err := db.Create(&b).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Delete(&p).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(q.jobs) != 1 {
+			t.Fatalf("%d jobs, want the poster's one", len(q.jobs))
+		}
+		if err := thumbnails.Generate(ctx, db, q.jobs[0]); err != nil {
+			t.Fatal(err)
+		}
+		var got Hoarding
+		if err := db.First(&got, b.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if th, err := got.Image.Thumbnail(ctx, "later"); err != nil || th.Width != 300 {
+			t.Errorf("the hoarding's later after the job: %+v, %v", th, err)
+		}
+	})
+}
