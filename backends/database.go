@@ -168,6 +168,26 @@ func (m *databaseMetadata) DeleteSize(ctx context.Context, source, size string) 
 	return nil
 }
 
+// thumbnailsOfMany reads the records of many sources, placeholders
+// included, with their CreatedAt (which the summaries do not keep).
+const thumbnailsOfMany = `SELECT source, size, name, width, height, created_at FROM ` + ThumbnailsTable + ` WHERE source IN ?
+UNION ALL SELECT source, '` + PlaceholderSize + `', data, width, height, created_at FROM ` + PlaceholdersTable + ` WHERE source IN ?`
+
+// recordsOf reads the whole records of sources (at most eachBatch), by
+// source: Each hands them on whole, so that a copy (MigrateMetadata) keeps
+// when each was made.
+func (m *databaseMetadata) recordsOf(ctx context.Context, sources []string) (map[string][]Thumbnail, error) {
+	var rows []thumbnailRow
+	if err := m.session(ctx).Raw(thumbnailsOfMany, sources, sources).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("backends: read thumbnails of %d sources: %w", len(sources), err)
+	}
+	out := make(map[string][]Thumbnail, len(sources))
+	for _, r := range rows {
+		out[r.Source] = append(out[r.Source], r.thumbnail())
+	}
+	return out, nil
+}
+
 // eachBatch is how many sources Each reads at a time.
 const eachBatch = 500
 
@@ -182,7 +202,7 @@ func (m *databaseMetadata) Each(ctx context.Context, fn func(source string, thum
 		if len(names) == 0 {
 			return nil
 		}
-		thumbs, err := m.ThumbnailsOf(ctx, names)
+		thumbs, err := m.recordsOf(ctx, names)
 		if err != nil {
 			return err
 		}

@@ -332,3 +332,31 @@ func TestMetadataPutKeepsCreatedAt(t *testing.T) {
 		}
 	})
 }
+
+// TestMetadataEachKeepsCreatedAt: Each hands on each record's CreatedAt,
+// so that a copy of the store (MigrateMetadata) keeps when each was made.
+func TestMetadataEachKeepsCreatedAt(t *testing.T) {
+	forEachMetadata(t, func(t *testing.T, m backends.Metadata) {
+		ctx := context.Background()
+		s := "foods/each-created.jpg"
+		then := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+		rec := thumb(s, "small", 10, 10)
+		rec.CreatedAt = then
+		if err := m.Put(ctx, s, rec); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		err := m.Each(ctx, func(source string, list []backends.Thumbnail) error {
+			if source == s {
+				found = true
+				if len(list) != 1 || !list[0].CreatedAt.Equal(then) {
+					t.Errorf("Each gave %+v, want CreatedAt %v", list, then)
+				}
+			}
+			return nil
+		})
+		if err != nil || !found {
+			t.Fatalf("Each: %v, found %v", err, found)
+		}
+	})
+}

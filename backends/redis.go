@@ -80,7 +80,11 @@ func cutNumber(s string, sep byte) (n int64, rest string, ok bool) {
 // Each (and so Prune, MigrateMetadata and the command) walks every master
 // of a Cluster client and every shard of a Ring client; it fails when a
 // shard of the Ring is down (fewer live shards than RingOptions.Addrs
-// names), rather than miss the records it holds.
+// names), rather than miss the records it holds. The Ring does not tell
+// how many shards SetAddrs gave it: after SetAddrs the count is still that
+// of RingOptions.Addrs. A Ring sends the keys of a shard that is down to
+// another one: records written meanwhile are not seen once it is back;
+// keep metadata on a single node, Sentinel or Cluster when that matters.
 func NewRedisMetadata(client redis.UniversalClient, prefix string) Metadata {
 	return &redisMetadata{client: client, prefix: prefix}
 }
