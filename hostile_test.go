@@ -414,20 +414,33 @@ func TestPointerColumnAndUsedUpload(t *testing.T) {
 	}
 }
 
-// manyScans returns the progressive JPEG data with its last scan repeated
-// until the file has n scans: each repeat is a pass over the image for a
-// decoder, however few bytes it takes.
+// manyScans returns the progressive JPEG data with its shortest scan
+// repeated until the file has n scans: each repeat is a pass over the
+// image for a decoder, however few bytes it takes.
 func manyScans(t testing.TB, data []byte, n int) []byte {
 	t.Helper()
-	last := bytes.LastIndex(data, []byte{0xff, 0xda})
 	eoi := bytes.LastIndex(data, []byte{0xff, 0xd9})
-	have := bytes.Count(data, []byte{0xff, 0xda})
-	if last < 0 || eoi < last || have > n {
+	var starts []int // of each scan: its SOS, up to the next SOS or EOI
+	for at := 0; ; {
+		k := bytes.Index(data[at:], []byte{0xff, 0xda})
+		if k < 0 {
+			break
+		}
+		starts = append(starts, at+k)
+		at += k + 2
+	}
+	if len(starts) == 0 || eoi < starts[len(starts)-1] || len(starts) > n {
 		t.Fatalf("not a progressive JPEG of at most %d scans", n)
 	}
+	shortest := data[starts[len(starts)-1]:eoi]
+	for k := 0; k+1 < len(starts); k++ {
+		if scan := data[starts[k]:starts[k+1]]; len(scan) < len(shortest) {
+			shortest = scan
+		}
+	}
 	out := append([]byte(nil), data[:eoi]...)
-	for range n - have {
-		out = append(out, data[last:eoi]...)
+	for range n - len(starts) {
+		out = append(out, shortest...)
 	}
 	return append(out, data[eoi:]...)
 }
@@ -458,9 +471,17 @@ func TestProgressiveScanLimit(t *testing.T) {
 		}
 	}
 	e := setup(t, openSQLite(t), &Food{})
-	bomb := Food{Image: field.NewImage("bomb.jpg", bytes.NewReader(manyScans(t, progressive, 5000)))}
-	if err := e.db.Create(&bomb).Error; !errors.Is(err, thumbnails.ErrImageTooLarge) {
-		t.Fatalf("a JPEG of 5,000 scans: %v, want ErrImageTooLarge", err)
+	bomb := manyScans(t, progressive, 5000)
+	if len(bomb) > int(thumbnails.DefaultLimits.MaxBytes)/4 {
+		t.Fatalf("the bomb is %d bytes: the byte limit, not the scans', would refuse it", len(bomb))
+	}
+	// junk before a marker, which decoders skip, does not hide the scans
+	junk := append([]byte{0xff, 0xd8, 0x00, 0x42}, bomb[2:]...)
+	for name, data := range map[string][]byte{"bomb": bomb, "junk": junk} {
+		row := Food{Image: field.NewImage("bomb.jpg", bytes.NewReader(data))}
+		if err := e.db.Create(&row).Error; !errors.Is(err, thumbnails.ErrImageTooLarge) || !strings.Contains(err.Error(), "scans") {
+			t.Errorf("%s: a JPEG of 5,000 scans: %v, want ErrImageTooLarge for its scans", name, err)
+		}
 	}
 }
 
