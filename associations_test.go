@@ -3,12 +3,14 @@ package thumbnails_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 )
 
 // Menu has many Courses, each with an image: gorm saves them with a slice
@@ -103,4 +105,29 @@ func TestUpsertThatKeepsTheImage(t *testing.T) {
 			t.Errorf("files %v, want those before the upserts %v", after, before)
 		}
 	})
+}
+
+// TestUpsertIntoANamedTable: an insert with ON CONFLICT into a table that
+// db.Table names with its schema checks its uploads in that table, and
+// keeps those it wrote. It looked in the table of that name on the
+// search_path, found none of them there, and deleted the new row's files.
+func TestUpsertIntoANamedTable(t *testing.T) {
+	db := testdb.Postgres(t)
+	e := setup(t, db, &Food{})
+	other := "other_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))
+	if err := db.Exec("DROP SCHEMA IF EXISTS " + other + " CASCADE; CREATE SCHEMA " + other + "; CREATE TABLE " + other + ".foods (LIKE foods INCLUDING ALL)").Error; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Exec("DROP SCHEMA " + other + " CASCADE") })
+	row := Food{Name: "pizza", Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+	if err := db.Table(other + ".foods").Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	if err := db.Raw("SELECT image FROM "+other+".foods WHERE id = ?", row.ID).Scan(&name).Error; err != nil || name == "" || name != row.Image.Name() {
+		t.Fatalf("the row holds %q, %v; the struct names %q", name, err, row.Image.Name())
+	}
+	if !e.exists(t, name) {
+		t.Errorf("the inserted row's image %s is not stored", name)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	"gorm.io/gorm/schema"
 
 	"github.com/gorm-thumbnails/thumbnails/field"
@@ -192,7 +193,7 @@ func (p *plugin) record(db *gorm.DB) {
 		db.InstanceSet(keyUnreferenced, true)
 		return
 	}
-	if _, upsert := db.Statement.Clauses["ON CONFLICT"]; upsert && !db.DryRun {
+	if mayKeepOld(db, all) {
 		var err error
 		if all, err = p.keepWritten(db, all); err != nil {
 			_ = db.AddError(err)
@@ -213,6 +214,33 @@ func (p *plugin) record(db *gorm.DB) {
 	noteCreated(db, all)
 }
 
+// mayKeepOld reports whether the statement on db is an insert with ON
+// CONFLICT whose conflicting rows may keep the image they had in a column
+// of all's uploads: DO NOTHING, or DO UPDATE of other columns.
+func mayKeepOld(db *gorm.DB, all []*stored) bool {
+	c, ok := db.Statement.Clauses["ON CONFLICT"]
+	if !ok || db.DryRun {
+		return false
+	}
+	oc, ok := c.Expression.(clause.OnConflict)
+	if !ok {
+		return true // not gorm's: check
+	}
+	if oc.UpdateAll {
+		return false
+	}
+	updated := map[string]bool{}
+	for _, a := range oc.DoUpdates {
+		updated[a.Column.Name] = true
+	}
+	for _, st := range all {
+		if oc.DoNothing || !updated[st.col.name] {
+			return true
+		}
+	}
+	return false
+}
+
 // keepWritten returns the uploads of all that a row holds after an insert
 // with ON CONFLICT, and discards the others: a conflicting row whose
 // update does not assign the image column (DO UPDATE SET name, or gorm's
@@ -222,18 +250,25 @@ func (p *plugin) record(db *gorm.DB) {
 // rather than naming a file the row does not hold. The names are new and
 // random: one query per column tells which were written.
 func (p *plugin) keepWritten(db *gorm.DB, all []*stored) ([]*stored, error) {
-	q := db.Session(&gorm.Session{NewDB: true, Context: db.Statement.Context})
 	byColumn := map[*column][]string{}
 	for _, st := range all {
 		byColumn[st.col] = append(byColumn[st.col], st.source)
 	}
 	written := map[*column]map[string]bool{}
 	for col, sources := range byColumn {
-		refs, err := referencesIn(q, db.Statement.Table, col.name, sources)
-		if err != nil {
-			return nil, fmt.Errorf("thumbnails: %w", err)
+		// the statement's own table: db.Table("schema.t"), an alias and
+		// a clause.Table are its TableExpr
+		q := db.Session(&gorm.Session{NewDB: true, Context: db.Statement.Context}).
+			Where(clause.IN{Column: clause.Column{Name: col.name}, Values: anySlice(sources)})
+		q.Statement.Table, q.Statement.TableExpr = db.Statement.Table, db.Statement.TableExpr
+		var names []string
+		if err := pluck(q, col.name, true, &names).Error; err != nil {
+			return nil, fmt.Errorf("thumbnails: check which uploads the insert wrote: %w", err)
 		}
-		written[col] = refs
+		written[col] = map[string]bool{}
+		for _, n := range names {
+			written[col][n] = true
+		}
 	}
 	var kept, dropped []*stored
 	for _, st := range all {
