@@ -21,6 +21,10 @@ const (
 	keyOutbox = "thumbnails:outbox" // bool: this statement queued sources for deletion
 	// keyUnreferenced marks a statement that stored uploads but wrote no row.
 	keyUnreferenced = "thumbnails:unreferenced"
+	// keyOmits holds the statement's Omits before captureUpdate left out
+	// unchanged image columns; finish puts them back, so that a *gorm.DB
+	// reused for another statement does not leave them out too.
+	keyOmits = "thumbnails:omits"
 )
 
 // mayFallBackToCreate reports whether an update that changed no row is
@@ -291,6 +295,9 @@ func (p *plugin) keepWritten(db *gorm.DB, all []*stored) ([]*stored, error) {
 // plugin and, outside a transaction, drains the outbox (inside one, the
 // transaction's Commit does).
 func (p *plugin) finish(db *gorm.DB) {
+	if omits, ok := db.InstanceGet(keyOmits); ok {
+		db.Statement.Omits = omits.([]string)
+	}
 	if db.Statement.Schema == nil {
 		return
 	}
@@ -304,9 +311,10 @@ func (p *plugin) finish(db *gorm.DB) {
 		}
 	}
 	if m := p.modelOf(db); m != nil {
-		m.bind(db, db.Statement.ReflectValue)
+		wrote := writtenColumns(db)
+		m.bindEach(db, db.Statement.ReflectValue, nil, wrote)
 		if !samePointer(db.Statement.Dest, db.Statement.Model) {
-			m.bind(db, reflect.ValueOf(db.Statement.Dest))
+			m.bindEach(db, reflect.ValueOf(db.Statement.Dest), nil, wrote)
 		}
 	}
 	if queued, _ := db.InstanceGet(keyOutbox); queued == true {
@@ -372,7 +380,7 @@ func (p *plugin) bindQuery(db *gorm.DB) {
 	if err != nil {
 		_ = db.AddError(err)
 	}
-	images := m.bindEach(db, db.Statement.ReflectValue, preload)
+	images := m.bindEach(db, db.Statement.ReflectValue, preload, nil)
 	images = append(images, p.bindJoined(db, m)...)
 	if len(images) > 0 && db.Error == nil { // a Preload that failed reads nothing
 		p.preload(db, images)
@@ -380,7 +388,40 @@ func (p *plugin) bindQuery(db *gorm.DB) {
 }
 
 // bind attaches each column's binder to the images in v.
-func (m *model) bind(db *gorm.DB, v reflect.Value) { m.bindEach(db, v, nil) }
+func (m *model) bind(db *gorm.DB, v reflect.Value) { m.bindEach(db, v, nil, nil) }
+
+// writtenColumns returns the columns the write on db wrote in every row it
+// wrote: those of its SET, or of its VALUES (those of its DO UPDATE when an
+// ON CONFLICT may have left a row as it was).
+func writtenColumns(db *gorm.DB) map[string]bool {
+	out := map[string]bool{}
+	if c, ok := db.Statement.Clauses["SET"]; ok {
+		if set, ok := c.Expression.(clause.Set); ok {
+			for _, a := range set {
+				out[a.Column.Name] = true
+			}
+		}
+		return out
+	}
+	if c, ok := db.Statement.Clauses["ON CONFLICT"]; ok {
+		if oc, ok := c.Expression.(clause.OnConflict); !ok || !oc.UpdateAll {
+			if ok {
+				for _, a := range oc.DoUpdates {
+					out[a.Column.Name] = true
+				}
+			}
+			return out
+		}
+	}
+	if c, ok := db.Statement.Clauses["VALUES"]; ok {
+		if values, ok := c.Expression.(clause.Values); ok {
+			for _, col := range values.Columns {
+				out[col.Name] = true
+			}
+		}
+	}
+	return out
+}
 
 // samePointer reports whether a and b are the same pointer. Dest and Model
 // are compared so, not with ==, which panics on slices (gorm saves a has-many
@@ -394,8 +435,10 @@ func samePointer(a, b any) bool {
 
 // bindEach attaches each column's binder to the images in v, saved or
 // loaded by the statement on db, and returns the images that hold a source
-// in the columns for which preload is true.
-func (m *model) bindEach(db *gorm.DB, v reflect.Value, preload []bool) []*field.Image {
+// in the columns for which preload is true. wrote names the columns the
+// statement wrote, whose images the rows now hold; nil: all of them (the
+// rows were loaded).
+func (m *model) bindEach(db *gorm.DB, v reflect.Value, preload []bool, wrote map[string]bool) []*field.Image {
 	var images []*field.Image
 	binders := make([]*binder, len(m.columns))
 	for i, col := range m.columns {
@@ -407,7 +450,7 @@ func (m *model) bindEach(db *gorm.DB, v reflect.Value, preload []bool) []*field.
 			if img == nil {
 				continue
 			}
-			bridge.Bind(img, binders[i], col.owner(db.Statement.Context, row))
+			bridge.Bind(img, binders[i], col.owner(db.Statement.Context, row), wrote == nil || wrote[col.name])
 			bridge.SetFocus(img, col.focusOf(row))
 			if preload != nil && preload[i] && img.Name() != "" {
 				images = append(images, img)

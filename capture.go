@@ -57,6 +57,9 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 		if v.Kind() != reflect.Struct || v.Type() != m.schema.ModelType {
 			return
 		}
+		// The row updated is Dest's own (Save(&row), Updates(&row)), not
+		// rows a Model or a Where picks, given Dest's values.
+		ownRow := samePointer(stmt.Dest, stmt.Model)
 		for _, col := range m.columns {
 			sel, ok := selected[col.name]
 			if !((ok && sel) || (!ok && !restricted)) || !col.field.Updatable {
@@ -68,13 +71,16 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 			}
 			img := value.(field.Image)
 			orig, owner, known := bridge.Original(&img)
-			if known && owner.Keyed && owner == col.owner(stmt.Context, v) && orig == img.Name() {
+			if known && owner.Keyed && ownRow && owner == col.owner(stmt.Context, v) && orig == img.Name() {
 				// Unchanged since this row's column was loaded (not an image
 				// copied from another row or column): nothing to read, and
 				// nothing to write. Writing it would bring back, from a row
 				// loaded before a concurrent replace, an image whose files
 				// that replace deleted.
 				if m.keepsOtherColumns(stmt, selected, restricted) {
+					if _, saved := db.InstanceGet(keyOmits); !saved {
+						db.InstanceSet(keyOmits, stmt.Omits) // finish puts them back
+					}
 					stmt.Omits = append(slices.Clip(stmt.Omits), col.name)
 				}
 				continue

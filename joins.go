@@ -46,7 +46,7 @@ func (p *plugin) bindJoined(db *gorm.DB, m *model) []*field.Image {
 				if img == nil {
 					continue
 				}
-				bridge.Bind(img, binders[i], col.owner(db.Statement.Context, v))
+				bridge.Bind(img, binders[i], col.owner(db.Statement.Context, v), true)
 				bridge.SetFocus(img, col.focusOf(v))
 				if preloading && img.Name() != "" && slices.Contains(want, col) {
 					images = append(images, img)

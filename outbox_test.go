@@ -294,3 +294,59 @@ func TestStaleSaveKeepsTheNewImage(t *testing.T) {
 		}
 	})
 }
+
+// TestUnchangedIsTheRowsOwn: an image is left out of an update as
+// unchanged only when it is what the updated row's column held when the
+// plugin last read or wrote it. Not when the struct saved is another row's
+// (Model(&b).Updates(&a)), nor when a statement that did not write the
+// column (Update("name", ...)) came between the change and the Save.
+func TestUnchangedIsTheRowsOwn(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		setup(t, db, &Food{})
+		upload := func() field.Image { return field.NewImage("p.jpg", reader(photo(t, pizzaJPG))) }
+		a, b := Food{Name: "a", Image: upload()}, Food{Name: "b", Image: upload()}
+		for _, row := range []*Food{&a, &b} {
+			if err := db.Create(row).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		holds := func(id uint) string {
+			var f Food
+			if err := db.First(&f, id).Error; err != nil {
+				t.Fatal(err)
+			}
+			return f.Image.Name()
+		}
+		if err := db.Model(&b).Omit("id").Updates(&a).Error; err != nil {
+			t.Fatal(err)
+		}
+		if got := holds(b.ID); got != a.Image.Name() {
+			t.Errorf("Model(&b).Updates(&a): b holds %q, want a's image %q", got, a.Image.Name())
+		}
+
+		c := Food{Name: "c", Image: upload()}
+		if err := db.Create(&c).Error; err != nil {
+			t.Fatal(err)
+		}
+		c.Image = a.Image
+		if err := db.Model(&c).Update("name", "c2").Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Save(&c).Error; err != nil {
+			t.Fatal(err)
+		}
+		if got := holds(c.ID); got != a.Image.Name() {
+			t.Errorf("copy, Update(name), Save: c holds %q, want a's image %q", got, a.Image.Name())
+		}
+		c.Image = field.Image{}
+		if err := db.Model(&c).Update("name", "c3").Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Save(&c).Error; err != nil {
+			t.Fatal(err)
+		}
+		if got := holds(c.ID); got != "" {
+			t.Errorf("clear, Update(name), Save: c holds %q, want nothing", got)
+		}
+	})
+}

@@ -135,10 +135,12 @@ func init() {
 		i := img.(*Image)
 		return i.orig, i.owner, i.loaded
 	}
-	bridge.Bind = func(img any, b any, owner bridge.Owner) {
+	bridge.Bind = func(img any, b any, owner bridge.Owner, current bool) {
 		i := img.(*Image)
 		i.binder = b.(Binder)
-		i.orig, i.loaded, i.owner = i.name, true, owner
+		if current {
+			i.orig, i.loaded, i.owner = i.name, true, owner
+		}
 	}
 	bridge.Cached = func(img any) any { return img.(*Image).known }
 	bridge.Cache = func(img any, known any) { img.(*Image).known = known }

@@ -197,7 +197,7 @@ func TestImageBound(t *testing.T) {
 	img := field.NewImage("cat.jpg", strings.NewReader("x"))
 	// What the plugin does when it saves the row: store, then bind.
 	bridge.Stored(&img, "foods/a b.jpg")
-	bridge.Bind(&img, mediaBinder{}, bridge.Owner{})
+	bridge.Bind(&img, mediaBinder{}, bridge.Owner{}, true)
 
 	if img.IsEmpty() || img.Name() != "foods/a b.jpg" || img.String() != "foods/a b.jpg" {
 		t.Errorf("stored image: IsEmpty %v, Name %q, String %q", img.IsEmpty(), img.Name(), img.String())
@@ -225,7 +225,7 @@ func TestImageBound(t *testing.T) {
 
 	// An empty bound column has no URL.
 	var empty field.Image
-	bridge.Bind(&empty, mediaBinder{}, bridge.Owner{})
+	bridge.Bind(&empty, mediaBinder{}, bridge.Owner{}, true)
 	if got := empty.URL(); got != "" {
 		t.Errorf("empty bound image: URL() = %q, want \"\"", got)
 	}
@@ -346,7 +346,7 @@ func (b pendingBinder) Thumbnail(ctx context.Context, img *field.Image, size str
 func TestResponsiveFallbackFirst(t *testing.T) {
 	img := field.NewImage("cat.jpg", strings.NewReader("x"))
 	bridge.Stored(&img, "foods/cat.jpg")
-	bridge.Bind(&img, pendingBinder{}, bridge.Owner{})
+	bridge.Bind(&img, pendingBinder{}, bridge.Owner{}, true)
 	r, err := img.Responsive(context.Background(), "pending", "small")
 	if err != nil {
 		t.Fatal(err)

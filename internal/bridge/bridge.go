@@ -35,8 +35,11 @@ var (
 	// along, to whichever row and column it is put in.
 	Original func(img any) (name string, owner Owner, known bool)
 	// Bind attaches the plugin's accessor for img's column (b is a
-	// field.Binder) in the row and column owner.
-	Bind func(img any, b any, owner Owner)
+	// field.Binder). When current, the column of the row owner holds img's
+	// name now (the row was loaded, or the statement wrote the column),
+	// which Original reports from then on; otherwise what Original reports
+	// stays as it was.
+	Bind func(img any, b any, owner Owner, current bool)
 	// Cached returns what the plugin recorded with Cache for img's current
 	// source, or nil.
 	Cached func(img any) any
