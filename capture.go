@@ -71,7 +71,7 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 			}
 			img := value.(field.Image)
 			orig, owner, known := bridge.Original(&img)
-			if known && owner.Keyed && ownRow && owner == col.owner(stmt.Context, v) && orig == img.Name() {
+			if known && owner.Keyed() && ownRow && owner == col.owner(stmt.Context, v) && orig == img.Name() {
 				// Unchanged since this row's column was loaded (not an image
 				// copied from another row or column): nothing to read, and
 				// nothing to write. Writing it would bring back, from a row

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"gorm.io/gorm/schema"
 
@@ -30,7 +31,11 @@ type column struct {
 	dir    string        // storage folder of sources
 	focus  *schema.Field // the field.Focus field named by the tag, or nil
 	binder *binder
+	id     uint32 // the column's number in the process, from 1 (see bridge.Owner)
 }
+
+// columnIDs numbers the columns of the models the plugins parse.
+var columnIDs atomic.Uint32
 
 // keySeed hashes the string primary keys of owners.
 var keySeed = maphash.MakeSeed()
@@ -40,7 +45,7 @@ var keySeed = maphash.MakeSeed()
 // string (a string as its hash) and set; the zero Owner otherwise, which
 // makes its Image count as changed when saved.
 func (c *column) owner(ctx context.Context, row reflect.Value) bridge.Owner {
-	if c.field == nil || c.field.Schema == nil || len(c.field.Schema.PrimaryFields) != 1 {
+	if c.id == 0 || c.field == nil || c.field.Schema == nil || len(c.field.Schema.PrimaryFields) != 1 {
 		return bridge.Owner{}
 	}
 	pk := reflect.Indirect(c.field.Schema.PrimaryFields[0].ReflectValueOf(ctx, row))
@@ -58,7 +63,7 @@ func (c *column) owner(ctx context.Context, row reflect.Value) bridge.Owner {
 	default:
 		return bridge.Owner{}
 	}
-	return bridge.Owner{Column: c, Key: key, Keyed: true}
+	return bridge.Owner{Column: c.id, Key: key}
 }
 
 // size returns the column's size called name (case-insensitive).
@@ -138,7 +143,7 @@ func (p *plugin) parseColumn(s *schema.Schema, f *schema.Field) (*column, error)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, where, err)
 	}
-	c := &column{field: f, name: f.DBName, table: s.Table, dir: s.Table}
+	c := &column{field: f, name: f.DBName, table: s.Table, dir: s.Table, id: columnIDs.Add(1)}
 	if t.dir != "" {
 		c.dir = t.dir
 	}

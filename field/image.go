@@ -15,12 +15,6 @@ import (
 type Image struct {
 	name   string
 	orig   string // name as last read from or written to the database
-	loaded bool   // orig is valid
-	// owner is the row and column the plugin bound the Image in: orig is
-	// what that column of that row held. A copy of the Image put in another
-	// row or column (b.Image = a.Image) carries it along, so the plugin
-	// tells the copy from an unchanged column.
-	owner  bridge.Owner
 	upload *bridge.Upload
 	binder Binder
 	// known are the thumbnails known to exist for name, recorded by the
@@ -30,6 +24,12 @@ type Image struct {
 	// focus is the focal point of the image's row, when its column has one
 	// (see Focus); set by the plugin when it saves or loads the row.
 	focus Focus
+	// owner is the row and column the plugin bound the Image in: orig is
+	// what that column of that row held. A copy of the Image put in another
+	// row or column (b.Image = a.Image) carries it along, so the plugin
+	// tells the copy from an unchanged column.
+	owner  bridge.Owner
+	loaded bool // orig is valid
 	// discarded: the upload was stored for a save that failed or rolled
 	// back, and its files deleted (see ErrDiscarded).
 	discarded bool

@@ -91,7 +91,7 @@ func TestImageScan(t *testing.T) {
 			}
 			// gorm scans into a temporary it copies into the row: the row
 			// it is in is known once the plugin binds the row's Image.
-			if name, owner, known := bridge.Original(&img); !known || name != tt.want || owner.Keyed {
+			if name, owner, known := bridge.Original(&img); !known || name != tt.want || owner.Keyed() {
 				t.Errorf("after Scan(%#v): bridge.Original = %q, %+v, %v; want %q, no owner, true", tt.src, name, owner, known, tt.want)
 			}
 		})

@@ -12,15 +12,18 @@ type Upload struct {
 	Reader   io.Reader
 }
 
-// Owner is the row and column an Image was bound in: the plugin's column
-// (compared by identity) and the row's primary key (an integer, or a hash
-// of a string key). The zero Owner is no row: one whose key is not such a
-// single value, or not set yet.
+// Owner is the row and column an Image was bound in: the plugin's number
+// for the column (from 1) and the row's primary key (an integer, or a
+// hash of a string key). The zero Owner is no row: one whose key is not
+// such a single value, or not set yet. It is small: every loaded row's
+// Image holds one.
 type Owner struct {
-	Column any
 	Key    uint64
-	Keyed  bool
+	Column uint32
 }
+
+// Keyed reports whether o names a row.
+func (o Owner) Keyed() bool { return o.Column != 0 }
 
 // Functions installed by package field. Each takes a *field.Image as img.
 var (
