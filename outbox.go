@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -128,19 +129,39 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 		referenced[c] = refs
 	}
 	// A source let go of by one column may still be another's: a row's
-	// other image column, or another model's, given the same name. Every
-	// image column the plugin knows in this process is checked too.
+	// other image column (two columns that swapped their images each let
+	// go of what the other now holds), or another model's, given the same
+	// name. Every image column the plugin knows in this process, and every
+	// column of the batch, is checked for the sources the others let go of.
 	all := make([]string, 0, len(rows))
 	for _, r := range rows {
 		all = append(all, r.Source)
 	}
+	targets := make([]column, 0, len(byColumn))
+	listed := map[column]bool{}
+	for _, c := range p.knownColumns() {
+		if k := (column{c.table, c.name}); !listed[k] {
+			listed[k] = true
+			targets = append(targets, k)
+		}
+	}
+	for c := range byColumn {
+		if !listed[c] {
+			listed[c] = true
+			targets = append(targets, c)
+		}
+	}
 	elsewhere := map[string]bool{}
 	othersChecked := true
-	for _, c := range p.knownColumns() {
-		if _, done := byColumn[column{c.table, c.name}]; done {
-			continue
+	for _, c := range targets {
+		sources := all
+		if own, queued := byColumn[c]; queued {
+			sources = slices.DeleteFunc(slices.Clone(all), func(s string) bool { return slices.Contains(own, s) })
+			if len(sources) == 0 {
+				continue // its own were checked above
+			}
 		}
-		refs, err := referencesIn(db, c.table, c.name, all)
+		refs, err := referencesIn(db, c.table, c.name, sources)
 		if err != nil {
 			if !db.Migrator().HasColumn(c.table, c.name) {
 				continue // a model the plugin has seen, whose table or column is not there

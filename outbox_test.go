@@ -350,3 +350,46 @@ func TestUnchangedIsTheRowsOwn(t *testing.T) {
 		}
 	})
 }
+
+// TestSwappedColumnsKeepTheirImages: a row whose two image columns swap
+// their images keeps both: each column let go of what the other now holds.
+// The cleanup checked each column only for what it had let go of itself,
+// and deleted both. By Save, and by Updates with a map.
+func TestSwappedColumnsKeepTheirImages(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Dish{})
+		ctx := context.Background()
+		d := Dish{Photo: field.NewImage("p.jpg", reader(photo(t, pizzaJPG))), Cover: field.NewImage("q.jpg", reader(photo(t, pastaJPG)))}
+		if err := db.Create(&d).Error; err != nil {
+			t.Fatal(err)
+		}
+		check := func(how string, photoName, coverName string) {
+			t.Helper()
+			var got Dish
+			if err := db.First(&got, d.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			if got.Photo.Name() != photoName || got.Cover.Name() != coverName {
+				t.Errorf("%s: photo %q, cover %q; want %q, %q", how, got.Photo.Name(), got.Cover.Name(), photoName, coverName)
+			}
+			for size, img := range map[string]*field.Image{"small": &got.Photo, "medium": &got.Cover} {
+				if !e.exists(t, img.Name()) {
+					t.Errorf("%s: %s is gone", how, img.Name())
+				}
+				if th, err := img.Thumbnail(ctx, size); err != nil || !e.exists(t, th.Name) {
+					t.Errorf("%s: %s of %s: %+v, %v", how, size, img.Name(), th, err)
+				}
+			}
+		}
+		p, c := d.Photo.Name(), d.Cover.Name()
+		d.Photo, d.Cover = d.Cover, d.Photo
+		if err := db.Save(&d).Error; err != nil {
+			t.Fatal(err)
+		}
+		check("Save", c, p)
+		if err := db.Model(&d).Updates(map[string]any{"photo": p, "cover": c}).Error; err != nil {
+			t.Fatal(err)
+		}
+		check("Updates(map)", p, c)
+	})
+}
