@@ -222,23 +222,12 @@ func (p *plugin) record(db *gorm.DB) {
 // CONFLICT whose conflicting rows may keep the image they had in a column
 // of all's uploads: DO NOTHING, or DO UPDATE of other columns.
 func mayKeepOld(db *gorm.DB, all []*stored) bool {
-	c, ok := db.Statement.Clauses["ON CONFLICT"]
-	if !ok || db.DryRun {
+	updated, every, found := conflictUpdates(db.Statement)
+	if !found || every || db.DryRun {
 		return false
-	}
-	oc, ok := c.Expression.(clause.OnConflict)
-	if !ok {
-		return true // not gorm's: check
-	}
-	if oc.UpdateAll {
-		return false
-	}
-	updated := map[string]bool{}
-	for _, a := range oc.DoUpdates {
-		updated[a.Column.Name] = true
 	}
 	for _, st := range all {
-		if oc.DoNothing || !updated[st.col.name] {
+		if !updated[st.col.name] {
 			return true
 		}
 	}
@@ -403,15 +392,8 @@ func writtenColumns(db *gorm.DB) map[string]bool {
 		}
 		return out
 	}
-	if c, ok := db.Statement.Clauses["ON CONFLICT"]; ok {
-		if oc, ok := c.Expression.(clause.OnConflict); !ok || !oc.UpdateAll {
-			if ok {
-				for _, a := range oc.DoUpdates {
-					out[a.Column.Name] = true
-				}
-			}
-			return out
-		}
+	if updated, every, found := conflictUpdates(db.Statement); found && !every {
+		return updated
 	}
 	if c, ok := db.Statement.Clauses["VALUES"]; ok {
 		if values, ok := c.Expression.(clause.Values); ok {

@@ -148,22 +148,14 @@ func (p *plugin) captureUpsert(db *gorm.DB) {
 	if m == nil || db.DryRun {
 		return
 	}
-	c, ok := db.Statement.Clauses["ON CONFLICT"]
-	if !ok {
+	updated, every, found := conflictUpdates(db.Statement)
+	if !found || !every && len(updated) == 0 {
 		return
-	}
-	oc, ok := c.Expression.(clause.OnConflict)
-	if !ok || oc.DoNothing || (!oc.UpdateAll && len(oc.DoUpdates) == 0) {
-		return
-	}
-	updated := map[string]bool{}
-	for _, a := range oc.DoUpdates {
-		updated[a.Column.Name] = true
 	}
 	written := newNames{}
 	eachRow(db.Statement.ReflectValue, m.schema.ModelType, func(row reflect.Value) {
 		for _, col := range m.columns {
-			if oc.UpdateAll || updated[col.name] {
+			if every || updated[col.name] {
 				if img := col.image(row); img != nil {
 					written.add(col, img.Name())
 				}
@@ -175,6 +167,26 @@ func (p *plugin) captureUpsert(db *gorm.DB) {
 		return
 	}
 	p.release(db, m, written, conds, true)
+}
+
+// conflictUpdates returns what the ON CONFLICT clause of the insert on
+// stmt writes into a row that conflicts: every column, or those its DO
+// UPDATE assigns; none for DO NOTHING or a clause other than gorm's
+// OnConflict. found is false when the insert has no such clause.
+func conflictUpdates(stmt *gorm.Statement) (updated map[string]bool, every, found bool) {
+	c, found := stmt.Clauses["ON CONFLICT"]
+	if !found {
+		return nil, false, false
+	}
+	updated = map[string]bool{}
+	oc, ok := c.Expression.(clause.OnConflict)
+	if !ok || oc.DoNothing {
+		return updated, false, true
+	}
+	for _, a := range oc.DoUpdates {
+		updated[a.Column.Name] = true
+	}
+	return updated, oc.UpdateAll, true
 }
 
 // release reads, under conds, the names that the written columns hold now,
