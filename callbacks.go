@@ -123,10 +123,7 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 	// A column the statement leaves out (Omit, or a Select without it) is
 	// not written: its upload is not stored either.
 	selected, restricted := db.Statement.SelectAndOmitColumns(false, false)
-	writes := func(col *column) bool {
-		sel, ok := selected[col.name]
-		return (ok && sel) || (!ok && !restricted)
-	}
+	writes := func(col *column) bool { return selects(selected, restricted, col.name) }
 	switch dest := db.Statement.Dest.(type) {
 	case map[string]any:
 		for key, v := range dest {

@@ -47,7 +47,7 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 			if col == nil {
 				continue
 			}
-			if sel, ok := selected[col.name]; !((ok && sel) || (!ok && !restricted)) {
+			if !selects(selected, restricted, col.name) {
 				continue
 			}
 			written.add(col, nameOf(v))
@@ -61,12 +61,11 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 		// rows a Model or a Where picks, given Dest's values.
 		ownRow := samePointer(stmt.Dest, stmt.Model)
 		for _, col := range m.columns {
-			sel, ok := selected[col.name]
-			if !((ok && sel) || (!ok && !restricted)) || !col.field.Updatable {
+			if !selects(selected, restricted, col.name) || !col.field.Updatable {
 				continue
 			}
 			value, isZero := col.field.ValueOf(stmt.Context, v)
-			if !ok && isZero {
+			if _, named := selected[col.name]; !named && isZero {
 				continue // Updates(struct) skips zero values
 			}
 			img := value.(field.Image)
@@ -99,6 +98,14 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 	p.release(db, m, written, conds, stmt.Unscoped)
 }
 
+// selects reports whether a statement writes column, given what its
+// SelectAndOmitColumns returned: a column it names, or with no Select, any
+// column it does not omit.
+func selects(selected map[string]bool, restricted bool, column string) bool {
+	sel, named := selected[column]
+	return named && sel || !named && !restricted
+}
+
 // keepsOtherColumns reports whether the update on stmt writes a column
 // that is not an image column. Save falls back to an insert (an upsert of
 // every column) when its update writes nothing, so an image column is left
@@ -108,7 +115,7 @@ func (m *model) keepsOtherColumns(stmt *gorm.Statement, selected map[string]bool
 		if f.DBName == "" || f.PrimaryKey || !f.Updatable || m.column(f) != nil {
 			continue
 		}
-		if sel, ok := selected[f.DBName]; (ok && sel) || (!ok && !restricted) {
+		if selects(selected, restricted, f.DBName) {
 			return true
 		}
 	}
