@@ -188,11 +188,8 @@ func (p *plugin) held(ctx context.Context, job Job) (bool, field.Focus, error) {
 		if c.table == job.Table && c.name == job.Column {
 			continue
 		}
-		refs, err := referencesIn(db, c.table, c.name, []string{job.Source})
+		refs, err := referencesInKnown(db, c.table, c.name, []string{job.Source})
 		if err != nil {
-			if !db.Migrator().HasColumn(c.table, c.name) {
-				continue // a model the plugin has seen, whose table or column is not there
-			}
 			return false, field.Focus{}, err
 		}
 		if refs[job.Source] {

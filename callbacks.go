@@ -248,17 +248,14 @@ func (p *plugin) keepWritten(db *gorm.DB, all []*stored) ([]*stored, error) {
 	for col, sources := range byColumn {
 		// the statement's own table: db.Table("schema.t"), an alias and
 		// a clause.Table are its TableExpr
-		q := db.Session(&gorm.Session{NewDB: true, Context: db.Statement.Context}).
-			Where(clause.IN{Column: clause.Column{Name: col.name}, Values: anySlice(sources)})
+		// Initialized: the statement made here is the one the query runs
+		q := db.Session(&gorm.Session{NewDB: true, Initialized: true, Context: db.Statement.Context})
 		q.Statement.Table, q.Statement.TableExpr = db.Statement.Table, db.Statement.TableExpr
-		var names []string
-		if err := pluck(q, col.name, true, &names).Error; err != nil {
+		refs, err := heldIn(q, col.name, sources)
+		if err != nil {
 			return nil, fmt.Errorf("thumbnails: check which uploads the insert wrote: %w", err)
 		}
-		written[col] = map[string]bool{}
-		for _, n := range names {
-			written[col][n] = true
-		}
+		written[col] = refs
 	}
 	var kept, dropped []*stored
 	for _, st := range all {

@@ -161,11 +161,8 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 				continue // its own were checked above
 			}
 		}
-		refs, err := referencesIn(db, c.table, c.name, sources)
+		refs, err := referencesInKnown(db, c.table, c.name, sources)
 		if err != nil {
-			if !db.Migrator().HasColumn(c.table, c.name) {
-				continue // a model the plugin has seen, whose table or column is not there
-			}
 			errs = append(errs, err)
 			othersChecked = false
 			continue
@@ -331,17 +328,37 @@ func pluck(q *gorm.DB, column string, distinct bool, dest any) *gorm.DB {
 // referencesIn returns which of sources a row of table holds in column, in
 // one query.
 func referencesIn(db *gorm.DB, tableName, column string, sources []string) (map[string]bool, error) {
-	var names []string
-	q := table(db, tableName).Where(clause.IN{Column: clause.Column{Name: column}, Values: anySlice(sources)})
-	err := pluck(q, column, true, &names).Error
+	refs, err := heldIn(table(db, tableName), column, sources)
 	if err != nil {
 		return nil, fmt.Errorf("check references to %d sources in %s.%s: %w", len(sources), tableName, column, err)
+	}
+	return refs, nil
+}
+
+// heldIn returns which of sources a row of q's table holds in column, in
+// one query.
+func heldIn(q *gorm.DB, column string, sources []string) (map[string]bool, error) {
+	var names []string
+	q = q.Where(clause.IN{Column: clause.Column{Name: column}, Values: anySlice(sources)})
+	if err := pluck(q, column, true, &names).Error; err != nil {
+		return nil, err
 	}
 	refs := make(map[string]bool, len(names))
 	for _, n := range names {
 		refs[n] = true
 	}
 	return refs, nil
+}
+
+// referencesInKnown is referencesIn for a column the plugin has seen in
+// this process: one whose table or column is not there (any more, or in
+// this database) holds nothing, and is no error.
+func referencesInKnown(db *gorm.DB, tableName, column string, sources []string) (map[string]bool, error) {
+	refs, err := referencesIn(db, tableName, column, sources)
+	if err != nil && !db.Migrator().HasColumn(tableName, column) {
+		return nil, nil
+	}
+	return refs, err
 }
 
 // knownColumns returns the image columns (table and name) of every model
