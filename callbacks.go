@@ -416,23 +416,36 @@ func samePointer(a, b any) bool {
 // rows were loaded).
 func (m *model) bindEach(db *gorm.DB, v reflect.Value, preload []bool, wrote map[string]bool) []*field.Image {
 	var images []*field.Image
+	binders := m.binders(db)
+	eachRow(v, m.schema.ModelType, func(row reflect.Value) {
+		images = m.bindRow(db, row, binders, preload, wrote, images)
+	})
+	return images
+}
+
+// binders returns the binder of each of m's columns for the statement on db.
+func (m *model) binders(db *gorm.DB) []*binder {
 	binders := make([]*binder, len(m.columns))
 	for i, col := range m.columns {
 		binders[i] = col.binderFor(db)
 	}
-	eachRow(v, m.schema.ModelType, func(row reflect.Value) {
-		for i, col := range m.columns {
-			img := col.image(row)
-			if img == nil {
-				continue
-			}
-			bridge.Bind(img, binders[i], col.owner(db.Statement.Context, row), wrote == nil || wrote[col.name])
-			bridge.SetFocus(img, col.focusOf(row))
-			if preload != nil && preload[i] && img.Name() != "" {
-				images = append(images, img)
-			}
+	return binders
+}
+
+// bindRow binds the images of row, a value of m's type, as bindEach does,
+// and appends to images those to preload.
+func (m *model) bindRow(db *gorm.DB, row reflect.Value, binders []*binder, preload []bool, wrote map[string]bool, images []*field.Image) []*field.Image {
+	for i, col := range m.columns {
+		img := col.image(row)
+		if img == nil {
+			continue
 		}
-	})
+		bridge.Bind(img, binders[i], col.owner(db.Statement.Context, row), wrote == nil || wrote[col.name])
+		bridge.SetFocus(img, col.focusOf(row))
+		if preload != nil && preload[i] && img.Name() != "" {
+			images = append(images, img)
+		}
+	}
 	return images
 }
 

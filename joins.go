@@ -10,7 +10,6 @@ import (
 	"gorm.io/gorm/schema"
 
 	"github.com/gorm-thumbnails/thumbnails/field"
-	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
 )
 
 // bindJoined binds the images of the associations the query on db joined
@@ -25,14 +24,18 @@ func (p *plugin) bindJoined(db *gorm.DB, m *model) []*field.Image {
 	req, _, preloading := preloadRequestOf(db)
 	var images []*field.Image
 	for _, j := range p.joinedModels(db, m) {
-		want := j.model.columns
-		if len(req.sizes) > 0 {
-			want = j.model.columnsWithAny(req.sizes)
+		var preload []bool // the columns to preload, nil for none
+		if preloading {
+			want := j.model.columns
+			if len(req.sizes) > 0 {
+				want = j.model.columnsWithAny(req.sizes)
+			}
+			preload = make([]bool, len(j.model.columns))
+			for i, col := range j.model.columns {
+				preload[i] = slices.Contains(want, col)
+			}
 		}
-		binders := make([]*binder, len(j.model.columns))
-		for i, col := range j.model.columns {
-			binders[i] = col.binderFor(db)
-		}
+		binders := j.model.binders(db)
 		eachRow(db.Statement.ReflectValue, m.schema.ModelType, func(row reflect.Value) {
 			v := row
 			for _, rel := range j.path {
@@ -41,17 +44,7 @@ func (p *plugin) bindJoined(db *gorm.DB, m *model) []*field.Image {
 					return // a nil pointer: nothing joined
 				}
 			}
-			for i, col := range j.model.columns {
-				img := col.image(v)
-				if img == nil {
-					continue
-				}
-				bridge.Bind(img, binders[i], col.owner(db.Statement.Context, v), true)
-				bridge.SetFocus(img, col.focusOf(v))
-				if preloading && img.Name() != "" && slices.Contains(want, col) {
-					images = append(images, img)
-				}
-			}
+			images = j.model.bindRow(db, v, binders, preload, nil, images)
 		})
 	}
 	return images
