@@ -294,48 +294,43 @@ func (m *redisMetadata) Each(ctx context.Context, fn func(source string, thumbs 
 			}
 		}
 	}
-	if ring, ok := m.client.(*redis.Ring); ok {
-		// A Ring sends SCAN to one shard: each is scanned in turn. A
-		// shard that is down would hide its records, and a walk that
-		// misses records makes Prune delete files rows still use.
-		// The Ring lists its live shards only; the count of those it was
-		// made with tells that some are down.
-		shards, all := ring.GetShardClients(), len(ring.Options().Addrs)
+	// A Cluster or Ring client sends SCAN to one node: each is scanned in
+	// turn, one after the other, so that fn is called from one goroutine
+	// and its error stops the walk.
+	var nodes []*redis.Client
+	switch c := m.client.(type) {
+	case *redis.Ring:
+		// A shard that is down would hide its records, and a walk that
+		// misses records makes Prune delete files rows still use. The Ring
+		// lists its live shards only; the count of those it was made with
+		// tells that some are down.
+		shards, all := c.GetShardClients(), len(c.Options().Addrs)
 		if len(shards) < all {
 			return fmt.Errorf("backends: redis: %d of the ring's %d shards are down: %w", all-len(shards), all, ErrUnavailable)
 		}
-		for _, shard := range shards {
-			if err := scan(ctx, shard); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if cc, ok := m.client.(*redis.ClusterClient); ok {
-		// ForEachMaster calls its function on every master at once; fn is
-		// called from one goroutine, and its error stops the walk, so the
-		// masters are listed first and scanned one after the other.
-		var (
-			mu      sync.Mutex
-			masters []*redis.Client
-		)
-		err := cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		nodes = shards
+	case *redis.ClusterClient:
+		// ForEachMaster calls its function on every master at once: the
+		// masters are only listed there.
+		var mu sync.Mutex
+		err := c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
 			mu.Lock()
 			defer mu.Unlock()
-			masters = append(masters, node)
+			nodes = append(nodes, node)
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("backends: redis: list the cluster's masters: %w", err)
 		}
-		for _, node := range masters {
-			if err := scan(ctx, node); err != nil {
-				return err
-			}
-		}
-		return nil
+	default:
+		return scan(ctx, m.client)
 	}
-	return scan(ctx, m.client)
+	for _, node := range nodes {
+		if err := scan(ctx, node); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // globEscape escapes the characters that SCAN's MATCH pattern treats specially.
