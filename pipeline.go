@@ -182,6 +182,8 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 	if px := int64(cfg.Width) * int64(cfg.Height); px > limits.MaxPixels {
 		return nil, fmt.Errorf("%w: %dx%d is over %d pixels", ErrImageTooLarge, cfg.Width, cfg.Height, limits.MaxPixels)
 	}
+	// The walks that bound a format's work, and where its orientation is.
+	orientation := 1
 	switch format {
 	case formatGIF:
 		if err := checkGIF(data, limits); err != nil {
@@ -191,17 +193,13 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 		if err := checkJPEG(data, limits); err != nil {
 			return nil, err
 		}
-	}
-	var img image.Image
-	orientation := 1
-	switch format {
-	case formatJPEG:
 		orientation = jpegOrientation(data)
 	case formatPNG:
 		orientation = pngOrientation(data)
 	case formatWebP:
 		orientation = webpOrientation(data)
 	}
+	var img image.Image
 	size := image.Pt(cfg.Width, cfg.Height) // upright
 	if orientation >= 5 {
 		size = image.Pt(cfg.Height, cfg.Width)
