@@ -365,9 +365,7 @@ func (p *plugin) bindQuery(db *gorm.DB) {
 	}
 	images := m.bindEach(db, db.Statement.ReflectValue, preload, nil)
 	images = append(images, p.bindJoined(db, m)...)
-	if len(images) > 0 && db.Error == nil { // a Preload that failed reads nothing
-		p.preload(db, images)
-	}
+	p.preload(db, images)
 }
 
 // bind attaches each column's binder to the images in v.

@@ -109,9 +109,10 @@ func (m *model) preloadOf(db *gorm.DB, known func(sizes []string) bool) ([]bool,
 // preload reads the thumbnails of images from metadata, in one round trip,
 // and caches them in each image. Two images of one source are rare, and a
 // batch read answers a source listed twice at both places: the list is not
-// deduplicated.
+// deduplicated. A query that failed (a Preload naming an unknown size
+// among them) reads nothing.
 func (p *plugin) preload(db *gorm.DB, images []*field.Image) {
-	if db.Error != nil {
+	if db.Error != nil || len(images) == 0 {
 		return
 	}
 	sources := make([]string, len(images))
