@@ -55,16 +55,8 @@ func inCallersTx(db *gorm.DB) bool {
 	return inTx
 }
 
-// metadata returns the metadata to read and record through: the caller's
-// transaction's while it is open.
-func (b *binder) metadata() backends.Metadata {
-	if tx := b.tx.Load(); tx != nil {
-		return b.p.metadata(tx)
-	}
-	return b.p.meta
-}
-
-// readViaTx runs the read fn with b.metadata(), and again with the plugin's
+// readViaTx runs the read fn with the metadata of the caller's transaction
+// while it is open (the plugin's own otherwise), and again with the plugin's
 // own metadata when that fails otherwise than by its context: the
 // transaction has ended (it is then forgotten), or it is open but can run
 // no more statements (PostgreSQL's state after a failed one). Reading

@@ -13,12 +13,13 @@
 //		Image field.Image `thumbnails:"sizes:small,large;dir:foods"`
 //	}
 //
-//	db.Create(&Food{Image: field.NewImage("pizza.jpg", f)})
+//	food := Food{Image: field.NewImage("pizza.jpg", f)}
+//	db.Create(&food)
 //	t, err := food.Image.Thumbnail(ctx, "small") // t.URL, t.Width, t.Height
 //
 // Sources and thumbnails live in a backends.Storage (local files by
-// default); which thumbnails exist is recorded in a backends.Metadata (two
-// tables in the model's own database by default, migrated by the plugin).
+// default); which thumbnails exist is recorded in a backends.Metadata
+// (tables in the model's own database by default, migrated by the plugin).
 package thumbnails
 
 import (

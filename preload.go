@@ -25,9 +25,9 @@ type preloadRequest struct {
 
 // Preload returns a scope that loads the thumbnail metadata of every row a
 // query returns, in one round trip to the metadata store whatever the
-// number of rows: one SELECT ... WHERE source IN (...) on the database
-// backend (chunked only above the driver's parameter limit), one pipeline
-// on Redis.
+// number of rows: on the database backend, one SELECT that binds the
+// sources as one JSON array (one parameter, so never chunked) and reads
+// each source's summary; on Redis, one pipeline.
 //
 //	db.Scopes(thumbnails.Preload()).Find(&foods)
 //

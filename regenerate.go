@@ -16,14 +16,14 @@ import (
 
 // RegenerateOptions say what Regenerate does.
 type RegenerateOptions struct {
-	Column      string   // the image column; may be empty when the model has one
-	Sizes       []string // sizes to make; nil: the column's eager sizes, and its lazy sizes a row already has
-	IDs         []any    // primary keys of the rows to do; nil: every row with an image
-	After       any      // resume point: only rows whose primary key is greater (Counts.Last of an earlier run)
-	OnlyMissing bool     // make only the sizes the metadata does not record
-	BatchSize   int      // rows read (and their metadata) at a time; 0 means 200
-	Workers     int      // rows processed at once; 0 means GOMAXPROCS
-	Progress    func(Progress)
+	Column      string         // the image column; may be empty when the model has one
+	Sizes       []string       // sizes to make; nil: the column's eager sizes, and its lazy sizes a row already has
+	IDs         []any          // primary keys of the rows to do; nil: every row with an image
+	After       any            // resume point: only rows whose primary key is greater (Counts.Last of an earlier run)
+	OnlyMissing bool           // make only the sizes the metadata does not record
+	BatchSize   int            // rows read (and their metadata) at a time; 0 means 200
+	Workers     int            // rows processed at once; 0 means GOMAXPROCS
+	Progress    func(Progress) // called after each row, one call at a time, from the worker that did it; nil: no reports
 }
 
 // Regenerate makes the thumbnails of a column again — after its sizes

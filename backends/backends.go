@@ -3,9 +3,9 @@
 // records the thumbnails that exist for each source so that reading them
 // never touches the storage.
 //
-// The defaults are a FileSystemStorage under a local folder and a
-// DatabaseMetadata in the tables that the plugin migrates in the model's own
-// database. Both are small interfaces: another object store or metadata
+// The defaults are NewFileSystemStorage, under a local folder, and
+// NewDatabaseMetadata, in the tables that the plugin migrates in the model's
+// own database. Both are small interfaces: another object store or metadata
 // store plugs in by implementing them.
 package backends
 

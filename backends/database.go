@@ -98,7 +98,7 @@ func (m *databaseMetadata) ThumbnailsIn(ctx context.Context, sources []string) (
 }
 
 func (r thumbnailRow) thumbnail() Thumbnail {
-	return Thumbnail{Source: r.Source, Size: r.Size, Name: r.Name, Width: r.Width, Height: r.Height, CreatedAt: r.CreatedAt}
+	return Thumbnail(r)
 }
 
 // Put runs in a transaction (a savepoint inside the caller's) that keeps the

@@ -65,8 +65,8 @@ func cutNumber(s string, sep byte) (n int64, rest string, ok bool) {
 // Each source is one hash, "<prefix>:thumbnails:<source name>", whose
 // fields are size names and whose values are
 // "<width> <height> <unix seconds created> <name>". Next to it, the string
-// "<prefix>:summaries:{<hash key>}" repeats the hash (see redis_summary.go);
-// its hash tag puts it in its hash's Cluster slot, and sources spread over
+// "<prefix>:summaries:{<hash key>}" repeats the hash: every field and
+// value, each as "<length>:<bytes>", field then value. Its hash tag puts it in its hash's Cluster slot, and sources spread over
 // the slots. Writes are Lua scripts that change both keys of one source.
 // Batches (ThumbnailsOf) are one pipeline: an MGET of summaries on a
 // *redis.Client, HGETALLs on a Cluster or Ring client, which splits them by

@@ -11,8 +11,9 @@
 // eager sizes and writes the name into the column when the row is saved.
 //
 // The tag takes "sizes:a,b" (the sizes of this column; all configured sizes
-// when absent) and "dir:folder" (where sources are stored; the model's table
-// name when absent), separated by ";" as in gorm's own tags.
+// when absent), "dir:folder" (where sources are stored; the model's table
+// name when absent) and "focus:Field" (the row's Focus field, which focal
+// sizes crop around), separated by ";" as in gorm's own tags.
 package field
 
 import (

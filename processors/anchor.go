@@ -7,7 +7,8 @@ import (
 	"github.com/disintegration/gift"
 )
 
-// Anchor is the part of the image that CropAnchor keeps.
+// Anchor is the part of the image that CropAnchor keeps, and the corner or
+// side where a watermark is drawn.
 type Anchor int
 
 const (

@@ -86,7 +86,12 @@ func Names() []string {
 //	focal:      width, height, x, y (the focal point, "50%" by default)
 //	smart:      width, height
 //	blur:       sigma, in pixels, above 0 and at most 50
-//	unsharp:    sigma, in pixels, above 0 and at most 50; amount, from 0 to 10 (1 by default)
+//	sharpen:    sigma, in pixels, above 0 and at most 50; amount, from 0 to 10 (1 by default)
+//	unsharp:    the same as sharpen
+//	watermark:  image (the storage name of the image drawn; required), anchor (as crop's,
+//	            "bottom-right" by default), opacity (from 0 to 1, 1 by default), margin (pixels
+//	            from the edges, 0 by default), width (of the drawn image: pixels or a percentage
+//	            of the thumbnail's width; its own by default)
 //	grayscale:  no parameters
 //	brightness: percent, from -100 to 100
 //	contrast:   percent, from -100 to 100

@@ -48,10 +48,10 @@ const Kind = "thumbnails.generate"
 // Args are the arguments of a job: one async size of one source. Jobs are
 // unique by source and size, whatever their state, so a size is queued once.
 type Args struct {
-	Source string `json:"source" river:"unique"`
-	Size   string `json:"size" river:"unique"`
-	Table  string `json:"table"`
-	Column string `json:"column"`
+	Source string `json:"source" river:"unique"` // storage name of the source image
+	Size   string `json:"size" river:"unique"`   // the async size to make
+	Table  string `json:"table"`                 // table of the image column
+	Column string `json:"column"`                // the image column, whose sizes give Size's processors
 	// FocusColumn is the row's field.Focus column, if its image column has one.
 	FocusColumn string `json:"focus_column,omitempty"`
 }
