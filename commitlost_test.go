@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -114,22 +115,53 @@ func TestCommitAnswerLost(t *testing.T) {
 // TestCommitAnsweredRollback: a COMMIT of a transaction that had failed is
 // answered by a rollback (pgx: "commit unexpectedly resulted in
 // rollback"). Nothing landed, so the files stored in it are deleted, as
-// for any rollback.
+// for any rollback: after gorm's Transaction (which calls Rollback after a
+// failed Commit) and after Begin and Commit alone (a caller need not call
+// Rollback then). The replaced image of an existing row stays whole.
 func TestCommitAnsweredRollback(t *testing.T) {
-	db := testdb.Postgres(t)
-	e := setup(t, db, &Food{})
-	err := db.Transaction(func(tx *gorm.DB) error {
-		row := Food{Name: "pizza", Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
-		if err := tx.Create(&row).Error; err != nil {
-			return err
-		}
-		_ = tx.Exec("SELECT no_such_column FROM foods").Error // fails the transaction; ignored
-		return nil
-	})
-	if err == nil {
-		t.Fatal("the commit of a failed transaction succeeded")
-	}
-	if files := e.files(t); len(files) != 0 {
-		t.Errorf("files of the rolled back upload are left: %v", files)
+	for _, manual := range []bool{false, true} {
+		t.Run(map[bool]string{false: "Transaction", true: "Begin-Commit"}[manual], func(t *testing.T) {
+			db := testdb.Postgres(t)
+			e := setup(t, db, &Food{})
+			base := Food{Name: "base", Image: field.NewImage("b.jpg", reader(photo(t, pizzaJPG)))}
+			if err := db.Create(&base).Error; err != nil {
+				t.Fatal(err)
+			}
+			before, name := e.files(t), base.Image.Name()
+			work := func(tx *gorm.DB) error {
+				row := Food{Name: "pizza", Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+				if err := tx.Create(&row).Error; err != nil {
+					return err
+				}
+				if err := tx.Model(&base).Update("image", field.NewImage("r.jpg", reader(photo(t, pizzaJPG)))).Error; err != nil {
+					return err
+				}
+				_ = tx.Exec("SELECT no_such_column FROM foods").Error // fails the transaction; ignored
+				return nil
+			}
+			var err error
+			if manual {
+				tx := db.Begin()
+				if err := work(tx); err != nil {
+					t.Fatal(err)
+				}
+				err = tx.Commit().Error
+			} else {
+				err = db.Transaction(work)
+			}
+			if err == nil {
+				t.Fatal("the commit of a failed transaction succeeded")
+			}
+			if files := e.files(t); !slices.Equal(files, before) {
+				t.Errorf("files = %v, want those before the transaction, %v", files, before)
+			}
+			var got Food
+			if err := db.First(&got, base.ID).Error; err != nil || got.Image.Name() != name {
+				t.Fatalf("base row holds %q (%v), want %q", got.Image.Name(), err, name)
+			}
+			if _, err := got.Image.Thumbnail(context.Background(), "small"); err != nil {
+				t.Errorf("base row's thumbnail: %v", err)
+			}
+		})
 	}
 }

@@ -187,6 +187,12 @@ func (t *txPool) Commit() error {
 			t.end()
 			return &commitUnknownError{err}
 		}
+		// It did not commit: the uploads go now, as a rollback's do, for
+		// a caller of Begin need not call Rollback after a failed Commit
+		// (gorm's Transaction does; it then finds nothing left to do).
+		if _, created := t.end(); len(created) > 0 {
+			t.p.discard(t.ctx, created)
+		}
 		return err
 	}
 	if drain, _ := t.end(); drain {
