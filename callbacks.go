@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/schema"
 
+	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
 )
@@ -106,9 +107,15 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 	}
 	ctx := db.Statement.Context
 	var all []*stored
-	store := func(col *column, img *field.Image, focus field.Focus) bool {
+	// store stores img's upload; an image without one has its name
+	// checked, unless it is what row's column held when it was read.
+	store := func(col *column, img *field.Image, focus field.Focus, row reflect.Value) bool {
 		bridge.SetFocus(img, focus)
 		if bridge.Pending(img) == nil {
+			if err := checkWrittenName(ctx, col, img, row); err != nil {
+				_ = db.AddError(err)
+				return false
+			}
 			return true
 		}
 		st, err := p.storeUpload(ctx, col, img, focus)
@@ -134,7 +141,7 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 			focus := mapFocus(db, col, dest)
 			switch img := v.(type) {
 			case field.Image:
-				if !store(col, &img, focus) {
+				if !store(col, &img, focus, reflect.Value{}) {
 					break
 				}
 				dest[key] = img
@@ -144,7 +151,19 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 					all[n-1].mapDest, all[n-1].mapKey = dest, key
 				}
 			case *field.Image:
-				store(col, img, focus)
+				if img != nil {
+					store(col, img, focus, reflect.Value{})
+				}
+			case string:
+				if err := checkName(col, img); err != nil {
+					_ = db.AddError(err)
+				}
+			case *string:
+				if img != nil {
+					if err := checkName(col, *img); err != nil {
+						_ = db.AddError(err)
+					}
+				}
 			}
 		}
 	default:
@@ -166,7 +185,7 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 					continue
 				}
 				if img := col.image(row); img != nil {
-					store(col, img, col.focusOf(row))
+					store(col, img, col.focusOf(row), row)
 				}
 			}
 		})
@@ -178,6 +197,38 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 	if len(all) > 0 {
 		db.InstanceSet(keyStored, all)
 	}
+}
+
+// checkWrittenName refuses to write into col an image whose name is not a
+// clean storage name (see checkName), unless it is the name that row's
+// column held when the plugin read it (row is invalid for a value given to
+// Update or Updates): a row saved again with its other columns changed is
+// not refused for what it already holds.
+func checkWrittenName(ctx context.Context, col *column, img *field.Image, row reflect.Value) error {
+	if backends.IsCleanName(img.Name()) {
+		return nil
+	}
+	orig, owner, known := bridge.Original(img)
+	if known && orig == img.Name() && row.IsValid() && owner.Keyed() && owner == col.owner(ctx, row) {
+		return nil
+	}
+	return checkName(col, img.Name())
+}
+
+// checkName refuses a name written into col that is not a clean storage
+// name (backends.CleanName): "../x.jpg", "/etc/x", "foods//x.jpg" or
+// "./foods/x.jpg". The storage would read and delete another file under
+// it than the name that rows compare, so that a row could lose the files
+// of another. The empty name (no image) is written as it is.
+func checkName(col *column, name string) error {
+	if name == "" || backends.IsCleanName(name) {
+		return nil
+	}
+	clean, err := backends.CleanName(name)
+	if err == nil {
+		err = fmt.Errorf("%w: %q is not written as its clean form %q", backends.ErrInvalidName, name, clean)
+	}
+	return fmt.Errorf("thumbnails: column %s.%s: %w", col.table, col.name, err)
 }
 
 // record writes the metadata of the uploads the statement stored, inside its

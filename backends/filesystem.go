@@ -54,6 +54,26 @@ func CleanName(name string) (string, error) {
 	return clean, nil
 }
 
+// IsCleanName reports whether name is a storage name as CleanName returns
+// them: CleanName(name) would return name itself, without an error. It
+// allocates nothing.
+func IsCleanName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for seg := range strings.SplitSeq(name, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '\\' || c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return fs.ValidPath(name)
+}
+
 // isControl reports whether r is an ASCII control character (NUL, the
 // separators the database backend uses, newlines, DEL, ...).
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
@@ -149,8 +169,14 @@ func (s *fileSystemStorage) URL(name string) string { return JoinURL(s.baseURL, 
 
 // JoinURL returns baseURL followed by the storage name, each of its
 // segments escaped as a URL path segment; every Storage of this module
-// builds its URLs with it, so they all agree.
+// builds its URLs with it, so they all agree. A name that is not a clean
+// storage name (see CleanName: absolute, with "..", "." or empty segments,
+// a backslash or a control character) has no URL: JoinURL returns "",
+// for a browser would resolve "/media/../x" outside baseURL.
 func JoinURL(baseURL, name string) string {
+	if !IsCleanName(name) {
+		return ""
+	}
 	if !needsEscape(name) {
 		return baseURL + name // the common case: generated names are URL-safe
 	}
