@@ -57,9 +57,14 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 		if v.Kind() != reflect.Struct || v.Type() != m.schema.ModelType {
 			return
 		}
-		// The row updated is Dest's own (Save(&row), Updates(&row)), not
-		// rows a Model or a Where picks, given Dest's values.
-		ownRow := samePointer(stmt.Dest, stmt.Model)
+		// The row updated is Dest's own (Save(&row), Updates(&row)), or
+		// Model's when Dest is another struct (Model(&row).Updates(Food{
+		// ...}): gorm updates it by Model's primary key, and a Model
+		// without one is no row's), not rows a Where picks.
+		ownRow, target := samePointer(stmt.Dest, stmt.Model), v
+		if mv := reflect.Indirect(reflect.ValueOf(stmt.Model)); !ownRow && mv.Kind() == reflect.Struct && mv.Type() == m.schema.ModelType {
+			ownRow, target = true, mv
+		}
 		for _, col := range m.columns {
 			if !selects(selected, restricted, col.name) || !col.field.Updatable {
 				continue
@@ -70,7 +75,7 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 			}
 			img := value.(field.Image)
 			orig, owner, known := bridge.Original(&img)
-			if known && owner.Keyed() && ownRow && owner == col.owner(stmt.Context, v) && orig == img.Name() {
+			if known && owner.Keyed() && ownRow && owner == col.owner(stmt.Context, target) && orig == img.Name() {
 				// Unchanged since this row's column was loaded (not an image
 				// copied from another row or column): nothing to read, and
 				// nothing to write. Writing it would bring back, from a row

@@ -253,44 +253,57 @@ func TestCopiedImageReleasesTheOld(t *testing.T) {
 
 // TestStaleSaveKeepsTheNewImage: a row loaded before another request
 // replaced its image, then saved with only its name changed, leaves the
-// new image in place. Writing back the image it was loaded with (as gorm's
-// Save writes every column) pointed the row at the files the replace had
-// deleted.
+// new image in place: by Save, by Updates of the row, and by Updates of
+// another struct given the row's image (Model(&row).Updates(Food{...})).
+// Writing back the image it was loaded with (as gorm's Save writes every
+// column) pointed the row at the files the replace had deleted.
 func TestStaleSaveKeepsTheNewImage(t *testing.T) {
+	saves := map[string]func(db *gorm.DB, stale *Food) error{
+		"Save":    func(db *gorm.DB, stale *Food) error { return db.Save(stale).Error },
+		"Updates": func(db *gorm.DB, stale *Food) error { return db.Updates(stale).Error },
+		"Model.Updates(struct)": func(db *gorm.DB, stale *Food) error {
+			return db.Model(stale).Updates(Food{Name: stale.Name, Image: stale.Image}).Error
+		},
+		"Model.Updates(pointer)": func(db *gorm.DB, stale *Food) error {
+			return db.Model(stale).Updates(&Food{Name: stale.Name, Image: stale.Image}).Error
+		},
+	}
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e := setup(t, db, &Food{})
 		ctx := context.Background()
-		row := Food{Name: "pizza", Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
-		if err := db.Create(&row).Error; err != nil {
-			t.Fatal(err)
-		}
-		var stale, other Food
-		if err := db.First(&stale, row.ID).Error; err != nil {
-			t.Fatal(err)
-		}
-		if err := db.First(&other, row.ID).Error; err != nil {
-			t.Fatal(err)
-		}
-		other.Image = field.NewImage("q.jpg", reader(photo(t, pastaJPG)))
-		if err := db.Save(&other).Error; err != nil {
-			t.Fatal(err)
-		}
-		stale.Name = "margherita"
-		if err := db.Save(&stale).Error; err != nil {
-			t.Fatal(err)
-		}
-		var now Food
-		if err := db.First(&now, row.ID).Error; err != nil {
-			t.Fatal(err)
-		}
-		if now.Name != "margherita" || now.Image.Name() != other.Image.Name() {
-			t.Fatalf("row = %q, %q; want the new name and the replacing image %q", now.Name, now.Image.Name(), other.Image.Name())
-		}
-		if !e.exists(t, now.Image.Name()) {
-			t.Errorf("the row's image %s is not stored", now.Image.Name())
-		}
-		if th, err := now.Image.Thumbnail(ctx, "small"); err != nil || !e.exists(t, th.Name) {
-			t.Errorf("small: %+v, %v", th, err)
+		for how, save := range saves {
+			row := Food{Name: "pizza", Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+			if err := db.Create(&row).Error; err != nil {
+				t.Fatal(err)
+			}
+			var stale, other Food
+			if err := db.First(&stale, row.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := db.First(&other, row.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			other.Image = field.NewImage("q.jpg", reader(photo(t, pastaJPG)))
+			if err := db.Save(&other).Error; err != nil {
+				t.Fatal(err)
+			}
+			stale.Name = "margherita"
+			if err := save(db, &stale); err != nil {
+				t.Fatalf("%s: %v", how, err)
+			}
+			var now Food
+			if err := db.First(&now, row.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			if now.Name != "margherita" || now.Image.Name() != other.Image.Name() {
+				t.Fatalf("%s: row = %q, %q; want the new name and the replacing image %q", how, now.Name, now.Image.Name(), other.Image.Name())
+			}
+			if !e.exists(t, now.Image.Name()) {
+				t.Errorf("%s: the row's image %s is not stored", how, now.Image.Name())
+			}
+			if th, err := now.Image.Thumbnail(ctx, "small"); err != nil || !e.exists(t, th.Name) {
+				t.Errorf("%s: small: %+v, %v", how, th, err)
+			}
 		}
 	})
 }
