@@ -103,6 +103,22 @@ func TestStorageWriteFaults(t *testing.T) {
 		if n := count(t, db, "foods"); n != 1 {
 			t.Fatalf("rows = %d", n)
 		}
+		// A save that failed before anything was stored can be tried again
+		// with the same Image: its upload was read once, and kept.
+		st.saves.Store(0)
+		st.failAt.Store(2)
+		retry := Food{Name: "retry", Image: field.NewImage("c.jpg", reader(photo(t, pastaJPG)))}
+		if err := db.Create(&retry).Error; !errors.Is(err, errDiskFull) {
+			t.Fatalf("create failing at write 2: %v", err)
+		}
+		st.failAt.Store(0)
+		if err := db.Create(&retry).Error; err != nil {
+			t.Fatalf("the same Create again, once the storage works: %v", err)
+		}
+		requireThumbs(t, e, &retry)
+		if err := db.Delete(&retry).Error; err != nil {
+			t.Fatal(err)
+		}
 		var got Food
 		if err := db.First(&got, food.ID).Error; err != nil || got.Image.Name() != files[0] {
 			t.Fatalf("row after failed replaces: %q, %v", got.Image.Name(), err)

@@ -43,6 +43,10 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image,
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
+	// The reader is spent: the Image reads the bytes from now on, so that
+	// a save that fails before anything is stored (a storage that fails,
+	// a cancelled context) can be tried again with the same Image.
+	up.Reader = bytes.NewReader(data)
 	var eager []sizes.Size
 	for _, sz := range col.sizes {
 		if !sz.Lazy && !sz.Async {
