@@ -102,7 +102,7 @@ func TestJoinURLRefusesUncleanNames(t *testing.T) {
 		"foods//a.jpg":    "",
 		"/a.jpg":          "",
 		"foods/":          "",
-		"":                "",
+		"":                "/media/",
 		"foods/a\x00.jpg": "",
 	} {
 		if got := backends.JoinURL("/media/", name); got != want {

@@ -96,6 +96,10 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image,
 		ph.Source = name
 		st.thumbs = append(st.thumbs, *ph)
 	}
+	// Stored: a copy of the Image made before the save (one NewImage
+	// given to two rows) reads an empty upload and is refused, rather than
+	// storing the same bytes again.
+	up.Reader = bytes.NewReader(nil)
 	bridge.Stored(img, name)
 	bridge.Cache(img, saved(slices.Clip(st.thumbs)))
 	return st, nil

@@ -169,11 +169,15 @@ func (s *fileSystemStorage) URL(name string) string { return JoinURL(s.baseURL, 
 
 // JoinURL returns baseURL followed by the storage name, each of its
 // segments escaped as a URL path segment; every Storage of this module
-// builds its URLs with it, so they all agree. A name that is not a clean
-// storage name (see CleanName: absolute, with "..", "." or empty segments,
-// a backslash or a control character) has no URL: JoinURL returns "",
-// for a browser would resolve "/media/../x" outside baseURL.
+// builds its URLs with it, so they all agree. The empty name gives
+// baseURL itself. Any other name that is not a clean storage name (see
+// CleanName: absolute, with "..", "." or empty segments, a backslash or a
+// control character) has no URL: JoinURL returns "", for a browser would
+// resolve "/media/../x" outside baseURL.
 func JoinURL(baseURL, name string) string {
+	if name == "" {
+		return baseURL
+	}
 	if !IsCleanName(name) {
 		return ""
 	}
