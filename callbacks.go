@@ -221,14 +221,26 @@ func checkWrittenName(ctx context.Context, col *column, img *field.Image, row re
 // it than the name that rows compare, so that a row could lose the files
 // of another. The empty name (no image) is written as it is.
 func checkName(col *column, name string) error {
-	if name == "" || backends.IsCleanName(name) {
+	if name == "" {
+		return nil
+	}
+	if err := uncleanName(name); err != nil {
+		return fmt.Errorf("thumbnails: column %s.%s: %w", col.table, col.name, err)
+	}
+	return nil
+}
+
+// uncleanName returns nil for a clean storage name, and otherwise an error
+// wrapping backends.ErrInvalidName that says why.
+func uncleanName(name string) error {
+	if backends.IsCleanName(name) {
 		return nil
 	}
 	clean, err := backends.CleanName(name)
 	if err == nil {
-		err = fmt.Errorf("%w: %q is not written as its clean form %q", backends.ErrInvalidName, name, clean)
+		err = fmt.Errorf("%w: %q is not its clean form %q", backends.ErrInvalidName, name, clean)
 	}
-	return fmt.Errorf("thumbnails: column %s.%s: %w", col.table, col.name, err)
+	return err
 }
 
 // record writes the metadata of the uploads the statement stored, inside its

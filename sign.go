@@ -10,7 +10,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/processors"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
@@ -119,11 +118,7 @@ func (b *binder) SignedURL(img *field.Image, size string) (string, error) {
 	if len(b.p.cfg.SigningKey) == 0 {
 		return "", ErrNoSigningKey
 	}
-	if !backends.IsCleanName(source) {
-		_, err := backends.CleanName(source)
-		if err == nil {
-			err = fmt.Errorf("%w: %q is not a clean storage name", backends.ErrInvalidName, source)
-		}
+	if err := uncleanName(source); err != nil {
 		return "", fmt.Errorf("thumbnails: %s.%s, size %q: %w", b.col.table, b.col.name, sz.Name, err)
 	}
 	return b.p.signedURL(source, sz, imageFocus(img)), nil
