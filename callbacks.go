@@ -26,6 +26,10 @@ const (
 	// unchanged image columns; finish puts them back, so that a *gorm.DB
 	// reused for another statement does not leave them out too.
 	keyOmits = "thumbnails:omits"
+	// keyCopies holds the names, not uploaded by the statement, that it
+	// writes into image columns other than as a row's own unchanged
+	// image: sources copied from other rows or columns ([]string).
+	keyCopies = "thumbnails:copies"
 )
 
 // mayFallBackToCreate reports whether an update that changed no row is
@@ -107,16 +111,26 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 	}
 	ctx := db.Statement.Context
 	var all []*stored
+	var copies []string
+	// copied checks a name written without an upload, and notes it as a
+	// copy.
+	copied := func(col *column, name string) bool {
+		if err := checkName(col, name); err != nil {
+			_ = db.AddError(err)
+			return false
+		}
+		if name != "" {
+			copies = append(copies, name)
+		}
+		return true
+	}
 	// store stores img's upload; an image without one has its name
-	// checked, unless it is what row's column held when it was read.
+	// checked and noted, unless it is what row's column held when it was
+	// read.
 	store := func(col *column, img *field.Image, focus field.Focus, row reflect.Value) bool {
 		bridge.SetFocus(img, focus)
 		if bridge.Pending(img) == nil {
-			if err := checkWrittenName(ctx, col, img, row); err != nil {
-				_ = db.AddError(err)
-				return false
-			}
-			return true
+			return ownUnchanged(ctx, col, img, row) || copied(col, img.Name())
 		}
 		st, err := p.storeUpload(ctx, col, img, focus)
 		if err != nil {
@@ -155,14 +169,10 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 					store(col, img, focus, reflect.Value{})
 				}
 			case string:
-				if err := checkName(col, img); err != nil {
-					_ = db.AddError(err)
-				}
+				copied(col, img)
 			case *string:
 				if img != nil {
-					if err := checkName(col, *img); err != nil {
-						_ = db.AddError(err)
-					}
+					copied(col, *img)
 				}
 			}
 		}
@@ -197,22 +207,18 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 	if len(all) > 0 {
 		db.InstanceSet(keyStored, all)
 	}
+	if len(copies) > 0 {
+		db.InstanceSet(keyCopies, copies)
+	}
 }
 
-// checkWrittenName refuses to write into col an image whose name is not a
-// clean storage name (see checkName), unless it is the name that row's
-// column held when the plugin read it (row is invalid for a value given to
-// Update or Updates): a row saved again with its other columns changed is
-// not refused for what it already holds.
-func checkWrittenName(ctx context.Context, col *column, img *field.Image, row reflect.Value) error {
-	if backends.IsCleanName(img.Name()) {
-		return nil
-	}
+// ownUnchanged reports whether img holds the name that row's column held
+// when the plugin read or wrote it (row is invalid for a value given to
+// Update or Updates). Such a name is not checked: a row saved again with
+// its other columns changed is not refused for what it already holds.
+func ownUnchanged(ctx context.Context, col *column, img *field.Image, row reflect.Value) bool {
 	orig, owner, known := bridge.Original(img)
-	if known && orig == img.Name() && row.IsValid() && owner.Keyed() && owner == col.owner(ctx, row) {
-		return nil
-	}
-	return checkName(col, img.Name())
+	return known && orig == img.Name() && row.IsValid() && owner.Keyed() && owner == col.owner(ctx, row)
 }
 
 // checkName refuses a name written into col that is not a clean storage
@@ -246,6 +252,10 @@ func uncleanName(name string) error {
 // record writes the metadata of the uploads the statement stored, inside its
 // transaction, once the rows are written.
 func (p *plugin) record(db *gorm.DB) {
+	if err := p.guardCopies(db); err != nil {
+		_ = db.AddError(err)
+		return
+	}
 	all := storedOf(db)
 	if db.Error != nil || len(all) == 0 {
 		return

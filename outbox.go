@@ -188,9 +188,36 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 			free = append(free, r.Source)
 		}
 	}
+	// On PostgreSQL the rest runs in a transaction that holds the locks
+	// of the sources it deletes (see guard.go), checked again under them.
+	meta := p.meta
+	var locks *gorm.DB
+	if len(free) > 0 && db.Dialector.Name() == "postgres" {
+		locks = db.Begin()
+		if locks.Error != nil {
+			return 0, errors.Join(append(errs, locks.Error)...)
+		}
+		defer locks.Rollback() // after its Commit, a no-op
+		var still map[string]bool
+		var err error
+		cols := make([][2]string, len(targets))
+		for i, c := range targets {
+			cols[i] = [2]string{c.table, c.name}
+		}
+		if free, still, err = lockAndRecheck(locks, free, cols); err != nil {
+			return 0, errors.Join(append(errs, err)...)
+		}
+		for s := range still {
+			delete(seen, s) // referenced again: the row holding it releases it
+		}
+		db = locks
+		if tm, ok := meta.(backends.TxMetadata); ok {
+			meta = tm.WithDB(locks)
+		}
+	}
 	gone := map[string]bool{}
 	if len(free) > 0 {
-		recs, err := thumbnailsIn(ctx, p.meta, free)
+		recs, err := thumbnailsIn(ctx, meta, free)
 		if err != nil {
 			return 0, errors.Join(append(errs, err)...)
 		}
@@ -233,6 +260,11 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 	})
 	if err != nil {
 		return 0, errors.Join(append(errs, err)...)
+	}
+	if locks != nil {
+		if err := locks.Commit().Error; err != nil {
+			return 0, errors.Join(append(errs, fmt.Errorf("thumbnails: drain outbox: %w", err))...)
+		}
 	}
 	return len(gone), errors.Join(errs...)
 }

@@ -1,0 +1,69 @@
+package thumbnails_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
+)
+
+// TestCopyRacingDelete: on PostgreSQL, a transaction copies row a's image
+// into a new row b and stays open while a is deleted. The delete's
+// clean-up cannot see b yet; it must not delete the source b is about to
+// commit (it leaves it for a later drain), and once b has committed and is
+// deleted in turn, the source goes. (SQLite has one writer: the delete
+// would wait for the copy's transaction.) With the metadata in the
+// database and in Redis.
+func TestCopyRacingDelete(t *testing.T) {
+	for _, store := range []string{"database", "redis"} {
+		t.Run(store, func(t *testing.T) {
+			db := testdb.Postgres(t)
+			if store == "redis" {
+				client := testdb.Redis(t)
+				redisMetadata.Store(db, backends.NewRedisMetadata(client, testdb.RedisPrefix(t, client)))
+				t.Cleanup(func() { redisMetadata.Delete(db) })
+			}
+			e := setup(t, db, &Food{})
+			ctx := context.Background()
+			a := Food{Name: "a", Image: field.NewImage("a.jpg", reader(photo(t, pizzaJPG)))}
+			if err := db.Create(&a).Error; err != nil {
+				t.Fatal(err)
+			}
+			source := a.Image.Name()
+			files := e.files(t)
+
+			tx := db.Begin()
+			b := Food{Name: "b", Image: a.Image}
+			if err := tx.Create(&b).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Delete(&a).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit().Error; err != nil {
+				t.Fatal(err)
+			}
+			var got Food
+			if err := db.First(&got, b.ID).Error; err != nil || got.Image.Name() != source {
+				t.Fatalf("b holds %q (%v), want %q", got.Image.Name(), err, source)
+			}
+			if !e.exists(t, source) {
+				t.Fatalf("the source %s of the committed row b was deleted with a", source)
+			}
+			if th, err := got.Image.Thumbnail(ctx, "small"); err != nil || !e.exists(t, th.Name) {
+				t.Errorf("b's small: %+v, %v", th, err)
+			}
+
+			if err := db.Delete(&got).Error; err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range files {
+				if e.exists(t, f) {
+					t.Errorf("%s is still stored once no row references it", f)
+				}
+			}
+		})
+	}
+}

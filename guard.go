@@ -1,0 +1,152 @@
+package thumbnails
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"maps"
+	"slices"
+	"strconv"
+
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails/backends"
+)
+
+// On PostgreSQL, a source copied into a row (b.Image = a.Image) and the
+// clean-up of a source that a delete or a replace let go of (the outbox's
+// drain) can race: the drain, checking for rows that still reference the
+// source, cannot see the copy's row while its transaction is open, and
+// would delete the files that row is about to commit. They share a
+// transaction-scoped advisory lock per source (per stripe of sources):
+//
+//   - the statement that writes a copy takes it shared, in its
+//     transaction, once the row is written;
+//   - the drain takes it exclusively, without waiting (a source whose lock
+//     is held stays in the outbox for the next drain), checks the
+//     references again under it, and holds it until the files and the
+//     records are deleted.
+//
+// A copy that had to wait for the lock waited for a drain, which may have
+// deleted the source: it then fails with backends.ErrNotFound unless the
+// source is still in the storage. SQLite needs none of this: its single
+// writer makes the delete wait for the copy's transaction.
+
+// lockClass is the first half of the plugin's advisory lock keys on
+// PostgreSQL ("thum"); the second is a stripe of the sources.
+const lockClass = 0x7468756d
+
+// lockStripes is the number of stripes the sources' locks are spread
+// over: a transaction that copies thousands of sources takes at most this
+// many locks (PostgreSQL's lock table is shared, 64 entries a connection
+// by default), and a drain leaves for later a source that merely shares
+// its stripe with one being copied.
+const lockStripes = 256
+
+// sourceStripe is the stripe of source's lock.
+func sourceStripe(source string) int32 {
+	h := fnv.New32a()
+	h.Write([]byte(source))
+	return int32(h.Sum32() % lockStripes)
+}
+
+// lockKeys returns the stripes of sources, each with the sources in it,
+// and the JSON array of the stripes as text, which the queries bind as one
+// parameter.
+func lockKeys(sources []string) (map[int32][]string, string) {
+	keys := make(map[int32][]string, min(len(sources), lockStripes))
+	list := make([]string, 0, min(len(sources), lockStripes))
+	for _, s := range sources {
+		k := sourceStripe(s)
+		if _, dup := keys[k]; !dup {
+			list = append(list, strconv.Itoa(int(k)))
+		}
+		keys[k] = append(keys[k], s)
+	}
+	b, _ := json.Marshal(list) // strings always encode
+	return keys, string(b)
+}
+
+// guardCopies takes, on PostgreSQL, the shared lock of every source the
+// statement copies (see keyCopies); a lock held by a drain is waited for,
+// after which the source must still be stored.
+func (p *plugin) guardCopies(db *gorm.DB) error {
+	v, ok := db.InstanceGet(keyCopies)
+	if !ok || db.Error != nil || db.DryRun || db.Dialector.Name() != "postgres" {
+		return nil
+	}
+	names := slices.Clone(v.([]string))
+	slices.Sort(names)
+	keys, list := lockKeys(slices.Compact(names))
+	q := db.Session(&gorm.Session{NewDB: true})
+	var busy []int32
+	err := q.Raw("SELECT CAST(t AS int) FROM json_array_elements_text(CAST(? AS json)) AS j(t)"+
+		" WHERE NOT pg_try_advisory_xact_lock_shared(?, CAST(t AS int))", list, lockClass).Scan(&busy).Error
+	if err != nil {
+		return fmt.Errorf("thumbnails: lock copied sources: %w", err)
+	}
+	slices.Sort(busy)
+	for _, k := range busy {
+		if err := q.Exec("SELECT pg_advisory_xact_lock_shared(?, ?)", lockClass, k).Error; err != nil {
+			return fmt.Errorf("thumbnails: lock copied sources: %w", err)
+		}
+		for _, name := range keys[k] {
+			r, err := p.storage.Open(db.Statement.Context, name)
+			if errors.Is(err, backends.ErrNotFound) {
+				return fmt.Errorf("thumbnails: the source %q, copied from another row, was deleted meanwhile: %w", name, err)
+			}
+			if err != nil {
+				return fmt.Errorf("thumbnails: check copied source %q: %w", name, err)
+			}
+			_ = r.Close()
+		}
+	}
+	return nil
+}
+
+// lockFree takes, on PostgreSQL, the exclusive lock of each of the sources
+// free (those a drain found unreferenced) that no statement copying it
+// holds, in tx, and returns them: the caller checks their references again
+// under the locks, and deletes them before tx ends.
+func lockFree(tx *gorm.DB, free []string) ([]string, error) {
+	keys, list := lockKeys(free)
+	var locked []int32
+	err := tx.Raw("SELECT CAST(t AS int) FROM json_array_elements_text(CAST(? AS json)) AS j(t)"+
+		" WHERE pg_try_advisory_xact_lock(?, CAST(t AS int))", list, lockClass).Scan(&locked).Error
+	if err != nil {
+		return nil, fmt.Errorf("thumbnails: lock sources to delete: %w", err)
+	}
+	out := make([]string, 0, len(free))
+	for _, k := range locked {
+		out = append(out, keys[k]...)
+	}
+	return out, nil
+}
+
+// lockAndRecheck takes, in tx, the locks of the sources free that a drain
+// found unreferenced (see lockFree), and checks every image column of
+// columns (table and column names) again for them, under the locks. It
+// returns those to delete (locked, and still unreferenced) and those
+// referenced again; a source it could not lock is in neither, and stays in
+// the outbox.
+func lockAndRecheck(tx *gorm.DB, free []string, columns [][2]string) (del []string, still map[string]bool, err error) {
+	locked, err := lockFree(tx, free)
+	if err != nil || len(locked) == 0 {
+		return nil, nil, err
+	}
+	still = map[string]bool{}
+	for _, c := range columns {
+		// A column that is not there holds nothing; asking first keeps
+		// the transaction from failing on it.
+		if !tx.Migrator().HasColumn(c[0], c[1]) {
+			continue
+		}
+		refs, err := referencesIn(tx, c[0], c[1], locked)
+		if err != nil {
+			return nil, nil, err
+		}
+		maps.Copy(still, refs)
+	}
+	return slices.DeleteFunc(locked, func(s string) bool { return still[s] }), still, nil
+}
