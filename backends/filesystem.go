@@ -54,17 +54,23 @@ func CleanName(name string) (string, error) {
 	return clean, nil
 }
 
-// IsCleanName reports whether name is a storage name as CleanName returns
-// them: CleanName(name) would return name itself, without an error. It
-// allocates nothing.
-func IsCleanName(name string) bool {
-	if name == "" {
-		return false
-	}
+// segmentsClean reports whether name is relative and has no "", "." or
+// ".." segment.
+func segmentsClean(name string) bool {
 	for seg := range strings.SplitSeq(name, "/") {
 		if seg == "" || seg == "." || seg == ".." {
 			return false
 		}
+	}
+	return true
+}
+
+// IsCleanName reports whether name is a storage name as CleanName returns
+// them: CleanName(name) would return name itself, without an error. It
+// allocates nothing.
+func IsCleanName(name string) bool {
+	if name == "" || !segmentsClean(name) {
+		return false
 	}
 	for i := 0; i < len(name); i++ {
 		if c := name[i]; c == '\\' || c < 0x20 || c == 0x7f {
@@ -170,15 +176,14 @@ func (s *fileSystemStorage) URL(name string) string { return JoinURL(s.baseURL, 
 // JoinURL returns baseURL followed by the storage name, each of its
 // segments escaped as a URL path segment; every Storage of this module
 // builds its URLs with it, so they all agree. The empty name gives
-// baseURL itself. Any other name that is not a clean storage name (see
-// CleanName: absolute, with "..", "." or empty segments, a backslash or a
-// control character) has no URL: JoinURL returns "", for a browser would
-// resolve "/media/../x" outside baseURL.
+// baseURL itself. A name that a browser would resolve elsewhere than under
+// baseURL (absolute, or with a "..", "." or empty segment: "/media/../x")
+// has no URL: JoinURL returns "". Any other byte is escaped.
 func JoinURL(baseURL, name string) string {
 	if name == "" {
 		return baseURL
 	}
-	if !IsCleanName(name) {
+	if !segmentsClean(name) {
 		return ""
 	}
 	if !needsEscape(name) {
