@@ -55,11 +55,13 @@ func (p *plugin) registerCallbacks(db *gorm.DB) error {
 		fn       func(*gorm.DB)
 	}{
 		{"thumbnails:store_create", cb.Create().Before("*").Register, p.storeUploads},
+		{"thumbnails:guard_create", cb.Create().After("gorm:begin_transaction").Before("gorm:create").Register, p.guardCopies},
 		{"thumbnails:capture_create", cb.Create().Before("gorm:create").Register, p.captureUpsert},
 		{"thumbnails:record_create", cb.Create().After("gorm:create").Before("gorm:commit_or_rollback_transaction").Register, p.record},
 		{"thumbnails:after_create", cb.Create().After("*").Register, p.finish},
 
 		{"thumbnails:store_update", cb.Update().Before("*").Register, p.storeUploads},
+		{"thumbnails:guard_update", cb.Update().After("gorm:begin_transaction").Before("gorm:update").Register, p.guardCopies},
 		{"thumbnails:capture_update", cb.Update().Before("gorm:update").Register, p.captureUpdate},
 		{"thumbnails:record_update", cb.Update().After("gorm:update").Before("gorm:commit_or_rollback_transaction").Register, p.record},
 		{"thumbnails:after_update", cb.Update().After("*").Register, p.finish},
@@ -252,10 +254,6 @@ func uncleanName(name string) error {
 // record writes the metadata of the uploads the statement stored, inside its
 // transaction, once the rows are written.
 func (p *plugin) record(db *gorm.DB) {
-	if err := p.guardCopies(db); err != nil {
-		_ = db.AddError(err)
-		return
-	}
 	all := storedOf(db)
 	if db.Error != nil || len(all) == 0 {
 		return
@@ -354,6 +352,7 @@ func (p *plugin) finish(db *gorm.DB) {
 	if omits, ok := db.InstanceGet(keyOmits); ok {
 		db.Statement.Omits = omits.([]string)
 	}
+	db.InstanceSet(keyCopies, []string(nil)) // a reused statement copies anew
 	if db.Statement.Schema == nil {
 		return
 	}

@@ -2,7 +2,10 @@ package thumbnails_test
 
 import (
 	"context"
+	"errors"
+	"hash/fnv"
 	"testing"
+	"time"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
@@ -63,6 +66,57 @@ func TestCopyRacingDelete(t *testing.T) {
 				if e.exists(t, f) {
 					t.Errorf("%s is still stored once no row references it", f)
 				}
+			}
+		})
+	}
+}
+
+// TestCopyWaitsForCleanUp: a copy whose source's lock a clean-up holds
+// waits for it; if the clean-up deleted the source, the copy fails with
+// backends.ErrNotFound and writes no row, and if it kept it, the copy
+// goes through. The clean-up is played by a transaction holding the lock
+// (the key the README gives) while the test deletes the source or not.
+func TestCopyWaitsForCleanUp(t *testing.T) {
+	for _, deleted := range []bool{true, false} {
+		t.Run(map[bool]string{true: "deleted", false: "kept"}[deleted], func(t *testing.T) {
+			db := testdb.Postgres(t)
+			e := setup(t, db, &Food{})
+			a := Food{Name: "a", Image: field.NewImage("a.jpg", reader(photo(t, pizzaJPG)))}
+			if err := db.Create(&a).Error; err != nil {
+				t.Fatal(err)
+			}
+			source := a.Image.Name()
+			h := fnv.New32a()
+			h.Write([]byte(source))
+			holder := db.Begin()
+			defer holder.Rollback()
+			class := "CAST(CAST('x' || left(md5('thumbnails:' || current_schema()), 8) AS bit(32)) AS int)"
+			if err := holder.Exec("SELECT pg_advisory_xact_lock("+class+", ?)", int32(h.Sum32()%64)).Error; err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- db.Create(&Food{Name: "b", Image: a.Image}).Error }()
+			select {
+			case err := <-done:
+				t.Fatalf("the copy did not wait for the lock: %v", err)
+			case <-time.After(300 * time.Millisecond):
+			}
+			if deleted {
+				e.remove(t, source)
+			}
+			if err := holder.Commit().Error; err != nil {
+				t.Fatal(err)
+			}
+			err := <-done
+			var n int64
+			if err := db.Model(&Food{}).Where("name = ?", "b").Count(&n).Error; err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case deleted && (!errors.Is(err, backends.ErrNotFound) || n != 0):
+				t.Errorf("copy of a deleted source: %v, %d rows; want ErrNotFound and none", err, n)
+			case !deleted && (err != nil || n != 1):
+				t.Errorf("copy of a kept source: %v, %d rows; want it written", err, n)
 			}
 		})
 	}

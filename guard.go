@@ -19,30 +19,42 @@ import (
 // drain) can race: the drain, checking for rows that still reference the
 // source, cannot see the copy's row while its transaction is open, and
 // would delete the files that row is about to commit. They share a
-// transaction-scoped advisory lock per source (per stripe of sources):
+// transaction-scoped advisory lock per source (per stripe of sources, in
+// the current schema):
 //
 //   - the statement that writes a copy takes it shared, in its
-//     transaction, once the row is written;
+//     transaction, before the row is written;
 //   - the drain takes it exclusively, without waiting (a source whose lock
 //     is held stays in the outbox for the next drain), checks the
 //     references again under it, and holds it until the files and the
 //     records are deleted.
 //
 // A copy that had to wait for the lock waited for a drain, which may have
-// deleted the source: it then fails with backends.ErrNotFound unless the
-// source is still in the storage. SQLite needs none of this: its single
+// deleted the source: it then fails with backends.ErrNotFound, before
+// writing anything, unless the source is still in the storage. A source
+// the drain left for later is drained again at the commit of the next
+// statement that copies a source. SQLite needs none of this: its single
 // writer makes the delete wait for the copy's transaction.
+//
+// Not covered: a copy of a source deleted before the copy took its lock
+// (an Image read long before, of a row deleted since) is not checked, for
+// applications write names of files the plugin never stored, which such
+// a check would refuse.
 
 // lockClass is the first half of the plugin's advisory lock keys on
-// PostgreSQL ("thum"); the second is a stripe of the sources.
-const lockClass = 0x7468756d
+// PostgreSQL, computed by the server: the first 32 bits of the MD5 of
+// "thumbnails:" and the current schema, so that applications (and tests)
+// in different schemas of one database do not share locks. The second
+// half is a stripe of the sources.
+const lockClass = "CAST(CAST('x' || left(md5('thumbnails:' || current_schema()), 8) AS bit(32)) AS int)"
 
 // lockStripes is the number of stripes the sources' locks are spread
 // over: a transaction that copies thousands of sources takes at most this
-// many locks (PostgreSQL's lock table is shared, 64 entries a connection
-// by default), and a drain leaves for later a source that merely shares
-// its stripe with one being copied.
-const lockStripes = 256
+// many locks (PostgreSQL's lock table has max_locks_per_transaction, 64 by
+// default, times max_connections entries, shared by every transaction),
+// and a drain leaves for later a source that merely shares its stripe
+// with one being copied.
+const lockStripes = 64
 
 // sourceStripe is the stripe of source's lock.
 func sourceStripe(source string) int32 {
@@ -69,26 +81,41 @@ func lockKeys(sources []string) (map[int32][]string, string) {
 }
 
 // guardCopies takes, on PostgreSQL, the shared lock of every source the
-// statement copies (see keyCopies); a lock held by a drain is waited for,
-// after which the source must still be stored.
-func (p *plugin) guardCopies(db *gorm.DB) error {
+// statement copies (see keyCopies), before the statement writes; a lock
+// held by a drain is waited for, after which the source must still be
+// stored.
+func (p *plugin) guardCopies(db *gorm.DB) {
 	v, ok := db.InstanceGet(keyCopies)
-	if !ok || db.Error != nil || db.DryRun || db.Dialector.Name() != "postgres" {
-		return nil
+	if !ok || len(v.([]string)) == 0 || db.Error != nil || db.DryRun || db.Dialector.Name() != "postgres" {
+		return
 	}
-	names := slices.Clone(v.([]string))
+	if err := p.lockCopies(db, v.([]string)); err != nil {
+		_ = db.AddError(err)
+		return
+	}
+	if p.redrain.Load() {
+		// a drain left sources for later: this commit drains again
+		db.InstanceSet(keyOutbox, true)
+		noteOutbox(db)
+	}
+}
+
+// lockCopies takes the shared locks of the sources names, and checks those
+// it waited for.
+func (p *plugin) lockCopies(db *gorm.DB, names []string) error {
+	names = slices.Clone(names)
 	slices.Sort(names)
 	keys, list := lockKeys(slices.Compact(names))
 	q := db.Session(&gorm.Session{NewDB: true})
 	var busy []int32
 	err := q.Raw("SELECT CAST(t AS int) FROM json_array_elements_text(CAST(? AS json)) AS j(t)"+
-		" WHERE NOT pg_try_advisory_xact_lock_shared(?, CAST(t AS int))", list, lockClass).Scan(&busy).Error
+		" WHERE NOT pg_try_advisory_xact_lock_shared("+lockClass+", CAST(t AS int))", list).Scan(&busy).Error
 	if err != nil {
 		return fmt.Errorf("thumbnails: lock copied sources: %w", err)
 	}
 	slices.Sort(busy)
 	for _, k := range busy {
-		if err := q.Exec("SELECT pg_advisory_xact_lock_shared(?, ?)", lockClass, k).Error; err != nil {
+		if err := q.Exec("SELECT pg_advisory_xact_lock_shared("+lockClass+", ?)", k).Error; err != nil {
 			return fmt.Errorf("thumbnails: lock copied sources: %w", err)
 		}
 		for _, name := range keys[k] {
@@ -113,7 +140,7 @@ func lockFree(tx *gorm.DB, free []string) ([]string, error) {
 	keys, list := lockKeys(free)
 	var locked []int32
 	err := tx.Raw("SELECT CAST(t AS int) FROM json_array_elements_text(CAST(? AS json)) AS j(t)"+
-		" WHERE pg_try_advisory_xact_lock(?, CAST(t AS int))", list, lockClass).Scan(&locked).Error
+		" WHERE pg_try_advisory_xact_lock("+lockClass+", CAST(t AS int))", list).Scan(&locked).Error
 	if err != nil {
 		return nil, fmt.Errorf("thumbnails: lock sources to delete: %w", err)
 	}

@@ -81,6 +81,7 @@ func (p *plugin) drainAfterCommit(ctx context.Context) {
 func (p *plugin) drain(ctx context.Context) (int, error) {
 	p.draining.Lock()
 	defer p.draining.Unlock()
+	p.redrain.Store(false)
 	db := p.db.Session(&gorm.Session{NewDB: true, Context: ctx})
 	deleted := 0
 	var errs []error
@@ -204,8 +205,12 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 		for i, c := range targets {
 			cols[i] = [2]string{c.table, c.name}
 		}
+		asked := len(free)
 		if free, still, err = lockAndRecheck(locks, free, cols); err != nil {
 			return 0, errors.Join(append(errs, err)...)
+		}
+		if len(free)+len(still) < asked {
+			p.redrain.Store(true) // some were being copied: see guardCopies
 		}
 		for s := range still {
 			delete(seen, s) // referenced again: the row holding it releases it

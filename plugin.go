@@ -26,6 +26,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/singleflight"
 	"gorm.io/gorm"
@@ -49,6 +50,10 @@ type plugin struct {
 	lazy    singleflight.Group
 	// draining is held by the drain of the outbox in progress.
 	draining sync.Mutex
+	// redrain is set by a drain that left sources for later because a
+	// statement copying them held their lock (see guard.go): the commit
+	// of the next statement that copies a source drains again.
+	redrain atomic.Bool
 }
 
 // Plugin returns the GORM plugin for cfg, to be registered with db.Use.
