@@ -11,7 +11,6 @@ import (
 	"gorm.io/gorm/schema"
 
 	"github.com/gorm-thumbnails/thumbnails/field"
-	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
 )
 
 // Capturing runs inside the statement's transaction, just before gorm
@@ -74,8 +73,7 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 				continue // Updates(struct) skips zero values
 			}
 			img := value.(field.Image)
-			orig, owner, known := bridge.Original(&img)
-			if known && owner.Keyed() && ownRow && owner == col.owner(stmt.Context, target) && orig == img.Name() {
+			if ownRow && ownUnchanged(stmt.Context, col, &img, target) {
 				// Unchanged since this row's column was loaded (not an image
 				// copied from another row or column): nothing to read, and
 				// nothing to write. Writing it would bring back, from a row

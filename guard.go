@@ -107,11 +107,15 @@ func (p *plugin) lockCopies(db *gorm.DB, names []string) error {
 	slices.Sort(names)
 	keys, list := lockKeys(slices.Compact(names))
 	q := db.Session(&gorm.Session{NewDB: true})
-	var busy []int32
-	err := q.Raw("SELECT CAST(t AS int) FROM json_array_elements_text(CAST(? AS json)) AS j(t)"+
-		" WHERE NOT pg_try_advisory_xact_lock_shared("+lockClass+", CAST(t AS int))", list).Scan(&busy).Error
+	locked, err := tryLocks(q, "pg_try_advisory_xact_lock_shared", list)
 	if err != nil {
 		return fmt.Errorf("thumbnails: lock copied sources: %w", err)
+	}
+	var busy []int32
+	for k := range keys {
+		if !slices.Contains(locked, k) {
+			busy = append(busy, k)
+		}
 	}
 	slices.Sort(busy)
 	for _, k := range busy {
@@ -138,9 +142,7 @@ func (p *plugin) lockCopies(db *gorm.DB, names []string) error {
 // under the locks, and deletes them before tx ends.
 func lockFree(tx *gorm.DB, free []string) ([]string, error) {
 	keys, list := lockKeys(free)
-	var locked []int32
-	err := tx.Raw("SELECT CAST(t AS int) FROM json_array_elements_text(CAST(? AS json)) AS j(t)"+
-		" WHERE pg_try_advisory_xact_lock("+lockClass+", CAST(t AS int))", list).Scan(&locked).Error
+	locked, err := tryLocks(tx, "pg_try_advisory_xact_lock", list)
 	if err != nil {
 		return nil, fmt.Errorf("thumbnails: lock sources to delete: %w", err)
 	}
@@ -151,13 +153,23 @@ func lockFree(tx *gorm.DB, free []string) ([]string, error) {
 	return out, nil
 }
 
+// tryLocks runs fn, pg_try_advisory_xact_lock or its _shared form, on the
+// stripes of list (see lockKeys), in db's transaction, without waiting,
+// and returns the stripes it locked.
+func tryLocks(db *gorm.DB, fn, list string) ([]int32, error) {
+	var locked []int32
+	err := db.Raw("SELECT CAST(t AS int) FROM json_array_elements_text(CAST(? AS json)) AS j(t)"+
+		" WHERE "+fn+"("+lockClass+", CAST(t AS int))", list).Scan(&locked).Error
+	return locked, err
+}
+
 // lockAndRecheck takes, in tx, the locks of the sources free that a drain
 // found unreferenced (see lockFree), and checks every image column of
-// columns (table and column names) again for them, under the locks. It
+// columns again for them, under the locks. It
 // returns those to delete (locked, and still unreferenced) and those
 // referenced again; a source it could not lock is in neither, and stays in
 // the outbox.
-func lockAndRecheck(tx *gorm.DB, free []string, columns [][2]string) (del []string, still map[string]bool, err error) {
+func lockAndRecheck(tx *gorm.DB, free []string, columns []tableColumn) (del []string, still map[string]bool, err error) {
 	locked, err := lockFree(tx, free)
 	if err != nil || len(locked) == 0 {
 		return nil, nil, err
@@ -166,10 +178,10 @@ func lockAndRecheck(tx *gorm.DB, free []string, columns [][2]string) (del []stri
 	for _, c := range columns {
 		// A column that is not there holds nothing; asking first keeps
 		// the transaction from failing on it.
-		if !tx.Migrator().HasColumn(c[0], c[1]) {
+		if !tx.Migrator().HasColumn(c.table, c.name) {
 			continue
 		}
-		refs, err := referencesIn(tx, c[0], c[1], locked)
+		refs, err := referencesIn(tx, c.table, c.name, locked)
 		if err != nil {
 			return nil, nil, err
 		}

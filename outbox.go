@@ -114,7 +114,7 @@ func (p *plugin) drain(ctx context.Context) (int, error) {
 // files nobody knows of. It returns how many sources it deleted.
 func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (int, error) {
 	var errs []error
-	type column struct{ table, name string }
+	type column = tableColumn
 	byColumn := map[column][]string{}
 	for _, r := range rows {
 		c := column{r.ModelTable, r.ModelColumn}
@@ -201,12 +201,8 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 		defer locks.Rollback() // after its Commit, a no-op
 		var still map[string]bool
 		var err error
-		cols := make([][2]string, len(targets))
-		for i, c := range targets {
-			cols[i] = [2]string{c.table, c.name}
-		}
 		asked := len(free)
-		if free, still, err = lockAndRecheck(locks, free, cols); err != nil {
+		if free, still, err = lockAndRecheck(locks, free, targets); err != nil {
 			return 0, errors.Join(append(errs, err)...)
 		}
 		if len(free)+len(still) < asked {
@@ -397,6 +393,10 @@ func referencesInKnown(db *gorm.DB, tableName, column string, sources []string) 
 	}
 	return refs, err
 }
+
+// tableColumn names an image column by its table and column names, as the
+// outbox records it.
+type tableColumn struct{ table, name string }
 
 // knownColumns returns the image columns (table and name) of every model
 // the plugin has parsed in this process, each once.

@@ -190,9 +190,7 @@ func (t *txPool) Commit() error {
 		// It did not commit: the uploads go now, as a rollback's do, for
 		// a caller of Begin need not call Rollback after a failed Commit
 		// (gorm's Transaction does; it then finds nothing left to do).
-		if _, created := t.end(); len(created) > 0 {
-			t.p.discard(t.ctx, created)
-		}
+		t.discardCreated()
 		return err
 	}
 	if drain, _ := t.end(); drain {
@@ -256,10 +254,16 @@ func (t *txPool) end() (outbox bool, created []*stored) {
 // uploads of the rolled-back statements, which no row can reference.
 func (t *txPool) Rollback() error {
 	err := t.ConnPool.(gorm.TxCommitter).Rollback()
-	if _, created := t.end(); len(created) > 0 {
-		t.p.discard(t.ctx, created) // under cleanupContext
-	}
+	t.discardCreated()
 	return err
+}
+
+// discardCreated ends the transaction's bookkeeping, deleting the uploads
+// saved in it (under cleanupContext): it did not commit.
+func (t *txPool) discardCreated() {
+	if _, created := t.end(); len(created) > 0 {
+		t.p.discard(t.ctx, created)
+	}
 }
 
 // StmtContext implements gorm.Tx, so that prepared-statement sessions can
