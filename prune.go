@@ -25,6 +25,14 @@ var ErrNotRegistered = errors.New("thumbnails: the plugin is not registered on t
 // backends.Lister.
 var ErrCannotList = errors.New("thumbnails: the storage cannot list its files")
 
+// ErrWrongStorage is returned by Prune, which then deletes nothing, when
+// metadata records files but the storage holds none of them: a storage
+// other than the application's (a wrong root folder) would otherwise have
+// every record seen as gone and every file of it as unreferenced. When the
+// files really are all gone (a lost disk), PruneOptions.Force deletes what
+// the report lists.
+var ErrWrongStorage = errors.New("thumbnails: the storage holds none of the files that metadata records; is it the application's storage?")
+
 // PruneOptions tell Prune what to look at and whether to delete.
 type PruneOptions struct {
 	// Delete removes what Prune finds. False (the default) is a dry run
@@ -42,6 +50,9 @@ type PruneOptions struct {
 	// files that no metadata references, and records whose file is gone,
 	// are pruned.
 	Models []any
+	// Force deletes even when the storage holds none of the files that
+	// metadata records (see ErrWrongStorage).
+	Force bool
 }
 
 // PruneReport lists what Prune found (and, unless it was a dry run, removed).
@@ -96,13 +107,22 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 
 	var report PruneReport
 	recorded := map[string]bool{}
+	// stored and gone count the recorded files the storage holds and
+	// those it does not.
+	stored, gone := 0, 0
 	err = p.meta.Each(ctx, func(source string, thumbs []backends.Thumbnail) error {
+		_, found := files[source]
+		if found {
+			stored++
+		} else {
+			gone++
+		}
 		if rows != nil && !rows[source] && !files[source].ModTime.After(cutoff) {
 			report.Sources = append(report.Sources, source)
 			return nil // its files are unreferenced below
 		}
 		recorded[source] = true
-		if _, ok := files[source]; !ok {
+		if !found {
 			report.Lost = append(report.Lost, source)
 		}
 		for _, t := range thumbs {
@@ -110,9 +130,11 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 				continue // a placeholder lives in the record itself
 			}
 			if _, ok := files[t.Name]; !ok { // files are written before their records: this one is gone
+				gone++
 				report.Records = append(report.Records, t)
 				continue
 			}
+			stored++
 			recorded[t.Name] = true
 		}
 		return nil
@@ -131,6 +153,9 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 	slices.Sort(report.Lost)
 	if !opts.Delete {
 		return report, nil
+	}
+	if stored == 0 && gone > 0 && !opts.Force {
+		return report, fmt.Errorf("%w (%d recorded, none found; nothing deleted)", ErrWrongStorage, gone)
 	}
 
 	var errs []error

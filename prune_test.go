@@ -3,6 +3,9 @@ package thumbnails_test
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -186,4 +189,69 @@ func TestPruneReportsLostSources(t *testing.T) {
 			t.Errorf("small after Prune: %+v, %v; want it kept", small, err)
 		}
 	})
+}
+
+// TestPruneWrongStorage checks that Prune with a storage that holds none
+// of the recorded files (an existing folder that is not the application's
+// root) fails with ErrWrongStorage and deletes nothing: neither the
+// folder's files nor the records; Force deletes what the report lists.
+func TestPruneWrongStorage(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	cfg := thumbnails.Config{Sizes: testSizes(), Storage: backends.NewFileSystemStorage(t.TempDir(), "/media/")}
+	usePlugin(t, db, cfg, &Food{})
+	food := newFood(t, "a", pizzaJPG)
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	before, err := food.Image.Thumbnails(ctx)
+	if err != nil || len(before) == 0 {
+		t.Fatalf("%d thumbnails, %v", len(before), err)
+	}
+
+	// The same database, opened with the root of something else.
+	wrong := t.TempDir()
+	notes := filepath.Join(wrong, "notes.txt")
+	if err := os.WriteFile(notes, []byte("not the plugin's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other, err := gorm.Open(db.Dialector, gormConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Storage = backends.NewFileSystemStorage(wrong, "/media/")
+	if err := other.Use(thumbnails.Plugin(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	opts := thumbnails.PruneOptions{Models: []any{&Food{}}, MinAge: -1, Delete: true}
+	report, err := thumbnails.Prune(ctx, other, opts)
+	if !errors.Is(err, thumbnails.ErrWrongStorage) {
+		t.Fatalf("Prune with the wrong storage: %+v, %v; want ErrWrongStorage", report, err)
+	}
+	if !slices.Equal(report.Files, []string{"notes.txt"}) || len(report.Records) != len(before) {
+		t.Errorf("report %+v; want notes.txt and every record", report)
+	}
+	if _, err := os.Stat(notes); err != nil {
+		t.Errorf("the wrong root's file: %v; want it kept", err)
+	}
+	var again Food
+	if err := db.First(&again, food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if after, err := again.Image.Thumbnails(ctx); err != nil || len(after) != len(before) {
+		t.Errorf("after the refused Prune: %d thumbnails recorded, %v; want %d", len(after), err, len(before))
+	}
+
+	// A dry run reports without the error; Force deletes.
+	opts.Delete = false
+	if _, err := thumbnails.Prune(ctx, other, opts); err != nil {
+		t.Errorf("dry run: %v", err)
+	}
+	opts.Delete, opts.Force = true, true
+	if _, err := thumbnails.Prune(ctx, other, opts); err != nil {
+		t.Fatalf("Force: %v", err)
+	}
+	if _, err := os.Stat(notes); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after Force, notes.txt: %v; want it deleted", err)
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ func newPruneCommand(g *globalFlags) *cobra.Command {
 		dryRun bool
 		minAge time.Duration
 		also   []string
+		force  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "prune",
@@ -42,7 +44,10 @@ Each is printed on a line of its own, then a summary. Files younger than
 Every image column whose sources and thumbnails live in the same storage and
 metadata must be named, --table/--column and one --also per other column:
 the sources of a column that is not named are seen as unreferenced and
-deleted. Likewise --storage-root must hold only the plugin's files.`,
+deleted. Likewise --storage-root must hold only the plugin's files. When it
+holds none of the files the metadata records (a wrong --storage-root), prune
+removes nothing and fails; --force removes what it found all the same, for
+files that really are all gone.`,
 		Example: pruneExample,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -71,7 +76,7 @@ deleted. Likewise --storage-root must hold only the plugin's files.`,
 			}
 
 			start := time.Now()
-			report, err := thumbnails.Prune(ctx, e.db, thumbnails.PruneOptions{Delete: !dryRun, MinAge: minAge, Models: models})
+			report, err := thumbnails.Prune(ctx, e.db, thumbnails.PruneOptions{Delete: !dryRun, MinAge: minAge, Models: models, Force: force})
 			out := cmd.OutOrStdout()
 			for _, f := range report.Files {
 				fmt.Fprintf(out, "file    %s\n", f)
@@ -97,12 +102,16 @@ deleted. Likewise --storage-root must hold only the plugin's files.`,
 			if ctx.Err() != nil {
 				return interruptedError{hint: "run the same command again"}
 			}
+			if errors.Is(err, thumbnails.ErrWrongStorage) {
+				err = fmt.Errorf("%w: check --storage-root %q (or give --force if the files really are all gone)", err, g.storageRoot)
+			}
 			return err
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVar(&dryRun, "dry-run", false, "only list what would be removed")
 	f.DurationVar(&minAge, "min-age", thumbnails.DefaultPruneMinAge, "leave alone files younger than this (0: any age)")
+	f.BoolVar(&force, "force", false, "remove even when the storage holds none of the recorded files")
 	f.StringArrayVar(&also, "also", nil, "another image column, TABLE.COLUMN, whose sources share the storage and metadata (repeatable)")
 	return cmd
 }
