@@ -1,6 +1,7 @@
 package thumbnails_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/field"
 )
 
 func TestPrune(t *testing.T) {
@@ -254,4 +256,51 @@ func TestPruneWrongStorage(t *testing.T) {
 	if _, err := os.Stat(notes); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("after Force, notes.txt: %v; want it deleted", err)
 	}
+}
+
+// TestPruneKeepsSourcesWithoutThumbnails: the source of a column whose
+// sizes are all lazy (none made yet), and one whose only size was deleted,
+// are recorded sources, on every metadata store: Prune without Models
+// (which then prunes only what no metadata references) keeps their files.
+func TestPruneKeepsSourcesWithoutThumbnails(t *testing.T) {
+	type Lazy struct {
+		ID    uint
+		Image field.Image `thumbnails:"sizes:large"`
+	}
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Lazy{}, &Food{})
+		ctx := context.Background()
+		lazy := Lazy{Image: field.NewImage("a.jpg", bytes.NewReader(photo(t, pizzaJPG)))}
+		if err := db.Create(&lazy).Error; err != nil {
+			t.Fatal(err)
+		}
+		food := newFood(t, "b", pastaJPG)
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range []string{"small", "medium"} {
+			if _, err := thumbnails.DeleteSize(ctx, db, &Food{}, "image", size); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, name := range []string{lazy.Image.Name(), food.Image.Name()} {
+			e.age(t, name, 2*time.Hour)
+		}
+		report, err := thumbnails.Prune(ctx, db, thumbnails.PruneOptions{MinAge: -1, Delete: true})
+		if err != nil || len(report.Files) != 0 {
+			t.Fatalf("Prune: %+v, %v; want nothing to delete", report, err)
+		}
+		for _, name := range []string{lazy.Image.Name(), food.Image.Name()} {
+			if !e.exists(t, name) {
+				t.Errorf("Prune deleted the source %s", name)
+			}
+		}
+		var again Lazy
+		if err := db.First(&again, lazy.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if large, err := again.Image.Thumbnail(ctx, "large"); err != nil || large.Width == 0 {
+			t.Errorf("large after Prune: %+v, %v", large, err)
+		}
+	})
 }

@@ -343,3 +343,63 @@ func TestMetadataKeepsCreatedAt(t *testing.T) {
 		}
 	})
 }
+
+// TestMetadataRecordsSourceWithoutThumbnails: Put with no thumbnails
+// records the source (an upload whose sizes are all lazy), and deleting a
+// source's last size keeps it recorded: Each walks both, with no
+// thumbnails, until Delete. A walk that missed them would have Prune take
+// their files for orphans.
+func TestMetadataRecordsSourceWithoutThumbnails(t *testing.T) {
+	forEachMetadata(t, func(t *testing.T, m backends.Metadata) {
+		ctx := context.Background()
+		lazy, braced, emptied := "foods/lazy.jpg", "foods/{lazy}.jpg", "foods/emptied.jpg"
+		for _, s := range []string{lazy, braced} {
+			if err := m.Put(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := m.Put(ctx, emptied, thumb(emptied, "small", 10, 10)); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.DeleteSize(ctx, emptied, "small"); err != nil {
+			t.Fatal(err)
+		}
+		walk := func() map[string]int {
+			seen := map[string]int{}
+			err := m.Each(ctx, func(source string, list []backends.Thumbnail) error {
+				seen[source] += 1 + len(list)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return seen
+		}
+		if got, want := walk(), map[string]int{lazy: 1, braced: 1, emptied: 1}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("Each walked %v; want %v (each source once, no thumbnails)", got, want)
+		}
+		for _, s := range []string{lazy, braced, emptied} {
+			if got := thumbs(t, m, s); len(got) != 0 {
+				t.Errorf("Thumbnails(%q) = %+v; want none", s, got)
+			}
+		}
+		many, err := m.ThumbnailsOf(ctx, []string{lazy, braced, emptied})
+		if err != nil || len(many) != 0 {
+			t.Errorf("ThumbnailsOf = %+v, %v; want no thumbnails", many, err)
+		}
+		if err := m.Put(ctx, lazy, thumb(lazy, "large", 1200, 800)); err != nil {
+			t.Fatal(err)
+		}
+		if got := thumbs(t, m, lazy); len(got) != 1 || got["large"].Width != 1200 {
+			t.Errorf("after a lazy size's Put: %+v", got)
+		}
+		for _, s := range []string{lazy, braced, emptied} {
+			if err := m.Delete(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := walk(); len(got) != 0 {
+			t.Errorf("after Delete, Each walked %v", got)
+		}
+	})
+}

@@ -191,6 +191,9 @@ func decodeHashes(sources []string, indexes []int, cmds []*redis.MapStringString
 		}
 		start := len(recs)
 		for size, v := range fields {
+			if size == sourceField {
+				continue
+			}
 			t, err := parseRedisRecord(sources[i], size, v)
 			if err != nil {
 				return err
@@ -205,6 +208,9 @@ func decodeHashes(sources []string, indexes []int, cmds []*redis.MapStringString
 func decodeRedisHash(source string, fields map[string]string) (map[string]Thumbnail, error) {
 	out := make(map[string]Thumbnail, len(fields))
 	for size, v := range fields {
+		if size == sourceField {
+			continue
+		}
 		t, err := parseRedisRecord(source, size, v)
 		if err != nil {
 			return nil, err
@@ -214,11 +220,16 @@ func decodeRedisHash(source string, fields map[string]string) (map[string]Thumbn
 	return out, nil
 }
 
+// sourceField is the field of a source's hash that records the source
+// itself, with an empty value: no size has the empty name. It keeps a
+// source recorded while it has no thumbnails (an upload whose sizes are all
+// lazy, or whose last size was deleted), as the database backend's sources
+// table does, so that Prune sees its file as referenced.
+const sourceField = ""
+
 func (m *redisMetadata) Put(ctx context.Context, source string, thumbs ...Thumbnail) error {
-	if len(thumbs) == 0 {
-		return nil // a hash cannot be empty: a source is known by its thumbnails
-	}
-	values := make([]any, 0, 2*len(thumbs))
+	values := make([]any, 0, 2*len(thumbs)+2)
+	values = append(values, sourceField, "")
 	now := time.Now().UTC()
 	for _, t := range thumbs {
 		values = append(values, t.Size, formatRedisRecord(t, t.createdAt(now)))
@@ -277,13 +288,15 @@ func (m *redisMetadata) Each(ctx context.Context, fn func(source string, thumbs 
 				for i, k := range keys {
 					sources[i] = strings.TrimPrefix(k, keyPrefix)
 				}
-				thumbs, err := m.ThumbnailsOf(ctx, sources)
+				thumbs, err := m.ThumbnailsIn(ctx, sources)
 				if err != nil {
 					return err
 				}
-				for _, s := range sources {
-					if list, ok := thumbs[s]; ok { // a key deleted since the scan is skipped
-						if err := fn(s, list); err != nil {
+				for i, s := range sources {
+					// A key deleted since the scan is skipped (nil); a
+					// source recorded without thumbnails is not (empty).
+					if thumbs[i] != nil {
+						if err := fn(s, thumbs[i]); err != nil {
 							return err
 						}
 					}

@@ -196,12 +196,15 @@ func appendSummary(recs []Thumbnail, source, s string) ([]Thumbnail, error) {
 		if !ok1 || !ok2 {
 			return recs, fmt.Errorf("backends: redis: malformed summary of %q: %q", source, s)
 		}
+		rest = after
+		if size == sourceField {
+			continue
+		}
 		t, err := parseRedisRecord(source, size, v)
 		if err != nil {
 			return recs, err
 		}
 		recs = append(recs, t)
-		rest = after
 	}
 	return recs, nil
 }
