@@ -111,6 +111,12 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 	if m == nil || db.DryRun {
 		return
 	}
+	// A table other than the model's (db.Table) is one the clean-up must
+	// check too.
+	if _, err := p.noteTable(db, m); err != nil {
+		_ = db.AddError(err)
+		return
+	}
 	ctx := db.Statement.Context
 	var all []*stored
 	var copies []string

@@ -210,7 +210,14 @@ func (p *plugin) release(db *gorm.DB, m *model, written newNames, conds []clause
 			names = append(names, col.name)
 		}
 	}
+	table, err := p.noteTable(db, m)
+	if err != nil {
+		_ = db.AddError(err)
+		return
+	}
 	q := db.Session(&gorm.Session{NewDB: true}).Model(reflect.New(m.schema.ModelType).Interface())
+	// the statement's table: db.Table("foods_2024") with a Food
+	q.Statement.Table, q.Statement.TableExpr = db.Statement.Table, db.Statement.TableExpr
 	if unscoped {
 		q = q.Unscoped()
 	}
@@ -264,7 +271,7 @@ func (p *plugin) release(db *gorm.DB, m *model, written newNames, conds []clause
 		for n := range old[i] {
 			list = append(list, n)
 		}
-		if err := enqueue(db, col, list); err != nil {
+		if err := enqueue(db, table, col, list); err != nil {
 			_ = db.AddError(err)
 			return
 		}

@@ -43,14 +43,14 @@ type outboxRow struct {
 
 // enqueue writes outbox rows for sources released by a statement running on
 // db, in db's transaction.
-func enqueue(db *gorm.DB, col *column, sources []string) error {
+func enqueue(db *gorm.DB, table string, col *column, sources []string) error {
 	if len(sources) == 0 {
 		return nil
 	}
 	rows := make([]outboxRow, len(sources))
 	now := time.Now().UTC()
 	for i, s := range sources {
-		rows[i] = outboxRow{Source: s, ModelTable: col.table, ModelColumn: col.name, CreatedAt: now}
+		rows[i] = outboxRow{Source: s, ModelTable: table, ModelColumn: col.name, CreatedAt: now}
 	}
 	tx := db.Session(&gorm.Session{NewDB: true})
 	if err := tx.Table(outboxTable).CreateInBatches(&rows, enqueueBatch).Error; err != nil {
@@ -140,8 +140,8 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 	}
 	targets := make([]column, 0, len(byColumn))
 	listed := map[column]bool{}
-	for _, c := range p.knownColumns() {
-		if k := (column{c.table, c.name}); !listed[k] {
+	for _, k := range p.knownColumns() {
+		if !listed[k] {
 			listed[k] = true
 			targets = append(targets, k)
 		}
@@ -399,20 +399,25 @@ func referencesInKnown(db *gorm.DB, tableName, column string, sources []string) 
 type tableColumn struct{ table, name string }
 
 // knownColumns returns the image columns (table and name) of every model
-// the plugin has parsed in this process, each once.
-func (p *plugin) knownColumns() []*column {
-	var cols []*column
-	seen := map[[2]string]bool{}
+// the plugin has parsed in this process, and of every other table a
+// statement wrote a model's images into (db.Table), each once.
+func (p *plugin) knownColumns() []tableColumn {
+	var cols []tableColumn
+	seen := map[tableColumn]bool{}
+	add := func(k tableColumn) {
+		if !seen[k] {
+			seen[k] = true
+			cols = append(cols, k)
+		}
+	}
 	p.models.m.Range(func(_, v any) bool {
 		if m := v.(modelEntry).model; m != nil {
 			for _, c := range m.columns {
-				if k := [2]string{c.table, c.name}; !seen[k] {
-					seen[k] = true
-					cols = append(cols, c)
-				}
+				add(tableColumn{c.table, c.name})
 			}
 		}
 		return true
 	})
+	p.tables.each(add)
 	return cols
 }

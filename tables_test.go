@@ -1,0 +1,121 @@
+package thumbnails_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/gorm-thumbnails/thumbnails"
+)
+
+// TestTableOverride writes Food rows into another table with db.Table:
+// create, replace (Update, Save), and delete (of the row, and by a Where,
+// through an alias too) work there as on the model's own table, and each
+// queues the old source from that table, whose files then go.
+func TestTableOverride(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		if err := db.Table("foods_2024").AutoMigrate(&Food{}); err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		create := func(name string) Food {
+			f := newFood(t, name, pizzaJPG)
+			if err := db.Table("foods_2024").Create(&f).Error; err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+		f := create("a")
+		first := f.Image.Name()
+		replaced := newFood(t, "a", pastaJPG).Image
+		if err := db.Table("foods_2024").Model(&f).Update("image", replaced).Error; err != nil {
+			t.Fatalf("Update: %v", err)
+		}
+		if e.exists(t, first) {
+			t.Errorf("the replaced source %s is still stored", first)
+		}
+		second := f.Image.Name()
+		f.Image = newFood(t, "a", pizzaJPG).Image
+		if err := db.Table("foods_2024").Save(&f).Error; err != nil {
+			t.Fatalf("Save: %v", err)
+		}
+		if e.exists(t, second) {
+			t.Errorf("the source %s replaced by Save is still stored", second)
+		}
+		if _, err := f.Image.Thumbnail(ctx, "small"); err != nil {
+			t.Errorf("small after Save: %v", err)
+		}
+		deletes := map[string]func(f Food) *gorm.DB{
+			"row":   func(f Food) *gorm.DB { return db.Table("foods_2024").Delete(&f) },
+			"where": func(f Food) *gorm.DB { return db.Table("foods_2024").Where("id = ?", f.ID).Delete(&Food{}) },
+			"alias": func(f Food) *gorm.DB { return db.Table("foods_2024 AS f").Where("f.id = ?", f.ID).Delete(&Food{}) },
+			"clause": func(f Food) *gorm.DB {
+				return db.Table("?", clause.Table{Name: "foods_2024"}).Where("id = ?", f.ID).Delete(&Food{})
+			},
+		}
+		for name, del := range deletes {
+			g := f
+			if name != "row" {
+				g = create(name)
+			}
+			source := g.Image.Name()
+			if r := del(g); r.Error != nil || r.RowsAffected != 1 {
+				t.Fatalf("delete %s: %d rows, %v", name, r.RowsAffected, r.Error)
+			}
+			if e.exists(t, source) {
+				t.Errorf("delete %s: the source %s is still stored", name, source)
+			}
+		}
+		// A table the plugin cannot name is refused before anything is
+		// stored.
+		g := newFood(t, "b", pizzaJPG)
+		err := db.Table("(?) AS f", db.Table("foods_2024")).Create(&g).Error
+		if !errors.Is(err, thumbnails.ErrUnknownTable) {
+			t.Errorf("Create into an expression: %v; want ErrUnknownTable", err)
+		}
+	})
+}
+
+// TestArchiveCopyThenDelete copies a loaded row into an archive table of the
+// same model (db.Table) and deletes the original in the same transaction:
+// the archived row keeps the source and its thumbnails.
+func TestArchiveCopyThenDelete(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		if err := db.Table("foods_archive").AutoMigrate(&Food{}); err != nil {
+			t.Fatal(err)
+		}
+		f := newFood(t, "a", pizzaJPG)
+		if err := db.Create(&f).Error; err != nil {
+			t.Fatal(err)
+		}
+		var loaded Food
+		if err := db.First(&loaded, f.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Table("foods_archive").Create(&loaded).Error; err != nil {
+				return err
+			}
+			return tx.Delete(&Food{}, f.ID).Error
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var archived Food
+		if err := db.Table("foods_archive").First(&archived).Error; err != nil {
+			t.Fatal(err)
+		}
+		if archived.Image.Name() != f.Image.Name() || !e.exists(t, archived.Image.Name()) {
+			t.Fatalf("archived image %q (stored: %v); want %q, stored", archived.Image.Name(), e.exists(t, archived.Image.Name()), f.Image.Name())
+		}
+		small, err := archived.Image.Thumbnail(context.Background(), "small")
+		if err != nil || !e.exists(t, small.Name) {
+			t.Errorf("the archived row's small: %+v, %v; want it stored", small, err)
+		}
+	})
+}
