@@ -30,6 +30,8 @@ const (
 	// writes into image columns other than as a row's own unchanged
 	// image: sources copied from other rows or columns ([]string).
 	keyCopies = "thumbnails:copies"
+	// keyBound marks a write whose rows bindWritten bound.
+	keyBound = "thumbnails:bound"
 )
 
 // mayFallBackToCreate reports whether an update that changed no row is
@@ -57,19 +59,24 @@ func (p *plugin) registerCallbacks(db *gorm.DB) error {
 		{"thumbnails:store_create", cb.Create().Before("*").Register, p.storeUploads},
 		{"thumbnails:guard_create", cb.Create().After("gorm:begin_transaction").Before("gorm:create").Register, p.guardCopies},
 		{"thumbnails:capture_create", cb.Create().Before("gorm:create").Register, p.captureUpsert},
-		{"thumbnails:record_create", cb.Create().After("gorm:create").Before("gorm:commit_or_rollback_transaction").Register, p.record},
+		{"thumbnails:record_create", cb.Create().After("gorm:create").Before("gorm:after_create").Register, p.record},
+		{"thumbnails:bind_create", cb.Create().After("thumbnails:record_create").Before("gorm:after_create").Register, p.bindBeforeHooks},
 		{"thumbnails:after_create", cb.Create().After("*").Register, p.finish},
 
 		{"thumbnails:store_update", cb.Update().Before("*").Register, p.storeUploads},
 		{"thumbnails:guard_update", cb.Update().After("gorm:begin_transaction").Before("gorm:update").Register, p.guardCopies},
 		{"thumbnails:capture_update", cb.Update().Before("gorm:update").Register, p.captureUpdate},
-		{"thumbnails:record_update", cb.Update().After("gorm:update").Before("gorm:commit_or_rollback_transaction").Register, p.record},
+		{"thumbnails:record_update", cb.Update().After("gorm:update").Before("gorm:after_update").Register, p.record},
+		{"thumbnails:bind_update", cb.Update().After("thumbnails:record_update").Before("gorm:after_update").Register, p.bindBeforeHooks},
 		{"thumbnails:after_update", cb.Update().After("*").Register, p.finish},
 
 		{"thumbnails:capture_delete", cb.Delete().Before("gorm:delete").Register, p.captureDelete},
 		{"thumbnails:after_delete", cb.Delete().After("*").Register, p.finish},
 
-		{"thumbnails:after_query", cb.Query().After("gorm:query").Register, p.bindQuery},
+		// Before gorm:preload: a Preload naming an unknown size fails before
+		// the associations are read; and before gorm:after_query, so that
+		// AfterFind hooks see bound images.
+		{"thumbnails:after_query", cb.Query().After("gorm:query").Before("gorm:preload").Register, p.bindQuery},
 		{"thumbnails:preload_begin", cb.Query().After("gorm:query").Before("gorm:preload").Register, loadingAssociations(1)},
 		{"thumbnails:preload_end", cb.Query().After("gorm:preload").Before("gorm:after_query").Register, loadingAssociations(-1)},
 	}
@@ -359,6 +366,8 @@ func (p *plugin) finish(db *gorm.DB) {
 		db.Statement.Omits = omits.([]string)
 	}
 	db.InstanceSet(keyCopies, []string(nil)) // a reused statement copies anew
+	bound, _ := db.InstanceGet(keyBound)
+	db.InstanceSet(keyBound, false) // and binds anew
 	if db.Statement.Schema == nil {
 		return
 	}
@@ -371,12 +380,8 @@ func (p *plugin) finish(db *gorm.DB) {
 			return
 		}
 	}
-	if m := p.modelOf(db); m != nil {
-		wrote := writtenColumns(db)
-		m.bindEach(db, db.Statement.ReflectValue, nil, wrote)
-		if !samePointer(db.Statement.Dest, db.Statement.Model) {
-			m.bindEach(db, reflect.ValueOf(db.Statement.Dest), nil, wrote)
-		}
+	if bound != true {
+		p.bindWritten(db)
 	}
 	if queued, _ := db.InstanceGet(keyOutbox); queued == true {
 		if _, started := db.InstanceGet("gorm:started_transaction"); started {
@@ -387,6 +392,32 @@ func (p *plugin) finish(db *gorm.DB) {
 		}
 		p.drainAfterCommit(db.Statement.Context)
 	}
+}
+
+// bindWritten binds the images of the rows a write wrote, once they and
+// their metadata are written: before gorm's AfterCreate, AfterUpdate and
+// AfterSave hooks, which may read their thumbnails.
+func (p *plugin) bindWritten(db *gorm.DB) {
+	m := p.modelOf(db)
+	if m == nil {
+		return
+	}
+	wrote := writtenColumns(db)
+	m.bindEach(db, db.Statement.ReflectValue, nil, wrote)
+	if !samePointer(db.Statement.Dest, db.Statement.Model) {
+		m.bindEach(db, reflect.ValueOf(db.Statement.Dest), nil, wrote)
+	}
+}
+
+// bindBeforeHooks is bindWritten as a callback of the write, before
+// gorm's After hooks. A write that wrote no row leaves its images to
+// finish, which discards its uploads first.
+func (p *plugin) bindBeforeHooks(db *gorm.DB) {
+	if _, unreferenced := db.InstanceGet(keyUnreferenced); unreferenced || db.Error != nil {
+		return
+	}
+	p.bindWritten(db)
+	db.InstanceSet(keyBound, true)
 }
 
 // discardUnlessWritten deletes what the statement on db stored, which no
