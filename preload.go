@@ -37,12 +37,16 @@ type preloadRequest struct {
 // Preload, each row's first access makes its own lookup.
 //
 // Naming sizes limits the preload to the image columns that have one of
-// them; a name that no column of the model has fails the query with
+// them (two Preload scopes on one query preload what either names); a
+// name that no column of the model has fails the query with
 // ErrUnknownSize. The records of every size of those columns are loaded:
 // the round trip is the same.
 func Preload(sizes ...string) func(*gorm.DB) *gorm.DB {
 	return func(db *gorm.DB) *gorm.DB {
 		req := preloadRequest{sizes: sizes}
+		if v, ok := db.InstanceGet(keyPreload); ok {
+			req = v.(preloadRequest).merge(req) // two Preload scopes on one query
+		}
 		// The statement's context carries the request to the queries gorm
 		// makes for it while it loads its associations (db.Preload("Items")),
 		// and to no other: not those of an AfterFind hook, which get the
@@ -54,6 +58,21 @@ func Preload(sizes ...string) func(*gorm.DB) *gorm.DB {
 		db.Statement.Context = context.WithValue(ctx, preloadContextKey{}, &preloadScope{req: req})
 		return db.InstanceSet(keyPreload, req)
 	}
+}
+
+// merge returns the request that asks for what r and o ask: every column
+// when either does, or the sizes of both.
+func (r preloadRequest) merge(o preloadRequest) preloadRequest {
+	if len(r.sizes) == 0 || len(o.sizes) == 0 {
+		return preloadRequest{}
+	}
+	sizes := slices.Clone(r.sizes)
+	for _, s := range o.sizes {
+		if !slices.Contains(sizes, s) {
+			sizes = append(sizes, s)
+		}
+	}
+	return preloadRequest{sizes: sizes}
 }
 
 // preloadContextKey is the context key of the *preloadScope of the

@@ -140,6 +140,12 @@ func TestPreload(t *testing.T) {
 			return err
 		})
 
+		var both []Dish
+		step("two Preload scopes, one size each", 1, func() error {
+			return db.Scopes(thumbnails.Preload("small"), thumbnails.Preload("medium")).Order("id").Find(&both).Error
+		})
+		step("both columns answer from memory", 0, func() error { readAll(t, ptrs(both)); return nil })
+
 		var plain []Dish
 		step("Find without Preload", 0, func() error { return db.Find(&plain).Error })
 		images := 0
