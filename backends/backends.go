@@ -18,8 +18,11 @@ var (
 	ErrInvalidName = errors.New("backends: invalid storage name")
 	// ErrNotFound is returned when opening a name that the storage does not hold.
 	ErrNotFound = errors.New("backends: not found")
-	// ErrUnavailable is returned by a walk of every record (Each) when part
-	// of the store is down, such as a shard of a Redis Ring: a walk that
-	// missed its records would have Prune delete files that rows still use.
-	ErrUnavailable = errors.New("backends: part of the store is unavailable")
+	// ErrUnavailable is returned when the store, or part of it, cannot be
+	// reached: the Redis backend wraps it around the client's error when
+	// the server refuses or drops the connection or does not answer in
+	// time, and a walk of every record (Each) returns it when a shard of a
+	// Redis Ring is down (a walk that missed its records would have Prune
+	// delete files that rows still use).
+	ErrUnavailable = errors.New("backends: the store, or part of it, is unavailable")
 )

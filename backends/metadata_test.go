@@ -154,14 +154,27 @@ func TestRedisMetadataErrors(t *testing.T) {
 	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
 	defer down.Close()
 	m := backends.NewRedisMetadata(down, "x")
-	if _, err := m.Thumbnails(ctx, "a.jpg"); err == nil || !strings.Contains(err.Error(), "backends: redis") {
-		t.Errorf("Thumbnails with Redis down: %v", err)
+	// Every call fails with an error that says the server is unavailable,
+	// and still carries the client's.
+	calls := map[string]func() error{
+		"Thumbnails":   func() error { _, err := m.Thumbnails(ctx, "a.jpg"); return err },
+		"ThumbnailsOf": func() error { _, err := m.ThumbnailsOf(ctx, []string{"a.jpg", "{b}.jpg"}); return err },
+		"Put":          func() error { return m.Put(ctx, "a.jpg", thumb("a.jpg", "small", 1, 1)) },
+		"Delete":       func() error { return m.Delete(ctx, "a.jpg") },
+		"DeleteSize":   func() error { return m.DeleteSize(ctx, "a.jpg", "small") },
+		"Each":         func() error { return m.Each(ctx, func(string, []backends.Thumbnail) error { return nil }) },
 	}
-	if _, err := m.ThumbnailsOf(ctx, []string{"a.jpg"}); err == nil {
-		t.Error("ThumbnailsOf with Redis down: no error")
+	for name, call := range calls {
+		err := call()
+		var op *net.OpError
+		if !errors.Is(err, backends.ErrUnavailable) || !errors.As(err, &op) || !strings.Contains(err.Error(), "backends: redis") {
+			t.Errorf("%s with Redis down: %v; want ErrUnavailable wrapping the *net.OpError", name, err)
+		}
 	}
-	if err := m.Put(ctx, "a.jpg", thumb("a.jpg", "small", 1, 1)); err == nil {
-		t.Error("Put with Redis down: no error")
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := m.Thumbnails(cancelled, "a.jpg"); !errors.Is(err, context.Canceled) || errors.Is(err, backends.ErrUnavailable) {
+		t.Errorf("Thumbnails with a cancelled context: %v; want context.Canceled alone", err)
 	}
 
 	addr := os.Getenv(testdb.RedisAddrEnv)

@@ -2,6 +2,7 @@ package backends
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -96,7 +97,7 @@ func (m *redisMetadata) key(source string) string {
 func (m *redisMetadata) Thumbnails(ctx context.Context, source string) (map[string]Thumbnail, error) {
 	fields, err := m.client.HGetAll(ctx, m.key(source)).Result()
 	if err != nil {
-		return nil, fmt.Errorf("backends: redis: read thumbnails of %q: %w", source, err)
+		return nil, fmt.Errorf("backends: redis: read thumbnails of %q: %w", source, redisError(err))
 	}
 	return decodeRedisHash(source, fields)
 }
@@ -142,7 +143,7 @@ func (m *redisMetadata) hashesInto(ctx context.Context, sources []string, indexe
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("backends: redis: read thumbnails of %d sources: %w", len(indexes), err)
+		return fmt.Errorf("backends: redis: read thumbnails of %d sources: %w", len(indexes), redisError(err))
 	}
 	return decodeHashes(sources, indexes, cmds, out)
 }
@@ -220,6 +221,20 @@ func decodeRedisHash(source string, fields map[string]string) (map[string]Thumbn
 	return out, nil
 }
 
+// redisError returns err, from the client, wrapping ErrUnavailable as well
+// when the server could not be reached or did not answer (a refused or
+// broken connection, a timeout, a closed client, a full pool), so that
+// callers can tell an outage from the server's own errors (a WRONGTYPE
+// reply, a script error) and from their context's end, which are returned
+// as they are.
+func redisError(err error) error {
+	var reply redis.Error
+	if errors.As(err, &reply) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
 // sourceField is the field of a source's hash that records the source
 // itself, with an empty value: no size has the empty name. It keeps a
 // source recorded while it has no thumbnails (an upload whose sizes are all
@@ -241,7 +256,7 @@ func (m *redisMetadata) Put(ctx context.Context, source string, thumbs ...Thumbn
 		err = m.client.HSet(ctx, m.key(source), values...).Err()
 	}
 	if err != nil {
-		return fmt.Errorf("backends: redis: record thumbnails of %q: %w", source, err)
+		return fmt.Errorf("backends: redis: record thumbnails of %q: %w", source, redisError(err))
 	}
 	return nil
 }
@@ -252,7 +267,7 @@ func (m *redisMetadata) Delete(ctx context.Context, source string) error {
 		keys = append(keys, summary) // the same slot: one command
 	}
 	if err := m.client.Del(ctx, keys...).Err(); err != nil {
-		return fmt.Errorf("backends: redis: delete %q: %w", source, err)
+		return fmt.Errorf("backends: redis: delete %q: %w", source, redisError(err))
 	}
 	return nil
 }
@@ -265,7 +280,7 @@ func (m *redisMetadata) DeleteSize(ctx context.Context, source, size string) err
 		err = m.client.HDel(ctx, m.key(source), size).Err()
 	}
 	if err != nil {
-		return fmt.Errorf("backends: redis: delete size %q of %q: %w", size, source, err)
+		return fmt.Errorf("backends: redis: delete size %q of %q: %w", size, source, redisError(err))
 	}
 	return nil
 }
@@ -281,7 +296,7 @@ func (m *redisMetadata) Each(ctx context.Context, fn func(source string, thumbs 
 		for {
 			keys, next, err := c.Scan(ctx, cursor, pattern, eachBatch).Result()
 			if err != nil {
-				return fmt.Errorf("backends: redis: scan %q: %w", pattern, err)
+				return fmt.Errorf("backends: redis: scan %q: %w", pattern, redisError(err))
 			}
 			if len(keys) > 0 {
 				sources := make([]string, len(keys))
@@ -333,7 +348,7 @@ func (m *redisMetadata) Each(ctx context.Context, fn func(source string, thumbs 
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("backends: redis: list the cluster's masters: %w", err)
+			return fmt.Errorf("backends: redis: list the cluster's masters: %w", redisError(err))
 		}
 	default:
 		return scan(ctx, m.client)
