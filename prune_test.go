@@ -304,3 +304,30 @@ func TestPruneKeepsSourcesWithoutThumbnails(t *testing.T) {
 		}
 	})
 }
+
+// TestPruneFollowsLinkedFolders: a folder of the storage root that is a
+// symbolic link to another disk (media/foods) holds live sources; Prune
+// neither takes the link for an orphan file nor the sources for lost.
+func TestPruneFollowsLinkedFolders(t *testing.T) {
+	db := openSQLite(t)
+	e := setup(t, db, &Food{})
+	food := newFood(t, "a", pizzaJPG)
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := filepath.Join(t.TempDir(), "foods")
+	if err := os.Rename(filepath.Join(e.root, "foods"), elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(e.root, "foods")); err != nil {
+		t.Skipf("symbolic links: %v", err)
+	}
+	ctx := context.Background()
+	report, err := thumbnails.Prune(ctx, db, thumbnails.PruneOptions{Models: []any{&Food{}}, MinAge: -1, Delete: true})
+	if err != nil || len(report.Files) != 0 || len(report.Lost) != 0 || len(report.Records) != 0 {
+		t.Fatalf("Prune: %+v, %v; want nothing found", report, err)
+	}
+	if !e.exists(t, food.Image.Name()) {
+		t.Errorf("the source %s is gone after Prune", food.Image.Name())
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -197,20 +198,35 @@ func JoinURL(baseURL, name string) string {
 }
 
 // List implements Lister: it walks the root folder. Temporary files that a
-// crashed write left behind are listed too, under their own names.
+// crashed write left behind are listed too, under their own names. A
+// symbolic link to a folder (media/foods on another disk) is walked as the
+// folder it points to, its files listed under the link's path, as Open
+// reads them; a link to a file is listed as that file. A link back to a
+// folder being walked is not walked again.
 //
 // A root folder that does not exist is an error wrapping ErrNotFound, not
 // an empty storage: a mistyped or relative root (one run from another
 // folder) would otherwise show every recorded file as gone, and
 // thumbnails.Prune would delete every record.
 func (s *fileSystemStorage) List(ctx context.Context, fn func(FileInfo) error) error {
-	if info, err := os.Stat(s.root); err != nil || !info.IsDir() {
+	info, err := os.Stat(s.root)
+	if err != nil || !info.IsDir() {
 		if err == nil || errors.Is(err, fs.ErrNotExist) {
 			err = ErrNotFound
 		}
 		return fmt.Errorf("backends: list %q: the storage's root folder: %w", s.root, err)
 	}
-	err := filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
+	if err := walkFiles(ctx, s.root, "", []fs.FileInfo{info}, fn); err != nil {
+		return fmt.Errorf("backends: list %q: %w", s.root, err)
+	}
+	return nil
+}
+
+// walkFiles calls fn with the files under dir, named under prefix (a
+// slash-separated storage name, "" for the root). folders are the folders
+// being walked, dir's last: a link to one of them is not followed.
+func walkFiles(ctx context.Context, dir, prefix string, folders []fs.FileInfo, fn func(FileInfo) error) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -220,20 +236,36 @@ func (s *fileSystemStorage) List(ctx context.Context, fn func(FileInfo) error) e
 		if d.IsDir() {
 			return nil
 		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		name := path.Join(prefix, filepath.ToSlash(rel))
 		info, err := d.Info()
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(s.root, p)
-		if err != nil {
-			return err
+		if d.Type()&fs.ModeSymlink != 0 {
+			target, err := os.Stat(p)
+			switch {
+			case err != nil: // a broken link: listed as itself
+			case target.IsDir():
+				for _, f := range folders {
+					if os.SameFile(f, target) {
+						return nil // a loop
+					}
+				}
+				real, err := filepath.EvalSymlinks(p) // WalkDir does not enter a link
+				if err != nil {
+					return err
+				}
+				return walkFiles(ctx, real, name, append(slices.Clip(folders), target), fn)
+			default:
+				info = target
+			}
 		}
-		return fn(FileInfo{Name: filepath.ToSlash(rel), Size: info.Size(), ModTime: info.ModTime()})
+		return fn(FileInfo{Name: name, Size: info.Size(), ModTime: info.ModTime()})
 	})
-	if err != nil {
-		return fmt.Errorf("backends: list %q: %w", s.root, err)
-	}
-	return nil
 }
 
 // needsEscape reports whether name has a byte that url.PathEscape would

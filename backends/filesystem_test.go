@@ -451,3 +451,60 @@ func TestFileSystemListMissingRoot(t *testing.T) {
 		t.Errorf("List of an empty root: %v", err)
 	}
 }
+
+// TestFileSystemListFollowsLinks: a folder of the root that is a symbolic
+// link to another disk's folder is listed as that folder, under the link's
+// path, as Open reads its files; a link to a file is listed as the file; a
+// link back to a folder being walked is not walked again.
+func TestFileSystemListFollowsLinks(t *testing.T) {
+	root, elsewhere := t.TempDir(), t.TempDir()
+	write := func(p string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("12345"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(root, "thumbnails", "a_small.png"))
+	write(filepath.Join(elsewhere, "foods", "a.jpg"))
+	write(filepath.Join(elsewhere, "single.jpg"))
+	links := map[string]string{
+		filepath.Join(root, "foods"):              filepath.Join(elsewhere, "foods"),
+		filepath.Join(root, "single.jpg"):         filepath.Join(elsewhere, "single.jpg"),
+		filepath.Join(elsewhere, "foods", "loop"): elsewhere,
+		filepath.Join(root, "thumbnails", "up"):   root,
+	}
+	for link, target := range links {
+		if err := os.Symlink(target, link); err != nil {
+			t.Skipf("symbolic links: %v", err)
+		}
+	}
+	st := backends.NewFileSystemStorage(root, "/media/")
+	var got []string
+	err := st.(backends.Lister).List(context.Background(), func(f backends.FileInfo) error {
+		if f.Size != 5 {
+			t.Errorf("%s: size %d, want the target's 5", f.Name, f.Size)
+		}
+		got = append(got, f.Name)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(got)
+	// elsewhere is walked once, through foods/loop, not through it again
+	want := []string{"foods/a.jpg", "foods/loop/foods/a.jpg", "foods/loop/single.jpg", "single.jpg", "thumbnails/a_small.png"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("List = %v\nwant %v", got, want)
+	}
+	for _, name := range want {
+		r, err := st.Open(context.Background(), name)
+		if err != nil {
+			t.Errorf("Open(%q) of a listed name: %v", name, err)
+			continue
+		}
+		_ = r.Close()
+	}
+}
