@@ -119,6 +119,8 @@ func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (
 		if errors.Is(err, sql.ErrTxDone) {
 			b.tx.CompareAndSwap(tx, nil)
 			rec, err = b.p.generate(ctx, source, sz)
+		} else if err == nil {
+			noteMadeIn(tx, source, rec.Name)
 		}
 	} else {
 		rec, err = b.p.generate(ctx, source, sz)

@@ -312,6 +312,28 @@ func noteCreated(db *gorm.DB, list []*stored) bool {
 	return false
 }
 
+// noteMadeIn records file, a thumbnail of source made in the transaction
+// tx runs in, with the upload of source that the transaction stored, if it
+// stored it: a rollback then deletes the file with the upload's others. (A
+// source the transaction did not store is another's: its thumbnail's name
+// is that of any process's, and is left.)
+func noteMadeIn(tx *gorm.DB, source, file string) {
+	t, ok := txPoolOf(tx)
+	if !ok {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, st := range t.created {
+		if st.source == source {
+			if !slices.Contains(st.files, file) {
+				st.files = append(st.files, file)
+			}
+			return
+		}
+	}
+}
+
 // txPoolOf returns the txPool the statement on db runs in, also through a
 // prepared-statement session (gorm.PreparedStmtTX).
 func txPoolOf(db *gorm.DB) (*txPool, bool) {

@@ -94,3 +94,41 @@ func TestReadInAnAbortedTransaction(t *testing.T) {
 		}
 	})
 }
+
+// TestLazySizeOfARolledBackUpload: a lazy size made, in the caller's
+// transaction, of an upload that transaction stored is deleted with the
+// upload's other files when it rolls back (also to a savepoint).
+func TestLazySizeOfARolledBackUpload(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		ctx := context.Background()
+		before := len(e.files(t))
+		err := db.Transaction(func(tx *gorm.DB) error {
+			f := newFood(t, "a", pizzaJPG)
+			if err := tx.Create(&f).Error; err != nil {
+				return err
+			}
+			if large, err := f.Image.Thumbnail(ctx, "large"); err != nil || !e.exists(t, large.Name) {
+				t.Errorf("lazy large in the transaction: %+v, %v", large, err)
+			}
+			// a savepoint rolled back takes its upload's lazy size too
+			_ = tx.Transaction(func(tx *gorm.DB) error {
+				g := newFood(t, "b", pastaJPG)
+				if err := tx.Create(&g).Error; err != nil {
+					return err
+				}
+				if _, err := g.Image.Thumbnail(ctx, "large"); err != nil {
+					t.Errorf("lazy large in the savepoint: %v", err)
+				}
+				return errRollback
+			})
+			return errRollback
+		})
+		if !errors.Is(err, errRollback) {
+			t.Fatal(err)
+		}
+		if after := e.files(t); len(after) != before {
+			t.Errorf("after the rollback the storage holds %v; want %d files, as before", after, before)
+		}
+	})
+}
