@@ -104,6 +104,24 @@ func TestUpsertThatKeepsTheImage(t *testing.T) {
 		if after := e.files(t); !slices.Equal(after, before) {
 			t.Errorf("files %v, want those before the upserts %v", after, before)
 		}
+
+		// A DO UPDATE that assigns the image column a value of its own
+		// (not the inserted one) writes that value: the upload is
+		// discarded, and the name the row held is released.
+		cleared := Course{ID: row.ID, MenuID: menu.ID, Image: field.NewImage("pasta.jpg", reader(photo(t, pastaJPG)))}
+		err = db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.Assignments(map[string]any{"image": ""})}).Create(&cleared).Error
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cleared.Image.Name() != "" {
+			t.Errorf("an upsert that clears the column: the Image names %q", cleared.Image.Name())
+		}
+		if err := db.First(&row, row.ID).Error; err != nil || row.Image.Name() != "" {
+			t.Fatalf("the row holds %q, %v; want no image", row.Image.Name(), err)
+		}
+		if after := e.files(t); len(after) != 0 {
+			t.Errorf("after the upsert that cleared the only image, files %v; want none", after)
+		}
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -158,14 +159,18 @@ func (p *plugin) captureUpsert(db *gorm.DB) {
 	if m == nil || db.DryRun {
 		return
 	}
-	updated, every, found := conflictUpdates(db.Statement)
-	if !found || !every && len(updated) == 0 {
+	_, every, found := conflictUpdates(db.Statement)
+	assigned := conflictAssigned(db.Statement)
+	if !found || !every && len(assigned) == 0 {
 		return
 	}
+	// A column assigned another value than the inserted one (a literal,
+	// an expression) releases its old name too: the drain deletes it only
+	// if no row holds it then.
 	written := newNames{}
 	eachRow(db.Statement.ReflectValue, m.schema.ModelType, func(row reflect.Value) {
 		for _, col := range m.columns {
-			if every || updated[col.name] {
+			if every || assigned[col.name] {
 				if img := col.image(row); img != nil {
 					written.add(col, img.Name())
 				}
@@ -180,9 +185,11 @@ func (p *plugin) captureUpsert(db *gorm.DB) {
 }
 
 // conflictUpdates returns what the ON CONFLICT clause of the insert on
-// stmt writes into a row that conflicts: every column, or those its DO
-// UPDATE assigns; none for DO NOTHING or a clause other than gorm's
-// OnConflict. found is false when the insert has no such clause.
+// stmt writes into a row that conflicts from the inserted row: every
+// column, or those its DO UPDATE sets to their inserted value
+// (clause.AssignmentColumns: "excluded".column); none for DO NOTHING or a
+// clause other than gorm's OnConflict. found is false when the insert has
+// no such clause.
 func conflictUpdates(stmt *gorm.Statement) (updated map[string]bool, every, found bool) {
 	c, found := stmt.Clauses["ON CONFLICT"]
 	if !found {
@@ -194,9 +201,25 @@ func conflictUpdates(stmt *gorm.Statement) (updated map[string]bool, every, foun
 		return updated, false, true
 	}
 	for _, a := range oc.DoUpdates {
-		updated[a.Column.Name] = true
+		if v, ok := a.Value.(clause.Column); ok && strings.EqualFold(v.Table, "excluded") && v.Name == a.Column.Name {
+			updated[a.Column.Name] = true
+		}
 	}
 	return updated, oc.UpdateAll, true
+}
+
+// conflictAssigned returns the columns the DO UPDATE of the insert on stmt
+// assigns, whatever their value.
+func conflictAssigned(stmt *gorm.Statement) map[string]bool {
+	out := map[string]bool{}
+	if c, ok := stmt.Clauses["ON CONFLICT"]; ok {
+		if oc, ok := c.Expression.(clause.OnConflict); ok && !oc.DoNothing {
+			for _, a := range oc.DoUpdates {
+				out[a.Column.Name] = true
+			}
+		}
+	}
+	return out
 }
 
 // release reads, under conds, the names that the written columns hold now,
