@@ -118,12 +118,12 @@ func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (
 		rec, err = b.p.makeThumbnail(ctx, b.p.metadata(tx), source, sz)
 		if errors.Is(err, sql.ErrTxDone) {
 			b.tx.CompareAndSwap(tx, nil)
-			rec, err = b.p.generate(ctx, source, sz)
+			rec, err = b.p.generateLazy(ctx, source, sz)
 		} else if err == nil {
 			noteMadeIn(tx, source, rec.Name)
 		}
 	} else {
-		rec, err = b.p.generate(ctx, source, sz)
+		rec, err = b.p.generateLazy(ctx, source, sz)
 	}
 	if err != nil {
 		return field.Thumbnail{}, err
@@ -259,6 +259,32 @@ func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size) (ba
 	case <-ctx.Done():
 		return backends.Thumbnail{}, fmt.Errorf("thumbnails: generate %q of %q: %w", sz.Name, source, ctx.Err())
 	}
+}
+
+// generateLazy is generate for a row's lazy size. The row may have let go
+// of the source while the size was made (its delete or replace committed
+// meanwhile), and the clean-up that deleted the source's files and metadata
+// may have run before this record was written: a source that is gone from
+// the storage once the size is recorded is nobody's, and the record and its
+// file go too (unless other records came meanwhile: those are left to
+// Prune), with an error wrapping backends.ErrNotFound.
+func (p *plugin) generateLazy(ctx context.Context, source string, sz sizes.Size) (backends.Thumbnail, error) {
+	rec, err := p.generate(ctx, source, sz)
+	if err != nil {
+		return rec, err
+	}
+	rc, err := p.storage.Open(ctx, source)
+	if err == nil {
+		_ = rc.Close()
+		return rec, nil
+	}
+	if !errors.Is(err, backends.ErrNotFound) {
+		return rec, nil // the record stands; whether the source does is for the clean-up to know
+	}
+	if err := p.forgetIfAlone(context.WithoutCancel(ctx), source, sz.Name); err != nil {
+		p.db.Logger.Error(ctx, "thumbnails: %v", err)
+	}
+	return backends.Thumbnail{}, fmt.Errorf("thumbnails: %s of %q: the source is gone (its row was deleted, or its image replaced): %w", sz.Name, source, backends.ErrNotFound)
 }
 
 // makeThumbnail makes the thumbnail of source in sz, reading and recording

@@ -17,10 +17,10 @@ type Hooked struct {
 	ID       uint
 	Image    field.Image `thumbnails:"sizes:small,large;dir:hooked"`
 	Notes    []HookedNote
-	Found    string `gorm:"-"` // small's URL, as AfterFind read it
-	Created  string `gorm:"-"`
-	Saved    string `gorm:"-"`
-	Updated  string `gorm:"-"`
+	Found    string  `gorm:"-"` // small's URL, as AfterFind read it
+	Created  string  `gorm:"-"`
+	Saved    string  `gorm:"-"`
+	Updated  string  `gorm:"-"`
 	HookErrs []error `gorm:"-"`
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/disintegration/gift"
+	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
@@ -110,4 +111,50 @@ func TestLazyGenerationPanics(t *testing.T) {
 	if _, err := food.Image.Thumbnail(context.Background(), "large"); err == nil || !strings.Contains(err.Error(), "panic") {
 		t.Errorf("a panicking processor: %v, want an error", err)
 	}
+}
+
+// TestLazySizeOfADeletedRow: a lazy size whose generation was under way
+// while its row was deleted, and whose record came after the delete's
+// clean-up, is not left behind (a record of a source whose file is gone,
+// which Prune would report as lost for ever): its record and file go, and
+// the call fails with backends.ErrNotFound.
+func TestLazySizeOfADeletedRow(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		base, raw := newStorage(t, db)
+		st := &gatedStorage{Storage: base, gate: "_large.", entered: make(chan struct{}), open: make(chan struct{})}
+		cfg := thumbnails.Config{Sizes: testSizes(), Storage: st}
+		if m, ok := redisMetadata.Load(db); ok {
+			cfg.Metadata = m.(backends.Metadata)
+		}
+		lightLarge(&cfg)
+		usePlugin(t, db, cfg, &Food{})
+		e := &env{db: db, raw: raw}
+		food := newFood(t, "a", pizzaJPG)
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		var loaded Food
+		if err := db.First(&loaded, food.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := loaded.Image.Thumbnail(context.Background(), "large")
+			done <- err
+		}()
+		<-st.entered // the size is made, not yet written
+		if err := db.Delete(&Food{}, food.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		close(st.open)
+		if err := <-done; !errors.Is(err, backends.ErrNotFound) {
+			t.Errorf("large of the deleted row: %v; want ErrNotFound", err)
+		}
+		if files := e.files(t); len(files) != 0 {
+			t.Errorf("files left: %v", files)
+		}
+		if recs, err := metadataOf(db).Thumbnails(context.Background(), food.Image.Name()); err != nil || len(recs) != 0 {
+			t.Errorf("records left: %v, %v", recs, err)
+		}
+	})
 }
