@@ -180,7 +180,7 @@ func (h *handler) generate(ctx context.Context, name string, q url.Values) (io.R
 	sz = focused([]sizes.Size{sz}, focus)[0]
 	// The generation is shared by every request waiting for it, and goes on
 	// when this client goes away (generate detaches it).
-	t, err := h.p.generate(ctx, source, sz)
+	t, err := h.p.generateLazy(ctx, source, sz) // a row deleted meanwhile: 404, nothing kept
 	if err != nil {
 		return nil, err
 	}

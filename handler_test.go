@@ -228,6 +228,7 @@ func TestHandlerRefuses(t *testing.T) {
 		{"svg", "GET", thumbDir + "/image.svg", 404},
 		{"text", "GET", thumbDir + "/secret.txt", 404},
 		{"missing thumbnail without key", "GET", "/media/thumbnails/foods/none_small.png", 404},
+		{"a name longer than the file system takes", "GET", "/media/thumbnails/" + strings.Repeat("a/", 3000) + "x.png", 404},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

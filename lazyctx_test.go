@@ -3,9 +3,11 @@ package thumbnails_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/draw"
 	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -116,45 +118,65 @@ func TestLazyGenerationPanics(t *testing.T) {
 // TestLazySizeOfADeletedRow: a lazy size whose generation was under way
 // while its row was deleted, and whose record came after the delete's
 // clean-up, is not left behind (a record of a source whose file is gone,
-// which Prune would report as lost for ever): its record and file go, and
-// the call fails with backends.ErrNotFound.
+// which Prune would report as lost for ever, and a file the handler would
+// go on serving): its record and file go, and the call fails with
+// backends.ErrNotFound, or the handler's request with 404.
 func TestLazySizeOfADeletedRow(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
-		base, raw := newStorage(t, db)
-		st := &gatedStorage{Storage: base, gate: "_large.", entered: make(chan struct{}), open: make(chan struct{})}
-		cfg := thumbnails.Config{Sizes: testSizes(), Storage: st}
-		if m, ok := redisMetadata.Load(db); ok {
-			cfg.Metadata = m.(backends.Metadata)
-		}
-		lightLarge(&cfg)
-		usePlugin(t, db, cfg, &Food{})
-		e := &env{db: db, raw: raw}
-		food := newFood(t, "a", pizzaJPG)
-		if err := db.Create(&food).Error; err != nil {
-			t.Fatal(err)
-		}
-		var loaded Food
-		if err := db.First(&loaded, food.ID).Error; err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() {
-			_, err := loaded.Image.Thumbnail(context.Background(), "large")
-			done <- err
-		}()
-		<-st.entered // the size is made, not yet written
-		if err := db.Delete(&Food{}, food.ID).Error; err != nil {
-			t.Fatal(err)
-		}
-		close(st.open)
-		if err := <-done; !errors.Is(err, backends.ErrNotFound) {
-			t.Errorf("large of the deleted row: %v; want ErrNotFound", err)
-		}
-		if files := e.files(t); len(files) != 0 {
-			t.Errorf("files left: %v", files)
-		}
-		if recs, err := metadataOf(db).Thumbnails(context.Background(), food.Image.Name()); err != nil || len(recs) != 0 {
-			t.Errorf("records left: %v, %v", recs, err)
-		}
-	})
+	for _, via := range []string{"Thumbnail", "Handler"} {
+		t.Run(via, func(t *testing.T) {
+			forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+				base, raw := newStorage(t, db)
+				st := &gatedStorage{Storage: base, gate: "_large.", entered: make(chan struct{}), open: make(chan struct{})}
+				cfg := thumbnails.Config{Sizes: testSizes(), Storage: st}
+				if m, ok := redisMetadata.Load(db); ok {
+					cfg.Metadata = m.(backends.Metadata)
+				}
+				withKey(&cfg)
+				usePlugin(t, db, cfg, &Food{})
+				e := &env{db: db, raw: raw}
+				food := newFood(t, "a", pizzaJPG)
+				if err := db.Create(&food).Error; err != nil {
+					t.Fatal(err)
+				}
+				var loaded Food
+				if err := db.First(&loaded, food.ID).Error; err != nil {
+					t.Fatal(err)
+				}
+				done := make(chan error, 1)
+				if via == "Thumbnail" {
+					go func() {
+						_, err := loaded.Image.Thumbnail(context.Background(), "large")
+						done <- err
+					}()
+				} else {
+					signed, err := loaded.Image.SignedURL("large")
+					if err != nil {
+						t.Fatal(err)
+					}
+					h := newHandler(t, db, thumbnails.HandlerOptions{})
+					go func() {
+						if w := get(h, "GET", signed, nil); w.Code != http.StatusNotFound {
+							done <- fmt.Errorf("status %d", w.Code)
+							return
+						}
+						done <- backends.ErrNotFound
+					}()
+				}
+				<-st.entered // the size is made, not yet written
+				if err := db.Delete(&Food{}, food.ID).Error; err != nil {
+					t.Fatal(err)
+				}
+				close(st.open)
+				if err := <-done; !errors.Is(err, backends.ErrNotFound) {
+					t.Errorf("large of the deleted row: %v; want ErrNotFound (404)", err)
+				}
+				if files := e.files(t); len(files) != 0 {
+					t.Errorf("files left: %v", files)
+				}
+				if recs, err := metadataOf(db).Thumbnails(context.Background(), food.Image.Name()); err != nil || len(recs) != 0 {
+					t.Errorf("records left: %v, %v", recs, err)
+				}
+			})
+		})
+	}
 }

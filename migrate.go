@@ -10,17 +10,13 @@ import (
 // from the database to Redis or back — a batch of sources at a time. It is
 // idempotent: a record already in the destination is replaced by the same
 // one, so an interrupted run can simply be run again. Done counts the
-// sources copied, Skipped those without thumbnails; with WithDryRun it only
-// counts them.
+// sources copied, those recorded without thumbnails included (an upload
+// whose sizes are all lazy: Prune keeps the file of a recorded source);
+// with WithDryRun it only counts them.
 func MigrateMetadata(ctx context.Context, from, to backends.Metadata, opts ...Option) (Counts, error) {
 	o := collect(opts)
 	var counts Counts
 	err := from.Each(ctx, func(source string, thumbs []backends.Thumbnail) error {
-		if len(thumbs) == 0 {
-			counts.Skipped++ // a source with no thumbnail has nothing to copy
-			o.progress(Progress{Counts: counts, Source: source})
-			return nil
-		}
 		var err error
 		if !o.dryRun {
 			err = to.Put(ctx, source, thumbs...)

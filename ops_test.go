@@ -169,9 +169,23 @@ func TestMigrateMetadata(t *testing.T) {
 	client := testdb.Redis(t)
 	to := backends.NewRedisMetadata(client, testdb.RedisPrefix(t, client))
 	from := backends.NewDatabaseMetadata(db)
+	// a source recorded without thumbnails (its sizes are all lazy) is
+	// copied too: Prune keeps the file of a recorded source
+	const lazy = "lazies/a.jpg"
+	if err := from.Put(ctx, lazy); err != nil {
+		t.Fatal(err)
+	}
+	recorded := func(m backends.Metadata) bool {
+		found := false
+		err := m.Each(ctx, func(source string, thumbs []backends.Thumbnail) error {
+			found = found || source == lazy && len(thumbs) == 0
+			return nil
+		})
+		return err == nil && found
+	}
 	for run := 0; run < 2; run++ { // idempotent
 		c, err := thumbnails.MigrateMetadata(ctx, from, to)
-		if err != nil || c.Done != 5 || c.Failed != 0 {
+		if err != nil || c.Done != 6 || c.Failed != 0 {
 			t.Fatalf("run %d: %+v, %v", run, c, err)
 		}
 	}
@@ -186,10 +200,16 @@ func TestMigrateMetadata(t *testing.T) {
 	db2 := openSQLite(t)
 	setup(t, db2)
 	back := backends.NewDatabaseMetadata(db2)
-	if c, err := thumbnails.MigrateMetadata(ctx, to, back); err != nil || c.Done != 5 {
+	if !recorded(to) {
+		t.Errorf("%s, recorded without thumbnails, was not copied to Redis", lazy)
+	}
+	if c, err := thumbnails.MigrateMetadata(ctx, to, back); err != nil || c.Done != 6 {
 		t.Fatalf("back: %+v, %v", c, err)
 	}
-	if c, err := thumbnails.MigrateMetadata(ctx, to, back, thumbnails.WithDryRun()); err != nil || c.Done != 5 {
+	if !recorded(back) {
+		t.Errorf("%s, recorded without thumbnails, was not copied back", lazy)
+	}
+	if c, err := thumbnails.MigrateMetadata(ctx, to, back, thumbnails.WithDryRun()); err != nil || c.Done != 6 {
 		t.Fatalf("dry run: %+v, %v", c, err)
 	}
 }

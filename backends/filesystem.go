@@ -153,9 +153,10 @@ func (s *fileSystemStorage) Open(ctx context.Context, name string) (io.ReadClose
 }
 
 // missing reports whether err says that a path does not exist, including
-// because one of its folders is a file ("a.jpg/x").
+// because one of its folders is a file ("a.jpg/x") or because it is longer
+// than the file system takes (no file has that name).
 func missing(err error) bool {
-	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ENAMETOOLONG)
 }
 
 func (s *fileSystemStorage) Delete(ctx context.Context, name string) error {
