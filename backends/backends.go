@@ -25,4 +25,9 @@ var (
 	// Redis Ring is down (a walk that missed its records would have Prune
 	// delete files that rows still use).
 	ErrUnavailable = errors.New("backends: the store, or part of it, is unavailable")
+	// ErrAliasedFiles is returned by a file storage's List when it reaches
+	// the same files under two names (a link to a folder it walks
+	// anyway): a listing that held both would have Prune delete, through
+	// the name no row uses, the files of the other.
+	ErrAliasedFiles = errors.New("backends: the storage reaches the same files under two names")
 )

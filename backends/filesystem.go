@@ -10,7 +10,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 )
@@ -200,10 +199,15 @@ func JoinURL(baseURL, name string) string {
 
 // List implements Lister: it walks the root folder. Temporary files that a
 // crashed write left behind are listed too, under their own names. A
-// symbolic link to a folder (media/foods on another disk) is walked as the
-// folder it points to, its files listed under the link's path, as Open
-// reads them; a link to a file is listed as that file. A link back to a
-// folder being walked is not walked again.
+// symbolic link to a folder outside the root (media/foods on another disk)
+// is walked as the folder it points to, its files listed under the link's
+// path, as Open reads them; a link to a file is listed as that file. A
+// root folder that is itself a link is walked where it points.
+//
+// Two names for the same files make List fail with ErrAliasedFiles: a
+// link to a folder inside the root, or inside (or around) another linked
+// folder. Prune could not tell which name the rows use, and would delete
+// the files through the other.
 //
 // A root folder that does not exist is an error wrapping ErrNotFound, not
 // an empty storage: a mistyped or relative root (one run from another
@@ -217,16 +221,22 @@ func (s *fileSystemStorage) List(ctx context.Context, fn func(FileInfo) error) e
 		}
 		return fmt.Errorf("backends: list %q: the storage's root folder: %w", s.root, err)
 	}
-	if err := walkFiles(ctx, s.root, "", []fs.FileInfo{info}, fn); err != nil {
+	real, err := filepath.EvalSymlinks(s.root)
+	if err != nil {
+		return fmt.Errorf("backends: list %q: %w", s.root, err)
+	}
+	walked := []string{real}
+	if err := walkFiles(ctx, real, "", &walked, fn); err != nil {
 		return fmt.Errorf("backends: list %q: %w", s.root, err)
 	}
 	return nil
 }
 
-// walkFiles calls fn with the files under dir, named under prefix (a
-// slash-separated storage name, "" for the root). folders are the folders
-// being walked, dir's last: a link to one of them is not followed.
-func walkFiles(ctx context.Context, dir, prefix string, folders []fs.FileInfo, fn func(FileInfo) error) error {
+// walkFiles calls fn with the files under dir, a real path (no link in
+// it), named under prefix (a slash-separated storage name, "" for the
+// root). walked holds the real paths of the folders walked so far: the
+// root's, and those of the links followed.
+func walkFiles(ctx context.Context, dir, prefix string, walked *[]string, fn func(FileInfo) error) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -251,22 +261,30 @@ func walkFiles(ctx context.Context, dir, prefix string, folders []fs.FileInfo, f
 			switch {
 			case err != nil: // a broken link: listed as itself
 			case target.IsDir():
-				for _, f := range folders {
-					if os.SameFile(f, target) {
-						return nil // a loop
-					}
-				}
-				real, err := filepath.EvalSymlinks(p) // WalkDir does not enter a link
+				real, err := filepath.EvalSymlinks(p)
 				if err != nil {
 					return err
 				}
-				return walkFiles(ctx, real, name, append(slices.Clip(folders), target), fn)
+				for _, w := range *walked {
+					if within(real, w) || within(w, real) {
+						return fmt.Errorf("%w: %q links to %q, which the walk reaches from %q too", ErrAliasedFiles, name, real, w)
+					}
+				}
+				*walked = append(*walked, real)
+				return walkFiles(ctx, real, name, walked, fn)
 			default:
 				info = target
 			}
 		}
 		return fn(FileInfo{Name: name, Size: info.Size(), ModTime: info.ModTime()})
 	})
+}
+
+// within reports whether the folder p is dir or under it (both cleaned
+// absolute or both relative paths).
+func within(p, dir string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // needsEscape reports whether name has a byte that url.PathEscape would

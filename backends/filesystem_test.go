@@ -455,9 +455,10 @@ func TestFileSystemListMissingRoot(t *testing.T) {
 // TestFileSystemListFollowsLinks: a folder of the root that is a symbolic
 // link to another disk's folder is listed as that folder, under the link's
 // path, as Open reads its files; a link to a file is listed as the file; a
-// link back to a folder being walked is not walked again.
+// root that is a link is walked where it points. A link that gives the same
+// files a second name (to a folder inside the root, to one inside another
+// linked folder, to an ancestor) fails the listing with ErrAliasedFiles.
 func TestFileSystemListFollowsLinks(t *testing.T) {
-	root, elsewhere := t.TempDir(), t.TempDir()
 	write := func(p string) {
 		t.Helper()
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -467,38 +468,41 @@ func TestFileSystemListFollowsLinks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write(filepath.Join(root, "thumbnails", "a_small.png"))
-	write(filepath.Join(elsewhere, "foods", "a.jpg"))
-	write(filepath.Join(elsewhere, "single.jpg"))
-	links := map[string]string{
-		filepath.Join(root, "foods"):              filepath.Join(elsewhere, "foods"),
-		filepath.Join(root, "single.jpg"):         filepath.Join(elsewhere, "single.jpg"),
-		filepath.Join(elsewhere, "foods", "loop"): elsewhere,
-		filepath.Join(root, "thumbnails", "up"):   root,
-	}
-	for link, target := range links {
-		if err := os.Symlink(target, link); err != nil {
+	link := func(target, name string) {
+		t.Helper()
+		if err := os.Symlink(target, name); err != nil {
 			t.Skipf("symbolic links: %v", err)
 		}
 	}
+	list := func(root string) ([]string, error) {
+		var got []string
+		err := backends.NewFileSystemStorage(root, "/media/").(backends.Lister).List(context.Background(), func(f backends.FileInfo) error {
+			if f.Size != 5 {
+				t.Errorf("%s: size %d, want the target's 5", f.Name, f.Size)
+			}
+			got = append(got, f.Name)
+			return nil
+		})
+		sort.Strings(got)
+		return got, err
+	}
+	setup := func() (root, elsewhere string) {
+		root, elsewhere = t.TempDir(), t.TempDir()
+		write(filepath.Join(root, "thumbnails", "a_small.png"))
+		write(filepath.Join(elsewhere, "foods", "a.jpg"))
+		write(filepath.Join(elsewhere, "single.jpg"))
+		link(filepath.Join(elsewhere, "foods"), filepath.Join(root, "foods"))
+		link(filepath.Join(elsewhere, "single.jpg"), filepath.Join(root, "single.jpg"))
+		return root, elsewhere
+	}
+
+	root, _ := setup()
+	got, err := list(root)
+	want := []string{"foods/a.jpg", "single.jpg", "thumbnails/a_small.png"}
+	if err != nil || strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("List = %v, %v\nwant %v", got, err, want)
+	}
 	st := backends.NewFileSystemStorage(root, "/media/")
-	var got []string
-	err := st.(backends.Lister).List(context.Background(), func(f backends.FileInfo) error {
-		if f.Size != 5 {
-			t.Errorf("%s: size %d, want the target's 5", f.Name, f.Size)
-		}
-		got = append(got, f.Name)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(got)
-	// elsewhere is walked once, through foods/loop, not through it again
-	want := []string{"foods/a.jpg", "foods/loop/foods/a.jpg", "foods/loop/single.jpg", "single.jpg", "thumbnails/a_small.png"}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("List = %v\nwant %v", got, want)
-	}
 	for _, name := range want {
 		r, err := st.Open(context.Background(), name)
 		if err != nil {
@@ -506,5 +510,25 @@ func TestFileSystemListFollowsLinks(t *testing.T) {
 			continue
 		}
 		_ = r.Close()
+	}
+	linkedRoot := filepath.Join(t.TempDir(), "media")
+	link(root, linkedRoot)
+	if got, err := list(linkedRoot); err != nil || strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("List of a root that is a link = %v, %v\nwant %v", got, err, want)
+	}
+
+	aliases := map[string]func(root, elsewhere string){
+		"a link into the root":          func(root, _ string) { link(filepath.Join(root, "thumbnails"), filepath.Join(root, "legacy")) },
+		"a link to the root":            func(root, _ string) { link(root, filepath.Join(root, "thumbnails", "up")) },
+		"a link into a linked folder":   func(root, e string) { link(filepath.Join(e, "foods"), filepath.Join(root, "more")) },
+		"a link around a linked folder": func(root, e string) { link(e, filepath.Join(root, "all")) },
+		"a loop inside a linked folder": func(_, e string) { link(e, filepath.Join(e, "foods", "loop")) },
+	}
+	for name, alias := range aliases {
+		root, elsewhere := setup()
+		alias(root, elsewhere)
+		if got, err := list(root); !errors.Is(err, backends.ErrAliasedFiles) {
+			t.Errorf("%s: List = %v, %v; want ErrAliasedFiles", name, got, err)
+		}
 	}
 }
