@@ -416,3 +416,39 @@ func TestMetadataRecordsSourceWithoutThumbnails(t *testing.T) {
 		}
 	})
 }
+
+// TestRedisOldHashKeepsItsSource: a hash written before sources had their
+// own field (without it) keeps its source recorded when DeleteSize deletes
+// its last size, with a summary and without one (a braced name).
+func TestRedisOldHashKeepsItsSource(t *testing.T) {
+	ctx := context.Background()
+	client := testdb.Redis(t)
+	prefix := testdb.RedisPrefix(t, client)
+	m := backends.NewRedisMetadata(client, prefix)
+	for _, source := range []string{"foods/old.jpg", "foods/{old}.jpg"} {
+		if err := m.Put(ctx, source, thumb(source, "small", 10, 10)); err != nil {
+			t.Fatal(err)
+		}
+		if err := client.HDel(ctx, prefix+":thumbnails:"+source, "").Err(); err != nil { // as written before
+			t.Fatal(err)
+		}
+		if err := m.DeleteSize(ctx, source, "small"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]int{}
+	err := m.Each(ctx, func(source string, thumbs []backends.Thumbnail) error {
+		seen[source] = len(thumbs)
+		return nil
+	})
+	if err != nil || len(seen) != 2 || seen["foods/old.jpg"] != 0 || seen["foods/{old}.jpg"] != 0 {
+		t.Errorf("Each after the last size's DeleteSize: %v, %v; want both sources, without thumbnails", seen, err)
+	}
+	// DeleteSize of a source never recorded records nothing
+	if err := m.DeleteSize(ctx, "foods/never.jpg", "small"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := client.Exists(ctx, prefix+":thumbnails:foods/never.jpg").Result(); err != nil || n != 0 {
+		t.Errorf("DeleteSize of an unknown source made its hash: %d, %v", n, err)
+	}
+}

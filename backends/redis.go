@@ -277,7 +277,7 @@ func (m *redisMetadata) DeleteSize(ctx context.Context, source, size string) err
 	if summary, ok := m.summaryKey(source); ok {
 		err = deleteSizeScript.Run(ctx, m.client, []string{m.key(source), summary}, size).Err()
 	} else {
-		err = m.client.HDel(ctx, m.key(source), size).Err()
+		err = deleteSizeHashScript.Run(ctx, m.client, []string{m.key(source)}, size).Err()
 	}
 	if err != nil {
 		return fmt.Errorf("backends: redis: delete size %q of %q: %w", size, source, redisError(err))

@@ -40,6 +40,15 @@ local function summarize(hash, summary)
 end
 `
 
+// keepSourceLua deletes the field ARGV[1] of the hash KEYS[1], if it
+// exists, leaving its source field.
+const keepSourceLua = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], '', '')
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+`
+
 var (
 	// putScript sets the fields ARGV (size, record pairs) of the hash
 	// KEYS[1] and rewrites its summary KEYS[2].
@@ -48,10 +57,15 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return summarize(KEYS[1], KEYS[2])
 `)
 	// deleteSizeScript deletes the field ARGV[1] of the hash KEYS[1] and
-	// rewrites its summary KEYS[2].
-	deleteSizeScript = redis.NewScript(summarizeLua + `
-redis.call('HDEL', KEYS[1], ARGV[1])
+	// rewrites its summary KEYS[2]. The hash keeps its source field (see
+	// sourceField), which one written by an earlier version may lack: the
+	// source stays recorded without its last size.
+	deleteSizeScript = redis.NewScript(summarizeLua + keepSourceLua + `
 return summarize(KEYS[1], KEYS[2])
+`)
+	// deleteSizeHashScript is deleteSizeScript for a hash without summary.
+	deleteSizeHashScript = redis.NewScript(keepSourceLua + `
+return 0
 `)
 )
 
