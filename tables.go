@@ -59,34 +59,35 @@ func statementTable(db *gorm.DB, m *model) (string, error) {
 		sql = sql[:i] // "foods_2024 AS f", "foods_2024 f"
 	}
 	parts := strings.Split(sql, ".")
-	for i, part := range parts {
-		if n := len(part); n >= 2 && (part[0] == '"' && part[n-1] == '"' || part[0] == '`' && part[n-1] == '`') {
-			part = part[1 : n-1]
-		}
-		if !identifier(part) {
-			return "", fmt.Errorf("%w: %q", ErrUnknownTable, expr.SQL)
-		}
-		parts[i] = part
-	}
 	if len(expr.Vars) > 0 || len(parts) > 2 {
 		return "", fmt.Errorf("%w: %q", ErrUnknownTable, expr.SQL)
+	}
+	for i, part := range parts {
+		name, ok := tableNamePart(part, db.Dialector.Name() == "postgres")
+		if !ok {
+			return "", fmt.Errorf("%w: %q", ErrUnknownTable, expr.SQL)
+		}
+		parts[i] = name
 	}
 	return strings.Join(parts, "."), nil
 }
 
-// identifier reports whether s is a plain SQL identifier: letters, digits,
-// "_" and "$", not starting with a digit.
-func identifier(s string) bool {
-	if s == "" || '0' <= s[0] && s[0] <= '9' {
-		return false
+// tableNamePart returns the name that part of a table expression (a table
+// or schema name, quoted or not) stands for. An unquoted name is folded to
+// lower case when fold is set, as PostgreSQL folds it. A part that holds
+// what no name does (a parenthesis, a placeholder) is not one.
+func tableNamePart(part string, fold bool) (string, bool) {
+	if n := len(part); n >= 2 && (part[0] == '"' && part[n-1] == '"' || part[0] == '`' && part[n-1] == '`') {
+		inner := part[1 : n-1]
+		return inner, inner != "" && !strings.ContainsAny(inner, "\"`")
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '$') {
-			return false
-		}
+	if part == "" || strings.ContainsAny(part, "\"`'()[],;?=") {
+		return "", false
 	}
-	return true
+	if fold {
+		part = strings.ToLower(part)
+	}
+	return part, true
 }
 
 // noteTable records the table the statement on db writes m's columns

@@ -56,6 +56,10 @@ func TestTableOverride(t *testing.T) {
 			"clause": func(f Food) *gorm.DB {
 				return db.Table("?", clause.Table{Name: "foods_2024"}).Where("id = ?", f.ID).Delete(&Food{})
 			},
+			// unquoted, PostgreSQL folds the name to lower case
+			"upper-case alias": func(f Food) *gorm.DB {
+				return db.Table("FOODS_2024 AS f").Where("f.id = ?", f.ID).Delete(&Food{})
+			},
 		}
 		for name, del := range deletes {
 			g := f
@@ -76,6 +80,38 @@ func TestTableOverride(t *testing.T) {
 		err := db.Table("(?) AS f", db.Table("foods_2024")).Create(&g).Error
 		if !errors.Is(err, thumbnails.ErrUnknownTable) {
 			t.Errorf("Create into an expression: %v; want ErrUnknownTable", err)
+		}
+	})
+}
+
+// TestTableOverrideOddNames: tables whose names are not plain ASCII
+// identifiers (a hyphen, a letter with an accent), which gorm quotes, are
+// written, replaced in and deleted from as any other.
+func TestTableOverrideOddNames(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		for _, table := range []string{"food-archive", "bücher"} {
+			if err := db.Table(table).AutoMigrate(&Food{}); err != nil {
+				t.Fatal(err)
+			}
+			f := newFood(t, "a", pizzaJPG)
+			if err := db.Table(table).Create(&f).Error; err != nil {
+				t.Fatalf("%s: Create: %v", table, err)
+			}
+			first := f.Image.Name()
+			if err := db.Table(table).Model(&f).Update("image", newFood(t, "a", pastaJPG).Image).Error; err != nil {
+				t.Fatalf("%s: Update: %v", table, err)
+			}
+			if e.exists(t, first) {
+				t.Errorf("%s: the replaced source is still stored", table)
+			}
+			second := f.Image.Name()
+			if err := db.Table(table).Delete(&f).Error; err != nil {
+				t.Fatalf("%s: Delete: %v", table, err)
+			}
+			if e.exists(t, second) {
+				t.Errorf("%s: the deleted row's source is still stored", table)
+			}
 		}
 	})
 }
