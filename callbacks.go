@@ -118,12 +118,12 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 	if m == nil || db.DryRun {
 		return
 	}
-	// A table other than the model's (db.Table) is one the clean-up must
-	// check too.
-	if _, err := p.noteTable(db, m); err != nil {
+	table, err := statementTable(db, m)
+	if err != nil {
 		_ = db.AddError(err)
 		return
 	}
+	tk := tableKey(db, m)
 	ctx := db.Statement.Context
 	var all []*stored
 	var copies []string
@@ -145,7 +145,7 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 	store := func(col *column, img *field.Image, focus field.Focus, row reflect.Value) bool {
 		bridge.SetFocus(img, focus)
 		if bridge.Pending(img) == nil {
-			return ownUnchanged(ctx, col, img, row) || copied(col, img.Name())
+			return ownUnchanged(ctx, col, img, row, tk) || copied(col, img.Name())
 		}
 		st, err := p.storeUpload(ctx, col, img, focus)
 		if err != nil {
@@ -224,6 +224,13 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 	}
 	if len(copies) > 0 {
 		db.InstanceSet(keyCopies, copies)
+		if table != m.schema.Table {
+			// Another table (db.Table) now holds names that other rows
+			// hold too: the clean-up of theirs must check it.
+			for _, c := range m.columns {
+				p.tables.note(table, c.name)
+			}
+		}
 	}
 }
 
@@ -231,9 +238,9 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 // when the plugin read or wrote it (row is invalid for a value given to
 // Update or Updates). Such a name is not checked: a row saved again with
 // its other columns changed is not refused for what it already holds.
-func ownUnchanged(ctx context.Context, col *column, img *field.Image, row reflect.Value) bool {
+func ownUnchanged(ctx context.Context, col *column, img *field.Image, row reflect.Value, table uint64) bool {
 	orig, owner, known := bridge.Original(img)
-	return known && orig == img.Name() && row.IsValid() && owner.Keyed() && owner == col.owner(ctx, row)
+	return known && orig == img.Name() && row.IsValid() && owner.Keyed() && owner == col.owner(ctx, row, table)
 }
 
 // checkName refuses a name written into col that is not a clean storage
@@ -524,8 +531,9 @@ func samePointer(a, b any) bool {
 func (m *model) bindEach(db *gorm.DB, v reflect.Value, preload []bool, wrote map[string]bool) []*field.Image {
 	var images []*field.Image
 	binders := m.binders(db)
+	table := tableKey(db, m)
 	eachRow(v, m.schema.ModelType, func(row reflect.Value) {
-		images = m.bindRow(db, row, binders, preload, wrote, images)
+		images = m.bindRow(db, row, binders, table, preload, wrote, images)
 	})
 	return images
 }
@@ -541,13 +549,13 @@ func (m *model) binders(db *gorm.DB) []*binder {
 
 // bindRow binds the images of row, a value of m's type, as bindEach does,
 // and appends to images those to preload.
-func (m *model) bindRow(db *gorm.DB, row reflect.Value, binders []*binder, preload []bool, wrote map[string]bool, images []*field.Image) []*field.Image {
+func (m *model) bindRow(db *gorm.DB, row reflect.Value, binders []*binder, table uint64, preload []bool, wrote map[string]bool, images []*field.Image) []*field.Image {
 	for i, col := range m.columns {
 		img := col.image(row)
 		if img == nil {
 			continue
 		}
-		bridge.Bind(img, binders[i], col.owner(db.Statement.Context, row), wrote == nil || wrote[col.name])
+		bridge.Bind(img, binders[i], col.owner(db.Statement.Context, row, table), wrote == nil || wrote[col.name])
 		bridge.SetFocus(img, col.focusOf(row))
 		if preload != nil && preload[i] && img.Name() != "" {
 			images = append(images, img)

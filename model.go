@@ -44,7 +44,7 @@ var keySeed = maphash.MakeSeed()
 // Image bound there: the row's primary key when it is one integer or
 // string (a string as its hash) and set; the zero Owner otherwise, which
 // makes its Image count as changed when saved.
-func (c *column) owner(ctx context.Context, row reflect.Value) bridge.Owner {
+func (c *column) owner(ctx context.Context, row reflect.Value, table uint64) bridge.Owner {
 	if c.id == 0 || c.field == nil || c.field.Schema == nil || len(c.field.Schema.PrimaryFields) != 1 {
 		return bridge.Owner{}
 	}
@@ -63,7 +63,7 @@ func (c *column) owner(ctx context.Context, row reflect.Value) bridge.Owner {
 	default:
 		return bridge.Owner{}
 	}
-	return bridge.Owner{Column: c.id, Key: key}
+	return bridge.Owner{Column: c.id, Key: key, Table: table}
 }
 
 // size returns the column's size called name (case-insensitive).

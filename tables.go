@@ -2,6 +2,7 @@ package thumbnails
 
 import (
 	"errors"
+	"hash/maphash"
 	"fmt"
 	"strings"
 	"sync"
@@ -90,17 +91,20 @@ func tableNamePart(part string, fold bool) (string, bool) {
 	return part, true
 }
 
-// noteTable records the table the statement on db writes m's columns
-// into, when db.Table names another than m's own, and returns it.
-func (p *plugin) noteTable(db *gorm.DB, m *model) (string, error) {
+// tableKey returns what tells, in the owner of an image (bridge.Owner),
+// the table that the statement on db reads or writes m's rows in, when
+// db.Table names another than m's own: a row of foods_archive is not the
+// row of foods with the same key. 0 for m's own table, and for the rows of
+// another model than the statement's (a joined association's).
+func tableKey(db *gorm.DB, m *model) uint64 {
+	if db.Statement.TableExpr == nil || db.Statement.Schema != m.schema {
+		return 0
+	}
 	table, err := statementTable(db, m)
 	if err != nil {
-		return "", err
+		table = db.Statement.TableExpr.SQL
+	} else if table == m.schema.Table {
+		return 0
 	}
-	if table != m.schema.Table {
-		for _, c := range m.columns {
-			p.tables.note(table, c.name)
-		}
-	}
-	return table, nil
+	return maphash.String(keySeed, table) | 1
 }

@@ -3,6 +3,8 @@ package thumbnails_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"gorm.io/gorm"
@@ -154,4 +156,61 @@ func TestArchiveCopyThenDelete(t *testing.T) {
 			t.Errorf("the archived row's small: %+v, %v; want it stored", small, err)
 		}
 	})
+}
+
+// TestTablesCheckedByTheCleanUp: the clean-up of a replaced image checks
+// another table of the model (db.Table) only once a statement has copied
+// into it a name that other rows may hold: tables that only ever got
+// uploads of their own (one per tenant, say) cost the drain nothing.
+func TestTablesCheckedByTheCleanUp(t *testing.T) {
+	db := openSQLite(t)
+	setup(t, db, &Food{})
+	var queries atomic.Int64
+	if err := db.Callback().Query().After("gorm:query").Register("test:count", func(*gorm.DB) { queries.Add(1) }); err != nil {
+		t.Fatal(err)
+	}
+	food := newFood(t, "a", pizzaJPG)
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	replace := func() int64 {
+		t.Helper()
+		food.Image = newFood(t, "a", pastaJPG).Image
+		start := queries.Load()
+		if err := db.Save(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		return queries.Load() - start
+	}
+	before := replace()
+	for i := range 20 {
+		table := fmt.Sprintf("foods_tenant_%d", i)
+		if err := db.Table(table).AutoMigrate(&Food{}); err != nil {
+			t.Fatal(err)
+		}
+		f := newFood(t, "t", pizzaJPG)
+		if err := db.Table(table).Create(&f).Error; err != nil {
+			t.Fatal(err)
+		}
+		f.Image = newFood(t, "t", pastaJPG).Image
+		if err := db.Table(table).Save(&f).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := replace(); n != before {
+		t.Errorf("a replace made %d queries after 20 tenant tables got uploads; %d before", n, before)
+	}
+	if err := db.Table("foods_archive").AutoMigrate(&Food{}); err != nil {
+		t.Fatal(err)
+	}
+	var loaded Food
+	if err := db.First(&loaded, food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Table("foods_archive").Create(&loaded).Error; err != nil {
+		t.Fatal(err)
+	}
+	if n := replace(); n != before+1 {
+		t.Errorf("a replace made %d queries once foods_archive holds a copy; want %d, one more", n, before+1)
+	}
 }

@@ -19,6 +19,7 @@ type Upload struct {
 // Image holds one.
 type Owner struct {
 	Key    uint64
+	Table  uint64 // 0: the model's own table; else which other one (db.Table)
 	Column uint32
 }
 
