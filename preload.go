@@ -21,6 +21,7 @@ const keyPreload = "thumbnails:preload"
 // preloadRequest is what Preload asks of one query.
 type preloadRequest struct {
 	sizes []string // empty: every column
+	every bool     // every column, and sizes are only checked (Preload() with Preload("x"))
 }
 
 // Preload returns a scope that loads the thumbnail metadata of every row a
@@ -63,16 +64,14 @@ func Preload(sizes ...string) func(*gorm.DB) *gorm.DB {
 // merge returns the request that asks for what r and o ask: every column
 // when either does, or the sizes of both.
 func (r preloadRequest) merge(o preloadRequest) preloadRequest {
-	if len(r.sizes) == 0 || len(o.sizes) == 0 {
-		return preloadRequest{}
-	}
 	sizes := slices.Clone(r.sizes)
 	for _, s := range o.sizes {
 		if !slices.Contains(sizes, s) {
 			sizes = append(sizes, s)
 		}
 	}
-	return preloadRequest{sizes: sizes}
+	every := r.every || o.every || len(r.sizes) == 0 || len(o.sizes) == 0
+	return preloadRequest{sizes: sizes, every: every && len(sizes) > 0}
 }
 
 // preloadContextKey is the context key of the *preloadScope of the
@@ -117,6 +116,9 @@ func (m *model) preloadOf(db *gorm.DB, known func(sizes []string) bool) ([]bool,
 			return nil, err
 		}
 		cols = m.columnsWithAny(req.sizes)
+	}
+	if req.every {
+		cols = m.columns
 	}
 	preload := make([]bool, len(m.columns))
 	for i, c := range m.columns {

@@ -145,6 +145,14 @@ func TestPreload(t *testing.T) {
 			return db.Scopes(thumbnails.Preload("small"), thumbnails.Preload("medium")).Order("id").Find(&both).Error
 		})
 		step("both columns answer from memory", 0, func() error { readAll(t, ptrs(both)); return nil })
+		var all []Dish
+		step("Preload() with Preload(\"small\")", 1, func() error {
+			return db.Scopes(thumbnails.Preload(), thumbnails.Preload("small")).Order("id").Find(&all).Error
+		})
+		step("every column answers from memory", 0, func() error { readAll(t, ptrs(all)); return nil })
+		if err := db.Scopes(thumbnails.Preload(), thumbnails.Preload("nope")).Find(&[]Dish{}).Error; !errors.Is(err, thumbnails.ErrUnknownSize) {
+			t.Errorf("Preload() with Preload(\"nope\"): %v; want ErrUnknownSize", err)
+		}
 
 		var plain []Dish
 		step("Find without Preload", 0, func() error { return db.Find(&plain).Error })
