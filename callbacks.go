@@ -30,8 +30,6 @@ const (
 	// writes into image columns other than as a row's own unchanged
 	// image: sources copied from other rows or columns ([]string).
 	keyCopies = "thumbnails:copies"
-	// keyBound marks a write whose rows bindWritten bound.
-	keyBound = "thumbnails:bound"
 )
 
 // mayFallBackToCreate reports whether an update that changed no row is
@@ -373,8 +371,6 @@ func (p *plugin) finish(db *gorm.DB) {
 		db.Statement.Omits = omits.([]string)
 	}
 	db.InstanceSet(keyCopies, []string(nil)) // a reused statement copies anew
-	bound, _ := db.InstanceGet(keyBound)
-	db.InstanceSet(keyBound, false) // and binds anew
 	if db.Statement.Schema == nil {
 		return
 	}
@@ -387,9 +383,7 @@ func (p *plugin) finish(db *gorm.DB) {
 			return
 		}
 	}
-	if bound != true {
-		p.bindWritten(db)
-	}
+	p.bindWritten(db, writtenColumns(db))
 	if queued, _ := db.InstanceGet(keyOutbox); queued == true {
 		if _, started := db.InstanceGet("gorm:started_transaction"); started {
 			return
@@ -401,30 +395,32 @@ func (p *plugin) finish(db *gorm.DB) {
 	}
 }
 
-// bindWritten binds the images of the rows a write wrote, once they and
-// their metadata are written: before gorm's AfterCreate, AfterUpdate and
-// AfterSave hooks, which may read their thumbnails.
-func (p *plugin) bindWritten(db *gorm.DB) {
+// bindWritten binds the images of the rows a write wrote; those of the
+// columns in wrote as what their rows now hold.
+func (p *plugin) bindWritten(db *gorm.DB, wrote map[string]bool) {
 	m := p.modelOf(db)
 	if m == nil {
 		return
 	}
-	wrote := writtenColumns(db)
 	m.bindEach(db, db.Statement.ReflectValue, nil, wrote)
 	if !samePointer(db.Statement.Dest, db.Statement.Model) {
 		m.bindEach(db, reflect.ValueOf(db.Statement.Dest), nil, wrote)
 	}
 }
 
-// bindBeforeHooks is bindWritten as a callback of the write, before
-// gorm's After hooks. A write that wrote no row leaves its images to
-// finish, which discards its uploads first.
+// bindBeforeHooks binds the images of the rows a write wrote, once they
+// and their metadata are written, before gorm's AfterCreate, AfterUpdate
+// and AfterSave hooks, which may read their thumbnails. It does not yet
+// take them for what their rows hold: a hook or the commit may still fail,
+// and an image copied from another row must stay a copy for a retry (see
+// guardCopies). finish does, once the write has committed. A write that
+// wrote no row leaves its images to finish, which discards its uploads
+// first.
 func (p *plugin) bindBeforeHooks(db *gorm.DB) {
 	if _, unreferenced := db.InstanceGet(keyUnreferenced); unreferenced || db.Error != nil {
 		return
 	}
-	p.bindWritten(db)
-	db.InstanceSet(keyBound, true)
+	p.bindWritten(db, map[string]bool{})
 }
 
 // discardUnlessWritten deletes what the statement on db stored, which no
