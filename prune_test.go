@@ -129,40 +129,55 @@ func TestPruneNeedsPlugin(t *testing.T) {
 // folder) fails and deletes nothing, rather than finding every record's
 // file gone.
 func TestPruneMissingRoot(t *testing.T) {
-	ctx := context.Background()
-	db := openSQLite(t)
-	root := t.TempDir()
-	cfg := thumbnails.Config{Sizes: testSizes(), Storage: backends.NewFileSystemStorage(root, "/media/")}
-	usePlugin(t, db, cfg, &Food{})
-	food := newFood(t, "a", pizzaJPG)
-	if err := db.Create(&food).Error; err != nil {
-		t.Fatal(err)
-	}
-	before, err := food.Image.Thumbnails(ctx)
-	if err != nil || len(before) == 0 {
-		t.Fatalf("%d thumbnails, %v", len(before), err)
-	}
-
-	// The same database, opened by a process whose storage root is wrong.
-	other, err := gorm.Open(db.Dialector, gormConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Storage = backends.NewFileSystemStorage(root+"-typo", "/media/")
-	if err := other.Use(thumbnails.Plugin(cfg)); err != nil {
-		t.Fatal(err)
-	}
-	report, err := thumbnails.Prune(ctx, other, thumbnails.PruneOptions{Models: []any{&Food{}}, MinAge: -1, Delete: true})
+	w := newWrongRoot(t, filepath.Join(t.TempDir(), "typo"))
+	report, err := thumbnails.Prune(context.Background(), w.other, thumbnails.PruneOptions{Models: []any{&Food{}}, MinAge: -1, Delete: true})
 	if !errors.Is(err, backends.ErrNotFound) {
 		t.Fatalf("Prune with a missing root: %+v, %v; want ErrNotFound", report, err)
 	}
-	var again Food
-	if err := db.First(&again, food.ID).Error; err != nil {
+	w.checkRecords(t)
+}
+
+// wrongRoot is a database with a row saved through the plugin, and the
+// same database opened by another process whose file storage has another
+// root.
+type wrongRoot struct {
+	db, other *gorm.DB
+	food      Food
+	before    map[string]field.Thumbnail // the row's thumbnails
+}
+
+func newWrongRoot(t *testing.T, root string) wrongRoot {
+	t.Helper()
+	db := openSQLite(t)
+	cfg := thumbnails.Config{Sizes: testSizes(), Storage: backends.NewFileSystemStorage(t.TempDir(), "/media/")}
+	usePlugin(t, db, cfg, &Food{})
+	w := wrongRoot{db: db, food: newFood(t, "a", pizzaJPG)}
+	if err := db.Create(&w.food).Error; err != nil {
 		t.Fatal(err)
 	}
-	after, err := again.Image.Thumbnails(ctx)
-	if err != nil || len(after) != len(before) {
-		t.Errorf("after the failed Prune: %d thumbnails recorded, %v; want %d", len(after), err, len(before))
+	var err error
+	if w.before, err = w.food.Image.Thumbnails(context.Background()); err != nil || len(w.before) == 0 {
+		t.Fatalf("%d thumbnails, %v", len(w.before), err)
+	}
+	if w.other, err = gorm.Open(db.Dialector, gormConfig()); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Storage = backends.NewFileSystemStorage(root, "/media/")
+	if err := w.other.Use(thumbnails.Plugin(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// checkRecords checks that the row's thumbnails are all still recorded.
+func (w wrongRoot) checkRecords(t *testing.T) {
+	t.Helper()
+	var again Food
+	if err := w.db.First(&again, w.food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if after, err := again.Image.Thumbnails(context.Background()); err != nil || len(after) != len(w.before) {
+		t.Errorf("after the refused Prune: %d thumbnails recorded, %v; want %d", len(after), err, len(w.before))
 	}
 }
 
@@ -199,50 +214,26 @@ func TestPruneReportsLostSources(t *testing.T) {
 // folder's files nor the records; Force deletes what the report lists.
 func TestPruneWrongStorage(t *testing.T) {
 	ctx := context.Background()
-	db := openSQLite(t)
-	cfg := thumbnails.Config{Sizes: testSizes(), Storage: backends.NewFileSystemStorage(t.TempDir(), "/media/")}
-	usePlugin(t, db, cfg, &Food{})
-	food := newFood(t, "a", pizzaJPG)
-	if err := db.Create(&food).Error; err != nil {
-		t.Fatal(err)
-	}
-	before, err := food.Image.Thumbnails(ctx)
-	if err != nil || len(before) == 0 {
-		t.Fatalf("%d thumbnails, %v", len(before), err)
-	}
-
 	// The same database, opened with the root of something else.
 	wrong := t.TempDir()
 	notes := filepath.Join(wrong, "notes.txt")
 	if err := os.WriteFile(notes, []byte("not the plugin's"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	other, err := gorm.Open(db.Dialector, gormConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Storage = backends.NewFileSystemStorage(wrong, "/media/")
-	if err := other.Use(thumbnails.Plugin(cfg)); err != nil {
-		t.Fatal(err)
-	}
+	w := newWrongRoot(t, wrong)
+	other := w.other
 	opts := thumbnails.PruneOptions{Models: []any{&Food{}}, MinAge: -1, Delete: true}
 	report, err := thumbnails.Prune(ctx, other, opts)
 	if !errors.Is(err, thumbnails.ErrWrongStorage) {
 		t.Fatalf("Prune with the wrong storage: %+v, %v; want ErrWrongStorage", report, err)
 	}
-	if !slices.Equal(report.Files, []string{"notes.txt"}) || len(report.Records) != len(before) {
+	if !slices.Equal(report.Files, []string{"notes.txt"}) || len(report.Records) != len(w.before) {
 		t.Errorf("report %+v; want notes.txt and every record", report)
 	}
 	if _, err := os.Stat(notes); err != nil {
 		t.Errorf("the wrong root's file: %v; want it kept", err)
 	}
-	var again Food
-	if err := db.First(&again, food.ID).Error; err != nil {
-		t.Fatal(err)
-	}
-	if after, err := again.Image.Thumbnails(ctx); err != nil || len(after) != len(before) {
-		t.Errorf("after the refused Prune: %d thumbnails recorded, %v; want %d", len(after), err, len(before))
-	}
+	w.checkRecords(t)
 
 	// A dry run reports without the error; Force deletes.
 	opts.Delete = false
