@@ -2,8 +2,8 @@ package thumbnails
 
 import (
 	"errors"
-	"hash/maphash"
 	"fmt"
+	"hash/maphash"
 	"strings"
 	"sync"
 
