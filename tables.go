@@ -19,8 +19,10 @@ import (
 var ErrUnknownTable = errors.New("thumbnails: cannot tell which table db.Table names")
 
 // writtenTables records the tables, other than their models' own, that
-// statements wrote image columns into (db.Table("foods_archive") with a
-// Food): the clean-up checks them too before it deletes a source.
+// statements copied images into (db.Table("foods_archive").Create(&food)
+// of a loaded Food): the clean-up checks them too before it deletes a
+// source. A table that only got uploads of its own holds no other row's
+// source, and costs the clean-up nothing.
 type writtenTables struct {
 	m sync.Map // tableColumn -> struct{}
 }
