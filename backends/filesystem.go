@@ -221,7 +221,13 @@ func (s *fileSystemStorage) List(ctx context.Context, fn func(FileInfo) error) e
 		}
 		return fmt.Errorf("backends: list %q: the storage's root folder: %w", s.root, err)
 	}
-	real, err := filepath.EvalSymlinks(s.root)
+	// Absolute, as EvalSymlinks makes a link's absolute target: the
+	// aliases are found by comparing them.
+	abs, err := filepath.Abs(s.root)
+	if err != nil {
+		return fmt.Errorf("backends: list %q: %w", s.root, err)
+	}
+	real, err := filepath.EvalSymlinks(abs)
 	if err != nil {
 		return fmt.Errorf("backends: list %q: %w", s.root, err)
 	}
@@ -280,8 +286,8 @@ func walkFiles(ctx context.Context, dir, prefix string, walked *[]string, fn fun
 	})
 }
 
-// within reports whether the folder p is dir or under it (both cleaned
-// absolute or both relative paths).
+// within reports whether the folder p is dir or under it (both absolute
+// paths without links).
 func within(p, dir string) bool {
 	rel, err := filepath.Rel(dir, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))

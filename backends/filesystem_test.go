@@ -532,3 +532,30 @@ func TestFileSystemListFollowsLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestFileSystemListRelativeRoot: a relative root (the default, "media")
+// finds the aliases that links with absolute targets make, as an absolute
+// root does.
+func TestFileSystemListRelativeRoot(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.MkdirAll(filepath.Join("media", "foods"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("media", "foods", "a.jpg"), []byte("12345"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lister := backends.NewFileSystemStorage("media", "/media/").(backends.Lister)
+	var names []string
+	collect := func(f backends.FileInfo) error { names = append(names, f.Name); return nil }
+	if err := lister.List(context.Background(), collect); err != nil || len(names) != 1 || names[0] != "foods/a.jpg" {
+		t.Fatalf("List = %v, %v; want foods/a.jpg", names, err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "media", "foods"), filepath.Join("media", "legacy")); err != nil {
+		t.Skipf("symbolic links: %v", err)
+	}
+	names = nil
+	if err := lister.List(context.Background(), collect); !errors.Is(err, backends.ErrAliasedFiles) {
+		t.Errorf("List with an absolute link into a relative root = %v, %v; want ErrAliasedFiles", names, err)
+	}
+}
