@@ -54,7 +54,7 @@ func (p *plugin) registerCallbacks(db *gorm.DB) error {
 		register func(string, func(*gorm.DB)) error
 		fn       func(*gorm.DB)
 	}{
-		{"thumbnails:store_create", cb.Create().Before("*").Register, p.storeUploads},
+		{"thumbnails:store_create", cb.Create().Before("*").Register, p.storeInserts},
 		{"thumbnails:guard_create", cb.Create().After("gorm:begin_transaction").Before("gorm:create").Register, p.guardCopies},
 		{"thumbnails:capture_create", cb.Create().Before("gorm:create").Register, p.captureUpsert},
 		{"thumbnails:record_create", cb.Create().After("gorm:create").Before("gorm:after_create").Register, p.record},
@@ -111,7 +111,13 @@ func storedOf(db *gorm.DB) []*stored {
 // storeUploads stores every pending upload in the statement's values: the
 // rows of a Create or Save, the struct or map given to Updates, the value
 // given to Update.
-func (p *plugin) storeUploads(db *gorm.DB) {
+func (p *plugin) storeUploads(db *gorm.DB) { p.store(db, false) }
+
+// storeInserts is storeUploads for an insert.
+func (p *plugin) storeInserts(db *gorm.DB) { p.store(db, true) }
+
+// store is storeUploads, for an insert when insert is set.
+func (p *plugin) store(db *gorm.DB, insert bool) {
 	m := p.modelOf(db)
 	if m == nil || db.DryRun {
 		return
@@ -121,7 +127,6 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 		_ = db.AddError(err)
 		return
 	}
-	tk := tableKey(db, m)
 	ctx := db.Statement.Context
 	var all []*stored
 	var copies []string
@@ -143,7 +148,10 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 	store := func(col *column, img *field.Image, focus field.Focus, row reflect.Value) bool {
 		bridge.SetFocus(img, focus)
 		if bridge.Pending(img) == nil {
-			return ownUnchanged(ctx, col, img, row, tk) || copied(col, img.Name())
+			// An insert writes a new row: what it writes is a copy of
+			// the row it was read from (an archive's, db.Table), even when
+			// the struct is that row's.
+			return !insert && ownUnchanged(ctx, col, img, row) || copied(col, img.Name())
 		}
 		st, err := p.storeUpload(ctx, col, img, focus)
 		if err != nil {
@@ -236,9 +244,9 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 // when the plugin read or wrote it (row is invalid for a value given to
 // Update or Updates). Such a name is not checked: a row saved again with
 // its other columns changed is not refused for what it already holds.
-func ownUnchanged(ctx context.Context, col *column, img *field.Image, row reflect.Value, table uint64) bool {
+func ownUnchanged(ctx context.Context, col *column, img *field.Image, row reflect.Value) bool {
 	orig, owner, known := bridge.Original(img)
-	return known && orig == img.Name() && row.IsValid() && owner.Keyed() && owner == col.owner(ctx, row, table)
+	return known && orig == img.Name() && row.IsValid() && owner.Keyed() && owner == col.owner(ctx, row)
 }
 
 // checkName refuses a name written into col that is not a clean storage
@@ -527,9 +535,8 @@ func samePointer(a, b any) bool {
 func (m *model) bindEach(db *gorm.DB, v reflect.Value, preload []bool, wrote map[string]bool) []*field.Image {
 	var images []*field.Image
 	binders := m.binders(db)
-	table := tableKey(db, m)
 	eachRow(v, m.schema.ModelType, func(row reflect.Value) {
-		images = m.bindRow(db, row, binders, table, preload, wrote, images)
+		images = m.bindRow(db, row, binders, preload, wrote, images)
 	})
 	return images
 }
@@ -545,13 +552,13 @@ func (m *model) binders(db *gorm.DB) []*binder {
 
 // bindRow binds the images of row, a value of m's type, as bindEach does,
 // and appends to images those to preload.
-func (m *model) bindRow(db *gorm.DB, row reflect.Value, binders []*binder, table uint64, preload []bool, wrote map[string]bool, images []*field.Image) []*field.Image {
+func (m *model) bindRow(db *gorm.DB, row reflect.Value, binders []*binder, preload []bool, wrote map[string]bool, images []*field.Image) []*field.Image {
 	for i, col := range m.columns {
 		img := col.image(row)
 		if img == nil {
 			continue
 		}
-		bridge.Bind(img, binders[i], col.owner(db.Statement.Context, row, table), wrote == nil || wrote[col.name])
+		bridge.Bind(img, binders[i], col.owner(db.Statement.Context, row), wrote == nil || wrote[col.name])
 		bridge.SetFocus(img, col.focusOf(row))
 		if preload != nil && preload[i] && img.Name() != "" {
 			images = append(images, img)

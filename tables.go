@@ -3,7 +3,6 @@ package thumbnails
 import (
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"strings"
 	"sync"
 
@@ -91,22 +90,4 @@ func tableNamePart(part string, fold bool) (string, bool) {
 		part = strings.ToLower(part)
 	}
 	return part, true
-}
-
-// tableKey returns what tells, in the owner of an image (bridge.Owner),
-// the table that the statement on db reads or writes m's rows in, when
-// db.Table names another than m's own: a row of foods_archive is not the
-// row of foods with the same key. 0 for m's own table, and for the rows of
-// another model than the statement's (a joined association's).
-func tableKey(db *gorm.DB, m *model) uint64 {
-	if db.Statement.TableExpr == nil || db.Statement.Schema != m.schema {
-		return 0
-	}
-	table, err := statementTable(db, m)
-	if err != nil {
-		table = db.Statement.TableExpr.SQL
-	} else if table == m.schema.Table {
-		return 0
-	}
-	return maphash.String(keySeed, table) | 1
 }

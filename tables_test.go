@@ -214,3 +214,43 @@ func TestTablesCheckedByTheCleanUp(t *testing.T) {
 		t.Errorf("a replace made %d queries once foods_archive holds a copy; want %d, one more", n, before+1)
 	}
 }
+
+// TestStaleSaveAfterAViewRead: a row read through another name for the
+// model's own table (a view, with db.Table) and saved after another
+// request replaced its image keeps the new image, as a row read from the
+// table itself does: its image is still the row's own, unchanged, and is
+// not written back.
+func TestStaleSaveAfterAViewRead(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		if err := db.Exec("CREATE VIEW foods_view AS SELECT * FROM foods").Error; err != nil {
+			t.Fatal(err)
+		}
+		food := newFood(t, "a", pizzaJPG)
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		var stale, fresh Food
+		if err := db.Table("foods_view").First(&stale, food.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.First(&fresh, food.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		fresh.Image = newFood(t, "a", pastaJPG).Image
+		if err := db.Save(&fresh).Error; err != nil {
+			t.Fatal(err)
+		}
+		stale.Name = "renamed"
+		if err := db.Save(&stale).Error; err != nil {
+			t.Fatal(err)
+		}
+		var got Food
+		if err := db.First(&got, food.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if got.Image.Name() != fresh.Image.Name() || !e.exists(t, got.Image.Name()) || got.Name != "renamed" {
+			t.Errorf("the row holds %q (%s, stored: %v); want the new image %q, stored, and the new name", got.Image.Name(), got.Name, e.exists(t, got.Image.Name()), fresh.Image.Name())
+		}
+	})
+}
