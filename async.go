@@ -184,7 +184,11 @@ func (p *plugin) held(ctx context.Context, job Job) (bool, field.Focus, error) {
 		return referenced, focus, err
 	}
 	db := p.db.WithContext(ctx)
-	for _, c := range p.knownColumns() {
+	known, err := p.knownColumns(db)
+	if err != nil {
+		return false, field.Focus{}, err
+	}
+	for _, c := range known {
 		if c.table == job.Table && c.name == job.Column {
 			continue
 		}

@@ -30,6 +30,9 @@ const (
 	// writes into image columns other than as a row's own unchanged
 	// image: sources copied from other rows or columns ([]string).
 	keyCopies = "thumbnails:copies"
+	// keyCopyTarget holds the copyTarget of a statement that copies names
+	// into another table than its model's (db.Table).
+	keyCopyTarget = "thumbnails:copy_target"
 )
 
 // mayFallBackToCreate reports whether an update that changed no row is
@@ -232,10 +235,13 @@ func (p *plugin) store(db *gorm.DB, insert bool) {
 		db.InstanceSet(keyCopies, copies)
 		if table != m.schema.Table {
 			// Another table (db.Table) now holds names that other rows
-			// hold too: the clean-up of theirs must check it.
+			// hold too: the clean-up of theirs must check it (guardCopies
+			// records it, in the statement's transaction).
+			target := copyTarget{table: table}
 			for _, c := range m.columns {
-				p.tables.note(table, c.name)
+				target.columns = append(target.columns, c.name)
 			}
+			db.InstanceSet(keyCopyTarget, target)
 		}
 	}
 }
@@ -379,6 +385,7 @@ func (p *plugin) finish(db *gorm.DB) {
 		db.Statement.Omits = omits.([]string)
 	}
 	db.InstanceSet(keyCopies, []string(nil)) // a reused statement copies anew
+	db.InstanceSet(keyCopyTarget, nil)
 	if db.Statement.Schema == nil {
 		return
 	}

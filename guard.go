@@ -86,7 +86,16 @@ func lockKeys(sources []string) (map[int32][]string, string) {
 // stored.
 func (p *plugin) guardCopies(db *gorm.DB) {
 	v, ok := db.InstanceGet(keyCopies)
-	if !ok || len(v.([]string)) == 0 || db.Error != nil || db.DryRun || db.Dialector.Name() != "postgres" {
+	if !ok || len(v.([]string)) == 0 || db.Error != nil || db.DryRun {
+		return
+	}
+	if target, ok := db.InstanceGet(keyCopyTarget); ok && target != nil {
+		if err := recordTable(db, target.(copyTarget)); err != nil {
+			_ = db.AddError(err)
+			return
+		}
+	}
+	if db.Dialector.Name() != "postgres" {
 		return
 	}
 	if err := p.lockCopies(db, v.([]string)); err != nil {

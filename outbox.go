@@ -140,7 +140,11 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 	}
 	targets := make([]column, 0, len(byColumn))
 	listed := map[column]bool{}
-	for _, k := range p.knownColumns() {
+	known, err := p.knownColumns(db)
+	if err != nil {
+		return 0, errors.Join(append(errs, err)...) // every row stays for the next drain
+	}
+	for _, k := range known {
 		if !listed[k] {
 			listed[k] = true
 			targets = append(targets, k)
@@ -241,7 +245,7 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 			done = append(done, r.ID)
 		}
 	}
-	err := db.Transaction(func(tx *gorm.DB) error {
+	err = db.Transaction(func(tx *gorm.DB) error {
 		meta := p.meta
 		if tm, ok := meta.(backends.TxMetadata); ok {
 			meta = tm.WithDB(tx)
@@ -399,9 +403,14 @@ func referencesInKnown(db *gorm.DB, tableName, column string, sources []string) 
 type tableColumn struct{ table, name string }
 
 // knownColumns returns the image columns (table and name) of every model
-// the plugin has parsed in this process, and of every other table a
-// statement wrote a model's images into (db.Table), each once.
-func (p *plugin) knownColumns() []tableColumn {
+// the plugin has parsed in this process, and of every other table that a
+// statement of any process copied a model's images into (db.Table; read
+// from columnsTable on db), each once.
+func (p *plugin) knownColumns(db *gorm.DB) ([]tableColumn, error) {
+	copied, err := copiedInto(db)
+	if err != nil {
+		return nil, err
+	}
 	var cols []tableColumn
 	seen := map[tableColumn]bool{}
 	add := func(k tableColumn) {
@@ -418,6 +427,8 @@ func (p *plugin) knownColumns() []tableColumn {
 		}
 		return true
 	})
-	p.tables.each(add)
-	return cols
+	for _, c := range copied {
+		add(c)
+	}
+	return cols, nil
 }

@@ -46,7 +46,6 @@ type plugin struct {
 	storage backends.Storage
 	meta    backends.Metadata
 	models  modelCache
-	tables  writtenTables // tables other than their models' own that hold images
 	views   viewCache
 	lazy    singleflight.Group
 	// draining is held by the drain of the outbox in progress.

@@ -44,9 +44,10 @@ type PruneOptions struct {
 	// Models are the models (values such as &Food{}, or Tables) whose image
 	// columns reference sources. When
 	// given, a source that is recorded in metadata but that no row of them
-	// references (including soft-deleted rows) is pruned with its
-	// thumbnails: list every model with a field.Image column, or a source
-	// used by one that is not listed would be deleted. When empty, only
+	// references (including soft-deleted rows), nor of a table that rows
+	// were copied into with db.Table (which the plugin records), is pruned
+	// with its thumbnails: list every model with a field.Image column, or a
+	// source used by one that is not listed would be deleted. When empty, only
 	// files that no metadata references, and records whose file is gone,
 	// are pruned.
 	Models []any
@@ -199,19 +200,41 @@ func (p *plugin) referencedByRows(db *gorm.DB, models []any) (map[string]bool, e
 			}
 		}
 		for _, tg := range cols {
-			// the raw table: soft-deleted rows still reference their images
-			var names []sql.NullString
-			if err := pluck(table(db, tg.table), tg.col.name, true, &names).Error; err != nil {
-				return nil, fmt.Errorf("thumbnails: read %s.%s: %w", tg.table, tg.col.name, err)
-			}
-			for _, n := range names {
-				if n.Valid && n.String != "" {
-					out[n.String] = true
-				}
+			if err := namesIn(db, tableColumn{tg.table, tg.col.name}, out); err != nil {
+				return nil, err
 			}
 		}
 	}
+	// The tables that rows were copied into (db.Table) hold sources too.
+	copied, err := copiedInto(db)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range copied {
+		if !db.Migrator().HasColumn(c.table, c.name) {
+			continue // dropped since
+		}
+		if err := namesIn(db, c, out); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// namesIn adds to out the names that rows of c hold, soft-deleted rows
+// included.
+func namesIn(db *gorm.DB, c tableColumn, out map[string]bool) error {
+	// the raw table: soft-deleted rows still reference their images
+	var names []sql.NullString
+	if err := pluck(table(db, c.table), c.name, true, &names).Error; err != nil {
+		return fmt.Errorf("thumbnails: read %s.%s: %w", c.table, c.name, err)
+	}
+	for _, n := range names {
+		if n.Valid && n.String != "" {
+			out[n.String] = true
+		}
+	}
+	return nil
 }
 
 // pluginOf returns the plugin registered on db.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -17,26 +16,49 @@ import (
 // it.
 var ErrUnknownTable = errors.New("thumbnails: cannot tell which table db.Table names")
 
-// writtenTables records the tables, other than their models' own, that
-// statements copied images into (db.Table("foods_archive").Create(&food)
-// of a loaded Food): the clean-up checks them too before it deletes a
-// source. A table that only got uploads of its own holds no other row's
-// source, and costs the clean-up nothing.
-type writtenTables struct {
-	m sync.Map // tableColumn -> struct{}
+// columnsTable records the image columns of tables other than their
+// models' own that rows were copied into (migration 0004): the clean-up
+// of every process checks them, after a restart too.
+const columnsTable = "thumbnails_columns"
+
+// columnRow is a row of columnsTable.
+type columnRow struct {
+	TableName  string `gorm:"column:table_name"`
+	ColumnName string `gorm:"column:column_name"`
 }
 
-// note records that column name of table holds images.
-func (w *writtenTables) note(table, name string) {
-	w.m.LoadOrStore(tableColumn{table, name}, struct{}{})
+// copyTarget is the table other than the model's own that a statement
+// copies images into, and the model's image columns.
+type copyTarget struct {
+	table   string
+	columns []string
 }
 
-// each calls fn with every recorded column.
-func (w *writtenTables) each(fn func(tableColumn)) {
-	w.m.Range(func(k, _ any) bool {
-		fn(k.(tableColumn))
-		return true
-	})
+// recordTable records, in the statement's transaction, that the columns of
+// target hold images copied from other rows.
+func recordTable(db *gorm.DB, target copyTarget) error {
+	rows := make([]columnRow, len(target.columns))
+	for i, c := range target.columns {
+		rows[i] = columnRow{TableName: target.table, ColumnName: c}
+	}
+	q := db.Session(&gorm.Session{NewDB: true}).Table(columnsTable).Clauses(clause.OnConflict{DoNothing: true})
+	if err := q.Create(&rows).Error; err != nil {
+		return fmt.Errorf("thumbnails: record %s as holding copied images: %w", target.table, err)
+	}
+	return nil
+}
+
+// copiedInto returns the columns recorded in columnsTable.
+func copiedInto(db *gorm.DB) ([]tableColumn, error) {
+	var rows []columnRow
+	if err := db.Table(columnsTable).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("thumbnails: read %s: %w", columnsTable, err)
+	}
+	out := make([]tableColumn, len(rows))
+	for i, r := range rows {
+		out[i] = tableColumn{r.TableName, r.ColumnName}
+	}
+	return out, nil
 }
 
 // statementTable returns the table that the statement on db reads or

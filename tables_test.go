@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
 )
 
 // TestTableOverride writes Food rows into another table with db.Table:
@@ -251,6 +253,84 @@ func TestStaleSaveAfterAViewRead(t *testing.T) {
 		}
 		if got.Image.Name() != fresh.Image.Name() || !e.exists(t, got.Image.Name()) || got.Name != "renamed" {
 			t.Errorf("the row holds %q (%s, stored: %v); want the new image %q, stored, and the new name", got.Image.Name(), got.Name, e.exists(t, got.Image.Name()), fresh.Image.Name())
+		}
+	})
+}
+
+// TestArchiveCopyAfterRestart: the table a row was copied into is
+// recorded in the database, so that another process (or this one after a
+// restart), which never wrote to it, checks it too before deleting a
+// source: the archived row keeps its files when the original's image is
+// replaced there.
+func TestArchiveCopyAfterRestart(t *testing.T) {
+	db := openSQLite(t)
+	e := setup(t, db, &Food{})
+	if err := db.Table("foods_archive").AutoMigrate(&Food{}); err != nil {
+		t.Fatal(err)
+	}
+	food := newFood(t, "a", pizzaJPG)
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	var loaded Food
+	if err := db.First(&loaded, food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Table("foods_archive").Create(&loaded).Error; err != nil {
+		t.Fatal(err)
+	}
+
+	restarted, err := gorm.Open(db.Dialector, gormConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	usePlugin(t, restarted, thumbnails.Config{Sizes: testSizes(), Storage: backends.NewFileSystemStorage(e.root, "/media/")}, &Food{})
+	var fresh Food
+	if err := restarted.First(&fresh, food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	fresh.Image = newFood(t, "a", pastaJPG).Image
+	if err := restarted.Save(&fresh).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !e.exists(t, loaded.Image.Name()) {
+		t.Errorf("the archived row's source %s was deleted with the original's replaced image", loaded.Image.Name())
+	}
+}
+
+// TestPruneKeepsArchivedSources: Prune with Models checks the tables that
+// rows were copied into (db.Table) too: the source only an archived row
+// holds is kept.
+func TestPruneKeepsArchivedSources(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		if err := db.Table("foods_archive").AutoMigrate(&Food{}); err != nil {
+			t.Fatal(err)
+		}
+		food := newFood(t, "a", pizzaJPG)
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		var loaded Food
+		if err := db.First(&loaded, food.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Table("foods_archive").Create(&loaded).Error; err != nil {
+				return err
+			}
+			return tx.Delete(&Food{}, food.ID).Error
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.age(t, food.Image.Name(), 2*time.Hour)
+		report, err := thumbnails.Prune(context.Background(), db, thumbnails.PruneOptions{Models: []any{&Food{}}, MinAge: -1, Delete: true})
+		if err != nil || len(report.Sources) != 0 || len(report.Files) != 0 {
+			t.Errorf("Prune: %+v, %v; want nothing (foods_archive holds the source)", report, err)
+		}
+		if !e.exists(t, food.Image.Name()) {
+			t.Errorf("the archived source %s is gone", food.Image.Name())
 		}
 	})
 }

@@ -1,7 +1,8 @@
 // Package migrations creates and upgrades the tables of the thumbnails
 // plugin: the database metadata backend's sources, thumbnails and
-// placeholders (with the triggers that keep each source's summary), and the
-// outbox of files to delete once a change has committed.
+// placeholders (with the triggers that keep each source's summary), the
+// outbox of files to delete once a change has committed, and the image
+// columns of other tables that rows were copied into (thumbnails_columns).
 //
 // Migrations are numbered SQL files, one per dialect, embedded in the
 // binary. Apply runs the ones a database has not seen yet, each in its own

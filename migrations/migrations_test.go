@@ -26,6 +26,7 @@ var tables = []string{
 	"thumbnails_thumbnails",
 	"thumbnails_outbox",
 	"thumbnails_placeholders",
+	"thumbnails_columns",
 }
 
 // databases are the databases every test runs on.
