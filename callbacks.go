@@ -57,7 +57,7 @@ func (p *plugin) registerCallbacks(db *gorm.DB) error {
 		register func(string, func(*gorm.DB)) error
 		fn       func(*gorm.DB)
 	}{
-		{"thumbnails:store_create", cb.Create().Before("*").Register, p.storeInserts},
+		{"thumbnails:store_create", cb.Create().Before("*").Register, p.storeUploads},
 		{"thumbnails:guard_create", cb.Create().After("gorm:begin_transaction").Before("gorm:create").Register, p.guardCopies},
 		{"thumbnails:capture_create", cb.Create().Before("gorm:create").Register, p.captureUpsert},
 		{"thumbnails:record_create", cb.Create().After("gorm:create").Before("gorm:after_create").Register, p.record},
@@ -114,13 +114,7 @@ func storedOf(db *gorm.DB) []*stored {
 // storeUploads stores every pending upload in the statement's values: the
 // rows of a Create or Save, the struct or map given to Updates, the value
 // given to Update.
-func (p *plugin) storeUploads(db *gorm.DB) { p.store(db, false) }
-
-// storeInserts is storeUploads for an insert.
-func (p *plugin) storeInserts(db *gorm.DB) { p.store(db, true) }
-
-// store is storeUploads, for an insert when insert is set.
-func (p *plugin) store(db *gorm.DB, insert bool) {
+func (p *plugin) storeUploads(db *gorm.DB) {
 	m := p.modelOf(db)
 	if m == nil || db.DryRun {
 		return
@@ -130,6 +124,7 @@ func (p *plugin) store(db *gorm.DB, insert bool) {
 		_ = db.AddError(err)
 		return
 	}
+	tk := tableKey(db, m)
 	ctx := db.Statement.Context
 	var all []*stored
 	var copies []string
@@ -151,10 +146,7 @@ func (p *plugin) store(db *gorm.DB, insert bool) {
 	store := func(col *column, img *field.Image, focus field.Focus, row reflect.Value) bool {
 		bridge.SetFocus(img, focus)
 		if bridge.Pending(img) == nil {
-			// An insert writes a new row: what it writes is a copy of
-			// the row it was read from (an archive's, db.Table), even when
-			// the struct is that row's.
-			return !insert && ownUnchanged(ctx, col, img, row) || copied(col, img.Name())
+			return ownUnchanged(ctx, col, img, row, tk) || copied(col, img.Name())
 		}
 		st, err := p.storeUpload(ctx, col, img, focus)
 		if err != nil {
@@ -233,7 +225,7 @@ func (p *plugin) store(db *gorm.DB, insert bool) {
 	}
 	if len(copies) > 0 {
 		db.InstanceSet(keyCopies, copies)
-		if table != m.schema.Table {
+		if !sameTable(db, table, m.schema.Table) {
 			// Another table (db.Table) now holds names that other rows
 			// hold too: the clean-up of theirs must check it (guardCopies
 			// records it, in the statement's transaction).
@@ -250,9 +242,9 @@ func (p *plugin) store(db *gorm.DB, insert bool) {
 // when the plugin read or wrote it (row is invalid for a value given to
 // Update or Updates). Such a name is not checked: a row saved again with
 // its other columns changed is not refused for what it already holds.
-func ownUnchanged(ctx context.Context, col *column, img *field.Image, row reflect.Value) bool {
+func ownUnchanged(ctx context.Context, col *column, img *field.Image, row reflect.Value, table uint64) bool {
 	orig, owner, known := bridge.Original(img)
-	return known && orig == img.Name() && row.IsValid() && owner.Keyed() && owner == col.owner(ctx, row)
+	return known && orig == img.Name() && row.IsValid() && owner.Keyed() && owner == col.owner(ctx, row, table)
 }
 
 // checkName refuses a name written into col that is not a clean storage
@@ -542,8 +534,9 @@ func samePointer(a, b any) bool {
 func (m *model) bindEach(db *gorm.DB, v reflect.Value, preload []bool, wrote map[string]bool) []*field.Image {
 	var images []*field.Image
 	binders := m.binders(db)
+	table := tableKey(db, m)
 	eachRow(v, m.schema.ModelType, func(row reflect.Value) {
-		images = m.bindRow(db, row, binders, preload, wrote, images)
+		images = m.bindRow(db, row, binders, table, preload, wrote, images)
 	})
 	return images
 }
@@ -559,13 +552,13 @@ func (m *model) binders(db *gorm.DB) []*binder {
 
 // bindRow binds the images of row, a value of m's type, as bindEach does,
 // and appends to images those to preload.
-func (m *model) bindRow(db *gorm.DB, row reflect.Value, binders []*binder, preload []bool, wrote map[string]bool, images []*field.Image) []*field.Image {
+func (m *model) bindRow(db *gorm.DB, row reflect.Value, binders []*binder, table uint64, preload []bool, wrote map[string]bool, images []*field.Image) []*field.Image {
 	for i, col := range m.columns {
 		img := col.image(row)
 		if img == nil {
 			continue
 		}
-		bridge.Bind(img, binders[i], col.owner(db.Statement.Context, row), wrote == nil || wrote[col.name])
+		bridge.Bind(img, binders[i], col.owner(db.Statement.Context, row, table), wrote == nil || wrote[col.name])
 		bridge.SetFocus(img, col.focusOf(row))
 		if preload != nil && preload[i] && img.Name() != "" {
 			images = append(images, img)

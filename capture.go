@@ -74,7 +74,7 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 				continue // Updates(struct) skips zero values
 			}
 			img := value.(field.Image)
-			if ownRow && ownUnchanged(stmt.Context, col, &img, target) {
+			if ownRow && ownUnchanged(stmt.Context, col, &img, target, tableKey(db, m)) {
 				// Unchanged since this row's column was loaded (not an image
 				// copied from another row or column): nothing to read, and
 				// nothing to write. Writing it would bring back, from a row

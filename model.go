@@ -43,8 +43,10 @@ var keySeed = maphash.MakeSeed()
 // owner returns the row of c's model in row, and c, as the owner of the
 // Image bound there: the row's primary key when it is one integer or
 // string (a string as its hash) and set; the zero Owner otherwise, which
-// makes its Image count as changed when saved.
-func (c *column) owner(ctx context.Context, row reflect.Value) bridge.Owner {
+// makes its Image count as changed when saved. table is the statement's
+// tableKey: a row of another table than the model's (db.Table) is another
+// row.
+func (c *column) owner(ctx context.Context, row reflect.Value, table uint64) bridge.Owner {
 	if c.id == 0 || c.field == nil || c.field.Schema == nil || len(c.field.Schema.PrimaryFields) != 1 {
 		return bridge.Owner{}
 	}
@@ -63,7 +65,10 @@ func (c *column) owner(ctx context.Context, row reflect.Value) bridge.Owner {
 	default:
 		return bridge.Owner{}
 	}
-	return bridge.Owner{Column: c.id, Key: key}
+	// A row of another table: its key mixed with the table's hash, which
+	// no small integer key reaches, and a string key's hash only by a
+	// 64-bit collision.
+	return bridge.Owner{Column: c.id, Key: key ^ table}
 }
 
 // size returns the column's size called name (case-insensitive).

@@ -211,11 +211,8 @@ func (p *plugin) referencedByRows(db *gorm.DB, models []any) (map[string]bool, e
 		return nil, err
 	}
 	for _, c := range copied {
-		if !db.Migrator().HasColumn(c.table, c.name) {
-			continue // dropped since
-		}
-		if err := namesIn(db, c, out); err != nil {
-			return nil, err
+		if err := namesIn(db, c, out); err != nil && db.Migrator().HasColumn(c.table, c.name) {
+			return nil, err // a table dropped since holds nothing
 		}
 	}
 	return out, nil

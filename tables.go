@@ -3,6 +3,7 @@ package thumbnails
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"strings"
 
 	"gorm.io/gorm"
@@ -112,4 +113,40 @@ func tableNamePart(part string, fold bool) (string, bool) {
 		part = strings.ToLower(part)
 	}
 	return part, true
+}
+
+// tableKey returns what tells, in the owner of an image (bridge.Owner),
+// the table that the statement on db reads or writes m's rows in, when
+// db.Table names another than m's own: a row of foods_archive is not the
+// row of foods with the same key, and an image read from one and saved
+// into the other is a copy. 0 for m's own table (its name in another case
+// on SQLite, or under the default schema: "main.foods", "public.foods"),
+// and for the rows of another model than the statement's (a joined
+// association's, and a subquery's). A view is another table: a row read
+// through it and saved through the model is not known for that row.
+func tableKey(db *gorm.DB, m *model) uint64 {
+	if db.Statement.TableExpr == nil || db.Statement.Schema != m.schema {
+		return 0
+	}
+	table, err := statementTable(db, m)
+	if err != nil || sameTable(db, table, m.schema.Table) {
+		return 0 // a subquery, most likely of the model's table
+	}
+	return maphash.String(keySeed, table) | 1
+}
+
+// sameTable reports whether the table names a and b name the same table
+// for the database of db: equal, or equal but for their case on SQLite and
+// MySQL, or but for the default schema ("main" on SQLite, "public" on
+// PostgreSQL).
+func sameTable(db *gorm.DB, a, b string) bool {
+	dialect := db.Dialector.Name()
+	if dialect != "postgres" {
+		a, b = strings.ToLower(a), strings.ToLower(b)
+	}
+	def := map[string]string{"postgres": "public.", "sqlite": "main."}[dialect]
+	if def != "" {
+		a, b = strings.TrimPrefix(a, def), strings.TrimPrefix(b, def)
+	}
+	return a == b
 }

@@ -18,7 +18,7 @@ type Upload struct {
 // such a single value, or not set yet. It is small: every loaded row's
 // Image holds one.
 type Owner struct {
-	Key    uint64
+	Key    uint64 // the row's primary key, mixed with its table when not the model's own
 	Column uint32
 }
 
