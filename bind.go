@@ -14,7 +14,10 @@ import (
 // already (an unbound image answers field.ErrNotBound). dest is a pointer to
 // a model, or a slice (or pointer to a slice) of models or of pointers to
 // them. Bind makes no query; pass the transaction the rows were read in, if
-// any, as db.
+// any, as db, and rows read from another table than the model's through
+// db.Table(name) (an archive's rows are others than the model's with the
+// same key: an image read there and saved into the model's table is a
+// copy).
 func Bind(db *gorm.DB, dest any) error {
 	p, err := pluginOf(db)
 	if err != nil {

@@ -225,7 +225,7 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 	}
 	if len(copies) > 0 {
 		db.InstanceSet(keyCopies, copies)
-		if !sameTable(db, table, m.schema.Table) {
+		if tk != 0 {
 			// Another table (db.Table) now holds names that other rows
 			// hold too: the clean-up of theirs must check it (guardCopies
 			// records it, in the statement's transaction).

@@ -211,8 +211,14 @@ func (p *plugin) referencedByRows(db *gorm.DB, models []any) (map[string]bool, e
 		return nil, err
 	}
 	for _, c := range copied {
-		if err := namesIn(db, c, out); err != nil && db.Migrator().HasColumn(c.table, c.name) {
-			return nil, err // a table dropped since holds nothing
+		// A table dropped since holds nothing. On PostgreSQL a failed query
+		// would end the caller's transaction: ask first. SQLite's migrator
+		// compares names with their case: query first.
+		if db.Dialector.Name() == "postgres" && !db.Migrator().HasColumn(c.table, c.name) {
+			continue
+		}
+		if err := namesIn(db, c, out); err != nil && (db.Dialector.Name() == "postgres" || db.Migrator().HasColumn(c.table, c.name)) {
+			return nil, err
 		}
 	}
 	return out, nil

@@ -116,37 +116,40 @@ func tableNamePart(part string, fold bool) (string, bool) {
 }
 
 // tableKey returns what tells, in the owner of an image (bridge.Owner),
-// the table that the statement on db reads or writes m's rows in, when
-// db.Table names another than m's own: a row of foods_archive is not the
-// row of foods with the same key, and an image read from one and saved
-// into the other is a copy. 0 for m's own table (its name in another case
-// on SQLite, or under the default schema: "main.foods", "public.foods"),
-// and for the rows of another model than the statement's (a joined
-// association's, and a subquery's). A view is another table: a row read
-// through it and saved through the model is not known for that row.
+// the table that the statement on db reads or writes m's rows in, when it
+// names another than m's own (db.Table, or a scope that sets
+// Statement.Table): a row of foods_archive is not the row of foods with the
+// same key, and an image read from one and saved into the other is a copy.
+// 0 for m's own table. Names are compared as written, but for what the
+// database itself ignores (the case of a name and the schema "main" on
+// SQLite; an unquoted name's case on PostgreSQL): a row read through a
+// view, a subquery or another spelling of its table is taken for another
+// table's, so that its image is saved as a copy (checked, guarded and
+// recorded) rather than missed as the row's own.
 func tableKey(db *gorm.DB, m *model) uint64 {
-	if db.Statement.TableExpr == nil || db.Statement.Schema != m.schema {
+	own := m.schema.Table
+	if len(m.columns) > 0 {
+		own = m.columns[0].table // a view's columns are its model's
+	}
+	stmt := db.Statement
+	if stmt.TableExpr == nil && (stmt.Table == "" || stmt.Table == own) {
 		return 0
 	}
 	table, err := statementTable(db, m)
-	if err != nil || sameTable(db, table, m.schema.Table) {
-		return 0 // a subquery, most likely of the model's table
+	if err != nil {
+		table = fmt.Sprint(stmt.TableExpr.SQL, stmt.TableExpr.Vars)
 	}
-	return maphash.String(keySeed, table) | 1
+	if tableIdentity(db, table) == tableIdentity(db, own) {
+		return 0
+	}
+	return maphash.String(keySeed, tableIdentity(db, table)) | 1
 }
 
-// sameTable reports whether the table names a and b name the same table
-// for the database of db: equal, or equal but for their case on SQLite and
-// MySQL, or but for the default schema ("main" on SQLite, "public" on
-// PostgreSQL).
-func sameTable(db *gorm.DB, a, b string) bool {
-	dialect := db.Dialector.Name()
-	if dialect != "postgres" {
-		a, b = strings.ToLower(a), strings.ToLower(b)
+// tableIdentity returns name as the database of db tells tables apart: on
+// SQLite, in lower case and without the schema "main".
+func tableIdentity(db *gorm.DB, name string) string {
+	if db.Dialector.Name() == "sqlite" {
+		return strings.TrimPrefix(strings.ToLower(name), "main.")
 	}
-	def := map[string]string{"postgres": "public.", "sqlite": "main."}[dialect]
-	if def != "" {
-		a, b = strings.TrimPrefix(a, def), strings.TrimPrefix(b, def)
-	}
-	return a == b
+	return name
 }
