@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/field"
 )
 
 // TestTableOverride writes Food rows into another table with db.Table:
@@ -405,4 +406,87 @@ func TestPruneKeepsArchivedSources(t *testing.T) {
 			t.Errorf("the archived source %s is gone", food.Image.Name())
 		}
 	})
+}
+
+// FoodView is a struct a page loads Food rows into: the image without its
+// tag, which the model's column gives.
+type FoodView struct {
+	ID    uint
+	Image field.Image
+}
+
+// TestRestoreFromTheArchive restores the live row's image from its
+// archive row of the same key, read in each way that names the archive
+// table: the image is a copy, written into the live row (not taken for the
+// live row's own, unchanged, and left out).
+func TestRestoreFromTheArchive(t *testing.T) {
+	reads := map[string]func(db *gorm.DB, id uint) (field.Image, error){
+		"db.Table": func(db *gorm.DB, id uint) (field.Image, error) {
+			var f Food
+			err := db.Table("foods_archive").First(&f, id).Error
+			return f.Image, err
+		},
+		"clause.Table alias": func(db *gorm.DB, id uint) (field.Image, error) {
+			var f Food
+			err := db.Table("? AS a", clause.Table{Name: "foods_archive"}).Where("a.id = ?", id).First(&f).Error
+			return f.Image, err
+		},
+		"a scope setting Statement.Table": func(db *gorm.DB, id uint) (field.Image, error) {
+			var f Food
+			err := db.Scopes(func(tx *gorm.DB) *gorm.DB { tx.Statement.Table = "foods_archive"; return tx }).First(&f, id).Error
+			return f.Image, err
+		},
+		"another struct": func(db *gorm.DB, id uint) (field.Image, error) {
+			var v FoodView
+			err := db.Model(&Food{}).Table("foods_archive").Where("id = ?", id).First(&v).Error
+			return v.Image, err
+		},
+		"Raw and Bind": func(db *gorm.DB, id uint) (field.Image, error) {
+			var f Food
+			if err := db.Raw("SELECT * FROM foods_archive WHERE id = ?", id).Scan(&f).Error; err != nil {
+				return field.Image{}, err
+			}
+			return f.Image, thumbnails.Bind(db.Table("foods_archive"), &f)
+		},
+	}
+	for name, read := range reads {
+		t.Run(name, func(t *testing.T) {
+			db := openSQLite(t)
+			e := setup(t, db, &Food{})
+			if err := db.Table("foods_archive").AutoMigrate(&Food{}); err != nil {
+				t.Fatal(err)
+			}
+			food := newFood(t, "a", pizzaJPG)
+			if err := db.Create(&food).Error; err != nil {
+				t.Fatal(err)
+			}
+			var live Food
+			if err := db.First(&live, food.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Table("foods_archive").Create(&live).Error; err != nil {
+				t.Fatal(err)
+			}
+			archived := live.Image.Name()
+			live.Image = newFood(t, "a", pastaJPG).Image
+			if err := db.Save(&live).Error; err != nil {
+				t.Fatal(err)
+			}
+			img, err := read(db, food.ID)
+			if err != nil || img.Name() != archived {
+				t.Fatalf("read the archive: %q, %v; want %q", img.Name(), err, archived)
+			}
+			live.Image = img
+			if err := db.Save(&live).Error; err != nil {
+				t.Fatal(err)
+			}
+			var got Food
+			if err := db.First(&got, food.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			if got.Image.Name() != archived || !e.exists(t, archived) {
+				t.Errorf("restored: the live row holds %q (%q stored: %v); want %q", got.Image.Name(), archived, e.exists(t, archived), archived)
+			}
+		})
+	}
 }
