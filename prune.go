@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -212,12 +213,20 @@ func (p *plugin) referencedByRows(db *gorm.DB, models []any) (map[string]bool, e
 	}
 	for _, c := range copied {
 		// A table dropped since holds nothing. On PostgreSQL a failed query
-		// would end the caller's transaction: ask first. SQLite's migrator
-		// compares names with their case: query first.
-		if db.Dialector.Name() == "postgres" && !db.Migrator().HasColumn(c.table, c.name) {
-			continue
+		// would end the caller's transaction: ask first, where the query
+		// would look (the search_path). SQLite's migrator compares names
+		// with their case: query first.
+		postgres := db.Dialector.Name() == "postgres"
+		if postgres {
+			exists, err := pgTableExists(db, c.table)
+			if err != nil {
+				return nil, err
+			}
+			if !exists {
+				continue
+			}
 		}
-		if err := namesIn(db, c, out); err != nil && (db.Dialector.Name() == "postgres" || db.Migrator().HasColumn(c.table, c.name)) {
+		if err := namesIn(db, c, out); err != nil && (postgres || db.Migrator().HasColumn(c.table, c.name)) {
 			return nil, err
 		}
 	}
@@ -246,4 +255,19 @@ func pluginOf(db *gorm.DB) (*plugin, error) {
 		return p, nil
 	}
 	return nil, ErrNotRegistered
+}
+
+// pgTableExists reports whether PostgreSQL finds the table name (a table's
+// name, or schema.table, as statementTable gives it) where a query would:
+// in the schemas of the search_path, not only the current one.
+func pgTableExists(db *gorm.DB, name string) (bool, error) {
+	parts := strings.Split(name, ".")
+	for i, p := range parts {
+		parts[i] = `"` + strings.ReplaceAll(p, `"`, `""`) + `"`
+	}
+	var exists bool
+	if err := db.Raw("SELECT to_regclass(?) IS NOT NULL", strings.Join(parts, ".")).Scan(&exists).Error; err != nil {
+		return false, fmt.Errorf("thumbnails: look for table %s: %w", name, err)
+	}
+	return exists, nil
 }
