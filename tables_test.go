@@ -126,27 +126,8 @@ func TestTableOverrideOddNames(t *testing.T) {
 // the archived row keeps the source and its thumbnails.
 func TestArchiveCopyThenDelete(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
-		e := setup(t, db, &Food{})
-		if err := db.Table("foods_archive").AutoMigrate(&Food{}); err != nil {
-			t.Fatal(err)
-		}
-		f := newFood(t, "a", pizzaJPG)
-		if err := db.Create(&f).Error; err != nil {
-			t.Fatal(err)
-		}
-		var loaded Food
-		if err := db.First(&loaded, f.ID).Error; err != nil {
-			t.Fatal(err)
-		}
-		err := db.Transaction(func(tx *gorm.DB) error {
-			if err := tx.Table("foods_archive").Create(&loaded).Error; err != nil {
-				return err
-			}
-			return tx.Delete(&Food{}, f.ID).Error
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		e, f := withArchive(t, db)
+		archiveAndDelete(t, db, f)
 		var archived Food
 		if err := db.Table("foods_archive").First(&archived).Error; err != nil {
 			t.Fatal(err)
@@ -270,14 +251,7 @@ func TestStaleSaveAfterAnotherName(t *testing.T) {
 // file the archive holds.
 func TestArchiveRowsOfTheSameKey(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
-		e := setup(t, db, &Food{})
-		if err := db.Table("foods_archive").AutoMigrate(&Food{}); err != nil {
-			t.Fatal(err)
-		}
-		food := newFood(t, "a", pizzaJPG)
-		if err := db.Create(&food).Error; err != nil {
-			t.Fatal(err)
-		}
+		e, food := withArchive(t, db)
 		load := func(table string) Food {
 			t.Helper()
 			var f Food
@@ -337,14 +311,7 @@ func TestArchiveRowsOfTheSameKey(t *testing.T) {
 // replaced there.
 func TestArchiveCopyAfterRestart(t *testing.T) {
 	db := openSQLite(t)
-	e := setup(t, db, &Food{})
-	if err := db.Table("foods_archive").AutoMigrate(&Food{}); err != nil {
-		t.Fatal(err)
-	}
-	food := newFood(t, "a", pizzaJPG)
-	if err := db.Create(&food).Error; err != nil {
-		t.Fatal(err)
-	}
+	e, food := withArchive(t, db)
 	var loaded Food
 	if err := db.First(&loaded, food.ID).Error; err != nil {
 		t.Fatal(err)
@@ -376,27 +343,8 @@ func TestArchiveCopyAfterRestart(t *testing.T) {
 // holds is kept.
 func TestPruneKeepsArchivedSources(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
-		e := setup(t, db, &Food{})
-		if err := db.Table("foods_archive").AutoMigrate(&Food{}); err != nil {
-			t.Fatal(err)
-		}
-		food := newFood(t, "a", pizzaJPG)
-		if err := db.Create(&food).Error; err != nil {
-			t.Fatal(err)
-		}
-		var loaded Food
-		if err := db.First(&loaded, food.ID).Error; err != nil {
-			t.Fatal(err)
-		}
-		err := db.Transaction(func(tx *gorm.DB) error {
-			if err := tx.Table("foods_archive").Create(&loaded).Error; err != nil {
-				return err
-			}
-			return tx.Delete(&Food{}, food.ID).Error
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		e, food := withArchive(t, db)
+		archiveAndDelete(t, db, food)
 		e.age(t, food.Image.Name(), 2*time.Hour)
 		report, err := thumbnails.Prune(context.Background(), db, thumbnails.PruneOptions{Models: []any{&Food{}}, MinAge: -1, Delete: true})
 		if err != nil || len(report.Sources) != 0 || len(report.Files) != 0 {
@@ -452,14 +400,7 @@ func TestRestoreFromTheArchive(t *testing.T) {
 	for name, read := range reads {
 		t.Run(name, func(t *testing.T) {
 			db := openSQLite(t)
-			e := setup(t, db, &Food{})
-			if err := db.Table("foods_archive").AutoMigrate(&Food{}); err != nil {
-				t.Fatal(err)
-			}
-			food := newFood(t, "a", pizzaJPG)
-			if err := db.Create(&food).Error; err != nil {
-				t.Fatal(err)
-			}
+			e, food := withArchive(t, db)
 			var live Food
 			if err := db.First(&live, food.ID).Error; err != nil {
 				t.Fatal(err)
@@ -488,5 +429,39 @@ func TestRestoreFromTheArchive(t *testing.T) {
 				t.Errorf("restored: the live row holds %q (%q stored: %v); want %q", got.Image.Name(), archived, e.exists(t, archived), archived)
 			}
 		})
+	}
+}
+
+// withArchive registers the plugin on db, migrates Food and its archive
+// table foods_archive (db.Table), and creates a Food with a photo.
+func withArchive(t *testing.T, db *gorm.DB) (*env, Food) {
+	t.Helper()
+	e := setup(t, db, &Food{})
+	if err := db.Table("foods_archive").AutoMigrate(&Food{}); err != nil {
+		t.Fatal(err)
+	}
+	food := newFood(t, "a", pizzaJPG)
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	return e, food
+}
+
+// archiveAndDelete copies the row food, as loaded, into foods_archive and
+// deletes it, in one transaction.
+func archiveAndDelete(t *testing.T, db *gorm.DB, food Food) {
+	t.Helper()
+	var loaded Food
+	if err := db.First(&loaded, food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	err := db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Table("foods_archive").Create(&loaded).Error; err != nil {
+			return err
+		}
+		return tx.Delete(&Food{}, food.ID).Error
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
