@@ -314,7 +314,7 @@ func (p *plugin) record(db *gorm.DB) {
 // CONFLICT whose conflicting rows may keep the image they had in a column
 // of all's uploads: DO NOTHING, or DO UPDATE of other columns.
 func mayKeepOld(db *gorm.DB, all []*stored) bool {
-	updated, every, found := conflictUpdates(db.Statement)
+	updated, _, every, found := conflictUpdates(db.Statement)
 	if !found || every || db.DryRun {
 		return false
 	}
@@ -503,7 +503,7 @@ func writtenColumns(db *gorm.DB) map[string]bool {
 		}
 		return out
 	}
-	if updated, every, found := conflictUpdates(db.Statement); found && !every {
+	if updated, _, every, found := conflictUpdates(db.Statement); found && !every {
 		return updated
 	}
 	if c, ok := db.Statement.Clauses["VALUES"]; ok {

@@ -159,8 +159,7 @@ func (p *plugin) captureUpsert(db *gorm.DB) {
 	if m == nil || db.DryRun {
 		return
 	}
-	_, every, found := conflictUpdates(db.Statement)
-	assigned := conflictAssigned(db.Statement)
+	_, assigned, every, found := conflictUpdates(db.Statement)
 	if !found || !every && len(assigned) == 0 {
 		return
 	}
@@ -185,41 +184,28 @@ func (p *plugin) captureUpsert(db *gorm.DB) {
 }
 
 // conflictUpdates returns what the ON CONFLICT clause of the insert on
-// stmt writes into a row that conflicts from the inserted row: every
-// column, or those its DO UPDATE sets to their inserted value
-// (clause.AssignmentColumns: "excluded".column); none for DO NOTHING or a
-// clause other than gorm's OnConflict. found is false when the insert has
-// no such clause.
-func conflictUpdates(stmt *gorm.Statement) (updated map[string]bool, every, found bool) {
+// stmt writes into a row that conflicts: every column, or those its DO
+// UPDATE sets to their inserted value (clause.AssignmentColumns:
+// "excluded".column) in updated, and those it assigns whatever the value
+// in assigned; none for DO NOTHING or a clause other than gorm's
+// OnConflict. found is false when the insert has no such clause.
+func conflictUpdates(stmt *gorm.Statement) (updated, assigned map[string]bool, every, found bool) {
 	c, found := stmt.Clauses["ON CONFLICT"]
 	if !found {
-		return nil, false, false
+		return nil, nil, false, false
 	}
-	updated = map[string]bool{}
+	updated, assigned = map[string]bool{}, map[string]bool{}
 	oc, ok := c.Expression.(clause.OnConflict)
 	if !ok || oc.DoNothing {
-		return updated, false, true
+		return updated, assigned, false, true
 	}
 	for _, a := range oc.DoUpdates {
+		assigned[a.Column.Name] = true
 		if v, ok := a.Value.(clause.Column); ok && strings.EqualFold(v.Table, "excluded") && v.Name == a.Column.Name {
 			updated[a.Column.Name] = true
 		}
 	}
-	return updated, oc.UpdateAll, true
-}
-
-// conflictAssigned returns the columns the DO UPDATE of the insert on stmt
-// assigns, whatever their value.
-func conflictAssigned(stmt *gorm.Statement) map[string]bool {
-	out := map[string]bool{}
-	if c, ok := stmt.Clauses["ON CONFLICT"]; ok {
-		if oc, ok := c.Expression.(clause.OnConflict); ok && !oc.DoNothing {
-			for _, a := range oc.DoUpdates {
-				out[a.Column.Name] = true
-			}
-		}
-	}
-	return out
+	return updated, assigned, oc.UpdateAll, true
 }
 
 // release reads, under conds, the names that the written columns hold now,
