@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -211,12 +210,12 @@ func (p *plugin) referencedByRows(db *gorm.DB, models []any) (map[string]bool, e
 	if err != nil {
 		return nil, err
 	}
+	// A table dropped since holds nothing. On PostgreSQL a failed query
+	// would end the caller's transaction: ask first, where the query would
+	// look (the search_path). SQLite's migrator compares names with their
+	// case: query first.
+	postgres := db.Dialector.Name() == "postgres"
 	for _, c := range copied {
-		// A table dropped since holds nothing. On PostgreSQL a failed query
-		// would end the caller's transaction: ask first, where the query
-		// would look (the search_path). SQLite's migrator compares names
-		// with their case: query first.
-		postgres := db.Dialector.Name() == "postgres"
 		if postgres {
 			exists, err := pgTableExists(db, c.table)
 			if err != nil {
@@ -261,12 +260,8 @@ func pluginOf(db *gorm.DB) (*plugin, error) {
 // name, or schema.table, as statementTable gives it) where a query would:
 // in the schemas of the search_path, not only the current one.
 func pgTableExists(db *gorm.DB, name string) (bool, error) {
-	parts := strings.Split(name, ".")
-	for i, p := range parts {
-		parts[i] = `"` + strings.ReplaceAll(p, `"`, `""`) + `"`
-	}
 	var exists bool
-	if err := db.Raw("SELECT to_regclass(?) IS NOT NULL", strings.Join(parts, ".")).Scan(&exists).Error; err != nil {
+	if err := db.Raw("SELECT to_regclass(?) IS NOT NULL", db.Statement.Quote(name)).Scan(&exists).Error; err != nil {
 		return false, fmt.Errorf("thumbnails: look for table %s: %w", name, err)
 	}
 	return exists, nil
