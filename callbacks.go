@@ -33,6 +33,8 @@ const (
 	// keyCopyTarget holds the copyTarget of a statement that copies names
 	// into another table than its model's (db.Table).
 	keyCopyTarget = "thumbnails:copy_target"
+	// keySeen holds the seenValues of storeUploads, for storeHooked.
+	keySeen = "thumbnails:seen"
 )
 
 // mayFallBackToCreate reports whether an update that changed no row is
@@ -58,14 +60,16 @@ func (p *plugin) registerCallbacks(db *gorm.DB) error {
 		fn       func(*gorm.DB)
 	}{
 		{"thumbnails:store_create", cb.Create().Before("*").Register, p.storeUploads},
-		{"thumbnails:guard_create", cb.Create().After("gorm:begin_transaction").Before("gorm:create").Register, p.guardCopies},
+		{"thumbnails:store_hooked_create", cb.Create().After("gorm:before_create").Before("gorm:create").Register, p.storeHooked},
+		{"thumbnails:guard_create", cb.Create().After("thumbnails:store_hooked_create").Before("gorm:create").Register, p.guardCopies},
 		{"thumbnails:capture_create", cb.Create().Before("gorm:create").Register, p.captureUpsert},
 		{"thumbnails:record_create", cb.Create().After("gorm:create").Before("gorm:after_create").Register, p.record},
 		{"thumbnails:bind_create", cb.Create().After("thumbnails:record_create").Before("gorm:after_create").Register, p.bindBeforeHooks},
 		{"thumbnails:after_create", cb.Create().After("*").Register, p.finish},
 
 		{"thumbnails:store_update", cb.Update().Before("*").Register, p.storeUploads},
-		{"thumbnails:guard_update", cb.Update().After("gorm:begin_transaction").Before("gorm:update").Register, p.guardCopies},
+		{"thumbnails:store_hooked_update", cb.Update().After("gorm:before_update").Before("gorm:update").Register, p.storeHooked},
+		{"thumbnails:guard_update", cb.Update().After("thumbnails:store_hooked_update").Before("gorm:update").Register, p.guardCopies},
 		{"thumbnails:capture_update", cb.Update().Before("gorm:update").Register, p.captureUpdate},
 		{"thumbnails:record_update", cb.Update().After("gorm:update").Before("gorm:after_update").Register, p.record},
 		{"thumbnails:bind_update", cb.Update().After("thumbnails:record_update").Before("gorm:after_update").Register, p.bindBeforeHooks},
@@ -113,12 +117,20 @@ func storedOf(db *gorm.DB) []*stored {
 
 // storeUploads stores every pending upload in the statement's values: the
 // rows of a Create or Save, the struct or map given to Updates, the value
-// given to Update.
+// given to Update. It runs before gorm's Before hooks; storeHooked then
+// stores what they set.
 func (p *plugin) storeUploads(db *gorm.DB) {
 	m := p.modelOf(db)
 	if m == nil || db.DryRun {
 		return
 	}
+	p.storeValues(db, m, nil)
+}
+
+// storeValues is storeUploads, or, with the values an earlier pass saw,
+// storeHooked: it then stores the uploads, and notes the copied names, that
+// are not what that pass saw.
+func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 	table, err := statementTable(db, m)
 	if err != nil {
 		_ = db.AddError(err)
@@ -144,6 +156,9 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 	// checked and noted, unless it is what row's column held when it was
 	// read.
 	store := func(col *column, img *field.Image, focus field.Focus, row reflect.Value) bool {
+		if seen.sawImage(img) {
+			return true
+		}
 		bridge.SetFocus(img, focus)
 		if bridge.Pending(img) == nil {
 			return ownUnchanged(ctx, col, img, row, tk) || copied(col, img.Name())
@@ -166,6 +181,9 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 		for key, v := range dest {
 			col := m.column(db.Statement.Schema.LookUpField(key))
 			if col == nil || !writes(col) {
+				continue
+			}
+			if seen.sawKey(key, v) {
 				continue
 			}
 			focus := mapFocus(db, col, dest)
@@ -219,6 +237,15 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 	if db.Error != nil {
 		p.discard(ctx, all)
 		return
+	}
+	if seen == nil && beforeHooks(db) {
+		db.InstanceSet(keySeen, seenIn(db, m))
+	}
+	if seen != nil { // what the first pass stored and copied stays
+		all = append(storedOf(db), all...)
+		if v, ok := db.InstanceGet(keyCopies); ok && len(copies) > 0 {
+			copies = append(v.([]string), copies...)
+		}
 	}
 	if len(all) > 0 {
 		db.InstanceSet(keyStored, all)

@@ -1,0 +1,114 @@
+package thumbnails
+
+import (
+	"reflect"
+
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
+)
+
+// seenValues is what storeUploads saw in a statement's values once it had
+// stored their uploads: the name of each row's image, by its address, and
+// of each key of a map given to Updates.
+type seenValues struct {
+	images map[*field.Image]string
+	keys   map[string]string
+}
+
+// beforeHooks reports whether gorm runs Before hooks (BeforeSave, and
+// BeforeCreate or BeforeUpdate) of the statement's model, which may set
+// an image after storeUploads ran.
+func beforeHooks(db *gorm.DB) bool {
+	s := db.Statement.Schema
+	if s == nil || db.Statement.SkipHooks {
+		return false
+	}
+	return s.BeforeSave || s.BeforeCreate || s.BeforeUpdate
+}
+
+// storeHooked stores the uploads that the model's Before hooks set (a
+// default avatar in BeforeCreate, tx.Statement.SetColumn in BeforeUpdate),
+// and notes the names they copied, after those hooks ran and before the
+// statement writes. Without it such an upload would fail the save with
+// field.ErrNotStored. It runs in the statement's transaction; the first
+// pass (storeUploads) stored everything else before it began.
+func (p *plugin) storeHooked(db *gorm.DB) {
+	v, ok := db.InstanceGet(keySeen)
+	if !ok || db.Error != nil || db.DryRun {
+		return
+	}
+	m := p.modelOf(db)
+	if m == nil {
+		return
+	}
+	db.InstanceSet(keySeen, (*seenValues)(nil)) // a reused statement sees anew
+	p.storeValues(db, m, v.(*seenValues))
+}
+
+// seenIn returns what the statement's values hold in m's image columns.
+func seenIn(db *gorm.DB, m *model) *seenValues {
+	s := &seenValues{images: map[*field.Image]string{}}
+	if dest, ok := db.Statement.Dest.(map[string]any); ok {
+		s.keys = map[string]string{}
+		for key, v := range dest {
+			if name, ok := mapName(v); ok {
+				s.keys[key] = name
+			}
+		}
+		return s
+	}
+	eachRow(reflect.ValueOf(db.Statement.Dest), m.schema.ModelType, func(row reflect.Value) {
+		for _, col := range m.columns {
+			if img := col.image(row); img != nil {
+				s.images[img] = img.Name()
+			}
+		}
+	})
+	return s
+}
+
+// mapName returns the name a map value given to Updates writes into an
+// image column, and false for a value that is not an image or name, or an
+// upload not yet stored.
+func mapName(v any) (string, bool) {
+	switch x := v.(type) {
+	case field.Image:
+		return x.Name(), bridge.Pending(&x) == nil
+	case *field.Image:
+		if x == nil {
+			return "", false
+		}
+		return x.Name(), bridge.Pending(x) == nil
+	case string:
+		return x, true
+	case *string:
+		if x == nil {
+			return "", false
+		}
+		return *x, true
+	}
+	return "", false
+}
+
+// sawImage reports whether s (nil in the first pass) saw img holding what
+// it holds now, with no upload pending.
+func (s *seenValues) sawImage(img *field.Image) bool {
+	if s == nil || bridge.Pending(img) != nil {
+		return false
+	}
+	name, ok := s.images[img]
+	return ok && name == img.Name()
+}
+
+// sawKey reports whether s (nil in the first pass) saw the map's key
+// holding v's name, with no upload pending.
+func (s *seenValues) sawKey(key string, v any) bool {
+	if s == nil {
+		return false
+	}
+	name, ok := mapName(v)
+	was, seen := s.keys[key]
+	return ok && seen && was == name
+}
