@@ -32,6 +32,9 @@ metadata, so a size that is no longer in the sizes YAML can be deleted too
 			if err := require(cmd, "dsn", "table", "column", "sizes", "size"); err != nil {
 				return err
 			}
+			if err := g.requireRoot(); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			e, err := g.open(ctx, true, dryRun)
 			if err != nil {

@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -141,4 +144,59 @@ func (e *env) Close() error {
 		errs = append(errs, e.redis.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// requireRoot fails when --storage-root is not a folder: a mistyped or
+// relative one (the command run from another folder) would have every
+// file seen as gone, and its records deleted while the files stay.
+func (g *globalFlags) requireRoot() error {
+	info, err := os.Stat(g.storageRoot)
+	if err == nil && !info.IsDir() {
+		err = errors.New("not a folder")
+	}
+	if err != nil {
+		return fmt.Errorf("--storage-root %q: %w", g.storageRoot, err)
+	}
+	return nil
+}
+
+// errFound stops a walk at what it looked for.
+var errFound = errors.New("found")
+
+// recordsNothing reports whether the metadata records no source while the
+// storage root holds files: the database of --dsn has no thumbnails tables
+// or no record in them (or Redis none under --redis-prefix). Every file
+// would then look like an orphan, as it does with a wrong --dsn.
+func (g *globalFlags) recordsNothing(ctx context.Context) (bool, error) {
+	err := filepath.WalkDir(g.storageRoot, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			return errFound
+		}
+		return err
+	})
+	if !errors.Is(err, errFound) {
+		return false, err // no file to lose, or a root prune reports itself
+	}
+	e, err := g.open(ctx, false, true) // a dry run: creates nothing
+	if err != nil {
+		return false, err
+	}
+	defer e.Close()
+	if e.redis == nil && !e.db.Migrator().HasTable(backends.SourcesTable) {
+		return true, nil
+	}
+	err = e.meta.Each(ctx, func(string, []backends.Thumbnail) error { return errFound })
+	if errors.Is(err, errFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// metadataName says where the metadata is: the database's tables, or
+// Redis and the key prefix.
+func (g *globalFlags) metadataName() string {
+	if g.redis != "" {
+		return fmt.Sprintf("Redis %s, prefix %q", g.redis, g.redisPrefix)
+	}
+	return "the thumbnails tables of --dsn"
 }

@@ -45,9 +45,11 @@ Every image column whose sources and thumbnails live in the same storage and
 metadata must be named, --table/--column and one --also per other column:
 the sources of a column that is not named are seen as unreferenced and
 deleted. Likewise --storage-root must hold only the plugin's files. When it
-holds none of the files the metadata records (a wrong --storage-root), prune
-removes nothing and fails; --force removes what it found all the same, for
-files that really are all gone.`,
+holds none of the files the metadata records (a wrong --storage-root), or
+the metadata records nothing while the storage holds files (a wrong --dsn,
+--redis or --redis-prefix), prune removes nothing and fails; --force removes
+what it found all the same, for files that really are all gone or all
+orphans.`,
 		Example: pruneExample,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -58,6 +60,18 @@ files that really are all gone.`,
 				return usagef("%s: --min-age must not be negative, got %s", cmd.Name(), minAge)
 			}
 			ctx := cmd.Context()
+			if err := g.requireRoot(); err != nil {
+				return err
+			}
+			if !dryRun && !force {
+				none, err := g.recordsNothing(ctx)
+				if err != nil {
+					return err
+				}
+				if none {
+					return fmt.Errorf("the metadata records nothing (%s), so every file under --storage-root %q would be taken for an orphan; check --dsn, --redis and --redis-prefix, or give --force to remove them all (nothing removed)", g.metadataName(), g.storageRoot)
+				}
+			}
 			e, err := g.open(ctx, true, dryRun)
 			if err != nil {
 				return err
@@ -65,7 +79,9 @@ files that really are all gone.`,
 			defer e.Close()
 			models := []any{e.table}
 			for _, a := range also {
-				table, column, ok := strings.Cut(a, ".")
+				// the last dot: the table may be schema-qualified
+				i := strings.LastIndexByte(a, '.')
+				table, column, ok := a[:max(i, 0)], a[i+1:], i >= 0
 				if !ok || table == "" || column == "" {
 					return usagef("%s: --also %q: want TABLE.COLUMN", cmd.Name(), a)
 				}
@@ -111,7 +127,7 @@ files that really are all gone.`,
 	f := cmd.Flags()
 	f.BoolVar(&dryRun, "dry-run", false, "only list what would be removed")
 	f.DurationVar(&minAge, "min-age", thumbnails.DefaultPruneMinAge, "leave alone files younger than this (0: any age)")
-	f.BoolVar(&force, "force", false, "remove even when the storage holds none of the recorded files")
-	f.StringArrayVar(&also, "also", nil, "another image column, TABLE.COLUMN, whose sources share the storage and metadata (repeatable)")
+	f.BoolVar(&force, "force", false, "remove even when the storage holds none of the recorded files, or the metadata records nothing")
+	f.StringArrayVar(&also, "also", nil, "another image column, TABLE.COLUMN or SCHEMA.TABLE.COLUMN, whose sources share the storage and metadata (repeatable)")
 	return cmd
 }

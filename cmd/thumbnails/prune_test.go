@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 )
 
 // Dish is a second model whose images share the storage and metadata of
@@ -80,5 +83,118 @@ func TestPruneWrongRoot(t *testing.T) {
 	}
 	if _, err := os.Stat(notes); !os.IsNotExist(err) {
 		t.Errorf("prune --force kept notes.txt: %v", err)
+	}
+}
+
+// TestPruneWrongDSN: a --dsn of another database, whose foods table is
+// empty and which has no thumbnails tables, makes prune fail and remove
+// nothing (every file would look like an orphan), and creates no table
+// there; the dry run still reports; --force removes what it found.
+func TestPruneWrongDSN(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, testdbFile(t), sizesYAML)
+		f.createFoods(t, 2)
+		before := countFiles(t, f.root)
+		if before == 0 {
+			t.Fatal("the fixture stored no file")
+		}
+		other := fixture{dsn: dsn, root: f.root, sizes: f.sizes}
+		db := other.openPlain(t)
+		if err := db.AutoMigrate(&Food{}); err != nil {
+			t.Fatal(err)
+		}
+		r := runCmd(t, other.args("prune", "--min-age", "0")...)
+		wantError(t, r, exitFailure, "the metadata records nothing")
+		if n := countFiles(t, f.root); n != before {
+			t.Fatalf("prune with a wrong --dsn removed %d of %d files", before-n, before)
+		}
+		if db.Migrator().HasTable("thumbnails_sources") {
+			t.Error("prune with a wrong --dsn created the thumbnails tables there")
+		}
+		r = mustRun(t, other.args("prune", "--min-age", "0", "--dry-run")...)
+		if !strings.Contains(r.stdout, fmt.Sprintf("found %d files", before)) {
+			t.Errorf("dry run with a wrong --dsn: %s", r)
+		}
+		// The application's own database prunes as before.
+		mustRun(t, f.args("prune", "--min-age", "0")...)
+		if n := countFiles(t, f.root); n != before {
+			t.Fatalf("prune with the right --dsn removed %d live files", before-n)
+		}
+		r = mustRun(t, other.args("prune", "--min-age", "0", "--force")...)
+		if n := countFiles(t, f.root); n != 0 || !strings.Contains(r.stdout, fmt.Sprintf("removed %d files", before)) {
+			t.Errorf("prune --force with a wrong --dsn left %d files: %s", n, r)
+		}
+	})
+}
+
+// TestMissingStorageRoot: delete, regenerate and prune refuse a
+// --storage-root that does not exist, and change nothing.
+func TestMissingStorageRoot(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, testdbFile(t), sizesYAML)
+	f.createFoods(t, 1)
+	want := f.thumbs(t)
+	missing := filepath.Join(t.TempDir(), "nowhere")
+	for _, args := range [][]string{
+		{"delete", "--size", "small"},
+		{"regenerate"},
+		{"prune", "--min-age", "0"},
+	} {
+		r := runCmd(t, append(f.args(args[0], args[1:]...), "--storage-root", missing)...)
+		wantError(t, r, exitFailure, "--storage-root")
+		if got := f.thumbs(t); len(got[1]) != len(want[1]) {
+			t.Errorf("%s with a missing root changed the metadata: %v, was %v", args[0], got, want)
+		}
+	}
+	if countFiles(t, f.root) == 0 {
+		t.Error("files were removed")
+	}
+}
+
+// countFiles counts the files under root.
+func countFiles(t *testing.T, root string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(root, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestPruneAlsoOtherSchema: --also names a column of a table in another
+// PostgreSQL schema, SCHEMA.TABLE.COLUMN.
+func TestPruneAlsoOtherSchema(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, testdb.PostgresDSN(t), sizesYAML)
+	f.createFoods(t, 1)
+	other := testdb.PostgresDSN(t)
+	schema := other[strings.LastIndex(other, "search_path=")+len("search_path="):]
+	db := f.open(t, "")
+	if err := db.Table(schema + ".dishes").AutoMigrate(&Dish{}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", photos[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dish := Dish{Photo: field.NewImage("dish.jpg", bytes.NewReader(data))}
+	if err := db.Table(schema + ".dishes").Create(&dish).Error; err != nil {
+		t.Fatal(err)
+	}
+	closeDB(t, db)
+
+	r := mustRun(t, f.args("prune", "--dry-run", "--min-age", "0")...)
+	if !strings.Contains(r.stdout, "source  "+dish.Photo.Name()+"\n") {
+		t.Errorf("without --also: %s", r)
+	}
+	r = mustRun(t, f.args("prune", "--dry-run", "--min-age", "0", "--also", schema+".dishes.photo")...)
+	if r.stdout != "found 0 files, 0 sources, 0 records (dry run: nothing removed)\n" {
+		t.Errorf("with --also %s.dishes.photo: %s", schema, r)
 	}
 }

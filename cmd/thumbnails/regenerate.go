@@ -52,6 +52,9 @@ status is then 1. Ctrl-C stops after the rows in progress and prints the
 					return err
 				}
 			}
+			if err := g.requireRoot(); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			e, err := g.open(ctx, true, false)
 			if err != nil {
