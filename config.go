@@ -158,6 +158,9 @@ func (c Config) Validate() error {
 	if _, err := backends.CleanName(c.BaseDir); err != nil {
 		return fmt.Errorf("%w: BaseDir: %w", ErrInvalidConfig, err)
 	}
+	if err := hiddenFolder(c.BaseDir); err != nil {
+		return fmt.Errorf("%w: BaseDir: %w", ErrInvalidConfig, err)
+	}
 	if c.Limits.MaxBytes < 0 || c.Limits.MaxPixels < 0 || c.Limits.MaxFrames < 0 || c.Limits.MaxScans < 0 {
 		return fmt.Errorf("%w: negative limit", ErrInvalidConfig)
 	}

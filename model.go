@@ -136,8 +136,24 @@ func (p *plugin) parseModel(s *schema.Schema) (*model, error) {
 // what is there as thumbnails, without HandlerOptions.Sources, and sources
 // keep their EXIF.
 func (p *plugin) checkDir(dir string) error {
+	if err := hiddenFolder(dir); err != nil {
+		return err
+	}
 	if d := path.Clean(dir); d == p.cfg.BaseDir || strings.HasPrefix(d, p.cfg.BaseDir+"/") {
 		return fmt.Errorf("the folder of sources %q is inside BaseDir %q, the folder of thumbnails", dir, p.cfg.BaseDir)
+	}
+	return nil
+}
+
+// hiddenFolder refuses a folder with a segment that starts with ".": the
+// Handler serves no such file (it hides the file storage's writes in
+// progress, ".tmp-..."), so its thumbnails and signed URLs would all be
+// 404.
+func hiddenFolder(dir string) error {
+	for _, seg := range strings.Split(dir, "/") {
+		if strings.HasPrefix(seg, ".") {
+			return fmt.Errorf("the folder %q has a segment %q that starts with \".\", which the Handler does not serve", dir, seg)
+		}
 	}
 	return nil
 }

@@ -31,6 +31,9 @@ func TestConfigValidate(t *testing.T) {
 		{"async without an enqueuer", thumbnails.Config{Sizes: sizes.Sizes{"a": {Async: true}}}, false},
 		{"lazy and async", thumbnails.Config{Sizes: sizes.Sizes{"a": {Async: true, Lazy: true}}, Enqueuer: &tableEnqueuer{}}, false},
 		{"unknown pending policy", thumbnails.Config{Sizes: testSizes(), OnPending: 7}, false},
+		{"hidden BaseDir", thumbnails.Config{Sizes: testSizes(), BaseDir: ".cache"}, false},
+		{"BaseDir with a hidden folder", thumbnails.Config{Sizes: testSizes(), BaseDir: "media/.thumbs"}, false},
+		{"BaseDir with a dot inside", thumbnails.Config{Sizes: testSizes(), BaseDir: "media/thumbs.v2"}, true},
 		{"async with an enqueuer", thumbnails.Config{Sizes: sizes.Sizes{"a": {Async: true}}, Enqueuer: &tableEnqueuer{}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -62,8 +65,16 @@ func TestTagErrors(t *testing.T) {
 		ID    uint
 		Image field.Image `thumbnails:"dir:thumbnails/avatars/"`
 	}
+	// A hidden folder: the handler would serve none of its files.
+	type HiddenDir struct {
+		ID    uint
+		Image field.Image `thumbnails:"dir:uploads/.private"`
+	}
 	db := openSQLite(t)
-	setup(t, db, &UnknownKey{}, &EscapingDir{}, &DirInThumbnails{})
+	setup(t, db, &UnknownKey{}, &EscapingDir{}, &DirInThumbnails{}, &HiddenDir{})
+	if err := db.Create(&HiddenDir{Image: field.NewImage("a.jpg", reader(photo(t, pizzaJPG)))}).Error; !errors.Is(err, thumbnails.ErrInvalidConfig) {
+		t.Errorf("a hidden dir: %v", err)
+	}
 	if err := db.Create(&DirInThumbnails{Image: field.NewImage("a.jpg", reader(photo(t, pizzaJPG)))}).Error; !errors.Is(err, thumbnails.ErrInvalidConfig) {
 		t.Errorf("sources inside BaseDir: %v", err)
 	}
