@@ -23,8 +23,8 @@ const (
 	// keyUnreferenced marks a statement that stored uploads but wrote no row.
 	keyUnreferenced = "thumbnails:unreferenced"
 	// keyOmits holds the statement's Omits before captureUpdate left out
-	// unchanged image columns; finish puts them back, so that a *gorm.DB
-	// reused for another statement does not leave them out too.
+	// unchanged image columns (*omitted); finish puts them back, so that a
+	// *gorm.DB reused for another statement does not leave them out too.
 	keyOmits = "thumbnails:omits"
 	// keyCopies holds the names, not uploaded by the statement, that it
 	// writes into image columns other than as a row's own unchanged
@@ -36,6 +36,9 @@ const (
 	// keySeen holds the seenValues of storeUploads, for storeHooked.
 	keySeen = "thumbnails:seen"
 )
+
+// omitted holds a statement's own Omits (see keyOmits).
+type omitted struct{ omits []string }
 
 // mayFallBackToCreate reports whether an update that changed no row is
 // gorm's Save, which then inserts the same value (with the stored names):
@@ -81,6 +84,7 @@ func (p *plugin) registerCallbacks(db *gorm.DB) error {
 		// Before gorm:preload: a Preload naming an unknown size fails before
 		// the associations are read; and before gorm:after_query, so that
 		// AfterFind hooks see bound images.
+		{"thumbnails:check_preload", cb.Query().Before("gorm:query").Register, p.checkPreload},
 		{"thumbnails:after_query", cb.Query().After("gorm:query").Before("gorm:preload").Register, p.bindQuery},
 		{"thumbnails:preload_begin", cb.Query().After("gorm:query").Before("gorm:preload").Register, loadingAssociations(1)},
 		{"thumbnails:preload_end", cb.Query().After("gorm:preload").Before("gorm:after_query").Register, loadingAssociations(-1)},
@@ -106,6 +110,12 @@ func (p *plugin) modelOf(db *gorm.DB) *model {
 		return nil
 	}
 	return m
+}
+
+// instanceFlag reports whether the statement on db set key to true.
+func instanceFlag(db *gorm.DB, key string) bool {
+	v, _ := db.InstanceGet(key)
+	return v == true
 }
 
 // storedOf returns the uploads stored by the statement running on db.
@@ -212,9 +222,10 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 		}
 	default:
 		v := reflect.ValueOf(db.Statement.Dest)
-		if v.Kind() == reflect.Struct && m.hasUpload(v) {
-			// Updates(Food{...}) passes a struct by value: store through an
-			// addressable copy and let gorm write from it.
+		if v.Kind() == reflect.Struct && m.holdsImage(v) {
+			// Updates(Food{...}) passes a struct by value: store, and note
+			// copied names, through an addressable copy, and let gorm
+			// write from it.
 			ptr := reflect.New(v.Type())
 			ptr.Elem().Set(v)
 			db.Statement.Dest = ptr.Interface()
@@ -241,8 +252,11 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 	if seen == nil && beforeHooks(db) {
 		db.InstanceSet(keySeen, seenIn(db, m))
 	}
-	if seen != nil { // what the first pass stored and copied stays
-		all = append(storedOf(db), all...)
+	if seen != nil {
+		// What the first pass stored stays unless a hook replaced it:
+		// nothing writes it then, and it is deleted.
+		all = append(p.keepStillWritten(db, m), all...)
+		db.InstanceSet(keyStored, all)
 		if v, ok := db.InstanceGet(keyCopies); ok && len(copies) > 0 {
 			copies = append(v.([]string), copies...)
 		}
@@ -400,9 +414,18 @@ func (p *plugin) keepWritten(db *gorm.DB, all []*stored) ([]*stored, error) {
 // plugin and, outside a transaction, drains the outbox (inside one, the
 // transaction's Commit does).
 func (p *plugin) finish(db *gorm.DB) {
-	if omits, ok := db.InstanceGet(keyOmits); ok {
-		db.Statement.Omits = omits.([]string)
+	if o, _ := db.InstanceGet(keyOmits); o != nil {
+		db.Statement.Omits = o.(*omitted).omits
 	}
+	// The state of this statement ends with it: a *gorm.DB used for
+	// another statement (q := db.Model(&row); q.Updates(a); q.Updates(b))
+	// reuses the gorm.Statement, and the next one must not discard, record
+	// or drain what this one stored.
+	defer func() {
+		for _, key := range []string{keyStored, keyUnreferenced, keyOutbox, keyOmits, keySeen} {
+			db.InstanceSet(key, nil)
+		}
+	}()
 	db.InstanceSet(keyCopies, []string(nil)) // a reused statement copies anew
 	db.InstanceSet(keyCopyTarget, nil)
 	if db.Statement.Schema == nil {
@@ -411,14 +434,14 @@ func (p *plugin) finish(db *gorm.DB) {
 	if unknown := (*commitUnknownError)(nil); errors.As(db.Error, &unknown) {
 		return // the rows may have committed: their files stay (see txPool.Commit)
 	}
-	if _, unreferenced := db.InstanceGet(keyUnreferenced); db.Error != nil || unreferenced {
+	if db.Error != nil || instanceFlag(db, keyUnreferenced) {
 		p.discardUnlessWritten(db)
 		if db.Error != nil {
 			return
 		}
 	}
 	p.bindWritten(db, writtenColumns(db))
-	if queued, _ := db.InstanceGet(keyOutbox); queued == true {
+	if instanceFlag(db, keyOutbox) {
 		if _, started := db.InstanceGet("gorm:started_transaction"); started {
 			return
 		}
@@ -451,7 +474,7 @@ func (p *plugin) bindWritten(db *gorm.DB, wrote map[string]bool) {
 // wrote no row leaves its images to finish, which discards its uploads
 // first.
 func (p *plugin) bindBeforeHooks(db *gorm.DB) {
-	if _, unreferenced := db.InstanceGet(keyUnreferenced); unreferenced || db.Error != nil {
+	if instanceFlag(db, keyUnreferenced) || db.Error != nil {
 		return
 	}
 	p.bindWritten(db, map[string]bool{})
@@ -468,7 +491,7 @@ func (p *plugin) bindBeforeHooks(db *gorm.DB) {
 //     back: its rollback discards the files, its commit keeps them.
 func (p *plugin) discardUnlessWritten(db *gorm.DB) {
 	all := storedOf(db)
-	if _, unreferenced := db.InstanceGet(keyUnreferenced); db.Error != nil && !unreferenced && db.RowsAffected > 0 {
+	if db.Error != nil && !instanceFlag(db, keyUnreferenced) && db.RowsAffected > 0 {
 		if _, started := db.InstanceGet("gorm:started_transaction"); !started {
 			if noteCreated(db, all) {
 				return // the caller's transaction decides
@@ -484,34 +507,57 @@ func (p *plugin) discardUnlessWritten(db *gorm.DB) {
 // bindQuery binds the images of the rows a query loaded, and preloads
 // their thumbnails when the query used the Preload scope.
 func (p *plugin) bindQuery(db *gorm.DB) {
+	m, preload, err := p.queryColumns(db)
+	if err != nil {
+		_ = db.AddError(err)
+	}
+	if m == nil {
+		return
+	}
+	images := m.bindEach(db, db.Statement.ReflectValue, preload, nil)
+	images = append(images, p.bindJoined(db, m)...)
+	p.preload(db, images)
+}
+
+// checkPreload fails a query whose Preload names a size that neither the
+// model nor a model it joins has, before gorm runs it: nothing is read.
+func (p *plugin) checkPreload(db *gorm.DB) {
+	if req, own, ok := preloadRequestOf(db); !ok || !own || len(req.sizes) == 0 {
+		return
+	}
+	if _, _, err := p.queryColumns(db); err != nil {
+		_ = db.AddError(err)
+	}
+}
+
+// queryColumns returns the model whose image columns the rows of the query
+// on db hold (those of the models it joins when it has none of its own), and
+// which of them the query preloads; a nil model when the rows hold none. The
+// error wraps ErrUnknownSize when a Preload names a size no column has.
+func (p *plugin) queryColumns(db *gorm.DB) (*model, []bool, error) {
 	m := p.modelOf(db)
 	if m == nil {
 		if db.Error != nil || db.Statement.Schema == nil {
-			return // a failed query, or one with no model
+			return nil, nil, nil // a failed query, or one with no model
 		}
 		if len(db.Statement.Joins) == 0 {
 			// A model without image columns, which has none of the sizes.
 			if req, own, ok := preloadRequestOf(db); ok && own && len(req.sizes) > 0 {
-				_ = db.AddError(fmt.Errorf("%w: Preload(%q): the model has no image column", ErrUnknownSize, strings.Join(req.sizes, ", ")))
+				return nil, nil, fmt.Errorf("%w: Preload(%q): the model has no image column", ErrUnknownSize, strings.Join(req.sizes, ", "))
 			}
-			return
+			return nil, nil, nil
 		}
 		m = &model{schema: db.Statement.Schema} // no column of its own: those of the models it joins
 	}
 	model := m
 	if m = p.rowsOf(db, m); m == nil {
-		return // rows of another struct, without the model's image columns
+		return nil, nil, nil // rows of another struct, without the model's image columns
 	}
 	// A size Preload names is unknown when no column of the model, nor of
 	// a model the query joins, has it: rows of another struct may hold only
 	// some of the model's columns.
 	preload, err := m.preloadOf(db, func(sizes []string) bool { return p.joinedHave(db, model, sizes) })
-	if err != nil {
-		_ = db.AddError(err)
-	}
-	images := m.bindEach(db, db.Statement.ReflectValue, preload, nil)
-	images = append(images, p.bindJoined(db, m)...)
-	p.preload(db, images)
+	return m, preload, err
 }
 
 // bind attaches each column's binder to the images in v.
@@ -604,14 +650,15 @@ func (m *model) column(f *schema.Field) *column {
 	return nil
 }
 
-// hasUpload reports whether the struct v holds a pending upload.
-func (m *model) hasUpload(v reflect.Value) bool {
+// holdsImage reports whether the struct v, a row of m, holds an image: a
+// pending upload, or a name it writes.
+func (m *model) holdsImage(v reflect.Value) bool {
 	if v.Type() != m.schema.ModelType {
 		return false
 	}
 	for _, c := range m.columns {
 		img := c.field.ReflectValueOf(context.Background(), v).Interface().(field.Image)
-		if bridge.Pending(&img) != nil {
+		if !img.IsEmpty() {
 			return true
 		}
 	}

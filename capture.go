@@ -81,8 +81,8 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 				// loaded before a concurrent replace, an image whose files
 				// that replace deleted.
 				if m.keepsOtherColumns(stmt, selected, restricted) {
-					if _, saved := db.InstanceGet(keyOmits); !saved {
-						db.InstanceSet(keyOmits, stmt.Omits) // finish puts them back
+					if v, _ := db.InstanceGet(keyOmits); v == nil {
+						db.InstanceSet(keyOmits, &omitted{stmt.Omits}) // finish puts them back
 					}
 					stmt.Omits = append(slices.Clip(stmt.Omits), col.name)
 				}

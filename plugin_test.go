@@ -317,3 +317,20 @@ func TestValidateFixedSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestHiddenTableDir: a Table.Dir with a folder starting with "." is an
+// ErrInvalidConfig; a dot inside a folder's name is not.
+func TestHiddenTableDir(t *testing.T) {
+	db := openSQLite(t)
+	setup(t, db, &Food{})
+	for _, dir := range []string{".x", "a/.b", "a/b/.c/d"} {
+		_, err := thumbnails.Regenerate(t.Context(), db, thumbnails.Table{Name: "foods", Column: "image", Dir: dir}, thumbnails.RegenerateOptions{})
+		if !errors.Is(err, thumbnails.ErrInvalidConfig) {
+			t.Errorf("Table.Dir %q: %v", dir, err)
+		}
+	}
+	_, err := thumbnails.Regenerate(t.Context(), db, thumbnails.Table{Name: "foods", Column: "image", Dir: "a.b/c"}, thumbnails.RegenerateOptions{})
+	if errors.Is(err, thumbnails.ErrInvalidConfig) {
+		t.Errorf("a.b/c refused: %v", err)
+	}
+}

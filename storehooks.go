@@ -35,8 +35,9 @@ func beforeHooks(db *gorm.DB) bool {
 // field.ErrNotStored. It runs in the statement's transaction; the first
 // pass (storeUploads) stored everything else before it began.
 func (p *plugin) storeHooked(db *gorm.DB) {
-	v, ok := db.InstanceGet(keySeen)
-	if !ok || db.Error != nil || db.DryRun {
+	v, _ := db.InstanceGet(keySeen)
+	seen, _ := v.(*seenValues)
+	if seen == nil || db.Error != nil || db.DryRun {
 		return
 	}
 	m := p.modelOf(db)
@@ -44,7 +45,7 @@ func (p *plugin) storeHooked(db *gorm.DB) {
 		return
 	}
 	db.InstanceSet(keySeen, (*seenValues)(nil)) // a reused statement sees anew
-	p.storeValues(db, m, v.(*seenValues))
+	p.storeValues(db, m, seen)
 }
 
 // seenIn returns what the statement's values hold in m's image columns.
@@ -111,4 +112,40 @@ func (s *seenValues) sawKey(key string, v any) bool {
 	name, ok := mapName(v)
 	was, seen := s.keys[key]
 	return ok && seen && was == name
+}
+
+// keepStillWritten returns the uploads the first pass stored that the
+// statement's values still hold after the Before hooks ran, and deletes
+// the others' files (and records, where they are not in the
+// transaction): a hook that set another image left them to nothing. A
+// row's field, or a map's key, now holds what the hook set, and is left
+// alone; an Image given by pointer in a map is marked discarded.
+func (p *plugin) keepStillWritten(db *gorm.DB, m *model) []*stored {
+	all := storedOf(db)
+	if len(all) == 0 {
+		return nil
+	}
+	now := seenIn(db, m)
+	held := make(map[string]bool, len(now.images)+len(now.keys))
+	for _, name := range now.images {
+		held[name] = true
+	}
+	for _, name := range now.keys {
+		held[name] = true
+	}
+	var kept, dropped []*stored
+	for _, st := range all {
+		if held[st.source] {
+			kept = append(kept, st)
+			continue
+		}
+		gone := *st
+		gone.mapDest = nil // the map's key holds what the hook set
+		if _, inRow := now.images[st.img]; inRow {
+			gone.img = nil // so does the row's field
+		}
+		dropped = append(dropped, &gone)
+	}
+	p.discard(db.Statement.Context, dropped)
+	return kept
 }

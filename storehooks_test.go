@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
@@ -191,4 +192,181 @@ func TestHookCopyOfUncleanNameRefused(t *testing.T) {
 	if n := count(t, db, "avatars"); n != 0 {
 		t.Errorf("%d rows, want 0", n)
 	}
+}
+
+// TestHookReplacesStoredUpload: the first pass stores the row's own
+// upload, then BeforeSave replaces it with another upload. The first
+// upload is referenced by nothing: its files should not stay.
+func TestHookReplacesStoredUpload(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Avatar{})
+		jpg := photo(t, pizzaJPG)
+		base := Avatar{Name: "base", Image: field.NewImage("a.jpg", reader(jpg))}
+		if err := db.Create(&base).Error; err != nil {
+			t.Fatal(err)
+		}
+		perImage := len(e.files(t))
+		a := Avatar{Name: "ada", Image: field.NewImage("a.jpg", reader(jpg)), Replace: jpg}
+		if err := db.Create(&a).Error; err != nil {
+			t.Fatal(err)
+		}
+		if got := len(e.files(t)); got != 2*perImage {
+			t.Errorf("%d files after a create whose BeforeSave replaced its stored upload, want %d (one image per row): %v", got, 2*perImage, e.files(t))
+		}
+	})
+}
+
+// TestHookSetColumnReplacesMapUpload: Updates(map) with an upload,
+// whose BeforeUpdate SetColumn replaces it with another.
+func TestHookSetColumnReplacesMapUpload(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Avatar{})
+		jpg := photo(t, pizzaJPG)
+		a := Avatar{Name: "ada"}
+		if err := db.Create(&a).Error; err != nil {
+			t.Fatal(err)
+		}
+		upd := Avatar{ID: a.ID, Column: jpg}
+		if err := db.Model(&upd).Updates(map[string]any{"Image": field.NewImage("x.jpg", reader(jpg))}).Error; err != nil {
+			t.Fatal(err)
+		}
+		var got Avatar
+		if err := db.First(&got, a.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		files := e.files(t)
+		if len(files) != 3 {
+			t.Errorf("%d files after Updates whose SetColumn replaced the stored upload, want 3 (one image): %v; row holds %q", len(files), files, got.Image.Name())
+		}
+	})
+}
+
+// TestHookCopyIntoTable: a name BeforeCreate copies into a row of
+// another table (db.Table): deleting the original keeps its files.
+func TestHookCopyIntoTable(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Avatar{})
+		if err := db.Table("avatars_archive").AutoMigrate(&Avatar{}); err != nil {
+			t.Fatal(err)
+		}
+		orig := Avatar{Name: "ada", Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+		if err := db.Create(&orig).Error; err != nil {
+			t.Fatal(err)
+		}
+		name := orig.Image.Name()
+		if err := db.Table("avatars_archive").Create(&Avatar{Name: "bob", Copy: name}).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Delete(&orig).Error; err != nil {
+			t.Fatal(err)
+		}
+		if !e.exists(t, name) {
+			t.Fatal("deleting the original deleted the file its copy in avatars_archive holds")
+		}
+	})
+}
+
+// ErrAvatar sets Default in BeforeSave and fails BeforeCreate when Fail
+// is set.
+type ErrAvatar struct {
+	ID      uint
+	Name    string
+	Image   field.Image `thumbnails:"sizes:small,medium"`
+	Default []byte      `gorm:"-"`
+	Fail    bool        `gorm:"-"`
+}
+
+func (a *ErrAvatar) BeforeSave(*gorm.DB) error {
+	if a.Default != nil {
+		a.Image = field.NewImage("d.jpg", reader(a.Default))
+	}
+	return nil
+}
+
+func (a *ErrAvatar) BeforeCreate(*gorm.DB) error {
+	if a.Fail {
+		return errors.New("refused")
+	}
+	return nil
+}
+
+// TestHookedUploadCases: an error from a hook after both passes stored,
+// Save falling back to Create, ON CONFLICT DO NOTHING, a savepoint rolled
+// back, an omitted column, and a slice where some rows get a default.
+func TestHookedUploadCases(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Avatar{}, &ErrAvatar{})
+		jpg := photo(t, pizzaJPG)
+
+		// hook error after both passes would store: nothing left
+		if err := db.Create(&ErrAvatar{Name: "x", Image: field.NewImage("a.jpg", reader(jpg)), Default: jpg, Fail: true}).Error; err == nil {
+			t.Fatal("no error")
+		}
+		if f := e.files(t); len(f) != 0 {
+			t.Errorf("hook error left %v", f)
+		}
+
+		// Save falling back to Create, upload set in BeforeSave
+		s := ErrAvatar{ID: 77, Name: "s", Default: jpg}
+		if err := db.Save(&s).Error; err != nil {
+			t.Fatal(err)
+		}
+		var got ErrAvatar
+		if err := db.First(&got, 77).Error; err != nil || got.Image.Name() != s.Image.Name() || !e.exists(t, got.Image.Name()) {
+			t.Fatalf("save fallback: %q vs %q %v", got.Image.Name(), s.Image.Name(), err)
+		}
+		if f := e.files(t); len(f) != 3 {
+			t.Errorf("save fallback files %v", f)
+		}
+
+		// ON CONFLICT DO NOTHING on an existing row, upload from BeforeCreate
+		before := e.files(t)
+		c := Avatar{ID: 1000, Name: "c", Default: jpg}
+		if err := db.Create(&Avatar{ID: 1000, Name: "first"}).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&c).Error; err != nil {
+			t.Fatal(err)
+		}
+		if f := e.files(t); len(f) != len(before) {
+			t.Errorf("DO NOTHING left %v (was %v), image %q", f, before, c.Image.Name())
+		}
+
+		// nested transaction rolled back to its savepoint
+		err := db.Transaction(func(tx *gorm.DB) error {
+			_ = tx.Transaction(func(tx2 *gorm.DB) error {
+				if err := tx2.Create(&Avatar{Name: "n", Default: jpg}).Error; err != nil {
+					t.Fatal(err)
+				}
+				return errors.New("inner")
+			})
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := e.files(t); len(f) != len(before) {
+			t.Errorf("savepoint rollback left %v (was %v)", f, before)
+		}
+
+		// Omit of the image column with SetColumn in the hook
+		if err := db.Model(&Avatar{ID: 1000, Column: jpg}).Omit("image").Updates(map[string]any{"name": "z"}).Error; err != nil {
+			t.Errorf("omit: %v", err)
+		}
+		if f := e.files(t); len(f) != len(before) {
+			t.Errorf("omitted SetColumn stored %v (was %v)", f, before)
+		}
+
+		// slice create with defaults
+		rows := []Avatar{{Name: "r1", Default: jpg}, {Name: "r2"}, {Name: "r3", Default: jpg}}
+		if err := db.Create(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		if rows[0].Image.Name() == "" || rows[1].Image.Name() != "" || rows[2].Image.Name() == "" || rows[0].Image.Name() == rows[2].Image.Name() {
+			t.Errorf("slice: %q %q %q", rows[0].Image.Name(), rows[1].Image.Name(), rows[2].Image.Name())
+		}
+		if f := e.files(t); len(f) != len(before)+6 {
+			t.Errorf("slice files %d, want %d", len(f), len(before)+6)
+		}
+	})
 }
