@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
 	"github.com/gorm-thumbnails/thumbnails"
@@ -163,33 +164,50 @@ func (g *globalFlags) requireRoot() error {
 // errFound stops a walk at what it looked for.
 var errFound = errors.New("found")
 
-// recordsNothing reports whether the metadata records no source while the
-// storage root holds files: the database of --dsn has no thumbnails tables
-// or no record in them (or Redis none under --redis-prefix). Every file
-// would then look like an orphan, as it does with a wrong --dsn.
-func (g *globalFlags) recordsNothing(ctx context.Context) (bool, error) {
-	err := filepath.WalkDir(g.storageRoot, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			return errFound
-		}
-		return err
-	})
-	if !errors.Is(err, errFound) {
-		return false, err // no file to lose, or a root prune reports itself
-	}
+// looksUnrelated returns why the database and metadata the flags name do
+// not look like the application's, or "" when they do: the metadata records
+// nothing while the storage root holds files (every file would look like
+// an orphan), or it records sources while no row of the image columns holds
+// an image (every source would look unreferenced). A wrong --dsn, --redis
+// or --redis-prefix does that. It creates nothing.
+func (g *globalFlags) looksUnrelated(ctx context.Context, columns []thumbnails.Table) (string, error) {
 	e, err := g.open(ctx, false, true) // a dry run: creates nothing
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	defer e.Close()
-	if e.redis == nil && !e.db.Migrator().HasTable(backends.SourcesTable) {
-		return true, nil
+	recorded := false
+	if e.redis != nil || e.db.Migrator().HasTable(backends.SourcesTable) {
+		err = e.meta.Each(ctx, func(string, []backends.Thumbnail) error { return errFound })
+		if recorded = errors.Is(err, errFound); !recorded && err != nil {
+			return "", err
+		}
 	}
-	err = e.meta.Each(ctx, func(string, []backends.Thumbnail) error { return errFound })
-	if errors.Is(err, errFound) {
-		return false, nil
+	if !recorded {
+		err := filepath.WalkDir(g.storageRoot, func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				return errFound
+			}
+			return err
+		})
+		if !errors.Is(err, errFound) {
+			return "", err // no file to lose
+		}
+		return fmt.Sprintf("the metadata (%s) records nothing while --storage-root %q holds files: prune would take every file for an orphan; check --dsn, --redis and --redis-prefix, or give --force to remove them all (nothing removed)", g.metadataName(), g.storageRoot), nil
 	}
-	return err == nil, err
+	names := make([]string, len(columns))
+	for i, c := range columns {
+		var n int64
+		err := e.db.Table(c.Name).Where(clause.Neq{Column: clause.Column{Name: c.Column}, Value: ""}).Count(&n).Error
+		if err != nil {
+			return "", fmt.Errorf("read %s.%s: %w", c.Name, c.Column, err)
+		}
+		if n > 0 {
+			return "", nil
+		}
+		names[i] = c.Name + "." + c.Column
+	}
+	return fmt.Sprintf("the metadata (%s) records sources but no row of %s holds an image: prune would take every source for unreferenced; check --dsn (and --table, --column, --also), or give --force to remove them all (nothing removed)", g.metadataName(), strings.Join(names, ", ")), nil
 }
 
 // metadataName says where the metadata is: the database's tables, or

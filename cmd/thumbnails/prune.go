@@ -46,10 +46,10 @@ metadata must be named, --table/--column and one --also per other column:
 the sources of a column that is not named are seen as unreferenced and
 deleted. Likewise --storage-root must hold only the plugin's files. When it
 holds none of the files the metadata records (a wrong --storage-root), or
-the metadata records nothing while the storage holds files (a wrong --dsn,
---redis or --redis-prefix), prune removes nothing and fails; --force removes
-what it found all the same, for files that really are all gone or all
-orphans.`,
+the metadata records nothing while the storage holds files, or records
+sources while no row of the columns holds an image (a wrong --dsn, --redis
+or --redis-prefix), prune removes nothing and fails; --force removes what it
+found all the same, for files that really are all gone or all orphans.`,
 		Example: pruneExample,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -59,17 +59,27 @@ orphans.`,
 			if minAge < 0 {
 				return usagef("%s: --min-age must not be negative, got %s", cmd.Name(), minAge)
 			}
+			models := []thumbnails.Table{{Name: g.table, Column: g.column}}
+			for _, a := range also {
+				// the last dot: the table may be schema-qualified
+				i := strings.LastIndexByte(a, '.')
+				table, column := a[:max(i, 0)], a[i+1:]
+				if i < 0 || table == "" || column == "" {
+					return usagef("%s: --also %q: want TABLE.COLUMN", cmd.Name(), a)
+				}
+				models = append(models, thumbnails.Table{Name: table, Column: column})
+			}
 			ctx := cmd.Context()
 			if err := g.requireRoot(); err != nil {
 				return err
 			}
 			if !dryRun && !force {
-				none, err := g.recordsNothing(ctx)
+				why, err := g.looksUnrelated(ctx, models)
 				if err != nil {
 					return err
 				}
-				if none {
-					return fmt.Errorf("the metadata records nothing (%s), so every file under --storage-root %q would be taken for an orphan; check --dsn, --redis and --redis-prefix, or give --force to remove them all (nothing removed)", g.metadataName(), g.storageRoot)
+				if why != "" {
+					return errors.New(why)
 				}
 			}
 			e, err := g.open(ctx, true, dryRun)
@@ -77,22 +87,17 @@ orphans.`,
 				return err
 			}
 			defer e.Close()
-			models := []any{e.table}
-			for _, a := range also {
-				// the last dot: the table may be schema-qualified
-				i := strings.LastIndexByte(a, '.')
-				table, column, ok := a[:max(i, 0)], a[i+1:], i >= 0
-				if !ok || table == "" || column == "" {
-					return usagef("%s: --also %q: want TABLE.COLUMN", cmd.Name(), a)
-				}
-				models = append(models, thumbnails.Table{Name: table, Column: column})
+			targets := make([]any, len(models))
+			for i, m := range models {
+				targets[i] = m
 			}
+			targets[0] = e.table // with --pk, --dir and --focus
 			if minAge == 0 {
 				minAge = time.Nanosecond // PruneOptions takes zero for its default
 			}
 
 			start := time.Now()
-			report, err := thumbnails.Prune(ctx, e.db, thumbnails.PruneOptions{Delete: !dryRun, MinAge: minAge, Models: models, Force: force})
+			report, err := thumbnails.Prune(ctx, e.db, thumbnails.PruneOptions{Delete: !dryRun, MinAge: minAge, Models: targets, Force: force})
 			out := cmd.OutOrStdout()
 			for _, f := range report.Files {
 				fmt.Fprintf(out, "file    %s\n", f)
@@ -127,7 +132,7 @@ orphans.`,
 	f := cmd.Flags()
 	f.BoolVar(&dryRun, "dry-run", false, "only list what would be removed")
 	f.DurationVar(&minAge, "min-age", thumbnails.DefaultPruneMinAge, "leave alone files younger than this (0: any age)")
-	f.BoolVar(&force, "force", false, "remove even when the storage holds none of the recorded files, or the metadata records nothing")
+	f.BoolVar(&force, "force", false, "remove even when the storage, the metadata and the rows look unrelated (see above)")
 	f.StringArrayVar(&also, "also", nil, "another image column, TABLE.COLUMN or SCHEMA.TABLE.COLUMN, whose sources share the storage and metadata (repeatable)")
 	return cmd
 }

@@ -104,7 +104,7 @@ func TestPruneWrongDSN(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := runCmd(t, other.args("prune", "--min-age", "0")...)
-		wantError(t, r, exitFailure, "the metadata records nothing")
+		wantError(t, r, exitFailure, "records nothing while --storage-root")
 		if n := countFiles(t, f.root); n != before {
 			t.Fatalf("prune with a wrong --dsn removed %d of %d files", before-n, before)
 		}
@@ -197,4 +197,41 @@ func TestPruneAlsoOtherSchema(t *testing.T) {
 	if r.stdout != "found 0 files, 0 sources, 0 records (dry run: nothing removed)\n" {
 		t.Errorf("with --also %s.dishes.photo: %s", schema, r)
 	}
+}
+
+// TestPruneWrongDSNWithRedis: the metadata is in Redis (right
+// --redis and --redis-prefix), the --dsn is another database whose foods
+// table is empty. Every source would be taken for an unreferenced one:
+// prune refuses, and removes nothing.
+func TestPruneWrongDSNWithRedis(t *testing.T) {
+	if os.Getenv(testdb.RedisAddrEnv) == "" {
+		t.Skip("no redis")
+	}
+	forEachDB(t, func(t *testing.T, dsn string) {
+		client := testdb.Redis(t)
+		prefix := testdb.RedisPrefix(t, client)
+		addr := os.Getenv(testdb.RedisAddrEnv)
+		f := newFixture(t, testdbFile(t), sizesYAML)
+		f.createFoods(t, 2)
+		inRedis := []string{"--redis", addr, "--redis-prefix", prefix}
+		mustRun(t, append(f.args("migrate-metadata", "--from", "database", "--to", "redis"), inRedis...)...)
+		before := countFiles(t, f.root)
+
+		// the right --dsn with Redis prunes nothing
+		mustRun(t, append(f.args("prune", "--min-age", "0"), inRedis...)...)
+		if n := countFiles(t, f.root); n != before {
+			t.Fatalf("prune with the right --dsn removed %d files", before-n)
+		}
+
+		other := fixture{dsn: dsn, root: f.root, sizes: f.sizes}
+		db := other.openPlain(t)
+		if err := db.AutoMigrate(&Food{}); err != nil {
+			t.Fatal(err)
+		}
+		r := runCmd(t, append(other.args("prune", "--min-age", "0"), inRedis...)...)
+		wantError(t, r, exitFailure, "no row of foods.image holds an image")
+		if n := countFiles(t, f.root); n != before {
+			t.Errorf("prune with a wrong --dsn (metadata in Redis) removed %d of %d files: %s", before-n, before, r)
+		}
+	})
 }

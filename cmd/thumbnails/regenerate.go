@@ -52,9 +52,6 @@ status is then 1. Ctrl-C stops after the rows in progress and prints the
 					return err
 				}
 			}
-			if err := g.requireRoot(); err != nil {
-				return err
-			}
 			ctx := cmd.Context()
 			e, err := g.open(ctx, true, false)
 			if err != nil {
@@ -81,6 +78,9 @@ status is then 1. Ctrl-C stops after the rows in progress and prints the
 				if _, ok := e.sizes.Get(n); !ok {
 					return usagef("%s: --size %q is not in %s", cmd.Name(), n, g.sizes)
 				}
+			}
+			if err := g.requireRoot(); err != nil {
+				return err
 			}
 
 			rep := newReporter(ctx, "regenerate", "rows", cmd.ErrOrStderr())
