@@ -34,7 +34,7 @@ func parseTag(s string) (tag, error) {
 				return tag{}, errors.New("sizes: empty list (leave sizes out for every configured size)")
 			}
 		case "DIR":
-			dir, err := backends.CleanName(strings.Trim(value, "/"))
+			dir, err := backends.CleanName(strings.Trim(strings.TrimSpace(value), "/"))
 			if err != nil {
 				return tag{}, fmt.Errorf("dir: %w", err)
 			}

@@ -16,6 +16,7 @@ func TestParseTag(t *testing.T) {
 		{tag: "sizes:small,large;dir:foods", sizes: []string{"small", "large"}, dir: "foods"},
 		{tag: "SIZES: small , large ;DIR:/foods/2024/", sizes: []string{"small", "large"}, dir: "foods/2024"},
 		{tag: "dir:foods", dir: "foods"},
+		{tag: "sizes: small ; dir: foods ", sizes: []string{"small"}, dir: "foods"},
 		{tag: "sizes:", bad: true},
 		{tag: "sizes: , ", bad: true},
 		{tag: "dir:../etc", bad: true},
