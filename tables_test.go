@@ -466,87 +466,39 @@ func archiveAndDelete(t *testing.T, db *gorm.DB, food Food) {
 	}
 }
 
-// TestFoodUpdatesByValueCopyIntoTable: Updates given a struct by
-// value holding another row's image, into a row of another table, on a
-// model without hooks.
-func TestFoodUpdatesByValueCopyIntoTable(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
-		e, orig := withArchive(t, db)
-		name := orig.Image.Name()
-		arch := Food{ID: 100, Name: "bob"}
-		if err := db.Table("foods_archive").Create(&arch).Error; err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Table("foods_archive").Model(&arch).Updates(Food{Image: orig.Image}).Error; err != nil {
-			t.Fatal(err)
-		}
-		var got Food
-		if err := db.Table("foods_archive").First(&got, 100).Error; err != nil || got.Image.Name() != name {
-			t.Fatalf("archive holds %q, %v", got.Image.Name(), err)
-		}
-		if err := db.Delete(&orig).Error; err != nil {
-			t.Fatal(err)
-		}
-		if !e.exists(t, name) {
-			t.Fatal("deleting the original deleted the file its copy in foods_archive holds")
-		}
-	})
-}
-
-// TestFoodUpdatesPtrCopyIntoTable: the same, given a pointer.
-func TestFoodUpdatesPtrCopyIntoTable(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
-		e, orig := withArchive(t, db)
-		name := orig.Image.Name()
-		arch := Food{ID: 100, Name: "bob"}
-		if err := db.Table("foods_archive").Create(&arch).Error; err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Table("foods_archive").Model(&arch).Updates(&Food{Image: orig.Image}).Error; err != nil {
-			t.Fatal(err)
-		}
-		var got Food
-		if err := db.Table("foods_archive").First(&got, 100).Error; err != nil || got.Image.Name() != name {
-			t.Fatalf("archive holds %q, %v", got.Image.Name(), err)
-		}
-		if err := db.Delete(&orig).Error; err != nil {
-			t.Fatal(err)
-		}
-		if !e.exists(t, name) {
-			t.Fatal("deleting the original deleted the file its copy in foods_archive holds")
-		}
-	})
-}
-
-// TestUpdatesByValueCopyIntoTable: Updates given a struct by value
-// holding another row's image, into a row of another table.
-func TestUpdatesByValueCopyIntoTable(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
-		e := setup(t, db, &Avatar{})
-		if err := db.Table("avatars_archive").AutoMigrate(&Avatar{}); err != nil {
-			t.Fatal(err)
-		}
-		orig := Avatar{Name: "ada", Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
-		if err := db.Create(&orig).Error; err != nil {
-			t.Fatal(err)
-		}
-		name := orig.Image.Name()
-		arch := Avatar{ID: 100, Name: "bob"}
-		if err := db.Table("avatars_archive").Create(&arch).Error; err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Table("avatars_archive").Model(&arch).Updates(Avatar{Image: orig.Image}).Error; err != nil {
-			t.Fatal(err)
-		}
-		var got Avatar
-		if err := db.Table("avatars_archive").First(&got, 100).Error; err != nil || got.Image.Name() != name {
-			t.Fatalf("archive holds %q, %v", got.Image.Name(), err)
-		}
-		if err := db.Delete(&orig).Error; err != nil {
-			t.Fatal(err)
-		}
-		if !e.exists(t, name) {
-			t.Fatal("deleting the original deleted the file its copy in avatars_archive holds")
-		}
-	})
+// TestUpdatesCopyIntoTable: Updates given a struct, by value or by
+// pointer, holding another row's image, into a row of another table: the
+// copy is noted, and deleting the original keeps the file.
+func TestUpdatesCopyIntoTable(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		value func(img field.Image) any
+	}{
+		{"by value", func(img field.Image) any { return Food{Image: img} }},
+		{"by pointer", func(img field.Image) any { return &Food{Image: img} }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+				e, orig := withArchive(t, db)
+				name := orig.Image.Name()
+				arch := Food{ID: 100, Name: "bob"}
+				if err := db.Table("foods_archive").Create(&arch).Error; err != nil {
+					t.Fatal(err)
+				}
+				if err := db.Table("foods_archive").Model(&arch).Updates(c.value(orig.Image)).Error; err != nil {
+					t.Fatal(err)
+				}
+				var got Food
+				if err := db.Table("foods_archive").First(&got, 100).Error; err != nil || got.Image.Name() != name {
+					t.Fatalf("archive holds %q, %v", got.Image.Name(), err)
+				}
+				if err := db.Delete(&orig).Error; err != nil {
+					t.Fatal(err)
+				}
+				if !e.exists(t, name) {
+					t.Fatal("deleting the original deleted the file its copy in foods_archive holds")
+				}
+			})
+		})
+	}
 }
