@@ -198,7 +198,8 @@ func (g *globalFlags) looksUnrelated(ctx context.Context, columns []thumbnails.T
 	names := make([]string, len(columns))
 	for i, c := range columns {
 		var n int64
-		err := e.db.Table(c.Name).Where(clause.Neq{Column: clause.Column{Name: c.Column}, Value: ""}).Count(&n).Error
+		// clause.Table: gorm takes a name with a space for SQL of its own
+		err := e.db.Table("?", clause.Table{Name: c.Name}).Where(clause.Neq{Column: clause.Column{Name: c.Column}, Value: ""}).Count(&n).Error
 		if err != nil {
 			return "", fmt.Errorf("read %s.%s: %w", c.Name, c.Column, err)
 		}

@@ -235,3 +235,69 @@ func TestPruneWrongDSNWithRedis(t *testing.T) {
 		}
 	})
 }
+
+// TestPruneTableWithSpace: prune, its checks included, takes a table and
+// a column whose names hold a space.
+func TestPruneTableWithSpace(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, sizesYAML)
+		f.createFoods(t, 1)
+		db := f.openPlain(t)
+		var name string
+		if err := db.Raw("SELECT image FROM foods").Scan(&name).Error; err != nil || name == "" {
+			t.Fatal(name, err)
+		}
+		if err := db.Exec(`CREATE TABLE "my foods" (id integer primary key, "my photo" text)`).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Exec(`INSERT INTO "my foods" (id, "my photo") VALUES (1, ?)`, name).Error; err != nil {
+			t.Fatal(err)
+		}
+		closeDB(t, db)
+		before := countFiles(t, f.root)
+		args := []string{"prune", "--dsn", f.dsn, "--table", "my foods", "--column", "my photo", "--sizes", f.sizes,
+			"--storage-root", f.root, "--min-age", "0", "--also", "foods.image"}
+		// the dry run (no pre-check) finds nothing to remove
+		r := mustRun(t, append(args, "--dry-run")...)
+		if !strings.HasPrefix(r.stdout, "found 0 files, 0 sources") {
+			t.Errorf("dry run: %s", r)
+		}
+		r = runCmd(t, args...)
+		if r.code != 0 {
+			t.Errorf("prune --table %q: %s", "my foods", r)
+		}
+		if n := countFiles(t, f.root); n != before {
+			t.Errorf("removed %d files", before-n)
+		}
+	})
+}
+
+// TestPruneAlsoOtherSchemaOnly: the rows holding images are only in
+// a table of another schema named by --also (foods has none): prune runs.
+func TestPruneAlsoOtherSchemaOnly(t *testing.T) {
+	f := newFixture(t, testdb.PostgresDSN(t), sizesYAML)
+	f.createFoods(t, 0)
+	other := testdb.PostgresDSN(t)
+	schema := other[strings.LastIndex(other, "search_path=")+len("search_path="):]
+	db := f.open(t, "")
+	if err := db.Table(schema + ".dishes").AutoMigrate(&Dish{}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", photos[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dish := Dish{Photo: field.NewImage("dish.jpg", bytes.NewReader(data))}
+	if err := db.Table(schema + ".dishes").Create(&dish).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec("INSERT INTO foods (image) VALUES (NULL)").Error; err != nil {
+		t.Fatal(err)
+	}
+	closeDB(t, db)
+	before := countFiles(t, f.root)
+	r := mustRun(t, f.args("prune", "--min-age", "0", "--also", schema+".dishes.photo")...)
+	if n := countFiles(t, f.root); n != before {
+		t.Errorf("removed %d files: %s", before-n, r)
+	}
+}
