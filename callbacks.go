@@ -256,12 +256,11 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 		// What the first pass stored stays unless a hook replaced it:
 		// nothing writes it then, and it is deleted.
 		all = append(p.keepStillWritten(db, m), all...)
-		db.InstanceSet(keyStored, all)
 		if v, ok := db.InstanceGet(keyCopies); ok && len(copies) > 0 {
 			copies = append(v.([]string), copies...)
 		}
 	}
-	if len(all) > 0 {
+	if len(all) > 0 || seen != nil { // a second pass may have dropped them all
 		db.InstanceSet(keyStored, all)
 	}
 	if len(copies) > 0 {

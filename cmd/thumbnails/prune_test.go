@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 )
@@ -173,20 +175,8 @@ func TestPruneAlsoOtherSchema(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, testdb.PostgresDSN(t), sizesYAML)
 	f.createFoods(t, 1)
-	other := testdb.PostgresDSN(t)
-	schema := other[strings.LastIndex(other, "search_path=")+len("search_path="):]
 	db := f.open(t, "")
-	if err := db.Table(schema + ".dishes").AutoMigrate(&Dish{}); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", photos[0]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dish := Dish{Photo: field.NewImage("dish.jpg", bytes.NewReader(data))}
-	if err := db.Table(schema + ".dishes").Create(&dish).Error; err != nil {
-		t.Fatal(err)
-	}
+	schema, dish := dishInOtherSchema(t, db)
 	closeDB(t, db)
 
 	r := mustRun(t, f.args("prune", "--dry-run", "--min-age", "0")...)
@@ -277,9 +267,26 @@ func TestPruneTableWithSpace(t *testing.T) {
 func TestPruneAlsoOtherSchemaOnly(t *testing.T) {
 	f := newFixture(t, testdb.PostgresDSN(t), sizesYAML)
 	f.createFoods(t, 0)
+	db := f.open(t, "")
+	schema, _ := dishInOtherSchema(t, db)
+	if err := db.Exec("INSERT INTO foods (image) VALUES (NULL)").Error; err != nil {
+		t.Fatal(err)
+	}
+	closeDB(t, db)
+	before := countFiles(t, f.root)
+	r := mustRun(t, f.args("prune", "--min-age", "0", "--also", schema+".dishes.photo")...)
+	if n := countFiles(t, f.root); n != before {
+		t.Errorf("removed %d files: %s", before-n, r)
+	}
+}
+
+// dishInOtherSchema creates table dishes in a PostgreSQL schema of its own
+// and a dish with a photo in it through db; it returns the schema and the
+// dish.
+func dishInOtherSchema(t *testing.T, db *gorm.DB) (string, Dish) {
+	t.Helper()
 	other := testdb.PostgresDSN(t)
 	schema := other[strings.LastIndex(other, "search_path=")+len("search_path="):]
-	db := f.open(t, "")
 	if err := db.Table(schema + ".dishes").AutoMigrate(&Dish{}); err != nil {
 		t.Fatal(err)
 	}
@@ -291,13 +298,5 @@ func TestPruneAlsoOtherSchemaOnly(t *testing.T) {
 	if err := db.Table(schema + ".dishes").Create(&dish).Error; err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Exec("INSERT INTO foods (image) VALUES (NULL)").Error; err != nil {
-		t.Fatal(err)
-	}
-	closeDB(t, db)
-	before := countFiles(t, f.root)
-	r := mustRun(t, f.args("prune", "--min-age", "0", "--also", schema+".dishes.photo")...)
-	if n := countFiles(t, f.root); n != before {
-		t.Errorf("removed %d files: %s", before-n, r)
-	}
+	return schema, dish
 }
