@@ -2,13 +2,17 @@ package thumbnails
 
 import (
 	"context"
+	"database/sql/driver"
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"path"
 	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"gorm.io/gorm/schema"
 
@@ -37,38 +41,124 @@ type column struct {
 // columnIDs numbers the columns of the models the plugins parse.
 var columnIDs atomic.Uint32
 
-// keySeed hashes the string primary keys of owners.
+// keySeed hashes the primary keys of owners that are not one integer.
 var keySeed = maphash.MakeSeed()
 
 // owner returns the row of c's model in row, and c, as the owner of the
-// Image bound there: the row's primary key when it is one integer or
-// string (a string as its hash) and set; the zero Owner otherwise, which
-// makes its Image count as changed when saved. table is the statement's
-// tableKey: a row of another table than the model's (db.Table) is another
-// row.
+// Image bound there: the row's primary key when every column of it is set
+// (as gorm's Save requires to update rather than insert), one integer as
+// it is and anything else (a string, a UUID, several columns) as the hash
+// of its values; the zero Owner otherwise, which makes its Image count as
+// changed when saved. table is the statement's tableKey: a row of another
+// table than the model's (db.Table) is another row.
 func (c *column) owner(ctx context.Context, row reflect.Value, table uint64) bridge.Owner {
-	if c.id == 0 || c.field == nil || c.field.Schema == nil || len(c.field.Schema.PrimaryFields) != 1 {
+	if c.id == 0 || c.field == nil || c.field.Schema == nil {
 		return bridge.Owner{}
 	}
-	pk := reflect.Indirect(c.field.Schema.PrimaryFields[0].ReflectValueOf(ctx, row))
-	if !pk.IsValid() || pk.IsZero() {
+	pks := c.field.Schema.PrimaryFields
+	if len(pks) == 1 {
+		pk := reflect.Indirect(pks[0].ReflectValueOf(ctx, row))
+		if !pk.IsValid() || pk.IsZero() {
+			return bridge.Owner{}
+		}
+		switch pk.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			return bridge.Owner{Column: c.id, Key: uint64(pk.Int()) ^ table}
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+			return bridge.Owner{Column: c.id, Key: pk.Uint() ^ table}
+		}
+	}
+	if len(pks) == 0 {
 		return bridge.Owner{}
 	}
-	var key uint64
-	switch pk.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		key = uint64(pk.Int())
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		key = pk.Uint()
-	case reflect.String:
-		key = maphash.String(keySeed, pk.String())
-	default:
-		return bridge.Owner{}
+	var h maphash.Hash
+	h.SetSeed(keySeed)
+	for _, f := range pks {
+		v := reflect.Indirect(f.ReflectValueOf(ctx, row))
+		if !v.IsValid() || v.IsZero() || !hashKey(&h, v, true) {
+			return bridge.Owner{}
+		}
 	}
 	// A row of another table: its key mixed with the table's hash, which
-	// no small integer key reaches, and a string key's hash only by a
-	// 64-bit collision.
-	return bridge.Owner{Column: c.id, Key: key ^ table}
+	// no small integer key reaches, and a hashed key only by a 64-bit
+	// collision.
+	return bridge.Owner{Column: c.id, Key: h.Sum64() ^ table}
+}
+
+// hashKey writes the value v of one primary key column to h, each kind
+// with its own tag and each string with its length, so that ("ab", "c")
+// and ("a", "bc") differ. A value of another kind is written as what its
+// driver.Valuer gives, when valuer is true. It reports false for a value
+// it cannot write.
+func hashKey(h *maphash.Hash, v reflect.Value, valuer bool) bool {
+	var buf [9]byte
+	number := func(tag byte, n uint64) {
+		buf[0] = tag
+		binary.LittleEndian.PutUint64(buf[1:], n)
+		h.Write(buf[:])
+	}
+	bytes := func(tag byte, b []byte) {
+		number(tag, uint64(len(b)))
+		h.Write(b)
+	}
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		number('i', uint64(v.Int()))
+		return true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		number('u', v.Uint())
+		return true
+	case reflect.Bool:
+		n := uint64(0)
+		if v.Bool() {
+			n = 1
+		}
+		number('b', n)
+		return true
+	case reflect.Float32, reflect.Float64:
+		number('f', math.Float64bits(v.Float()))
+		return true
+	case reflect.String:
+		number('s', uint64(v.Len()))
+		h.WriteString(v.String())
+		return true
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			bytes('x', v.Bytes())
+			return true
+		}
+	case reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 { // a UUID
+			number('x', uint64(v.Len()))
+			for i := range v.Len() {
+				h.WriteByte(byte(v.Index(i).Uint()))
+			}
+			return true
+		}
+	}
+	if !v.CanInterface() {
+		return false
+	}
+	if t, ok := v.Interface().(time.Time); ok {
+		number('t', uint64(t.Unix()))
+		number('n', uint64(t.Nanosecond()))
+		return true
+	}
+	if !valuer {
+		return false
+	}
+	vr, ok := v.Interface().(driver.Valuer)
+	if !ok && v.CanAddr() {
+		vr, ok = v.Addr().Interface().(driver.Valuer)
+	}
+	if !ok {
+		return false
+	}
+	dv, err := vr.Value()
+	if err != nil || dv == nil {
+		return false
+	}
+	return hashKey(h, reflect.ValueOf(dv), false)
 }
 
 // size returns the column's size called name (case-insensitive).
