@@ -46,7 +46,7 @@ var keySeed = maphash.MakeSeed()
 
 // owner returns the row of c's model in row, and c, as the owner of the
 // Image bound there: the row's primary key when every column of it is set
-// (as gorm's Save requires to update rather than insert), one integer as
+// (as gorm's Save requires to update rather than insert; see keyValue), one integer as
 // it is and anything else (a string, a UUID, several columns) as the hash
 // of its values; the zero Owner otherwise, which makes its Image count as
 // changed when saved. table is the statement's tableKey: a row of another
@@ -57,8 +57,8 @@ func (c *column) owner(ctx context.Context, row reflect.Value, table uint64) bri
 	}
 	pks := c.field.Schema.PrimaryFields
 	if len(pks) == 1 {
-		pk := reflect.Indirect(pks[0].ReflectValueOf(ctx, row))
-		if !pk.IsValid() || pk.IsZero() {
+		pk, set := keyValue(ctx, pks[0], row)
+		if !set {
 			return bridge.Owner{}
 		}
 		switch pk.Kind() {
@@ -74,8 +74,8 @@ func (c *column) owner(ctx context.Context, row reflect.Value, table uint64) bri
 	var h maphash.Hash
 	h.SetSeed(keySeed)
 	for _, f := range pks {
-		v := reflect.Indirect(f.ReflectValueOf(ctx, row))
-		if !v.IsValid() || v.IsZero() || !hashKey(&h, v, true) {
+		v, set := keyValue(ctx, f, row)
+		if !set || !hashKey(&h, v, true) {
 			return bridge.Owner{}
 		}
 	}
@@ -83,6 +83,21 @@ func (c *column) owner(ctx context.Context, row reflect.Value, table uint64) bri
 	// no small integer key reaches, and a hashed key only by a 64-bit
 	// collision.
 	return bridge.Owner{Column: c.id, Key: h.Sum64() ^ table}
+}
+
+// keyValue returns the value of the primary key column f in row, and
+// whether it is set as gorm judges it: a value that is not its type's zero,
+// or a pointer that is not nil (a pointer to 0 is a key of 0, which gorm's
+// Save updates by).
+func keyValue(ctx context.Context, f *schema.Field, row reflect.Value) (reflect.Value, bool) {
+	v := f.ReflectValueOf(ctx, row)
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return v, false
+		}
+		return v.Elem(), true
+	}
+	return v, v.IsValid() && !v.IsZero()
 }
 
 // hashKey writes the value v of one primary key column to h, each kind

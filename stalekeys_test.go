@@ -2,6 +2,7 @@ package thumbnails_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/google/uuid"
@@ -35,9 +36,18 @@ type Bin struct {
 
 type aisle string
 
+// Crate is keyed by a string and a pointer, which holds 0 in the test: a
+// key gorm's Save updates by, as a pointer that is not nil.
+type Crate struct {
+	Aisle string `gorm:"primaryKey;size:40"`
+	Level *int   `gorm:"primaryKey;autoIncrement:false"`
+	Name  string
+	Image field.Image `thumbnails:"sizes:small;dir:crates"`
+}
+
 // TestStaleSaveKeepsTheNewImageWhateverTheKey is TestStaleSaveKeepsTheNewImage
 // for rows whose primary key is not one integer or string: two columns, a
-// UUID. A row loaded before another statement replaced its image, then
+// UUID, a pointer to 0. A row loaded before another statement replaced its image, then
 // saved with only its name changed, must keep the new image. It wrote back
 // the old name, and the new image was deleted as replaced.
 func TestStaleSaveKeepsTheNewImageWhateverTheKey(t *testing.T) {
@@ -67,13 +77,19 @@ func TestStaleSaveKeepsTheNewImageWhateverTheKey(t *testing.T) {
 				return &Bin{Aisle: "a", Level: uint16(n), Name: "pizza", Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
 			},
 			func() row { return &Bin{} }},
+		{"pointer to 0",
+			func(t *testing.T, n int) row {
+				zero := 0
+				return &Crate{Aisle: fmt.Sprint("a", n), Level: &zero, Name: "pizza", Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+			},
+			func() row { return &Crate{} }},
 	}
 	saves := map[string]func(db *gorm.DB, stale row) error{
 		"Save":    func(db *gorm.DB, stale row) error { return db.Save(stale).Error },
 		"Updates": func(db *gorm.DB, stale row) error { return db.Updates(stale).Error },
 	}
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
-		e := setup(t, db, &Stall{}, &Ticket{}, &Bin{})
+		e := setup(t, db, &Stall{}, &Ticket{}, &Bin{}, &Crate{})
 		for _, m := range models {
 			t.Run(m.name, func(t *testing.T) {
 				ctx := context.Background()
@@ -141,4 +157,11 @@ func (s *Stall) of(db *gorm.DB) *gorm.DB {
 func (k *Ticket) of(db *gorm.DB) *gorm.DB { return db.Where("id = ?", k.ID) }
 func (s *Bin) of(db *gorm.DB) *gorm.DB {
 	return db.Where("aisle = ? AND level = ?", s.Aisle, s.Level)
+}
+
+func (c *Crate) image() *field.Image { return &c.Image }
+func (c *Crate) rename(n string)     { c.Name = n }
+func (c *Crate) name() string        { return c.Name }
+func (c *Crate) of(db *gorm.DB) *gorm.DB {
+	return db.Where("aisle = ? AND level = ?", c.Aisle, *c.Level)
 }
