@@ -111,25 +111,31 @@ func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (
 		}
 		k, _ = cachedKnown(img)
 	}
-	sz = focused([]sizes.Size{sz}, imageFocus(img))[0]
-	var rec backends.Thumbnail
-	if tx := b.tx.Load(); tx != nil {
-		// In the caller's transaction: under its context, unshared.
-		rec, err = b.p.makeThumbnail(ctx, b.p.metadata(tx), source, sz)
-		if errors.Is(err, sql.ErrTxDone) {
-			b.tx.CompareAndSwap(tx, nil)
-			rec, err = b.p.generateLazy(ctx, source, sz)
-		} else if err == nil {
-			noteMadeIn(tx, source, rec.Name)
-		}
-	} else {
-		rec, err = b.p.generateLazy(ctx, source, sz)
-	}
+	rec, err := b.make(ctx, source, focused([]sizes.Size{sz}, imageFocus(img))[0])
 	if err != nil {
 		return field.Thumbnail{}, err
 	}
 	bridge.Cache(img, append(slices.Clip(k), rec))
 	return b.thumbnail(rec), nil
+}
+
+// make makes the thumbnail of source in sz, which no record was found for,
+// and records it: in the caller's transaction while it is open, under its
+// context and unshared; otherwise as generateLazy does.
+func (b *binder) make(ctx context.Context, source string, sz sizes.Size) (backends.Thumbnail, error) {
+	tx := b.tx.Load()
+	if tx == nil {
+		return b.p.generateLazy(ctx, source, sz)
+	}
+	rec, err := b.p.makeThumbnail(ctx, b.p.metadata(tx), source, sz)
+	if errors.Is(err, sql.ErrTxDone) {
+		b.tx.CompareAndSwap(tx, nil)
+		return b.p.generateLazy(ctx, source, sz)
+	}
+	if err == nil {
+		noteMadeIn(tx, source, rec.Name)
+	}
+	return rec, err
 }
 
 // Thumbnails implements field.Binder.

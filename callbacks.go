@@ -150,15 +150,17 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 	ctx := db.Statement.Context
 	var all []*stored
 	var copies []string
+	var copiedImages []copiedImage
 	// copied checks a name written without an upload, and notes it as a
 	// copy.
-	copied := func(col *column, name string) bool {
+	copied := func(col *column, name string, focus field.Focus) bool {
 		if err := checkName(col, name); err != nil {
 			_ = db.AddError(err)
 			return false
 		}
 		if name != "" {
 			copies = append(copies, name)
+			copiedImages = append(copiedImages, copiedImage{col: col, name: name, focus: focus})
 		}
 		return true
 	}
@@ -171,7 +173,7 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 		}
 		bridge.SetFocus(img, focus)
 		if bridge.Pending(img) == nil {
-			return ownUnchanged(ctx, col, img, row, tk) || copied(col, img.Name())
+			return ownUnchanged(ctx, col, img, row, tk) || copied(col, img.Name(), focus)
 		}
 		st, err := p.storeUpload(ctx, col, img, focus)
 		if err != nil {
@@ -213,10 +215,10 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 					store(col, img, focus, reflect.Value{})
 				}
 			case string:
-				copied(col, img)
+				copied(col, img, focus)
 			case *string:
 				if img != nil {
-					copied(col, *img)
+					copied(col, *img, focus)
 				}
 			}
 		}
@@ -263,6 +265,7 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 	if len(all) > 0 || seen != nil { // a second pass may have dropped them all
 		db.InstanceSet(keyStored, all)
 	}
+	noteCopied(db, copiedImages)
 	if len(copies) > 0 {
 		db.InstanceSet(keyCopies, copies)
 		if tk != 0 {
@@ -318,8 +321,15 @@ func uncleanName(name string) error {
 // record writes the metadata of the uploads the statement stored, inside its
 // transaction, once the rows are written.
 func (p *plugin) record(db *gorm.DB) {
+	if db.Error != nil {
+		return
+	}
+	if err := p.queueCopiedSizes(db); err != nil {
+		_ = db.AddError(err)
+		return
+	}
 	all := storedOf(db)
-	if db.Error != nil || len(all) == 0 {
+	if len(all) == 0 {
 		return
 	}
 	if db.RowsAffected == 0 && !db.DryRun && !mayFallBackToCreate(db) {
@@ -421,7 +431,7 @@ func (p *plugin) finish(db *gorm.DB) {
 	// reuses the gorm.Statement, and the next one must not discard, record
 	// or drain what this one stored.
 	defer func() {
-		for _, key := range []string{keyStored, keyUnreferenced, keyOutbox, keyOmits, keySeen} {
+		for _, key := range []string{keyStored, keyUnreferenced, keyOutbox, keyOmits, keySeen, keyCopiedSizes} {
 			db.InstanceSet(key, nil)
 		}
 	}()
@@ -440,15 +450,20 @@ func (p *plugin) finish(db *gorm.DB) {
 		}
 	}
 	p.bindWritten(db, writtenColumns(db))
-	if instanceFlag(db, keyOutbox) {
-		if _, started := db.InstanceGet("gorm:started_transaction"); started {
-			return
-		}
-		if _, inTx := db.Statement.ConnPool.(gorm.TxCommitter); inTx {
-			return
-		}
+	if instanceFlag(db, keyOutbox) && !inAnyTx(db) {
 		p.drainAfterCommit(db.Statement.Context)
 	}
+	p.makeCopiedSizes(db)
+}
+
+// inAnyTx reports whether the statement on db ran in a transaction, gorm's
+// own for it or the caller's: the transaction's Commit drains the outbox.
+func inAnyTx(db *gorm.DB) bool {
+	if _, started := db.InstanceGet("gorm:started_transaction"); started {
+		return true
+	}
+	_, inTx := db.Statement.ConnPool.(gorm.TxCommitter)
+	return inTx
 }
 
 // bindWritten binds the images of the rows a write wrote; those of the

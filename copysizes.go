@@ -1,0 +1,123 @@
+package thumbnails
+
+import (
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+// keyCopiedSizes holds the images a statement copies into a column
+// ([]copiedImage): a name, not an upload, that is not the row's own
+// unchanged image. finish makes the column's eager sizes that the source
+// lacks.
+const keyCopiedSizes = "thumbnails:copied_sizes"
+
+// copiedImage is a source name written into col by a statement, with the
+// focal point of the row it was written to.
+type copiedImage struct {
+	col   *column
+	name  string
+	focus field.Focus
+}
+
+// eager returns c's sizes made when an image is saved: neither lazy nor
+// async.
+func (c *column) eager() []sizes.Size {
+	var out []sizes.Size
+	for _, sz := range c.sizes {
+		if !sz.Lazy && !sz.Async {
+			out = append(out, sz)
+		}
+	}
+	return out
+}
+
+// noteCopied adds list to the images the statement on db copies.
+func noteCopied(db *gorm.DB, list []copiedImage) {
+	if len(list) == 0 {
+		return
+	}
+	if v, ok := db.InstanceGet(keyCopiedSizes); ok {
+		prev, _ := v.([]copiedImage)
+		list = append(prev, list...)
+	}
+	db.InstanceSet(keyCopiedSizes, list)
+}
+
+// copiedImages returns the images the statement on db copied, each column
+// and name once, when it wrote rows.
+func copiedImages(db *gorm.DB) []copiedImage {
+	v, _ := db.InstanceGet(keyCopiedSizes)
+	list, _ := v.([]copiedImage)
+	if len(list) == 0 || db.DryRun || db.RowsAffected == 0 {
+		return nil
+	}
+	type key struct {
+		col  *column
+		name string
+	}
+	seen := make(map[key]bool, len(list))
+	out := list[:0:0]
+	for _, c := range list {
+		if k := (key{c.col, c.name}); c.name != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// queueCopiedSizes queues, in the statement's transaction, the jobs of the
+// async sizes of the columns that the statement on db copied images into,
+// as for an upload. A job whose size is recorded already does nothing.
+func (p *plugin) queueCopiedSizes(db *gorm.DB) error {
+	var list []*stored
+	for _, c := range copiedImages(db) {
+		list = append(list, &stored{col: c.col, source: c.name})
+	}
+	return p.enqueueAsync(db, list)
+}
+
+// makeCopiedSizes makes, once the statement on db has written its rows,
+// the eager sizes of the columns that it copied images into, where their
+// sources lack them: an image copied into a column with more sizes than the
+// one it came from (Cover = Photo) has them all once saved, as an upload
+// does. They are made as a first access makes a lazy size (in the caller's
+// transaction while it is open, otherwise after the commit), so no row lock
+// is held while it runs. The row is saved by then: a size that cannot be
+// made (the copied name has no file) is logged, and is tried again on first
+// access.
+func (p *plugin) makeCopiedSizes(db *gorm.DB) {
+	ctx := db.Statement.Context
+	for _, c := range copiedImages(db) {
+		eager := c.col.eager()
+		if len(eager) == 0 {
+			continue
+		}
+		b := c.col.binderFor(db)
+		var have map[string]bool
+		err := b.readViaTx(ctx, func(meta backends.Metadata) error {
+			recs, err := meta.Thumbnails(ctx, c.name)
+			have = make(map[string]bool, len(recs))
+			for size := range recs {
+				have[size] = true
+			}
+			return err
+		})
+		if err != nil {
+			p.db.Logger.Error(ctx, "thumbnails: sizes of %q copied into %s.%s: %v", c.name, c.col.table, c.col.name, err)
+			continue
+		}
+		for _, sz := range focused(eager, c.focus) {
+			if have[sz.Name] {
+				continue
+			}
+			if _, err := b.make(ctx, c.name, sz); err != nil {
+				p.db.Logger.Error(ctx, "thumbnails: size %q of %q copied into %s.%s: %v", sz.Name, c.name, c.col.table, c.col.name, err)
+				break // the next size would fail the same way
+			}
+		}
+	}
+}
