@@ -149,3 +149,47 @@ func TestUpsertIntoANamedTable(t *testing.T) {
 		t.Errorf("the inserted row's image %s is not stored", name)
 	}
 }
+
+// TestDeleteWithAssociations: deleting a menu with its courses through
+// gorm (Select(clause.Associations)) deletes the courses' files, as a
+// delete of each course would. A database's ON DELETE CASCADE does not go
+// through gorm, and leaves them for Prune (see the README).
+func TestDeleteWithAssociations(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Menu{}, &Course{})
+		ctx := context.Background()
+		menu := Menu{Name: "lunch", Courses: []Course{
+			{Image: field.NewImage("pizza.jpg", reader(photo(t, pizzaJPG)))},
+			{Image: field.NewImage("pasta.jpg", reader(photo(t, pastaJPG)))},
+		}}
+		other := Menu{Name: "dinner", Courses: []Course{{Image: field.NewImage("soup.jpg", reader(photo(t, soupJPG)))}}}
+		for _, m := range []*Menu{&menu, &other} {
+			if err := e.db.Create(m).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		var files []string
+		for _, c := range menu.Courses {
+			small, err := c.Image.Thumbnail(ctx, "small")
+			if err != nil {
+				t.Fatal(err)
+			}
+			files = append(files, c.Image.Name(), small.Name)
+		}
+		if err := e.db.Select(clause.Associations).Delete(&menu).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, db, "courses"); n != 1 {
+			t.Fatalf("%d courses left, want the other menu's", n)
+		}
+		for _, f := range files {
+			if e.exists(t, f) {
+				t.Errorf("%s of a deleted course is still stored", f)
+			}
+		}
+		kept := other.Courses[0].Image.Name()
+		if !e.exists(t, kept) {
+			t.Errorf("the other menu's course lost its image %s", kept)
+		}
+	})
+}
