@@ -28,6 +28,14 @@ type Course struct {
 	Image  field.Image `thumbnails:"sizes:small;dir:courses"`
 }
 
+// lunchMenu returns a menu of two courses, each with an upload.
+func lunchMenu(t *testing.T) Menu {
+	return Menu{Name: "lunch", Courses: []Course{
+		{Image: field.NewImage("pizza.jpg", reader(photo(t, pizzaJPG)))},
+		{Image: field.NewImage("pasta.jpg", reader(photo(t, pastaJPG)))},
+	}}
+}
+
 // TestAssociationsAndSliceValues checks that images are stored and bound
 // when gorm saves a has-many association (it creates the children with a
 // slice value, not a pointer), and when the caller passes a slice by value.
@@ -35,10 +43,7 @@ func TestAssociationsAndSliceValues(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e := setup(t, db, &Menu{}, &Course{})
 		ctx := context.Background()
-		menu := Menu{Name: "lunch", Courses: []Course{
-			{Image: field.NewImage("pizza.jpg", reader(photo(t, pizzaJPG)))},
-			{Image: field.NewImage("pasta.jpg", reader(photo(t, pastaJPG)))},
-		}}
+		menu := lunchMenu(t)
 		if err := e.db.Create(&menu).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -158,10 +163,7 @@ func TestDeleteWithAssociations(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e := setup(t, db, &Menu{}, &Course{})
 		ctx := context.Background()
-		menu := Menu{Name: "lunch", Courses: []Course{
-			{Image: field.NewImage("pizza.jpg", reader(photo(t, pizzaJPG)))},
-			{Image: field.NewImage("pasta.jpg", reader(photo(t, pastaJPG)))},
-		}}
+		menu := lunchMenu(t)
 		other := Menu{Name: "dinner", Courses: []Course{{Image: field.NewImage("soup.jpg", reader(photo(t, soupJPG)))}}}
 		for _, m := range []*Menu{&menu, &other} {
 			if err := e.db.Create(m).Error; err != nil {
