@@ -121,12 +121,18 @@ func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (
 
 // make makes the thumbnail of source in sz, which no record was found for,
 // and records it: in the caller's transaction while it is open, under its
-// context and unshared; otherwise as generateLazy does.
-func (b *binder) make(ctx context.Context, source string, sz sizes.Size) (backends.Thumbnail, error) {
+// context and unshared; otherwise as generateLazy does. A panic in either
+// (a processor of the caller's) is returned as an error.
+func (b *binder) make(ctx context.Context, source string, sz sizes.Size) (_ backends.Thumbnail, err error) {
 	tx := b.tx.Load()
 	if tx == nil {
 		return b.p.generateLazy(ctx, source, sz)
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("thumbnails: generate %q of %q: panic: %v", sz.Name, source, r)
+		}
+	}()
 	rec, err := b.p.makeThumbnail(ctx, b.p.metadata(tx), source, sz)
 	if errors.Is(err, sql.ErrTxDone) {
 		b.tx.CompareAndSwap(tx, nil)

@@ -265,6 +265,10 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 	if len(all) > 0 || seen != nil { // a second pass may have dropped them all
 		db.InstanceSet(keyStored, all)
 	}
+	if seen != nil {
+		// A copy that a hook replaced is not written.
+		keepCopiesHeld(db, seenIn(db, m).names())
+	}
 	noteCopied(db, copiedImages)
 	if len(copies) > 0 {
 		db.InstanceSet(keyCopies, copies)

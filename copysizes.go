@@ -1,9 +1,10 @@
 package thumbnails
 
 import (
+	"context"
+
 	"gorm.io/gorm"
 
-	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
@@ -80,41 +81,71 @@ func (p *plugin) queueCopiedSizes(db *gorm.DB) error {
 	return p.enqueueAsync(db, list)
 }
 
-// makeCopiedSizes makes, once the statement on db has written its rows,
-// the eager sizes of the columns that it copied images into, where their
-// sources lack them: an image copied into a column with more sizes than the
-// one it came from (Cover = Photo) has them all once saved, as an upload
-// does. They are made as a first access makes a lazy size (in the caller's
-// transaction while it is open, otherwise after the commit), so no row lock
-// is held while it runs. The row is saved by then: a size that cannot be
-// made (the copied name has no file) is logged, and is tried again on first
-// access.
+// keepCopiesHeld drops, from the images the statement on db copies, those
+// whose names it no longer writes: a BeforeSave hook replaced them.
+func keepCopiesHeld(db *gorm.DB, held map[string]bool) {
+	v, _ := db.InstanceGet(keyCopiedSizes)
+	list, _ := v.([]copiedImage)
+	kept := list[:0:0]
+	for _, c := range list {
+		if held[c.name] {
+			kept = append(kept, c)
+		}
+	}
+	if len(kept) < len(list) {
+		db.InstanceSet(keyCopiedSizes, kept)
+	}
+}
+
+// makeCopiedSizes has the eager sizes made that the sources of the images
+// the statement on db copied lack (see sizeCopies): now, once the statement
+// has committed, or once the caller's transaction does. A transaction the
+// plugin does not see end (db.Connection's) leaves them to first access.
 func (p *plugin) makeCopiedSizes(db *gorm.DB) {
-	ctx := db.Statement.Context
-	for _, c := range copiedImages(db) {
+	list := copiedImages(db)
+	if len(list) == 0 {
+		return
+	}
+	if !inCallersTx(db) {
+		p.sizeCopies(db.Statement.Context, list)
+		return
+	}
+	if t, ok := txPoolOf(db); ok {
+		t.noteCopied(list)
+	}
+}
+
+// sizeCopies makes, for the images a committed statement or transaction
+// copied into columns, each column's eager sizes that its source lacks: an
+// image copied into a column with more sizes than the one it came from
+// (Cover = Photo) has them all once saved, as an upload does. They are
+// made as a lazy size is on first access, after the commit, so no
+// transaction or lock is held while they are, and a copy that rolled back
+// makes none. The rows are saved by then: a size that cannot be made (the
+// copied name has no file) is logged, and is tried again on first access.
+func (p *plugin) sizeCopies(ctx context.Context, list []copiedImage) {
+	type key struct {
+		col  *column
+		name string
+	}
+	done := make(map[key]bool, len(list))
+	for _, c := range list {
+		k := key{c.col, c.name}
 		eager := c.col.eager()
-		if len(eager) == 0 {
+		if done[k] || len(eager) == 0 {
 			continue
 		}
-		b := c.col.binderFor(db)
-		var have map[string]bool
-		err := b.readViaTx(ctx, func(meta backends.Metadata) error {
-			recs, err := meta.Thumbnails(ctx, c.name)
-			have = make(map[string]bool, len(recs))
-			for size := range recs {
-				have[size] = true
-			}
-			return err
-		})
+		done[k] = true
+		recs, err := p.meta.Thumbnails(ctx, c.name)
 		if err != nil {
 			p.db.Logger.Error(ctx, "thumbnails: sizes of %q copied into %s.%s: %v", c.name, c.col.table, c.col.name, err)
 			continue
 		}
 		for _, sz := range focused(eager, c.focus) {
-			if have[sz.Name] {
+			if _, ok := recs[sz.Name]; ok {
 				continue
 			}
-			if _, err := b.make(ctx, c.name, sz); err != nil {
+			if _, err := p.generateLazy(ctx, c.name, sz); err != nil {
 				p.db.Logger.Error(ctx, "thumbnails: size %q of %q copied into %s.%s: %v", sz.Name, c.name, c.col.table, c.col.name, err)
 				break // the next size would fail the same way
 			}

@@ -3,12 +3,16 @@ package thumbnails_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 
+	"github.com/disintegration/gift"
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/processors"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
 
 // TestCopyGetsTheColumnsEagerSizes: an image copied into a column whose
@@ -166,4 +170,138 @@ func TestCopyQueuesTheColumnsAsyncSizes(t *testing.T) {
 			t.Errorf("later after its job: %+v, %v", th, err)
 		}
 	})
+}
+
+// Swapped's BeforeSave replaces a cover it is given with an upload when its
+// title says so.
+type Swapped struct {
+	ID    uint
+	Title string
+	Photo field.Image `thumbnails:"sizes:small;dir:dishes"`
+	Cover field.Image `thumbnails:"sizes:medium"`
+	with  []byte
+}
+
+func (h *Swapped) BeforeSave(*gorm.DB) error {
+	if h.Title == "replace" {
+		h.Cover = field.NewImage("n.jpg", reader(h.with))
+	}
+	return nil
+}
+
+// TestCopySizesAfterTheCommitOnly: the sizes of a copy are made once the
+// transaction that wrote it commits: none for a copy that rolls back
+// (before, its files stayed, unrecorded), none for a copy that a
+// BeforeSave hook replaced, and a copy saved as a child of an association
+// gets them once the parent's transaction has committed.
+func TestCopySizesAfterTheCommitOnly(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Swapped{}, &Menu{}, &Course{})
+		ctx := context.Background()
+		meta := metadataOf(db)
+		medium := func(src string) (string, bool) {
+			t.Helper()
+			recs, err := meta.Thumbnails(ctx, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, ok := recs["medium"]
+			return r.Name, ok
+		}
+		a := Swapped{Photo: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+		if err := db.Create(&a).Error; err != nil {
+			t.Fatal(err)
+		}
+		src := a.Photo.Name()
+		before := e.files(t)
+
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Create(&Swapped{Cover: a.Photo}).Error; err != nil {
+				return err
+			}
+			return errRollback
+		})
+		if !errors.Is(err, errRollback) {
+			t.Fatal(err)
+		}
+		if name, ok := medium(src); ok {
+			t.Errorf("medium %s recorded for a copy that rolled back", name)
+		}
+		if after := e.files(t); len(after) != len(before) {
+			t.Errorf("files %v after a copy that rolled back; want %v", after, before)
+		}
+
+		b := Swapped{Title: "replace", Cover: a.Photo, with: photo(t, pastaJPG)}
+		if err := db.Create(&b).Error; err != nil {
+			t.Fatal(err)
+		}
+		if b.Cover.Name() == src {
+			t.Fatal("the hook did not replace the cover")
+		}
+		if name, ok := medium(src); ok {
+			t.Errorf("medium %s made for a copy that the hook replaced", name)
+		}
+
+		// A child row saved through its parent runs in the parent's
+		// transaction.
+		menu := Menu{Name: "copy", Courses: []Course{{Image: a.Photo}}}
+		if err := db.Create(&menu).Error; err != nil {
+			t.Fatal(err)
+		}
+		if name, ok := medium(src); ok {
+			t.Errorf("medium %s made for a course, whose column has small only", name)
+		}
+		c := Swapped{Cover: a.Photo}
+		err = db.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Create(&c).Error; err != nil {
+				return err
+			}
+			if name, ok := medium(src); ok && !usesRedis(db) {
+				// SQLite has one writer: a record made meanwhile was made
+				// in the transaction, under its lock.
+				t.Errorf("medium %s made before the commit", name)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name, ok := medium(src); !ok || !e.exists(t, name) {
+			t.Errorf("after the commit, medium = %q, %v; want it made", name, ok)
+		}
+	})
+}
+
+// TestCopySizeOfAPanickingProcessor: a processor that panics while a copy's
+// size is made after the commit, of the caller's transaction or of the
+// statement's own, is logged: the save is done, and the process goes on.
+func TestCopySizeOfAPanickingProcessor(t *testing.T) {
+	var armed atomic.Bool
+	set := sizes.Sizes{
+		"small": {Processors: []gift.Filter{processors.Resize(processors.Px(50), processors.Px(50), processors.Fit)}},
+		"boom":  {Processors: []gift.Filter{processors.Resize(processors.Px(50), processors.Px(50), processors.Fit), explodingFilter{&armed}}},
+	}
+	type Bombed struct {
+		ID    uint
+		Photo field.Image `thumbnails:"sizes:small;dir:b"`
+		Cover field.Image `thumbnails:"sizes:boom"`
+	}
+	e := setupSizes(t, openSQLite(t), set, &Bombed{})
+	row := Bombed{Photo: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+	if err := e.db.Create(&row).Error; err != nil {
+		t.Fatal(err)
+	}
+	armed.Store(true)
+	if err := e.db.Create(&Bombed{Cover: row.Photo}).Error; err != nil {
+		t.Fatalf("a copy: %v", err)
+	}
+	err := e.db.Transaction(func(tx *gorm.DB) error {
+		return tx.Create(&Bombed{Cover: row.Photo}).Error
+	})
+	if err != nil {
+		t.Fatalf("a copy in a transaction: %v", err)
+	}
+	if n := count(t, e.db, "bombeds"); n != 3 {
+		t.Errorf("%d rows, want 3", n)
+	}
 }

@@ -113,6 +113,19 @@ func TestLazyGenerationPanics(t *testing.T) {
 	if _, err := food.Image.Thumbnail(context.Background(), "large"); err == nil || !strings.Contains(err.Error(), "panic") {
 		t.Errorf("a panicking processor: %v, want an error", err)
 	}
+	// In the caller's transaction the size is made in it, on the caller's
+	// goroutine: the panic is an error there too.
+	err := e.db.Transaction(func(tx *gorm.DB) error {
+		var loaded Food
+		if err := tx.First(&loaded, food.ID).Error; err != nil {
+			return err
+		}
+		_, err := loaded.Image.Thumbnail(context.Background(), "large")
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "panic") {
+		t.Errorf("a panicking processor in a transaction: %v, want an error", err)
+	}
 }
 
 // TestLazySizeOfADeletedRow: a lazy size whose generation was under way

@@ -70,6 +70,18 @@ func seenIn(db *gorm.DB, m *model) *seenValues {
 	return s
 }
 
+// names returns the set of names that s holds.
+func (s *seenValues) names() map[string]bool {
+	held := make(map[string]bool, len(s.images)+len(s.keys))
+	for _, name := range s.images {
+		held[name] = true
+	}
+	for _, name := range s.keys {
+		held[name] = true
+	}
+	return held
+}
+
 // mapName returns the name a map value given to Updates writes into an
 // image column, and false for a value that is not an image or name, or an
 // upload not yet stored.
@@ -126,13 +138,7 @@ func (p *plugin) keepStillWritten(db *gorm.DB, m *model) []*stored {
 		return nil
 	}
 	now := seenIn(db, m)
-	held := make(map[string]bool, len(now.images)+len(now.keys))
-	for _, name := range now.images {
-		held[name] = true
-	}
-	for _, name := range now.keys {
-		held[name] = true
-	}
+	held := now.names()
 	var kept, dropped []*stored
 	for _, st := range all {
 		if held[st.source] {

@@ -90,16 +90,18 @@ type txPool struct {
 	ctx context.Context // the context the transaction began with
 
 	mu         sync.Mutex
-	outbox     bool        // statements in this transaction queued files to delete
-	created    []*stored   // uploads saved in this transaction
-	savepoints []savepoint // open savepoints, oldest first
+	outbox     bool          // statements in this transaction queued files to delete
+	created    []*stored     // uploads saved in this transaction
+	copied     []copiedImage // images copied in this transaction, sized after its commit
+	savepoints []savepoint   // open savepoints, oldest first
 }
 
 // savepoint is a SAVEPOINT of a txPool, and how many uploads the
-// transaction had saved when it was set.
+// transaction had saved, and images copied, when it was set.
 type savepoint struct {
 	name    string
 	created int
+	copied  int
 }
 
 // ExecContext implements gorm.ConnPool. It follows the savepoints that
@@ -123,7 +125,7 @@ func (t *txPool) savepointExecuted(ctx context.Context, query string) {
 	}
 	t.mu.Lock()
 	if verb == "SAVEPOINT" {
-		t.savepoints = append(t.savepoints, savepoint{name: name, created: len(t.created)})
+		t.savepoints = append(t.savepoints, savepoint{name: name, created: len(t.created), copied: len(t.copied)})
 		t.mu.Unlock()
 		return
 	}
@@ -140,6 +142,7 @@ func (t *txPool) savepointExecuted(ctx context.Context, query string) {
 		at := t.savepoints[i].created
 		discarded = slices.Clone(t.created[at:])
 		t.created = t.created[:at]
+		t.copied = t.copied[:t.savepoints[i].copied]
 		t.savepoints = t.savepoints[:i+1]
 	} else { // RELEASE: it and the later ones go, their uploads stay
 		t.savepoints = t.savepoints[:i]
@@ -193,10 +196,20 @@ func (t *txPool) Commit() error {
 		t.discardCreated()
 		return err
 	}
-	if drain, _ := t.end(); drain {
+	drain, _, copied := t.end()
+	if drain {
 		t.p.drainAfterCommit(t.ctx)
 	}
+	t.p.sizeCopies(t.ctx, copied)
 	return nil
+}
+
+// noteCopied adds images that a statement of the transaction copied: once
+// it commits, their columns' eager sizes are made (see sizeCopies).
+func (t *txPool) noteCopied(list []copiedImage) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.copied = append(t.copied, list...)
 }
 
 // commitMayHaveLanded reports whether a COMMIT that returned err may still
@@ -241,13 +254,13 @@ func (e *commitUnknownError) Unwrap() error { return e.err }
 
 // end forgets what the transaction recorded, once it has committed or
 // rolled back, and returns it: whether statements queued files to delete,
-// and the uploads saved in it.
-func (t *txPool) end() (outbox bool, created []*stored) {
+// the uploads saved in it, and the images copied in it.
+func (t *txPool) end() (outbox bool, created []*stored, copied []copiedImage) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	outbox, created = t.outbox, t.created
-	t.outbox, t.created, t.savepoints = false, nil, nil
-	return outbox, created
+	outbox, created, copied = t.outbox, t.created, t.copied
+	t.outbox, t.created, t.copied, t.savepoints = false, nil, nil, nil
+	return outbox, created, copied
 }
 
 // Rollback implements gorm.TxCommitter; it removes the files stored for the
@@ -261,7 +274,7 @@ func (t *txPool) Rollback() error {
 // discardCreated ends the transaction's bookkeeping, deleting the uploads
 // saved in it (under cleanupContext): it did not commit.
 func (t *txPool) discardCreated() {
-	if _, created := t.end(); len(created) > 0 {
+	if _, created, _ := t.end(); len(created) > 0 {
 		t.p.discard(t.ctx, created)
 	}
 }
