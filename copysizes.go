@@ -11,8 +11,8 @@ import (
 
 // keyCopiedSizes holds the images a statement copies into a column
 // ([]copiedImage): a name, not an upload, that is not the row's own
-// unchanged image. finish makes the column's eager sizes that the source
-// lacks.
+// unchanged image. Once it commits, the column's eager sizes that the
+// source lacks are made (see makeCopiedSizes).
 const keyCopiedSizes = "thumbnails:copied_sizes"
 
 // copiedImage is a source name written into col by a statement, with the
