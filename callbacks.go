@@ -118,6 +118,16 @@ func instanceFlag(db *gorm.DB, key string) bool {
 	return v == true
 }
 
+// clearInstance removes keys from the settings of the statement on db, as
+// InstanceSet(key, nil) would clear them, but without storing an entry for
+// each key that was never set: finish clears them all after every write.
+func clearInstance(db *gorm.DB, keys ...string) {
+	prefix := fmt.Sprintf("%p", db.Statement) // gorm's InstanceSet keys
+	for _, key := range keys {
+		db.Statement.Settings.Delete(prefix + key)
+	}
+}
+
 // storedOf returns the uploads stored by the statement running on db.
 func storedOf(db *gorm.DB) []*stored {
 	v, _ := db.InstanceGet(keyStored)
@@ -325,15 +335,8 @@ func uncleanName(name string) error {
 // record writes the metadata of the uploads the statement stored, inside its
 // transaction, once the rows are written.
 func (p *plugin) record(db *gorm.DB) {
-	if db.Error != nil {
-		return
-	}
-	if err := p.queueCopiedSizes(db); err != nil {
-		_ = db.AddError(err)
-		return
-	}
 	all := storedOf(db)
-	if len(all) == 0 {
+	if db.Error != nil || len(all) == 0 {
 		return
 	}
 	if db.RowsAffected == 0 && !db.DryRun && !mayFallBackToCreate(db) {
@@ -434,13 +437,8 @@ func (p *plugin) finish(db *gorm.DB) {
 	// another statement (q := db.Model(&row); q.Updates(a); q.Updates(b))
 	// reuses the gorm.Statement, and the next one must not discard, record
 	// or drain what this one stored.
-	defer func() {
-		for _, key := range []string{keyStored, keyUnreferenced, keyOutbox, keyOmits, keySeen, keyCopiedSizes} {
-			db.InstanceSet(key, nil)
-		}
-	}()
-	db.InstanceSet(keyCopies, []string(nil)) // a reused statement copies anew
-	db.InstanceSet(keyCopyTarget, nil)
+	defer clearInstance(db, keyStored, keyUnreferenced, keyOutbox, keyOmits, keySeen, keyCopiedSizes)
+	clearInstance(db, keyCopies, keyCopyTarget) // a reused statement copies anew
 	if db.Statement.Schema == nil {
 		return
 	}

@@ -47,12 +47,12 @@ func noteCopied(db *gorm.DB, list []copiedImage) {
 	db.InstanceSet(keyCopiedSizes, list)
 }
 
-// copiedImages returns the images the statement on db copied, each column
-// and name once, when it wrote rows.
+// copiedImages returns the images the statement on db copies, each column
+// and name once.
 func copiedImages(db *gorm.DB) []copiedImage {
 	v, _ := db.InstanceGet(keyCopiedSizes)
 	list, _ := v.([]copiedImage)
-	if len(list) == 0 || db.DryRun || db.RowsAffected == 0 {
+	if len(list) == 0 || db.DryRun {
 		return nil
 	}
 	type key struct {
@@ -71,8 +71,10 @@ func copiedImages(db *gorm.DB) []copiedImage {
 }
 
 // queueCopiedSizes queues, in the statement's transaction, the jobs of the
-// async sizes of the columns that the statement on db copied images into,
-// as for an upload. A job whose size is recorded already does nothing.
+// async sizes of the columns that the statement on db copies images into,
+// as for an upload. A job whose size is recorded already does nothing, nor
+// does one whose source no row holds (the statement wrote no row, and the
+// source's own row is gone).
 func (p *plugin) queueCopiedSizes(db *gorm.DB) error {
 	var list []*stored
 	for _, c := range copiedImages(db) {
@@ -102,6 +104,9 @@ func keepCopiesHeld(db *gorm.DB, held map[string]bool) {
 // has committed, or once the caller's transaction does. A transaction the
 // plugin does not see end (db.Connection's) leaves them to first access.
 func (p *plugin) makeCopiedSizes(db *gorm.DB) {
+	if db.RowsAffected == 0 {
+		return
+	}
 	list := copiedImages(db)
 	if len(list) == 0 {
 		return

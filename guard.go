@@ -95,6 +95,10 @@ func (p *plugin) guardCopies(db *gorm.DB) {
 			return
 		}
 	}
+	if err := p.queueCopiedSizes(db); err != nil {
+		_ = db.AddError(err)
+		return
+	}
 	if db.Dialector.Name() != "postgres" {
 		return
 	}
