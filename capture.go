@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm/schema"
 
 	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
 )
 
 // Capturing runs inside the statement's transaction, just before gorm
@@ -166,6 +167,13 @@ func (p *plugin) captureUpsert(db *gorm.DB) {
 	// A column assigned another value than the inserted one (a literal,
 	// an expression) releases its old name too: the drain deletes it only
 	// if no row holds it then.
+	conds := primaryKeyConds(db.Statement, db.Statement.ReflectValue)
+	if len(conds) > 0 {
+		if err := p.keepCurrentImages(db, m, every, assigned, conds); err != nil {
+			_ = db.AddError(err)
+			return
+		}
+	}
 	written := newNames{}
 	eachRow(db.Statement.ReflectValue, m.schema.ModelType, func(row reflect.Value) {
 		for _, col := range m.columns {
@@ -176,11 +184,83 @@ func (p *plugin) captureUpsert(db *gorm.DB) {
 			}
 		}
 	})
-	conds := primaryKeyConds(db.Statement, db.Statement.ReflectValue)
 	if len(written) == 0 || len(conds) == 0 {
 		return
 	}
 	p.release(db, m, written, conds, true)
+}
+
+// keepCurrentImages protects, in an upsert (Save of a slice, or Save's
+// insert after an update that matched no row: a soft-deleted row, a Where
+// that no longer holds), the rows whose image is their own unchanged one:
+// loaded before another statement replaced it, they would write back the
+// old name, whose files that replace deleted. Each such image takes the
+// name its row holds now, so the upsert writes that back instead and
+// releases nothing. A row that no longer exists is inserted as it is.
+func (p *plugin) keepCurrentImages(db *gorm.DB, m *model, every bool, assigned map[string]bool, conds []clause.Expression) error {
+	stmt := db.Statement
+	tk := tableKey(db, m)
+	type own struct {
+		col *column
+		img *field.Image
+		key bridge.Owner
+	}
+	var owns []own
+	eachRow(stmt.ReflectValue, m.schema.ModelType, func(row reflect.Value) {
+		for _, col := range m.columns {
+			if !every && !assigned[col.name] {
+				continue
+			}
+			if img := col.image(row); img != nil && img.Name() != "" && ownUnchanged(stmt.Context, col, img, row, tk) {
+				owns = append(owns, own{col, img, col.owner(stmt.Context, row, tk)})
+			}
+		}
+	})
+	if len(owns) == 0 {
+		return nil
+	}
+	names := slices.Clone(m.schema.PrimaryFieldDBNames)
+	for _, col := range m.columns {
+		names = append(names, col.name)
+	}
+	q := db.Session(&gorm.Session{NewDB: true}).Model(reflect.New(m.schema.ModelType).Interface())
+	q.Statement.Table, q.Statement.TableExpr = stmt.Table, stmt.TableExpr
+	q = q.Unscoped().Select(names).Clauses(clause.Where{Exprs: conds})
+	if db.Dialector.Name() == "postgres" {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	rows, err := q.Rows()
+	if err != nil {
+		return fmt.Errorf("thumbnails: read the images of the rows an upsert writes: %w", err)
+	}
+	defer rows.Close()
+	current := map[bridge.Owner]string{}
+	for rows.Next() {
+		now := reflect.New(m.schema.ModelType)
+		if err := q.ScanRows(rows, now.Interface()); err != nil {
+			return fmt.Errorf("thumbnails: read the images of the rows an upsert writes: %w", err)
+		}
+		for _, col := range m.columns {
+			if img := col.image(now.Elem()); img != nil {
+				current[col.owner(stmt.Context, now.Elem(), tk)] = img.Name()
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("thumbnails: read the images of the rows an upsert writes: %w", err)
+	}
+	for _, o := range owns {
+		name, found := current[o.key]
+		if !found || name == o.img.Name() {
+			continue
+		}
+		var img field.Image
+		if err := img.Scan(name); err != nil {
+			return fmt.Errorf("thumbnails: %w", err)
+		}
+		*o.img = img
+	}
+	return nil
 }
 
 // conflictUpdates returns what the ON CONFLICT clause of the insert on
