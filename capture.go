@@ -167,7 +167,7 @@ func (p *plugin) captureUpsert(db *gorm.DB) {
 	// A column assigned another value than the inserted one (a literal,
 	// an expression) releases its old name too: the drain deletes it only
 	// if no row holds it then.
-	conds := primaryKeyConds(db.Statement, db.Statement.ReflectValue)
+	conds := conflictConds(db.Statement)
 	if len(conds) > 0 {
 		if err := p.keepCurrentImages(db, m, every, assigned, conds); err != nil {
 			_ = db.AddError(err)
@@ -188,6 +188,53 @@ func (p *plugin) captureUpsert(db *gorm.DB) {
 		return
 	}
 	p.release(db, m, written, conds, true)
+}
+
+// conflictConds returns the conditions that pick the rows an insert with
+// ON CONFLICT may update: those whose primary key the inserted rows hold,
+// or, when the clause names other columns (a unique code), those whose
+// values of them the inserted rows hold; none when a column is not the
+// model's or a row leaves one unset.
+func conflictConds(stmt *gorm.Statement) []clause.Expression {
+	oc, _ := stmt.Clauses["ON CONFLICT"].Expression.(clause.OnConflict)
+	var fields []*schema.Field
+	for _, c := range oc.Columns {
+		f := stmt.Schema.LookUpField(c.Name)
+		if f == nil || f.DBName == "" {
+			return nil
+		}
+		fields = append(fields, f)
+	}
+	if len(fields) == 0 || samePrimaryKey(stmt.Schema, fields) {
+		return primaryKeyConds(stmt, stmt.ReflectValue)
+	}
+	v := reflect.Indirect(stmt.ReflectValue)
+	if v.Kind() == reflect.Struct && v.Type() != stmt.Schema.ModelType {
+		return nil
+	}
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.DBName
+	}
+	_, values := schema.GetIdentityFieldValuesMap(stmt.Context, v, fields)
+	column, vals := schema.ToQueryValues(stmt.Table, names, values)
+	if len(vals) == 0 {
+		return nil
+	}
+	return []clause.Expression{clause.IN{Column: column, Values: vals}}
+}
+
+// samePrimaryKey reports whether fields are s's primary key, in any order.
+func samePrimaryKey(s *schema.Schema, fields []*schema.Field) bool {
+	if len(fields) != len(s.PrimaryFields) {
+		return false
+	}
+	for _, f := range fields {
+		if !f.PrimaryKey {
+			return false
+		}
+	}
+	return true
 }
 
 // keepCurrentImages protects, in an upsert (Save of a slice, or Save's

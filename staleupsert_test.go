@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/gorm-thumbnails/thumbnails/field"
 )
@@ -119,6 +120,48 @@ func TestStaleUpsertKeepsTheNewImage(t *testing.T) {
 		}
 		if now.Photo.Name() != other.Photo.Name() || !e.exists(t, now.Photo.Name()) {
 			t.Errorf("soft-deleted row: holds %q (stored: %v), want %q", now.Photo.Name(), e.exists(t, now.Photo.Name()), other.Photo.Name())
+		}
+	})
+}
+
+// Badge has a unique code besides its key.
+type Badge struct {
+	ID    uint
+	Code  string      `gorm:"uniqueIndex;size:40"`
+	Image field.Image `thumbnails:"sizes:small;dir:badges"`
+}
+
+// TestUpsertOnAUniqueColumnReleasesTheOldImage: an insert whose ON
+// CONFLICT names a unique column, not the key, replaces the image of the
+// row it conflicts with: the old image is deleted, as a replace's is (it
+// stayed, referenced by no row), for UpdateAll and for DoUpdates of the
+// image; the row's new image stays.
+func TestUpsertOnAUniqueColumnReleasesTheOldImage(t *testing.T) {
+	conflicts := map[string]clause.OnConflict{
+		"UpdateAll": {Columns: []clause.Column{{Name: "code"}}, UpdateAll: true},
+		"DoUpdates": {Columns: []clause.Column{{Name: "code"}}, DoUpdates: clause.AssignmentColumns([]string{"image"})},
+	}
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Badge{})
+		for how, oc := range conflicts {
+			p := Badge{Code: how, Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+			if err := db.Create(&p).Error; err != nil {
+				t.Fatal(err)
+			}
+			q := Badge{Code: how, Image: field.NewImage("q.jpg", reader(photo(t, pastaJPG)))}
+			if err := db.Clauses(oc).Create(&q).Error; err != nil {
+				t.Fatal(err)
+			}
+			var now Badge
+			if err := db.Where("code = ?", how).First(&now).Error; err != nil {
+				t.Fatal(err)
+			}
+			if now.Image.Name() != q.Image.Name() || !e.exists(t, now.Image.Name()) {
+				t.Errorf("%s: row holds %q (stored: %v), want %q", how, now.Image.Name(), e.exists(t, now.Image.Name()), q.Image.Name())
+			}
+			if e.exists(t, p.Image.Name()) {
+				t.Errorf("%s: the replaced image %s is still stored", how, p.Image.Name())
+			}
 		}
 	})
 }
