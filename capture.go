@@ -167,13 +167,15 @@ func (p *plugin) captureUpsert(db *gorm.DB) {
 	// A column assigned another value than the inserted one (a literal,
 	// an expression) releases its old name too: the drain deletes it only
 	// if no row holds it then.
-	conds := conflictConds(db.Statement)
-	if len(conds) > 0 {
-		if err := p.keepCurrentImages(db, m, every, assigned, conds); err != nil {
+	// An image is its row's own by the row's primary key: the current
+	// names are read by it, whatever the conflict's columns.
+	if keys := primaryKeyConds(db.Statement, db.Statement.ReflectValue); len(keys) > 0 {
+		if err := p.keepCurrentImages(db, m, every, assigned, keys); err != nil {
 			_ = db.AddError(err)
 			return
 		}
 	}
+	conds := conflictConds(db.Statement)
 	written := newNames{}
 	eachRow(db.Statement.ReflectValue, m.schema.ModelType, func(row reflect.Value) {
 		for _, col := range m.columns {
@@ -193,8 +195,9 @@ func (p *plugin) captureUpsert(db *gorm.DB) {
 // conflictConds returns the conditions that pick the rows an insert with
 // ON CONFLICT may update: those whose primary key the inserted rows hold,
 // or, when the clause names other columns (a unique code), those whose
-// values of them the inserted rows hold; none when a column is not the
-// model's or a row leaves one unset.
+// values of them the inserted rows hold, a zero value included (an empty
+// code conflicts as any other; a nil pointer, NULL, conflicts with
+// nothing); none when a column is not the model's.
 func conflictConds(stmt *gorm.Statement) []clause.Expression {
 	oc, _ := stmt.Clauses["ON CONFLICT"].Expression.(clause.OnConflict)
 	var fields []*schema.Field
@@ -216,7 +219,18 @@ func conflictConds(stmt *gorm.Statement) []clause.Expression {
 	for i, f := range fields {
 		names[i] = f.DBName
 	}
-	_, values := schema.GetIdentityFieldValuesMap(stmt.Context, v, fields)
+	var values [][]any
+	eachRow(v, stmt.Schema.ModelType, func(row reflect.Value) {
+		vals := make([]any, 0, len(fields))
+		for _, f := range fields {
+			fv := f.ReflectValueOf(stmt.Context, row)
+			if fv.Kind() == reflect.Pointer && fv.IsNil() {
+				return
+			}
+			vals = append(vals, reflect.Indirect(fv).Interface())
+		}
+		values = append(values, vals)
+	})
 	column, vals := schema.ToQueryValues(stmt.Table, names, values)
 	if len(vals) == 0 {
 		return nil

@@ -165,3 +165,74 @@ func TestUpsertOnAUniqueColumnReleasesTheOldImage(t *testing.T) {
 		}
 	})
 }
+
+// TestStaleUpsertOnAUniqueColumn: a stale row upserted with ON CONFLICT on
+// a unique column keeps the images of the rows it writes alive: when its
+// code is now another row's, that row does not take the stale name (whose
+// file is deleted), and an empty code, a value like any other, finds the
+// row it conflicts with.
+func TestStaleUpsertOnAUniqueColumn(t *testing.T) {
+	onCode := clause.OnConflict{Columns: []clause.Column{{Name: "code"}}, UpdateAll: true}
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Badge{})
+		stored := func(how string) {
+			t.Helper()
+			var rows []Badge
+			if err := db.Order("id").Find(&rows).Error; err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rows {
+				if r.Image.Name() != "" && !e.exists(t, r.Image.Name()) {
+					t.Errorf("%s: row %d (%q) holds %q, whose file is deleted", how, r.ID, r.Code, r.Image.Name())
+				}
+			}
+		}
+		// loadTwice creates a badge and loads it twice.
+		loadTwice := func(code string) (stale, other Badge) {
+			t.Helper()
+			a := Badge{Code: code, Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+			if err := db.Create(&a).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := db.First(&stale, a.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := db.First(&other, a.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			return stale, other
+		}
+
+		stale, other := loadTwice("a")
+		other.Code, other.Image = "z", field.NewImage("q.jpg", reader(photo(t, pastaJPG)))
+		if err := db.Save(&other).Error; err != nil {
+			t.Fatal(err)
+		}
+		c := Badge{Code: "a", Image: field.NewImage("s.jpg", reader(photo(t, soupJPG)))}
+		if err := db.Create(&c).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Clauses(onCode).Create(&stale).Error; err != nil {
+			t.Fatal(err)
+		}
+		stored("the code now another row's")
+
+		stale, other = loadTwice("")
+		other.Image = field.NewImage("q.jpg", reader(photo(t, pastaJPG)))
+		if err := db.Save(&other).Error; err != nil {
+			t.Fatal(err)
+		}
+		rows := []Badge{stale}
+		if err := db.Clauses(onCode).Create(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		var now Badge
+		if err := db.First(&now, stale.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if now.Image.Name() != other.Image.Name() {
+			t.Errorf("empty code: row holds %q, want %q", now.Image.Name(), other.Image.Name())
+		}
+		stored("empty code")
+	})
+}
