@@ -86,7 +86,32 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 						db.InstanceSet(keyOmits, &omitted{stmt.Omits}) // finish puts them back
 					}
 					stmt.Omits = append(slices.Clip(stmt.Omits), col.name)
+					continue
 				}
+				// Nothing else to write (a model of a key and images): left
+				// out, the update would write nothing and Save would insert.
+				// It writes the name the row holds now instead.
+				name, found, err := p.currentName(db, m, col, target)
+				if err != nil {
+					_ = db.AddError(err)
+					return
+				}
+				if !found {
+					continue // no such row: nothing to release
+				}
+				if name != img.Name() {
+					dst := col.image(v)
+					if dst == nil {
+						continue
+					}
+					var now field.Image
+					if err := now.Scan(name); err != nil {
+						_ = db.AddError(fmt.Errorf("thumbnails: %w", err))
+						return
+					}
+					*dst = now
+				}
+				written.add(col, name)
 				continue
 			}
 			written.add(col, img.Name())
@@ -101,6 +126,31 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 		return // gorm refuses the update with ErrMissingWhereClause
 	}
 	p.release(db, m, written, conds, stmt.Unscoped)
+}
+
+// currentName reads the name that col holds now in row, by its primary
+// key, in the statement's transaction (locking the row on PostgreSQL, as
+// release does). found is false when no row has that key.
+func (p *plugin) currentName(db *gorm.DB, m *model, col *column, row reflect.Value) (name string, found bool, err error) {
+	stmt := db.Statement
+	conds := primaryKeyConds(stmt, row)
+	if len(conds) == 0 {
+		return "", false, nil
+	}
+	q := db.Session(&gorm.Session{NewDB: true}).Model(reflect.New(m.schema.ModelType).Interface())
+	q.Statement.Table, q.Statement.TableExpr = stmt.Table, stmt.TableExpr
+	q = q.Unscoped().Clauses(clause.Where{Exprs: conds})
+	if db.Dialector.Name() == "postgres" {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var names []sql.NullString
+	if err := q.Limit(1).Pluck(col.name, &names).Error; err != nil {
+		return "", false, fmt.Errorf("thumbnails: read the image of the row a save writes: %w", err)
+	}
+	if len(names) == 0 {
+		return "", false, nil
+	}
+	return names[0].String, true, nil
 }
 
 // selects reports whether a statement writes column, given what its

@@ -236,3 +236,69 @@ func TestStaleUpsertOnAUniqueColumn(t *testing.T) {
 		stored("empty code")
 	})
 }
+
+// Stamp has no column besides its key and its image.
+type Stamp struct {
+	ID    uint
+	Image field.Image `thumbnails:"sizes:small;dir:stamps"`
+}
+
+// TestStaleSaveOfAnImageOnlyModel: a stale row of a model with no other
+// column than its image keeps its row's new image when saved. Its image
+// column cannot be left out of the update (nothing would be written, and
+// Save would insert), so the update writes the name the row holds now; it
+// wrote the old name back, whose files the replace had deleted.
+func TestStaleSaveOfAnImageOnlyModel(t *testing.T) {
+	saves := map[string]func(db *gorm.DB, stale *Stamp) error{
+		"Save":    func(db *gorm.DB, stale *Stamp) error { return db.Save(stale).Error },
+		"Updates": func(db *gorm.DB, stale *Stamp) error { return db.Updates(stale).Error },
+		"Model.Updates(struct)": func(db *gorm.DB, stale *Stamp) error {
+			return db.Model(stale).Updates(Stamp{Image: stale.Image}).Error
+		},
+	}
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Stamp{})
+		ctx := context.Background()
+		for how, save := range saves {
+			a := Stamp{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+			if err := db.Create(&a).Error; err != nil {
+				t.Fatal(err)
+			}
+			var stale, other Stamp
+			if err := db.First(&stale, a.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := db.First(&other, a.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			other.Image = field.NewImage("q.jpg", reader(photo(t, pastaJPG)))
+			if err := db.Save(&other).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := save(db, &stale); err != nil {
+				t.Fatalf("%s: %v", how, err)
+			}
+			var now Stamp
+			if err := db.First(&now, a.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			if now.Image.Name() != other.Image.Name() || !e.exists(t, now.Image.Name()) {
+				t.Errorf("%s: row holds %q (stored: %v), want %q", how, now.Image.Name(), e.exists(t, now.Image.Name()), other.Image.Name())
+			}
+			if th, err := now.Image.Thumbnail(ctx, "small"); err != nil || !e.exists(t, th.Name) {
+				t.Errorf("%s: small: %+v, %v", how, th, err)
+			}
+		}
+		// Saved unchanged, a row is written as it is.
+		var s Stamp
+		if err := db.First(&s).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Save(&s).Error; err != nil || !e.exists(t, s.Image.Name()) {
+			t.Errorf("unchanged: %v, stored %v", err, e.exists(t, s.Image.Name()))
+		}
+		if n := count(t, db, "stamps"); n != int64(len(saves)) {
+			t.Errorf("%d rows after the saves, want %d (a save inserted one)", n, len(saves))
+		}
+	})
+}
