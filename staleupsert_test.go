@@ -31,13 +31,7 @@ func TestStaleUpsertKeepsTheNewImage(t *testing.T) {
 			if err := db.Create(&a).Error; err != nil {
 				t.Fatal(err)
 			}
-			var other Food
-			if err := db.First(&stale, a.ID).Error; err != nil {
-				t.Fatal(err)
-			}
-			if err := db.First(&other, a.ID).Error; err != nil {
-				t.Fatal(err)
-			}
+			stale, other := loadTwice[Food](t, db, a.ID)
 			other.Image = field.NewImage("q.jpg", reader(photo(t, pastaJPG)))
 			if err := db.Save(&other).Error; err != nil {
 				t.Fatal(err)
@@ -97,13 +91,7 @@ func TestStaleUpsertKeepsTheNewImage(t *testing.T) {
 		if err := db.Create(&d).Error; err != nil {
 			t.Fatal(err)
 		}
-		var staleDish, other Dish
-		if err := db.First(&staleDish, d.ID).Error; err != nil {
-			t.Fatal(err)
-		}
-		if err := db.First(&other, d.ID).Error; err != nil {
-			t.Fatal(err)
-		}
+		staleDish, other := loadTwice[Dish](t, db, d.ID)
 		other.Photo = field.NewImage("q.jpg", reader(photo(t, pastaJPG)))
 		if err := db.Save(&other).Error; err != nil {
 			t.Fatal(err)
@@ -187,23 +175,17 @@ func TestStaleUpsertOnAUniqueColumn(t *testing.T) {
 				}
 			}
 		}
-		// loadTwice creates a badge and loads it twice.
-		loadTwice := func(code string) (stale, other Badge) {
+		// badge creates a badge and loads it twice.
+		badge := func(code string) (stale, other Badge) {
 			t.Helper()
 			a := Badge{Code: code, Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
 			if err := db.Create(&a).Error; err != nil {
 				t.Fatal(err)
 			}
-			if err := db.First(&stale, a.ID).Error; err != nil {
-				t.Fatal(err)
-			}
-			if err := db.First(&other, a.ID).Error; err != nil {
-				t.Fatal(err)
-			}
-			return stale, other
+			return loadTwice[Badge](t, db, a.ID)
 		}
 
-		stale, other := loadTwice("a")
+		stale, other := badge("a")
 		other.Code, other.Image = "z", field.NewImage("q.jpg", reader(photo(t, pastaJPG)))
 		if err := db.Save(&other).Error; err != nil {
 			t.Fatal(err)
@@ -217,7 +199,7 @@ func TestStaleUpsertOnAUniqueColumn(t *testing.T) {
 		}
 		stored("the code now another row's")
 
-		stale, other = loadTwice("")
+		stale, other = badge("")
 		other.Image = field.NewImage("q.jpg", reader(photo(t, pastaJPG)))
 		if err := db.Save(&other).Error; err != nil {
 			t.Fatal(err)
@@ -264,13 +246,7 @@ func TestStaleSaveOfAnImageOnlyModel(t *testing.T) {
 			if err := db.Create(&a).Error; err != nil {
 				t.Fatal(err)
 			}
-			var stale, other Stamp
-			if err := db.First(&stale, a.ID).Error; err != nil {
-				t.Fatal(err)
-			}
-			if err := db.First(&other, a.ID).Error; err != nil {
-				t.Fatal(err)
-			}
+			stale, other := loadTwice[Stamp](t, db, a.ID)
 			other.Image = field.NewImage("q.jpg", reader(photo(t, pastaJPG)))
 			if err := db.Save(&other).Error; err != nil {
 				t.Fatal(err)
@@ -301,4 +277,15 @@ func TestStaleSaveOfAnImageOnlyModel(t *testing.T) {
 			t.Errorf("%d rows after the saves, want %d (a save inserted one)", n, len(saves))
 		}
 	})
+}
+
+// loadTwice loads the row of T with key id twice, as two requests would.
+func loadTwice[T any](t *testing.T, db *gorm.DB, id uint) (a, b T) {
+	t.Helper()
+	for _, row := range []*T{&a, &b} {
+		if err := db.First(row, id).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	return a, b
 }
