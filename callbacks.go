@@ -265,19 +265,18 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 		db.InstanceSet(keySeen, seenIn(db, m))
 	}
 	if seen != nil {
-		// What the first pass stored stays unless a hook replaced it:
-		// nothing writes it then, and it is deleted.
-		all = append(p.keepStillWritten(db, m), all...)
+		// What the first pass stored, or noted as copied, stays unless a
+		// hook replaced it: nothing writes it then, and an upload is
+		// deleted.
+		now := seenIn(db, m)
+		all = append(p.keepStillWritten(db, now), all...)
+		keepCopiesHeld(db, now.names())
 		if v, ok := db.InstanceGet(keyCopies); ok && len(copies) > 0 {
 			copies = append(v.([]string), copies...)
 		}
 	}
 	if len(all) > 0 || seen != nil { // a second pass may have dropped them all
 		db.InstanceSet(keyStored, all)
-	}
-	if seen != nil {
-		// A copy that a hook replaced is not written.
-		keepCopiesHeld(db, seenIn(db, m).names())
 	}
 	noteCopied(db, copiedImages)
 	if len(copies) > 0 {

@@ -104,12 +104,10 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 					if dst == nil {
 						continue
 					}
-					var now field.Image
-					if err := now.Scan(name); err != nil {
-						_ = db.AddError(fmt.Errorf("thumbnails: %w", err))
+					if err := setName(dst, name); err != nil {
+						_ = db.AddError(err)
 						return
 					}
-					*dst = now
 				}
 				written.add(col, name)
 				continue
@@ -137,14 +135,8 @@ func (p *plugin) currentName(db *gorm.DB, m *model, col *column, row reflect.Val
 	if len(conds) == 0 {
 		return "", false, nil
 	}
-	q := db.Session(&gorm.Session{NewDB: true}).Model(reflect.New(m.schema.ModelType).Interface())
-	q.Statement.Table, q.Statement.TableExpr = stmt.Table, stmt.TableExpr
-	q = q.Unscoped().Clauses(clause.Where{Exprs: conds})
-	if db.Dialector.Name() == "postgres" {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
 	var names []sql.NullString
-	if err := q.Limit(1).Pluck(col.name, &names).Error; err != nil {
+	if err := lockedRows(db, m, conds, true).Limit(1).Pluck(col.name, &names).Error; err != nil {
 		return "", false, fmt.Errorf("thumbnails: read the image of the row a save writes: %w", err)
 	}
 	if len(names) == 0 {
@@ -214,9 +206,6 @@ func (p *plugin) captureUpsert(db *gorm.DB) {
 	if !found || !every && len(assigned) == 0 {
 		return
 	}
-	// A column assigned another value than the inserted one (a literal,
-	// an expression) releases its old name too: the drain deletes it only
-	// if no row holds it then.
 	// An image is its row's own by the row's primary key: the current
 	// names are read by it, whatever the conflict's columns.
 	if keys := primaryKeyConds(db.Statement, db.Statement.ReflectValue); len(keys) > 0 {
@@ -226,6 +215,9 @@ func (p *plugin) captureUpsert(db *gorm.DB) {
 		}
 	}
 	conds := conflictConds(db.Statement)
+	// A column assigned another value than the inserted one (a literal,
+	// an expression) releases its old name too: the drain deletes it only
+	// if no row holds it then.
 	written := newNames{}
 	eachRow(db.Statement.ReflectValue, m.schema.ModelType, func(row reflect.Value) {
 		for _, col := range m.columns {
@@ -334,12 +326,7 @@ func (p *plugin) keepCurrentImages(db *gorm.DB, m *model, every bool, assigned m
 	for _, col := range m.columns {
 		names = append(names, col.name)
 	}
-	q := db.Session(&gorm.Session{NewDB: true}).Model(reflect.New(m.schema.ModelType).Interface())
-	q.Statement.Table, q.Statement.TableExpr = stmt.Table, stmt.TableExpr
-	q = q.Unscoped().Select(names).Clauses(clause.Where{Exprs: conds})
-	if db.Dialector.Name() == "postgres" {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
+	q := lockedRows(db, m, conds, true).Select(names)
 	rows, err := q.Rows()
 	if err != nil {
 		return fmt.Errorf("thumbnails: read the images of the rows an upsert writes: %w", err)
@@ -365,12 +352,21 @@ func (p *plugin) keepCurrentImages(db *gorm.DB, m *model, every bool, assigned m
 		if !found || name == o.img.Name() {
 			continue
 		}
-		var img field.Image
-		if err := img.Scan(name); err != nil {
-			return fmt.Errorf("thumbnails: %w", err)
+		if err := setName(o.img, name); err != nil {
+			return err
 		}
-		*o.img = img
 	}
+	return nil
+}
+
+// setName makes *img the image a row holding name reads: the name that a
+// stale struct's row holds now, which its save writes back.
+func setName(img *field.Image, name string) error {
+	var now field.Image
+	if err := now.Scan(name); err != nil {
+		return fmt.Errorf("thumbnails: %w", err)
+	}
+	*img = now
 	return nil
 }
 
@@ -399,6 +395,29 @@ func conflictUpdates(stmt *gorm.Statement) (updated, assigned map[string]bool, e
 	return updated, assigned, oc.UpdateAll, true
 }
 
+// lockedRows returns a query, in the statement's transaction, of the rows
+// of m's table that conds pick (all of them when conds is empty: a global
+// update or delete), soft-deleted ones too when unscoped. On PostgreSQL it
+// locks them: a concurrent replace of the same row waits for this
+// transaction, then reads the name it wrote, so each replaced name is
+// queued by exactly the transaction that replaced it. (SQLite has one
+// writer at a time and no FOR UPDATE.)
+func lockedRows(db *gorm.DB, m *model, conds []clause.Expression, unscoped bool) *gorm.DB {
+	q := db.Session(&gorm.Session{NewDB: true}).Model(reflect.New(m.schema.ModelType).Interface())
+	// the statement's table: db.Table("foods_2024") with a Food
+	q.Statement.Table, q.Statement.TableExpr = db.Statement.Table, db.Statement.TableExpr
+	if unscoped {
+		q = q.Unscoped()
+	}
+	if db.Dialector.Name() == "postgres" {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	if len(conds) > 0 {
+		q = q.Clauses(clause.Where{Exprs: conds})
+	}
+	return q
+}
+
 // release reads, under conds, the names that the written columns hold now,
 // and queues those the statement does not write again.
 func (p *plugin) release(db *gorm.DB, m *model, written newNames, conds []clause.Expression, unscoped bool) {
@@ -415,23 +434,7 @@ func (p *plugin) release(db *gorm.DB, m *model, written newNames, conds []clause
 		_ = db.AddError(err)
 		return
 	}
-	q := db.Session(&gorm.Session{NewDB: true}).Model(reflect.New(m.schema.ModelType).Interface())
-	// the statement's table: db.Table("foods_2024") with a Food
-	q.Statement.Table, q.Statement.TableExpr = db.Statement.Table, db.Statement.TableExpr
-	if unscoped {
-		q = q.Unscoped()
-	}
-	if db.Dialector.Name() == "postgres" {
-		// Lock the rows: a concurrent replace of the same row waits for this
-		// transaction, then reads the name it wrote, so each replaced name is
-		// queued by exactly the transaction that replaced it. (SQLite has one
-		// writer at a time and no FOR UPDATE.)
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	q = q.Select(names)
-	if len(conds) > 0 { // none: a global update or delete (AllowGlobalUpdate)
-		q = q.Clauses(clause.Where{Exprs: conds})
-	}
+	q := lockedRows(db, m, conds, unscoped).Select(names)
 	rows, err := q.Rows()
 	if err != nil {
 		_ = db.AddError(fmt.Errorf("thumbnails: read replaced images: %w", err))

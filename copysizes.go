@@ -55,6 +55,12 @@ func copiedImages(db *gorm.DB) []copiedImage {
 	if len(list) == 0 || db.DryRun {
 		return nil
 	}
+	return uniqueCopies(list)
+}
+
+// uniqueCopies returns list with each column and name once, and no empty
+// name.
+func uniqueCopies(list []copiedImage) []copiedImage {
 	type key struct {
 		col  *column
 		name string
@@ -129,18 +135,11 @@ func (p *plugin) makeCopiedSizes(db *gorm.DB) {
 // makes none. The rows are saved by then: a size that cannot be made (the
 // copied name has no file) is logged, and is tried again on first access.
 func (p *plugin) sizeCopies(ctx context.Context, list []copiedImage) {
-	type key struct {
-		col  *column
-		name string
-	}
-	done := make(map[key]bool, len(list))
-	for _, c := range list {
-		k := key{c.col, c.name}
+	for _, c := range uniqueCopies(list) { // a transaction's statements may copy one image twice
 		eager := c.col.eager()
-		if done[k] || len(eager) == 0 {
+		if len(eager) == 0 {
 			continue
 		}
-		done[k] = true
 		recs, err := p.meta.Thumbnails(ctx, c.name)
 		if err != nil {
 			p.db.Logger.Error(ctx, "thumbnails: sizes of %q copied into %s.%s: %v", c.name, c.col.table, c.col.name, err)

@@ -46,13 +46,13 @@ var keySeed = maphash.MakeSeed()
 
 // owner returns the row of c's model in row, and c, as the owner of the
 // Image bound there: the row's primary key when every column of it is set
-// (as gorm's Save requires to update rather than insert; see keyValue), one integer as
-// it is and anything else (a string, a UUID, several columns) as the hash
-// of its values; the zero Owner otherwise, which makes its Image count as
+// (as gorm's Save requires to update rather than insert; see keyValue),
+// one integer as it is and anything else (a string, a UUID, several
+// columns) as the hash of its values; the zero Owner otherwise, which makes its Image count as
 // changed when saved. table is the statement's tableKey: a row of another
 // table than the model's (db.Table) is another row.
 func (c *column) owner(ctx context.Context, row reflect.Value, table uint64) bridge.Owner {
-	if c.id == 0 || c.field == nil || c.field.Schema == nil {
+	if c.id == 0 || c.field == nil || c.field.Schema == nil || len(c.field.Schema.PrimaryFields) == 0 {
 		return bridge.Owner{}
 	}
 	pks := c.field.Schema.PrimaryFields
@@ -67,9 +67,6 @@ func (c *column) owner(ctx context.Context, row reflect.Value, table uint64) bri
 		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 			return bridge.Owner{Column: c.id, Key: pk.Uint() ^ table}
 		}
-	}
-	if len(pks) == 0 {
-		return bridge.Owner{}
 	}
 	var h maphash.Hash
 	h.SetSeed(keySeed)

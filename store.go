@@ -13,7 +13,6 @@ import (
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
-	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
 
 // stored is an upload that a statement has written to storage: its source,
@@ -47,13 +46,7 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image,
 	// a save that fails before anything is stored (a storage that fails,
 	// a cancelled context) can be tried again with the same Image.
 	up.Reader = bytes.NewReader(data)
-	var eager []sizes.Size
-	for _, sz := range col.sizes {
-		if !sz.Lazy && !sz.Async {
-			eager = append(eager, sz)
-		}
-	}
-	eager = focused(eager, focus)
+	eager := focused(col.eager(), focus)
 	if eager == nil {
 		eager = checkOnly
 	}

@@ -131,13 +131,13 @@ func (s *seenValues) sawKey(key string, v any) bool {
 // the others' files (and records, where they are not in the
 // transaction): a hook that set another image left them to nothing. A
 // row's field, or a map's key, now holds what the hook set, and is left
-// alone; an Image given by pointer in a map is marked discarded.
-func (p *plugin) keepStillWritten(db *gorm.DB, m *model) []*stored {
+// alone; an Image given by pointer in a map is marked discarded. now is
+// what the values hold after the hooks (seenIn).
+func (p *plugin) keepStillWritten(db *gorm.DB, now *seenValues) []*stored {
 	all := storedOf(db)
 	if len(all) == 0 {
 		return nil
 	}
-	now := seenIn(db, m)
 	held := now.names()
 	var kept, dropped []*stored
 	for _, st := range all {
