@@ -131,15 +131,7 @@ func TestCopyQueuesTheColumnsAsyncSizes(t *testing.T) {
 			t.Fatalf("jobs %+v for a flyer, which has no async size", q.jobs)
 		}
 		// A copy that rolls back queues nothing.
-		err := db.Transaction(func(tx *gorm.DB) error {
-			if err := tx.Create(&Poster{Image: f.Image}).Error; err != nil {
-				return err
-			}
-			return errRollback
-		})
-		if !errors.Is(err, errRollback) {
-			t.Fatal(err)
-		}
+		createRolledBack(t, db, &Poster{Image: f.Image})
 		p := Poster{Image: f.Image}
 		if err := db.Create(&p).Error; err != nil {
 			t.Fatal(err)
@@ -215,15 +207,7 @@ func TestCopySizesAfterTheCommitOnly(t *testing.T) {
 		src := a.Photo.Name()
 		before := e.files(t)
 
-		err := db.Transaction(func(tx *gorm.DB) error {
-			if err := tx.Create(&Swapped{Cover: a.Photo}).Error; err != nil {
-				return err
-			}
-			return errRollback
-		})
-		if !errors.Is(err, errRollback) {
-			t.Fatal(err)
-		}
+		createRolledBack(t, db, &Swapped{Cover: a.Photo})
 		if name, ok := medium(src); ok {
 			t.Errorf("medium %s recorded for a copy that rolled back", name)
 		}
@@ -252,7 +236,7 @@ func TestCopySizesAfterTheCommitOnly(t *testing.T) {
 			t.Errorf("medium %s made for a course, whose column has small only", name)
 		}
 		c := Swapped{Cover: a.Photo}
-		err = db.Transaction(func(tx *gorm.DB) error {
+		err := db.Transaction(func(tx *gorm.DB) error {
 			if err := tx.Create(&c).Error; err != nil {
 				return err
 			}
@@ -303,5 +287,19 @@ func TestCopySizeOfAPanickingProcessor(t *testing.T) {
 	}
 	if n := count(t, e.db, "bombeds"); n != 3 {
 		t.Errorf("%d rows, want 3", n)
+	}
+}
+
+// createRolledBack creates row in a transaction that then rolls back.
+func createRolledBack(t *testing.T, db *gorm.DB, row any) {
+	t.Helper()
+	err := db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(row).Error; err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatal(err)
 	}
 }
