@@ -1,9 +1,6 @@
 package jpegdct
 
-import (
-	"encoding/binary"
-	"fmt"
-)
+import "fmt"
 
 // block decodes the coefficients of one block of c: the DC difference,
 // then the AC run lengths, keeping (in f, dequantised, natural order) only
@@ -14,22 +11,7 @@ import (
 // error it is left stale: the scan is abandoned).
 func (b *bitReader) block(c *component, q *dequant, dc, ac *huffTable, keep *[64]int8, f *[64]float32, touched *[64]uint8) (nt, umax int, err error) {
 	acc, nb := b.acc, b.n
-	// refill tops acc up to at least 32 bits: four bytes at once when none
-	// of them is 0xff, else through fill.
-	refill := func() {
-		if b.pos+4 <= len(b.data) {
-			w := binary.BigEndian.Uint32(b.data[b.pos:])
-			if x := ^w; (x-0x01010101)&^x&0x80808080 == 0 { // no 0xff byte
-				acc |= uint64(w) << (32 - nb)
-				nb += 32
-				b.pos += 4
-				return
-			}
-		}
-		b.acc, b.n = acc, nb
-		b.fill()
-		acc, nb = b.acc, b.n
-	}
+	refill := func() { acc, nb = b.refill(acc, nb) }
 	// symbol reads one Huffman-coded symbol of t.
 	symbol := func(t *huffTable) (byte, bool) {
 		if nb < 16 {

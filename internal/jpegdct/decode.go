@@ -345,9 +345,12 @@ func (d *decoder) parseSOS(seg []byte) error {
 		return fmt.Errorf("%w: RGB", ErrUnsupported)
 	}
 	var err error
-	if d.progressive {
+	switch {
+	case d.progressive:
 		err = d.progressiveScan(scan, ss, se, ah, al)
-	} else {
+	case d.n == 1:
+		err = d.scanDC()
+	default:
 		err = d.scan()
 	}
 	if err != nil {

@@ -1,6 +1,9 @@
 package jpegdct
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // lutBits is how many bits of a code the lookup table resolves at once:
 // nearly every code in a photo is this short.
@@ -21,6 +24,8 @@ type huffTable struct {
 	// coefficient when its code and magnitude fit in them: value<<16 |
 	// end-of-block-or-ZRL<<12 | run<<8 | bits used; 0 otherwise.
 	fast [1 << lutBits]int32
+	// skip is skipTable's, nil until a scan reduced 8 times needs it.
+	skip *[1 << skipBits]uint16
 }
 
 // parseDHT reads the tables of a DHT segment.
@@ -127,6 +132,30 @@ func (b *bitReader) fill() {
 		b.acc |= uint64(c) << (56 - b.n)
 		b.n += 8
 	}
+}
+
+// refill tops acc, which holds nb bits from the top, up to at least 32
+// bits, and returns both: four bytes at once when none of them is 0xff,
+// else through fill. The hot loops keep acc and nb in locals.
+func (b *bitReader) refill(acc uint64, nb int) (uint64, int) {
+	if b.pos+4 <= len(b.data) {
+		w := binary.BigEndian.Uint32(b.data[b.pos:])
+		if x := ^w; (x-0x01010101)&^x&0x80808080 == 0 { // no 0xff byte
+			b.pos += 4
+			return acc | uint64(w)<<(32-nb), nb + 32
+		}
+	}
+	return b.refillSlow(acc, nb)
+}
+
+// refillSlow is refill through fill, which undoes the byte stuffing and
+// stops at a marker (kept apart so that refill inlines).
+//
+//go:noinline
+func (b *bitReader) refillSlow(acc uint64, nb int) (uint64, int) {
+	b.acc, b.n = acc, nb
+	b.fill()
+	return b.acc, b.n
 }
 
 // overrun reports whether the zeros past the end have been read.
