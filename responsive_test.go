@@ -5,6 +5,10 @@ import (
 	"context"
 	"errors"
 	"html/template"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,6 +16,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
 )
 
@@ -171,5 +176,45 @@ func TestResponsiveUnbound(t *testing.T) {
 	}
 	if _, err := img.Placeholder(ctx); !errors.Is(err, field.ErrNotBound) {
 		t.Errorf("Placeholder: %v", err)
+	}
+}
+
+// TestSrcSetOfABaseURLWithSpaces checks that a space in the storage's base
+// URL, which would split a srcset candidate in two, is percent-encoded
+// there, and that the Handler serves what the srcset names.
+func TestSrcSetOfABaseURLWithSpaces(t *testing.T) {
+	db := openSQLite(t)
+	root := t.TempDir()
+	setupWith(t, db, func(c *thumbnails.Config) {
+		c.Storage = backends.NewFileSystemStorage(root, "/my media,v2/")
+	}, &Food{})
+	ctx := context.Background()
+	food := savedFood(t, db)
+	small, err := food.Image.Thumbnail(ctx, "small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := food.Image.SrcSet(ctx, "small", "medium")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stem := "/my%20media,v2/thumbnails/" + strings.TrimSuffix(food.Image.Name(), ".jpg")
+	if want := stem + "_small.png 100w, " + stem + "_medium.jpg 400w"; set != want {
+		t.Fatalf("SrcSet = %q, want %q", set, want)
+	}
+	// Its first candidate, as a browser splits it (at whitespace), is
+	// served: the small thumbnail's bytes.
+	h, err := thumbnails.Handler(db, thumbnails.HandlerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, strings.Fields(set)[0], nil))
+	want, err := os.ReadFile(filepath.Join(root, small.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Code != http.StatusOK || !bytes.Equal(rec.Body.Bytes(), want) {
+		t.Errorf("GET %s: %d, %d bytes; want 200 and the %d bytes of %s", strings.Fields(set)[0], rec.Code, rec.Body.Len(), len(want), small.Name)
 	}
 }

@@ -26,8 +26,9 @@ type (
 // "/media/thumbnails/a_small.jpg 100w, /media/thumbnails/a_medium.jpg 400w".
 // A lazy size is generated first, as Thumbnail does; a size whose width is
 // already listed is left out, since a browser takes one candidate per
-// width. An empty column gives "". html/template accepts the result in a
-// srcset attribute as it is.
+// width. Whitespace in a URL (from a base URL such as "/my media/") is
+// percent-encoded, since it would split the candidate. An empty column
+// gives "". html/template accepts the result in a srcset attribute as it is.
 func (i *Image) SrcSet(ctx context.Context, sizes ...string) (string, error) {
 	if i.binder != nil && i.name == "" {
 		return "", nil
@@ -123,7 +124,7 @@ func (i *Image) Responsive(ctx context.Context, sizes ...string) (Responsive, er
 		if set.Len() > 0 {
 			set.WriteString(", ")
 		}
-		set.WriteString(t.URL)
+		writeCandidateURL(&set, t.URL)
 		set.WriteByte(' ')
 		set.WriteString(strconv.Itoa(t.Width))
 		set.WriteByte('w')
@@ -166,4 +167,22 @@ func (r Responsive) Attr() template.HTMLAttr {
 	}
 	// every value is escaped above; the style holds a data: URI checked to need no quoting in CSS
 	return template.HTMLAttr(b.String())
+}
+
+// writeCandidateURL writes url to b as the URL of a srcset candidate: a
+// browser splits the attribute at whitespace, so whitespace (which can come
+// from a base URL of the application's, "/my media/") is percent-encoded,
+// which a server decodes back. A comma inside a URL is left as it is: only
+// one that starts or ends it would end a candidate, and none does.
+func writeCandidateURL(b *strings.Builder, url string) {
+	for i := 0; i < len(url); i++ {
+		switch c := url[i]; c {
+		case ' ', '\t', '\n', '\f', '\r':
+			b.WriteByte('%')
+			b.WriteByte("0123456789ABCDEF"[c>>4])
+			b.WriteByte("0123456789ABCDEF"[c&15])
+		default:
+			b.WriteByte(c)
+		}
+	}
 }
