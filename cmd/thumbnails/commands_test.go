@@ -63,6 +63,9 @@ func TestCommands(t *testing.T) {
 			if !strings.Contains(r.stdout, "deleted size small of 5 rows, 0 without it, 0 failed") {
 				t.Errorf("summary: %s", r)
 			}
+			if strings.Contains(r.stderr, "is not in") {
+				t.Errorf("a configured size noted as not configured: %s", r)
+			}
 			after := f.thumbs(t)
 			for id := range before {
 				if _, ok := after[id]["small"]; ok {
@@ -181,6 +184,9 @@ func TestCommands(t *testing.T) {
 			r := mustRun(t, args...)
 			if !strings.Contains(r.stdout, "deleted size medium of 5 rows, 0 without it, 0 failed") {
 				t.Errorf("summary: %s", r)
+			}
+			if want := `delete: size "medium" is not in ` + withoutMedium; !strings.Contains(r.stderr, want) {
+				t.Errorf("no note that the size is not configured (%q): %s", want, r)
 			}
 			for id, all := range f.thumbs(t) {
 				if _, ok := all["medium"]; ok || f.exists(t, before[id]["medium"].Name) {

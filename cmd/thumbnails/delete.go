@@ -41,6 +41,11 @@ metadata, so a size that is no longer in the sizes YAML can be deleted too
 				return err
 			}
 			defer e.Close()
+			if _, ok := e.sizes.Get(size); !ok {
+				// allowed (a size taken out of the YAML), but also what a
+				// typo looks like: say so, and the summary tells the rest
+				fmt.Fprintf(cmd.ErrOrStderr(), "delete: size %q is not in %s: only the thumbnails recorded under that name are deleted\n", size, g.sizes)
+			}
 
 			rep := newReporter(ctx, "delete", "rows", cmd.ErrOrStderr())
 			opts := []thumbnails.Option{thumbnails.WithProgress(rep.update)}
