@@ -78,6 +78,14 @@ from the origin. --table, --column and --sizes are not needed.`,
 				verb = "would copy"
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s %s from %s to %s, %s\n", verb, plural(counts.Done, "source"), from, to, rep.summary(counts, elapsed, ""))
+			if err == nil && ctx.Err() == nil && counts.Done == 0 && counts.Failed == 0 {
+				// nothing lost, but likely a wrong address or prefix
+				where := "in the database: check --dsn"
+				if from == "redis" {
+					where = fmt.Sprintf("in Redis under prefix %q: check --redis and --redis-prefix", g.redisPrefix)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "migrate-metadata: no thumbnails are recorded %s\n", where)
+			}
 			if ctx.Err() != nil {
 				return interruptedError{hint: "run the same command again"}
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -99,6 +100,9 @@ func TestMigrateMetadataDryRunWritesNothing(t *testing.T) {
 		r := mustRun(t, append(append([]string{"migrate-metadata"}, dir...), redisFlags...)...)
 		if !strings.HasPrefix(r.stdout, "would copy 0 sources") {
 			t.Errorf("dry run %v: %s", dir, r)
+		}
+		if dir[1] == "redis" && !strings.Contains(r.stderr, "no thumbnails are recorded in Redis under prefix "+strconv.Quote(prefix)) {
+			t.Errorf("dry run %v of an empty prefix: no note on stderr: %s", dir, r)
 		}
 	}
 	if db.Migrator().HasTable(backends.SourcesTable) {
