@@ -138,8 +138,8 @@ const (
 // skipTable returns the table that maps the next skipBits bits, as an AC
 // table, to what reading past one coefficient takes when its code and
 // magnitude fit in them: the bits used, then four bits of its zero run, or
-// skipEnd for an end of block, or skipZRL for sixteen zeros; 0 otherwise. It is built once a
-// table, the first time a scan needs it.
+// skipEnd for an end of block, or skipZRL for sixteen zeros; 0 otherwise.
+// It is built once a table, the first time a scan needs it.
 func (t *huffTable) skipTable() *[1 << skipBits]uint16 {
 	if t.skip != nil {
 		return t.skip
