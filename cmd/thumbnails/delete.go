@@ -58,7 +58,9 @@ metadata, so a size that is no longer in the sizes YAML can be deleted too
 			if dryRun {
 				verb = "would delete"
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s size %s of %s, %s\n", verb, size, plural(counts.Done, "row"), rep.summary(counts, elapsed, "without it"))
+			if !failedAtStart(counts, err) {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s size %s of %s, %s\n", verb, size, plural(counts.Done, "row"), rep.summary(counts, elapsed, "without it"))
+			}
 			switch {
 			case ctx.Err() != nil:
 				return interruptedError{hint: "run the same command again to delete the rest"}

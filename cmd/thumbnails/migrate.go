@@ -77,7 +77,9 @@ from the origin. --table, --column and --sizes are not needed.`,
 			if dryRun {
 				verb = "would copy"
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s from %s to %s, %s\n", verb, plural(counts.Done, "source"), from, to, rep.summary(counts, elapsed, ""))
+			if !failedAtStart(counts, err) {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s from %s to %s, %s\n", verb, plural(counts.Done, "source"), from, to, rep.summary(counts, elapsed, ""))
+			}
 			if err == nil && ctx.Err() == nil && counts.Done == 0 && counts.Failed == 0 {
 				// nothing lost, but likely a wrong address or prefix
 				where := "in the database: check --dsn"

@@ -143,6 +143,14 @@ func (r *reporter) finish(c thumbnails.Counts) (thumbnails.Counts, time.Duration
 	return c, time.Since(r.start)
 }
 
+// failedAtStart reports whether a run ended with err before it handled
+// any row (a table or column that does not exist): a summary of nothing
+// would stand beside the error as if the run had done its work, so the
+// commands print the error alone.
+func failedAtStart(c thumbnails.Counts, err error) bool {
+	return err != nil && c.Done == 0 && c.Skipped == 0 && c.Failed == 0
+}
+
 // summary is "N skipped, N failed in 4.2s (236 rows/s)", with the rows
 // interrupted in progress when there are some; skipped names the skipped
 // rows ("skipped", "without it"), or is empty to leave them out.

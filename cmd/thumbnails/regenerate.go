@@ -87,7 +87,9 @@ status is then 1. Ctrl-C stops after the rows in progress and prints the
 			opts.Progress = rep.update
 			counts, err := thumbnails.Regenerate(ctx, e.db, e.table, opts)
 			counts, elapsed := rep.finish(counts)
-			fmt.Fprintf(cmd.OutOrStdout(), "regenerated %s, %s\n", plural(counts.Done, "row"), rep.summary(counts, elapsed, "skipped"))
+			if !failedAtStart(counts, err) {
+				fmt.Fprintf(cmd.OutOrStdout(), "regenerated %s, %s\n", plural(counts.Done, "row"), rep.summary(counts, elapsed, "skipped"))
+			}
 			switch {
 			case ctx.Err() != nil:
 				return interruptedError{hint: resumeHint(counts.Last, opts.After)}

@@ -67,7 +67,11 @@ func TestRuntimeErrors(t *testing.T) {
 		{"redis down", f.args("list", "--id", "1", "--redis", "127.0.0.1:1"), "redis at 127.0.0.1:1: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantError(t, runCmd(t, tc.args...), exitFailure, tc.want)
+			r := runCmd(t, tc.args...)
+			wantError(t, r, exitFailure, tc.want)
+			if r.stdout != "" { // no summary of a run that handled nothing
+				t.Errorf("stdout: %q", r.stdout)
+			}
 		})
 	}
 	if _, err := os.Stat(filepath.Dir(missing.dsn)); !os.IsNotExist(err) {
