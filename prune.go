@@ -25,12 +25,13 @@ var ErrNotRegistered = errors.New("thumbnails: the plugin is not registered on t
 // backends.Lister.
 var ErrCannotList = errors.New("thumbnails: the storage cannot list its files")
 
-// ErrWrongStorage is returned by Prune, which then deletes nothing, when
-// metadata records files but the storage holds none of them: a storage
-// other than the application's (a wrong root folder) would otherwise have
-// every record seen as gone and every file of it as unreferenced. When the
-// files really are all gone (a lost disk), PruneOptions.Force deletes what
-// the report lists.
+// ErrWrongStorage is returned by Prune with PruneOptions.Delete, which
+// then deletes nothing, when metadata records files but the storage holds
+// none of them: a storage other than the application's (a wrong root
+// folder) would otherwise have every record seen as gone and every file of
+// it as unreferenced. A dry run reports what it found without this error.
+// When the files really are all gone (a lost disk), PruneOptions.Force
+// deletes what the report lists.
 var ErrWrongStorage = errors.New("thumbnails: the storage holds none of the files that metadata records; is it the application's storage?")
 
 // PruneOptions tell Prune what to look at and whether to delete.

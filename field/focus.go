@@ -72,7 +72,8 @@ func (f *Focus) Scan(src any) error {
 	xs, ys, ok := strings.Cut(s, ",")
 	x, err1 := strconv.ParseFloat(strings.TrimSpace(xs), 64)
 	y, err2 := strconv.ParseFloat(strings.TrimSpace(ys), 64)
-	if !ok || err1 != nil || err2 != nil || x < 0 || x > 1 || y < 0 || y > 1 {
+	inside := func(v float64) bool { return v >= 0 && v <= 1 } // false for NaN
+	if !ok || err1 != nil || err2 != nil || !inside(x) || !inside(y) {
 		return fmt.Errorf("%w: %q, want \"x,y\" with x and y from 0 to 1", ErrInvalidFocus, s)
 	}
 	*f = Focus{X: x, Y: y, Valid: true}

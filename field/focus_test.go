@@ -21,6 +21,9 @@ func TestFocusScanValue(t *testing.T) {
 		{"1.5,0.5", field.Focus{}, true},
 		{"-0.1,0.5", field.Focus{}, true},
 		{"x,y", field.Focus{}, true},
+		{"NaN,0.5", field.Focus{}, true},
+		{"0.5,nan", field.Focus{}, true},
+		{"Inf,0.5", field.Focus{}, true},
 		{42, field.Focus{}, true},
 	} {
 		var f field.Focus
