@@ -305,3 +305,39 @@ func TestGenerateForACopiedSource(t *testing.T) {
 		}
 	})
 }
+
+// TestRegenerateMakesPendingAsyncSizes: Regenerate with no Sizes makes a
+// column's async sizes too, in the call, and queues nothing: a row whose
+// job never ran has its size afterwards.
+func TestRegenerateMakesPendingAsyncSizes(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		q := &memoryEnqueuer{}
+		setupSizesConfig(t, db, thumbnails.Config{Sizes: asyncSizes(), Enqueuer: q, OnPending: thumbnails.PendingError}, &Poster{})
+		ctx := context.Background()
+		row := Poster{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+		if err := db.Create(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+		queued := len(q.jobs)
+		var got Poster
+		if err := db.First(&got, row.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if _, err := got.Image.Thumbnail(ctx, "later"); !errors.Is(err, thumbnails.ErrPending) {
+			t.Fatalf("later before Regenerate: %v; want ErrPending", err)
+		}
+		counts, err := thumbnails.Regenerate(ctx, db, &Poster{}, thumbnails.RegenerateOptions{})
+		if err != nil || counts.Done != 1 || counts.Failed != 0 {
+			t.Fatalf("Regenerate: %+v, %v", counts, err)
+		}
+		if err := db.First(&got, row.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if th, err := got.Image.Thumbnail(ctx, "later"); err != nil || th.Width != 300 {
+			t.Errorf("later after Regenerate: %+v, %v; want it made (300 wide)", th, err)
+		}
+		if len(q.jobs) != queued {
+			t.Errorf("Regenerate queued %d jobs; want none", len(q.jobs)-queued)
+		}
+	})
+}

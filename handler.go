@@ -24,7 +24,11 @@ import (
 
 // CacheImmutable is the Cache-Control of every image Handler serves: a
 // thumbnail's name is derived from its source's, which is random and never
-// reused, so what is served under a URL never changes.
+// reused, so a URL serves the same image for as long as the thumbnail
+// lives. The exception is a thumbnail made again under its own name: by
+// Regenerate after its size changed, or after DeleteSize, or with a moved
+// focal point. Browsers and caches that hold the old copy may keep it for
+// up to a year; its ETag changes, so a revalidation gets the new one.
 const CacheImmutable = "public, max-age=31536000, immutable"
 
 // HandlerOptions configure Handler.

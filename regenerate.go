@@ -17,7 +17,7 @@ import (
 // RegenerateOptions say what Regenerate does.
 type RegenerateOptions struct {
 	Column      string         // the image column; may be empty when the model has one
-	Sizes       []string       // sizes to make; nil: the column's eager sizes, and its lazy sizes a row already has
+	Sizes       []string       // sizes to make; nil: the column's eager and async sizes, and its lazy sizes a row already has (async ones are made in the call, not queued)
 	IDs         []any          // primary keys of the rows to do; nil: every row with an image
 	After       any            // resume point: only rows whose primary key is greater (Counts.Last of an earlier run)
 	OnlyMissing bool           // make only the sizes the metadata does not record

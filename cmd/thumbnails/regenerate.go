@@ -8,7 +8,7 @@ import (
 	"github.com/gorm-thumbnails/thumbnails"
 )
 
-const regenerateExample = `  # the eager sizes (and the lazy ones a row already has) of every row
+const regenerateExample = `  # the eager and async sizes (and the lazy ones a row already has) of every row
   thumbnails regenerate --dsn app.db --table foods --column image --sizes thumbnails.yaml
 
   # only what is missing, e.g. after adding a size to the YAML
@@ -33,8 +33,8 @@ func newRegenerateCommand(g *globalFlags) *cobra.Command {
 		Use:   "regenerate",
 		Short: "Make the thumbnails of the column again, or only the missing ones",
 		Long: `regenerate makes the thumbnails of every row with an image, in primary key
-order: the sizes given with --size, or else the eager sizes and the lazy sizes a
-row already has. A row that fails is printed and the run goes on; the exit
+order: the sizes given with --size, or else the eager and async sizes (made
+here, not queued) and the lazy sizes a row already has. A row that fails is printed and the run goes on; the exit
 status is then 1. Ctrl-C stops after the rows in progress and prints the
 --after value that resumes the run.`,
 		Example: regenerateExample,
@@ -102,7 +102,7 @@ status is then 1. Ctrl-C stops after the rows in progress and prints the
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&sizeNames, "size", nil, "a size to make (repeatable, or comma-separated); default: the eager sizes and the lazy ones a row has")
+	f.StringSliceVar(&sizeNames, "size", nil, "a size to make (repeatable, or comma-separated); default: the eager and async sizes and the lazy ones a row has")
 	f.StringVar(&ids, "ids", "", "comma-separated primary keys of the rows to do (default: every row)")
 	f.StringVar(&after, "after", "", "only rows whose primary key is greater: the resume point an interrupted run printed")
 	f.BoolVar(&onlyMissing, "only-missing", false, "make only the sizes the metadata does not record")
