@@ -39,14 +39,17 @@ import (
 )
 
 // ErrNotPostgres is returned by db.Use when the Enqueuer is used with a
-// database other than PostgreSQL.
+// database other than PostgreSQL, and by Migrate for such a database.
 var ErrNotPostgres = errors.New("riverjobs: River jobs need PostgreSQL (keep sizes eager or lazy on other databases)")
 
 // Kind is the River job kind of the generation of one async size.
 const Kind = "thumbnails.generate"
 
 // Args are the arguments of a job: one async size of one source. Jobs are
-// unique by source and size, whatever their state, so a size is queued once.
+// unique by source and size in River's default unique states (a job that
+// waits, runs, is retried or has completed, until River's cleaner removes
+// it), so a size is queued once; a cancelled or discarded job does not keep
+// its size from being queued again.
 type Args struct {
 	Source string `json:"source" river:"unique"` // storage name of the source image
 	Size   string `json:"size" river:"unique"`   // the async size to make
