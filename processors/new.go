@@ -82,9 +82,10 @@ func Names() []string {
 //	            ("top-left", "top", ..., "center", ..., "bottom-right"); at least one of width and height
 //	rotate:     degrees, counter-clockwise
 //	flip:       direction, "horizontal" or "vertical"
-//	pad:        width, height, color ("#rrggbb", "#rrggbbaa", "white", "black" or "transparent"; white by default)
-//	focal:      width, height, x, y (the focal point, "50%" by default)
-//	smart:      width, height
+//	pad:        width, height (both required), color ("#rrggbb", "#rrggbbaa", "white", "black" or
+//	            "transparent"; white by default)
+//	focal:      width, height (both required), x, y (the focal point, "50%" by default)
+//	smart:      width, height (both required)
 //	blur:       sigma, in pixels, above 0 and at most 50
 //	sharpen:    sigma, in pixels, above 0 and at most 50; amount, from 0 to 10 (1 by default)
 //	unsharp:    the same as sharpen

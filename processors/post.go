@@ -22,7 +22,7 @@ import (
 
 // PostProcessor transforms the encoded bytes of a thumbnail (an optimizer).
 type PostProcessor interface {
-	// Process returns the processed bytes of data, an image in format ("jpeg", "png" or "gif").
+	// Process returns the processed bytes of data, an image in format ("jpeg", "png", "gif" or "webp").
 	// A format the post-processor has no command for returns data unchanged.
 	Process(ctx context.Context, format string, data []byte) ([]byte, error)
 	// Commands returns the program names it runs (argv[0] of each command), so that
