@@ -15,7 +15,11 @@ const deleteBatch = 500
 // come from the metadata, so a size that is no longer configured can be
 // deleted too. model is a model value (&Food{}) or a Table; column may be
 // empty when the model has one image column. It returns how many rows had
-// the size (Done) or not (Skipped). With WithDryRun it only counts.
+// the size (Done) or not (Skipped). A row whose file or record cannot be
+// deleted is counted in Failed, reported through WithProgress, and keeps
+// its record, so that running it again retries; the run goes on, and its
+// error is that of reading the rows or the metadata, or of ctx. With
+// WithDryRun it only counts.
 func DeleteSize(ctx context.Context, db *gorm.DB, model any, column, size string, opts ...Option) (Counts, error) {
 	o := collect(opts)
 	p, err := pluginOf(db)

@@ -12,7 +12,9 @@ import (
 // one, so an interrupted run can simply be run again. Done counts the
 // sources copied, those recorded without thumbnails included (an upload
 // whose sizes are all lazy: Prune keeps the file of a recorded source);
-// with WithDryRun it only counts them.
+// with WithDryRun it only counts them. The first source the destination
+// refuses stops the copy (counted in Failed), and its error is returned:
+// the store is down or full, which the next sources would meet too.
 func MigrateMetadata(ctx context.Context, from, to backends.Metadata, opts ...Option) (Counts, error) {
 	o := collect(opts)
 	var counts Counts
