@@ -116,10 +116,14 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports whether c can be used, after defaults are applied: the
-// sizes are valid, every program a post-processor runs is found on the
-// PATH, the base folder and the limits are sane. The error wraps
-// ErrInvalidConfig.
+// Validate reports whether c can be used, after defaults are applied: there
+// are sizes and they are valid (sizes.Sizes.Validate); every program a
+// post-processor runs is found on the PATH; no size always makes images
+// over Limits.MaxPixels or too large for WebP; an async size has an
+// Enqueuer; OnPending is one of the PendingPolicy values; SigningKey, when
+// set, has at least MinSigningKeyLen bytes; BaseDir is a clean, visible
+// folder name; no limit is negative and Limits.Formats names only jpeg,
+// png, gif or webp. The error wraps ErrInvalidConfig.
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	if len(c.Sizes) == 0 {

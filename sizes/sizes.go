@@ -31,8 +31,8 @@ func (s Sizes) Names() []string {
 // Validate checks every size, in the order of Names, and returns an
 // ErrInvalidSize naming the first that is wrong: its name is empty, differs
 // from its key, is not made of letters, digits, '_' and '-', or is used twice
-// ignoring case; its format is unknown; its quality is not from 0 to 100; or
-// it has a nil processor or post-processor.
+// ignoring case; its format is unknown; its quality is not from 0 to 100; it
+// is both lazy and async; or it has a nil processor or post-processor.
 //
 // When every size is right, Validate normalises them in place: it sets empty
 // names from the keys, lower-cases names and keys, and spells formats as
