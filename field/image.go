@@ -67,10 +67,14 @@ func (i Image) IsEmpty() bool { return i.name == "" && i.upload == nil && !i.dis
 func (i Image) String() string { return i.name }
 
 // Thumbnail returns the thumbnail of the image in size. A lazy size is
-// generated on the first call and recorded. It fails with
-// thumbnails.ErrUnknownSize for a size the column does not have, and with
-// thumbnails.ErrNoSource when the column is empty and the size has no
-// fallback URL.
+// generated on the first call and recorded. It fails with ErrNotBound for
+// an Image that was neither saved nor loaded through a *gorm.DB using the
+// plugin; with thumbnails.ErrUnknownSize for a size the column does not
+// have; with thumbnails.ErrNoSource when the column is empty and the size
+// has no fallback URL; with thumbnails.ErrPending for an async size whose
+// job has not run, under thumbnails.PendingError; and with
+// backends.ErrNotFound when the source is gone (its row was deleted while
+// a lazy size was being made).
 func (i *Image) Thumbnail(ctx context.Context, size string) (Thumbnail, error) {
 	if i.binder == nil {
 		return Thumbnail{}, ErrNotBound
