@@ -73,8 +73,8 @@ func (i Image) String() string { return i.name }
 // have; with thumbnails.ErrNoSource when the column is empty and the size
 // has no fallback URL; with thumbnails.ErrPending for an async size whose
 // job has not run, under thumbnails.PendingError; and with
-// backends.ErrNotFound when the source is gone (its row was deleted while
-// a lazy size was being made).
+// backends.ErrNotFound when a lazy size is to be made from a source file
+// that is gone (its row was deleted meanwhile, or the file was lost).
 func (i *Image) Thumbnail(ctx context.Context, size string) (Thumbnail, error) {
 	if i.binder == nil {
 		return Thumbnail{}, ErrNotBound
