@@ -22,9 +22,12 @@ type fileSystemStorage struct {
 
 // NewFileSystemStorage returns a Storage that keeps files under the folder
 // root (created on first write) and serves them under baseURL, for example
-// NewFileSystemStorage("media", "/media/"). Writes are atomic: a file is
-// written to a temporary name in its folder and renamed into place, so a
-// reader never sees half a file.
+// NewFileSystemStorage("media", "/media/"); a "/" is added to a baseURL
+// that does not end in one. Writes are atomic: a file is written to a
+// temporary name in its folder and renamed into place, so a reader never
+// sees half a file. It is a Lister too, as thumbnails.Prune needs: List
+// fails with ErrNotFound when root does not exist, and with
+// ErrAliasedFiles when a symbolic link gives files a second name.
 func NewFileSystemStorage(root, baseURL string) Storage {
 	if baseURL != "" && !strings.HasSuffix(baseURL, "/") {
 		baseURL += "/"
@@ -179,7 +182,8 @@ func (s *fileSystemStorage) URL(name string) string { return JoinURL(s.baseURL, 
 // builds its URLs with it, so they all agree. The empty name gives
 // baseURL itself. A name that a browser would resolve elsewhere than under
 // baseURL (absolute, or with a "..", "." or empty segment: "/media/../x")
-// has no URL: JoinURL returns "". Any other byte is escaped.
+// has no URL: JoinURL returns "". Any other byte is escaped. baseURL is
+// used as it is: give it its final "/".
 func JoinURL(baseURL, name string) string {
 	if name == "" {
 		return baseURL
