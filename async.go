@@ -134,9 +134,10 @@ func sqlTxOf(pool gorm.ConnPool) (*sql.Tx, error) {
 // the plugin knows holds it), so a job queued for a source that is gone is
 // a no-op.
 //
-// It fails with ErrUnknownSize when job.Size is not a configured size
-// (which no retry can fix), and with ErrNotRegistered when db does not use
-// the plugin.
+// It fails with ErrUnknownSize when job.Size is not a configured size, and
+// with ErrInvalidConfig when job lacks a source, table or column (which no
+// retry can fix), and with ErrNotRegistered when db does not use the
+// plugin.
 func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 	p, err := pluginOf(db)
 	if err != nil {
@@ -147,7 +148,7 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 		return fmt.Errorf("%w: %q (job for %q)", ErrUnknownSize, job.Size, job.Source)
 	}
 	if job.Source == "" || job.Table == "" || job.Column == "" {
-		return fmt.Errorf("thumbnails: generate: job %+v lacks a source, table or column", job)
+		return fmt.Errorf("%w: generate: job %+v lacks a source, table or column", ErrInvalidConfig, job)
 	}
 	referenced, focus, err := p.held(ctx, job)
 	if err != nil {

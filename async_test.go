@@ -127,6 +127,36 @@ func TestGenerateWithoutPlugin(t *testing.T) {
 	}
 }
 
+// TestGenerateMalformedJob: a job without a source, table or column fails
+// with ErrInvalidConfig (a worker cancels it: no retry can fix it), and an
+// unconfigured size with ErrUnknownSize.
+func TestGenerateMalformedJob(t *testing.T) {
+	db := openSQLite(t)
+	setupSizesConfig(t, db, thumbnails.Config{Sizes: asyncSizes(), Enqueuer: &memoryEnqueuer{}}, &Poster{})
+	ctx := context.Background()
+	full := thumbnails.Job{Source: "posters/a.jpg", Size: "later", Table: "posters", Column: "image"}
+	for _, tc := range []struct {
+		name string
+		edit func(*thumbnails.Job)
+		want error
+	}{
+		{"no source", func(j *thumbnails.Job) { j.Source = "" }, thumbnails.ErrInvalidConfig},
+		{"no table", func(j *thumbnails.Job) { j.Table = "" }, thumbnails.ErrInvalidConfig},
+		{"no column", func(j *thumbnails.Job) { j.Column = "" }, thumbnails.ErrInvalidConfig},
+		{"unknown size", func(j *thumbnails.Job) { j.Size = "huge" }, thumbnails.ErrUnknownSize},
+	} {
+		job := full
+		tc.edit(&job)
+		if err := thumbnails.Generate(ctx, db, job); !errors.Is(err, tc.want) {
+			t.Errorf("%s: Generate = %v; want %v", tc.name, err, tc.want)
+		}
+	}
+	// The well-formed job of a source no row holds is a no-op.
+	if err := thumbnails.Generate(ctx, db, full); err != nil {
+		t.Errorf("Generate for a source no row holds = %v; want nil", err)
+	}
+}
+
 // TestPreloadPendingAsync checks that a page of rows whose async size is
 // still pending answers its fallback from the preloaded records: one
 // metadata round trip for the page, none per row.

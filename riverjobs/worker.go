@@ -28,9 +28,9 @@ func NewWorker(db *gorm.DB) *Worker {
 // Work implements river.Worker. It calls thumbnails.Generate, which does
 // nothing for a source no row references any more or a size already made,
 // so a job that is retried, or that outlived its row, is harmless. A size
-// that is not configured (any more), a source that no longer decodes, or
-// one whose image is over the plugin's limits, cancels the job: retrying
-// cannot help. Any other error is returned, and
+// that is not configured (any more), a job that lacks its source, table or
+// column, a source that no longer decodes, or one whose image is over the
+// plugin's limits, cancels the job: retrying cannot help. Any other error is returned, and
 // River retries the job with its backoff.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	err := thumbnails.Generate(ctx, w.db, thumbnails.Job{
@@ -40,7 +40,8 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		Column:      job.Args.Column,
 		FocusColumn: job.Args.FocusColumn,
 	})
-	if errors.Is(err, thumbnails.ErrUnknownSize) || errors.Is(err, thumbnails.ErrInvalidImage) || errors.Is(err, thumbnails.ErrImageTooLarge) {
+	if errors.Is(err, thumbnails.ErrUnknownSize) || errors.Is(err, thumbnails.ErrInvalidConfig) ||
+		errors.Is(err, thumbnails.ErrInvalidImage) || errors.Is(err, thumbnails.ErrImageTooLarge) {
 		return river.JobCancel(err)
 	}
 	return err
