@@ -30,9 +30,10 @@ const (
 	// writes into image columns other than as a row's own unchanged
 	// image: sources copied from other rows or columns ([]string).
 	keyCopies = "thumbnails:copies"
-	// keyCopyTarget holds the copyTarget of a statement that copies names
-	// into another table than its model's (db.Table).
-	keyCopyTarget = "thumbnails:copy_target"
+	// keyRecordColumns holds the image columns ([]tableColumn) that a
+	// statement storing an upload or copying a name makes hold images, and
+	// that columnsTable may not record yet (see recordColumns).
+	keyRecordColumns = "thumbnails:record_columns"
 	// keySeen holds the seenValues of storeUploads, for storeHooked.
 	keySeen = "thumbnails:seen"
 )
@@ -281,15 +282,18 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 	noteCopied(db, copiedImages)
 	if len(copies) > 0 {
 		db.InstanceSet(keyCopies, copies)
-		if tk != 0 {
-			// Another table (db.Table) now holds names that other rows
-			// hold too: the clean-up of theirs must check it (guardCopies
-			// records it, in the statement's transaction).
-			target := copyTarget{table: table}
-			for _, c := range m.columns {
-				target.columns = append(target.columns, c.name)
-			}
-			db.InstanceSet(keyCopyTarget, target)
+	}
+	if len(copies) > 0 || len(all) > 0 && tk == 0 {
+		// The clean-up of every process must check the columns that hold
+		// images that other rows may hold, whether or not it used their
+		// models: the model's own (whose images may be copied elsewhere
+		// later), and, when copying, the table copied into (db.Table) and
+		// the columns the names may come from. A table given by db.Table
+		// that only gets uploads of its own (one per tenant, say) is not
+		// recorded until a copy. guardCopies records them, in the
+		// statement's transaction.
+		if cols := p.unrecordedColumns(table, m, len(copies) > 0); len(cols) > 0 {
+			db.InstanceSet(keyRecordColumns, cols)
 		}
 	}
 }
@@ -437,7 +441,7 @@ func (p *plugin) finish(db *gorm.DB) {
 	// reuses the gorm.Statement, and the next one must not discard, record
 	// or drain what this one stored.
 	defer clearInstance(db, keyStored, keyUnreferenced, keyOutbox, keyOmits, keySeen, keyCopiedSizes)
-	clearInstance(db, keyCopies, keyCopyTarget) // a reused statement copies anew
+	clearInstance(db, keyCopies, keyRecordColumns) // a reused statement copies anew
 	if db.Statement.Schema == nil {
 		return
 	}

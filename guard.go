@@ -80,20 +80,22 @@ func lockKeys(sources []string) (map[int32][]string, string) {
 	return keys, string(b)
 }
 
-// guardCopies takes, on PostgreSQL, the shared lock of every source the
-// statement copies (see keyCopies), before the statement writes; a lock
-// held by a drain is waited for, after which the source must still be
+// guardCopies records the columns the statement makes hold images (see
+// recordColumns) and takes, on PostgreSQL, the shared lock of every source
+// the statement copies (see keyCopies), before the statement writes; a
+// lock held by a drain is waited for, after which the source must still be
 // stored.
 func (p *plugin) guardCopies(db *gorm.DB) {
-	v, ok := db.InstanceGet(keyCopies)
-	if !ok || len(v.([]string)) == 0 || db.Error != nil || db.DryRun {
+	if db.Error != nil || db.DryRun {
 		return
 	}
-	if target, ok := db.InstanceGet(keyCopyTarget); ok && target != nil {
-		if err := recordTable(db, target.(copyTarget)); err != nil {
-			_ = db.AddError(err)
-			return
-		}
+	if err := p.recordColumns(db); err != nil {
+		_ = db.AddError(err)
+		return
+	}
+	v, ok := db.InstanceGet(keyCopies)
+	if !ok || len(v.([]string)) == 0 {
+		return
 	}
 	if err := p.queueCopiedSizes(db); err != nil {
 		_ = db.AddError(err)

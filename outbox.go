@@ -419,14 +419,9 @@ func (p *plugin) knownColumns(db *gorm.DB) ([]tableColumn, error) {
 			cols = append(cols, k)
 		}
 	}
-	p.models.m.Range(func(_, v any) bool {
-		if m := v.(modelEntry).model; m != nil {
-			for _, c := range m.columns {
-				add(tableColumn{c.table, c.name})
-			}
-		}
-		return true
-	})
+	for _, c := range p.usedColumns() {
+		add(c)
+	}
 	for _, c := range copied {
 		add(c)
 	}

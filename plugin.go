@@ -47,7 +47,10 @@ type plugin struct {
 	meta    backends.Metadata
 	models  modelCache
 	views   viewCache
-	lazy    singleflight.Group
+	// recorded holds the columns (tableColumn) that columnsTable is known
+	// to record, committed: recordColumns writes no others.
+	recorded sync.Map
+	lazy     singleflight.Group
 	// draining is held by the drain of the outbox in progress.
 	draining sync.Mutex
 	// redrain is set by a drain that left sources for later because a

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -17,9 +18,12 @@ import (
 // it.
 var ErrUnknownTable = errors.New("thumbnails: cannot tell which table db.Table names")
 
-// columnsTable records the image columns of tables other than their
-// models' own that rows were copied into (migration 0004): the clean-up
-// of every process checks them, after a restart too.
+// columnsTable records the image columns that hold images (migration
+// 0004): those of the models that stored an upload or copied an image,
+// and of the tables other than their models' own that rows were copied
+// into. The clean-up of every process checks them, after a restart too,
+// and not only the columns of the models it has used itself: a source
+// copied from one model into another is held by both.
 const columnsTable = "thumbnails_columns"
 
 // columnRow is a row of columnsTable.
@@ -28,25 +32,78 @@ type columnRow struct {
 	ColumnName string `gorm:"column:column_name"`
 }
 
-// copyTarget is the table other than the model's own that a statement
-// copies images into, and the model's image columns.
-type copyTarget struct {
-	table   string
-	columns []string
+// unrecordedColumns returns the columns that a statement on table, for
+// model m, makes hold images and that columnsTable is not known to record
+// yet: m's columns in table and, when the statement copies names (which
+// another column holds too), every image column this process has used,
+// among which is, as a rule, the one the names come from.
+func (p *plugin) unrecordedColumns(table string, m *model, copies bool) []tableColumn {
+	var cols []tableColumn
+	add := func(c tableColumn) {
+		if _, ok := p.recorded.Load(c); !ok && !slices.Contains(cols, c) {
+			cols = append(cols, c)
+		}
+	}
+	for _, c := range m.columns {
+		add(tableColumn{table, c.name})
+	}
+	if copies {
+		for _, c := range p.usedColumns() {
+			add(c)
+		}
+	}
+	return cols
 }
 
-// recordTable records, in the statement's transaction, that the columns of
-// target hold images copied from other rows.
-func recordTable(db *gorm.DB, target copyTarget) error {
-	rows := make([]columnRow, len(target.columns))
-	for i, c := range target.columns {
-		rows[i] = columnRow{TableName: target.table, ColumnName: c}
+// recordColumns records in columnsTable, in the statement's transaction,
+// the columns that unrecordedColumns gave the statement on db. They are
+// known to be recorded once that transaction commits, and are not written
+// again by this process.
+func (p *plugin) recordColumns(db *gorm.DB) error {
+	v, ok := db.InstanceGet(keyRecordColumns)
+	if !ok {
+		return nil
+	}
+	cols := v.([]tableColumn)
+	if len(cols) == 0 {
+		return nil
+	}
+	rows := make([]columnRow, len(cols))
+	for i, c := range cols {
+		rows[i] = columnRow{TableName: c.table, ColumnName: c.name}
 	}
 	q := db.Session(&gorm.Session{NewDB: true}).Table(columnsTable).Clauses(clause.OnConflict{DoNothing: true})
 	if err := q.Create(&rows).Error; err != nil {
-		return fmt.Errorf("thumbnails: record %s as holding copied images: %w", target.table, err)
+		return fmt.Errorf("thumbnails: record %s.%s as holding images: %w", cols[0].table, cols[0].name, err)
+	}
+	if tx, ok := db.Statement.ConnPool.(*txPool); ok {
+		tx.noteRecorded(cols) // known once it commits
+	} else {
+		p.markRecorded(cols) // no transaction: it has committed
 	}
 	return nil
+}
+
+// markRecorded notes that columnsTable records cols.
+func (p *plugin) markRecorded(cols []tableColumn) {
+	for _, c := range cols {
+		p.recorded.Store(c, struct{}{})
+	}
+}
+
+// usedColumns returns the image columns of the models this process has
+// used, in their own tables.
+func (p *plugin) usedColumns() []tableColumn {
+	var cols []tableColumn
+	p.models.m.Range(func(_, v any) bool {
+		if m := v.(modelEntry).model; m != nil {
+			for _, c := range m.columns {
+				cols = append(cols, tableColumn{c.table, c.name})
+			}
+		}
+		return true
+	})
+	return cols
 }
 
 // copiedInto returns the columns recorded in columnsTable.

@@ -93,6 +93,7 @@ type txPool struct {
 	outbox     bool          // statements in this transaction queued files to delete
 	created    []*stored     // uploads saved in this transaction
 	copied     []copiedImage // images copied in this transaction, sized after its commit
+	columns    []tableColumn // columns recorded in columnsTable by this transaction
 	savepoints []savepoint   // open savepoints, oldest first
 }
 
@@ -102,6 +103,7 @@ type savepoint struct {
 	name    string
 	created int
 	copied  int
+	columns int
 }
 
 // ExecContext implements gorm.ConnPool. It follows the savepoints that
@@ -125,7 +127,7 @@ func (t *txPool) savepointExecuted(ctx context.Context, query string) {
 	}
 	t.mu.Lock()
 	if verb == "SAVEPOINT" {
-		t.savepoints = append(t.savepoints, savepoint{name: name, created: len(t.created), copied: len(t.copied)})
+		t.savepoints = append(t.savepoints, savepoint{name: name, created: len(t.created), copied: len(t.copied), columns: len(t.columns)})
 		t.mu.Unlock()
 		return
 	}
@@ -143,6 +145,7 @@ func (t *txPool) savepointExecuted(ctx context.Context, query string) {
 		discarded = slices.Clone(t.created[at:])
 		t.created = t.created[:at]
 		t.copied = t.copied[:t.savepoints[i].copied]
+		t.columns = t.columns[:t.savepoints[i].columns]
 		t.savepoints = t.savepoints[:i+1]
 	} else { // RELEASE: it and the later ones go, their uploads stay
 		t.savepoints = t.savepoints[:i]
@@ -196,12 +199,24 @@ func (t *txPool) Commit() error {
 		t.discardCreated()
 		return err
 	}
+	t.mu.Lock()
+	columns := t.columns
+	t.mu.Unlock()
 	drain, _, copied := t.end()
+	t.p.markRecorded(columns)
 	if drain {
 		t.p.drainAfterCommit(t.ctx)
 	}
 	t.p.sizeCopies(t.ctx, copied)
 	return nil
+}
+
+// noteRecorded adds columns that a statement of the transaction recorded
+// in columnsTable: once it commits, the plugin knows they are recorded.
+func (t *txPool) noteRecorded(cols []tableColumn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.columns = append(t.columns, cols...)
 }
 
 // noteCopied adds images that a statement of the transaction copied: once
@@ -259,7 +274,7 @@ func (t *txPool) end() (outbox bool, created []*stored, copied []copiedImage) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	outbox, created, copied = t.outbox, t.created, t.copied
-	t.outbox, t.created, t.copied, t.savepoints = false, nil, nil, nil
+	t.outbox, t.created, t.copied, t.columns, t.savepoints = false, nil, nil, nil, nil
 	return outbox, created, copied
 }
 

@@ -1,0 +1,199 @@
+package thumbnails_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/field"
+)
+
+// anotherProcess opens db's database again, as another process (or this
+// one after a restart) would, with a plugin of its own on e's storage and
+// db's metadata, that has used none of the models yet.
+func anotherProcess(t *testing.T, db *gorm.DB, e *env) *gorm.DB {
+	t.Helper()
+	other, err := gorm.Open(db.Dialector, gormConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := other.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	cfg := thumbnails.Config{Sizes: testSizes(), Storage: e.storage}
+	if m, ok := redisMetadata.Load(db); ok {
+		cfg.Metadata = m.(backends.Metadata)
+	}
+	usePlugin(t, other, cfg)
+	return other
+}
+
+// TestCopiesAcrossProcesses: an image copied from one model into another
+// (a food's photo made a dish's cover) is checked by the clean-up of a
+// process that never used the model it was copied to, or from: deleting
+// either row there keeps the files the other row holds; deleting both
+// removes them.
+func TestCopiesAcrossProcesses(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		e := setup(t, db, &Food{}, &Dish{})
+		food := newFood(t, "pizza", pizzaJPG)
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		dish := Dish{Cover: food.Image}
+		if err := db.Create(&dish).Error; err != nil {
+			t.Fatal(err)
+		}
+		source := food.Image.Name()
+		medium, err := dish.Cover.Thumbnail(ctx, "medium")
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// A process that only knows Food deletes the food.
+		foods := anotherProcess(t, db, e)
+		if err := foods.Delete(&Food{}, food.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if !e.exists(t, source) || !e.exists(t, medium.Name) {
+			t.Fatalf("deleting the food in a process that never used Dish removed the dish's files (source %v, medium %v)",
+				e.exists(t, source), e.exists(t, medium.Name))
+		}
+
+		// A process that only knows Dish reads the dish's cover.
+		dishes := anotherProcess(t, db, e)
+		var got Dish
+		if err := dishes.First(&got, dish.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if th, err := got.Cover.Thumbnail(ctx, "medium"); err != nil || th.Name != medium.Name {
+			t.Fatalf("the dish's cover after the food's delete: %+v, %v", th, err)
+		}
+		// Deleting the last row that holds the source removes it.
+		if err := dishes.Unscoped().Delete(&got).Error; err != nil {
+			t.Fatal(err)
+		}
+		if e.exists(t, source) || e.exists(t, medium.Name) {
+			t.Errorf("the source and its medium outlived the last row holding them")
+		}
+	})
+}
+
+// TestCopyDeletedInAnotherProcess: the copy's row deleted by a process
+// that never used the model the image came from keeps the original's
+// files.
+func TestCopyDeletedInAnotherProcess(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		e := setup(t, db, &Food{}, &Dish{})
+		food := newFood(t, "pizza", pizzaJPG)
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Create(&Dish{Cover: food.Image}).Error; err != nil {
+			t.Fatal(err)
+		}
+		dishes := anotherProcess(t, db, e)
+		if err := dishes.Unscoped().Where("1 = 1").Delete(&Dish{}).Error; err != nil {
+			t.Fatal(err)
+		}
+		var got Food
+		if err := db.First(&got, food.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if !e.exists(t, got.Image.Name()) {
+			t.Fatal("deleting the dish in a process that never used Food removed the food's source")
+		}
+		if th, err := got.Image.Thumbnail(ctx, "small"); err != nil || !e.exists(t, th.Name) {
+			t.Errorf("the food's small after the dish's delete: %+v, %v", th, err)
+		}
+	})
+}
+
+// recordedColumns returns the "table.column" rows of thumbnails_columns.
+func recordedColumns(t *testing.T, db *gorm.DB) []string {
+	t.Helper()
+	var rows []struct{ TableName, ColumnName string }
+	if err := db.Table("thumbnails_columns").Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range rows {
+		out = append(out, r.TableName+"."+r.ColumnName)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestColumnsRecordedOnceCommitted: a model's image column is recorded in
+// thumbnails_columns by the first upload into it that commits; one rolled
+// back records nothing, and the next upload records it.
+func TestColumnsRecordedOnceCommitted(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		setup(t, db, &Food{}, &Dish{})
+		err := db.Transaction(func(tx *gorm.DB) error {
+			f := newFood(t, "pizza", pizzaJPG)
+			if err := tx.Create(&f).Error; err != nil {
+				return err
+			}
+			return errRollback
+		})
+		if !errors.Is(err, errRollback) {
+			t.Fatal(err)
+		}
+		if got := recordedColumns(t, db); len(got) != 0 {
+			t.Fatalf("after a rolled back upload: %v recorded; want none", got)
+		}
+		f := newFood(t, "pizza", pizzaJPG)
+		if err := db.Create(&f).Error; err != nil {
+			t.Fatal(err)
+		}
+		if got := recordedColumns(t, db); !slices.Equal(got, []string{"foods.image"}) {
+			t.Fatalf("after an upload: %v recorded; want foods.image", got)
+		}
+		// A copy records the column copied into, and the columns the
+		// process has used, where the name may come from.
+		if err := db.Create(&Dish{Cover: f.Image}).Error; err != nil {
+			t.Fatal(err)
+		}
+		if got := recordedColumns(t, db); !slices.Equal(got, []string{"dishes.cover", "dishes.photo", "foods.image"}) {
+			t.Errorf("after a copy into dishes: %v recorded", got)
+		}
+	})
+}
+
+// TestCopyOfANameInAnotherProcess: a process that never used Food copies a
+// food's image into a dish by its name; another such process deletes the
+// dish: the food keeps its files, as its column was recorded by its
+// upload.
+func TestCopyOfANameInAnotherProcess(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{}, &Dish{})
+		food := newFood(t, "pizza", pizzaJPG)
+		if err := db.Create(&food).Error; err != nil {
+			t.Fatal(err)
+		}
+		var cover field.Image
+		if err := cover.Scan(food.Image.Name()); err != nil {
+			t.Fatal(err)
+		}
+		dish := Dish{Cover: cover}
+		if err := anotherProcess(t, db, e).Create(&dish).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := anotherProcess(t, db, e).Unscoped().Delete(&Dish{}, dish.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if !e.exists(t, food.Image.Name()) {
+			t.Fatal("deleting the dish removed the food's source")
+		}
+	})
+}
