@@ -19,7 +19,6 @@ package field
 import (
 	"context"
 	"errors"
-	"fmt"
 )
 
 // Sentinel errors of package field.
@@ -35,8 +34,19 @@ var (
 	// plugin deleted the files it had stored, and the upload's reader was
 	// consumed. Attach the upload again (field.NewImage) to retry, or load
 	// the row again to save it without a new image. It wraps ErrNotStored.
-	ErrDiscarded = fmt.Errorf("%w: its save failed or rolled back and its stored files were deleted; attach the upload again with field.NewImage to retry", ErrNotStored)
+	ErrDiscarded error = discardedError{}
 )
+
+// discardedError is ErrDiscarded: it is an ErrNotStored (errors.Is), with
+// its own message, as the plugin is registered and the column tagged.
+type discardedError struct{}
+
+func (discardedError) Error() string {
+	return "field: image upload was discarded: its save failed or rolled back and its stored files were deleted; attach the upload again with field.NewImage to retry"
+}
+
+// Is reports that ErrDiscarded is an ErrNotStored.
+func (discardedError) Is(target error) bool { return target == ErrNotStored }
 
 // Thumbnail describes one generated thumbnail of an Image.
 type Thumbnail struct {
