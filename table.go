@@ -22,7 +22,7 @@ type Table struct {
 	Name       string // the table
 	Column     string // the image column; a column argument, when given, takes precedence
 	PrimaryKey string // its single-column primary key; "id" when empty
-	Dir        string // the storage folder of its sources; the table name when empty
+	Dir        string // the storage folder of its sources; the table name when empty (the operations store no upload: only checked)
 	// Focus is the row's field.Focus column, which the sizes that crop
 	// around a focal point (focal) crop around, as a model's "focus:" tag
 	// names it; none when empty (they crop around their own point).
