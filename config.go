@@ -34,7 +34,8 @@ type Config struct {
 	// "foods/ab12.jpg" in size "small" is "<BaseDir>/foods/ab12_small.jpg".
 	// Empty means "thumbnails".
 	BaseDir string
-	// Limits bound what an upload may be. The zero value means DefaultLimits.
+	// Limits bound what an upload may be. Each zero field takes its value
+	// from DefaultLimits; a limit cannot be turned off.
 	Limits Limits
 	// Background is what a transparent image is flattened onto when a size
 	// is stored as JPEG, which has no transparency. Nil means white.

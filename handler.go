@@ -64,8 +64,9 @@ type handler struct {
 //	h, err := thumbnails.Handler(db, thumbnails.HandlerOptions{})
 //	mux.Handle("/media/", h)
 //
-// Each response has the image's Content-Type, an ETag and Last-Modified
-// (conditional requests get 304), Cache-Control CacheImmutable, and honours
+// Each response has the image's Content-Type, an ETag and, when the
+// storage gives a modification time, Last-Modified (conditional requests
+// get 304), Cache-Control CacheImmutable, and honours
 // Range requests (http.ServeContent). A name that is not a clean storage
 // name ("..", "//", a backslash, a control character), a folder, a hidden
 // file (a write in progress), anything but a JPEG, PNG, GIF or WebP, and a

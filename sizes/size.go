@@ -31,7 +31,9 @@ type Size struct {
 	// transaction (see the riverjobs package). A size is lazy or async, not
 	// both.
 	Async bool
-	// FallbackImageURL is the URL returned for this size when the column is empty.
+	// FallbackImageURL is the URL returned for this size when the column is
+	// empty, and for an async size whose job has not run yet (under the
+	// plugin's default PendingPolicy).
 	FallbackImageURL string
 }
 
