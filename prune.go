@@ -45,10 +45,12 @@ type PruneOptions struct {
 	// Models are the models (values such as &Food{}, or Tables) whose image
 	// columns reference sources. When
 	// given, a source that is recorded in metadata but that no row of them
-	// references (including soft-deleted rows), nor of a table that rows
-	// were copied into with db.Table (which the plugin records), is pruned
-	// with its thumbnails: list every model with a field.Image column, or a
-	// source used by one that is not listed would be deleted. When empty, only
+	// references (including soft-deleted rows), nor of a column recorded in
+	// thumbnails_columns (a model's own column from its first upload, and
+	// the columns images were copied into), is pruned with its thumbnails:
+	// list every model with a field.Image column, or a source used by one
+	// that is not listed, nor recorded (written before the plugin recorded
+	// models' own columns), would be deleted. When empty, only
 	// files that no metadata references, and records whose file is gone,
 	// are pruned.
 	Models []any
