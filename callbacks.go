@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -162,6 +163,7 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 	var all []*stored
 	var copies []string
 	var copiedImages []copiedImage
+	var origins []tableColumn // other tables (db.Table) whose rows hold the copied names
 	// copied checks a name written without an upload, and notes it as a
 	// copy.
 	copied := func(col *column, name string, focus field.Focus) bool {
@@ -184,7 +186,15 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 		}
 		bridge.SetFocus(img, focus)
 		if bridge.Pending(img) == nil {
-			return ownUnchanged(ctx, col, img, row, tk) || copied(col, img.Name(), focus)
+			if ownUnchanged(ctx, col, img, row, tk) {
+				return true
+			}
+			if _, owner, known := bridge.Original(img); known && owner.Table != 0 && img.Name() != "" {
+				if tc, ok := originOf(owner.Table); ok && !slices.Contains(origins, tc) {
+					origins = append(origins, tc)
+				}
+			}
+			return copied(col, img.Name(), focus)
 		}
 		st, err := p.storeUpload(ctx, col, img, focus)
 		if err != nil {
@@ -283,7 +293,7 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 	if len(copies) > 0 {
 		db.InstanceSet(keyCopies, copies)
 	}
-	if len(copies) > 0 || len(all) > 0 && tk == 0 {
+	if len(copies) > 0 || len(all) > 0 && tk.key == 0 {
 		// The clean-up of every process must check the columns that hold
 		// images that other rows may hold, whether or not it used their
 		// models: the model's own (whose images may be copied elsewhere
@@ -292,7 +302,7 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 		// that only gets uploads of its own (one per tenant, say) is not
 		// recorded until a copy. guardCopies records them, in the
 		// statement's transaction.
-		if cols := p.unrecordedColumns(table, m, len(copies) > 0); len(cols) > 0 {
+		if cols := p.unrecordedColumns(table, m, len(copies) > 0, origins); len(cols) > 0 {
 			db.InstanceSet(keyRecordColumns, cols)
 		}
 	}
@@ -302,7 +312,7 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 // when the plugin read or wrote it (row is invalid for a value given to
 // Update or Updates). Such a name is not checked: a row saved again with
 // its other columns changed is not refused for what it already holds.
-func ownUnchanged(ctx context.Context, col *column, img *field.Image, row reflect.Value, table uint64) bool {
+func ownUnchanged(ctx context.Context, col *column, img *field.Image, row reflect.Value, table tableRef) bool {
 	orig, owner, known := bridge.Original(img)
 	return known && orig == img.Name() && row.IsValid() && owner.Keyed() && owner == col.owner(ctx, row, table)
 }
@@ -644,7 +654,7 @@ func (m *model) binders(db *gorm.DB) []*binder {
 
 // bindRow binds the images of row, a value of m's type, as bindEach does,
 // and appends to images those to preload.
-func (m *model) bindRow(db *gorm.DB, row reflect.Value, binders []*binder, table uint64, preload []bool, wrote map[string]bool, images []*field.Image) []*field.Image {
+func (m *model) bindRow(db *gorm.DB, row reflect.Value, binders []*binder, table tableRef, preload []bool, wrote map[string]bool, images []*field.Image) []*field.Image {
 	for i, col := range m.columns {
 		img := col.image(row)
 		if img == nil {

@@ -197,3 +197,45 @@ func TestCopyOfANameInAnotherProcess(t *testing.T) {
 		}
 	})
 }
+
+// TestCopyOutOfAnotherTable: an image read from another table of a model
+// (db.Table, one that only ever got uploads of its own) and copied into
+// another model's column is kept for the row of that table when the copy
+// is deleted, in the process that copied it and in one that never used
+// that table.
+func TestCopyOutOfAnotherTable(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{}, &Dish{})
+		if err := db.Table("foods_tenant").AutoMigrate(&Food{}); err != nil {
+			t.Fatal(err)
+		}
+		f := newFood(t, "t", pizzaJPG)
+		if err := db.Table("foods_tenant").Create(&f).Error; err != nil {
+			t.Fatal(err)
+		}
+		var loaded Food
+		if err := db.Table("foods_tenant").First(&loaded, f.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		first := Dish{Cover: loaded.Image}
+		if err := db.Create(&first).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Unscoped().Delete(&first).Error; err != nil {
+			t.Fatal(err)
+		}
+		if !e.exists(t, loaded.Image.Name()) {
+			t.Fatal("the tenant row's source was deleted with a dish it was copied to")
+		}
+		second := Dish{Cover: loaded.Image}
+		if err := db.Create(&second).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := anotherProcess(t, db, e).Unscoped().Delete(&Dish{}, second.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if !e.exists(t, loaded.Image.Name()) {
+			t.Fatal("the tenant row's source was deleted with a dish, by a process that never used the tenant table")
+		}
+	})
+}

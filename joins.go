@@ -44,7 +44,7 @@ func (p *plugin) bindJoined(db *gorm.DB, m *model) []*field.Image {
 					return // a nil pointer: nothing joined
 				}
 			}
-			images = j.model.bindRow(db, v, binders, 0, preload, nil, images) // rows of their own table
+			images = j.model.bindRow(db, v, binders, tableRef{}, preload, nil, images) // rows of their own table
 		})
 	}
 	return images

@@ -49,9 +49,15 @@ var keySeed = maphash.MakeSeed()
 // (as gorm's Save requires to update rather than insert; see keyValue),
 // one integer as it is and anything else (a string, a UUID, several
 // columns) as the hash of its values; the zero Owner otherwise, which makes its Image count as
-// changed when saved. table is the statement's tableKey: a row of another
-// table than the model's (db.Table) is another row.
-func (c *column) owner(ctx context.Context, row reflect.Value, table uint64) bridge.Owner {
+// changed when saved. ref is the statement's tableKey: a row of another
+// table than the model's (db.Table) is another row, whose table the Owner
+// names (see originIDs).
+func (c *column) owner(ctx context.Context, row reflect.Value, ref tableRef) bridge.Owner {
+	table := ref.key
+	var origin uint32
+	if ref.name != "" {
+		origin = originID(tableColumn{ref.name, c.name})
+	}
 	if c.id == 0 || c.field == nil || c.field.Schema == nil || len(c.field.Schema.PrimaryFields) == 0 {
 		return bridge.Owner{}
 	}
@@ -63,9 +69,9 @@ func (c *column) owner(ctx context.Context, row reflect.Value, table uint64) bri
 		}
 		switch pk.Kind() {
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			return bridge.Owner{Column: c.id, Key: uint64(pk.Int()) ^ table}
+			return bridge.Owner{Column: c.id, Key: uint64(pk.Int()) ^ table, Table: origin}
 		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-			return bridge.Owner{Column: c.id, Key: pk.Uint() ^ table}
+			return bridge.Owner{Column: c.id, Key: pk.Uint() ^ table, Table: origin}
 		}
 	}
 	var h maphash.Hash
@@ -79,7 +85,7 @@ func (c *column) owner(ctx context.Context, row reflect.Value, table uint64) bri
 	// A row of another table: its key mixed with the table's hash, which
 	// no small integer key reaches, and a hashed key only by a 64-bit
 	// collision.
-	return bridge.Owner{Column: c.id, Key: h.Sum64() ^ table}
+	return bridge.Owner{Column: c.id, Key: h.Sum64() ^ table, Table: origin}
 }
 
 // keyValue returns the value of the primary key column f in row, and

@@ -83,7 +83,7 @@ func TestOwnerOfUnsetKeys(t *testing.T) {
 		{pair{"a", nil}, false},
 		{pair{"", &zero}, false},
 	} {
-		o := col.owner(context.Background(), reflect.ValueOf(&c.row).Elem(), 0)
+		o := col.owner(context.Background(), reflect.ValueOf(&c.row).Elem(), tableRef{})
 		if o.Keyed() != c.keyed {
 			t.Errorf("%+v: keyed %v, want %v", c.row, o.Keyed(), c.keyed)
 		}

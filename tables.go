@@ -6,6 +6,8 @@ import (
 	"hash/maphash"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -35,9 +37,11 @@ type columnRow struct {
 // unrecordedColumns returns the columns that a statement on table, for
 // model m, makes hold images and that columnsTable is not known to record
 // yet: m's columns in table and, when the statement copies names (which
-// another column holds too), every image column this process has used,
-// among which is, as a rule, the one the names come from.
-func (p *plugin) unrecordedColumns(table string, m *model, copies bool) []tableColumn {
+// another column holds too), the columns of other tables (db.Table) the
+// copied images were read from, origins, and every image column this
+// process has used, among which is, as a rule, the one the names come
+// from otherwise.
+func (p *plugin) unrecordedColumns(table string, m *model, copies bool, origins []tableColumn) []tableColumn {
 	var cols []tableColumn
 	add := func(c tableColumn) {
 		if _, ok := p.recorded.Load(c); !ok && !slices.Contains(cols, c) {
@@ -48,6 +52,9 @@ func (p *plugin) unrecordedColumns(table string, m *model, copies bool) []tableC
 		add(tableColumn{table, c.name})
 	}
 	if copies {
+		for _, c := range origins {
+			add(c)
+		}
 		for _, c := range p.usedColumns() {
 			add(c)
 		}
@@ -183,23 +190,63 @@ func tableNamePart(part string, fold bool) (string, bool) {
 // view, a subquery or another spelling of its table is taken for another
 // table's, so that its image is saved as a copy (checked, guarded and
 // recorded) rather than missed as the row's own.
-func tableKey(db *gorm.DB, m *model) uint64 {
+func tableKey(db *gorm.DB, m *model) tableRef {
 	own := m.schema.Table
 	if len(m.columns) > 0 {
 		own = m.columns[0].table // a view's columns are its model's
 	}
 	stmt := db.Statement
 	if stmt.TableExpr == nil && (stmt.Table == "" || stmt.Table == own) {
-		return 0
+		return tableRef{}
 	}
 	table, err := statementTable(db, m)
 	if err != nil {
-		table = fmt.Sprint(stmt.TableExpr.SQL, stmt.TableExpr.Vars)
+		return tableRef{key: maphash.String(keySeed, fmt.Sprint(stmt.TableExpr.SQL, stmt.TableExpr.Vars)) | 1}
 	}
 	if tableIdentity(db, table) == tableIdentity(db, own) {
-		return 0
+		return tableRef{}
 	}
-	return maphash.String(keySeed, tableIdentity(db, table)) | 1
+	return tableRef{key: maphash.String(keySeed, tableIdentity(db, table)) | 1, name: table}
+}
+
+// tableRef is a statement's tableKey, and the name of its table when it
+// is not the model's own and can be told ("" otherwise).
+type tableRef struct {
+	key  uint64
+	name string
+}
+
+// originIDs number the (table, column) pairs of the tables other than
+// their models' own that rows were read from or written to (db.Table), so
+// that an Image read from one carries where it came from (bridge.Owner's
+// Table): a copy of it into another column records that table, whose row
+// holds the name too, for the clean-up of every process.
+var (
+	originIDs   sync.Map // tableColumn -> uint32
+	originNames sync.Map // uint32 -> tableColumn
+	lastOrigin  atomic.Uint32
+)
+
+// originID returns the number of tc, numbering it on first use.
+func originID(tc tableColumn) uint32 {
+	if v, ok := originIDs.Load(tc); ok {
+		return v.(uint32)
+	}
+	id := lastOrigin.Add(1)
+	if v, loaded := originIDs.LoadOrStore(tc, id); loaded {
+		return v.(uint32)
+	}
+	originNames.Store(id, tc)
+	return id
+}
+
+// originOf returns the table and column numbered id by originID.
+func originOf(id uint32) (tableColumn, bool) {
+	v, ok := originNames.Load(id)
+	if !ok {
+		return tableColumn{}, false
+	}
+	return v.(tableColumn), true
 }
 
 // tableIdentity returns name as the database of db tells tables apart: on

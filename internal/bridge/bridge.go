@@ -20,6 +20,7 @@ type Upload struct {
 type Owner struct {
 	Key    uint64 // the row's primary key, mixed with its table when not the model's own
 	Column uint32
+	Table  uint32 // the plugin's number for the row's table and column when the table is not the model's own; 0 otherwise
 }
 
 // Keyed reports whether o names a row.
