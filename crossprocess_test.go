@@ -35,6 +35,22 @@ func anotherProcess(t *testing.T, db *gorm.DB, e *env) *gorm.DB {
 	return other
 }
 
+// foodCopiedToDish sets the plugin up on db with Food and Dish, saves a
+// food with an upload and a dish whose cover is the food's image.
+func foodCopiedToDish(t *testing.T, db *gorm.DB) (*env, Food, Dish) {
+	t.Helper()
+	e := setup(t, db, &Food{}, &Dish{})
+	food := newFood(t, "pizza", pizzaJPG)
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	dish := Dish{Cover: food.Image}
+	if err := db.Create(&dish).Error; err != nil {
+		t.Fatal(err)
+	}
+	return e, food, dish
+}
+
 // TestCopiesAcrossProcesses: an image copied from one model into another
 // (a food's photo made a dish's cover) is checked by the clean-up of a
 // process that never used the model it was copied to, or from: deleting
@@ -43,15 +59,7 @@ func anotherProcess(t *testing.T, db *gorm.DB, e *env) *gorm.DB {
 func TestCopiesAcrossProcesses(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
-		e := setup(t, db, &Food{}, &Dish{})
-		food := newFood(t, "pizza", pizzaJPG)
-		if err := db.Create(&food).Error; err != nil {
-			t.Fatal(err)
-		}
-		dish := Dish{Cover: food.Image}
-		if err := db.Create(&dish).Error; err != nil {
-			t.Fatal(err)
-		}
+		e, food, dish := foodCopiedToDish(t, db)
 		source := food.Image.Name()
 		medium, err := dish.Cover.Thumbnail(ctx, "medium")
 		if err != nil {
@@ -93,14 +101,7 @@ func TestCopiesAcrossProcesses(t *testing.T) {
 func TestCopyDeletedInAnotherProcess(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
-		e := setup(t, db, &Food{}, &Dish{})
-		food := newFood(t, "pizza", pizzaJPG)
-		if err := db.Create(&food).Error; err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Create(&Dish{Cover: food.Image}).Error; err != nil {
-			t.Fatal(err)
-		}
+		e, food, _ := foodCopiedToDish(t, db)
 		dishes := anotherProcess(t, db, e)
 		if err := dishes.Unscoped().Where("1 = 1").Delete(&Dish{}).Error; err != nil {
 			t.Fatal(err)
