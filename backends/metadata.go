@@ -40,7 +40,8 @@ type Metadata interface {
 	// source and size are already recorded replaces the old record, so
 	// putting the same thumbnail twice is not an error. A thumbnail's
 	// CreatedAt is recorded as it is (a copy keeps its time), or, when
-	// zero, as the time of the Put.
+	// zero, as the time of the Put; a store may keep it to a coarser
+	// precision (Redis keeps whole seconds).
 	Put(ctx context.Context, source string, thumbs ...Thumbnail) error
 	// Delete removes the records of source and of all its thumbnails.
 	// Deleting a source that has no records is not an error.

@@ -61,14 +61,14 @@ func cutNumber(s string, sep byte) (n int64, rest string, ok bool) {
 }
 
 // NewRedisMetadata returns the Metadata that keeps its records in Redis
-// through client: a single node, Sentinel or Cluster client.
+// through client: a single node, Sentinel, Cluster or Ring client.
 //
 // Each source is one hash, "<prefix>:thumbnails:<source name>", whose
 // fields are size names and whose values are
 // "<width> <height> <unix seconds created> <name>". Next to it, the string
 // "<prefix>:summaries:{<hash key>}" repeats the hash: every field and
-// value, each as "<length>:<bytes>", field then value. Its hash tag puts it in its hash's Cluster slot, and sources spread over
-// the slots. Writes are Lua scripts that change both keys of one source.
+// value, each as "<length>:<bytes>", field then value. Its hash tag puts
+// it in its hash's Cluster slot, and sources spread over the slots. Writes are Lua scripts that change both keys of one source.
 // Batches (ThumbnailsOf) are one pipeline: an MGET of summaries on a
 // *redis.Client, HGETALLs on a Cluster or Ring client, which splits them by
 // node.
