@@ -293,18 +293,15 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 	if len(copies) > 0 {
 		db.InstanceSet(keyCopies, copies)
 	}
-	if len(copies) > 0 || len(all) > 0 && tk.key == 0 {
-		// The clean-up of every process must check the columns that hold
-		// images that other rows may hold, whether or not it used their
-		// models: the model's own (whose images may be copied elsewhere
-		// later), and, when copying, the table copied into (db.Table) and
-		// the columns the names may come from. A table given by db.Table
-		// that only gets uploads of its own (one per tenant, say) is not
-		// recorded until a copy. guardCopies records them, in the
-		// statement's transaction.
-		if cols := p.unrecordedColumns(table, m, len(copies) > 0, origins); len(cols) > 0 {
-			db.InstanceSet(keyRecordColumns, cols)
-		}
+	// The clean-up of every process, and Prune, must check every column
+	// that holds images, whether or not they used its model or its table:
+	// the statement's (its model's own table, or the one db.Table names),
+	// whatever form its values take (a map, another struct, an
+	// expression), and, when it copies names, the columns they may come
+	// from. guardCopies records them, in the statement's transaction, once
+	// per column and process.
+	if cols := p.unrecordedColumns(table, m, len(copies) > 0, origins); len(cols) > 0 {
+		db.InstanceSet(keyRecordColumns, cols)
 	}
 }
 

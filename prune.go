@@ -46,8 +46,8 @@ type PruneOptions struct {
 	// columns reference sources. When
 	// given, a source that is recorded in metadata but that no row of them
 	// references (including soft-deleted rows), nor of a column recorded in
-	// thumbnails_columns (a model's own column from its first upload, and
-	// the columns images were copied into), is pruned with its thumbnails:
+	// thumbnails_columns (every column, a db.Table table's too, that a
+	// write went through), is pruned with its thumbnails:
 	// list every model with a field.Image column, or a source used by one
 	// that is not listed, nor recorded (written before the plugin recorded
 	// models' own columns), would be deleted. When empty, only

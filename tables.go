@@ -21,11 +21,11 @@ import (
 var ErrUnknownTable = errors.New("thumbnails: cannot tell which table db.Table names")
 
 // columnsTable records the image columns that hold images (migration
-// 0004): those of the models that stored an upload or copied an image,
-// and of the tables other than their models' own that rows were copied
-// into. The clean-up of every process checks them, after a restart too,
-// and not only the columns of the models it has used itself: a source
-// copied from one model into another is held by both.
+// 0004): every column, of a model's own table or another (db.Table), that
+// a write went through, and at a copy the columns the names may come from.
+// The clean-up of every process checks them, after a restart too, and not
+// only the columns of the models it has used itself: a source copied from
+// one model or table into another is held by both.
 const columnsTable = "thumbnails_columns"
 
 // columnRow is a row of columnsTable.
