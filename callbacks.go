@@ -186,6 +186,10 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 		}
 		bridge.SetFocus(img, focus)
 		if bridge.Pending(img) == nil {
+			if bridge.Decoded(img) {
+				_ = db.AddError(fmt.Errorf("%w: column %s.%s: an image decoded from text (a cache) is written only once bound to its row (thumbnails.Bind), which tells whether the row still holds it", field.ErrNotBound, col.table, col.name))
+				return false
+			}
 			if ownUnchanged(ctx, col, img, row, tk) {
 				return true
 			}

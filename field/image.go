@@ -33,6 +33,10 @@ type Image struct {
 	// discarded: the upload was stored for a save that failed or rolled
 	// back, and its files deleted (see ErrDiscarded).
 	discarded bool
+	// decoded: the name came from UnmarshalText (a cache), and the plugin
+	// has not bound the Image to its row since: it cannot tell whether the
+	// row still holds that name, and refuses to write it (see Bind).
+	decoded bool
 }
 
 // NewImage returns an Image holding an upload that is not stored yet: the
@@ -105,7 +109,7 @@ func (i *Image) Scan(src any) error {
 	}
 	// No owner until the plugin binds the row: gorm scans into a
 	// temporary, which it copies into the row.
-	i.name, i.orig, i.loaded, i.upload, i.known, i.discarded, i.owner = name, name, true, nil, nil, false, bridge.Owner{}
+	i.name, i.orig, i.loaded, i.upload, i.known, i.discarded, i.owner, i.decoded = name, name, true, nil, nil, false, bridge.Owner{}, false
 	return nil
 }
 
@@ -143,9 +147,10 @@ func init() {
 		i := img.(*Image)
 		i.binder = b.(Binder)
 		if current {
-			i.orig, i.loaded, i.owner = i.name, true, owner
+			i.orig, i.loaded, i.owner, i.decoded = i.name, true, owner, false
 		}
 	}
+	bridge.Decoded = func(img any) bool { return img.(*Image).decoded }
 	bridge.Cached = func(img any) any { return img.(*Image).known }
 	bridge.Cache = func(img any, known any) { img.(*Image).known = known }
 	bridge.SetFocus = func(img any, focus any) { img.(*Image).focus = focus.(Focus) }

@@ -44,6 +44,10 @@ var (
 	// which Original reports from then on; otherwise what Original reports
 	// stays as it was.
 	Bind func(img any, b any, owner Owner, current bool)
+	// Decoded reports whether img's name was decoded from text (a cache)
+	// and img not bound to its row since: a name the plugin must not
+	// write, not knowing whether the row still holds it.
+	Decoded func(img any) bool
 	// Cached returns what the plugin recorded with Cache for img's current
 	// source, or nil.
 	Cached func(img any) any
