@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/field"
 )
 
 // cancellingStorage is a real storage that calls cancel after its cancelAt-th
@@ -75,4 +76,36 @@ func TestCancelledSaveLeavesNothing(t *testing.T) {
 			})
 		}
 	}
+}
+
+// cancellingFood cancels its save's context from its AfterCreate hook:
+// after the row and its metadata are written, before gorm commits.
+type cancellingFood struct {
+	ID     uint
+	Image  field.Image        `thumbnails:"sizes:small;dir:cancelling"`
+	cancel context.CancelFunc `gorm:"-"`
+}
+
+func (f *cancellingFood) AfterCreate(*gorm.DB) error { f.cancel(); return nil }
+
+// TestContextEndedBeforeCommit: a save whose context ends before gorm
+// commits is rolled back by database/sql without a COMMIT sent, so its
+// uploads are deleted, as any rollback's are; the row is not there.
+func TestContextEndedBeforeCommit(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &cancellingFood{})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		f := cancellingFood{Image: newFood(t, "a", pizzaJPG).Image, cancel: cancel}
+		if err := db.WithContext(ctx).Create(&f).Error; !errors.Is(err, context.Canceled) {
+			t.Fatalf("Create: %v; want context.Canceled", err)
+		}
+		var n int64
+		if err := db.Model(&cancellingFood{}).Count(&n).Error; err != nil || n != 0 {
+			t.Fatalf("%d rows, %v; want none", n, err)
+		}
+		if files := e.stored().names(t); len(files) != 0 {
+			t.Errorf("files left behind: %v", files)
+		}
+	})
 }

@@ -188,8 +188,12 @@ func savepointStatement(query string) (verb, name string) {
 // commitUnknownError: the rollback that follows deletes nothing, nor does
 // the statement's own clean-up. At worst they are orphans, for Prune.
 func (t *txPool) Commit() error {
+	// database/sql does not send COMMIT for a transaction whose context has
+	// ended: it rolls back. Only a context that ends later, while COMMIT is
+	// under way, leaves the outcome unknown.
+	ended := t.ctx.Err() != nil
 	if err := t.ConnPool.(gorm.TxCommitter).Commit(); err != nil {
-		if commitMayHaveLanded(t.p.db, err) {
+		if !ended && commitMayHaveLanded(t.p.db, err) {
 			t.end()
 			return &commitUnknownError{err}
 		}
