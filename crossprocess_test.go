@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"gorm.io/gorm"
@@ -11,6 +13,7 @@ import (
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 )
 
 // anotherProcess opens db's database again, as another process (or this
@@ -39,11 +42,7 @@ func anotherProcess(t *testing.T, db *gorm.DB, e *env) *gorm.DB {
 // food with an upload and a dish whose cover is the food's image.
 func foodCopiedToDish(t *testing.T, db *gorm.DB) (*env, Food, Dish) {
 	t.Helper()
-	e := setup(t, db, &Food{}, &Dish{})
-	food := newFood(t, "pizza", pizzaJPG)
-	if err := db.Create(&food).Error; err != nil {
-		t.Fatal(err)
-	}
+	e, food := setupFood(t, db)
 	dish := Dish{Cover: food.Image}
 	if err := db.Create(&dish).Error; err != nil {
 		t.Fatal(err)
@@ -239,4 +238,55 @@ func TestCopyOutOfAnotherTable(t *testing.T) {
 			t.Fatal("the tenant row's source was deleted with a dish, by a process that never used the tenant table")
 		}
 	})
+}
+
+// TestDrainRereadsColumnsUnderItsLocks: on PostgreSQL, a first copy into a
+// column no process had recorded, committed after a drain of another
+// process read the recorded columns and before it locked the sources,
+// is seen by the drain's check under the locks: the copy keeps its files.
+func TestDrainRereadsColumnsUnderItsLocks(t *testing.T) {
+	db := testdb.Postgres(t)
+	e, food := setupFood(t, db)
+	b := anotherProcess(t, db, e)
+	var loaded Food
+	if err := b.First(&loaded, food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	a := anotherProcess(t, db, e)
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	err := a.Callback().Row().Before("gorm:row").Register("test:gate", func(tx *gorm.DB) {
+		if strings.Contains(tx.Statement.SQL.String(), "pg_try_advisory_xact_lock(") {
+			once.Do(func() { close(entered); <-release })
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Delete(&Food{}, food.ID).Error }()
+	<-entered // a's drain is about to lock the sources it found unreferenced
+	dish := Dish{Cover: loaded.Image}
+	if err := b.Create(&dish).Error; err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !e.exists(t, dish.Cover.Name()) {
+		t.Fatalf("the dish holds %s, whose file the drain deleted; recorded: %v", dish.Cover.Name(), recordedColumns(t, db))
+	}
+}
+
+// setupFood sets the plugin up on db with Food and Dish (no dish row
+// written, so that dishes.* is not recorded) and saves a food.
+func setupFood(t *testing.T, db *gorm.DB) (*env, Food) {
+	t.Helper()
+	e := setup(t, db, &Food{}, &Dish{})
+	food := newFood(t, "pizza", pizzaJPG)
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	return e, food
 }

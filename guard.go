@@ -189,6 +189,18 @@ func lockAndRecheck(tx *gorm.DB, free []string, columns []tableColumn) (del []st
 	if err != nil || len(locked) == 0 {
 		return nil, nil, err
 	}
+	// A copy that committed before the locks were taken may have recorded
+	// a column that columns, read before, lacks.
+	recorded, err := copiedInto(tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	columns = slices.Clone(columns)
+	for _, c := range recorded {
+		if !slices.Contains(columns, c) {
+			columns = append(columns, c)
+		}
+	}
 	still = map[string]bool{}
 	for _, c := range columns {
 		// A column that is not there holds nothing; asking first keeps
