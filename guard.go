@@ -33,8 +33,10 @@ import (
 // deleted the source: it then fails with backends.ErrNotFound, before
 // writing anything, unless the source is still in the storage. A source
 // the drain left for later is drained again at the commit of the next
-// statement that copies a source. SQLite needs none of this: its single
-// writer makes the delete wait for the copy's transaction.
+// statement that copies a source. On SQLite the single writer makes the
+// delete of the records wait for a copy's open transaction, but the check
+// of the references is a read: a copy that commits between the check and
+// the deletes is not seen (not covered yet).
 //
 // Not covered: a copy of a source deleted before the copy took its lock
 // (an Image read long before, of a row deleted since) is not checked, for
