@@ -83,7 +83,7 @@ func (p *plugin) recordColumns(db *gorm.DB) error {
 	if err := q.Create(&rows).Error; err != nil {
 		return fmt.Errorf("thumbnails: record %s.%s as holding images: %w", cols[0].table, cols[0].name, err)
 	}
-	if tx, ok := db.Statement.ConnPool.(*txPool); ok {
+	if tx, ok := txPoolOf(db); ok {
 		tx.noteRecorded(cols) // known once it commits
 	} else {
 		p.markRecorded(cols) // no transaction: it has committed
