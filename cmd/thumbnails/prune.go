@@ -42,9 +42,10 @@ Each is printed on a line of its own, then a summary. Files younger than
 --min-age are left alone, so that uploads being saved are safe.
 
 Every image column whose sources and thumbnails live in the same storage and
-metadata must be named, --table/--column and one --also per other column:
-the sources of a column that is not named are seen as unreferenced and
-deleted. Likewise --storage-root must hold only the plugin's files. When it
+metadata must be named, --table/--column and one --also per other column,
+unless the plugin recorded it in thumbnails_columns (it records every column
+its writes go through): the sources of a column that is neither named nor
+recorded are seen as unreferenced and deleted. Likewise --storage-root must hold only the plugin's files. When it
 holds none of the files the metadata records (a wrong --storage-root), or
 the metadata records nothing while the storage holds files, or records
 sources while no row of the columns holds an image (a wrong --dsn, --redis

@@ -179,17 +179,26 @@ func countFiles(t *testing.T, root string) int {
 	return n
 }
 
-// TestPruneAlsoOtherSchema: --also names a column of a table in another
-// PostgreSQL schema, SCHEMA.TABLE.COLUMN.
+// TestPruneAlsoOtherSchema: a column of a table in another PostgreSQL
+// schema, recorded by its upload, is checked without --also; one not
+// recorded (a database written by an earlier version) is named by --also
+// SCHEMA.TABLE.COLUMN.
 func TestPruneAlsoOtherSchema(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, testdb.PostgresDSN(t), sizesYAML)
 	f.createFoods(t, 1)
 	db := f.open(t, "")
 	schema, dish := dishInOtherSchema(t, db)
+	r := mustRun(t, f.args("prune", "--dry-run", "--min-age", "0")...)
+	if r.stdout != "found 0 files, 0 sources, 0 records (dry run: nothing removed)\n" {
+		t.Errorf("with %s.dishes.photo recorded by its upload: %s", schema, r)
+	}
+	if err := db.Exec("DELETE FROM thumbnails_columns WHERE table_name = ?", schema+".dishes").Error; err != nil {
+		t.Fatal(err)
+	}
 	closeDB(t, db)
 
-	r := mustRun(t, f.args("prune", "--dry-run", "--min-age", "0")...)
+	r = mustRun(t, f.args("prune", "--dry-run", "--min-age", "0")...)
 	if !strings.Contains(r.stdout, "source  "+dish.Photo.Name()+"\n") {
 		t.Errorf("without --also: %s", r)
 	}
