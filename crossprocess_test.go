@@ -181,21 +181,29 @@ func TestCopyOfANameInAnotherProcess(t *testing.T) {
 		if err := db.Create(&food).Error; err != nil {
 			t.Fatal(err)
 		}
-		var cover field.Image
-		if err := cover.Scan(food.Image.Name()); err != nil {
-			t.Fatal(err)
-		}
-		dish := Dish{Cover: cover}
-		if err := anotherProcess(t, db, e).Create(&dish).Error; err != nil {
-			t.Fatal(err)
-		}
-		if err := anotherProcess(t, db, e).Unscoped().Delete(&Dish{}, dish.ID).Error; err != nil {
-			t.Fatal(err)
-		}
+		copyByNameThenDelete(t, db, e, food.Image.Name())
 		if !e.exists(t, food.Image.Name()) {
 			t.Fatal("deleting the dish removed the food's source")
 		}
 	})
+}
+
+// copyByNameThenDelete writes name into a new dish's cover (Image.Scan: a
+// name, with no trace of where it comes from) in a process that never used
+// another model, and deletes that dish in another such process.
+func copyByNameThenDelete(t *testing.T, db *gorm.DB, e *env, name string) {
+	t.Helper()
+	var cover field.Image
+	if err := cover.Scan(name); err != nil {
+		t.Fatal(err)
+	}
+	dish := Dish{Cover: cover}
+	if err := anotherProcess(t, db, e).Create(&dish).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := anotherProcess(t, db, e).Unscoped().Delete(&Dish{}, dish.ID).Error; err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestCopyOutOfAnotherTable: an image read from another table of a model
@@ -205,14 +213,7 @@ func TestCopyOfANameInAnotherProcess(t *testing.T) {
 // that table.
 func TestCopyOutOfAnotherTable(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
-		e := setup(t, db, &Food{}, &Dish{})
-		if err := db.Table("foods_tenant").AutoMigrate(&Food{}); err != nil {
-			t.Fatal(err)
-		}
-		f := newFood(t, "t", pizzaJPG)
-		if err := db.Table("foods_tenant").Create(&f).Error; err != nil {
-			t.Fatal(err)
-		}
+		e, f := tenantFood(t, db)
 		var loaded Food
 		if err := db.Table("foods_tenant").First(&loaded, f.ID).Error; err != nil {
 			t.Fatal(err)
@@ -274,8 +275,15 @@ func TestDrainRereadsColumnsUnderItsLocks(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if !e.exists(t, dish.Cover.Name()) {
-		t.Fatalf("the dish holds %s, whose file the drain deleted; recorded: %v", dish.Cover.Name(), recordedColumns(t, db))
+	requireKept(t, db, e, dish.Cover.Name(), "the dish's cover, after the drain")
+}
+
+// requireKept fails the test when the stored file name, which a row holds,
+// is gone, naming the recorded columns.
+func requireKept(t *testing.T, db *gorm.DB, e *env, name, what string) {
+	t.Helper()
+	if !e.exists(t, name) {
+		t.Fatalf("%s: %s, which a row holds, was deleted; recorded columns: %v", what, name, recordedColumns(t, db))
 	}
 }
 

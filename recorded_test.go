@@ -48,11 +48,7 @@ func TestCopyFormsAcrossProcesses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			forEachDialect(t, func(t *testing.T, db *gorm.DB) {
-				e := setup(t, db, &Food{}, &Dish{})
-				food := newFood(t, "pizza", pizzaJPG)
-				if err := db.Create(&food).Error; err != nil {
-					t.Fatal(err)
-				}
+				e, food := setupFood(t, db)
 				if err := tc.copy(t, anotherProcess(t, db, e), food); err != nil {
 					t.Fatal(err)
 				}
@@ -63,9 +59,7 @@ func TestCopyFormsAcrossProcesses(t *testing.T) {
 				if err := anotherProcess(t, db, e).Delete(&Food{}, food.ID).Error; err != nil {
 					t.Fatal(err)
 				}
-				if !e.exists(t, food.Image.Name()) {
-					t.Fatalf("a dish holds %s, whose file was deleted with the food; recorded: %v", food.Image.Name(), recordedColumns(t, db))
-				}
+				requireKept(t, db, e, food.Image.Name(), "the dish's cover, after the food's delete")
 			})
 		})
 	}
@@ -93,20 +87,8 @@ func tenantFood(t *testing.T, db *gorm.DB) (*env, Food) {
 func TestTenantNameCopiedAcrossProcesses(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e, f := tenantFood(t, db)
-		var cover field.Image
-		if err := cover.Scan(f.Image.Name()); err != nil {
-			t.Fatal(err)
-		}
-		dish := Dish{Cover: cover}
-		if err := anotherProcess(t, db, e).Create(&dish).Error; err != nil {
-			t.Fatal(err)
-		}
-		if err := anotherProcess(t, db, e).Unscoped().Delete(&Dish{}, dish.ID).Error; err != nil {
-			t.Fatal(err)
-		}
-		if !e.exists(t, f.Image.Name()) {
-			t.Fatalf("the tenant row's source was deleted with the dish; recorded: %v", recordedColumns(t, db))
-		}
+		copyByNameThenDelete(t, db, e, f.Image.Name())
+		requireKept(t, db, e, f.Image.Name(), "the tenant row's source, after the dish's delete")
 	})
 }
 
