@@ -203,10 +203,7 @@ func (t *txPool) Commit() error {
 		t.discardCreated()
 		return err
 	}
-	t.mu.Lock()
-	columns := t.columns
-	t.mu.Unlock()
-	drain, _, copied := t.end()
+	drain, _, copied, columns := t.end()
 	t.p.markRecorded(columns)
 	if drain {
 		t.p.drainAfterCommit(t.ctx)
@@ -273,13 +270,14 @@ func (e *commitUnknownError) Unwrap() error { return e.err }
 
 // end forgets what the transaction recorded, once it has committed or
 // rolled back, and returns it: whether statements queued files to delete,
-// the uploads saved in it, and the images copied in it.
-func (t *txPool) end() (outbox bool, created []*stored, copied []copiedImage) {
+// the uploads saved in it, the images copied in it, and the columns it
+// recorded in columnsTable.
+func (t *txPool) end() (outbox bool, created []*stored, copied []copiedImage, columns []tableColumn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	outbox, created, copied = t.outbox, t.created, t.copied
+	outbox, created, copied, columns = t.outbox, t.created, t.copied, t.columns
 	t.outbox, t.created, t.copied, t.columns, t.savepoints = false, nil, nil, nil, nil
-	return outbox, created, copied
+	return outbox, created, copied, columns
 }
 
 // Rollback implements gorm.TxCommitter; it removes the files stored for the
@@ -293,7 +291,7 @@ func (t *txPool) Rollback() error {
 // discardCreated ends the transaction's bookkeeping, deleting the uploads
 // saved in it (under cleanupContext): it did not commit.
 func (t *txPool) discardCreated() {
-	if _, created, _ := t.end(); len(created) > 0 {
+	if _, created, _, _ := t.end(); len(created) > 0 {
 		t.p.discard(t.ctx, created)
 	}
 }
