@@ -72,7 +72,6 @@ func (f *Focus) Scan(src any) error {
 	xs, ys, ok := strings.Cut(s, ",")
 	x, err1 := strconv.ParseFloat(strings.TrimSpace(xs), 64)
 	y, err2 := strconv.ParseFloat(strings.TrimSpace(ys), 64)
-	inside := func(v float64) bool { return v >= 0 && v <= 1 } // false for NaN
 	if !ok || err1 != nil || err2 != nil || !inside(x) || !inside(y) {
 		return fmt.Errorf("%w: %q, want \"x,y\" with x and y from 0 to 1", ErrInvalidFocus, s)
 	}
@@ -85,11 +84,15 @@ func (f Focus) Value() (driver.Value, error) {
 	if !f.Valid {
 		return nil, nil
 	}
-	if f.X < 0 || f.X > 1 || f.Y < 0 || f.Y > 1 || math.IsNaN(f.X) || math.IsNaN(f.Y) {
+	if !inside(f.X) || !inside(f.Y) {
 		return nil, fmt.Errorf("%w: (%v, %v) is outside the image (use NewFocus)", ErrInvalidFocus, f.X, f.Y)
 	}
 	return f.String(), nil
 }
+
+// inside reports whether v is a fraction of the image, from 0 to 1; false
+// for NaN.
+func inside(v float64) bool { return v >= 0 && v <= 1 }
 
 // GormDataType tells gorm's migrator to make the column a string.
 func (Focus) GormDataType() string { return "string" }
