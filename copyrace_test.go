@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"hash/fnv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
@@ -119,5 +123,86 @@ func TestCopyWaitsForCleanUp(t *testing.T) {
 				t.Errorf("copy of a kept source: %v, %d rows; want it written", err, n)
 			}
 		})
+	}
+}
+
+// TestCopyCommittedDuringCleanUp: on SQLite, a transaction copies row a's
+// image into a dish after a's delete committed and before its clean-up
+// checked the rows, and commits while the clean-up runs, between its check
+// and its deletes. The clean-up must see the dish: the source stays. (The
+// clean-up's check used to be a read outside any transaction, which the
+// copy's open transaction did not block.)
+func TestCopyCommittedDuringCleanUp(t *testing.T) {
+	db := testdb.SQLite(t, "")
+	e, food := setupFood(t, db)
+	var armed, copied, waiting atomic.Bool
+	committed := make(chan error, 1)
+	var copyErr error
+	onOutbox := func(q *gorm.DB) {
+		if q.Statement.Table != "thumbnails_outbox" || !armed.CompareAndSwap(true, false) {
+			return
+		}
+		// The clean-up is about to read the outbox: the copy writes its
+		// row, and commits a moment later.
+		tx := db.Begin()
+		if copyErr = tx.Create(&Dish{Photo: food.Image}).Error; copyErr != nil {
+			tx.Rollback()
+			return
+		}
+		copied.Store(true)
+		waiting.Store(true)
+		go func() {
+			time.Sleep(200 * time.Millisecond)
+			waiting.Store(false) // the commit reads the records too
+			committed <- tx.Commit().Error
+		}()
+	}
+	onMetadata := func(q *gorm.DB) {
+		// The clean-up found the source free and reads its records before
+		// deleting its files: the copy commits now.
+		if waiting.Load() && (strings.Contains(q.Statement.SQL.String(), backends.ThumbnailsTable) || q.Statement.Table == backends.ThumbnailsTable) {
+			select {
+			case err := <-committed:
+				committed <- err
+			case <-time.After(3 * time.Second):
+			}
+		}
+	}
+	if err := db.Callback().Query().Before("gorm:query").Register("test:copy", onOutbox); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Callback().Row().Before("gorm:row").Register("test:metadata", onMetadata); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Callback().Query().Before("gorm:query").Register("test:metadata", onMetadata); err != nil {
+		t.Fatal(err)
+	}
+	armed.Store(true)
+	if err := db.Delete(&Food{}, food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	waiting.Store(false) // the clean-up kept the source, or deleted it: done
+	if copyErr != nil || !copied.Load() {
+		t.Fatalf("the copy was not written during the clean-up: %v", copyErr)
+	}
+	if err := <-committed; err != nil {
+		t.Fatalf("commit the copy: %v", err)
+	}
+	var dish Dish
+	if err := db.First(&dish).Error; err != nil || dish.Photo.Name() != food.Image.Name() {
+		t.Fatalf("the dish holds %q (%v), want %q", dish.Photo.Name(), err, food.Image.Name())
+	}
+	requireKept(t, db, e, dish.Photo.Name(), "the dish's photo, copied while its original's clean-up ran")
+	th, err := dish.Photo.Thumbnail(context.Background(), "small")
+	if err != nil || !e.exists(t, th.Name) {
+		t.Fatalf("the dish's small: %+v, %v", th, err)
+	}
+	if err := db.Unscoped().Delete(&dish).Error; err != nil { // Dish is soft-deleted otherwise
+		t.Fatal(err)
+	}
+	for _, name := range []string{dish.Photo.Name(), th.Name} {
+		if e.exists(t, name) {
+			t.Errorf("%s is still stored once the dish, its last row, is deleted", name)
+		}
 	}
 }

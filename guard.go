@@ -33,10 +33,11 @@ import (
 // deleted the source: it then fails with backends.ErrNotFound, before
 // writing anything, unless the source is still in the storage. A source
 // the drain left for later is drained again at the commit of the next
-// statement that copies a source. On SQLite the single writer makes the
-// delete of the records wait for a copy's open transaction, but the check
-// of the references is a read: a copy that commits between the check and
-// the deletes is not seen (not covered yet).
+// statement that copies a source. On SQLite, which has one writer, the
+// drain takes the database's write lock before its check and holds it
+// until the files and the records are deleted: a copy written in a
+// transaction still open commits before the check reads the rows, and
+// none commits between the check and the deletes.
 //
 // Not covered: a copy of a source deleted before the copy took its lock
 // (an Image read long before, of a row deleted since) is not checked, for

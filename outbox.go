@@ -114,6 +114,27 @@ func (p *plugin) drain(ctx context.Context) (int, error) {
 // files nobody knows of. It returns how many sources it deleted.
 func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (int, error) {
 	var errs []error
+	// On SQLite the whole batch runs in a transaction that first takes the
+	// database's write lock, and holds it until the files and the records
+	// are deleted: a copy written in a transaction still open is then
+	// committed before the check reads the rows, and none can commit
+	// between the check and the deletes (SQLite has one writer).
+	meta := p.meta
+	var locks *gorm.DB
+	if db.Dialector.Name() == "sqlite" {
+		locks = db.Begin()
+		if locks.Error != nil {
+			return 0, fmt.Errorf("thumbnails: drain outbox: %w", locks.Error)
+		}
+		defer locks.Rollback() // after its Commit, a no-op
+		if err := locks.Exec("UPDATE "+outboxTable+" SET id = id WHERE id = ?", rows[0].ID).Error; err != nil {
+			return 0, fmt.Errorf("thumbnails: drain outbox: take the write lock: %w", err)
+		}
+		db = locks
+		if tm, ok := meta.(backends.TxMetadata); ok {
+			meta = tm.WithDB(locks)
+		}
+	}
 	type column = tableColumn
 	byColumn := map[column][]string{}
 	for _, r := range rows {
@@ -195,8 +216,6 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 	}
 	// On PostgreSQL the rest runs in a transaction that holds the locks
 	// of the sources it deletes (see guard.go), checked again under them.
-	meta := p.meta
-	var locks *gorm.DB
 	if len(free) > 0 && db.Dialector.Name() == "postgres" {
 		locks = db.Begin()
 		if locks.Error != nil {
