@@ -206,3 +206,49 @@ func TestCopyCommittedDuringCleanUp(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyWaitingForCleanUpSQLite: on SQLite, a copy of a's image made
+// while a's clean-up holds the write lock waits for it; the clean-up
+// deletes the source (no row held it when it checked), so the copy must
+// then fail with backends.ErrNotFound and write no row, rather than write
+// a row holding a deleted name.
+func TestCopyWaitingForCleanUpSQLite(t *testing.T) {
+	db := testdb.SQLite(t, "")
+	e, food := setupFood(t, db)
+	// A dish of its own first: the dishes' columns are recorded, and the
+	// copy's first write is its own.
+	if err := db.Create(&Dish{Photo: field.NewImage("d.jpg", reader(photo(t, pizzaJPG)))}).Error; err != nil {
+		t.Fatal(err)
+	}
+	var armed, draining atomic.Bool
+	done := make(chan error, 1)
+	err := db.Callback().Query().Before("gorm:query").Register("test:copy", func(q *gorm.DB) {
+		switch {
+		case q.Statement.Table == "thumbnails_outbox" && armed.CompareAndSwap(true, false):
+			draining.Store(true) // the clean-up has begun
+		case draining.CompareAndSwap(true, false):
+			// The clean-up's next query checks the rows, under the write
+			// lock: a copy begins, and must wait for it.
+			go func() { done <- db.Create(&Dish{Photo: food.Image}).Error }()
+			time.Sleep(300 * time.Millisecond)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	armed.Store(true)
+	if err := db.Delete(&Food{}, food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	err = <-done
+	var dishes []Dish
+	if err := db.Where("photo = ?", food.Image.Name()).Find(&dishes).Error; err != nil {
+		t.Fatal(err)
+	}
+	if e.exists(t, food.Image.Name()) {
+		t.Fatalf("the clean-up kept %s, which no row held when it checked", food.Image.Name())
+	}
+	if !errors.Is(err, backends.ErrNotFound) || len(dishes) != 0 {
+		t.Fatalf("copy of a source its clean-up deleted: %v, %d dish(es) written (%+v); want ErrNotFound and none", err, len(dishes), dishes)
+	}
+}

@@ -33,11 +33,16 @@ import (
 // deleted the source: it then fails with backends.ErrNotFound, before
 // writing anything, unless the source is still in the storage. A source
 // the drain left for later is drained again at the commit of the next
-// statement that copies a source. On SQLite, which has one writer, the
-// drain takes the database's write lock before its check and holds it
-// until the files and the records are deleted: a copy written in a
-// transaction still open commits before the check reads the rows, and
-// none commits between the check and the deletes.
+// statement that copies a source.
+//
+// On SQLite, which has one writer, the drain takes the database's write
+// lock before its check and holds it until the files and the records are
+// deleted: a copy written in a transaction still open commits before the
+// check reads the rows, and none commits between the check and the
+// deletes. A statement that copies a source takes the write lock before
+// it writes (waitForDrains); if a drain of this process deleted sources
+// while it waited, the copied sources must still be stored, as above. A
+// drain of another process is not seen there.
 //
 // Not covered: a copy of a source deleted before the copy took its lock
 // (an Image read long before, of a row deleted since) is not checked, for
@@ -92,6 +97,11 @@ func (p *plugin) guardCopies(db *gorm.DB) {
 	if db.Error != nil || db.DryRun {
 		return
 	}
+	sqlite := db.Dialector.Name() == "sqlite"
+	var drained uint64
+	if sqlite {
+		drained = p.drained.Load() // before this statement writes anything
+	}
 	if err := p.recordColumns(db); err != nil {
 		_ = db.AddError(err)
 		return
@@ -102,6 +112,12 @@ func (p *plugin) guardCopies(db *gorm.DB) {
 	}
 	if err := p.queueCopiedSizes(db); err != nil {
 		_ = db.AddError(err)
+		return
+	}
+	if sqlite {
+		if err := p.waitForDrains(db, v.([]string), drained); err != nil {
+			_ = db.AddError(err)
+		}
 		return
 	}
 	if db.Dialector.Name() != "postgres" {
@@ -140,16 +156,45 @@ func (p *plugin) lockCopies(db *gorm.DB, names []string) error {
 		if err := q.Exec("SELECT pg_advisory_xact_lock_shared("+lockClass+", ?)", k).Error; err != nil {
 			return fmt.Errorf("thumbnails: lock copied sources: %w", err)
 		}
-		for _, name := range keys[k] {
-			r, err := p.storage.Open(db.Statement.Context, name)
-			if errors.Is(err, backends.ErrNotFound) {
-				return fmt.Errorf("thumbnails: the source %q, copied from another row, was deleted meanwhile: %w", name, err)
-			}
-			if err != nil {
-				return fmt.Errorf("thumbnails: check copied source %q: %w", name, err)
-			}
-			_ = r.Close()
+		if err := p.stillStored(db, keys[k]); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// waitForDrains takes, on SQLite, the write lock in the statement's
+// transaction before the statement writes, waiting for a drain that holds
+// it (see drainRows). When a drain of this process deleted sources since
+// the statement began (drained is the count read then), the sources names
+// the statement copies must still be stored. Drains of other processes are
+// not seen. A statement that runs outside a transaction (SkipDefaultTransaction)
+// lets go of the lock at once.
+func (p *plugin) waitForDrains(db *gorm.DB, names []string, drained uint64) error {
+	q := db.Session(&gorm.Session{NewDB: true})
+	if err := q.Exec("UPDATE " + outboxTable + " SET id = id WHERE id < 0").Error; err != nil {
+		return fmt.Errorf("thumbnails: lock copied sources: %w", err)
+	}
+	if p.drained.Load() == drained {
+		return nil
+	}
+	names = slices.Clone(names)
+	slices.Sort(names)
+	return p.stillStored(db, slices.Compact(names))
+}
+
+// stillStored checks that the sources names, copied by the statement on db
+// after it waited for a drain, are still in the storage.
+func (p *plugin) stillStored(db *gorm.DB, names []string) error {
+	for _, name := range names {
+		r, err := p.storage.Open(db.Statement.Context, name)
+		if errors.Is(err, backends.ErrNotFound) {
+			return fmt.Errorf("thumbnails: the source %q, copied from another row, was deleted meanwhile: %w", name, err)
+		}
+		if err != nil {
+			return fmt.Errorf("thumbnails: check copied source %q: %w", name, err)
+		}
+		_ = r.Close()
 	}
 	return nil
 }

@@ -286,6 +286,9 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 		return 0, errors.Join(append(errs, err)...)
 	}
 	if locks != nil {
+		if len(gone) > 0 {
+			p.drained.Add(1) // before the commit, which lets a waiting copy go on
+		}
 		if err := locks.Commit().Error; err != nil {
 			return 0, errors.Join(append(errs, fmt.Errorf("thumbnails: drain outbox: %w", err))...)
 		}
