@@ -371,3 +371,82 @@ func TestRegenerateMakesPendingAsyncSizes(t *testing.T) {
 		}
 	})
 }
+
+// Signboard has an eager size, two async ones (with and without a
+// fallback) and a lazy one.
+type Signboard struct {
+	ID    uint
+	Image field.Image `thumbnails:"sizes:small,later,soon,big"`
+}
+
+// TestSavedRowAfterASizeOnDemand: a row just saved, whose async or lazy
+// size is made on its first access, still knows its other thumbnails, and
+// still sees the job's work for its other pending async sizes.
+func TestSavedRowAfterASizeOnDemand(t *testing.T) {
+	for _, first := range []string{"later", "big"} { // async without a fallback; lazy
+		t.Run(first, func(t *testing.T) {
+			db := openSQLite(t)
+			set := asyncSizes()
+			soon := set["later"]
+			soon.FallbackImageURL = "/static/soon.png"
+			set["soon"] = soon
+			big := set["later"]
+			big.Async, big.Lazy = false, true
+			set["big"] = big
+			q := &memoryEnqueuer{}
+			e := setupSizesConfig(t, db, thumbnails.Config{Sizes: set, Enqueuer: q}, &Signboard{})
+			ctx := context.Background()
+			b := Signboard{Image: field.NewImage("b.jpg", reader(photo(t, pizzaJPG)))}
+			if err := db.Create(&b).Error; err != nil {
+				t.Fatal(err)
+			}
+			if th, err := b.Image.Thumbnail(ctx, first); err != nil || th.Name == "" || !e.exists(t, th.Name) {
+				t.Fatalf("%s on demand: %+v, %v", first, th, err)
+			}
+			all, err := b.Image.Thumbnails(ctx)
+			if err != nil || all["small"].Name == "" || all[first].Name == "" {
+				t.Fatalf("Thumbnails after %s was made = %v, %v; want small and %s", first, all, err, first)
+			}
+			var ran bool
+			for _, j := range q.jobs {
+				if j.Size == "soon" {
+					if err := thumbnails.Generate(ctx, db, j); err != nil {
+						t.Fatal(err)
+					}
+					ran = true
+				}
+			}
+			if !ran {
+				t.Fatalf("no job for soon among %+v", q.jobs)
+			}
+			if th, err := b.Image.Thumbnail(ctx, "soon"); err != nil || th.Name == "" || th.URL == "/static/soon.png" {
+				t.Errorf("soon after its job ran = %+v, %v; want the thumbnail the job made", th, err)
+			}
+		})
+	}
+}
+
+// TestSavedRowListsWhatItsJobMade: Thumbnails of a row just saved lists
+// the async size its job made since.
+func TestSavedRowListsWhatItsJobMade(t *testing.T) {
+	db := openSQLite(t)
+	q := &memoryEnqueuer{}
+	setupSizesConfig(t, db, thumbnails.Config{Sizes: asyncSizes(), Enqueuer: q}, &Poster{})
+	ctx := context.Background()
+	p := Poster{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+	if err := db.Create(&p).Error; err != nil {
+		t.Fatal(err)
+	}
+	if all, err := p.Image.Thumbnails(ctx); err != nil || len(all) != 1 || all["small"].Name == "" {
+		t.Fatalf("Thumbnails before the job = %v, %v; want small alone", all, err)
+	}
+	if len(q.jobs) != 1 {
+		t.Fatalf("jobs %+v, want later's", q.jobs)
+	}
+	if err := thumbnails.Generate(ctx, db, q.jobs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if all, err := p.Image.Thumbnails(ctx); err != nil || all["later"].Name == "" || all["small"].Name == "" {
+		t.Errorf("Thumbnails after the job = %v, %v; want small and later", all, err)
+	}
+}

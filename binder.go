@@ -109,13 +109,22 @@ func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (
 		if done || err != nil {
 			return t, err
 		}
-		k, _ = cachedKnown(img)
+		if k, err = b.known(ctx, img); err != nil { // what pending read again
+			return field.Thumbnail{}, err
+		}
 	}
 	rec, err := b.make(ctx, source, focused([]sizes.Size{sz}, imageFocus(img))[0])
 	if err != nil {
 		return field.Thumbnail{}, err
 	}
-	bridge.Cache(img, append(slices.Clip(k), rec))
+	k = append(slices.Clip(k), rec)
+	if _, ok := bridge.Cached(img).(saved); ok {
+		// Still a saved row's records: its other pending async sizes keep
+		// reading metadata again, until their jobs have run.
+		bridge.Cache(img, saved(k))
+	} else {
+		bridge.Cache(img, k)
+	}
 	return b.thumbnail(rec), nil
 }
 
@@ -154,12 +163,32 @@ func (b *binder) Thumbnails(ctx context.Context, img *field.Image) (map[string]f
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := bridge.Cached(img).(saved); ok && b.pendingIn(k) {
+		// A saved row's async size may have been made by its job since:
+		// read again, as Thumbnail does for that size.
+		if k, err = b.read(ctx, img); err != nil {
+			return nil, err
+		}
+		if b.pendingIn(k) {
+			bridge.Cache(img, saved(k))
+		}
+	}
 	for _, sz := range b.col.sizes {
 		if t, ok := k.get(sz.Name); ok {
 			out[sz.Name] = b.thumbnail(t)
 		}
 	}
 	return out, nil
+}
+
+// pendingIn reports whether an async size of the column has no record in k.
+func (b *binder) pendingIn(k known) bool {
+	for _, sz := range b.col.sizes {
+		if _, ok := k.get(sz.Name); sz.Async && !ok {
+			return true
+		}
+	}
+	return false
 }
 
 // known are the records of the thumbnails that exist for one source, as an
