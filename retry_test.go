@@ -40,6 +40,12 @@ func TestRetryAfterDiscard(t *testing.T) {
 			if err := e.db.Save(&row).Error; !errors.Is(err, field.ErrDiscarded) {
 				t.Errorf("saving it again: %v, want ErrDiscarded", err)
 			}
+			if th, err := row.Image.Thumbnail(context.Background(), "small"); !errors.Is(err, field.ErrDiscarded) {
+				t.Errorf("small of the discarded image: %+v, %v; want ErrDiscarded", th, err)
+			}
+			if all, err := row.Image.Thumbnails(context.Background()); !errors.Is(err, field.ErrDiscarded) {
+				t.Errorf("thumbnails of the discarded image: %v, %v; want ErrDiscarded", all, err)
+			}
 			var again Food
 			if err := e.db.First(&again, first.ID).Error; err != nil || again.Image.Name() != old {
 				t.Fatalf("the row holds %q (%v), want %q", again.Image.Name(), err, old)

@@ -75,11 +75,15 @@ func (i Image) String() string { return i.name }
 // an Image that was neither saved nor loaded through a *gorm.DB using the
 // plugin; with thumbnails.ErrUnknownSize for a size the column does not
 // have; with thumbnails.ErrNoSource when the column is empty and the size
-// has no fallback URL; with thumbnails.ErrPending for an async size whose
+// has no fallback URL; with ErrDiscarded when the Image's upload was
+// discarded (see Name); with thumbnails.ErrPending for an async size whose
 // job has not run, under thumbnails.PendingError; and with
 // backends.ErrNotFound when a lazy size is to be made from a source file
 // that is gone (its row was deleted meanwhile, or the file was lost).
 func (i *Image) Thumbnail(ctx context.Context, size string) (Thumbnail, error) {
+	if i.discarded {
+		return Thumbnail{}, ErrDiscarded
+	}
 	if i.binder == nil {
 		return Thumbnail{}, ErrNotBound
 	}
@@ -87,8 +91,12 @@ func (i *Image) Thumbnail(ctx context.Context, size string) (Thumbnail, error) {
 }
 
 // Thumbnails returns the thumbnails of the image that exist, keyed by size.
-// It does not generate lazy sizes. An empty column has none.
+// It does not generate lazy sizes. An empty column has none; an Image
+// whose upload was discarded fails with ErrDiscarded.
 func (i *Image) Thumbnails(ctx context.Context) (map[string]Thumbnail, error) {
+	if i.discarded {
+		return nil, ErrDiscarded
+	}
 	if i.binder == nil {
 		return nil, ErrNotBound
 	}

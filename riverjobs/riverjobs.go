@@ -8,6 +8,7 @@
 // becomes visible to workers only if that transaction commits, so a rolled
 // back save queues nothing, and a committed one cannot lose its job.
 //
+//	riverjobs.Migrate(ctx, db)            // River's tables
 //	driver := riverdatabasesql.New(sqlDB) // sqlDB, _ := db.DB()
 //	workers := river.NewWorkers()
 //	river.AddWorker(workers, riverjobs.NewWorker(db))

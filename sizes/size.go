@@ -32,8 +32,8 @@ type Size struct {
 	// both.
 	Async bool
 	// FallbackImageURL is the URL returned for this size when the column is
-	// empty, and for an async size whose job has not run yet (under the
-	// plugin's default PendingPolicy).
+	// empty, and for an async size whose job has not run yet (whatever the
+	// plugin's PendingPolicy).
 	FallbackImageURL string
 }
 
