@@ -134,7 +134,9 @@ func sqlTxOf(pool gorm.ConnPool) (*sql.Tx, error) {
 // the plugin knows holds it), so a job queued for a source that is gone is
 // a no-op.
 //
-// It fails with ErrUnknownSize when job.Size is not a configured size, and
+// It fails with ErrUnknownSize when job.Size is not a configured size, or
+// not a size of job's column when this process knows the column's model
+// (a size taken out of the tag since the job was queued), and
 // with ErrInvalidConfig when job lacks a source, table or column (which no
 // retry can fix), and with ErrNotRegistered when db does not use the
 // plugin.
@@ -149,6 +151,9 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 	}
 	if job.Source == "" || job.Table == "" || job.Column == "" {
 		return fmt.Errorf("%w: generate: job %+v lacks a source, table or column", ErrInvalidConfig, job)
+	}
+	if p.columnLacks(job.Table, job.Column, sz.Name) {
+		return fmt.Errorf("%w: %q is not a size of column %s.%s (job for %q)", ErrUnknownSize, job.Size, job.Table, job.Column, job.Source)
 	}
 	referenced, focus, err := p.held(ctx, job)
 	if err != nil {
@@ -172,6 +177,30 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 		return err
 	}
 	return p.forgetIfAlone(ctx, job.Source, job.Size)
+}
+
+// columnLacks reports whether the models this process has parsed have the
+// image column table.name, and none of them with size: a column it does
+// not know (a model it has not used, a db.Table table) lacks nothing.
+func (p *plugin) columnLacks(table, name, size string) bool {
+	found, has := false, false
+	p.models.m.Range(func(_, v any) bool {
+		m := v.(modelEntry).model
+		if m == nil {
+			return true
+		}
+		for _, c := range m.columns {
+			if c.table == table && c.name == name {
+				found = true
+				if _, ok := c.size(size); ok {
+					has = true
+					return false
+				}
+			}
+		}
+		return true
+	})
+	return found && !has
 }
 
 // held reports whether a row holds job.Source: a row of job.Table in

@@ -450,3 +450,33 @@ func TestSavedRowListsWhatItsJobMade(t *testing.T) {
 		t.Errorf("Thumbnails after the job = %v, %v; want small and later", all, err)
 	}
 }
+
+// TestGenerateSizeNotInTheTag: a job for a size the configuration has but
+// its column does not (taken out of the tag since the job was queued)
+// fails with ErrUnknownSize and makes nothing.
+func TestGenerateSizeNotInTheTag(t *testing.T) {
+	db := openSQLite(t)
+	set := asyncSizes()
+	set["extra"] = set["later"]
+	q := &memoryEnqueuer{}
+	e := setupSizesConfig(t, db, thumbnails.Config{Sizes: set, Enqueuer: q}, &Poster{})
+	p := Poster{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+	if err := db.Create(&p).Error; err != nil {
+		t.Fatal(err)
+	}
+	before := e.files(t)
+	job := thumbnails.Job{Source: p.Image.Name(), Size: "extra", Table: "posters", Column: "image"}
+	if err := thumbnails.Generate(context.Background(), db, job); !errors.Is(err, thumbnails.ErrUnknownSize) {
+		t.Errorf("job for a size the column lacks: %v, want ErrUnknownSize", err)
+	}
+	if after := e.files(t); len(after) != len(before) {
+		t.Errorf("files %v, want %v: nothing made", after, before)
+	}
+	job.Size = "later" // the column's own async size is still made
+	if err := thumbnails.Generate(context.Background(), db, job); err != nil {
+		t.Fatal(err)
+	}
+	if after := e.files(t); len(after) != len(before)+1 {
+		t.Errorf("files %v after later's job, want one more than %v", after, before)
+	}
+}
