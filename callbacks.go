@@ -37,6 +37,8 @@ const (
 	keyRecordColumns = "thumbnails:record_columns"
 	// keySeen holds the seenValues of storeUploads, for storeHooked.
 	keySeen = "thumbnails:seen"
+	// keyDrained holds plugin.drained as the statement began (uint64).
+	keyDrained = "thumbnails:drained"
 )
 
 // omitted holds a statement's own Omits (see keyOmits).
@@ -146,6 +148,9 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 	if m == nil || db.DryRun {
 		return
 	}
+	// Before gorm begins the statement's transaction, which may wait for a
+	// drain's lock (SQLite's BEGIN IMMEDIATE): see guardCopies.
+	db.InstanceSet(keyDrained, p.drained.Load())
 	p.storeValues(db, m, nil)
 }
 

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"hash/fnv"
+	"io"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
@@ -213,7 +216,14 @@ func TestCopyCommittedDuringCleanUp(t *testing.T) {
 // then fail with backends.ErrNotFound and write no row, rather than write
 // a row holding a deleted name.
 func TestCopyWaitingForCleanUpSQLite(t *testing.T) {
-	db := testdb.SQLite(t, "")
+	// With _txlock=immediate the copy waits at its BEGIN, before any
+	// callback of the plugin has run.
+	for _, c := range []struct{ name, params string }{{"deferred", ""}, {"immediate", "&_txlock=immediate"}} {
+		t.Run(c.name, func(t *testing.T) { copyWaitingForCleanUp(t, testdb.SQLite(t, c.params)) })
+	}
+}
+
+func copyWaitingForCleanUp(t *testing.T, db *gorm.DB) {
 	e, food := setupFood(t, db)
 	// A dish of its own first: the dishes' columns are recorded, and the
 	// copy's first write is its own.
@@ -250,5 +260,72 @@ func TestCopyWaitingForCleanUpSQLite(t *testing.T) {
 	}
 	if !errors.Is(err, backends.ErrNotFound) || len(dishes) != 0 {
 		t.Fatalf("copy of a source its clean-up deleted: %v, %d dish(es) written (%+v); want ErrNotFound and none", err, len(dishes), dishes)
+	}
+}
+
+// saveHookStorage runs onSave before each Save.
+type saveHookStorage struct {
+	backends.Storage
+	onSave func(name string)
+}
+
+func (h *saveHookStorage) Save(ctx context.Context, name string, r io.Reader) (string, error) {
+	if h.onSave != nil {
+		h.onSave(name)
+	}
+	return h.Storage.Save(ctx, name, r)
+}
+
+// TestCopyCleanedUpDuringItsStatement: a statement writes a dish with a
+// new photo and, as its cover, a food's image; while it stores the photo
+// (before its transaction begins), the food is deleted and its image
+// cleaned up in the same process. The copy must fail with
+// backends.ErrNotFound and write no row, rather than commit a row holding
+// a deleted name.
+func TestCopyCleanedUpDuringItsStatement(t *testing.T) {
+	for _, d := range []struct {
+		name string
+		open func(testing.TB) *gorm.DB
+	}{
+		{"sqlite", openSQLite},
+		{"sqlite-immediate", func(t testing.TB) *gorm.DB { return testdb.SQLite(t, "&_txlock=immediate") }},
+		{"postgres", testdb.Postgres},
+	} {
+		t.Run(d.name, func(t *testing.T) {
+			db := d.open(t)
+			files := localFiles(t.TempDir())
+			hs := &saveHookStorage{Storage: backends.NewFileSystemStorage(string(files), "/media/")}
+			usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: hs}, &Food{}, &Dish{})
+			food := newFood(t, "pizza", pizzaJPG)
+			if err := db.Create(&food).Error; err != nil {
+				t.Fatal(err)
+			}
+			var loaded Food
+			if err := db.First(&loaded, food.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			var once sync.Once
+			hs.onSave = func(name string) {
+				if strings.HasPrefix(name, "dishes/") { // the dish's own photo
+					once.Do(func() {
+						if err := db.Delete(&Food{}, food.ID).Error; err != nil {
+							t.Error(err)
+						}
+					})
+				}
+			}
+			dish := Dish{Photo: field.NewImage("pasta.jpg", reader(photo(t, pastaJPG))), Cover: loaded.Image}
+			err := db.Create(&dish).Error
+			if files.exists(t, loaded.Image.Name()) {
+				t.Fatalf("the food's image %s was kept: the test did not delete it during the copy", loaded.Image.Name())
+			}
+			var n int64
+			if err := db.Model(&Dish{}).Count(&n).Error; err != nil {
+				t.Fatal(err)
+			}
+			if !errors.Is(err, backends.ErrNotFound) || n != 0 {
+				t.Errorf("copy of a source cleaned up during its statement: %v, %d dish(es); want ErrNotFound and none", err, n)
+			}
+		})
 	}
 }

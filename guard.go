@@ -31,7 +31,9 @@ import (
 //
 // A copy that had to wait for the lock waited for a drain, which may have
 // deleted the source: it then fails with backends.ErrNotFound, before
-// writing anything, unless the source is still in the storage. A source
+// writing anything, unless the source is still in the storage. So does a
+// copy during whose statement a drain of the same process deleted sources
+// (plugin.drained, read as the statement begins), lock or no lock. A source
 // the drain left for later is drained again at the commit of the next
 // statement that copies a source.
 //
@@ -44,10 +46,10 @@ import (
 // while it waited, the copied sources must still be stored, as above. A
 // drain of another process is not seen there.
 //
-// Not covered: a copy of a source deleted before the copy took its lock
-// (an Image read long before, of a row deleted since) is not checked, for
-// applications write names of files the plugin never stored, which such
-// a check would refuse.
+// Not covered: a copy of a source that a drain of another process deleted
+// before the copy took its lock (an Image read long before, of a row
+// deleted since) is not checked, for applications write names of files
+// the plugin never stored, which such a check would refuse.
 
 // lockClass is the first half of the plugin's advisory lock keys on
 // PostgreSQL, computed by the server: the first 32 bits of the MD5 of
@@ -98,9 +100,9 @@ func (p *plugin) guardCopies(db *gorm.DB) {
 		return
 	}
 	sqlite := db.Dialector.Name() == "sqlite"
-	var drained uint64
-	if sqlite {
-		drained = p.drained.Load() // before this statement writes anything
+	drained := p.drained.Load()
+	if v, ok := db.InstanceGet(keyDrained); ok {
+		drained = v.(uint64) // as the statement began, before its transaction
 	}
 	if err := p.recordColumns(db); err != nil {
 		_ = db.AddError(err)
@@ -123,7 +125,7 @@ func (p *plugin) guardCopies(db *gorm.DB) {
 	if db.Dialector.Name() != "postgres" {
 		return
 	}
-	if err := p.lockCopies(db, v.([]string)); err != nil {
+	if err := p.lockCopies(db, v.([]string), drained); err != nil {
 		_ = db.AddError(err)
 		return
 	}
@@ -135,8 +137,9 @@ func (p *plugin) guardCopies(db *gorm.DB) {
 }
 
 // lockCopies takes the shared locks of the sources names, and checks those
-// it waited for.
-func (p *plugin) lockCopies(db *gorm.DB, names []string) error {
+// it waited for; all of them when a drain of this process deleted sources
+// since the statement began (drained is the count read then).
+func (p *plugin) lockCopies(db *gorm.DB, names []string, drained uint64) error {
 	names = slices.Clone(names)
 	slices.Sort(names)
 	keys, list := lockKeys(slices.Compact(names))
@@ -158,6 +161,13 @@ func (p *plugin) lockCopies(db *gorm.DB, names []string) error {
 		}
 		if err := p.stillStored(db, keys[k]); err != nil {
 			return err
+		}
+	}
+	if p.drained.Load() != drained {
+		for _, k := range locked {
+			if err := p.stillStored(db, keys[k]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
