@@ -37,7 +37,8 @@ const (
 	keyRecordColumns = "thumbnails:record_columns"
 	// keySeen holds the seenValues of storeUploads, for storeHooked.
 	keySeen = "thumbnails:seen"
-	// keyDrained holds plugin.drained as the statement began (uint64).
+	// keyDrained holds plugin.deleted's count as the statement began
+	// (uint64).
 	keyDrained = "thumbnails:drained"
 )
 
@@ -150,7 +151,7 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 	}
 	// Before gorm begins the statement's transaction, which may wait for a
 	// drain's lock (SQLite's BEGIN IMMEDIATE): see guardCopies.
-	db.InstanceSet(keyDrained, p.drained.Load())
+	db.InstanceSet(keyDrained, p.deleted.now())
 	p.storeValues(db, m, nil)
 }
 

@@ -329,3 +329,46 @@ func TestCopyCleanedUpDuringItsStatement(t *testing.T) {
 		})
 	}
 }
+
+// TestCopyDuringAnotherCleanUp: while a statement copies a name that has
+// no file (which saves, see TestCopyOfAMissingFileSaves) and stores an
+// upload, another row is deleted and its image cleaned up in the same
+// process. The copy checks only the sources that clean-up deleted: it
+// saves.
+func TestCopyDuringAnotherCleanUp(t *testing.T) {
+	for _, d := range []struct {
+		name string
+		open func(testing.TB) *gorm.DB
+	}{{"sqlite", openSQLite}, {"postgres", testdb.Postgres}} {
+		t.Run(d.name, func(t *testing.T) {
+			db := d.open(t)
+			files := localFiles(t.TempDir())
+			hs := &saveHookStorage{Storage: backends.NewFileSystemStorage(string(files), "/media/")}
+			usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: hs}, &Food{}, &Dish{})
+			food := newFood(t, "pizza", pizzaJPG)
+			if err := db.Create(&food).Error; err != nil {
+				t.Fatal(err)
+			}
+			var once sync.Once
+			hs.onSave = func(name string) {
+				if strings.HasPrefix(name, "dishes/") {
+					once.Do(func() {
+						if err := db.Delete(&Food{}, food.ID).Error; err != nil {
+							t.Error(err)
+						}
+					})
+				}
+			}
+			dish := Dish{Photo: field.NewImage("pasta.jpg", reader(photo(t, pastaJPG)))}
+			if err := dish.Cover.Scan("dishes/nothing-here.jpg"); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Create(&dish).Error; err != nil {
+				t.Fatalf("copy of a name with no file, during another row's clean-up: %v", err)
+			}
+			if files.exists(t, food.Image.Name()) {
+				t.Fatalf("the food's image %s was kept: no clean-up ran during the copy", food.Image.Name())
+			}
+		})
+	}
+}

@@ -32,18 +32,18 @@ import (
 // A copy that had to wait for the lock waited for a drain, which may have
 // deleted the source: it then fails with backends.ErrNotFound, before
 // writing anything, unless the source is still in the storage. So does a
-// copy during whose statement a drain of the same process deleted sources
-// (plugin.drained, read as the statement begins), lock or no lock. A source
-// the drain left for later is drained again at the commit of the next
-// statement that copies a source.
+// copy of a source that a drain of the same process deleted during the
+// copy's statement (plugin.deleted, whose count the statement reads as it
+// begins), lock or no lock. A source the drain left for later is drained
+// again at the commit of the next statement that copies a source.
 //
 // On SQLite, which has one writer, the drain takes the database's write
 // lock before its check and holds it until the files and the records are
 // deleted: a copy written in a transaction still open commits before the
 // check reads the rows, and none commits between the check and the
 // deletes. A statement that copies a source takes the write lock before
-// it writes (waitForDrains); if a drain of this process deleted sources
-// while it waited, the copied sources must still be stored, as above. A
+// it writes (waitForDrains); a source of it that a drain of this process
+// deleted since the statement began must still be stored, as above. A
 // drain of another process is not seen there.
 //
 // Not covered: a copy of a source that a drain of another process deleted
@@ -100,7 +100,7 @@ func (p *plugin) guardCopies(db *gorm.DB) {
 		return
 	}
 	sqlite := db.Dialector.Name() == "sqlite"
-	drained := p.drained.Load()
+	drained := p.deleted.now()
 	if v, ok := db.InstanceGet(keyDrained); ok {
 		drained = v.(uint64) // as the statement began, before its transaction
 	}
@@ -137,8 +137,8 @@ func (p *plugin) guardCopies(db *gorm.DB) {
 }
 
 // lockCopies takes the shared locks of the sources names, and checks those
-// it waited for; all of them when a drain of this process deleted sources
-// since the statement began (drained is the count read then).
+// it waited for, and those that a drain of this process deleted since the
+// statement began (drained is plugin.deleted's count then).
 func (p *plugin) lockCopies(db *gorm.DB, names []string, drained uint64) error {
 	names = slices.Clone(names)
 	slices.Sort(names)
@@ -163,34 +163,26 @@ func (p *plugin) lockCopies(db *gorm.DB, names []string, drained uint64) error {
 			return err
 		}
 	}
-	if p.drained.Load() != drained {
-		for _, k := range locked {
-			if err := p.stillStored(db, keys[k]); err != nil {
-				return err
-			}
-		}
+	var others []string // those in stripes it did not wait for
+	for _, k := range locked {
+		others = append(others, keys[k]...)
 	}
-	return nil
+	return p.stillStored(db, p.deleted.since(drained, others))
 }
 
 // waitForDrains takes, on SQLite, the write lock in the statement's
 // transaction before the statement writes, waiting for a drain that holds
-// it (see drainRows). When a drain of this process deleted sources since
-// the statement began (drained is the count read then), the sources names
-// the statement copies must still be stored. Drains of other processes are
-// not seen. A statement that runs outside a transaction (SkipDefaultTransaction)
-// lets go of the lock at once.
+// it (see drainRows). Those of the sources names, copied by the statement,
+// that a drain of this process deleted since the statement began (drained
+// is plugin.deleted's count then) must still be stored. Drains of other
+// processes are not seen. A statement that runs outside a transaction
+// (SkipDefaultTransaction) lets go of the lock at once.
 func (p *plugin) waitForDrains(db *gorm.DB, names []string, drained uint64) error {
 	q := db.Session(&gorm.Session{NewDB: true})
 	if err := q.Exec("UPDATE " + outboxTable + " SET id = id WHERE id < 0").Error; err != nil {
 		return fmt.Errorf("thumbnails: lock copied sources: %w", err)
 	}
-	if p.drained.Load() == drained {
-		return nil
-	}
-	names = slices.Clone(names)
-	slices.Sort(names)
-	return p.stillStored(db, slices.Compact(names))
+	return p.stillStored(db, p.deleted.since(drained, names))
 }
 
 // stillStored checks that the sources names, copied by the statement on db

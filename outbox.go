@@ -287,7 +287,8 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 	}
 	if locks != nil {
 		if len(gone) > 0 {
-			p.drained.Add(1) // before the commit, which lets a waiting copy go on
+			// before the commit, which lets a waiting copy go on
+			p.deleted.add(slices.Collect(maps.Keys(gone)))
 		}
 		if err := locks.Commit().Error; err != nil {
 			return 0, errors.Join(append(errs, fmt.Errorf("thumbnails: drain outbox: %w", err))...)

@@ -57,11 +57,9 @@ type plugin struct {
 	// statement copying them held their lock (see guard.go): the commit
 	// of the next statement that copies a source drains again.
 	redrain atomic.Bool
-	// drained counts the drains that deleted sources, each counted before
-	// it commits: on SQLite a statement copying a source checks that it
-	// is still stored when one ran since the statement began (see
-	// guard.go).
-	drained atomic.Uint64
+	// deleted remembers the sources this process's drains deleted, for
+	// the statements that copy sources (see guardCopies).
+	deleted deletedLog
 }
 
 // Plugin returns the GORM plugin for cfg, to be registered with db.Use.
