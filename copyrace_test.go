@@ -276,6 +276,45 @@ func (h *saveHookStorage) Save(ctx context.Context, name string, r io.Reader) (s
 	return h.Storage.Save(ctx, name, r)
 }
 
+// cleanUpDuringUpload sets the plugin up on db over a file storage, saves
+// a food, and returns a function that creates dish and, while it stores
+// the dish's photo upload (before its transaction begins), deletes the
+// food, whose image is cleaned up in the same process (the function fails
+// the test if it was not), and returns the error of the dish's Create. It
+// also returns the food, loaded again.
+func cleanUpDuringUpload(t *testing.T, db *gorm.DB) (Food, func(dish *Dish) error) {
+	t.Helper()
+	files := localFiles(t.TempDir())
+	hs := &saveHookStorage{Storage: backends.NewFileSystemStorage(string(files), "/media/")}
+	usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: hs}, &Food{}, &Dish{})
+	food := newFood(t, "pizza", pizzaJPG)
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	var loaded Food
+	if err := db.First(&loaded, food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	create := func(dish *Dish) error {
+		var once sync.Once
+		hs.onSave = func(name string) {
+			if strings.HasPrefix(name, "dishes/") { // the dish's own photo
+				once.Do(func() {
+					if err := db.Delete(&Food{}, food.ID).Error; err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		}
+		err := db.Create(dish).Error
+		if files.exists(t, loaded.Image.Name()) {
+			t.Fatalf("the food's image %s was kept: the test did not clean it up during the dish's statement", loaded.Image.Name())
+		}
+		return err
+	}
+	return loaded, create
+}
+
 // TestCopyCleanedUpDuringItsStatement: a statement writes a dish with a
 // new photo and, as its cover, a food's image; while it stores the photo
 // (before its transaction begins), the food is deleted and its image
@@ -293,32 +332,8 @@ func TestCopyCleanedUpDuringItsStatement(t *testing.T) {
 	} {
 		t.Run(d.name, func(t *testing.T) {
 			db := d.open(t)
-			files := localFiles(t.TempDir())
-			hs := &saveHookStorage{Storage: backends.NewFileSystemStorage(string(files), "/media/")}
-			usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: hs}, &Food{}, &Dish{})
-			food := newFood(t, "pizza", pizzaJPG)
-			if err := db.Create(&food).Error; err != nil {
-				t.Fatal(err)
-			}
-			var loaded Food
-			if err := db.First(&loaded, food.ID).Error; err != nil {
-				t.Fatal(err)
-			}
-			var once sync.Once
-			hs.onSave = func(name string) {
-				if strings.HasPrefix(name, "dishes/") { // the dish's own photo
-					once.Do(func() {
-						if err := db.Delete(&Food{}, food.ID).Error; err != nil {
-							t.Error(err)
-						}
-					})
-				}
-			}
-			dish := Dish{Photo: field.NewImage("pasta.jpg", reader(photo(t, pastaJPG))), Cover: loaded.Image}
-			err := db.Create(&dish).Error
-			if files.exists(t, loaded.Image.Name()) {
-				t.Fatalf("the food's image %s was kept: the test did not delete it during the copy", loaded.Image.Name())
-			}
+			food, create := cleanUpDuringUpload(t, db)
+			err := create(&Dish{Photo: field.NewImage("pasta.jpg", reader(photo(t, pastaJPG))), Cover: food.Image})
 			var n int64
 			if err := db.Model(&Dish{}).Count(&n).Error; err != nil {
 				t.Fatal(err)
@@ -342,32 +357,13 @@ func TestCopyDuringAnotherCleanUp(t *testing.T) {
 	}{{"sqlite", openSQLite}, {"postgres", testdb.Postgres}} {
 		t.Run(d.name, func(t *testing.T) {
 			db := d.open(t)
-			files := localFiles(t.TempDir())
-			hs := &saveHookStorage{Storage: backends.NewFileSystemStorage(string(files), "/media/")}
-			usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: hs}, &Food{}, &Dish{})
-			food := newFood(t, "pizza", pizzaJPG)
-			if err := db.Create(&food).Error; err != nil {
-				t.Fatal(err)
-			}
-			var once sync.Once
-			hs.onSave = func(name string) {
-				if strings.HasPrefix(name, "dishes/") {
-					once.Do(func() {
-						if err := db.Delete(&Food{}, food.ID).Error; err != nil {
-							t.Error(err)
-						}
-					})
-				}
-			}
+			_, create := cleanUpDuringUpload(t, db)
 			dish := Dish{Photo: field.NewImage("pasta.jpg", reader(photo(t, pastaJPG)))}
 			if err := dish.Cover.Scan("dishes/nothing-here.jpg"); err != nil {
 				t.Fatal(err)
 			}
-			if err := db.Create(&dish).Error; err != nil {
+			if err := create(&dish); err != nil {
 				t.Fatalf("copy of a name with no file, during another row's clean-up: %v", err)
-			}
-			if files.exists(t, food.Image.Name()) {
-				t.Fatalf("the food's image %s was kept: no clean-up ran during the copy", food.Image.Name())
 			}
 		})
 	}
