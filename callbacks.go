@@ -150,8 +150,13 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 		return
 	}
 	// Before gorm begins the statement's transaction, which may wait for a
-	// drain's lock (SQLite's BEGIN IMMEDIATE): see guardCopies.
-	db.InstanceSet(keyDrained, p.deleted.now())
+	// drain's lock (SQLite's BEGIN IMMEDIATE), or as the caller's
+	// transaction began: see guardCopies.
+	deleted := p.deleted.now()
+	if t, ok := txPoolOf(db); ok {
+		deleted = min(deleted, t.deleted)
+	}
+	db.InstanceSet(keyDrained, deleted)
 	p.storeValues(db, m, nil)
 }
 

@@ -218,12 +218,17 @@ func TestCopyCommittedDuringCleanUp(t *testing.T) {
 func TestCopyWaitingForCleanUpSQLite(t *testing.T) {
 	// With _txlock=immediate the copy waits at its BEGIN, before any
 	// callback of the plugin has run.
-	for _, c := range []struct{ name, params string }{{"deferred", ""}, {"immediate", "&_txlock=immediate"}} {
-		t.Run(c.name, func(t *testing.T) { copyWaitingForCleanUp(t, testdb.SQLite(t, c.params)) })
+	// In a transaction of the caller's, begun while the clean-up runs,
+	// the copy waits at its BEGIN IMMEDIATE instead.
+	for _, c := range []struct {
+		name, params string
+		inTx         bool
+	}{{"deferred", "", false}, {"immediate", "&_txlock=immediate", false}, {"immediate-transaction", "&_txlock=immediate", true}} {
+		t.Run(c.name, func(t *testing.T) { copyWaitingForCleanUp(t, testdb.SQLite(t, c.params), c.inTx) })
 	}
 }
 
-func copyWaitingForCleanUp(t *testing.T, db *gorm.DB) {
+func copyWaitingForCleanUp(t *testing.T, db *gorm.DB, inTx bool) {
 	e, food := setupFood(t, db)
 	// A dish of its own first: the dishes' columns are recorded, and the
 	// copy's first write is its own.
@@ -239,7 +244,13 @@ func copyWaitingForCleanUp(t *testing.T, db *gorm.DB) {
 		case draining.CompareAndSwap(true, false):
 			// The clean-up's next query checks the rows, under the write
 			// lock: a copy begins, and must wait for it.
-			go func() { done <- db.Create(&Dish{Photo: food.Image}).Error }()
+			go func() {
+				if inTx {
+					done <- db.Transaction(func(tx *gorm.DB) error { return tx.Create(&Dish{Photo: food.Image}).Error })
+					return
+				}
+				done <- db.Create(&Dish{Photo: food.Image}).Error
+			}()
 			time.Sleep(300 * time.Millisecond)
 		}
 	})

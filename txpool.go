@@ -45,6 +45,10 @@ func (c *connPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnP
 		tx  gorm.ConnPool
 		err error
 	)
+	// Before BEGIN, which may wait for a drain (SQLite's BEGIN IMMEDIATE):
+	// the statements of the transaction check the sources they copy that a
+	// drain deleted since (see guardCopies).
+	deleted := c.p.deleted.now()
 	switch b := c.ConnPool.(type) {
 	case gorm.TxBeginner:
 		tx, err = b.BeginTx(ctx, opts)
@@ -61,7 +65,7 @@ func (c *connPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnP
 	}
 	// ctx carries the caller's values (a trace) to the work done at the
 	// commit or rollback; the cleanups drop its cancellation.
-	return &txPool{ConnPool: tx, p: c.p, ctx: ctx}, nil
+	return &txPool{ConnPool: tx, p: c.p, ctx: ctx, deleted: deleted}, nil
 }
 
 // GetDBConn implements gorm.GetDBConnector, so that db.DB() keeps working.
@@ -88,6 +92,8 @@ type txPool struct {
 	gorm.ConnPool
 	p   *plugin
 	ctx context.Context // the context the transaction began with
+	// deleted is plugin.deleted's count before the transaction began.
+	deleted uint64
 
 	mu         sync.Mutex
 	outbox     bool          // statements in this transaction queued files to delete
