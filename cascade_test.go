@@ -40,6 +40,7 @@ func cascadePhoto(t testing.TB) []byte {
 // 2560x1600 photos, up to 4 on the detailed 1800x1200 EXIF sample (small from
 // medium from large), where the two look the same side by side.
 func TestCascadeMatchesDirect(t *testing.T) {
+	ImageOnly(t)
 	set, err := sizes.Load(strings.NewReader(cascadeSizes))
 	if err != nil {
 		t.Fatal(err)

@@ -111,6 +111,7 @@ func withWebPEXIF(wp []byte, w, h int, exif []byte) []byte {
 // WebP (EXIF chunk) sources made from the EXIF samples: each is decoded
 // upright, 1800x1200, as the JPEG is.
 func TestPNGAndWebPOrientation(t *testing.T) {
+	ImageOnly(t)
 	for _, n := range []int{1, 3, 6, 8} {
 		jpg, err := os.ReadFile(fmt.Sprintf("testdata/exif/Landscape_%d.jpg", n))
 		if err != nil {

@@ -22,6 +22,7 @@ import (
 // same). It uses the 2560x1600 photos of ../shared/testdata when
 // present, the EXIF sample otherwise, and skips without vipsthumbnail.
 func TestMatchesLibvips(t *testing.T) {
+	thumbnails.ImageOnly(t)
 	vips, err := exec.LookPath("vipsthumbnail")
 	if err != nil {
 		t.Skip("vipsthumbnail is not installed (apt-get install libvips-tools; .ci/run does)")

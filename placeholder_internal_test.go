@@ -36,6 +36,7 @@ func BenchmarkPlaceholder(b *testing.B) {
 // at 1/8) has the dimensions of one made from the whole image, and looks
 // the same, rotated photos and odd sizes included.
 func TestPlaceholderOfReducedDecode(t *testing.T) {
+	ImageOnly(t)
 	files, _ := filepath.Glob("testdata/exif/*.jpg")
 	odd, _ := filepath.Glob("internal/jpegdct/testdata/*.jpg") // 333x217
 	files = append(files, odd...)
