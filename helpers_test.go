@@ -33,11 +33,16 @@ import (
 var dialects = []struct {
 	name string
 	open func(t testing.TB) *gorm.DB
+	// race: run under the race detector too. The Redis metadata and S3
+	// variants run the same plugin code as sqlite on other backends; the
+	// race detector makes each lifecycle test about 10 times slower, so
+	// under it they skip, and .ci/run runs them without it.
+	race bool
 }{
-	{"sqlite", openSQLite},
-	{"postgres", testdb.Postgres},
-	{"sqlite+redis", openSQLiteRedis},
-	{"sqlite+s3", openSQLiteS3},
+	{"sqlite", openSQLite, true},
+	{"postgres", testdb.Postgres, true},
+	{"sqlite+redis", openSQLiteRedis, false},
+	{"sqlite+s3", openSQLiteS3, false},
 }
 
 // redisMetadata holds the Redis metadata store of each database opened by
@@ -166,6 +171,9 @@ func metadataRoundTrips(t testing.TB, db *gorm.DB) func() int64 {
 func forEachDialect(t *testing.T, fn func(t *testing.T, db *gorm.DB)) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
+			if thumbnails.RaceEnabled && !d.race {
+				t.Skip("runs without -race only (see dialects and .ci/run)")
+			}
 			t.Parallel()
 			fn(t, d.open(t))
 		})
