@@ -99,11 +99,6 @@ func (p *plugin) guardCopies(db *gorm.DB) {
 	if db.Error != nil || db.DryRun {
 		return
 	}
-	sqlite := db.Dialector.Name() == "sqlite"
-	drained := p.deleted.now()
-	if v, ok := db.InstanceGet(keyDrained); ok {
-		drained = v.(uint64) // as the statement began, before its transaction
-	}
 	if err := p.recordColumns(db); err != nil {
 		_ = db.AddError(err)
 		return
@@ -116,23 +111,25 @@ func (p *plugin) guardCopies(db *gorm.DB) {
 		_ = db.AddError(err)
 		return
 	}
-	if sqlite {
-		if err := p.waitForDrains(db, v.([]string), drained); err != nil {
+	drained, ok := db.InstanceGet(keyDrained) // as the statement began, before its transaction
+	if !ok {
+		drained = p.deleted.now()
+	}
+	switch db.Dialector.Name() {
+	case "sqlite":
+		if err := p.waitForDrains(db, v.([]string), drained.(uint64)); err != nil {
 			_ = db.AddError(err)
 		}
-		return
-	}
-	if db.Dialector.Name() != "postgres" {
-		return
-	}
-	if err := p.lockCopies(db, v.([]string), drained); err != nil {
-		_ = db.AddError(err)
-		return
-	}
-	if p.redrain.Load() {
-		// a drain left sources for later: this commit drains again
-		db.InstanceSet(keyOutbox, true)
-		noteOutbox(db)
+	case "postgres":
+		if err := p.lockCopies(db, v.([]string), drained.(uint64)); err != nil {
+			_ = db.AddError(err)
+			return
+		}
+		if p.redrain.Load() {
+			// a drain left sources for later: this commit drains again
+			db.InstanceSet(keyOutbox, true)
+			noteOutbox(db)
+		}
 	}
 }
 
@@ -178,15 +175,22 @@ func (p *plugin) lockCopies(db *gorm.DB, names []string, drained uint64) error {
 // processes are not seen. A statement that runs outside a transaction
 // (SkipDefaultTransaction) lets go of the lock at once.
 func (p *plugin) waitForDrains(db *gorm.DB, names []string, drained uint64) error {
-	q := db.Session(&gorm.Session{NewDB: true})
-	if err := q.Exec("UPDATE " + outboxTable + " SET id = id WHERE id < 0").Error; err != nil {
+	if err := lockWrites(db.Session(&gorm.Session{NewDB: true})); err != nil {
 		return fmt.Errorf("thumbnails: lock copied sources: %w", err)
 	}
 	return p.stillStored(db, p.deleted.since(drained, names))
 }
 
-// stillStored checks that the sources names, copied by the statement on db
-// after it waited for a drain, are still in the storage.
+// lockWrites takes SQLite's write lock in db's transaction, waiting for
+// the writer that holds it: a statement that writes nothing, which SQLite
+// still begins as a write.
+func lockWrites(db *gorm.DB) error {
+	return db.Exec("UPDATE " + outboxTable + " SET id = id WHERE id < 0").Error
+}
+
+// stillStored checks that the sources names, copied by the statement on db,
+// are still in the storage: those it waited for a drain's lock for, and
+// those a drain of this process deleted since the statement began.
 func (p *plugin) stillStored(db *gorm.DB, names []string) error {
 	for _, name := range names {
 		r, err := p.storage.Open(db.Statement.Context, name)

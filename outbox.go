@@ -127,7 +127,7 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 			return 0, fmt.Errorf("thumbnails: drain outbox: %w", locks.Error)
 		}
 		defer locks.Rollback() // after its Commit, a no-op
-		if err := locks.Exec("UPDATE "+outboxTable+" SET id = id WHERE id = ?", rows[0].ID).Error; err != nil {
+		if err := lockWrites(locks); err != nil {
 			return 0, fmt.Errorf("thumbnails: drain outbox: take the write lock: %w", err)
 		}
 		db = locks
