@@ -147,6 +147,36 @@ func Apply(ctx context.Context, db *gorm.DB) error {
 	return nil
 }
 
+// Pending returns the migrations that Apply would run on db, in order,
+// without writing anything: all of them for a database that has no
+// thumbnails tables. A tool that must change nothing (a dry run) can
+// call it to learn whether registering the plugin would create tables.
+func Pending(ctx context.Context, db *gorm.DB) ([]Migration, error) {
+	list, err := List(db)
+	if err != nil {
+		return nil, err
+	}
+	db = db.Session(&gorm.Session{NewDB: true, Context: ctx})
+	if !db.Migrator().HasTable(VersionsTable) {
+		return list, nil
+	}
+	var applied []int
+	if err := db.Table(VersionsTable).Pluck("version", &applied).Error; err != nil {
+		return nil, fmt.Errorf("migrations: read %s: %w", VersionsTable, err)
+	}
+	done := make(map[int]bool, len(applied))
+	for _, v := range applied {
+		done[v] = true
+	}
+	pending := list[:0:0]
+	for _, m := range list {
+		if !done[m.Version] {
+			pending = append(pending, m)
+		}
+	}
+	return pending, nil
+}
+
 // statements splits a migration file into its statements: they end with
 // ";" at the end of a line, except inside a dollar-quoted body ($$ ... $$,
 // a PostgreSQL function's), whose own statements end so too.

@@ -130,6 +130,41 @@ func TestApplyIsIdempotent(t *testing.T) {
 	}
 }
 
+func TestPending(t *testing.T) {
+	for _, d := range databases {
+		t.Run(d.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := d.open(t)
+			all, err := migrations.List(db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pending, err := migrations.Pending(ctx, db)
+			if err != nil || len(pending) != len(all) {
+				t.Fatalf("Pending on an empty database: %d of %d (%v)", len(pending), len(all), err)
+			}
+			if db.Migrator().HasTable(migrations.VersionsTable) {
+				t.Fatal("Pending created the versions table")
+			}
+			if err := migrations.Apply(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+			if pending, err = migrations.Pending(ctx, db); err != nil || len(pending) != 0 {
+				t.Fatalf("Pending after Apply: %v (%v)", pending, err)
+			}
+			// A database that saw all but the last migration.
+			last := all[len(all)-1]
+			if err := db.Exec("DELETE FROM "+migrations.VersionsTable+" WHERE version = ?", last.Version).Error; err != nil {
+				t.Fatal(err)
+			}
+			pending, err = migrations.Pending(ctx, db)
+			if err != nil || len(pending) != 1 || pending[0].Version != last.Version {
+				t.Fatalf("Pending without the last migration: %v (%v), want [%d]", pending, err, last.Version)
+			}
+		})
+	}
+}
+
 func TestApplyCancelledContext(t *testing.T) {
 	for _, d := range databases {
 		t.Run(d.name, func(t *testing.T) {

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"gorm.io/driver/sqlite"
 
 	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 )
@@ -257,4 +261,64 @@ func TestDryRunsCreateNothing(t *testing.T) {
 			t.Errorf("tables before %v, after the dry runs %v", before, after)
 		}
 	})
+}
+
+// TestDryRunsLockNothing runs the dry runs on a SQLite database of many
+// rows while another connection writes to it, with a busy timeout shorter
+// than the runs: a dry run holds no lock, so no write fails (the command
+// adds _txlock=immediate, so a dry run in a transaction held the write lock
+// from its start to its end).
+func TestDryRunsLockNothing(t *testing.T) {
+	f := newFixture(t, testdb.SQLiteDSN(t, ""), sizesYAML)
+	f.createFoods(t, 1)
+	file, _, _ := strings.Cut(f.dsn, "?")
+	writer := testdb.Open(t, sqlite.Open(file+"?_busy_timeout=200"))
+	err := writer.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400000)
+		INSERT INTO foods (image) SELECT (SELECT image FROM foods WHERE id = 1) FROM n`).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writer.Exec("CREATE TABLE notes (id integer PRIMARY KEY, body text)").Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		f.args("delete", "--size", "small", "--dry-run"),
+		f.args("prune", "--dry-run"),
+	} {
+		cmd := exec.Command(binary, args...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		writes, failed := 0, 0
+		var firstErr error
+	loop:
+		for {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("thumbnails %s: %v\n%s", args[0], err, out.String())
+				}
+				break loop
+			default:
+			}
+			writes++
+			if err := writer.Exec("INSERT INTO notes (body) VALUES ('written during the dry run')").Error; err != nil {
+				failed++
+				if firstErr == nil {
+					firstErr = err
+				}
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		if failed > 0 {
+			t.Errorf("%s --dry-run: %d of %d writes beside it failed, the first with %v", args[0], failed, writes, firstErr)
+		}
+		if writes < 2 {
+			t.Errorf("%s --dry-run: only %d writes beside it; it ran too fast to tell", args[0], writes)
+		}
+	}
 }

@@ -17,14 +17,15 @@ import (
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/migrations"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
 
 // env is what a subcommand works on, opened from the global flags.
 type env struct {
-	db      *gorm.DB // in a dry run, a transaction rolled back by Close
+	db      *gorm.DB // in a dry run that would create tables, a transaction rolled back by Close
 	base    *gorm.DB // the database, outside the dry run's transaction
-	inTx    bool     // db is the dry run's transaction
+	inTx    bool     // db is such a dry run's transaction
 	storage backends.Storage
 	meta    backends.Metadata // where the thumbnails are recorded: Redis with --redis, else the database
 	sizes   sizes.Sizes       // nil unless the plugin is registered
@@ -34,8 +35,10 @@ type env struct {
 
 // open opens the database (and Redis, with --redis); withPlugin loads
 // --sizes and registers the plugin, which also migrates the metadata tables.
-// A dry run works in a transaction that Close rolls back, so that not even
-// those tables are created by it.
+// A dry run on a database whose tables are missing or out of date works in
+// a transaction that Close rolls back, so that not even those tables are
+// created by it; otherwise it works outside any transaction, holding no
+// lock.
 func (g *globalFlags) open(ctx context.Context, withPlugin, dryRun bool) (*env, error) {
 	d, err := dialector(g.dsn)
 	if err != nil {
@@ -46,7 +49,22 @@ func (g *globalFlags) open(ctx context.Context, withPlugin, dryRun bool) (*env, 
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	work := db.WithContext(ctx)
-	if dryRun {
+	// A dry run changes nothing. Registering the plugin creates its tables
+	// where they are missing, so only then does the dry run work in a
+	// transaction, rolled back: held through the run, it would block the
+	// application's writes (SQLite's write lock, with _txlock=immediate).
+	inTx := false
+	if dryRun && withPlugin {
+		pending, err := migrations.Pending(ctx, db)
+		if err != nil {
+			if sqlDB, e := db.DB(); e == nil {
+				_ = sqlDB.Close()
+			}
+			return nil, fmt.Errorf("read the thumbnails tables' version: %w", err)
+		}
+		inTx = len(pending) > 0
+	}
+	if inTx {
 		if work = work.Begin(); work.Error != nil {
 			err := fmt.Errorf("begin the dry run's transaction: %w", work.Error)
 			if sqlDB, e := db.DB(); e == nil {
@@ -58,7 +76,7 @@ func (g *globalFlags) open(ctx context.Context, withPlugin, dryRun bool) (*env, 
 	e := &env{
 		db:      work,
 		base:    db,
-		inTx:    dryRun,
+		inTx:    inTx,
 		storage: backends.NewFileSystemStorage(g.storageRoot, g.baseURL),
 		table:   thumbnails.Table{Name: g.table, Column: g.column, PrimaryKey: g.pk, Dir: g.dir, Focus: g.focus},
 	}
