@@ -266,10 +266,10 @@ func (b *binder) thumbnail(t backends.Thumbnail) field.Thumbnail {
 // share one generation; across processes, the metadata's unique (source,
 // size) makes the second record replace the first with the same name.
 //
-// The shared generation runs without the cancellation of the caller that
-// started it (until that caller's deadline, or lazyTimeout without one), so
-// that a caller going away (a browser closing its connection) fails no
-// other; each caller waits under its own context, and one that gives up
+// The shared generation runs without the cancellation and the deadline of
+// the caller that started it (bounded by lazyTimeout instead), so that a
+// caller going away (a browser closing its connection) or running out of
+// time fails no other; each caller waits under its own context, and one that gives up
 // leaves the generation to finish for the next. A panic in it (a processor
 // of the caller's) is returned as an error, not left to crash the process
 // from its goroutine.
@@ -283,11 +283,9 @@ func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size) (ba
 				err = fmt.Errorf("thumbnails: generate %q of %q: panic: %v", sz.Name, source, r)
 			}
 		}()
-		deadline, ok := ctx.Deadline()
-		if !ok {
-			deadline = time.Now().Add(lazyTimeout)
-		}
-		ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+		// Not the first caller's deadline either: a request with a short
+		// timeout would fail every other caller waiting for the size.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lazyTimeout)
 		defer cancel()
 		return p.makeThumbnail(ctx, p.meta, source, sz)
 	})
@@ -357,6 +355,13 @@ func (p *plugin) makeThumbnail(ctx context.Context, meta backends.Metadata, sour
 	}
 	t, err := p.saveThumbnail(ctx, source, r)
 	if err != nil {
+		// A storage that does not write atomically may have left part of
+		// the file under the name: the handler, which makes a size only
+		// when its file is missing, would serve it for good.
+		name := thumbnailName(p.cfg.BaseDir, source, r.size.Name, r.ext)
+		if derr := p.storage.Delete(context.WithoutCancel(ctx), name); derr != nil && !errors.Is(derr, backends.ErrNotFound) {
+			err = errors.Join(err, fmt.Errorf("delete what the failed write left: %w", derr))
+		}
 		return backends.Thumbnail{}, fmt.Errorf("thumbnails: %w", err)
 	}
 	if err := meta.Put(ctx, source, t); err != nil {
@@ -365,6 +370,6 @@ func (p *plugin) makeThumbnail(ctx context.Context, meta backends.Metadata, sour
 	return t, nil
 }
 
-// lazyTimeout bounds a shared generation whose first caller has no
-// deadline: no caller's cancellation stops it.
+// lazyTimeout bounds a shared generation: no caller's cancellation or
+// deadline stops it.
 const lazyTimeout = 10 * time.Minute

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image"
 	"io"
 	"strings"
 	"sync"
@@ -142,6 +143,46 @@ func TestStorageWriteFaults(t *testing.T) {
 // TestRedisGoesAwayDuringPreload closes the Redis server while the preload's
 // pipeline is being sent: the query fails with the error, nothing panics,
 // and the next query after Redis comes back preloads normally.
+// TestLazyWriteFault checks that a lazy size whose write fails half-way
+// leaves nothing under its name: the handler, which makes a size only when
+// its file is missing, would otherwise serve the half file for good. The
+// next call makes it whole.
+func TestLazyWriteFault(t *testing.T) {
+	db := openSQLite(t)
+	base, raw := newStorage(t, db)
+	st := &failingStorage{Storage: base}
+	cfg := thumbnails.Config{Sizes: testSizes(), Storage: st}
+	lightLarge(&cfg)
+	usePlugin(t, db, cfg, &Food{})
+	food := newFood(t, "a", pizzaJPG)
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	e := &env{db: db, raw: raw}
+	before := e.files(t)
+	var loaded Food
+	if err := db.First(&loaded, food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	st.leaky.Store(true)
+	st.failAt.Store(st.saves.Load() + 1)
+	if _, err := loaded.Image.Thumbnail(context.Background(), "large"); !errors.Is(err, errDiskFull) {
+		t.Fatalf("large, its write failing: %v, want errDiskFull", err)
+	}
+	if got := e.files(t); len(got) != len(before) {
+		t.Errorf("files after the failed write %v, want %v", got, before)
+	}
+	st.failAt.Store(0)
+	th, err := loaded.Image.Thumbnail(context.Background(), "large")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgImg, _, err := image.DecodeConfig(bytes.NewReader(raw.read(t, th.Name)))
+	if err != nil || cfgImg.Width != th.Width || cfgImg.Height != th.Height {
+		t.Errorf("large is %dx%d (%v), recorded %dx%d", cfgImg.Width, cfgImg.Height, err, th.Width, th.Height)
+	}
+}
+
 func TestRedisGoesAwayDuringPreload(t *testing.T) {
 	mr := miniredis.RunT(t)
 	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1})

@@ -91,6 +91,48 @@ func TestLazyGenerationOutlivesItsCaller(t *testing.T) {
 	}
 }
 
+// TestLazyGenerationOutlivesItsCallersDeadline is
+// TestLazyGenerationOutlivesItsCaller with a deadline: the first caller's
+// running out fails that caller alone, not the second, which has none.
+func TestLazyGenerationOutlivesItsCallersDeadline(t *testing.T) {
+	db := openSQLite(t)
+	base, raw := newStorage(t, db)
+	st := &gatedStorage{Storage: base, gate: "_large.", entered: make(chan struct{}), open: make(chan struct{})}
+	cfg := thumbnails.Config{Sizes: testSizes(), Storage: st}
+	lightLarge(&cfg)
+	usePlugin(t, db, cfg, &Food{})
+	food := newFood(t, "a", pizzaJPG)
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	var a, b Food
+	if err := db.First(&a, food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.First(&b, food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	ctxA, cancelA := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancelA()
+	errA := make(chan error, 1)
+	go func() { _, err := a.Image.Thumbnail(ctxA, "large"); errA <- err }()
+	<-st.entered // A's generation is writing large
+	resB := make(chan error, 1)
+	go func() { _, err := b.Image.Thumbnail(context.Background(), "large"); resB <- err }()
+	if err := <-errA; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("A, past its deadline: %v, want context.DeadlineExceeded", err)
+	}
+	time.Sleep(50 * time.Millisecond) // past any timer of A's deadline
+	close(st.open)                    // the write goes on past it
+	if err := <-resB; err != nil {
+		t.Fatalf("B, with no deadline, failed: %v", err)
+	}
+	recs, err := metadataOf(db).Thumbnails(context.Background(), food.Image.Name())
+	if err != nil || !raw.exists(t, recs["large"].Name) {
+		t.Errorf("large is not recorded and stored: %+v, %v", recs["large"], err)
+	}
+}
+
 // panicFilter is a processor of the caller's that panics.
 type panicFilter struct{}
 
