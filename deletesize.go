@@ -13,8 +13,9 @@ const deleteBatch = 500
 // DeleteSize removes the thumbnails of one size — files and metadata — for
 // every row of a column, and leaves the other sizes alone. The file names
 // come from the metadata, so a size that is no longer configured can be
-// deleted too. model is a model value (&Food{}) or a Table; column may be
-// empty when the model has one image column. It returns how many rows had
+// deleted too. model is a model value (&Food{}), whose rows are those of its
+// table or of the table db.Table names, or a Table; column may be empty
+// when the model has one image column. It returns how many rows had
 // the size (Done) or not (Skipped). A row whose file or record cannot be
 // deleted is counted in Failed, reported through WithProgress, and keeps
 // its record, so that running it again retries; the run goes on, and its

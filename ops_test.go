@@ -3,6 +3,7 @@ package thumbnails_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"gorm.io/gorm"
@@ -374,4 +375,80 @@ func TestOperationsQuoteColumns(t *testing.T) {
 			t.Errorf("records of b after DeleteSize small: %v, %v", recs, err)
 		}
 	})
+}
+
+// TestOperationsOnDBTable runs DeleteSize and Regenerate with a model on
+// the table db.Table names: they work on its rows alone, not on the
+// model's own table's.
+func TestOperationsOnDBTable(t *testing.T) {
+	db := openSQLite(t)
+	setup(t, db, &Food{})
+	ctx := context.Background()
+	if err := db.Table("foods_archive").AutoMigrate(&Food{}); err != nil {
+		t.Fatal(err)
+	}
+	foods := createFoods(t, db, 2)
+	archived := newFood(t, "archived", pastaJPG)
+	if err := db.Table("foods_archive").Create(&archived).Error; err != nil {
+		t.Fatal(err)
+	}
+	archive := db.Table("foods_archive")
+	c, err := thumbnails.DeleteSize(ctx, archive, &Food{}, "image", "small", thumbnails.WithDryRun())
+	if err != nil || c.Done != 1 {
+		t.Fatalf("DeleteSize dry run on foods_archive = %+v, %v, want 1 row", c, err)
+	}
+	if c, err = thumbnails.DeleteSize(ctx, archive, &Food{}, "image", "small"); err != nil || c.Done != 1 {
+		t.Fatalf("DeleteSize on foods_archive = %+v, %v, want 1 row", c, err)
+	}
+	if recs := sizesOf(t, db, archived); len(recs) != 1 {
+		t.Errorf("the archived row's sizes after DeleteSize: %v, want medium alone", recs)
+	}
+	for _, f := range foods {
+		if recs := sizesOf(t, db, f); len(recs) != 2 {
+			t.Errorf("row %d of foods lost a size to DeleteSize on foods_archive: %v", f.ID, recs)
+		}
+	}
+	c, err = thumbnails.Regenerate(ctx, archive, &Food{}, thumbnails.RegenerateOptions{OnlyMissing: true})
+	if err != nil || c.Done != 1 || c.Skipped != 0 {
+		t.Fatalf("Regenerate on foods_archive = %+v, %v, want 1 row done", c, err)
+	}
+	if recs := sizesOf(t, db, archived); len(recs) != 2 {
+		t.Errorf("the archived row's sizes after Regenerate: %v", recs)
+	}
+}
+
+// TestRegenerateManyIDs names more primary keys than SQLite takes in one
+// statement (32,766): they are read a part at a time, in key order.
+func TestRegenerateManyIDs(t *testing.T) {
+	db := openSQLite(t)
+	setup(t, db, &Food{})
+	foods := createFoods(t, db, 3)
+	ids := make([]any, 0, 40003)
+	for i := range 40000 {
+		ids = append(ids, 100000+i)
+	}
+	for i := len(foods) - 1; i >= 0; i-- { // last, and in reverse
+		ids = append(ids, foods[i].ID)
+	}
+	ids = append(ids, foods[0].ID) // twice
+	var seen []any
+	c, err := thumbnails.Regenerate(context.Background(), db, &Food{}, thumbnails.RegenerateOptions{
+		IDs: ids, BatchSize: 2, Workers: 1,
+		Progress: func(p thumbnails.Progress) {
+			if p.Total != 3 {
+				t.Errorf("progress total %d, want 3", p.Total)
+			}
+			seen = append(seen, p.PrimaryKey)
+		},
+	})
+	if err != nil || c.Done != 3 {
+		t.Fatalf("Regenerate of 40,004 keys = %+v, %v, want 3 rows done", c, err)
+	}
+	if fmt.Sprint(seen) != fmt.Sprint([]any{foods[0].ID, foods[1].ID, foods[2].ID}) {
+		t.Errorf("rows done in the order %v, want key order", seen)
+	}
+	c, err = thumbnails.Regenerate(context.Background(), db, &Food{}, thumbnails.RegenerateOptions{IDs: ids, After: foods[0].ID})
+	if err != nil || c.Done != 2 {
+		t.Fatalf("Regenerate of 40,004 keys after the first row = %+v, %v, want 2 rows done", c, err)
+	}
 }

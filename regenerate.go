@@ -33,7 +33,9 @@ type RegenerateOptions struct {
 // opts.Workers rows at once, reports a row that fails through opts.Progress
 // and goes on. Cancelling ctx stops it after the rows in progress; the
 // returned Counts.Last is where to resume. model is a model value (&Food{})
-// or a Table.
+// or a Table; with a model, the rows are those of its table, or of the table
+// db.Table names (db.Table("foods_archive")). opts.IDs may name any number
+// of keys: more than 10,000 are read that many at a time.
 func Regenerate(ctx context.Context, db *gorm.DB, model any, opts RegenerateOptions) (Counts, error) {
 	p, err := pluginOf(db)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -38,7 +40,8 @@ type target struct {
 
 // target resolves model (a model value such as &Food{}, or a Table) and the
 // name of one of its image columns (the database or the Go field name; may
-// be empty when the model has exactly one).
+// be empty when the model has exactly one). A model's rows are those of its
+// own table, or of the table db.Table names.
 func (p *plugin) target(db *gorm.DB, model any, columnName string) (*target, error) {
 	if t, ok := model.(Table); ok {
 		if columnName == "" {
@@ -76,9 +79,14 @@ func (p *plugin) target(db *gorm.DB, model any, columnName string) (*target, err
 	if pk == nil || len(m.schema.PrimaryFields) != 1 {
 		return nil, fmt.Errorf("%w: model %s needs a single-column primary key", ErrInvalidConfig, m.schema.Name)
 	}
+	// The model's own table, or the one db.Table names.
+	name, err := statementTable(db, m)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range m.columns {
 		if columnName == "" && len(m.columns) == 1 || strings.EqualFold(c.name, columnName) || c.field.Name == columnName {
-			return &target{table: m.schema.Table, pk: pk.DBName, col: c}, nil
+			return &target{table: name, pk: pk.DBName, col: c}, nil
 		}
 	}
 	return nil, fmt.Errorf("%w: model %s has no image column %q", ErrInvalidConfig, m.schema.Name, columnName)
@@ -109,10 +117,34 @@ type row struct {
 	focus  field.Focus
 }
 
+// maxIDs is how many primary keys one query names: SQLite takes at most
+// 32,766 variables in a statement, PostgreSQL 65,535.
+const maxIDs = 10000
+
 // batch reads up to n rows with a non-empty image, in primary key order,
 // after the key after (when not nil), among ids (when not nil). Soft-deleted
 // rows are included: their images are still stored.
 func (tg *target) batch(ctx context.Context, db *gorm.DB, after any, ids []any, n int) ([]row, error) {
+	if len(ids) > maxIDs {
+		// The first n rows of each maxIDs keys hold the first n rows of
+		// all, which the database then orders: the order stays the
+		// database's, which a resume point (after) compares by.
+		n = min(n, maxIDs/2)
+		var first []any
+		for chunk := range slices.Chunk(ids, maxIDs) {
+			rows, err := tg.batch(ctx, db, after, chunk, n)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rows {
+				first = append(first, r.pk)
+			}
+		}
+		if len(first) == 0 {
+			return nil, nil
+		}
+		return tg.batch(ctx, db, after, first, n)
+	}
 	// clause.Columns, which are quoted: Select of names on a bare table
 	// writes them as they are, and a column named "group" or "Photo" then
 	// fails.
@@ -159,6 +191,17 @@ func (tg *target) batch(ctx context.Context, db *gorm.DB, after any, ids []any, 
 
 // count returns the number of rows batch would go through.
 func (tg *target) count(ctx context.Context, db *gorm.DB, after any, ids []any) (int64, error) {
+	if len(ids) > maxIDs {
+		var total int64
+		for chunk := range slices.Chunk(distinct(ids), maxIDs) {
+			n, err := tg.count(ctx, db, after, chunk)
+			if err != nil {
+				return 0, err
+			}
+			total += n
+		}
+		return total, nil
+	}
 	q := table(db.Session(&gorm.Session{NewDB: true, Context: ctx}), tg.table).
 		Where(clause.Neq{Column: clause.Column{Name: tg.col.name}, Value: ""})
 	if after != nil {
@@ -170,4 +213,21 @@ func (tg *target) count(ctx context.Context, db *gorm.DB, after any, ids []any) 
 	var n int64
 	err := q.Count(&n).Error
 	return n, err
+}
+
+// distinct returns ids without repeats, in their order, so that chunks of
+// it count each row once (a key that is not comparable is kept as it is).
+func distinct(ids []any) []any {
+	seen := make(map[any]bool, len(ids))
+	out := make([]any, 0, len(ids))
+	for _, id := range ids {
+		if id != nil && reflect.TypeOf(id).Comparable() {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+		}
+		out = append(out, id)
+	}
+	return out
 }
