@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"strings"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
 )
 
 // globalFlags are the persistent flags every subcommand shares.
@@ -67,6 +70,8 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return usagef("a subcommand is required; see thumbnails --help")
 		},
+		// before anything is opened, let alone created
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return g.check(cmd) },
 	}
 	root.SuggestionsMinimumDistance = 2
 	root.SetOut(stdout)
@@ -120,4 +125,38 @@ func require(cmd *cobra.Command, names ...string) error {
 		}
 	}
 	return nil
+}
+
+// check refuses, as usage errors, the values of global flags that are wrong
+// whatever the database holds: a storage folder that is not a clean
+// relative one, a --redis that is not host:port or a redis:// URL.
+func (g *globalFlags) check(cmd *cobra.Command) error {
+	for _, f := range []struct{ flag, value string }{{"dir", g.dir}, {"base-dir", g.baseDir}} {
+		if f.value == "" && f.flag == "dir" {
+			continue
+		}
+		if _, err := backends.CleanName(f.value); err != nil || hasHiddenSegment(f.value) {
+			return usagef("%s: --%s %q: want a relative folder of the storage, without \"..\" or a segment starting with \".\"", cmd.Name(), f.flag, f.value)
+		}
+	}
+	if g.redis != "" {
+		if strings.Contains(g.redis, "://") {
+			if _, err := redis.ParseURL(g.redis); err != nil {
+				return usagef("%s: --redis: %w", cmd.Name(), err)
+			}
+		} else if _, _, err := net.SplitHostPort(g.redis); err != nil {
+			return usagef("%s: --redis %q: want host:port or a redis:// URL", cmd.Name(), g.redis)
+		}
+	}
+	return nil
+}
+
+// hasHiddenSegment reports whether a segment of dir starts with ".".
+func hasHiddenSegment(dir string) bool {
+	for seg := range strings.SplitSeq(dir, "/") {
+		if strings.HasPrefix(seg, ".") {
+			return true
+		}
+	}
+	return false
 }

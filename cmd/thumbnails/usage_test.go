@@ -33,6 +33,10 @@ func TestUsageErrors(t *testing.T) {
 		{"migrate to itself", []string{"migrate-metadata", "--dsn", f.dsn, "--redis", "127.0.0.1:1", "--from", "redis", "--to", "redis"}, "--from and --to are both redis"},
 		{"migrate to elsewhere", []string{"migrate-metadata", "--dsn", f.dsn, "--redis", "127.0.0.1:1", "--from", "database", "--to", "s3"}, `got "s3"`},
 		{"size not in the YAML", f.args("regenerate", "--size", "huge"), `regenerate: --size "huge" is not in`},
+		{"--dir outside the storage", f.args("regenerate", "--dir", "../x"), `regenerate: --dir "../x": want a relative folder`},
+		{"hidden --base-dir", f.args("prune", "--base-dir", "thumbs/.cache"), `prune: --base-dir "thumbs/.cache"`},
+		{"bad --redis URL", f.args("list", "--id", "1", "--redis", "redis://127.0.0.1/abc"), "list: --redis: "},
+		{"--redis not an address", f.args("list", "--id", "1", "--redis", "localhost"), `list: --redis "localhost": want host:port`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wantError(t, runCmd(t, tc.args...), exitUsage, tc.want)
