@@ -116,6 +116,14 @@ func TestCommands(t *testing.T) {
 			if m := summaryLine.FindStringSubmatch(r.stdout); m == nil || m[1] != "2" {
 				t.Errorf("summary: %s", r)
 			}
+			if strings.Contains(r.stderr, "note:") {
+				t.Errorf("a note, though every key has a row: %s", r)
+			}
+			// a key without a row is noted, not an error
+			r = mustRun(t, f.args("regenerate", "--size", "medium", "--ids", "2,999", "--only-missing")...)
+			if !strings.Contains(r.stderr, "note: 1 of the 2 keys --ids names have no row in foods") {
+				t.Errorf("no note of the key without a row: %s", r)
+			}
 			for id, all := range f.thumbs(t) {
 				remade := !modTime(t, f.path(all["medium"].Name)).Equal(old)
 				if remade != (id == 2 || id == 3) {

@@ -90,6 +90,15 @@ status is then 1. Ctrl-C stops after the rows in progress and prints the
 			if !failedAtStart(counts, err) {
 				fmt.Fprintf(cmd.OutOrStdout(), "regenerated %s, %s\n", plural(counts.Done, "row"), rep.summary(counts, elapsed, "skipped"))
 			}
+			if opts.IDs != nil && opts.After == nil && err == nil && ctx.Err() == nil {
+				named := map[string]bool{}
+				for _, id := range opts.IDs {
+					named[fmt.Sprint(id)] = true
+				}
+				if missing := len(named) - (counts.Done + counts.Skipped + counts.Failed); missing > 0 {
+					fmt.Fprintf(cmd.ErrOrStderr(), "note: %d of the %d keys --ids names have no row in %s, or a row without an image\n", missing, len(named), g.table)
+				}
+			}
 			switch {
 			case ctx.Err() != nil:
 				return interruptedError{hint: resumeHint(counts.Last, opts.After)}
