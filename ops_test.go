@@ -197,6 +197,26 @@ func TestMigrateMetadata(t *testing.T) {
 			t.Fatalf("%s: %v, want %v (%v)", f.Image.Name(), got, want, err)
 		}
 	}
+	// a size deleted from the origin since is removed from the copy too,
+	// but not by a dry run
+	if err := from.DeleteSize(ctx, foods[0].Image.Name(), "small"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := thumbnails.MigrateMetadata(ctx, from, to, thumbnails.WithDryRun()); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := to.Thumbnails(ctx, foods[0].Image.Name()); err != nil || len(got) != 2 {
+		t.Fatalf("after a dry run: %v (%v), want both sizes still", got, err)
+	}
+	if c, err := thumbnails.MigrateMetadata(ctx, from, to); err != nil || c.Done != 6 {
+		t.Fatalf("again: %+v, %v", c, err)
+	}
+	if got, err := to.Thumbnails(ctx, foods[0].Image.Name()); err != nil || len(got) != 1 || got["medium"].Name == "" {
+		t.Fatalf("the copy of a source that lost its small size: %v (%v), want medium alone", got, err)
+	}
+	if got, err := to.Thumbnails(ctx, foods[1].Image.Name()); err != nil || len(got) != 2 {
+		t.Fatalf("another source's copy: %v (%v), want both sizes", got, err)
+	}
 	// and back, into a fresh database store
 	db2 := openSQLite(t)
 	setup(t, db2)
