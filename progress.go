@@ -2,7 +2,7 @@ package thumbnails
 
 // Counts is what a bulk operation did.
 type Counts struct {
-	Done    int // rows (or sources) handled
+	Done    int // rows (or sources, or Prune's items) handled
 	Skipped int // rows with nothing to do
 	Failed  int // rows that failed; each was reported through Progress
 	// Last is the primary key up to which every row was handled, in key
@@ -11,12 +11,13 @@ type Counts struct {
 	Last any
 }
 
-// Progress reports one handled row (or source) of a bulk operation.
+// Progress reports one handled row (or source, or item of Prune) of a bulk
+// operation.
 type Progress struct {
 	Counts            // so far, this row included
 	Total      int    // rows to go through, when known, else 0
-	PrimaryKey any    // the row's primary key (nil for MigrateMetadata)
-	Source     string // the row's source
+	PrimaryKey any    // the row's primary key (nil for MigrateMetadata and Prune)
+	Source     string // the row's source (for Prune, the item's name)
 	Err        error  // why the row failed, when it did
 }
 

@@ -57,10 +57,31 @@ type PruneOptions struct {
 	// Force deletes even when the storage holds none of the files that
 	// metadata records (see ErrWrongStorage).
 	Force bool
+	// Progress, when not nil, is called after each item to remove (each
+	// of Sources, then of Records, then of Files), one call at a time,
+	// in a dry run too: Total is the number of items to remove, Source
+	// the item's name (for a record, its file's name), Err why its delete
+	// failed, and Counts its Done and Failed so far. Lost sources are not
+	// reported through it, nor counted in its Skipped.
+	Progress func(Progress)
 }
 
-// PruneReport lists what Prune found (and, unless it was a dry run, removed).
+// PruneReport is what Prune found, or removed.
+//
+// In a dry run, the lists hold what Prune found, and Done counts the items
+// that a run with Delete would remove (len(Files)+len(Sources)+len(Records)).
+//
+// With Delete, the lists hold what was removed, and Done counts it: an item
+// whose delete failed is left out of its list and counted in Failed (its
+// error is reported through PruneOptions.Progress and joined in the error
+// Prune returns), and an item not attempted because ctx was cancelled is
+// left out and not counted. When Prune refuses to delete (ErrWrongStorage)
+// it has removed nothing: the lists then hold what it found, as in a dry
+// run, and Done is 0.
+//
+// Skipped is len(Lost), which are never removed. Counts.Last is nil.
 type PruneReport struct {
+	Counts
 	Files   []string             // files no row and no kept record references: those of Sources too
 	Sources []string             // recorded sources no row references (their records; their files are in Files)
 	Records []backends.Thumbnail // metadata records whose file is gone
@@ -77,6 +98,11 @@ type PruneReport struct {
 // and metadata records whose file is gone. It is a dry run unless
 // opts.Delete is set. The storage must implement backends.Lister. The
 // images that the sizes draw (a watermark's image) are kept.
+//
+// A delete that fails is reported and the run goes on (see PruneReport).
+// Cancelling ctx stops the removal before the next item: the item in
+// progress is finished, and Prune returns what it removed so far with
+// ctx's error. Running it again finds and removes the rest.
 func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, error) {
 	p, err := pluginOf(db)
 	if err != nil {
@@ -155,27 +181,95 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 	slices.Sort(report.Files)
 	slices.Sort(report.Sources)
 	slices.Sort(report.Lost)
-	if !opts.Delete {
-		return report, nil
-	}
-	if stored == 0 && gone > 0 && !opts.Force {
+	report.Skipped = len(report.Lost)
+	if opts.Delete && stored == 0 && gone > 0 && !opts.Force {
 		return report, fmt.Errorf("%w (%d recorded, none found; nothing deleted)", ErrWrongStorage, gone)
 	}
+	return p.prune(ctx, report, opts)
+}
 
+// prune removes what found lists, or only counts it in a dry run, and
+// returns the report of what it removed (see PruneReport). The sources go
+// first, then the records, then the files: a run stopped part way leaves
+// files that the next run finds unreferenced, never records of files gone.
+func (p *plugin) prune(ctx context.Context, found PruneReport, opts PruneOptions) (PruneReport, error) {
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(Progress) {}
+	}
+	report := found
+	if opts.Delete {
+		report.Files, report.Sources, report.Records = nil, nil, nil
+	}
+	total := len(found.Sources) + len(found.Records) + len(found.Files)
 	var errs []error
-	for _, s := range report.Sources {
-		if err := p.meta.Delete(ctx, s); err != nil {
+	// remove removes one item with del (not in a dry run), counts it and
+	// reports it; it returns whether it was removed. A delete once started
+	// is finished: a cancelled ctx stops the run between items.
+	remove := func(name string, del func(context.Context) error) bool {
+		var err error
+		if opts.Delete {
+			err = del(context.WithoutCancel(ctx))
+		}
+		if err != nil {
+			report.Failed++
 			errs = append(errs, err)
+		} else {
+			report.Done++
+		}
+		// Lost sources are not items: Skipped stays out of the calls
+		progress(Progress{Counts: Counts{Done: report.Done, Failed: report.Failed}, Total: total, Source: name, Err: err})
+		return opts.Delete && err == nil
+	}
+	// stopped reports whether ctx was cancelled before the next delete,
+	// and adds its error.
+	stopped := func() bool {
+		err := ctx.Err()
+		if err == nil || !opts.Delete {
+			return false // a dry run deletes nothing: it counts to the end
+		}
+		left := total - report.Done - report.Failed
+		errs = append(errs, fmt.Errorf("thumbnails: prune stopped with %d of %d items left: %w", left, total, err))
+		return true
+	}
+
+	for _, s := range found.Sources {
+		if stopped() {
+			return report, errors.Join(errs...)
+		}
+		if remove(s, func(ctx context.Context) error {
+			if err := p.meta.Delete(ctx, s); err != nil {
+				return fmt.Errorf("thumbnails: remove the records of source %q: %w", s, err)
+			}
+			return nil
+		}) {
+			report.Sources = append(report.Sources, s)
 		}
 	}
-	for _, t := range report.Records {
-		if err := p.meta.DeleteSize(ctx, t.Source, t.Size); err != nil {
-			errs = append(errs, err)
+	for _, t := range found.Records {
+		if stopped() {
+			return report, errors.Join(errs...)
+		}
+		if remove(t.Name, func(ctx context.Context) error {
+			if err := p.meta.DeleteSize(ctx, t.Source, t.Size); err != nil {
+				return fmt.Errorf("thumbnails: remove the record of size %s of %q: %w", t.Size, t.Source, err)
+			}
+			return nil
+		}) {
+			report.Records = append(report.Records, t)
 		}
 	}
-	for _, f := range report.Files {
-		if err := p.storage.Delete(ctx, f); err != nil {
-			errs = append(errs, err)
+	for _, f := range found.Files {
+		if stopped() {
+			return report, errors.Join(errs...)
+		}
+		if remove(f, func(ctx context.Context) error {
+			if err := p.storage.Delete(ctx, f); err != nil {
+				return fmt.Errorf("thumbnails: remove file %q: %w", f, err)
+			}
+			return nil
+		}) {
+			report.Files = append(report.Files, f)
 		}
 	}
 	return report, errors.Join(errs...)
