@@ -167,7 +167,7 @@ func TestCommands(t *testing.T) {
 			}
 
 			r = mustRun(t, f.args("prune")...)
-			if !strings.HasPrefix(r.stdout, "file    thumbnails/foods/stray_small.png\nremoved 1 file, 0 sources, 0 records in ") {
+			if !strings.HasPrefix(r.stdout, "file    thumbnails/foods/stray_small.png\nremoved 1 file, 0 sources, 0 records, 0 lost sources kept, 0 failed in ") {
 				t.Errorf("prune: %s", r)
 			}
 			if _, err := os.Stat(stray); !os.IsNotExist(err) {

@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -108,4 +110,108 @@ func TestInterruptAndResume(t *testing.T) {
 			}
 		}
 	})
+}
+
+// pruneSummary is prune's summary line, after the items it removed.
+var pruneSummary = regexp.MustCompile(`(?m)^removed (\d+) files?, 0 sources, 0 records, 0 lost sources kept, 0 failed in \d+\.\ds \(\d+ items/s\)$`)
+
+// pruneStopped is the last line of an interrupted prune.
+var pruneStopped = regexp.MustCompile(`^thumbnails: interrupted: (\d+) of (\d+) items removed; run the same command again to remove the rest$`)
+
+// TestPruneInterrupt sends SIGINT to prune after its first progress line:
+// it stops removing, prints the files it removed and only those, the
+// summary, and how to finish, and exits 130; the same command run again
+// removes the rest.
+func TestPruneInterrupt(t *testing.T) {
+	t.Parallel()
+	const junk = 20000 // enough for the removal to outlast the signal's way
+	f := newFixture(t, testdbFile(t), sizesYAML)
+	f.createFoods(t, 1)
+	live := countFiles(t, f.root)
+	dir := filepath.Join(f.root, "junk")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	for i := range junk {
+		p := filepath.Join(dir, fmt.Sprintf("%05d.bin", i))
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	cmd := exec.Command(binary, f.args("prune")...)
+	cmd.Dir = t.TempDir()
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	stderrPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(2*time.Minute, func() { _ = cmd.Process.Kill() })
+	defer timer.Stop()
+	var stderr []string
+	scanner := bufio.NewScanner(stderrPipe)
+	for scanner.Scan() {
+		line := scanner.Text()
+		if len(stderr) == 0 && strings.HasPrefix(line, "prune: ") {
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stderr = append(stderr, line)
+	}
+	_, _ = io.Copy(io.Discard, stderrPipe)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 128+int(syscall.SIGINT) {
+		out := stdout.String()
+		t.Fatalf("exit: %v, want status 130\nstderr: %q\nstdout (%d bytes), its end: %q", err, stderr, len(out), out[max(0, len(out)-300):])
+	}
+	if len(stderr) == 0 || !strings.HasPrefix(stderr[0], "prune: ") {
+		t.Fatalf("no progress line first: %q", stderr)
+	}
+	m := pruneStopped.FindStringSubmatch(stderr[len(stderr)-1])
+	if m == nil {
+		t.Fatalf("last line of stderr does not say how to finish: %q", stderr[len(stderr)-1])
+	}
+	removed, _ := strconv.Atoi(m[1])
+	if removed == 0 || removed >= junk || m[2] != strconv.Itoa(junk) {
+		t.Fatalf("%s of %s items removed: the run was not interrupted part way", m[1], m[2])
+	}
+	// The lines printed are the files removed: exactly those are gone.
+	printed := map[string]bool{}
+	lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+	for _, l := range lines[:len(lines)-1] {
+		name, ok := strings.CutPrefix(l, "file    junk/")
+		if !ok {
+			t.Fatalf("stdout line %q is not a removed junk file", l)
+		}
+		printed[name] = true
+	}
+	s := pruneSummary.FindStringSubmatch(lines[len(lines)-1])
+	if s == nil || s[1] != m[1] || len(printed) != removed {
+		t.Fatalf("summary %q, %d files printed; want %d removed", lines[len(lines)-1], len(printed), removed)
+	}
+	for i := range junk {
+		name := fmt.Sprintf("%05d.bin", i)
+		_, err := os.Stat(filepath.Join(dir, name))
+		if gone := os.IsNotExist(err); gone != printed[name] {
+			t.Fatalf("%s: gone %v, printed as removed %v", name, gone, printed[name])
+		}
+	}
+
+	r := mustRun(t, f.args("prune")...)
+	if s := pruneSummary.FindStringSubmatch(r.stdout); s == nil || s[1] != strconv.Itoa(junk-removed) {
+		t.Errorf("the second run: %.300s\nwant %d files removed", r.stdout, junk-removed)
+	}
+	if n := countFiles(t, f.root); n != live {
+		t.Errorf("%d files after the second run, want the row's %d", n, live)
+	}
 }

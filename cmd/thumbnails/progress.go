@@ -48,6 +48,10 @@ type reporter struct {
 	lastLine    time.Time
 	linesAtRows int
 	failed      int // failures shown on the bar's description
+
+	// errorNamesItem: the operation's errors name their item (prune's
+	// files, sources and records): a failure line starts with verb
+	errorNamesItem bool
 }
 
 // newReporter returns a reporter of the operation running under ctx,
@@ -86,6 +90,9 @@ func (r *reporter) update(p thumbnails.Progress) {
 
 // rowName names the row of p in a failure line.
 func (r *reporter) rowName(p thumbnails.Progress) string {
+	if r.errorNamesItem {
+		return r.verb
+	}
 	if p.PrimaryKey != nil {
 		return fmt.Sprintf("row %v", p.PrimaryKey)
 	}

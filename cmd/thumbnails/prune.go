@@ -38,8 +38,12 @@ func newPruneCommand(g *globalFlags) *cobra.Command {
   lost    a recorded source whose own file is gone: reported, never removed
           (rows still reference it, and its thumbnails still serve)
 
-Each is printed on a line of its own, then a summary. Files younger than
---min-age are left alone, so that uploads being saved are safe.
+Each item removed (with --dry-run, found) is printed on a line of its own,
+then a summary; an item whose removal failed is printed on stderr instead,
+and the run goes on. Files younger than --min-age are left alone, so that
+uploads being saved are safe. Ctrl-C stops after the item in progress and
+prints the summary of what was removed: running the same command again
+removes the rest.
 
 Every image column whose sources and thumbnails live in the same storage and
 metadata must be named, --table/--column and one --also per other column,
@@ -97,9 +101,25 @@ found all the same, for files that really are all gone or all orphans.`,
 				minAge = time.Nanosecond // PruneOptions takes zero for its default
 			}
 
-			start := time.Now()
-			report, err := thumbnails.Prune(ctx, e.db, thumbnails.PruneOptions{Delete: !dryRun, MinAge: minAge, Models: targets, Force: force})
+			opts := thumbnails.PruneOptions{Delete: !dryRun, MinAge: minAge, Models: targets, Force: force}
+			// The removal's progress; a dry run's is instant.
+			rep := newReporter(ctx, "prune", "items", cmd.ErrOrStderr())
+			rep.errorNamesItem = true
+			total := 0 // items to remove, once the first is handled
+			if !dryRun {
+				opts.Progress = func(p thumbnails.Progress) {
+					total = p.Total
+					rep.update(p)
+				}
+			}
+			report, err := thumbnails.Prune(ctx, e.db, opts)
+			counts, elapsed := rep.finish(report.Counts)
 			out := cmd.OutOrStdout()
+			if errors.Is(err, thumbnails.ErrWrongStorage) {
+				// nothing removed: the report lists what was found
+				return fmt.Errorf("%w: check --storage-root %q (or give --force if the files really are all gone)", err, g.storageRoot)
+			}
+			// with Delete, the lists hold only what was removed
 			for _, f := range report.Files {
 				fmt.Fprintf(out, "file    %s\n", f)
 			}
@@ -112,20 +132,25 @@ found all the same, for files that really are all gone or all orphans.`,
 			for _, s := range report.Lost { // reported, never removed
 				fmt.Fprintf(out, "lost    %s (its file is gone; rows still reference it)\n", s)
 			}
-			found := fmt.Sprintf("%s, %s, %s", plural(len(report.Files), "file"),
+			listed := fmt.Sprintf("%s, %s, %s", plural(len(report.Files), "file"),
 				plural(len(report.Sources), "source"), plural(len(report.Records), "record"))
+			interrupted := ctx.Err() != nil
 			switch {
-			case err != nil: // the error is the one line
+			case dryRun && err != nil, !interrupted && failedAtStart(counts, err): // the error is the one line
 			case dryRun:
-				fmt.Fprintf(out, "found %s (dry run: nothing removed)\n", found)
+				fmt.Fprintf(out, "found %s (dry run: nothing removed)\n", listed)
 			default:
-				fmt.Fprintf(out, "removed %s in %.1fs\n", found, time.Since(start).Seconds())
+				fmt.Fprintf(out, "removed %s, %s\n", listed, rep.summary(counts, elapsed, "lost sources kept"))
 			}
-			if ctx.Err() != nil {
-				return interruptedError{hint: "run the same command again"}
-			}
-			if errors.Is(err, thumbnails.ErrWrongStorage) {
-				err = fmt.Errorf("%w: check --storage-root %q (or give --force if the files really are all gone)", err, g.storageRoot)
+			switch {
+			case interrupted:
+				hint := "nothing removed; run the same command again"
+				if total > 0 {
+					hint = fmt.Sprintf("%d of %d items removed; run the same command again to remove the rest", counts.Done, total)
+				}
+				return interruptedError{hint: hint}
+			case counts.Failed > 0:
+				return fmt.Errorf("%s failed", plural(counts.Failed, "item"))
 			}
 			return err
 		},

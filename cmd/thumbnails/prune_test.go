@@ -319,3 +319,37 @@ func dishInOtherSchema(t *testing.T, db *gorm.DB) (string, Dish) {
 	}
 	return schema, dish
 }
+
+// TestPruneFailedItem: a file that cannot be removed (a name the storage
+// refuses) is printed on stderr as it fails, not on stdout among the
+// removed ones; the run goes on, its summary counts the failure, and the
+// exit status is 1.
+func TestPruneFailedItem(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, testdbFile(t), sizesYAML)
+	f.createFoods(t, 1)
+	dir := filepath.Join(f.root, "junk")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	for _, name := range []string{`bad\name.bin`, "ok.bin"} {
+		p := writeFile(t, dir, name, "left by a crash")
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runCmd(t, f.args("prune")...)
+	if r.code != exitFailure {
+		t.Errorf("exit status %d, want %d: %s", r.code, exitFailure, r)
+	}
+	if !strings.HasPrefix(r.stdout, "file    junk/ok.bin\nremoved 1 file, 0 sources, 0 records, 0 lost sources kept, 1 failed in ") || strings.Count(r.stdout, "\n") != 2 {
+		t.Errorf("stdout: want the removed file and the summary: %s", r)
+	}
+	if !strings.Contains(r.stderr, `prune: remove file "junk/bad\\name.bin": `) || !strings.HasSuffix(r.stderr, "thumbnails: 1 item failed\n") {
+		t.Errorf("stderr: want the failed file, then the count: %s", r)
+	}
+	if _, err := os.Stat(filepath.Join(dir, `bad\name.bin`)); err != nil {
+		t.Errorf("the file that failed: %v", err)
+	}
+}
