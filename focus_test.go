@@ -211,6 +211,42 @@ func (f enqueuerFunc) Enqueue(_ context.Context, _ *sql.Tx, jobs []thumbnails.Jo
 	return nil
 }
 
+// TestStaleSignedURLCropsAtTheRowsPoint requests a lazy focal size through
+// a signed URL made before its row's focal point moved (a cached page): the
+// size is made around the point the row holds now, which is what the row's
+// Thumbnail then returns.
+func TestStaleSignedURLCropsAtTheRowsPoint(t *testing.T) {
+	db := openSQLite(t)
+	setupWith(t, db, func(c *thumbnails.Config) {
+		c.SigningKey = testKey
+		c.Sizes = focusSizes()
+	}, &Portrait{})
+	p := Portrait{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG))), Focus: field.NewFocus(0.1, 0.5)}
+	if err := db.Create(&p).Error; err != nil {
+		t.Fatal(err)
+	}
+	stale, err := p.Image.SignedURL("later")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Focus = field.NewFocus(0.9, 0.5)
+	if err := db.Save(&p).Error; err != nil {
+		t.Fatal(err)
+	}
+	u := mustParse(t, stale)
+	w := get(newHandler(t, db, thumbnails.HandlerOptions{}), "GET", u.Path+"?"+u.RawQuery, nil)
+	if w.Code != http.StatusOK {
+		t.Fatalf("stale signed URL: status %d", w.Code)
+	}
+	got, _, err := image.Decode(w.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameImage(got, wantFocal(t, 0.9, 0.5)) {
+		t.Error("the size made through a stale URL is not cropped around the row's point now")
+	}
+}
+
 // TestSignedURLCarriesFocus makes a lazy focal size on demand through its
 // signed URL: the URL carries the row's focal point under the signature,
 // so the handler crops where the row says, and a moved point is refused.

@@ -1,6 +1,7 @@
 package thumbnails
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -59,15 +60,53 @@ func (p *plugin) validSignature(source, size, focus, sig string) bool {
 // when it is valid and sz crops around a focal point; none otherwise, so
 // that other sizes' URLs do not change with it.
 func signedFocus(sz sizes.Size, focus field.Focus) field.Focus {
-	if !focus.Valid {
+	if !focus.Valid || !cropsAroundFocus(sz) {
 		return field.Focus{}
 	}
+	return focus
+}
+
+// cropsAroundFocus reports whether a processor of sz crops around a focal
+// point.
+func cropsAroundFocus(sz sizes.Size) bool {
 	for _, p := range sz.Processors {
 		if _, ok := p.(processors.Focusable); ok {
-			return focus
+			return true
 		}
 	}
-	return field.Focus{}
+	return false
+}
+
+// currentFocus returns the focal point that a row holding source holds now,
+// for a size that crops around one: a signed URL carries the point of the
+// time it was made, and the row's may have moved since. found is false when
+// no column of this process's models that has sz and a focal point holds
+// source (then the URL's point is all there is).
+func (p *plugin) currentFocus(ctx context.Context, source string, sz sizes.Size) (_ field.Focus, found bool, _ error) {
+	if !cropsAroundFocus(sz) {
+		return field.Focus{}, false, nil
+	}
+	var jobs []Job
+	p.models.m.Range(func(_, v any) bool {
+		if m := v.(modelEntry).model; m != nil {
+			for _, c := range m.columns {
+				if _, ok := c.size(sz.Name); ok && c.focus != nil {
+					jobs = append(jobs, Job{Source: source, Size: sz.Name, Table: c.table, Column: c.name, FocusColumn: c.focus.DBName})
+				}
+			}
+		}
+		return true
+	})
+	for _, job := range jobs {
+		held, focus, err := p.referencingRow(ctx, job)
+		if err != nil {
+			return field.Focus{}, false, fmt.Errorf("thumbnails: read the focal point of %q: %w", source, err)
+		}
+		if held {
+			return focus, true, nil
+		}
+	}
+	return field.Focus{}, false, nil
 }
 
 // signedURL returns the URL of the thumbnail of source in sz, with the
