@@ -5,6 +5,10 @@ import (
 	"context"
 	"errors"
 	"html/template"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -216,5 +220,33 @@ func TestSrcSetOfABaseURLWithSpaces(t *testing.T) {
 	}
 	if rec.Code != http.StatusOK || !bytes.Equal(rec.Body.Bytes(), want) {
 		t.Errorf("GET %s: %d, %d bytes; want 200 and the %d bytes of %s", strings.Fields(set)[0], rec.Code, rec.Body.Len(), len(want), small.Name)
+	}
+}
+
+// TestAttrOfATransparentImage: the placeholder of an image with
+// transparency would show through its transparent pixels once it has
+// loaded, so Attr leaves it out; Placeholder still has it.
+func TestAttrOfATransparentImage(t *testing.T) {
+	db := openSQLite(t)
+	setupWith(t, db, withPlaceholders, &Food{})
+	square := image.NewNRGBA(image.Rect(0, 0, 400, 400)) // transparent but for a red square
+	draw.Draw(square, image.Rect(150, 150, 250, 250), image.NewUniform(color.NRGBA{R: 255, A: 255}), image.Point{}, draw.Src)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, square); err != nil {
+		t.Fatal(err)
+	}
+	food := Food{Name: "square", Image: field.NewImage("square.png", &buf)}
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	r, err := food.Image.Responsive(context.Background(), "small", "medium")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(r.Placeholder, "data:image/png;base64,") {
+		t.Fatalf("Placeholder = %q, want a data: URI", r.Placeholder)
+	}
+	if attr := string(r.Attr()); strings.Contains(attr, "style=") || !strings.Contains(attr, "srcset=") {
+		t.Errorf("Attr of a transparent image = %s, want no placeholder style", attr)
 	}
 }

@@ -2,6 +2,8 @@ package field
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"html"
 	"html/template"
@@ -138,7 +140,10 @@ func (i *Image) Responsive(ctx context.Context, sizes ...string) (Responsive, er
 // Attr returns r as the attributes of an img element, escaped, for
 // html/template: <img {{.Attr}} alt="...">. They are src, srcset, sizes,
 // width and height, and with a placeholder a style that shows it, scaled to
-// cover the box, until the image covers it. Empty values are left out.
+// cover the box, until the image covers it. Empty values are left out. The
+// placeholder of an image with transparency is left out too: it would show
+// through the image's transparent pixels once loaded (r.Placeholder still
+// holds it, to show some other way).
 func (r Responsive) Attr() template.HTMLAttr {
 	var b strings.Builder
 	attr := func(name, value string) {
@@ -162,7 +167,7 @@ func (r Responsive) Attr() template.HTMLAttr {
 		attr("width", strconv.Itoa(r.Width))
 		attr("height", strconv.Itoa(r.Height))
 	}
-	if strings.HasPrefix(r.Placeholder, "data:image/") && !strings.ContainsAny(r.Placeholder, `'"()\ `) {
+	if strings.HasPrefix(r.Placeholder, "data:image/") && !strings.ContainsAny(r.Placeholder, `'"()\ `) && !transparentPNG(r.Placeholder) {
 		attr("style", "background:url('"+r.Placeholder+"') center/cover no-repeat")
 	}
 	// every value is escaped above; the style holds a data: URI checked to need no quoting in CSS
@@ -175,3 +180,35 @@ func (r Responsive) Attr() template.HTMLAttr {
 // it back. A comma inside a URL is left as it is: only one that starts or
 // ends it would end a candidate, and none does.
 var candidateURL = strings.NewReplacer(" ", "%20", "\t", "%09", "\n", "%0A", "\f", "%0C", "\r", "%0D")
+
+// transparentPNG reports whether uri is the base64 data: URI of a PNG that
+// can hold transparency: an alpha channel (colour type 4 or 6) or a tRNS
+// chunk. Anything else, a PNG that cannot be read included, is not.
+func transparentPNG(uri string) bool {
+	data, ok := strings.CutPrefix(uri, "data:image/png;base64,")
+	if !ok {
+		return false
+	}
+	b, err := base64.StdEncoding.DecodeString(data)
+	if err != nil || len(b) < 8+8+13 || string(b[:8]) != "\x89PNG\r\n\x1a\n" {
+		return false
+	}
+	for b = b[8:]; len(b) >= 8; {
+		n, typ := binary.BigEndian.Uint32(b), string(b[4:8])
+		if uint64(len(b)) < 12+uint64(n) {
+			return false
+		}
+		switch typ {
+		case "IHDR":
+			if n >= 13 && (b[8+9] == 4 || b[8+9] == 6) {
+				return true
+			}
+		case "tRNS":
+			return true
+		case "IDAT": // tRNS comes before the pixels
+			return false
+		}
+		b = b[12+n:]
+	}
+	return false
+}
