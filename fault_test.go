@@ -148,16 +148,8 @@ func TestStorageWriteFaults(t *testing.T) {
 // its file is missing, would otherwise serve the half file for good. The
 // next call makes it whole.
 func TestLazyWriteFault(t *testing.T) {
-	db := openSQLite(t)
-	base, raw := newStorage(t, db)
-	st := &failingStorage{Storage: base}
-	cfg := thumbnails.Config{Sizes: testSizes(), Storage: st}
-	lightLarge(&cfg)
-	usePlugin(t, db, cfg, &Food{})
-	food := newFood(t, "a", pizzaJPG)
-	if err := db.Create(&food).Error; err != nil {
-		t.Fatal(err)
-	}
+	st := &failingStorage{}
+	db, raw, food := lazyFood(t, func(base backends.Storage) backends.Storage { st.Storage = base; return st })
 	e := &env{db: db, raw: raw}
 	before := e.files(t)
 	var loaded Food

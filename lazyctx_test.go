@@ -43,23 +43,9 @@ func (s *gatedStorage) Save(ctx context.Context, name string, r io.Reader) (stri
 // first, which started it, gives up: the first gets its context's error at
 // once, the second its thumbnail, and the size is recorded.
 func TestLazyGenerationOutlivesItsCaller(t *testing.T) {
-	db := openSQLite(t)
-	base, raw := newStorage(t, db)
-	st := &gatedStorage{Storage: base, gate: "_large.", entered: make(chan struct{}), open: make(chan struct{})}
-	cfg := thumbnails.Config{Sizes: testSizes(), Storage: st}
-	lightLarge(&cfg)
-	usePlugin(t, db, cfg, &Food{})
-	food := newFood(t, "a", pizzaJPG)
-	if err := db.Create(&food).Error; err != nil {
-		t.Fatal(err)
-	}
-	var a, b Food
-	if err := db.First(&a, food.ID).Error; err != nil {
-		t.Fatal(err)
-	}
-	if err := db.First(&b, food.ID).Error; err != nil {
-		t.Fatal(err)
-	}
+	st := &gatedStorage{gate: "_large.", entered: make(chan struct{}), open: make(chan struct{})}
+	db, raw, food := lazyFood(t, func(base backends.Storage) backends.Storage { st.Storage = base; return st })
+	a, b := loadTwice[Food](t, db, food.ID)
 	ctxA, cancelA := context.WithCancel(context.Background())
 	errA := make(chan error, 1)
 	go func() { _, err := a.Image.Thumbnail(ctxA, "large"); errA <- err }()
@@ -95,23 +81,9 @@ func TestLazyGenerationOutlivesItsCaller(t *testing.T) {
 // TestLazyGenerationOutlivesItsCaller with a deadline: the first caller's
 // running out fails that caller alone, not the second, which has none.
 func TestLazyGenerationOutlivesItsCallersDeadline(t *testing.T) {
-	db := openSQLite(t)
-	base, raw := newStorage(t, db)
-	st := &gatedStorage{Storage: base, gate: "_large.", entered: make(chan struct{}), open: make(chan struct{})}
-	cfg := thumbnails.Config{Sizes: testSizes(), Storage: st}
-	lightLarge(&cfg)
-	usePlugin(t, db, cfg, &Food{})
-	food := newFood(t, "a", pizzaJPG)
-	if err := db.Create(&food).Error; err != nil {
-		t.Fatal(err)
-	}
-	var a, b Food
-	if err := db.First(&a, food.ID).Error; err != nil {
-		t.Fatal(err)
-	}
-	if err := db.First(&b, food.ID).Error; err != nil {
-		t.Fatal(err)
-	}
+	st := &gatedStorage{gate: "_large.", entered: make(chan struct{}), open: make(chan struct{})}
+	db, raw, food := lazyFood(t, func(base backends.Storage) backends.Storage { st.Storage = base; return st })
+	a, b := loadTwice[Food](t, db, food.ID)
 	ctxA, cancelA := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancelA()
 	errA := make(chan error, 1)
@@ -234,4 +206,21 @@ func TestLazySizeOfADeletedRow(t *testing.T) {
 			})
 		})
 	}
+}
+
+// lazyFood saves a Food on SQLite, with the lazy size large made light
+// (lightLarge), through the storage that wrap returns around a real one;
+// it returns the database, what the real storage holds, and the row.
+func lazyFood(t *testing.T, wrap func(backends.Storage) backends.Storage) (*gorm.DB, stored, Food) {
+	t.Helper()
+	db := openSQLite(t)
+	base, raw := newStorage(t, db)
+	cfg := thumbnails.Config{Sizes: testSizes(), Storage: wrap(base)}
+	lightLarge(&cfg)
+	usePlugin(t, db, cfg, &Food{})
+	food := newFood(t, "a", pizzaJPG)
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	return db, raw, food
 }

@@ -42,39 +42,7 @@ func TestInterruptAndResume(t *testing.T) {
 		f := newFixture(t, dsn, slowYAML)
 		f.createFoods(t, rows)
 
-		cmd := exec.Command(binary, f.args("regenerate", "--size", "slow", "--workers", "2")...)
-		cmd.Dir = t.TempDir()
-		var stdout bytes.Buffer
-		cmd.Stdout = &stdout
-		stderrPipe, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		timer := time.AfterFunc(2*time.Minute, func() { _ = cmd.Process.Kill() })
-		defer timer.Stop()
-		var stderr []string
-		scanner := bufio.NewScanner(stderrPipe)
-		for scanner.Scan() {
-			line := scanner.Text()
-			if len(stderr) == 0 && strings.HasPrefix(line, "regenerate: ") {
-				if err := cmd.Process.Signal(os.Interrupt); err != nil {
-					t.Fatal(err)
-				}
-			}
-			stderr = append(stderr, line)
-		}
-		_, _ = io.Copy(io.Discard, stderrPipe)
-		err = cmd.Wait()
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) || exit.ExitCode() != 128+int(syscall.SIGINT) {
-			t.Fatalf("exit: %v, want status 130\nstderr: %q\nstdout: %q", err, stderr, stdout.String())
-		}
-		if len(stderr) == 0 || !strings.HasPrefix(stderr[0], "regenerate: ") {
-			t.Fatalf("no progress line first: %q", stderr)
-		}
+		stdout, stderr := interruptAtFirstLine(t, "regenerate", f.args("regenerate", "--size", "slow", "--workers", "2"))
 		m := resumeLine.FindStringSubmatch(stderr[len(stderr)-1])
 		if m == nil {
 			t.Fatalf("last line of stderr is not the resume point: %q", stderr)
@@ -83,8 +51,8 @@ func TestInterruptAndResume(t *testing.T) {
 		if after >= rows {
 			t.Fatalf("resume after %d: the run was not interrupted part way", after)
 		}
-		if summaryLine.FindString(stdout.String()) == "" {
-			t.Errorf("no summary on stdout: %q", stdout.String())
+		if summaryLine.FindString(stdout) == "" {
+			t.Errorf("no summary on stdout: %q", stdout)
 		}
 		for id, all := range f.thumbs(t) {
 			if _, ok := all["slow"]; int(id) <= after && !ok {
@@ -143,40 +111,7 @@ func TestPruneInterrupt(t *testing.T) {
 		}
 	}
 
-	cmd := exec.Command(binary, f.args("prune")...)
-	cmd.Dir = t.TempDir()
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	stderrPipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	timer := time.AfterFunc(2*time.Minute, func() { _ = cmd.Process.Kill() })
-	defer timer.Stop()
-	var stderr []string
-	scanner := bufio.NewScanner(stderrPipe)
-	for scanner.Scan() {
-		line := scanner.Text()
-		if len(stderr) == 0 && strings.HasPrefix(line, "prune: ") {
-			if err := cmd.Process.Signal(os.Interrupt); err != nil {
-				t.Fatal(err)
-			}
-		}
-		stderr = append(stderr, line)
-	}
-	_, _ = io.Copy(io.Discard, stderrPipe)
-	err = cmd.Wait()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 128+int(syscall.SIGINT) {
-		out := stdout.String()
-		t.Fatalf("exit: %v, want status 130\nstderr: %q\nstdout (%d bytes), its end: %q", err, stderr, len(out), out[max(0, len(out)-300):])
-	}
-	if len(stderr) == 0 || !strings.HasPrefix(stderr[0], "prune: ") {
-		t.Fatalf("no progress line first: %q", stderr)
-	}
+	stdout, stderr := interruptAtFirstLine(t, "prune", f.args("prune"))
 	m := pruneStopped.FindStringSubmatch(stderr[len(stderr)-1])
 	if m == nil {
 		t.Fatalf("last line of stderr does not say how to finish: %q", stderr[len(stderr)-1])
@@ -187,7 +122,7 @@ func TestPruneInterrupt(t *testing.T) {
 	}
 	// The lines printed are the files removed: exactly those are gone.
 	printed := map[string]bool{}
-	lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
 	for _, l := range lines[:len(lines)-1] {
 		name, ok := strings.CutPrefix(l, "file    junk/")
 		if !ok {
@@ -214,4 +149,46 @@ func TestPruneInterrupt(t *testing.T) {
 	if n := countFiles(t, f.root); n != live {
 		t.Errorf("%d files after the second run, want the row's %d", n, live)
 	}
+}
+
+// interruptAtFirstLine runs the binary with args and sends it SIGINT at its
+// first progress line on stderr (which starts with verb): it must then exit
+// 130. It returns the run's stdout and its lines on stderr.
+func interruptAtFirstLine(t *testing.T, verb string, args []string) (string, []string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = t.TempDir()
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	stderrPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(2*time.Minute, func() { _ = cmd.Process.Kill() })
+	defer timer.Stop()
+	var stderr []string
+	scanner := bufio.NewScanner(stderrPipe)
+	for scanner.Scan() {
+		line := scanner.Text()
+		if len(stderr) == 0 && strings.HasPrefix(line, verb+": ") {
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stderr = append(stderr, line)
+	}
+	_, _ = io.Copy(io.Discard, stderrPipe)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 128+int(syscall.SIGINT) {
+		out := stdout.String()
+		t.Fatalf("exit: %v, want status 130\nstderr: %q\nstdout (%d bytes), its end: %q", err, stderr, len(out), out[max(0, len(out)-300):])
+	}
+	if len(stderr) == 0 || !strings.HasPrefix(stderr[0], verb+": ") {
+		t.Fatalf("no progress line first: %q", stderr)
+	}
+	return stdout.String(), stderr
 }
