@@ -7,6 +7,7 @@ import (
 	"errors"
 	"image"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -217,23 +218,11 @@ func (f enqueuerFunc) Enqueue(_ context.Context, _ *sql.Tx, jobs []thumbnails.Jo
 // Thumbnail then returns.
 func TestStaleSignedURLCropsAtTheRowsPoint(t *testing.T) {
 	db := openSQLite(t)
-	setupWith(t, db, func(c *thumbnails.Config) {
-		c.SigningKey = testKey
-		c.Sizes = focusSizes()
-	}, &Portrait{})
-	p := Portrait{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG))), Focus: field.NewFocus(0.1, 0.5)}
-	if err := db.Create(&p).Error; err != nil {
-		t.Fatal(err)
-	}
-	stale, err := p.Image.SignedURL("later")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, u := signedPortrait(t, db)
 	p.Focus = field.NewFocus(0.9, 0.5)
 	if err := db.Save(&p).Error; err != nil {
 		t.Fatal(err)
 	}
-	u := mustParse(t, stale)
 	w := get(newHandler(t, db, thumbnails.HandlerOptions{}), "GET", u.Path+"?"+u.RawQuery, nil)
 	if w.Code != http.StatusOK {
 		t.Fatalf("stale signed URL: status %d", w.Code)
@@ -252,21 +241,9 @@ func TestStaleSignedURLCropsAtTheRowsPoint(t *testing.T) {
 // so the handler crops where the row says, and a moved point is refused.
 func TestSignedURLCarriesFocus(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
-		setupWith(t, db, func(c *thumbnails.Config) {
-			c.SigningKey = testKey
-			c.Sizes = focusSizes()
-		}, &Portrait{})
-		p := Portrait{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG))), Focus: field.NewFocus(0.1, 0.5)}
-		if err := db.Create(&p).Error; err != nil {
-			t.Fatal(err)
-		}
-		signed, err := p.Image.SignedURL("later")
-		if err != nil {
-			t.Fatal(err)
-		}
-		u := mustParse(t, signed)
+		_, u := signedPortrait(t, db)
 		if u.Query().Get("focus") != "0.1,0.5" {
-			t.Fatalf("SignedURL = %q, want the row's focal point in it", signed)
+			t.Fatalf("SignedURL = %q, want the row's focal point in it", u)
 		}
 		h := newHandler(t, db, thumbnails.HandlerOptions{})
 		moved := u.Query()
@@ -292,4 +269,24 @@ func TestSignedURLCarriesFocus(t *testing.T) {
 			t.Error("the size made on demand is not the crop around the row's focal point")
 		}
 	})
+}
+
+// signedPortrait saves a Portrait with the focal point 0.1,0.5, with the
+// plugin set up on db to sign URLs, and returns it with the signed URL of
+// its lazy focal size.
+func signedPortrait(t *testing.T, db *gorm.DB) (Portrait, *url.URL) {
+	t.Helper()
+	setupWith(t, db, func(c *thumbnails.Config) {
+		c.SigningKey = testKey
+		c.Sizes = focusSizes()
+	}, &Portrait{})
+	p := Portrait{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG))), Focus: field.NewFocus(0.1, 0.5)}
+	if err := db.Create(&p).Error; err != nil {
+		t.Fatal(err)
+	}
+	signed, err := p.Image.SignedURL("later")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, mustParse(t, signed)
 }
