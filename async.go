@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
@@ -163,20 +164,18 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 		return nil
 	}
 	// generate returns the record of a size already made without making it.
-	if _, err = p.generate(ctx, job.Source, focused([]sizes.Size{sz}, focus)[0]); err != nil {
+	t, err := p.generate(ctx, job.Source, focused([]sizes.Size{sz}, focus)[0])
+	if err != nil {
 		return err
 	}
 	// The row may have let go of the source while the size was made (a
-	// replace or delete committed meanwhile), and its cleanup may have run
-	// before this record was written. That cleanup, which checks every
-	// column it knows, deleted the source's metadata if nobody holds the
-	// source: a source whose only record is the one just written is
-	// nobody's, and the record and its file go. One with other records was
-	// kept (or is not cleaned up yet): it is left to the cleanup.
+	// replace or delete committed meanwhile), and its clean-up may have
+	// read the source's records before this one was written: once no row
+	// holds the source, what the job made is nobody's, and goes.
 	if referenced, _, err = p.held(ctx, job); err != nil || referenced {
 		return err
 	}
-	return p.forgetIfAlone(ctx, job.Source, job.Size)
+	return p.forget(ctx, t)
 }
 
 // columnLacks reports whether the models this process has parsed have the
@@ -233,21 +232,37 @@ func (p *plugin) held(ctx context.Context, job Job) (bool, field.Focus, error) {
 	return false, field.Focus{}, nil
 }
 
-// forgetIfAlone deletes the record of size and its file, and the source's
-// metadata, when that record is all the metadata holds of source.
-func (p *plugin) forgetIfAlone(ctx context.Context, source, size string) error {
-	recs, err := thumbnailsIn(ctx, p.meta, []string{source})
-	if err != nil {
-		return fmt.Errorf("thumbnails: generate: clean up %q: %w", source, err)
-	}
-	if len(recs[0]) != 1 || recs[0][0].Size != size {
-		return nil
-	}
-	if err := p.storage.Delete(ctx, recs[0][0].Name); err != nil {
+// forget deletes t, a size of its source made while the source's row let
+// go of it (a replace or delete committed meanwhile): its file and its
+// record, which the row's clean-up did not see if it read the metadata
+// before t was recorded. Once no record of the source is left and its file
+// is gone (that clean-up has run), the source's own record goes too. The
+// records left are those of sizes in the making, whose makers forget them
+// likewise, or the clean-up's to come.
+func (p *plugin) forget(ctx context.Context, t backends.Thumbnail) error {
+	if err := p.storage.Delete(ctx, t.Name); err != nil && !errors.Is(err, backends.ErrNotFound) {
 		return fmt.Errorf("thumbnails: generate: clean up: %w", err)
 	}
-	if err := p.meta.Delete(ctx, source); err != nil {
-		return fmt.Errorf("thumbnails: generate: clean up %q: %w", source, err)
+	if err := p.meta.DeleteSize(ctx, t.Source, t.Size); err != nil {
+		return fmt.Errorf("thumbnails: generate: clean up %q: %w", t.Source, err)
+	}
+	recs, err := thumbnailsIn(ctx, p.meta, []string{t.Source})
+	if err != nil {
+		return fmt.Errorf("thumbnails: generate: clean up %q: %w", t.Source, err)
+	}
+	if len(recs[0]) > 0 {
+		return nil
+	}
+	rc, err := p.storage.Open(ctx, t.Source)
+	if err == nil {
+		_ = rc.Close()
+		return nil // its clean-up is still to come
+	}
+	if !errors.Is(err, backends.ErrNotFound) {
+		return fmt.Errorf("thumbnails: generate: clean up %q: %w", t.Source, err)
+	}
+	if err := p.meta.Delete(ctx, t.Source); err != nil {
+		return fmt.Errorf("thumbnails: generate: clean up %q: %w", t.Source, err)
 	}
 	return nil
 }

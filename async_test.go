@@ -480,3 +480,79 @@ func TestGenerateSizeNotInTheTag(t *testing.T) {
 		t.Errorf("files %v after later's job, want one more than %v", after, before)
 	}
 }
+
+// Placard has two async sizes, whose jobs run side by side.
+type Placard struct {
+	ID    uint
+	Image field.Image `thumbnails:"sizes:later,later2"`
+}
+
+// meetingMetadata is a metadata store whose Puts of the sizes later and
+// later2 each return once both have been recorded: two jobs' records are
+// both in before either job looks at what the metadata holds.
+type meetingMetadata struct {
+	backends.Metadata
+	both *sync.WaitGroup
+}
+
+// WithDB keeps the store bound to the statement's transaction, as the
+// database store is.
+func (m *meetingMetadata) WithDB(db *gorm.DB) backends.Metadata {
+	return &meetingMetadata{Metadata: m.Metadata.(backends.TxMetadata).WithDB(db), both: m.both}
+}
+
+func (m *meetingMetadata) Put(ctx context.Context, source string, thumbs ...backends.Thumbnail) error {
+	err := m.Metadata.Put(ctx, source, thumbs...)
+	if len(thumbs) == 1 && strings.HasPrefix(thumbs[0].Size, "later") {
+		m.both.Done()
+		m.both.Wait()
+	}
+	return err
+}
+
+// TestTwoJobsRacingADelete deletes a row while the jobs of its two async
+// sizes are writing; both record their size after the delete's cleanup
+// has run. Each then finds the other's record beside its own: what they
+// wrote is nobody's all the same, and nothing of it is left.
+func TestTwoJobsRacingADelete(t *testing.T) {
+	db := openSQLite(t)
+	ctx := context.Background()
+	q := &memoryEnqueuer{}
+	base, raw := newStorage(t, db)
+	st := &holdingStorage{Storage: base, hold: "_later", entered: make(chan struct{}), release: make(chan struct{})}
+	set := asyncSizes()
+	set["later2"] = set["later"]
+	meta := &meetingMetadata{Metadata: backends.NewDatabaseMetadata(db), both: &sync.WaitGroup{}}
+	meta.both.Add(2)
+	usePlugin(t, db, thumbnails.Config{Sizes: set, Enqueuer: q, Storage: st, Metadata: meta}, &Placard{})
+	e := &env{db: db, raw: raw}
+
+	b := Placard{Image: field.NewImage("b.jpg", reader(photo(t, pizzaJPG)))}
+	if err := db.Create(&b).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(q.jobs) != 2 {
+		t.Fatalf("jobs %+v, want two", q.jobs)
+	}
+	done := make(chan error, 2)
+	for _, job := range q.jobs {
+		go func() { done <- thumbnails.Generate(ctx, db, job) }()
+	}
+	<-st.entered // both jobs checked the row, and are writing
+	<-st.entered
+	if err := db.Delete(&b).Error; err != nil {
+		t.Fatal(err)
+	}
+	close(st.release)
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatalf("Generate: %v", err)
+		}
+	}
+	if files := e.files(t); len(files) != 0 {
+		t.Errorf("files after the delete and the jobs: %v", files)
+	}
+	if recs, err := meta.Thumbnails(ctx, b.Image.Name()); err != nil || len(recs) != 0 {
+		t.Errorf("records after the delete and the jobs: %v, %v", recs, err)
+	}
+}

@@ -305,8 +305,7 @@ func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size) (ba
 // meanwhile), and the clean-up that deleted the source's files and metadata
 // may have run before this record was written: a source that is gone from
 // the storage once the size is recorded is nobody's, and the record and its
-// file go too (unless other records came meanwhile: those are left to
-// Prune), with an error wrapping backends.ErrNotFound.
+// file go too (see forget), with an error wrapping backends.ErrNotFound.
 func (p *plugin) generateLazy(ctx context.Context, source string, sz sizes.Size) (backends.Thumbnail, error) {
 	rec, err := p.generate(ctx, source, sz)
 	if err != nil {
@@ -320,7 +319,7 @@ func (p *plugin) generateLazy(ctx context.Context, source string, sz sizes.Size)
 	if !errors.Is(err, backends.ErrNotFound) {
 		return rec, nil // the record stands; whether the source does is for the clean-up to know
 	}
-	if err := p.forgetIfAlone(context.WithoutCancel(ctx), source, sz.Name); err != nil {
+	if err := p.forget(context.WithoutCancel(ctx), rec); err != nil {
 		p.db.Logger.Error(ctx, "thumbnails: %v", err)
 	}
 	return backends.Thumbnail{}, fmt.Errorf("thumbnails: %s of %q: the source is gone (its row was deleted, or its image replaced): %w", sz.Name, source, backends.ErrNotFound)
