@@ -6,9 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 )
@@ -194,4 +197,62 @@ func TestDeleteWithAssociations(t *testing.T) {
 			t.Errorf("the other menu's course lost its image %s", kept)
 		}
 	})
+}
+
+// TestAssociationImagesBeforeTheTransaction creates a menu whose courses
+// have images, on SQLite with _txlock=immediate (BEGIN takes the write
+// lock): gorm saves the courses in the menu's transaction, after the menu's
+// row, but their images are stored before that transaction begins, so
+// another connection can write while every file is written. A menu whose
+// statement fails before its courses are saved leaves none of their files.
+func TestAssociationImagesBeforeTheTransaction(t *testing.T) {
+	dsn := testdb.SQLiteDSN(t, "&_txlock=immediate")
+	db := testdb.Open(t, sqlite.Open(dsn))
+	file, _, _ := strings.Cut(dsn, "?")
+	other := testdb.Open(t, sqlite.Open(file+"?_busy_timeout=0"))
+	files := localFiles(t.TempDir())
+	var blocked []string
+	hs := &saveHookStorage{Storage: backends.NewFileSystemStorage(string(files), "/media/")}
+	usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: hs}, &Menu{}, &Course{})
+	if err := other.Exec("CREATE TABLE visits (id integer PRIMARY KEY)").Error; err != nil {
+		t.Fatal(err)
+	}
+	hs.onSave = func(name string) {
+		if err := other.Exec("INSERT INTO visits DEFAULT VALUES").Error; err != nil {
+			blocked = append(blocked, name)
+		}
+	}
+	menu := lunchMenu(t)
+	if err := db.Create(&menu).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(blocked) > 0 {
+		t.Errorf("files written while the menu's transaction held the write lock: %v", blocked)
+	}
+	for _, c := range menu.Courses {
+		if th, err := c.Image.Thumbnail(context.Background(), "small"); err != nil || !files.exists(t, th.Name) {
+			t.Errorf("course %d: %+v, %v", c.ID, th, err)
+		}
+	}
+	// The same menu again: its primary key is taken, the insert fails
+	// before gorm saves the courses, and their stored uploads go; their
+	// Images hold their uploads still, and a new menu saves them.
+	before := files.names(t)
+	again := lunchMenu(t)
+	again.ID = menu.ID
+	if err := db.Create(&again).Error; err == nil {
+		t.Fatal("a menu with a taken primary key was created")
+	}
+	if got := files.names(t); len(got) != len(before) {
+		t.Errorf("files after the failed create: %v, want %v", got, before)
+	}
+	again.ID = 0
+	if err := db.Create(&again).Error; err != nil {
+		t.Fatalf("the failed menu, saved as a new one: %v", err)
+	}
+	for _, c := range again.Courses {
+		if th, err := c.Image.Thumbnail(context.Background(), "small"); err != nil || !files.exists(t, th.Name) {
+			t.Errorf("a course of the menu saved again: %+v, %v", th, err)
+		}
+	}
 }

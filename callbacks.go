@@ -145,8 +145,15 @@ func storedOf(db *gorm.DB) []*stored {
 // given to Update. It runs before gorm's Before hooks; storeHooked then
 // stores what they set.
 func (p *plugin) storeUploads(db *gorm.DB) {
+	if db.DryRun {
+		return
+	}
 	m := p.modelOf(db)
-	if m == nil || db.DryRun {
+	if m == nil {
+		if db.Statement.Schema != nil { // a model without images of its own: its associations'
+			selected, restricted := db.Statement.SelectAndOmitColumns(false, false)
+			p.prestoreAssociations(db, selected, restricted)
+		}
 		return
 	}
 	// Before gorm begins the statement's transaction, which may wait for a
@@ -192,6 +199,10 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 	// checked and noted, unless it is what row's column held when it was
 	// read.
 	store := func(col *column, img *field.Image, focus field.Focus, row reflect.Value) bool {
+		if st := p.takePrestored(img); st != nil {
+			all = append(all, st) // stored before the parent's transaction began
+			return true
+		}
 		if seen.sawImage(img) {
 			return true
 		}
@@ -282,6 +293,11 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 				}
 			}
 		})
+		if seen == nil {
+			// The associated rows' uploads too, before the transaction in
+			// which gorm saves them after this statement's rows.
+			p.prestoreAssociations(db, selected, restricted)
+		}
 	}
 	if db.Error != nil {
 		p.discard(ctx, all)
@@ -462,7 +478,10 @@ func (p *plugin) finish(db *gorm.DB) {
 	// another statement (q := db.Model(&row); q.Updates(a); q.Updates(b))
 	// reuses the gorm.Statement, and the next one must not discard, record
 	// or drain what this one stored.
-	defer clearInstance(db, keyStored, keyUnreferenced, keyOutbox, keyOmits, keySeen, keyCopiedSizes)
+	defer clearInstance(db, keyStored, keyUnreferenced, keyOutbox, keyOmits, keySeen, keyCopiedSizes, keyPrestored)
+	if v, ok := db.InstanceGet(keyPrestored); ok {
+		p.givePrestoredBack(db.Statement.Context, v.([]*stored))
+	}
 	clearInstance(db, keyCopies, keyRecordColumns) // a reused statement copies anew
 	if db.Statement.Schema == nil {
 		return

@@ -60,6 +60,11 @@ type plugin struct {
 	// deleted remembers the sources this process's drains deleted, for
 	// the statements that copy sources (see guardCopies).
 	deleted deletedLog
+	// prestored holds the uploads of associated rows that a statement
+	// stored before its transaction began, for the statements that gorm
+	// runs to save those rows (see associations.go).
+	prestored sync.Map // *field.Image → *stored
+	reach     sync.Map // *schema.Schema → bool: see reachesImages
 }
 
 // Plugin returns the GORM plugin for cfg, to be registered with db.Use.
