@@ -354,13 +354,9 @@ func (p *plugin) makeThumbnail(ctx context.Context, meta backends.Metadata, sour
 	}
 	t, err := p.saveThumbnail(ctx, source, r)
 	if err != nil {
-		// A storage that does not write atomically may have left part of
-		// the file under the name: the handler, which makes a size only
-		// when its file is missing, would serve it for good.
-		name := thumbnailName(p.cfg.BaseDir, source, r.size.Name, r.ext)
-		if derr := p.storage.Delete(context.WithoutCancel(ctx), name); derr != nil && !errors.Is(derr, backends.ErrNotFound) {
-			err = errors.Join(err, fmt.Errorf("delete what the failed write left: %w", derr))
-		}
+		// Nothing is deleted: the name is every writer's of the size, and
+		// another's whole file may be under it (a Storage replaces a file
+		// whole or not at all; see backends.Storage).
 		return backends.Thumbnail{}, fmt.Errorf("thumbnails: %w", err)
 	}
 	if err := meta.Put(ctx, source, t); err != nil {

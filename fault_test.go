@@ -140,32 +140,26 @@ func TestStorageWriteFaults(t *testing.T) {
 	})
 }
 
-// TestRedisGoesAwayDuringPreload closes the Redis server while the preload's
-// pipeline is being sent: the query fails with the error, nothing panics,
-// and the next query after Redis comes back preloads normally.
-// TestLazyWriteFault checks that a lazy size whose write fails half-way
-// leaves nothing under its name: the handler, which makes a size only when
-// its file is missing, would otherwise serve the half file for good. The
-// next call makes it whole.
+// TestLazyWriteFault checks that a lazy size whose write fails is not
+// recorded, and that the next call makes it whole; and that the failure
+// deletes nothing under the size's name, which is every writer's of it:
+// another writer's whole file, stored and about to be recorded, stays.
 func TestLazyWriteFault(t *testing.T) {
 	st := &failingStorage{}
 	db, raw, food := lazyFood(t, func(base backends.Storage) backends.Storage { st.Storage = base; return st })
 	e := &env{db: db, raw: raw}
+	ctx := context.Background()
 	before := e.files(t)
-	var loaded Food
-	if err := db.First(&loaded, food.ID).Error; err != nil {
-		t.Fatal(err)
-	}
-	st.leaky.Store(true)
+	first, second := loadTwice[Food](t, db, food.ID)
 	st.failAt.Store(st.saves.Load() + 1)
-	if _, err := loaded.Image.Thumbnail(context.Background(), "large"); !errors.Is(err, errDiskFull) {
+	if _, err := first.Image.Thumbnail(ctx, "large"); !errors.Is(err, errDiskFull) {
 		t.Fatalf("large, its write failing: %v, want errDiskFull", err)
 	}
 	if got := e.files(t); len(got) != len(before) {
 		t.Errorf("files after the failed write %v, want %v", got, before)
 	}
 	st.failAt.Store(0)
-	th, err := loaded.Image.Thumbnail(context.Background(), "large")
+	th, err := first.Image.Thumbnail(ctx, "large")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,8 +167,32 @@ func TestLazyWriteFault(t *testing.T) {
 	if err != nil || cfgImg.Width != th.Width || cfgImg.Height != th.Height {
 		t.Errorf("large is %dx%d (%v), recorded %dx%d", cfgImg.Width, cfgImg.Height, err, th.Width, th.Height)
 	}
+
+	// Another writer's file is stored, its record not in yet, when this
+	// write fails.
+	meta := metadataOf(db)
+	rec, err := meta.Thumbnails(ctx, food.Image.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := meta.DeleteSize(ctx, food.Image.Name(), "large"); err != nil {
+		t.Fatal(err)
+	}
+	st.failAt.Store(st.saves.Load() + 1)
+	if _, err := second.Image.Thumbnail(ctx, "large"); !errors.Is(err, errDiskFull) {
+		t.Fatalf("large, its write failing: %v, want errDiskFull", err)
+	}
+	if err := meta.Put(ctx, food.Image.Name(), rec["large"]); err != nil {
+		t.Fatal(err)
+	}
+	if !raw.exists(t, th.Name) {
+		t.Errorf("the failed write deleted %s, another writer's", th.Name)
+	}
 }
 
+// TestRedisGoesAwayDuringPreload closes the Redis server while the preload's
+// pipeline is being sent: the query fails with the error, nothing panics,
+// and the next query after Redis comes back preloads normally.
 func TestRedisGoesAwayDuringPreload(t *testing.T) {
 	mr := miniredis.RunT(t)
 	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1})

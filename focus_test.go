@@ -290,3 +290,41 @@ func signedPortrait(t *testing.T, db *gorm.DB) (Portrait, *url.URL) {
 	}
 	return p, mustParse(t, signed)
 }
+
+// TestSignedFocalURLOfATableRow requests a lazy focal size through the
+// signed URL of a row of a db.Table table, while the model's own table does
+// not exist: the handler cannot read the row's point there, and crops
+// around the URL's.
+func TestSignedFocalURLOfATableRow(t *testing.T) {
+	db := openSQLite(t)
+	setupWith(t, db, func(c *thumbnails.Config) {
+		c.SigningKey = testKey
+		c.Sizes = focusSizes()
+	}, &Portrait{})
+	if err := db.Table("portraits_2024").AutoMigrate(&Portrait{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrator().DropTable("portraits"); err != nil {
+		t.Fatal(err)
+	}
+	p := Portrait{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG))), Focus: field.NewFocus(0.1, 0.5)}
+	if err := db.Table("portraits_2024").Create(&p).Error; err != nil {
+		t.Fatal(err)
+	}
+	signed, err := p.Image.SignedURL("later")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := mustParse(t, signed)
+	w := get(newHandler(t, db, thumbnails.HandlerOptions{}), "GET", u.Path+"?"+u.RawQuery, nil)
+	if w.Code != http.StatusOK {
+		t.Fatalf("signed URL of a portraits_2024 row: status %d", w.Code)
+	}
+	got, _, err := image.Decode(w.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameImage(got, wantFocal(t, 0.1, 0.5)) {
+		t.Error("not the crop around the URL's point")
+	}
+}

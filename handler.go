@@ -185,12 +185,7 @@ func (h *handler) generate(ctx context.Context, name string, q url.Values) (io.R
 	// The URL may be older than the row's point (a cached page): the size
 	// is made around the point the row holds now, when the process knows
 	// its model.
-	if current, found, err := h.p.currentFocus(ctx, source, sz); err != nil {
-		return nil, err
-	} else if found {
-		focus = current
-	}
-	sz = focused([]sizes.Size{sz}, focus)[0]
+	sz = focused([]sizes.Size{sz}, h.p.currentFocus(ctx, source, sz, focus))[0]
 	// The generation is shared by every request waiting for it, and goes on
 	// when this client goes away (generate detaches it).
 	t, err := h.p.generateLazy(ctx, source, sz) // a row deleted meanwhile: 404, nothing kept

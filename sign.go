@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/gorm-thumbnails/thumbnails/field"
@@ -78,13 +79,16 @@ func cropsAroundFocus(sz sizes.Size) bool {
 }
 
 // currentFocus returns the focal point that a row holding source holds now,
-// for a size that crops around one: a signed URL carries the point of the
-// time it was made, and the row's may have moved since. found is false when
-// no column of this process's models that has sz and a focal point holds
-// source (then the URL's point is all there is).
-func (p *plugin) currentFocus(ctx context.Context, source string, sz sizes.Size) (_ field.Focus, found bool, _ error) {
+// for a size that crops around one, given the point a signed URL carries:
+// the URL's is of the time it was made, and the row's may have moved
+// since. It reads the rows of the columns of this process's models that
+// have sz and a focal point: when one of them holds the URL's point, or
+// none holds source (rows of a db.Table table, or of a model the process
+// has not used), or a read fails, the URL's point is all there is;
+// otherwise the first such row's point is.
+func (p *plugin) currentFocus(ctx context.Context, source string, sz sizes.Size, signed field.Focus) field.Focus {
 	if !cropsAroundFocus(sz) {
-		return field.Focus{}, false, nil
+		return signed
 	}
 	var jobs []Job
 	p.models.m.Range(func(_, v any) bool {
@@ -97,16 +101,28 @@ func (p *plugin) currentFocus(ctx context.Context, source string, sz sizes.Size)
 		}
 		return true
 	})
+	slices.SortFunc(jobs, func(a, b Job) int { return strings.Compare(a.Table+"."+a.Column, b.Table+"."+b.Column) })
+	var first *field.Focus
 	for _, job := range jobs {
 		held, focus, err := p.referencingRow(ctx, job)
 		if err != nil {
-			return field.Focus{}, false, fmt.Errorf("thumbnails: read the focal point of %q: %w", source, err)
+			p.db.Logger.Warn(ctx, "thumbnails: read the focal point of %q in %s.%s: %v", source, job.Table, job.Column, err)
+			continue
 		}
-		if held {
-			return focus, true, nil
+		if !held {
+			continue
+		}
+		if focus == signed {
+			return signed
+		}
+		if first == nil {
+			first = &focus
 		}
 	}
-	return field.Focus{}, false, nil
+	if first == nil {
+		return signed
+	}
+	return *first
 }
 
 // signedURL returns the URL of the thumbnail of source in sz, with the

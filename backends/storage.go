@@ -11,7 +11,13 @@ import (
 // would escape its root with ErrInvalidName.
 type Storage interface {
 	// Save writes the content of r under name, replacing any file of that
-	// name, and returns the name under which it was actually stored.
+	// name, and returns the name under which it was actually stored. It
+	// should replace the file whole or not at all, as the file storage
+	// (a temporary file renamed) and the blob storage (an upload) do: a
+	// Save that fails part way must not leave part of the file under
+	// name, since a lazy size's name is shared by every writer of it,
+	// and the plugin cannot tell a half-written file from another
+	// writer's whole one.
 	Save(ctx context.Context, name string, r io.Reader) (string, error)
 	// Open returns the content stored under name, or an error wrapping
 	// ErrNotFound.
