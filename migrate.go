@@ -17,9 +17,10 @@ const migrateBatch = 500
 // one, so an interrupted run can simply be run again. Each source copied
 // ends up with the same records in both: a size the destination records
 // for it and the origin no longer does (deleted since an earlier run) is
-// removed from the destination. A source the origin does not record at all
-// is left in the destination (Prune, run on it, removes one whose files are
-// gone). Done counts the sources copied, those recorded without thumbnails
+// removed from the destination (so is one made in the destination after
+// the application switched to it: copy before switching, not after). A
+// source the origin does not record at all is left in the destination
+// (Prune, run on it, removes one whose files are gone). Done counts the sources copied, those recorded without thumbnails
 // included (an upload whose sizes are all lazy: Prune keeps the file of a
 // recorded source); with WithDryRun it only counts them. The first source
 // the destination refuses stops the copy (counted in Failed), and its error

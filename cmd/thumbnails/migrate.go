@@ -29,8 +29,13 @@ func newMigrateCommand(g *globalFlags) *cobra.Command {
 		Long: `migrate-metadata copies every thumbnail record of one metadata store into the
 other: the database's thumbnails tables (created if missing) and the Redis keys
 under --redis-prefix. Records already in the destination are replaced by the
-same ones, so an interrupted run can simply be run again. Nothing is deleted
-from the origin. --table, --column and --sizes are not needed.`,
+same ones, so an interrupted run can simply be run again. Each source copied
+ends up with the origin's records in the destination: a size the destination
+records for it and the origin does not (deleted from the origin since an
+earlier run, or made in the destination after the application switched to
+it) is removed from the destination, so run it before the switch, not after.
+Sources the origin does not record are left alone. Nothing is deleted from the
+origin. --table, --column and --sizes are not needed.`,
 		Example: migrateExample,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
