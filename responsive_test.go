@@ -3,6 +3,7 @@ package thumbnails_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"html/template"
 	"image"
@@ -248,5 +249,25 @@ func TestAttrOfATransparentImage(t *testing.T) {
 	}
 	if attr := string(r.Attr()); strings.Contains(attr, "style=") || !strings.Contains(attr, "srcset=") {
 		t.Errorf("Attr of a transparent image = %s, want no placeholder style", attr)
+	}
+}
+
+// TestAttrOfATransparentImageAsJPEG: a transparent source whose sizes are
+// all JPEG (flattened, opaque) keeps its placeholder: nothing shows
+// through.
+func TestAttrOfATransparentImageAsJPEG(t *testing.T) {
+	r := field.Responsive{Src: "/a_small.jpg", SrcSet: "/a_small.jpg 100w, /a_medium.JPEG?v=2 400w", Width: 100, Height: 100}
+	square := image.NewNRGBA(image.Rect(0, 0, 4, 4)) // transparent
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, square); err != nil {
+		t.Fatal(err)
+	}
+	r.Placeholder = "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())
+	if attr := string(r.Attr()); !strings.Contains(attr, "style=") {
+		t.Errorf("Attr with JPEG sizes = %s, want the placeholder style", attr)
+	}
+	r.SrcSet += ", /a_large.png 800w"
+	if attr := string(r.Attr()); strings.Contains(attr, "style=") {
+		t.Errorf("Attr with a PNG size = %s, want no placeholder style", attr)
 	}
 }

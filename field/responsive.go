@@ -141,9 +141,10 @@ func (i *Image) Responsive(ctx context.Context, sizes ...string) (Responsive, er
 // html/template: <img {{.Attr}} alt="...">. They are src, srcset, sizes,
 // width and height, and with a placeholder a style that shows it, scaled to
 // cover the box, until the image covers it. Empty values are left out. The
-// placeholder of an image with transparency is left out too: it would show
-// through the image's transparent pixels once loaded (r.Placeholder still
-// holds it, to show some other way).
+// placeholder of an image with transparency is left out too, unless every
+// URL is a JPEG's (flattened, opaque): it would show through the image's
+// transparent pixels once loaded (r.Placeholder still holds it, to show
+// some other way).
 func (r Responsive) Attr() template.HTMLAttr {
 	var b strings.Builder
 	attr := func(name, value string) {
@@ -167,7 +168,7 @@ func (r Responsive) Attr() template.HTMLAttr {
 		attr("width", strconv.Itoa(r.Width))
 		attr("height", strconv.Itoa(r.Height))
 	}
-	if strings.HasPrefix(r.Placeholder, "data:image/") && !strings.ContainsAny(r.Placeholder, `'"()\ `) && !transparentPNG(r.Placeholder) {
+	if strings.HasPrefix(r.Placeholder, "data:image/") && !strings.ContainsAny(r.Placeholder, `'"()\ `) && (allJPEG(r) || !transparentPNG(r.Placeholder)) {
 		attr("style", "background:url('"+r.Placeholder+"') center/cover no-repeat")
 	}
 	// every value is escaped above; the style holds a data: URI checked to need no quoting in CSS
@@ -180,6 +181,25 @@ func (r Responsive) Attr() template.HTMLAttr {
 // it back. A comma inside a URL is left as it is: only one that starts or
 // ends it would end a candidate, and none does.
 var candidateURL = strings.NewReplacer(" ", "%20", "\t", "%09", "\n", "%0A", "\f", "%0C", "\r", "%0D")
+
+// allJPEG reports whether every URL of r (src and srcset) names a JPEG,
+// which has no transparency: a placeholder never shows through it.
+func allJPEG(r Responsive) bool {
+	urls := []string{r.Src}
+	for _, c := range strings.Split(r.SrcSet, ",") {
+		if f := strings.Fields(c); len(f) > 0 {
+			urls = append(urls, f[0])
+		}
+	}
+	for _, u := range urls {
+		u, _, _ = strings.Cut(u, "?")
+		u = strings.ToLower(u)
+		if !strings.HasSuffix(u, ".jpg") && !strings.HasSuffix(u, ".jpeg") {
+			return false
+		}
+	}
+	return true
+}
 
 // transparentPNG reports whether uri is the base64 data: URI of a PNG that
 // can hold transparency: an alpha channel (colour type 4 or 6) or a tRNS
