@@ -38,7 +38,7 @@ func (p *plugin) storeAssociations(db *gorm.DB, s *schema.Schema, v reflect.Valu
 	var walk func(s *schema.Schema, row reflect.Value, selected map[string]bool, restricted bool, depth int) error
 	walk = func(s *schema.Schema, row reflect.Value, selected map[string]bool, restricted bool, depth int) error {
 		for _, rel := range s.Relationships.Relations {
-			if !selects(selected, restricted, rel.Name) || namesColumnsOf(selected, rel.Name) || !p.reachesImages(rel.FieldSchema) {
+			if !ownRelation(s, rel) || !selects(selected, restricted, rel.Name) || namesColumnsOf(selected, rel.Name) || !p.reachesImages(rel.FieldSchema) {
 				continue
 			}
 			cm, err := p.model(rel.FieldSchema)
@@ -55,10 +55,7 @@ func (p *plugin) storeAssociations(db *gorm.DB, s *schema.Schema, v reflect.Valu
 					for _, col := range cm.columns {
 						img := col.image(child)
 						if img == nil || bridge.Pending(img) == nil {
-							continue
-						}
-						if _, ok := p.prestored.Load(img); ok {
-							continue
+							continue // an Image shared by two rows is stored once
 						}
 						// What the Image was, and its upload's bytes: one
 						// that no statement takes is given back its upload.
@@ -77,7 +74,7 @@ func (p *plugin) storeAssociations(db *gorm.DB, s *schema.Schema, v reflect.Valu
 							failed = err
 							return
 						}
-						p.prestored.Store(img, &prestore{st: st, prev: prev, data: data})
+						p.prestored.Store(st.source, &prestore{st: st, prev: prev, data: data})
 						out = append(out, st)
 					}
 				}
@@ -110,7 +107,13 @@ func (p *plugin) prestoreAssociations(db *gorm.DB, selected map[string]bool, res
 	if s == nil || len(s.Relationships.Relations) == 0 || db.Error != nil || inAnyTx(db) || !p.reachesImages(s) {
 		return
 	}
-	pre, err := p.storeAssociations(db, s, reflect.ValueOf(db.Statement.Dest), selected, restricted)
+	// gorm saves the associations of the rows it writes, but those of the
+	// Model when the statement's values are other ones (Model(&m).Updates(v)).
+	rows := db.Statement.Dest
+	if m := db.Statement.Model; m != nil && !samePointer(m, rows) {
+		rows = m
+	}
+	pre, err := p.storeAssociations(db, s, reflect.ValueOf(rows), selected, restricted)
 	if len(pre) > 0 {
 		db.InstanceSet(keyPrestored, pre)
 	}
@@ -131,12 +134,27 @@ func namesColumnsOf(selected map[string]bool, rel string) bool {
 	return false
 }
 
-// takePrestored returns the upload of img that the statement saving its
-// row's parent stored (see storeAssociations), if any, and removes it: the
-// statement that takes it records it as its own.
+// ownRelation reports whether rel is an association of s's own: gorm also
+// lists in a has-one's or has-many's target schema the relation that leads
+// back to it ("_Menu_Courses"), whose field is the owner's.
+func ownRelation(s *schema.Schema, rel *schema.Relationship) bool {
+	return rel.Field != nil && rel.Field.Schema == s && rel.FieldSchema != nil
+}
+
+// takePrestored returns the upload that img, which holds no upload of its
+// own, names when the statement saving its row's parent stored it (see
+// storeAssociations), and removes it: the statement that takes it records
+// it as its own, for img. It goes by name (new and random): gorm may save
+// a copy of the Image that was stored (a hook of the parent's moved the
+// rows), and an Image that a hook changed since names another.
 func (p *plugin) takePrestored(img *field.Image) *stored {
-	if v, ok := p.prestored.LoadAndDelete(img); ok {
-		return v.(*prestore).st
+	if bridge.Pending(img) != nil || img.Name() == "" {
+		return nil
+	}
+	if v, ok := p.prestored.LoadAndDelete(img.Name()); ok {
+		st := v.(*prestore).st
+		st.img = img
+		return st
 	}
 	return nil
 }
@@ -157,14 +175,17 @@ func (p *plugin) givePrestoredBack(ctx context.Context, list []*stored) {
 	ctx, cancel := cleanupContext(ctx)
 	defer cancel()
 	for _, st := range list {
-		v, ok := p.prestored.LoadAndDelete(st.img)
+		v, ok := p.prestored.LoadAndDelete(st.source)
 		if !ok {
 			continue // taken
 		}
 		pre := v.(*prestore)
 		p.deleteFiles(ctx, st.files)
-		*st.img = pre.prev
-		bridge.Pending(st.img).Reader = bytes.NewReader(pre.data)
+		if st.img.Name() == st.source && bridge.Pending(st.img) == nil {
+			// as it was stored: nothing (a hook) changed it since
+			*st.img = pre.prev
+			bridge.Pending(st.img).Reader = bytes.NewReader(pre.data)
+		}
 	}
 }
 
@@ -185,7 +206,7 @@ func (p *plugin) reachesImages(s *schema.Schema) bool {
 			return false
 		}
 		for _, rel := range s.Relationships.Relations {
-			if !seen[rel.FieldSchema] && reach(rel.FieldSchema, depth+1, seen) {
+			if ownRelation(s, rel) && !seen[rel.FieldSchema] && reach(rel.FieldSchema, depth+1, seen) {
 				return true
 			}
 		}

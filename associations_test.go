@@ -2,6 +2,7 @@ package thumbnails_test
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -254,5 +255,154 @@ func TestAssociationImagesBeforeTheTransaction(t *testing.T) {
 		if th, err := c.Image.Thumbnail(context.Background(), "small"); err != nil || !files.exists(t, th.Name) {
 			t.Errorf("a course of the menu saved again: %+v, %v", th, err)
 		}
+	}
+}
+
+// Owner's relation field comes after more fields than Kid has: gorm lists,
+// in Kid's schema, the relation back to Owner, whose field is Owner's.
+type Owner struct {
+	ID      uint
+	A, B, C string
+	Kids    []Kid
+}
+
+// Kid is Owner's has-many side, with an image.
+type Kid struct {
+	ID      uint
+	OwnerID uint
+	Image   field.Image `thumbnails:"sizes:small;dir:kids"`
+}
+
+// RelayMenu's BeforeCreate hook changes its courses after the plugin
+// stored their uploads: it replaces the first one's image, and adds a
+// course (append, which may move the others to a new array).
+type RelayMenu struct {
+	ID      uint
+	Courses []RelayCourse
+	hook    func(m *RelayMenu)
+}
+
+func (m *RelayMenu) BeforeCreate(*gorm.DB) error {
+	if m.hook != nil {
+		m.hook(m)
+	}
+	return nil
+}
+
+// RelayCourse is RelayMenu's has-many side.
+type RelayCourse struct {
+	ID          uint
+	RelayMenuID uint
+	Image       field.Image `thumbnails:"sizes:small;dir:courses"`
+}
+
+// Chef has one Portfolio by value.
+type Chef struct {
+	ID        uint
+	Name      string
+	Portfolio Portfolio
+}
+
+// Portfolio is Chef's has-one side.
+type Portfolio struct {
+	ID     uint
+	ChefID uint
+	Image  field.Image `thumbnails:"sizes:small;dir:portfolios"`
+}
+
+// onlyFilesOf checks that files holds exactly the sources and thumbnails
+// of imgs: no file lost, none left over.
+func onlyFilesOf(t *testing.T, files localFiles, imgs ...*field.Image) {
+	t.Helper()
+	var want []string
+	for _, img := range imgs {
+		all, err := img.Thumbnails(context.Background())
+		if err != nil {
+			t.Fatalf("%s: %v", img.Name(), err)
+		}
+		want = append(want, img.Name())
+		for _, th := range all {
+			want = append(want, th.Name)
+		}
+	}
+	slices.Sort(want)
+	if got := files.names(t); !slices.Equal(got, want) {
+		t.Errorf("files %v, want %v", got, want)
+	}
+}
+
+// TestAssociationsStoredEarlyEdgeCases: the associations' uploads stored
+// before the transaction, as gorm and the caller's hooks see them.
+func TestAssociationsStoredEarlyEdgeCases(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	files := localFiles(t.TempDir())
+	usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: backends.NewFileSystemStorage(string(files), "/media/")},
+		&Owner{}, &Kid{}, &RelayMenu{}, &RelayCourse{}, &Chef{}, &Portfolio{})
+	upload := func(name string) field.Image { return field.NewImage(name, reader(photo(t, pizzaJPG))) }
+
+	// a schema with a relation back to its owner
+	if err := db.Create(&Kid{}).Error; err != nil {
+		t.Fatal(err)
+	}
+	owner := Owner{Kids: []Kid{{Image: upload("a.jpg")}}}
+	if err := db.Create(&owner).Error; err != nil {
+		t.Fatal(err)
+	}
+	onlyFilesOf(t, files, &owner.Kids[0].Image)
+
+	// a hook replaces a stored upload, and appends a course
+	reset := func() {
+		if err := db.Exec("DELETE FROM relay_courses").Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range files.names(t) {
+			if err := os.Remove(files.path(name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	reset()
+	menu := RelayMenu{Courses: make([]RelayCourse, 2, 2)}
+	menu.Courses[0].Image, menu.Courses[1].Image = upload("a.jpg"), upload("b.jpg")
+	menu.hook = func(m *RelayMenu) {
+		m.Courses[0].Image = upload("c.jpg")
+		m.Courses = append(m.Courses, RelayCourse{Image: upload("d.jpg")})
+	}
+	if err := db.Create(&menu).Error; err != nil {
+		t.Fatal(err)
+	}
+	var imgs []*field.Image
+	for i := range menu.Courses {
+		if _, err := menu.Courses[i].Image.Thumbnail(ctx, "small"); err != nil {
+			t.Errorf("course %d: %v", i, err)
+		}
+		imgs = append(imgs, &menu.Courses[i].Image)
+	}
+	onlyFilesOf(t, files, imgs...)
+
+	// a hook drops a course
+	reset()
+	menu = RelayMenu{Courses: []RelayCourse{{Image: upload("a.jpg")}, {Image: upload("b.jpg")}}}
+	menu.hook = func(m *RelayMenu) { m.Courses = slices.Delete(m.Courses, 0, 1) }
+	if err := db.Create(&menu).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(menu.Courses) != 1 {
+		t.Fatalf("%d courses", len(menu.Courses))
+	}
+	onlyFilesOf(t, files, &menu.Courses[0].Image)
+
+	// Model(&m).Updates(m): gorm saves the Model's associations
+	chef := Chef{Name: "a"}
+	if err := db.Create(&chef).Error; err != nil {
+		t.Fatal(err)
+	}
+	chef.Portfolio = Portfolio{Image: upload("p.jpg")}
+	if err := db.Model(&chef).Updates(chef).Error; err != nil {
+		t.Fatalf("Model(&chef).Updates(chef): %v", err)
+	}
+	if _, err := chef.Portfolio.Image.Thumbnail(ctx, "small"); err != nil {
+		t.Errorf("the portfolio: %v", err)
 	}
 }

@@ -63,7 +63,7 @@ type plugin struct {
 	// prestored holds the uploads of associated rows that a statement
 	// stored before its transaction began, for the statements that gorm
 	// runs to save those rows (see associations.go).
-	prestored sync.Map // *field.Image → *stored
+	prestored sync.Map // source name → *prestore
 	reach     sync.Map // *schema.Schema → bool: see reachesImages
 }
 
