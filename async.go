@@ -212,24 +212,31 @@ func (p *plugin) held(ctx context.Context, job Job) (bool, field.Focus, error) {
 	if err != nil || referenced {
 		return referenced, focus, err
 	}
+	held, err := p.heldAnywhere(ctx, job.Source, tableColumn{job.Table, job.Column})
+	return held, field.Focus{}, err
+}
+
+// heldAnywhere reports whether a row of an image column the plugin knows
+// (see knownColumns), but skip, holds source.
+func (p *plugin) heldAnywhere(ctx context.Context, source string, skip tableColumn) (bool, error) {
 	db := p.db.WithContext(ctx)
 	known, err := p.knownColumns(db)
 	if err != nil {
-		return false, field.Focus{}, err
+		return false, err
 	}
 	for _, c := range known {
-		if c.table == job.Table && c.name == job.Column {
+		if c == skip {
 			continue
 		}
-		refs, err := referencesInKnown(db, c.table, c.name, []string{job.Source})
+		refs, err := referencesInKnown(db, c.table, c.name, []string{source})
 		if err != nil {
-			return false, field.Focus{}, err
+			return false, err
 		}
-		if refs[job.Source] {
-			return true, field.Focus{}, nil
+		if refs[source] {
+			return true, nil
 		}
 	}
-	return false, field.Focus{}, nil
+	return false, nil
 }
 
 // forget deletes t, a size of its source made while the source's row let

@@ -302,22 +302,20 @@ func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size) (ba
 
 // generateLazy is generate for a row's lazy size. The row may have let go
 // of the source while the size was made (its delete or replace committed
-// meanwhile), and the clean-up that deleted the source's files and metadata
-// may have run before this record was written: a source that is gone from
-// the storage once the size is recorded is nobody's, and the record and its
-// file go too (see forget), with an error wrapping backends.ErrNotFound.
+// meanwhile), and the clean-up may have read the source's records before
+// this one was written: a source that no row of a column the plugin knows
+// holds once the size is recorded is nobody's, and the size goes (see
+// forget), with an error wrapping backends.ErrNotFound. (A clean-up reads
+// the records once the release has committed: a release that commits after
+// this check finds this record.)
 func (p *plugin) generateLazy(ctx context.Context, source string, sz sizes.Size) (backends.Thumbnail, error) {
 	rec, err := p.generate(ctx, source, sz)
 	if err != nil {
 		return rec, err
 	}
-	rc, err := p.storage.Open(ctx, source)
-	if err == nil {
-		_ = rc.Close()
-		return rec, nil
-	}
-	if !errors.Is(err, backends.ErrNotFound) {
-		return rec, nil // the record stands; whether the source does is for the clean-up to know
+	held, err := p.heldAnywhere(context.WithoutCancel(ctx), source, tableColumn{})
+	if err != nil || held {
+		return rec, nil // unknown: the record stands, for the clean-up to judge
 	}
 	if err := p.forget(context.WithoutCancel(ctx), rec); err != nil {
 		p.db.Logger.Error(ctx, "thumbnails: %v", err)

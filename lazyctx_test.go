@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 )
 
 // gatedStorage is a real storage whose Saves of names holding gate wait
@@ -223,4 +225,70 @@ func lazyFood(t *testing.T, wrap func(backends.Storage) backends.Storage) (*gorm
 		t.Fatal(err)
 	}
 	return db, raw, food
+}
+
+// pausingStorage pauses the first Save of a name holding gate until
+// saveOpen is closed, and the first Delete until deleteOpen is, telling
+// saving and deleting when each starts waiting.
+type pausingStorage struct {
+	backends.Storage
+	gate                 string
+	saving, saveOpen     chan struct{}
+	deleting, deleteOpen chan struct{}
+	saveOnce             sync.Once
+	deleted              atomic.Bool
+}
+
+func (s *pausingStorage) Save(ctx context.Context, name string, r io.Reader) (string, error) {
+	if strings.Contains(name, s.gate) {
+		s.saveOnce.Do(func() { close(s.saving); <-s.saveOpen })
+	}
+	return s.Storage.Save(ctx, name, r)
+}
+
+func (s *pausingStorage) Delete(ctx context.Context, name string) error {
+	if s.deleted.CompareAndSwap(false, true) { // the first alone
+		close(s.deleting)
+		<-s.deleteOpen
+	}
+	return s.Storage.Delete(ctx, name)
+}
+
+// TestLazySizeRecordedWhileItsRowIsCleanedUp makes a lazy size whose
+// record comes after its row's clean-up read the source's records, and
+// before it deleted the source's file: the size is nobody's (no row holds
+// the source), and goes; the clean-up, which did not see it, would have
+// left its file for good.
+func TestLazySizeRecordedWhileItsRowIsCleanedUp(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	client := testdb.Redis(t)
+	base, raw := newStorage(t, db)
+	st := &pausingStorage{Storage: base, gate: "_large.", saving: make(chan struct{}), saveOpen: make(chan struct{}),
+		deleting: make(chan struct{}), deleteOpen: make(chan struct{})}
+	cfg := thumbnails.Config{Sizes: testSizes(), Storage: st, Metadata: backends.NewRedisMetadata(client, testdb.RedisPrefix(t, client))}
+	lightLarge(&cfg)
+	usePlugin(t, db, cfg, &Food{})
+	food := newFood(t, "a", pizzaJPG)
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	loaded, _ := loadTwice[Food](t, db, food.ID)
+	made := make(chan error, 1)
+	go func() { _, err := loaded.Image.Thumbnail(ctx, "large"); made <- err }()
+	<-st.saving // large is being written
+	deleted := make(chan error, 1)
+	go func() { deleted <- db.Delete(&food).Error }()
+	<-st.deleting      // the clean-up read the records, without large's
+	close(st.saveOpen) // large is written and recorded
+	if err := <-made; !errors.Is(err, backends.ErrNotFound) {
+		t.Errorf("large of a row deleted while it was made: %v, want backends.ErrNotFound", err)
+	}
+	close(st.deleteOpen)
+	if err := <-deleted; err != nil {
+		t.Fatal(err)
+	}
+	if files := (&env{db: db, raw: raw}).files(t); len(files) != 0 {
+		t.Errorf("files after the delete: %v", files)
+	}
 }

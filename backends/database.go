@@ -141,31 +141,55 @@ func (m *databaseMetadata) Put(ctx context.Context, source string, thumbs ...Thu
 	})
 }
 
+// Delete and DeleteSize lock the source's row before they delete its
+// records, as Put does: PostgreSQL's summary triggers lock it after a
+// record's delete, and the delete of the source's row locks its records
+// (ON DELETE CASCADE), so two of them locking in the other order (a
+// clean-up and a lazy size's forget) deadlocked.
 func (m *databaseMetadata) Delete(ctx context.Context, source string) error {
-	db := m.session(ctx)
-	if err := db.Table(ThumbnailsTable).Where("source = ?", source).Delete(&thumbnailRow{}).Error; err != nil {
-		return fmt.Errorf("backends: delete thumbnails of %q: %w", source, err)
-	}
-	if err := db.Table(PlaceholdersTable).Where("source = ?", source).Delete(&placeholderRow{}).Error; err != nil {
-		return fmt.Errorf("backends: delete placeholder of %q: %w", source, err)
-	}
-	if err := db.Table(SourcesTable).Where("name = ?", source).Delete(&sourceRow{}).Error; err != nil {
-		return fmt.Errorf("backends: delete source %q: %w", source, err)
-	}
-	return nil
+	return m.lockedSource(ctx, source, func(db *gorm.DB) error {
+		if err := db.Table(ThumbnailsTable).Where("source = ?", source).Delete(&thumbnailRow{}).Error; err != nil {
+			return fmt.Errorf("backends: delete thumbnails of %q: %w", source, err)
+		}
+		if err := db.Table(PlaceholdersTable).Where("source = ?", source).Delete(&placeholderRow{}).Error; err != nil {
+			return fmt.Errorf("backends: delete placeholder of %q: %w", source, err)
+		}
+		if err := db.Table(SourcesTable).Where("name = ?", source).Delete(&sourceRow{}).Error; err != nil {
+			return fmt.Errorf("backends: delete source %q: %w", source, err)
+		}
+		return nil
+	})
 }
 
 func (m *databaseMetadata) DeleteSize(ctx context.Context, source, size string) error {
-	var err error
-	if size == PlaceholderSize {
-		err = m.session(ctx).Table(PlaceholdersTable).Where("source = ?", source).Delete(&placeholderRow{}).Error
-	} else {
-		err = m.session(ctx).Table(ThumbnailsTable).Where("source = ? AND size = ?", source, size).Delete(&thumbnailRow{}).Error
+	return m.lockedSource(ctx, source, func(db *gorm.DB) error {
+		var err error
+		if size == PlaceholderSize {
+			err = db.Table(PlaceholdersTable).Where("source = ?", source).Delete(&placeholderRow{}).Error
+		} else {
+			err = db.Table(ThumbnailsTable).Where("source = ? AND size = ?", source, size).Delete(&thumbnailRow{}).Error
+		}
+		if err != nil {
+			return fmt.Errorf("backends: delete size %q of %q: %w", size, source, err)
+		}
+		return nil
+	})
+}
+
+// lockedSource runs fn in a transaction (the bound one, if any) that has
+// locked the row of source first, with a no-op update.
+func (m *databaseMetadata) lockedSource(ctx context.Context, source string, fn func(db *gorm.DB) error) error {
+	run := func(db *gorm.DB) error {
+		if err := db.Exec("UPDATE "+SourcesTable+" SET name = name WHERE name = ?", source).Error; err != nil {
+			return fmt.Errorf("backends: lock source %q: %w", source, err)
+		}
+		return fn(db)
 	}
-	if err != nil {
-		return fmt.Errorf("backends: delete size %q of %q: %w", size, source, err)
+	db := m.session(ctx)
+	if _, inTx := db.Statement.ConnPool.(gorm.TxCommitter); inTx {
+		return run(db)
 	}
-	return nil
+	return db.Transaction(run)
 }
 
 // thumbnailsOfMany reads the records of many sources, placeholders
