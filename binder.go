@@ -304,8 +304,9 @@ func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size) (ba
 // of the source while the size was made (its delete or replace committed
 // meanwhile), and the clean-up may have read the source's records before
 // this one was written: a source that no row of a column the plugin knows
-// holds once the size is recorded is nobody's, and the size goes (see
-// forget), with an error wrapping backends.ErrNotFound. (A clean-up reads
+// holds once the size is recorded, and that is queued for its clean-up or
+// gone, is nobody's, and the size goes (see forget), with an error
+// wrapping backends.ErrNotFound. (A clean-up reads
 // the records once the release has committed: a release that commits after
 // this check finds this record.)
 func (p *plugin) generateLazy(ctx context.Context, source string, sz sizes.Size) (backends.Thumbnail, error) {
@@ -317,10 +318,37 @@ func (p *plugin) generateLazy(ctx context.Context, source string, sz sizes.Size)
 	if err != nil || held {
 		return rec, nil // unknown: the record stands, for the clean-up to judge
 	}
+	// No column this process knows holds it; one it does not know (a
+	// process that only serves the Handler) may. The source is let go of
+	// only when it is queued for its clean-up, or gone.
+	if released, err := p.released(context.WithoutCancel(ctx), source); err != nil || !released {
+		return rec, nil
+	}
 	if err := p.forget(context.WithoutCancel(ctx), rec); err != nil {
 		p.db.Logger.Error(ctx, "thumbnails: %v", err)
 	}
 	return backends.Thumbnail{}, fmt.Errorf("thumbnails: %s of %q: the source is gone (its row was deleted, or its image replaced): %w", sz.Name, source, backends.ErrNotFound)
+}
+
+// released reports whether source is queued for its clean-up (a row let
+// go of it, and the clean-up has not finished), or gone from the storage.
+func (p *plugin) released(ctx context.Context, source string) (bool, error) {
+	var n int64
+	if err := p.db.WithContext(ctx).Table(outboxTable).Where("source = ?", source).Limit(1).Count(&n).Error; err != nil {
+		return false, err
+	}
+	if n > 0 {
+		return true, nil
+	}
+	rc, err := p.storage.Open(ctx, source)
+	if err == nil {
+		_ = rc.Close()
+		return false, nil
+	}
+	if errors.Is(err, backends.ErrNotFound) {
+		return true, nil
+	}
+	return false, err
 }
 
 // makeThumbnail makes the thumbnail of source in sz, reading and recording

@@ -391,3 +391,41 @@ func TestHandlerETagWithoutTime(t *testing.T) {
 		t.Errorf("ETags %q and %q: want two, different", ea, eb)
 	}
 }
+
+// TestHandlerOfAProcessThatNeverUsedTheModel serves a lazy size's signed
+// URL from a process that has not used the model, with thumbnails_columns
+// empty (rows written before the plugin recorded columns): it knows no
+// column that holds the source, but the source is not let go of (not
+// queued for a clean-up, still stored), so the size is made and kept.
+func TestHandlerOfAProcessThatNeverUsedTheModel(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setupWith(t, db, withKey, &Food{})
+		food := savedFood(t, db)
+		signed, err := food.Image.SignedURL("large")
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := gorm.Open(db.Dialector, gormConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := thumbnails.Config{Sizes: testSizes(), Storage: e.storage}
+		withKey(&cfg)
+		if m, ok := redisMetadata.Load(db); ok {
+			cfg.Metadata = m.(backends.Metadata)
+		}
+		usePlugin(t, other, cfg)
+		if err := db.Exec("DELETE FROM thumbnails_columns").Error; err != nil {
+			t.Fatal(err)
+		}
+		h := newHandler(t, other, thumbnails.HandlerOptions{})
+		for range 2 {
+			if w := get(h, "GET", signed, nil); w.Code != http.StatusOK {
+				t.Fatalf("signed lazy size from a process that never used Food: status %d", w.Code)
+			}
+		}
+		if th, err := food.Image.Thumbnail(context.Background(), "large"); err != nil || !e.exists(t, th.Name) {
+			t.Errorf("large after the handler made it: %+v, %v", th, err)
+		}
+	})
+}
