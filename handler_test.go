@@ -399,12 +399,7 @@ func TestHandlerETagWithoutTime(t *testing.T) {
 // queued for a clean-up, still stored), so the size is made and kept.
 func TestHandlerOfAProcessThatNeverUsedTheModel(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
-		e := setupWith(t, db, withKey, &Food{})
-		food := savedFood(t, db)
-		signed, err := food.Image.SignedURL("large")
-		if err != nil {
-			t.Fatal(err)
-		}
+		e, food, signed := signedFood(t, db)
 		other, err := gorm.Open(db.Dialector, gormConfig())
 		if err != nil {
 			t.Fatal(err)

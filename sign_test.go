@@ -26,12 +26,7 @@ import (
 // metadata backend, and refuses every URL that is not the one signed.
 func TestHandlerOnDemand(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
-		e := setupWith(t, db, withKey, &Food{})
-		food := savedFood(t, db)
-		signed, err := food.Image.SignedURL("large")
-		if err != nil {
-			t.Fatal(err)
-		}
+		e, food, signed := signedFood(t, db)
 		u := mustParse(t, signed)
 		q := u.Query()
 		if u.Path != "/media/thumbnails/"+strings.TrimSuffix(food.Image.Name(), ".jpg")+"_large.jpg" || q.Get("src") != food.Image.Name() || len(q.Get("sig")) != 43 {
@@ -256,4 +251,17 @@ func TestHandlerOnDemandLateRequest(t *testing.T) {
 			t.Errorf("two requests made %d generations, want 1", got)
 		}
 	})
+}
+
+// signedFood saves a Food with the plugin set up on db to sign URLs, and
+// returns it with the signed URL of its lazy size large.
+func signedFood(t *testing.T, db *gorm.DB) (*env, *Food, string) {
+	t.Helper()
+	e := setupWith(t, db, withKey, &Food{})
+	food := savedFood(t, db)
+	signed, err := food.Image.SignedURL("large")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, food, signed
 }
