@@ -3,7 +3,6 @@ package thumbnails
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"reflect"
 	"strings"
 
@@ -59,17 +58,15 @@ func (p *plugin) storeAssociations(db *gorm.DB, s *schema.Schema, v reflect.Valu
 						}
 						// What the Image was, and its upload's bytes: one
 						// that no statement takes is given back its upload.
-						up := bridge.Pending(img)
-						data, err := readUpload(up.Reader, p.cfg.Limits.MaxBytes)
+						data, err := p.readPending(col, img)
 						if err != nil {
-							failed = fmt.Errorf("column %s (%q): %w", col.name, up.Filename, err)
+							failed = err
 							return
 						}
-						up.Reader = bytes.NewReader(data)
 						prev := *img
 						focus := col.focusOf(child)
 						bridge.SetFocus(img, focus)
-						st, err := p.storeUpload(ctx, col, img, focus)
+						st, err := p.storeBytes(ctx, col, img, focus, data)
 						if err != nil {
 							failed = err
 							return

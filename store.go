@@ -36,16 +36,36 @@ type stored struct {
 // files written so far are deleted. Sizes that crop around a focal point
 // crop around focus, when it is valid.
 func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image, focus field.Focus) (*stored, error) {
+	data, err := p.readPending(col, img)
+	if err != nil {
+		return nil, err
+	}
+	return p.storeBytes(ctx, col, img, focus, data)
+}
+
+// readPending reads img's pending upload for column col, within the
+// limits. The reader is spent: the Image reads the bytes from now on, so
+// that a save that fails before anything is stored (a storage that fails,
+// a cancelled context) can be tried again with the same Image.
+func (p *plugin) readPending(col *column, img *field.Image) ([]byte, error) {
 	up := bridge.Pending(img)
-	where := fmt.Sprintf("column %s (%q)", col.name, up.Filename)
 	data, err := readUpload(up.Reader, p.cfg.Limits.MaxBytes)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", where, err)
+		return nil, fmt.Errorf("%s: %w", uploadWhere(col, img), err)
 	}
-	// The reader is spent: the Image reads the bytes from now on, so that
-	// a save that fails before anything is stored (a storage that fails,
-	// a cancelled context) can be tried again with the same Image.
 	up.Reader = bytes.NewReader(data)
+	return data, nil
+}
+
+// uploadWhere names img's pending upload for column col in errors.
+func uploadWhere(col *column, img *field.Image) string {
+	return fmt.Sprintf("column %s (%q)", col.name, bridge.Pending(img).Filename)
+}
+
+// storeBytes is storeUpload of data, img's upload as readPending read it.
+func (p *plugin) storeBytes(ctx context.Context, col *column, img *field.Image, focus field.Focus, data []byte) (*stored, error) {
+	up := bridge.Pending(img)
+	where := uploadWhere(col, img)
 	eager := focused(col.eager(), focus)
 	if eager == nil {
 		eager = checkOnly
