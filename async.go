@@ -260,13 +260,10 @@ func (p *plugin) forget(ctx context.Context, t backends.Thumbnail) error {
 	if len(recs[0]) > 0 {
 		return nil
 	}
-	rc, err := p.storage.Open(ctx, t.Source)
-	if err == nil {
-		_ = rc.Close()
-		return nil // its clean-up is still to come
-	}
-	if !errors.Is(err, backends.ErrNotFound) {
+	if gone, err := p.gone(ctx, t.Source); err != nil {
 		return fmt.Errorf("thumbnails: generate: clean up %q: %w", t.Source, err)
+	} else if !gone {
+		return nil // its clean-up is still to come
 	}
 	if err := p.meta.Delete(ctx, t.Source); err != nil {
 		return fmt.Errorf("thumbnails: generate: clean up %q: %w", t.Source, err)

@@ -340,7 +340,12 @@ func (p *plugin) released(ctx context.Context, source string) (bool, error) {
 	if n > 0 {
 		return true, nil
 	}
-	rc, err := p.storage.Open(ctx, source)
+	return p.gone(ctx, source)
+}
+
+// gone reports whether the storage no longer holds name.
+func (p *plugin) gone(ctx context.Context, name string) (bool, error) {
+	rc, err := p.storage.Open(ctx, name)
 	if err == nil {
 		_ = rc.Close()
 		return false, nil

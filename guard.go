@@ -2,7 +2,6 @@ package thumbnails
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"maps"
@@ -193,14 +192,13 @@ func lockWrites(db *gorm.DB) error {
 // those a drain of this process deleted since the statement began.
 func (p *plugin) stillStored(db *gorm.DB, names []string) error {
 	for _, name := range names {
-		r, err := p.storage.Open(db.Statement.Context, name)
-		if errors.Is(err, backends.ErrNotFound) {
-			return fmt.Errorf("thumbnails: the source %q, copied from another row, was deleted meanwhile: %w", name, err)
-		}
+		gone, err := p.gone(db.Statement.Context, name)
 		if err != nil {
 			return fmt.Errorf("thumbnails: check copied source %q: %w", name, err)
 		}
-		_ = r.Close()
+		if gone {
+			return fmt.Errorf("thumbnails: the source %q, copied from another row, was deleted meanwhile: %w", name, backends.ErrNotFound)
+		}
 	}
 	return nil
 }
