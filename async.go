@@ -182,24 +182,16 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 // image column table.name, and none of them with size: a column it does
 // not know (a model it has not used, a db.Table table) lacks nothing.
 func (p *plugin) columnLacks(table, name, size string) bool {
-	found, has := false, false
-	p.models.m.Range(func(_, v any) bool {
-		m := v.(modelEntry).model
-		if m == nil {
-			return true
-		}
-		for _, c := range m.columns {
-			if c.table == table && c.name == name {
-				found = true
-				if _, ok := c.size(size); ok {
-					has = true
-					return false
-				}
+	found := false
+	for _, c := range p.parsedColumns() {
+		if c.table == table && c.name == name {
+			if _, ok := c.size(size); ok {
+				return false
 			}
+			found = true
 		}
-		return true
-	})
-	return found && !has
+	}
+	return found
 }
 
 // held reports whether a row holds job.Source: a row of job.Table in

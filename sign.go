@@ -91,16 +91,11 @@ func (p *plugin) currentFocus(ctx context.Context, source string, sz sizes.Size,
 		return signed
 	}
 	var jobs []Job
-	p.models.m.Range(func(_, v any) bool {
-		if m := v.(modelEntry).model; m != nil {
-			for _, c := range m.columns {
-				if _, ok := c.size(sz.Name); ok && c.focus != nil {
-					jobs = append(jobs, Job{Source: source, Size: sz.Name, Table: c.table, Column: c.name, FocusColumn: c.focus.DBName})
-				}
-			}
+	for _, c := range p.parsedColumns() {
+		if _, ok := c.size(sz.Name); ok && c.focus != nil {
+			jobs = append(jobs, Job{Source: source, Size: sz.Name, Table: c.table, Column: c.name, FocusColumn: c.focus.DBName})
 		}
-		return true
-	})
+	}
 	slices.SortFunc(jobs, func(a, b Job) int { return strings.Compare(a.Table+"."+a.Column, b.Table+"."+b.Column) })
 	var first *field.Focus
 	for _, job := range jobs {

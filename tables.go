@@ -102,11 +102,19 @@ func (p *plugin) markRecorded(cols []tableColumn) {
 // used, in their own tables.
 func (p *plugin) usedColumns() []tableColumn {
 	var cols []tableColumn
+	for _, c := range p.parsedColumns() {
+		cols = append(cols, tableColumn{c.table, c.name})
+	}
+	return cols
+}
+
+// parsedColumns returns the image columns of every model the plugin has
+// parsed in this process.
+func (p *plugin) parsedColumns() []*column {
+	var cols []*column
 	p.models.m.Range(func(_, v any) bool {
 		if m := v.(modelEntry).model; m != nil {
-			for _, c := range m.columns {
-				cols = append(cols, tableColumn{c.table, c.name})
-			}
+			cols = append(cols, m.columns...)
 		}
 		return true
 	})
