@@ -193,86 +193,75 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 // first, then the records, then the files: a run stopped part way leaves
 // files that the next run finds unreferenced, never records of files gone.
 func (p *plugin) prune(ctx context.Context, found PruneReport, opts PruneOptions) (PruneReport, error) {
-	progress := opts.Progress
-	if progress == nil {
-		progress = func(Progress) {}
+	r := &pruneRun{ctx: ctx, delete: opts.Delete, progress: opts.Progress, report: found}
+	if r.progress == nil {
+		r.progress = func(Progress) {}
 	}
-	report := found
-	if opts.Delete {
-		report.Files, report.Sources, report.Records = nil, nil, nil
+	r.total = len(found.Sources) + len(found.Records) + len(found.Files)
+	r.report.Files, r.report.Sources, r.report.Records = nil, nil, nil
+	var more bool
+	if r.report.Sources, more = removeEach(r, found.Sources, func(s string) string { return s }, func(ctx context.Context, s string) error {
+		if err := p.meta.Delete(ctx, s); err != nil {
+			return fmt.Errorf("thumbnails: remove the records of source %q: %w", s, err)
+		}
+		return nil
+	}); !more {
+		return r.report, errors.Join(r.errs...)
 	}
-	total := len(found.Sources) + len(found.Records) + len(found.Files)
-	var errs []error
-	// remove removes one item with del (not in a dry run), counts it and
-	// reports it; it returns whether it was removed. A delete once started
-	// is finished: a cancelled ctx stops the run between items.
-	remove := func(name string, del func(context.Context) error) bool {
+	if r.report.Records, more = removeEach(r, found.Records, func(t backends.Thumbnail) string { return t.Name }, func(ctx context.Context, t backends.Thumbnail) error {
+		if err := p.meta.DeleteSize(ctx, t.Source, t.Size); err != nil {
+			return fmt.Errorf("thumbnails: remove the record of size %s of %q: %w", t.Size, t.Source, err)
+		}
+		return nil
+	}); !more {
+		return r.report, errors.Join(r.errs...)
+	}
+	r.report.Files, _ = removeEach(r, found.Files, func(f string) string { return f }, func(ctx context.Context, f string) error {
+		if err := p.storage.Delete(ctx, f); err != nil {
+			return fmt.Errorf("thumbnails: remove file %q: %w", f, err)
+		}
+		return nil
+	})
+	return r.report, errors.Join(r.errs...)
+}
+
+// pruneRun is the removal of what Prune found: its report so far, and the
+// errors of the items that failed.
+type pruneRun struct {
+	ctx      context.Context
+	delete   bool // false: a dry run, which only counts
+	progress func(Progress)
+	total    int // items to remove
+	report   PruneReport
+	errs     []error
+}
+
+// removeEach removes items in turn with del (a dry run only counts them),
+// counts and reports each, and returns those it removed (in a dry run, all
+// of them). A delete once started is finished: a cancelled ctx stops the
+// run before the next item, which adds ctx's error and returns false.
+func removeEach[T any](r *pruneRun, items []T, name func(T) string, del func(context.Context, T) error) (removed []T, more bool) {
+	for _, it := range items {
+		if err := r.ctx.Err(); err != nil && r.delete { // a dry run deletes nothing: it counts to the end
+			left := r.total - r.report.Done - r.report.Failed
+			r.errs = append(r.errs, fmt.Errorf("thumbnails: prune stopped with %d of %d items left: %w", left, r.total, err))
+			return removed, false
+		}
 		var err error
-		if opts.Delete {
-			err = del(context.WithoutCancel(ctx))
+		if r.delete {
+			err = del(context.WithoutCancel(r.ctx), it)
 		}
 		if err != nil {
-			report.Failed++
-			errs = append(errs, err)
+			r.report.Failed++
+			r.errs = append(r.errs, err)
 		} else {
-			report.Done++
+			r.report.Done++
+			removed = append(removed, it)
 		}
 		// Lost sources are not items: Skipped stays out of the calls
-		progress(Progress{Counts: Counts{Done: report.Done, Failed: report.Failed}, Total: total, Source: name, Err: err})
-		return opts.Delete && err == nil
+		r.progress(Progress{Counts: Counts{Done: r.report.Done, Failed: r.report.Failed}, Total: r.total, Source: name(it), Err: err})
 	}
-	// stopped reports whether ctx was cancelled before the next delete,
-	// and adds its error.
-	stopped := func() bool {
-		err := ctx.Err()
-		if err == nil || !opts.Delete {
-			return false // a dry run deletes nothing: it counts to the end
-		}
-		left := total - report.Done - report.Failed
-		errs = append(errs, fmt.Errorf("thumbnails: prune stopped with %d of %d items left: %w", left, total, err))
-		return true
-	}
-
-	for _, s := range found.Sources {
-		if stopped() {
-			return report, errors.Join(errs...)
-		}
-		if remove(s, func(ctx context.Context) error {
-			if err := p.meta.Delete(ctx, s); err != nil {
-				return fmt.Errorf("thumbnails: remove the records of source %q: %w", s, err)
-			}
-			return nil
-		}) {
-			report.Sources = append(report.Sources, s)
-		}
-	}
-	for _, t := range found.Records {
-		if stopped() {
-			return report, errors.Join(errs...)
-		}
-		if remove(t.Name, func(ctx context.Context) error {
-			if err := p.meta.DeleteSize(ctx, t.Source, t.Size); err != nil {
-				return fmt.Errorf("thumbnails: remove the record of size %s of %q: %w", t.Size, t.Source, err)
-			}
-			return nil
-		}) {
-			report.Records = append(report.Records, t)
-		}
-	}
-	for _, f := range found.Files {
-		if stopped() {
-			return report, errors.Join(errs...)
-		}
-		if remove(f, func(ctx context.Context) error {
-			if err := p.storage.Delete(ctx, f); err != nil {
-				return fmt.Errorf("thumbnails: remove file %q: %w", f, err)
-			}
-			return nil
-		}) {
-			report.Files = append(report.Files, f)
-		}
-	}
-	return report, errors.Join(errs...)
+	return removed, true
 }
 
 // referencedByRows returns the names held by the image columns of models,
