@@ -20,12 +20,12 @@ const migrateBatch = 500
 // removed from the destination (so is one made in the destination after
 // the application switched to it: copy before switching, not after). A
 // source the origin does not record at all is left in the destination
-// (Prune, run on it, removes one whose files are gone). Done counts the sources copied, those recorded without thumbnails
-// included (an upload whose sizes are all lazy: Prune keeps the file of a
-// recorded source); with WithDryRun it only counts them. The first source
-// the destination refuses stops the copy (counted in Failed), and its error
-// is returned: the store is down or full, which the next sources would meet
-// too.
+// (Prune, run on it, removes one whose files are gone). Done counts the
+// sources copied, those recorded without thumbnails included (an upload
+// whose sizes are all lazy: Prune keeps the file of a recorded source);
+// with WithDryRun it only counts them. The first source the destination
+// refuses stops the copy (counted in Failed), and its error is returned:
+// the store is down or full, which the next sources would meet too.
 func MigrateMetadata(ctx context.Context, from, to backends.Metadata, opts ...Option) (Counts, error) {
 	o := collect(opts)
 	var counts Counts
@@ -35,7 +35,10 @@ func MigrateMetadata(ctx context.Context, from, to backends.Metadata, opts ...Op
 	}
 	var batch []entry
 	flush := func() error {
-		if len(batch) == 0 || o.dryRun {
+		if len(batch) == 0 {
+			return nil
+		}
+		if o.dryRun {
 			for _, e := range batch {
 				counts.Done++
 				o.progress(Progress{Counts: counts, Source: e.source})

@@ -48,6 +48,13 @@ func (g *globalFlags) open(ctx context.Context, withPlugin, dryRun bool) (*env, 
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	// fail closes the database and returns err.
+	fail := func(err error) (*env, error) {
+		if sqlDB, e := db.DB(); e == nil {
+			_ = sqlDB.Close()
+		}
+		return nil, err
+	}
 	work := db.WithContext(ctx)
 	// A dry run changes nothing. Registering the plugin creates its tables
 	// where they are missing, so only then does the dry run work in a
@@ -57,20 +64,13 @@ func (g *globalFlags) open(ctx context.Context, withPlugin, dryRun bool) (*env, 
 	if dryRun && withPlugin {
 		pending, err := migrations.Pending(ctx, db)
 		if err != nil {
-			if sqlDB, e := db.DB(); e == nil {
-				_ = sqlDB.Close()
-			}
-			return nil, fmt.Errorf("read the thumbnails tables' version: %w", err)
+			return fail(fmt.Errorf("read the thumbnails tables' version: %w", err))
 		}
 		inTx = len(pending) > 0
 	}
 	if inTx {
 		if work = work.Begin(); work.Error != nil {
-			err := fmt.Errorf("begin the dry run's transaction: %w", work.Error)
-			if sqlDB, e := db.DB(); e == nil {
-				_ = sqlDB.Close()
-			}
-			return nil, err
+			return fail(fmt.Errorf("begin the dry run's transaction: %w", work.Error))
 		}
 	}
 	e := &env{
