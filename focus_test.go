@@ -7,6 +7,7 @@ import (
 	"errors"
 	"image"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -224,14 +225,7 @@ func TestStaleSignedURLCropsAtTheRowsPoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := get(newHandler(t, db, thumbnails.HandlerOptions{}), "GET", u.Path+"?"+u.RawQuery, nil)
-	if w.Code != http.StatusOK {
-		t.Fatalf("stale signed URL: status %d", w.Code)
-	}
-	got, _, err := image.Decode(w.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !sameImage(got, wantFocal(t, 0.9, 0.5)) {
+	if !servesFocal(t, w, 0.9, 0.5) {
 		t.Error("the size made through a stale URL is not cropped around the row's point now")
 	}
 }
@@ -257,15 +251,7 @@ func TestSignedURLCarriesFocus(t *testing.T) {
 				t.Errorf("%s: status %d, want 403", name, w.Code)
 			}
 		}
-		w := get(h, "GET", u.Path+"?"+u.RawQuery, nil)
-		if w.Code != http.StatusOK {
-			t.Fatalf("signed URL: status %d", w.Code)
-		}
-		got, _, err := image.Decode(w.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !sameImage(got, wantFocal(t, 0.1, 0.5)) {
+		if !servesFocal(t, get(h, "GET", u.Path+"?"+u.RawQuery, nil), 0.1, 0.5) {
 			t.Error("the size made on demand is not the crop around the row's focal point")
 		}
 	})
@@ -276,10 +262,7 @@ func TestSignedURLCarriesFocus(t *testing.T) {
 // its lazy focal size.
 func signedPortrait(t *testing.T, db *gorm.DB) (Portrait, *url.URL) {
 	t.Helper()
-	setupWith(t, db, func(c *thumbnails.Config) {
-		c.SigningKey = testKey
-		c.Sizes = focusSizes()
-	}, &Portrait{})
+	setupSignedFocus(t, db)
 	p := Portrait{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG))), Focus: field.NewFocus(0.1, 0.5)}
 	if err := db.Create(&p).Error; err != nil {
 		t.Fatal(err)
@@ -297,10 +280,7 @@ func signedPortrait(t *testing.T, db *gorm.DB) (Portrait, *url.URL) {
 // around the URL's.
 func TestSignedFocalURLOfATableRow(t *testing.T) {
 	db := openSQLite(t)
-	setupWith(t, db, func(c *thumbnails.Config) {
-		c.SigningKey = testKey
-		c.Sizes = focusSizes()
-	}, &Portrait{})
+	setupSignedFocus(t, db)
 	if err := db.Table("portraits_2024").AutoMigrate(&Portrait{}); err != nil {
 		t.Fatal(err)
 	}
@@ -316,15 +296,32 @@ func TestSignedFocalURLOfATableRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := mustParse(t, signed)
-	w := get(newHandler(t, db, thumbnails.HandlerOptions{}), "GET", u.Path+"?"+u.RawQuery, nil)
+	if !servesFocal(t, get(newHandler(t, db, thumbnails.HandlerOptions{}), "GET", u.Path+"?"+u.RawQuery, nil), 0.1, 0.5) {
+		t.Error("not the crop around the URL's point")
+	}
+}
+
+// setupSignedFocus sets the plugin up on db with the focal sizes and a
+// signing key, for Portrait.
+func setupSignedFocus(t *testing.T, db *gorm.DB) {
+	t.Helper()
+	setupWith(t, db, func(c *thumbnails.Config) {
+		c.SigningKey = testKey
+		c.Sizes = focusSizes()
+	}, &Portrait{})
+}
+
+// servesFocal reports whether w, the handler's response, is 200 with the
+// focal crop of the photo at x, y; it fails the test otherwise but for the
+// crop.
+func servesFocal(t *testing.T, w *httptest.ResponseRecorder, x, y float64) bool {
+	t.Helper()
 	if w.Code != http.StatusOK {
-		t.Fatalf("signed URL of a portraits_2024 row: status %d", w.Code)
+		t.Fatalf("signed URL: status %d", w.Code)
 	}
 	got, _, err := image.Decode(w.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameImage(got, wantFocal(t, 0.1, 0.5)) {
-		t.Error("not the crop around the URL's point")
-	}
+	return sameImage(got, wantFocal(t, x, y))
 }
