@@ -1,6 +1,7 @@
 package thumbnails_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync/atomic"
@@ -89,5 +90,167 @@ func TestMetadataFailureAfterTheRowIsWritten(t *testing.T) {
 				t.Errorf("small of the committed row: %+v, %v", small, err)
 			}
 		})
+	}
+}
+
+// TestRegenerateMetadataFailureKeepsOldThumbnails checks that a row whose
+// Regenerate fails at the metadata write keeps what it had: a size written
+// under its recorded name gets its old content back, and a size written
+// under a new name (its format changed) is removed, so that each record
+// still describes its file.
+func TestRegenerateMetadataFailureKeepsOldThumbnails(t *testing.T) {
+	db := openSQLite(t)
+	fail := new(atomic.Bool)
+	e := setupSizesConfig(t, db, thumbnails.Config{Sizes: testSizes(), Metadata: failingPuts{backends.NewDatabaseMetadata(db), fail}}, &Food{})
+	ctx := context.Background()
+	food := newFood(t, "a", pizzaJPG)
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	recs := sizesOf(t, db, food)
+	medium := recs["medium"]
+	// what an earlier configuration made: other content under medium's name,
+	// and small recorded as a JPEG (the configuration now makes a PNG)
+	oldMedium := photo(t, pastaJPG)
+	e.write(t, medium.Name, oldMedium)
+	small := recs["small"]
+	oldSmall := small.Name[:len(small.Name)-len(".png")] + ".jpg"
+	e.write(t, oldSmall, photo(t, pizzaJPG))
+	e.remove(t, small.Name)
+	if err := metadataOf(db).Put(ctx, food.Image.Name(), backends.Thumbnail{Size: "small", Name: oldSmall, Width: 600, Height: 400}); err != nil {
+		t.Fatal(err)
+	}
+	fail.Store(true)
+	c, err := thumbnails.Regenerate(ctx, db, &Food{}, thumbnails.RegenerateOptions{Sizes: []string{"small", "medium"}})
+	if err != nil || c.Failed != 1 {
+		t.Fatalf("Regenerate = %+v, %v; want the row failed", c, err)
+	}
+	if !bytes.Equal(e.read(t, medium.Name), oldMedium) {
+		t.Errorf("medium's file %s was overwritten by a regenerate that failed", medium.Name)
+	}
+	if !e.exists(t, oldSmall) {
+		t.Errorf("small's recorded file %s is gone", oldSmall)
+	}
+	if e.exists(t, small.Name) {
+		t.Errorf("small's new file %s, recorded nowhere, stayed", small.Name)
+	}
+	fail.Store(false)
+	if c, err := thumbnails.Regenerate(ctx, db, &Food{}, thumbnails.RegenerateOptions{Sizes: []string{"small", "medium"}}); err != nil || c.Done != 1 {
+		t.Fatalf("second Regenerate = %+v, %v", c, err)
+	}
+	got := sizesOf(t, db, food)
+	if got["small"].Name != small.Name || !e.exists(t, small.Name) || e.exists(t, oldSmall) || bytes.Equal(e.read(t, medium.Name), oldMedium) {
+		t.Errorf("after a regenerate that works: %+v", got)
+	}
+}
+
+// failingDeleteSizes is the database metadata whose DeleteSize fails while
+// fail is set.
+type failingDeleteSizes struct {
+	backends.TxMetadata
+	fail *atomic.Bool
+}
+
+func (m failingDeleteSizes) DeleteSize(ctx context.Context, source, size string) error {
+	if m.fail.Load() {
+		return errPutFailed
+	}
+	return m.TxMetadata.DeleteSize(ctx, source, size)
+}
+
+func (m failingDeleteSizes) WithDB(db *gorm.DB) backends.Metadata {
+	return failingDeleteSizes{TxMetadata: m.TxMetadata.WithDB(db).(backends.TxMetadata), fail: m.fail}
+}
+
+// TestDeleteSizeFailuresKeepFileAndRecord checks that a row whose size
+// DeleteSize cannot delete keeps both its record and its file, whichever of
+// the two failed, so that no record names a missing file and a rerun
+// finds the size again.
+func TestDeleteSizeFailuresKeepFileAndRecord(t *testing.T) {
+	for _, failing := range []string{"record", "file"} {
+		t.Run(failing, func(t *testing.T) {
+			db := openSQLite(t)
+			root := t.TempDir()
+			fail := new(atomic.Bool)
+			st := &refusingStorage{Storage: backends.NewFileSystemStorage(root, "/media/")}
+			usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: st,
+				Metadata: failingDeleteSizes{backends.NewDatabaseMetadata(db), fail}}, &Food{})
+			e := &env{db: db, root: root}
+			food := newFood(t, "a", pizzaJPG)
+			if err := db.Create(&food).Error; err != nil {
+				t.Fatal(err)
+			}
+			small := sizesOf(t, db, food)["small"]
+			if failing == "record" {
+				fail.Store(true)
+			} else {
+				st.refuse = small.Name
+			}
+			ctx := context.Background()
+			c, err := thumbnails.DeleteSize(ctx, db, &Food{}, "image", "small")
+			if err != nil || c.Failed != 1 {
+				t.Fatalf("DeleteSize = %+v, %v; want the row failed", c, err)
+			}
+			if got := sizesOf(t, db, food)["small"]; got.Name != small.Name || !e.exists(t, small.Name) {
+				t.Errorf("small after a failed delete: record %+v, file kept %v", got, e.exists(t, small.Name))
+			}
+			fail.Store(false)
+			st.refuse = ""
+			if c, err := thumbnails.DeleteSize(ctx, db, &Food{}, "image", "small"); err != nil || c.Done != 1 {
+				t.Fatalf("second DeleteSize = %+v, %v", c, err)
+			}
+			if _, ok := sizesOf(t, db, food)["small"]; ok || e.exists(t, small.Name) {
+				t.Errorf("small after the rerun: record kept %v, file kept %v", ok, e.exists(t, small.Name))
+			}
+		})
+	}
+}
+
+// hookedDeletes runs before, once, ahead of the next Delete.
+type hookedDeletes struct {
+	backends.Storage
+	before func()
+}
+
+func (s *hookedDeletes) Delete(ctx context.Context, name string) error {
+	if f := s.before; f != nil {
+		s.before = nil
+		f()
+	}
+	return s.Storage.Delete(ctx, name)
+}
+
+// TestDeleteSizeRacingARead checks a read that makes an eager size again
+// between DeleteSize's delete of its record and of its file: the size's
+// record must not be left naming the deleted file.
+func TestDeleteSizeRacingARead(t *testing.T) {
+	db := openSQLite(t)
+	root := t.TempDir()
+	st := &hookedDeletes{Storage: backends.NewFileSystemStorage(root, "/media/")}
+	usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: st}, &Food{})
+	e := &env{db: db, root: root}
+	food := newFood(t, "a", pizzaJPG)
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	remade := false
+	st.before = func() {
+		var row Food
+		if err := db.First(&row, food.ID).Error; err != nil {
+			t.Error(err)
+			return
+		}
+		_, err := row.Image.Thumbnail(ctx, "small")
+		remade = err == nil
+	}
+	if c, err := thumbnails.DeleteSize(ctx, db, &Food{}, "image", "small"); err != nil || c.Done != 1 {
+		t.Fatalf("DeleteSize = %+v, %v", c, err)
+	}
+	if !remade {
+		t.Fatal("the read did not make small again")
+	}
+	if got, ok := sizesOf(t, db, food)["small"]; ok && !e.exists(t, got.Name) {
+		t.Errorf("small is recorded as %s, which is gone", got.Name)
 	}
 }

@@ -1,6 +1,7 @@
 package thumbnails
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -198,17 +199,32 @@ func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.
 		ph.Source = source
 		thumbs = append(thumbs, *ph)
 	}
+	var undo []overwritten
 	for _, r := range out {
+		name := thumbnailName(p.cfg.BaseDir, source, r.size.Name, r.ext)
+		was, err := p.previous(ctx, name, recorded)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		t, err := p.saveThumbnail(ctx, source, r)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		if t.Name != name { // the storage chose another name: nothing was overwritten
+			was = overwritten{name: t.Name}
+		}
+		undo = append(undo, was)
 		thumbs = append(thumbs, t)
 	}
 	if len(thumbs) > 0 {
 		if err := p.meta.Put(ctx, source, thumbs...); err != nil {
-			return errors.Join(append(errs, err)...)
+			errs = append(errs, err)
+			for _, o := range undo {
+				errs = append(errs, o.restore(ctx, p.storage))
+			}
+			return errors.Join(errs...)
 		}
 		// A size whose format changed gets a new name: its old file goes
 		// once the new record is in.
@@ -223,4 +239,52 @@ func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// overwritten is a file that regenerateRow writes, and what undoes the
+// write when the new record cannot be written, so that the old record still
+// describes its file: the old content of a recorded file written again
+// under its name, or nothing for a file that no record named.
+type overwritten struct {
+	name     string
+	recorded bool
+	old      []byte
+}
+
+// previous reads the file that writing name replaces when a record names it
+// (a size regenerated in its recorded format). A recorded file that is
+// missing has nothing to keep; one that cannot be read is not overwritten.
+func (p *plugin) previous(ctx context.Context, name string, recorded []backends.Thumbnail) (overwritten, error) {
+	o := overwritten{name: name}
+	if !slices.ContainsFunc(recorded, func(t backends.Thumbnail) bool { return t.IsFile() && t.Name == name }) {
+		return o, nil
+	}
+	rc, err := p.storage.Open(ctx, name)
+	if errors.Is(err, backends.ErrNotFound) {
+		return o, nil
+	}
+	if err == nil {
+		o.old, err = readUpload(rc, p.cfg.Limits.MaxBytes)
+		_ = rc.Close()
+	}
+	if err != nil {
+		return o, fmt.Errorf("thumbnails: read %q before replacing it: %w", name, err)
+	}
+	o.recorded = true
+	return o, nil
+}
+
+// restore undoes the write of o.
+func (o overwritten) restore(ctx context.Context, st backends.Storage) error {
+	ctx = context.WithoutCancel(ctx)
+	if o.recorded {
+		if _, err := st.Save(ctx, o.name, bytes.NewReader(o.old)); err != nil {
+			return fmt.Errorf("thumbnails: put back %q: %w", o.name, err)
+		}
+		return nil
+	}
+	if err := st.Delete(ctx, o.name); err != nil {
+		return fmt.Errorf("thumbnails: delete %q, recorded nowhere: %w", o.name, err)
+	}
+	return nil
 }
