@@ -472,3 +472,26 @@ func TestRegenerateManyIDs(t *testing.T) {
 		t.Fatalf("Regenerate of 40,004 keys after the first row = %+v, %v, want 2 rows done", c, err)
 	}
 }
+
+// TestNotAModel checks that the operations, given a value that is not a
+// model, fail with ErrInvalidConfig.
+func TestNotAModel(t *testing.T) {
+	db := openSQLite(t)
+	setup(t, db, &Food{})
+	ctx := context.Background()
+	var n int
+	for _, m := range []any{nil, "foods", 42, &n} {
+		if _, err := thumbnails.Regenerate(ctx, db, m, thumbnails.RegenerateOptions{}); !errors.Is(err, thumbnails.ErrInvalidConfig) {
+			t.Errorf("Regenerate(%#v): %v", m, err)
+		}
+		if _, err := thumbnails.DeleteSize(ctx, db, m, "image", "small"); !errors.Is(err, thumbnails.ErrInvalidConfig) {
+			t.Errorf("DeleteSize(%#v): %v", m, err)
+		}
+		if _, err := thumbnails.Prune(ctx, db, thumbnails.PruneOptions{Models: []any{m}}); !errors.Is(err, thumbnails.ErrInvalidConfig) {
+			t.Errorf("Prune(%#v): %v", m, err)
+		}
+	}
+	if err := thumbnails.Bind(db, &n); !errors.Is(err, thumbnails.ErrInvalidConfig) {
+		t.Errorf("Bind(&int): %v", err)
+	}
+}

@@ -97,7 +97,7 @@ func (p *plugin) target(db *gorm.DB, model any, columnName string) (*target, err
 func (p *plugin) modelFor(db *gorm.DB, model any) (*model, error) {
 	stmt := &gorm.Statement{DB: db}
 	if err := stmt.Parse(model); err != nil {
-		return nil, fmt.Errorf("thumbnails: model %T: %w", model, err)
+		return nil, fmt.Errorf("%w: model %T: %w", ErrInvalidConfig, model, err)
 	}
 	m, err := p.model(stmt.Schema)
 	if err != nil {
