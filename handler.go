@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -76,7 +77,16 @@ type handler struct {
 // on its first request, if the URL is one field.Image.SignedURL made:
 // concurrent requests for it wait for one generation, which the plugin
 // shares with Image.Thumbnail's. A missing thumbnail whose URL is unsigned
-// or tampered with is 403. Without a key, it is 404.
+// or tampered with is 403. Without a key, it is 404. A signed URL's
+// response is the size's recorded thumbnail, with that file's
+// Content-Type, when it is recorded under another name than the URL's: a
+// size whose format changed, before Regenerate runs, or the size of a
+// source stored without its format's extension.
+//
+// A file of a storage whose Open gives no io.Seeker and no modification
+// time is read into memory to be hashed into its ETag, up to
+// Limits.MaxBytes; a larger one is streamed whole, without an ETag, and
+// with no Range support.
 //
 // It fails with ErrNotRegistered when db does not use the plugin.
 func Handler(db *gorm.DB, opts HandlerOptions) (http.Handler, error) {
@@ -116,13 +126,23 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	thumb := strings.HasPrefix(name, h.p.cfg.BaseDir+"/")
-	if !thumb && !h.sources {
+	// A signed URL names its thumbnail with the extension of the size's
+	// format, or else of its source's name, which a source not stored by
+	// the plugin may lack or get wrong: its name is left to generate.
+	signed := thumb && len(h.p.cfg.SigningKey) > 0 && r.URL.Query().Has(querySignature)
+	_, known := contentTypes[strings.ToLower(path.Ext(name))]
+	if !thumb && !h.sources || !known && !signed {
 		http.NotFound(w, r)
 		return
 	}
-	f, err := h.p.storage.Open(r.Context(), name)
+	var f io.ReadCloser
+	err := backends.ErrNotFound
+	if known {
+		f, err = h.p.storage.Open(r.Context(), name)
+	}
+	served := name
 	if thumb && errors.Is(err, backends.ErrNotFound) && len(h.p.cfg.SigningKey) > 0 {
-		f, err = h.generate(r.Context(), name, r.URL.Query())
+		f, served, err = h.generate(r.Context(), name, r.URL.Query())
 	}
 	switch {
 	case err == nil:
@@ -140,7 +160,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	h.serve(w, r, name, f)
+	h.serve(w, r, served, f)
 }
 
 // name returns the storage name that urlPath asks for, and whether it is
@@ -158,29 +178,31 @@ func (h *handler) name(urlPath string) (string, bool) {
 			return "", false
 		}
 	}
-	if _, ok := contentTypes[strings.ToLower(path.Ext(name))]; !ok {
-		return "", false
-	}
 	return name, true
 }
 
 // generate makes the missing thumbnail name, when the query carries its
-// source and a valid signature, and opens it.
-func (h *handler) generate(ctx context.Context, name string, q url.Values) (io.ReadCloser, error) {
+// source and a valid signature, and opens it. It returns the name of the
+// file it opens, which is another when the size is recorded under another
+// name (its format changed since, and no Regenerate ran yet) or is made
+// under another extension than its source's name has (a source stored
+// without one, or with one that is not its format's): the response's
+// Content-Type is that file's.
+func (h *handler) generate(ctx context.Context, name string, q url.Values) (io.ReadCloser, string, error) {
 	source, sig := q.Get(querySource), q.Get(querySignature)
 	if source == "" || sig == "" {
-		return nil, errForbidden
+		return nil, "", errForbidden
 	}
 	if clean, err := backends.CleanName(source); err != nil || clean != source {
-		return nil, errForbidden
+		return nil, "", errForbidden
 	}
 	sz, ok := h.sizeOf(name, source)
 	var focus field.Focus
 	if focus.Scan(q.Get(queryFocus)) != nil {
-		return nil, errForbidden
+		return nil, "", errForbidden
 	}
 	if !ok || !h.p.validSignature(source, sz.Name, q.Get(queryFocus), sig) {
-		return nil, errForbidden
+		return nil, "", errForbidden
 	}
 	// The URL may be older than the row's point (a cached page): the size
 	// is made around the point the row holds now, when the process knows
@@ -190,9 +212,13 @@ func (h *handler) generate(ctx context.Context, name string, q url.Values) (io.R
 	// when this client goes away (generate detaches it).
 	t, err := h.p.generateLazy(ctx, source, sz) // a row deleted meanwhile: 404, nothing kept
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return h.p.storage.Open(ctx, t.Name)
+	if _, ok := contentTypes[strings.ToLower(path.Ext(t.Name))]; !ok {
+		return nil, "", fmt.Errorf("thumbnails: %q is recorded as %q, which is not served: %w", name, t.Name, backends.ErrNotFound)
+	}
+	f, err := h.p.storage.Open(ctx, t.Name)
+	return f, t.Name, err
 }
 
 // sizeOf returns the configured size whose thumbnail of source is name.
@@ -209,7 +235,8 @@ func (h *handler) sizeOf(name, source string) (sizes.Size, bool) {
 // serve writes the content of f, stored under name, with http.ServeContent.
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, name string, f io.ReadCloser) {
 	content, etag, mod, err := seekable(f, h.p.cfg.Limits.MaxBytes)
-	if err != nil {
+	var tooLarge *unbuffered
+	if err != nil && !errors.As(err, &tooLarge) {
 		h.p.db.Logger.Error(r.Context(), "thumbnails: serve %q: %v", name, err)
 		http.Error(w, "internal server error", http.StatusInternalServerError)
 		return
@@ -218,15 +245,30 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, name string, f i
 	hdr.Set("Content-Type", contentTypes[strings.ToLower(path.Ext(name))])
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Cache-Control", CacheImmutable)
+	if tooLarge != nil {
+		// Whole, without an ETag or ranges, which would take it all in memory.
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = io.Copy(w, tooLarge.r)
+		}
+		return
+	}
 	hdr.Set("ETag", etag)
 	http.ServeContent(w, r, "", mod, content)
 }
 
+// unbuffered is seekable's answer for a file larger than it reads into
+// memory: r reads the whole file.
+type unbuffered struct{ r io.Reader }
+
+func (*unbuffered) Error() string { return "thumbnails: a file larger than the serving buffer" }
+
 // seekable returns f as an io.ReadSeeker with a strong ETag and its
 // modification time: a local file or a bucket reader as it is, its ETag
 // made of its modification time and size; anything else read into memory
-// (up to max bytes), with no modification time and an ETag that hashes its
-// content.
+// (up to max bytes, Limits.MaxBytes), with no modification time and an
+// ETag that hashes its content. A larger one fails with an *unbuffered
+// that reads it all.
 func seekable(f io.Reader, max int64) (io.ReadSeeker, string, time.Time, error) {
 	stamp := func(mod time.Time, size int64) string {
 		return `"` + strconv.FormatInt(mod.UnixNano(), 36) + "-" + strconv.FormatInt(size, 36) + `"`
@@ -254,9 +296,12 @@ func seekable(f io.Reader, max int64) (io.ReadSeeker, string, time.Time, error) 
 			return v, stamp(v.ModTime(), v.Size()), v.ModTime(), nil
 		}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, max))
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
 		return nil, "", time.Time{}, err
+	}
+	if int64(len(data)) > max { // a thumbnail may be larger than the uploads it is made from
+		return nil, "", time.Time{}, &unbuffered{io.MultiReader(bytes.NewReader(data), f)}
 	}
 	sum := sha256.Sum256(data)
 	return bytes.NewReader(data), `"h` + hex.EncodeToString(sum[:12]) + `"`, time.Time{}, nil
