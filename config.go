@@ -32,7 +32,11 @@ type Config struct {
 	Metadata backends.Metadata
 	// BaseDir is the storage folder of thumbnails: a thumbnail of
 	// "foods/ab12.jpg" in size "small" is "<BaseDir>/foods/ab12_small.jpg".
-	// Empty means "thumbnails".
+	// Empty means "thumbnails". Thumbnails keep the names they were
+	// recorded with: after a change, run Regenerate (or the command's
+	// regenerate), which makes them again under the new folder and deletes
+	// the old files; until then Handler, which tells a thumbnail by this
+	// prefix, takes the old ones for sources.
 	BaseDir string
 	// Limits bound what an upload may be. Each zero field takes its value
 	// from DefaultLimits; a limit cannot be turned off.
