@@ -495,3 +495,27 @@ func TestNotAModel(t *testing.T) {
 		t.Errorf("Bind(&int): %v", err)
 	}
 }
+
+// TestMissingTableOrColumn checks that a Table naming a table or a column
+// the database lacks fails with ErrInvalidConfig, on every database.
+func TestMissingTableOrColumn(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		setup(t, db, &Food{})
+		ctx := context.Background()
+		for _, tbl := range []thumbnails.Table{
+			{Name: "no_such_table", Column: "image"},
+			{Name: "foods", Column: "no_such_column"},
+			{Name: "foods", Column: "image", PrimaryKey: "no_such_key"},
+		} {
+			if _, err := thumbnails.Regenerate(ctx, db, tbl, thumbnails.RegenerateOptions{}); !errors.Is(err, thumbnails.ErrInvalidConfig) {
+				t.Errorf("Regenerate(%+v): %v", tbl, err)
+			}
+			if _, err := thumbnails.DeleteSize(ctx, db, tbl, "", "small"); !errors.Is(err, thumbnails.ErrInvalidConfig) {
+				t.Errorf("DeleteSize(%+v): %v", tbl, err)
+			}
+		}
+		if _, err := thumbnails.Regenerate(ctx, db.Table("no_such_archive"), &Food{}, thumbnails.RegenerateOptions{}); !errors.Is(err, thumbnails.ErrInvalidConfig) {
+			t.Errorf("Regenerate on db.Table of a missing table: %v", err)
+		}
+	})
+}

@@ -164,7 +164,7 @@ func (tg *target) batch(ctx context.Context, db *gorm.DB, after any, ids []any, 
 	}
 	rows, err := q.Rows()
 	if err != nil {
-		return nil, fmt.Errorf("thumbnails: read %s.%s: %w", tg.table, tg.col.name, err)
+		return nil, tg.missing(db, fmt.Errorf("thumbnails: read %s.%s: %w", tg.table, tg.col.name, err))
 	}
 	defer rows.Close()
 	var out []row
@@ -211,8 +211,32 @@ func (tg *target) count(ctx context.Context, db *gorm.DB, after any, ids []any) 
 		q = q.Where(clause.IN{Column: clause.Column{Name: tg.pk}, Values: ids})
 	}
 	var n int64
-	err := q.Count(&n).Error
-	return n, err
+	if err := q.Count(&n).Error; err != nil {
+		return 0, tg.missing(db, err)
+	}
+	return n, nil
+}
+
+// missing returns err, a failed read of the target's rows, wrapped in
+// ErrInvalidConfig when the database has no such table or column (the
+// Table given, or the table db.Table names): the operation cannot work on
+// it, and running it again will not help. Only a failure pays for the
+// check.
+func (tg *target) missing(db *gorm.DB, err error) error {
+	m := db.Session(&gorm.Session{NewDB: true}).Migrator()
+	if !m.HasTable(tg.table) {
+		return fmt.Errorf("%w: no table %s: %w", ErrInvalidConfig, tg.table, err)
+	}
+	names := []string{tg.col.name, tg.pk}
+	if tg.col.focus != nil {
+		names = append(names, tg.col.focus.DBName)
+	}
+	for _, name := range names {
+		if !m.HasColumn(tg.table, name) {
+			return fmt.Errorf("%w: table %s has no column %s: %w", ErrInvalidConfig, tg.table, name, err)
+		}
+	}
+	return err
 }
 
 // distinct returns ids without repeats, in their order, so that chunks of
