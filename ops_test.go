@@ -513,6 +513,12 @@ func TestMissingTableOrColumn(t *testing.T) {
 			if _, err := thumbnails.DeleteSize(ctx, db, tbl, "", "small"); !errors.Is(err, thumbnails.ErrInvalidConfig) {
 				t.Errorf("DeleteSize(%+v): %v", tbl, err)
 			}
+			if tbl.PrimaryKey != "" {
+				continue // Prune reads no key
+			}
+			if _, err := thumbnails.Prune(ctx, db, thumbnails.PruneOptions{Models: []any{tbl}}); !errors.Is(err, thumbnails.ErrInvalidConfig) {
+				t.Errorf("Prune(%+v): %v", tbl, err)
+			}
 		}
 		if _, err := thumbnails.Regenerate(ctx, db.Table("no_such_archive"), &Food{}, thumbnails.RegenerateOptions{}); !errors.Is(err, thumbnails.ErrInvalidConfig) {
 			t.Errorf("Regenerate on db.Table of a missing table: %v", err)

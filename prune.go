@@ -287,6 +287,9 @@ func (p *plugin) referencedByRows(db *gorm.DB, models []any) (map[string]bool, e
 		}
 		for _, tg := range cols {
 			if err := namesIn(db, tableColumn{tg.table, tg.col.name}, out); err != nil {
+				if _, ok := model.(Table); ok {
+					err = tg.missing(db, err)
+				}
 				return nil, err
 			}
 		}
