@@ -20,7 +20,8 @@ import (
 // changing its result, rather than from the full source. A rendered size
 // can serve as the start of another when it is one aspect-keeping Resize (the
 // whole picture, smaller); the other must begin with a Resize that only
-// shrinks it, and reach the same dimensions from it as from the source. So
+// shrinks it, and that makes the same dimensions from it as from the
+// source, so that the rest of its chain works on the same picture. So
 // large (fit 1200) is made from the source, medium (fit 400) from large, and
 // small (fill 100) from medium, while a chain that crops or flips first still
 // starts from the source. Each size is encoded (and post-processed) while
@@ -64,8 +65,11 @@ func renderAll(ctx context.Context, src *source, list []sizes.Size, background c
 				if first.Dx() > b.Dx() || first.Dy() > b.Dy() {
 					continue // it would enlarge the start
 				}
-				if gift.New(sz.Processors...).Bounds(b) != bounds[i] {
-					continue // a different result (percentages, rounding)
+				if first != sz.Processors[0].Bounds(srcB) {
+					// a different result (percentages, a fit that does not
+					// enlarge, rounding): the rest of the chain, a crop,
+					// would keep another part of the picture
+					continue
 				}
 				if best == -1 || area(b) < area(starts[best].Bounds()) {
 					best = j

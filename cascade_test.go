@@ -145,3 +145,52 @@ small:  {processors: [{path: resize, width: 100, height: 100, method: fill}]}
 		}
 	})
 }
+
+// TestStartsKeepEachSizesPicture checks the sizes whose leading Resize
+// depends on the size of its input (a percentage, a fit that does not
+// enlarge), followed by a crop: the final dimensions come out the same from
+// a smaller start (a reduced JPEG decode, another size), but not the part
+// of the picture the crop keeps. Each must look as rendered from the whole
+// source, decoded whole, alone and next to a plain fit that could serve
+// as a start.
+func TestStartsKeepEachSizesPicture(t *testing.T) {
+	ImageOnly(t)
+	set, err := sizes.Load(strings.NewReader(`
+half:  {processors: [{path: resize, width: "50%", height: "50%"}, {path: crop, width: 100, height: 100}]}
+noup:  {processors: [{path: resize, width: 1000, height: 1000, method: fit, upscale: false}, {path: crop, width: 100, height: 100}]}
+mid:   {processors: [{path: resize, width: 300, method: fit}]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("testdata/pizza-600x400.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := decode(data, DefaultLimits, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, name := range []string{"half", "noup"} {
+		for _, list := range [][]sizes.Size{{set[name]}, {set[name], set["mid"]}} {
+			src, err := decode(data, DefaultLimits, list)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := renderAll(ctx, src, list, color.White)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := render(ctx, whole, set[name], color.White)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, _, _ := image.Decode(bytes.NewReader(out[0].data))
+			b, _, _ := image.Decode(bytes.NewReader(want.data))
+			if d := meanAbsDiff(a, b); a.Bounds() != b.Bounds() || d > 5 {
+				t.Errorf("%s among %d sizes: %v, %.1f levels from the rendering from the whole source %v", name, len(list), a.Bounds(), d, b.Bounds())
+			}
+		}
+	}
+}

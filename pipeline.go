@@ -119,8 +119,9 @@ var scaledJPEG func(data []byte, k int, maxPixels int64) (image.Image, error)
 // jpegScale returns the reduction, 1, 2, 4 or 8, at which a JPEG whose
 // upright bounds are b may be decoded for the sizes in list: at most the box
 // reduction that each size's leading Resize would apply to it anyway, and
-// only where every size comes out with the same dimensions as from the
-// full image. A size that does not start with a Resize needs the full image.
+// only where every size's leading Resize comes out with the same
+// dimensions as from the full image (so that the rest of its chain works on
+// the same picture). A size that does not start with a Resize needs the full image.
 // A nil list asks for the whole image (a watermark). An empty one,
 // checkOnly, has no size to render (a save whose sizes are all lazy or
 // async): the image is only checked, and 8 is enough: the decoder still reads every
@@ -146,8 +147,11 @@ func jpegScale(b image.Rectangle, list []sizes.Size) int {
 		scaled := image.Rect(0, 0, (b.Dx()+k-1)/k, (b.Dy()+k-1)/k)
 		same := true
 		for _, sz := range list {
-			g := gift.New(sz.Processors...)
-			same = same && g.Bounds(scaled) == g.Bounds(b)
+			// The leading Resize, not only the whole chain: what follows
+			// it (a crop) must see an image of the same size, or it keeps
+			// another part of the picture (a percentage, a fit that does
+			// not enlarge).
+			same = same && sz.Processors[0].Bounds(scaled) == sz.Processors[0].Bounds(b)
 		}
 		if same {
 			return k
