@@ -409,13 +409,34 @@ func lockedRows(db *gorm.DB, m *model, conds []clause.Expression, unscoped bool)
 	if unscoped {
 		q = q.Unscoped()
 	}
-	if db.Dialector.Name() == "postgres" {
+	switch db.Dialector.Name() {
+	case "postgres":
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	case "sqlite":
+		writeLock(q)
 	}
 	if len(conds) > 0 {
 		q = q.Clauses(clause.Where{Exprs: conds})
 	}
 	return q
+}
+
+// writeLock takes SQLite's write lock for the transaction of q, if it has
+// none yet, before q reads the rows a write is about to change. In a
+// deferred transaction (SQLite's default) a read first takes a read lock,
+// which SQLite cannot upgrade while another connection waits to commit:
+// the write would then fail at once with "database is locked", whatever
+// the busy timeout, where gorm's own statements, which write first, wait
+// their turn. A write that changes nothing takes the lock (waiting for it
+// as any write does) and holds it to the end of the transaction. A failure
+// is q's error. Outside a transaction there is no lock to keep.
+func writeLock(q *gorm.DB) {
+	if _, inTx := q.Statement.ConnPool.(gorm.TxCommitter); !inTx {
+		return
+	}
+	if err := q.Session(&gorm.Session{NewDB: true}).Exec("DELETE FROM " + outboxTable + " WHERE 0").Error; err != nil {
+		_ = q.AddError(fmt.Errorf("thumbnails: take the write lock: %w", err))
+	}
 }
 
 // release reads, under conds, the names that the written columns hold now,
