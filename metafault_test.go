@@ -170,12 +170,10 @@ func TestDeleteSizeFailuresKeepFileAndRecord(t *testing.T) {
 	for _, failing := range []string{"record", "file"} {
 		t.Run(failing, func(t *testing.T) {
 			db := openSQLite(t)
-			root := t.TempDir()
 			fail := new(atomic.Bool)
-			st := &refusingStorage{Storage: backends.NewFileSystemStorage(root, "/media/")}
-			usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: st,
-				Metadata: failingDeleteSizes{backends.NewDatabaseMetadata(db), fail}}, &Food{})
-			e := &env{db: db, root: root}
+			st := &refusingStorage{}
+			e := setupOver(t, db, thumbnails.Config{Sizes: testSizes(), Metadata: failingDeleteSizes{backends.NewDatabaseMetadata(db), fail}},
+				func(fs backends.Storage) backends.Storage { st.Storage = fs; return st })
 			food := newFood(t, "a", pizzaJPG)
 			if err := db.Create(&food).Error; err != nil {
 				t.Fatal(err)
@@ -225,10 +223,8 @@ func (s *hookedDeletes) Delete(ctx context.Context, name string) error {
 // record must not be left naming the deleted file.
 func TestDeleteSizeRacingARead(t *testing.T) {
 	db := openSQLite(t)
-	root := t.TempDir()
-	st := &hookedDeletes{Storage: backends.NewFileSystemStorage(root, "/media/")}
-	usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: st}, &Food{})
-	e := &env{db: db, root: root}
+	st := &hookedDeletes{}
+	e := setupOver(t, db, thumbnails.Config{Sizes: testSizes()}, func(fs backends.Storage) backends.Storage { st.Storage = fs; return st })
 	food := newFood(t, "a", pizzaJPG)
 	if err := db.Create(&food).Error; err != nil {
 		t.Fatal(err)

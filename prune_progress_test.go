@@ -181,15 +181,23 @@ func (s *refusingStorage) List(ctx context.Context, fn func(backends.FileInfo) e
 	return s.Storage.(backends.Lister).List(ctx, fn)
 }
 
+// setupOver registers the plugin on db with cfg, over the storage that
+// wrap makes of a file storage in a temporary folder, with the Food table.
+func setupOver(t *testing.T, db *gorm.DB, cfg thumbnails.Config, wrap func(backends.Storage) backends.Storage) *env {
+	t.Helper()
+	root := t.TempDir()
+	cfg.Storage = wrap(backends.NewFileSystemStorage(root, "/media/"))
+	usePlugin(t, db, cfg, &Food{})
+	return &env{db: db, root: root}
+}
+
 // TestPruneFailedDelete: a file that cannot be deleted is counted in
 // Failed, reported through Progress with its error, left out of the
 // report's files, and its error is returned; the others are removed.
 func TestPruneFailedDelete(t *testing.T) {
 	db := openSQLite(t)
-	root := t.TempDir()
-	st := &refusingStorage{Storage: backends.NewFileSystemStorage(root, "/media/")}
-	usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: st}, &Food{})
-	e := &env{db: db, root: root}
+	st := &refusingStorage{}
+	e := setupOver(t, db, thumbnails.Config{Sizes: testSizes()}, func(fs backends.Storage) backends.Storage { st.Storage = fs; return st })
 	found := leftovers(t, e, db)
 	st.refuse = found.Files[1]
 
