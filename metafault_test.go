@@ -7,10 +7,14 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/disintegration/gift"
+	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
+	"github.com/gorm-thumbnails/thumbnails/processors"
 )
 
 var errPutFailed = errors.New("metadata write failed (injected)")
@@ -95,31 +99,40 @@ func TestMetadataFailureAfterTheRowIsWritten(t *testing.T) {
 
 // TestRegenerateMetadataFailureKeepsOldThumbnails checks that a row whose
 // Regenerate fails at the metadata write keeps what it had: a size written
-// under its recorded name gets its old content back, and a size written
-// under a new name (its format changed) is removed, so that each record
-// still describes its file.
+// under its recorded name, whose dimensions changed, gets its old content
+// back, and a size written under a new name (its format changed) is
+// removed, so that each record still describes its file.
 func TestRegenerateMetadataFailureKeepsOldThumbnails(t *testing.T) {
-	db := openSQLite(t)
-	fail := new(atomic.Bool)
-	e := setupSizesConfig(t, db, thumbnails.Config{Sizes: testSizes(), Metadata: failingPuts{backends.NewDatabaseMetadata(db), fail}}, &Food{})
-	ctx := context.Background()
+	dsn := testdb.SQLiteDSN(t, "")
+	root := t.TempDir()
+	st := backends.NewFileSystemStorage(root, "/media/")
+	before := testdb.Open(t, sqlite.Open(dsn))
+	usePlugin(t, before, thumbnails.Config{Sizes: testSizes(), Storage: st}, &Food{})
 	food := newFood(t, "a", pizzaJPG)
-	if err := db.Create(&food).Error; err != nil {
+	if err := before.Create(&food).Error; err != nil {
 		t.Fatal(err)
 	}
-	recs := sizesOf(t, db, food)
-	medium := recs["medium"]
-	// what an earlier configuration made: other content under medium's name,
-	// and small recorded as a JPEG (the configuration now makes a PNG)
-	oldMedium := photo(t, pastaJPG)
-	e.write(t, medium.Name, oldMedium)
-	small := recs["small"]
+	ctx := context.Background()
+	e := &env{db: before, root: root}
+	recs := sizesOf(t, before, food)
+	medium, small := recs["medium"], recs["small"]
+	oldMedium := e.read(t, medium.Name)
+	// small as an earlier configuration recorded it: a JPEG (it is a PNG now)
 	oldSmall := small.Name[:len(small.Name)-len(".png")] + ".jpg"
 	e.write(t, oldSmall, photo(t, pizzaJPG))
 	e.remove(t, small.Name)
-	if err := metadataOf(db).Put(ctx, food.Image.Name(), backends.Thumbnail{Size: "small", Name: oldSmall, Width: 600, Height: 400}); err != nil {
+	if err := metadataOf(before).Put(ctx, food.Image.Name(), backends.Thumbnail{Size: "small", Name: oldSmall, Width: 600, Height: 400}); err != nil {
 		t.Fatal(err)
 	}
+
+	// the application now makes medium smaller, and its metadata fails
+	db := testdb.Open(t, sqlite.Open(dsn))
+	set := testSizes()
+	m := set["medium"]
+	m.Processors = []gift.Filter{processors.Resize(processors.Px(300), processors.Px(300), processors.Fit)}
+	set["medium"] = m
+	fail := new(atomic.Bool)
+	usePlugin(t, db, thumbnails.Config{Sizes: set, Storage: st, Metadata: failingPuts{backends.NewDatabaseMetadata(db), fail}}, &Food{})
 	fail.Store(true)
 	c, err := thumbnails.Regenerate(ctx, db, &Food{}, thumbnails.RegenerateOptions{Sizes: []string{"small", "medium"}})
 	if err != nil || c.Failed != 1 {
@@ -139,8 +152,28 @@ func TestRegenerateMetadataFailureKeepsOldThumbnails(t *testing.T) {
 		t.Fatalf("second Regenerate = %+v, %v", c, err)
 	}
 	got := sizesOf(t, db, food)
-	if got["small"].Name != small.Name || !e.exists(t, small.Name) || e.exists(t, oldSmall) || bytes.Equal(e.read(t, medium.Name), oldMedium) {
+	if got["small"].Name != small.Name || !e.exists(t, small.Name) || e.exists(t, oldSmall) || got["medium"].Width != 300 {
 		t.Errorf("after a regenerate that works: %+v", got)
+	}
+}
+
+// TestRegenerateRepairsABrokenThumbnail: a recorded thumbnail that is
+// empty (a crashed write of a storage that is not atomic) is made again.
+func TestRegenerateRepairsABrokenThumbnail(t *testing.T) {
+	db := openSQLite(t)
+	e := setup(t, db, &Food{})
+	food := newFood(t, "a", pizzaJPG)
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	medium := sizesOf(t, db, food)["medium"]
+	e.write(t, medium.Name, nil)
+	c, err := thumbnails.Regenerate(context.Background(), db, &Food{}, thumbnails.RegenerateOptions{Sizes: []string{"medium"}})
+	if err != nil || c.Done != 1 {
+		t.Fatalf("Regenerate = %+v, %v", c, err)
+	}
+	if img, _ := e.decodeStored(t, medium.Name); img.Bounds().Dx() != medium.Width {
+		t.Errorf("medium is %v, want %d wide", img.Bounds(), medium.Width)
 	}
 }
 

@@ -525,3 +525,35 @@ func TestMissingTableOrColumn(t *testing.T) {
 		}
 	})
 }
+
+// TestFailedReadIsNotMissingTable checks that a read that fails for
+// another reason than a missing table or column (a closed database, a
+// cancelled context, a PostgreSQL transaction already aborted) is returned
+// as it is, not as ErrInvalidConfig, which says a rerun cannot help.
+func TestFailedReadIsNotMissingTable(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		setup(t, db, &Food{})
+		createFoods(t, db, 1)
+		if _, err := thumbnails.Regenerate(cancelled, db.WithContext(cancelled), &Food{}, thumbnails.RegenerateOptions{}); err == nil || errors.Is(err, thumbnails.ErrInvalidConfig) {
+			t.Errorf("Regenerate with a cancelled context: %v", err)
+		}
+		if db.Dialector.Name() == "postgres" {
+			tx := db.Begin()
+			defer tx.Rollback()
+			_ = tx.Exec("SELECT 1/0").Error // aborts the transaction
+			if _, err := thumbnails.Regenerate(context.Background(), tx, &Food{}, thumbnails.RegenerateOptions{}); err == nil || errors.Is(err, thumbnails.ErrInvalidConfig) {
+				t.Errorf("Regenerate in an aborted transaction: %v", err)
+			}
+		}
+		sqlDB, err := db.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = sqlDB.Close()
+		if _, err := thumbnails.DeleteSize(context.Background(), db, &Food{}, "", "small"); err == nil || errors.Is(err, thumbnails.ErrInvalidConfig) {
+			t.Errorf("DeleteSize on a closed database: %v", err)
+		}
+	})
+}

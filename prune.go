@@ -288,7 +288,7 @@ func (p *plugin) referencedByRows(db *gorm.DB, models []any) (map[string]bool, e
 		for _, tg := range cols {
 			if err := namesIn(db, tableColumn{tg.table, tg.col.name}, out); err != nil {
 				if _, ok := model.(Table); ok {
-					err = tg.missing(db, err)
+					err = tg.missing(db.Statement.Context, db, err, false)
 				}
 				return nil, err
 			}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"slices"
 	"sync"
@@ -199,32 +200,25 @@ func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.
 		ph.Source = source
 		thumbs = append(thumbs, *ph)
 	}
-	var undo []overwritten
+	var writes []overwritten
 	for _, r := range out {
 		name := thumbnailName(p.cfg.BaseDir, source, r.size.Name, r.ext)
-		was, err := p.previous(ctx, name, recorded)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
+		w := p.previous(ctx, name, recorded)
 		t, err := p.saveThumbnail(ctx, source, r)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		if t.Name != name { // the storage chose another name: nothing was overwritten
-			was = overwritten{name: t.Name}
+			w = overwritten{}
 		}
-		undo = append(undo, was)
+		w.t = t
+		writes = append(writes, w)
 		thumbs = append(thumbs, t)
 	}
 	if len(thumbs) > 0 {
 		if err := p.meta.Put(ctx, source, thumbs...); err != nil {
-			errs = append(errs, err)
-			for _, o := range undo {
-				errs = append(errs, o.restore(ctx, p.storage))
-			}
-			return errors.Join(errs...)
+			return errors.Join(append(errs, err, p.undo(ctx, source, writes))...)
 		}
 		// A size whose format changed gets a new name: its old file goes
 		// once the new record is in.
@@ -241,50 +235,63 @@ func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.
 	return errors.Join(errs...)
 }
 
-// overwritten is a file that regenerateRow writes, and what undoes the
-// write when the new record cannot be written, so that the old record still
-// describes its file: the old content of a recorded file written again
-// under its name, or nothing for a file that no record named.
+// overwritten is a thumbnail t that regenerateRow wrote, and what it
+// overwrote: when a record named the file, its old content (kept), or
+// that it could not be read (recorded alone).
 type overwritten struct {
-	name     string
+	t        backends.Thumbnail
 	recorded bool
+	kept     bool
 	old      []byte
 }
 
 // previous reads the file that writing name replaces when a record names it
-// (a size regenerated in its recorded format). A recorded file that is
-// missing has nothing to keep; one that cannot be read is not overwritten.
-func (p *plugin) previous(ctx context.Context, name string, recorded []backends.Thumbnail) (overwritten, error) {
-	o := overwritten{name: name}
+// (a size regenerated in its recorded format). A file that is missing or
+// cannot be read is overwritten all the same: Regenerate is what repairs
+// a broken thumbnail.
+func (p *plugin) previous(ctx context.Context, name string, recorded []backends.Thumbnail) overwritten {
 	if !slices.ContainsFunc(recorded, func(t backends.Thumbnail) bool { return t.IsFile() && t.Name == name }) {
-		return o, nil
+		return overwritten{}
 	}
+	o := overwritten{recorded: true}
 	rc, err := p.storage.Open(ctx, name)
-	if errors.Is(err, backends.ErrNotFound) {
-		return o, nil
-	}
-	if err == nil {
-		o.old, err = readUpload(rc, p.cfg.Limits.MaxBytes)
-		_ = rc.Close()
-	}
 	if err != nil {
-		return o, fmt.Errorf("thumbnails: read %q before replacing it: %w", name, err)
+		return o
 	}
-	o.recorded = true
-	return o, nil
+	defer rc.Close()
+	if o.old, err = io.ReadAll(rc); err == nil { // a thumbnail of ours, of bounded size
+		o.kept = true
+	}
+	return o
 }
 
-// restore undoes the write of o.
-func (o overwritten) restore(ctx context.Context, st backends.Storage) error {
+// undo takes back the files that regenerateRow wrote for source when their
+// records could not be written, so that the records it keeps still
+// describe their files: a file it overwrote gets its old content back, and
+// a file that no record named is deleted. It first reads the records again:
+// a write recorded after all (a Put that failed after it applied, or a
+// read that made the size meanwhile) is left as it is, and when they cannot
+// be read a new file is left for Prune rather than deleted.
+func (p *plugin) undo(ctx context.Context, source string, writes []overwritten) error {
 	ctx = context.WithoutCancel(ctx)
-	if o.recorded {
-		if _, err := st.Save(ctx, o.name, bytes.NewReader(o.old)); err != nil {
-			return fmt.Errorf("thumbnails: put back %q: %w", o.name, err)
+	now, readErr := p.meta.ThumbnailsOf(ctx, []string{source})
+	var errs []error
+	for _, w := range writes {
+		if readErr == nil && slices.ContainsFunc(now[source], func(r backends.Thumbnail) bool {
+			return r.Name == w.t.Name && (r.Size != w.t.Size || r.Width == w.t.Width && r.Height == w.t.Height)
+		}) {
+			continue // recorded as written, or by another size
 		}
-		return nil
+		switch {
+		case w.kept:
+			if _, err := p.storage.Save(ctx, w.t.Name, bytes.NewReader(w.old)); err != nil {
+				errs = append(errs, fmt.Errorf("thumbnails: put back %q: %w", w.t.Name, err))
+			}
+		case !w.recorded && readErr == nil:
+			if err := p.storage.Delete(ctx, w.t.Name); err != nil {
+				errs = append(errs, fmt.Errorf("thumbnails: delete %q, recorded nowhere: %w", w.t.Name, err))
+			}
+		}
 	}
-	if err := st.Delete(ctx, o.name); err != nil {
-		return fmt.Errorf("thumbnails: delete %q, recorded nowhere: %w", o.name, err)
-	}
-	return nil
+	return errors.Join(errs...)
 }

@@ -164,7 +164,7 @@ func (tg *target) batch(ctx context.Context, db *gorm.DB, after any, ids []any, 
 	}
 	rows, err := q.Rows()
 	if err != nil {
-		return nil, tg.missing(db, fmt.Errorf("thumbnails: read %s.%s: %w", tg.table, tg.col.name, err))
+		return nil, tg.missing(ctx, db, fmt.Errorf("thumbnails: read %s.%s: %w", tg.table, tg.col.name, err), true)
 	}
 	defer rows.Close()
 	var out []row
@@ -212,7 +212,7 @@ func (tg *target) count(ctx context.Context, db *gorm.DB, after any, ids []any) 
 	}
 	var n int64
 	if err := q.Count(&n).Error; err != nil {
-		return 0, tg.missing(db, err)
+		return 0, tg.missing(ctx, db, err, true)
 	}
 	return n, nil
 }
@@ -220,19 +220,43 @@ func (tg *target) count(ctx context.Context, db *gorm.DB, after any, ids []any) 
 // missing returns err, a failed read of the target's rows, wrapped in
 // ErrInvalidConfig when the database has no such table or column (the
 // Table given, or the table db.Table names): the operation cannot work on
-// it, and running it again will not help. Only a failure pays for the
-// check.
-func (tg *target) missing(db *gorm.DB, err error) error {
-	m := db.Session(&gorm.Session{NewDB: true}).Migrator()
-	if !m.HasTable(tg.table) {
+// it, and running it again will not help. key says whether the read used
+// the primary key. Only a failure pays for the check.
+func (tg *target) missing(ctx context.Context, db *gorm.DB, err error, key bool) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	s := db.Session(&gorm.Session{NewDB: true, Context: ctx})
+	// The check counts only when the database answers: one closed or out of
+	// reach, or a transaction the failure aborted (PostgreSQL), fails it
+	// too, and err is then what there is to say.
+	var one int
+	if s.Raw("SELECT 1").Scan(&one).Error != nil || one != 1 {
+		return err
+	}
+	probe := func(cols ...clause.Column) error {
+		q := table(s, tg.table).Where("1 = 0")
+		if len(cols) > 0 {
+			q = q.Clauses(clause.Select{Columns: cols})
+		}
+		rows, err := q.Rows()
+		if err == nil {
+			err = rows.Close()
+		}
+		return err
+	}
+	if probe() != nil {
 		return fmt.Errorf("%w: no table %s: %w", ErrInvalidConfig, tg.table, err)
 	}
-	names := []string{tg.col.name, tg.pk}
+	names := []string{tg.col.name}
+	if key {
+		names = append(names, tg.pk)
+	}
 	if tg.col.focus != nil {
 		names = append(names, tg.col.focus.DBName)
 	}
 	for _, name := range names {
-		if !m.HasColumn(tg.table, name) {
+		if probe(clause.Column{Name: name}) != nil {
 			return fmt.Errorf("%w: table %s has no column %s: %w", ErrInvalidConfig, tg.table, name, err)
 		}
 	}
