@@ -24,8 +24,9 @@ const deleteBatch = 500
 // when the model has one image column. It returns how many rows had
 // the size (Done) or not (Skipped). A row whose file or record cannot be
 // deleted is counted in Failed, reported through WithProgress, and keeps
-// both, so that no record names a missing file and running it again
-// retries; the run goes on, and its
+// both (the record goes first and is put back; should that fail too, the
+// file is left for Prune), so that no record names a missing file and
+// running it again retries; the run goes on, and its
 // error is that of reading the rows or the metadata, or of ctx. With
 // WithDryRun it only counts.
 func DeleteSize(ctx context.Context, db *gorm.DB, model any, column, size string, opts ...Option) (Counts, error) {
