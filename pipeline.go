@@ -272,8 +272,9 @@ func orientationFilter(o int) gift.Filter {
 }
 
 // newImageLike returns a blank image of bounds b in a pixel format suited to
-// src: gray stays gray, everything else becomes RGBA, which the JPEG
-// encoder reads without a per-pixel allocation. Only for transforms that
+// src: gray stays gray, and everything else becomes newColour's (RGBA,
+// which the JPEG encoder reads without a per-pixel allocation, for an
+// opaque image). Only for transforms that
 // keep a gray image gray and opaque (EXIF orientation, resizes): other
 // processors may pad with a colour, rotate leaving transparent corners or
 // draw a coloured watermark.
@@ -281,6 +282,18 @@ func newImageLike(src image.Image, b image.Rectangle) draw.Image {
 	b = image.Rect(0, 0, b.Dx(), b.Dy())
 	if _, ok := src.(*image.Gray); ok {
 		return image.NewGray(b)
+	}
+	return newColour(src, b)
+}
+
+// newColour returns a blank colour image of bounds b for what is drawn from
+// src: NRGBA, straight alpha, when src has transparency, as gift's own
+// filters expect (premultiplied, a filter that overshoots, a sharpen,
+// rings transparent edges with wrong colours, and the colour of
+// transparent pixels is lost); RGBA otherwise.
+func newColour(src image.Image, b image.Rectangle) draw.Image {
+	if o, ok := src.(interface{ Opaque() bool }); ok && !o.Opaque() {
+		return image.NewNRGBA(b)
 	}
 	return image.NewRGBA(b)
 }
@@ -344,7 +357,7 @@ func draw1(ctx context.Context, img image.Image, sz sizes.Size, maxPixels int64)
 	if resizesOnly(sz.Processors) {
 		dst = newImageLike(img, b)
 	} else {
-		dst = image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+		dst = newColour(img, image.Rect(0, 0, b.Dx(), b.Dy()))
 	}
 	g.Draw(dst, img)
 	return dst, nil

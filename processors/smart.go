@@ -78,13 +78,16 @@ func lumaGrid(src image.Image, k int) (g []float32, gw, gh int) {
 	// pix, off, stride and step locate the sample of (x, y) in a plane of bytes.
 	var pix []byte
 	var off, stride, step int
+	straight := false // NRGBA: the green sample is weighted by its alpha, two bytes on
 	switch s := src.(type) {
 	case *image.YCbCr:
 		pix, off, stride, step = s.Y, s.YOffset(b.Min.X, b.Min.Y), s.YStride, 1
 	case *image.Gray:
 		pix, off, stride, step = s.Pix, s.PixOffset(b.Min.X, b.Min.Y), s.Stride, 1
 	case *image.NRGBA: // green stands in for brightness, of which it is most
-		pix, off, stride, step = s.Pix, s.PixOffset(b.Min.X, b.Min.Y)+1, s.Stride, 4
+		// premultiplied, as RGBA holds it: the colour of a transparent
+		// pixel is invisible, and no detail
+		pix, off, stride, step, straight = s.Pix, s.PixOffset(b.Min.X, b.Min.Y)+1, s.Stride, 4, true
 	case *image.RGBA:
 		pix, off, stride, step = s.Pix, s.PixOffset(b.Min.X, b.Min.Y)+1, s.Stride, 4
 	}
@@ -96,11 +99,16 @@ func lumaGrid(src image.Image, k int) (g []float32, gw, gh int) {
 			for i := range out {
 				x0, x1 := i*k, min(i*k+k, sw)
 				var sum uint32
-				if step == 1 {
+				switch {
+				case step == 1:
 					for _, v := range row[x0:x1] {
 						sum += uint32(v)
 					}
-				} else {
+				case straight:
+					for x := x0; x < x1; x++ {
+						sum += (uint32(row[x*4])*uint32(row[x*4+2]) + 127) / 255
+					}
+				default:
 					for x := x0; x < x1; x++ {
 						sum += uint32(row[x*step])
 					}
