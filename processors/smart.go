@@ -3,6 +3,7 @@ package processors
 import (
 	"image"
 	"math"
+	"slices"
 
 	"github.com/disintegration/gift"
 )
@@ -75,21 +76,20 @@ func lumaGrid(src image.Image, k int) (g []float32, gw, gh int) {
 	sw, sh := b.Dx(), b.Dy()
 	gw, gh = (sw+k-1)/k, (sh+k-1)/k
 	sums := make([]float32, gw*gh)
-	// pix, off, stride and step locate the sample of (x, y) in a plane of bytes.
+	// pix, off and stride locate the sample of (x, y) in a plane of bytes,
+	// or its pixel of 4 when rgb is set.
 	var pix []byte
-	var off, stride, step int
-	straight := false // NRGBA: the green sample is weighted by its alpha, two bytes on
+	var off, stride int
+	rgb, straight := false, false // 4-byte pixels; NRGBA's straight alpha
 	switch s := src.(type) {
 	case *image.YCbCr:
-		pix, off, stride, step = s.Y, s.YOffset(b.Min.X, b.Min.Y), s.YStride, 1
+		pix, off, stride = s.Y, s.YOffset(b.Min.X, b.Min.Y), s.YStride
 	case *image.Gray:
-		pix, off, stride, step = s.Pix, s.PixOffset(b.Min.X, b.Min.Y), s.Stride, 1
-	case *image.NRGBA: // green stands in for brightness, of which it is most
-		// premultiplied, as RGBA holds it: the colour of a transparent
-		// pixel is invisible, and no detail
-		pix, off, stride, step, straight = s.Pix, s.PixOffset(b.Min.X, b.Min.Y)+1, s.Stride, 4, true
+		pix, off, stride = s.Pix, s.PixOffset(b.Min.X, b.Min.Y), s.Stride
+	case *image.NRGBA:
+		pix, off, stride, rgb, straight = s.Pix, s.PixOffset(b.Min.X, b.Min.Y), s.Stride, true, true
 	case *image.RGBA:
-		pix, off, stride, step = s.Pix, s.PixOffset(b.Min.X, b.Min.Y)+1, s.Stride, 4
+		pix, off, stride, rgb = s.Pix, s.PixOffset(b.Min.X, b.Min.Y), s.Stride, true
 	}
 	if pix != nil {
 		isums := make([]uint32, gw*gh) // at most k*k*255, k at most 256
@@ -99,18 +99,21 @@ func lumaGrid(src image.Image, k int) (g []float32, gw, gh int) {
 			for i := range out {
 				x0, x1 := i*k, min(i*k+k, sw)
 				var sum uint32
-				switch {
-				case step == 1:
+				if !rgb {
 					for _, v := range row[x0:x1] {
 						sum += uint32(v)
 					}
-				case straight:
-					for x := x0; x < x1; x++ {
-						sum += (uint32(row[x*4])*uint32(row[x*4+2]) + 127) / 255
-					}
-				default:
-					for x := x0; x < x1; x++ {
-						sum += uint32(row[x*step])
+				} else {
+					// The brightness of a JPEG's Y plane, so that a photo
+					// made upright (RGBA) scores as one stored upright
+					// (YCbCr); premultiplied, as RGBA holds it: the colour
+					// of a transparent pixel is invisible, and no detail.
+					for p := range slices.Chunk(row[x0*4:x1*4], 4) {
+						y := (19595*uint32(p[0]) + 38470*uint32(p[1]) + 7471*uint32(p[2]) + 1<<15) >> 16
+						if straight {
+							y = (y*uint32(p[3]) + 127) / 255
+						}
+						sum += y
 					}
 				}
 				out[i] += sum
