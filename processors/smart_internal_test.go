@@ -36,3 +36,25 @@ func TestLumaGridIgnoresInvisibleColour(t *testing.T) {
 		t.Errorf("NRGBA grid %v\nRGBA grid %v", a[:8], b[:8])
 	}
 }
+
+// TestLumaGridOfATurnedPhoto: a JPEG decodes to YCbCr, whose Y plane is
+// its brightness; made upright (EXIF orientation) it is RGBA. Both score
+// the same, so that the smart crop of a photo does not depend on how it
+// was stored.
+func TestLumaGridOfATurnedPhoto(t *testing.T) {
+	ycc := image.NewYCbCr(image.Rect(0, 0, 64, 48), image.YCbCrSubsampleRatio444)
+	for y := range 48 {
+		for x := range 64 {
+			ycc.Y[ycc.YOffset(x, y)] = uint8(40 + 2*x + y)
+			ycc.Cb[ycc.COffset(x, y)] = uint8(100 + x/2)
+			ycc.Cr[ycc.COffset(x, y)] = uint8(150 - y/2)
+		}
+	}
+	rgba := image.NewRGBA(ycc.Bounds())
+	draw.Draw(rgba, rgba.Bounds(), ycc, image.Point{}, draw.Src)
+	a, _, _ := lumaGrid(ycc, 4)
+	b, _, _ := lumaGrid(rgba, 4)
+	if !slices.EqualFunc(a, b, func(x, y float32) bool { return x-y < 2 && y-x < 2 }) {
+		t.Errorf("YCbCr grid %v\nRGBA grid %v", a[:8], b[:8])
+	}
+}
