@@ -1,6 +1,7 @@
 package thumbnails
 
 import (
+	"cmp"
 	"database/sql"
 	"fmt"
 	"reflect"
@@ -413,7 +414,7 @@ func lockedRows(db *gorm.DB, m *model, conds []clause.Expression, unscoped bool)
 	case "postgres":
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	case "sqlite":
-		writeLock(q)
+		writeLock(q, m)
 	}
 	if len(conds) > 0 {
 		q = q.Clauses(clause.Where{Exprs: conds})
@@ -422,20 +423,39 @@ func lockedRows(db *gorm.DB, m *model, conds []clause.Expression, unscoped bool)
 }
 
 // writeLock takes SQLite's write lock for the transaction of q, if it has
-// none yet, before q reads the rows a write is about to change. In a
+// none yet, before q reads the rows of m a write is about to change. In a
 // deferred transaction (SQLite's default) a read first takes a read lock,
 // which SQLite cannot upgrade while another connection waits to commit:
 // the write would then fail at once with "database is locked", whatever
 // the busy timeout, where gorm's own statements, which write first, wait
 // their turn. A write that changes nothing takes the lock (waiting for it
-// as any write does) and holds it to the end of the transaction. A failure
-// is q's error. Outside a transaction there is no lock to keep.
-func writeLock(q *gorm.DB) {
+// as any write does) and holds it to the end of the transaction: one on
+// the table, whose database may be an attached one ("archive.foods"), then
+// one on the outbox, in the main database, in the order an insert takes
+// them (its row, then its metadata). A failure is q's error. Outside a
+// transaction there is no lock to keep.
+func writeLock(q *gorm.DB, m *model) {
 	if _, inTx := q.Statement.ConnPool.(gorm.TxCommitter); !inTx {
 		return
 	}
-	if err := q.Session(&gorm.Session{NewDB: true}).Exec("DELETE FROM " + outboxTable + " WHERE 0").Error; err != nil {
-		_ = q.AddError(fmt.Errorf("thumbnails: take the write lock: %w", err))
+	s := q.Session(&gorm.Session{NewDB: true})
+	var table string
+	switch e := q.Statement.TableExpr; {
+	case e == nil:
+		table = q.Statement.Quote(cmp.Or(q.Statement.Table, m.schema.Table))
+	case len(e.Vars) == 0 && !strings.ContainsAny(e.SQL, " \t\n"): // a name, quoted; not "foods AS f"
+		table = e.SQL
+	}
+	locks := []string{"DELETE FROM " + outboxTable + " WHERE 0"}
+	if table != "" {
+		col := q.Statement.Quote(m.columns[0].name)
+		locks = slices.Insert(locks, 0, "UPDATE "+table+" SET "+col+" = "+col+" WHERE 0")
+	}
+	for _, lock := range locks {
+		if err := s.Exec(lock).Error; err != nil {
+			_ = q.AddError(fmt.Errorf("thumbnails: take the write lock: %w", err))
+			return
+		}
 	}
 }
 

@@ -2,11 +2,19 @@ package thumbnails_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
+	sqlite3 "github.com/mattn/go-sqlite3"
+	"gorm.io/driver/sqlite"
+
 	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 )
 
 // TestConcurrentWritersOnSQLite runs rows' saves, replaces, reads and
@@ -62,5 +70,51 @@ func TestConcurrentWritersOnSQLite(t *testing.T) {
 		if _, err := r.Image.Thumbnail(context.Background(), "small"); err != nil {
 			t.Errorf("row %d: %v", r.ID, err)
 		}
+	}
+}
+
+// TestConcurrentWritersOnAnAttachedSQLite is TestConcurrentWritersOnSQLite
+// on a table of an attached database, db.Table("archive.foods"): the write
+// lock taken before a read is that database's, as well as the main one's
+// (the outbox and the metadata).
+func TestConcurrentWritersOnAnAttachedSQLite(t *testing.T) {
+	dir := t.TempDir()
+	archive := filepath.Join(dir, "archive.db")
+	driver := "sqlite3_attached_" + strings.ReplaceAll(t.Name(), "/", "_")
+	sql.Register(driver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec("ATTACH DATABASE '"+archive+"' AS archive", nil)
+		return err
+	}})
+	db := testdb.Open(t, sqlite.New(sqlite.Config{DriverName: driver, DSN: filepath.Join(dir, "main.db") + "?_busy_timeout=5000"}))
+	usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: backends.NewFileSystemStorage(t.TempDir(), "/media/")})
+	if err := db.Exec("CREATE TABLE archive.foods (id integer primary key autoincrement, name text, image text)").Error; err != nil {
+		t.Fatal(err)
+	}
+	photos := []string{pizzaJPG, pastaJPG, soupJPG}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 10 {
+				food := newFood(t, fmt.Sprint(w), photos[(w+i)%3])
+				if err := db.Table("archive.foods").Create(&food).Error; err != nil {
+					errs <- fmt.Errorf("create: %w", err)
+					return
+				}
+				if err := db.Table("archive.foods").Model(&Food{ID: food.ID}).Update("image", newFood(t, "", photos[i%3]).Image).Error; err != nil {
+					errs <- fmt.Errorf("replace: %w", err)
+				}
+				if i%2 == 0 {
+					if err := db.Table("archive.foods").Delete(&Food{}, food.ID).Error; err != nil {
+						errs <- fmt.Errorf("delete: %w", err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
