@@ -610,7 +610,7 @@ func TestUnknownSizeInTag(t *testing.T) {
 	if !errors.Is(err, thumbnails.ErrUnknownSize) {
 		t.Fatalf("err = %v, want ErrUnknownSize", err)
 	}
-	for _, want := range []string{"Bad", "image", "gigantic"} {
+	for _, want := range []string{"Bad", "image", "Image", "gigantic"} { // the column, and the field as the model spells it
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %q", err, want)
 		}

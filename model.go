@@ -268,6 +268,9 @@ func hiddenFolder(dir string) error {
 
 func (p *plugin) parseColumn(s *schema.Schema, f *schema.Field) (*column, error) {
 	where := fmt.Sprintf("model %s column %s", s.Name, f.DBName)
+	if f.Name != f.DBName { // the Go field's name too, as the model spells it
+		where += " (field " + f.Name + ")"
+	}
 	t, err := parseTag(f.Tag.Get(tagName))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, where, err)
