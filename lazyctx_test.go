@@ -122,10 +122,7 @@ func TestLazyGenerationPanics(t *testing.T) {
 	large.Processors = []gift.Filter{panicFilter{}}
 	set["large"] = large
 	e := setupSizes(t, openSQLite(t), set, &Food{})
-	food := newFood(t, "a", pizzaJPG)
-	if err := e.db.Create(&food).Error; err != nil {
-		t.Fatal(err)
-	}
+	food := *savedFood(t, e.db)
 	if _, err := food.Image.Thumbnail(context.Background(), "large"); err == nil || !strings.Contains(err.Error(), "panic") {
 		t.Errorf("a panicking processor: %v, want an error", err)
 	}
@@ -163,10 +160,7 @@ func TestLazySizeOfADeletedRow(t *testing.T) {
 				withKey(&cfg)
 				usePlugin(t, db, cfg, &Food{})
 				e := &env{db: db, raw: raw}
-				food := newFood(t, "a", pizzaJPG)
-				if err := db.Create(&food).Error; err != nil {
-					t.Fatal(err)
-				}
+				food := *savedFood(t, db)
 				var loaded Food
 				if err := db.First(&loaded, food.ID).Error; err != nil {
 					t.Fatal(err)
@@ -220,10 +214,7 @@ func lazyFood(t *testing.T, wrap func(backends.Storage) backends.Storage) (*gorm
 	cfg := thumbnails.Config{Sizes: testSizes(), Storage: wrap(base)}
 	lightLarge(&cfg)
 	usePlugin(t, db, cfg, &Food{})
-	food := newFood(t, "a", pizzaJPG)
-	if err := db.Create(&food).Error; err != nil {
-		t.Fatal(err)
-	}
+	food := *savedFood(t, db)
 	return db, raw, food
 }
 
@@ -269,10 +260,7 @@ func TestLazySizeRecordedWhileItsRowIsCleanedUp(t *testing.T) {
 	cfg := thumbnails.Config{Sizes: testSizes(), Storage: st, Metadata: backends.NewRedisMetadata(client, testdb.RedisPrefix(t, client))}
 	lightLarge(&cfg)
 	usePlugin(t, db, cfg, &Food{})
-	food := newFood(t, "a", pizzaJPG)
-	if err := db.Create(&food).Error; err != nil {
-		t.Fatal(err)
-	}
+	food := *savedFood(t, db)
 	loaded, _ := loadTwice[Food](t, db, food.ID)
 	made := make(chan error, 1)
 	go func() { _, err := loaded.Image.Thumbnail(ctx, "large"); made <- err }()

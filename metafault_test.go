@@ -108,10 +108,7 @@ func TestRegenerateMetadataFailureKeepsOldThumbnails(t *testing.T) {
 	st := backends.NewFileSystemStorage(root, "/media/")
 	before := testdb.Open(t, sqlite.Open(dsn))
 	usePlugin(t, before, thumbnails.Config{Sizes: testSizes(), Storage: st}, &Food{})
-	food := newFood(t, "a", pizzaJPG)
-	if err := before.Create(&food).Error; err != nil {
-		t.Fatal(err)
-	}
+	food := *savedFood(t, before)
 	ctx := context.Background()
 	e := &env{db: before, root: root}
 	recs := sizesOf(t, before, food)
@@ -162,10 +159,7 @@ func TestRegenerateMetadataFailureKeepsOldThumbnails(t *testing.T) {
 func TestRegenerateRepairsABrokenThumbnail(t *testing.T) {
 	db := openSQLite(t)
 	e := setup(t, db, &Food{})
-	food := newFood(t, "a", pizzaJPG)
-	if err := db.Create(&food).Error; err != nil {
-		t.Fatal(err)
-	}
+	food := *savedFood(t, db)
 	medium := sizesOf(t, db, food)["medium"]
 	e.write(t, medium.Name, nil)
 	c, err := thumbnails.Regenerate(context.Background(), db, &Food{}, thumbnails.RegenerateOptions{Sizes: []string{"medium"}})
@@ -207,10 +201,7 @@ func TestDeleteSizeFailuresKeepFileAndRecord(t *testing.T) {
 			st := &refusingStorage{}
 			e := setupOver(t, db, thumbnails.Config{Sizes: testSizes(), Metadata: failingDeleteSizes{backends.NewDatabaseMetadata(db), fail}},
 				func(fs backends.Storage) backends.Storage { st.Storage = fs; return st })
-			food := newFood(t, "a", pizzaJPG)
-			if err := db.Create(&food).Error; err != nil {
-				t.Fatal(err)
-			}
+			food := *savedFood(t, db)
 			small := sizesOf(t, db, food)["small"]
 			if failing == "record" {
 				fail.Store(true)
@@ -258,10 +249,7 @@ func TestDeleteSizeRacingARead(t *testing.T) {
 	db := openSQLite(t)
 	st := &hookedDeletes{}
 	e := setupOver(t, db, thumbnails.Config{Sizes: testSizes()}, func(fs backends.Storage) backends.Storage { st.Storage = fs; return st })
-	food := newFood(t, "a", pizzaJPG)
-	if err := db.Create(&food).Error; err != nil {
-		t.Fatal(err)
-	}
+	food := *savedFood(t, db)
 	ctx := context.Background()
 	remade := false
 	st.before = func() {
