@@ -435,7 +435,7 @@ func lockedRows(db *gorm.DB, m *model, conds []clause.Expression, unscoped bool)
 // them (its row, then its metadata). A failure is q's error. Outside a
 // transaction there is no lock to keep.
 func writeLock(q *gorm.DB, m *model) {
-	if _, inTx := q.Statement.ConnPool.(gorm.TxCommitter); !inTx {
+	if !inAnyTx(q) {
 		return
 	}
 	s := q.Session(&gorm.Session{NewDB: true})
@@ -446,11 +446,12 @@ func writeLock(q *gorm.DB, m *model) {
 	case len(e.Vars) == 0 && !strings.ContainsAny(e.SQL, " \t\n"): // a name, quoted; not "foods AS f"
 		table = e.SQL
 	}
-	locks := []string{"DELETE FROM " + outboxTable + " WHERE 0"}
+	var locks []string
 	if table != "" {
 		col := q.Statement.Quote(m.columns[0].name)
-		locks = slices.Insert(locks, 0, "UPDATE "+table+" SET "+col+" = "+col+" WHERE 0")
+		locks = append(locks, "UPDATE "+table+" SET "+col+" = "+col+" WHERE 0")
 	}
+	locks = append(locks, "DELETE FROM "+outboxTable+" WHERE 0")
 	for _, lock := range locks {
 		if err := s.Exec(lock).Error; err != nil {
 			_ = q.AddError(fmt.Errorf("thumbnails: take the write lock: %w", err))

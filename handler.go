@@ -52,6 +52,13 @@ var contentTypes = map[string]string{
 	".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif", ".webp": "image/webp",
 }
 
+// contentType returns the media type of the file name, by its extension,
+// and whether Handler serves such a file.
+func contentType(name string) (string, bool) {
+	ct, ok := contentTypes[strings.ToLower(path.Ext(name))]
+	return ct, ok
+}
+
 // handler is the http.Handler returned by Handler.
 type handler struct {
 	p       *plugin
@@ -130,7 +137,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// format, or else of its source's name, which a source not stored by
 	// the plugin may lack or get wrong: its name is left to generate.
 	signed := thumb && len(h.p.cfg.SigningKey) > 0 && r.URL.Query().Has(querySignature)
-	_, known := contentTypes[strings.ToLower(path.Ext(name))]
+	_, known := contentType(name)
 	if !thumb && !h.sources || !known && !signed {
 		http.NotFound(w, r)
 		return
@@ -214,7 +221,7 @@ func (h *handler) generate(ctx context.Context, name string, q url.Values) (io.R
 	if err != nil {
 		return nil, "", err
 	}
-	if _, ok := contentTypes[strings.ToLower(path.Ext(t.Name))]; !ok {
+	if _, ok := contentType(t.Name); !ok {
 		return nil, "", fmt.Errorf("thumbnails: %q is recorded as %q, which is not served: %w", name, t.Name, backends.ErrNotFound)
 	}
 	f, err := h.p.storage.Open(ctx, t.Name)
@@ -242,7 +249,8 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, name string, f i
 		return
 	}
 	hdr := w.Header()
-	hdr.Set("Content-Type", contentTypes[strings.ToLower(path.Ext(name))])
+	ct, _ := contentType(name)
+	hdr.Set("Content-Type", ct)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Cache-Control", CacheImmutable)
 	if tooLarge != nil {
