@@ -215,6 +215,9 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 		if img, _, err = image.Decode(bytes.NewReader(data)); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
 		}
+		if format == formatWebP {
+			img = videoRangeRGB(img)
+		}
 	}
 	if b := img.Bounds(); format == formatGIF && !b.Empty() && b != image.Rect(0, 0, cfg.Width, cfg.Height) {
 		// A GIF's first frame may cover part of its screen only, at an
