@@ -1,27 +1,26 @@
-package blob_test
+package backends_test
 
 import (
 	"context"
 	"fmt"
 	"strings"
 
-	gcblob "gocloud.dev/blob"
+	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/memblob" // "mem://"; a program imports s3blob for "s3://"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
-	"github.com/gorm-thumbnails/thumbnails/backends/blob"
 )
 
-func ExampleNewStorage() {
+func ExampleNewBlobStorage() {
 	ctx := context.Background()
-	// With S3: gcblob.OpenBucket(ctx, "s3://my-bucket?region=us-east-1").
-	bucket, err := gcblob.OpenBucket(ctx, "mem://")
+	// With S3: blob.OpenBucket(ctx, "s3://my-bucket?region=us-east-1").
+	bucket, err := blob.OpenBucket(ctx, "mem://")
 	if err != nil {
 		panic(err)
 	}
 	defer bucket.Close()
 
-	storage := blob.NewStorage(bucket, "https://cdn.example/")
+	storage := backends.NewBlobStorage(bucket, "https://cdn.example/")
 	name, err := storage.Save(ctx, "foods/ab12.jpg", strings.NewReader("..."))
 	if err != nil {
 		panic(err)

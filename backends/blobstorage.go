@@ -1,0 +1,216 @@
+package backends
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"path"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// BlobBucket is what NewBlobStorage uses of a bucket: methods of a
+// *blob.Bucket of gocloud.dev/blob. Its type parameters stand for
+// gocloud's own types (WO for *blob.WriterOptions' element, W for
+// *blob.Writer, and so on), which Go infers from the bucket passed: write
+// backends.NewBlobStorage(bucket, baseURL), without them. They let package
+// backends use a bucket without importing gocloud.dev/blob, which would
+// build its 170-odd packages into every program, those on local files too.
+type BlobBucket[WO, RO, LO any, W io.WriteCloser, R io.ReadCloser, L BlobIterator[O], O any] interface {
+	NewWriter(ctx context.Context, key string, opts *WO) (W, error)
+	NewReader(ctx context.Context, key string, opts *RO) (R, error)
+	Delete(ctx context.Context, key string) error
+	Exists(ctx context.Context, key string) (bool, error)
+	List(opts *LO) L
+}
+
+// BlobIterator is the *blob.ListIterator of a BlobBucket: its Next returns
+// a *blob.ListObject, and io.EOF after the last one.
+type BlobIterator[O any] interface {
+	Next(ctx context.Context) (O, error)
+}
+
+// blobStorage is a Storage and Lister on a blob bucket.
+type blobStorage[WO, RO, LO any, W io.WriteCloser, R io.ReadCloser, L BlobIterator[O], O any] struct {
+	bucket  BlobBucket[WO, RO, LO, W, R, L, O]
+	baseURL string
+}
+
+// NewBlobStorage returns a Storage that keeps files in bucket, a
+// *blob.Bucket of gocloud.dev/blob (Amazon S3 and every S3-compatible
+// store, Google Cloud Storage, Azure Blob Storage, memory, files: whichever
+// driver the program imports), under keys equal to their storage names,
+// and serves them under baseURL (for example the bucket's CDN,
+// "https://cdn.example/"; a missing final slash is added):
+//
+//	bucket, err := blob.OpenBucket(ctx, "s3://my-bucket?region=eu-west-1")
+//	storage := backends.NewBlobStorage(bucket, "https://cdn.example/")
+//
+// A write is atomic: readers see the old object or the new one, and a
+// failed write stores nothing. Open of a missing object is an error
+// wrapping ErrNotFound; Delete of one succeeds. The Storage also implements
+// Lister, so thumbnails.Prune works on it. The bucket stays the caller's:
+// the Storage never closes it. To keep the files under a folder of a
+// shared bucket, pass blob.PrefixedBucket(bucket, "media/").
+// Package backends/blob's NewStorage is the same Storage.
+func NewBlobStorage[WO, RO, LO any, W io.WriteCloser, R io.ReadCloser, L BlobIterator[O], O any](bucket BlobBucket[WO, RO, LO, W, R, L, O], baseURL string) Storage {
+	if baseURL != "" && !strings.HasSuffix(baseURL, "/") {
+		baseURL += "/"
+	}
+	return &blobStorage[WO, RO, LO, W, R, L, O]{bucket: bucket, baseURL: baseURL}
+}
+
+// Save writes the content of r to the object name, with a Content-Type
+// taken from the name's extension.
+func (s *blobStorage[WO, RO, LO, W, R, L, O]) Save(ctx context.Context, name string, r io.Reader) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	clean, err := CleanName(name)
+	if err != nil {
+		return "", err
+	}
+	// Cancelling the writer's context is how a blob write is aborted: Close
+	// then discards what was written instead of committing it.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var opts WO
+	// "" lets the driver sniff it
+	setStringField(&opts, "ContentType", mime.TypeByExtension(path.Ext(clean)))
+	w, err := s.bucket.NewWriter(wctx, clean, &opts)
+	if err != nil {
+		return "", fmt.Errorf("backends: save %q: %w", name, err)
+	}
+	if _, err := io.Copy(w, r); err != nil {
+		cancel()
+		_ = w.Close()
+		return "", fmt.Errorf("backends: save %q: %w", name, err)
+	}
+	if err := w.Close(); err != nil {
+		return "", fmt.Errorf("backends: save %q: %w", name, err)
+	}
+	return clean, nil
+}
+
+// Open returns a reader of the object name. It makes one request when the
+// object exists; when the read fails, a second one asks whether it does,
+// to tell ErrNotFound from another failure.
+func (s *blobStorage[WO, RO, LO, W, R, L, O]) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	clean, err := CleanName(name)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := s.bucket.NewReader(ctx, clean, nil)
+	if err != nil {
+		if s.missing(ctx, clean) {
+			return nil, fmt.Errorf("backends: open %q: %w (%w)", name, ErrNotFound, err)
+		}
+		return nil, fmt.Errorf("backends: open %q: %w", name, err)
+	}
+	return rd, nil
+}
+
+// Delete removes the object name. A missing object is not an error, so that
+// a retried cleanup succeeds.
+func (s *blobStorage[WO, RO, LO, W, R, L, O]) Delete(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	clean, err := CleanName(name)
+	if err != nil {
+		return err
+	}
+	if err := s.bucket.Delete(ctx, clean); err != nil && !s.missing(ctx, clean) {
+		return fmt.Errorf("backends: delete %q: %w", name, err)
+	}
+	return nil
+}
+
+// missing reports whether the bucket answers that key does not exist
+// (false when it cannot answer).
+func (s *blobStorage[WO, RO, LO, W, R, L, O]) missing(ctx context.Context, key string) bool {
+	ok, err := s.bucket.Exists(ctx, key)
+	return err == nil && !ok
+}
+
+// URL returns baseURL followed by name, each path segment escaped as
+// url.PathEscape does; names the plugin generates are URL-safe and returned
+// as they are. It makes no request and does not sign anything.
+func (s *blobStorage[WO, RO, LO, W, R, L, O]) URL(name string) string {
+	return JoinURL(s.baseURL, name)
+}
+
+// List implements Lister: it lists every object of the bucket, with its
+// size in bytes and last modification time. Keys that are not clean
+// storage names (a leading slash, a ".." element, ...) were not written by
+// this Storage, and it could neither open nor delete them: they are skipped.
+func (s *blobStorage[WO, RO, LO, W, R, L, O]) List(ctx context.Context, fn func(FileInfo) error) error {
+	it := s.bucket.List(nil)
+	for {
+		obj, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("backends: list: %w", err)
+		}
+		o, err := listed(obj)
+		if err != nil {
+			return err
+		}
+		if o.isDir {
+			continue // only reported with a delimiter, which List does not set
+		}
+		if clean, err := CleanName(o.Name); err != nil || clean != o.Name {
+			continue
+		}
+		if err := fn(o.FileInfo); err != nil {
+			return err
+		}
+	}
+}
+
+// listedObject is what List reads of a *blob.ListObject.
+type listedObject struct {
+	FileInfo
+	isDir bool
+}
+
+// listed reads the fields Key, Size, ModTime and IsDir of obj, a
+// *blob.ListObject, whose type package backends does not name.
+func listed(obj any) (listedObject, error) {
+	v := reflect.Indirect(reflect.ValueOf(obj))
+	field := func(name string, t reflect.Type) (reflect.Value, bool) {
+		if v.Kind() != reflect.Struct {
+			return reflect.Value{}, false
+		}
+		f := v.FieldByName(name)
+		return f, f.IsValid() && f.Type() == t
+	}
+	key, ok1 := field("Key", reflect.TypeFor[string]())
+	size, ok2 := field("Size", reflect.TypeFor[int64]())
+	mod, ok3 := field("ModTime", reflect.TypeFor[time.Time]())
+	dir, ok4 := field("IsDir", reflect.TypeFor[bool]())
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return listedObject{}, fmt.Errorf("backends: list: %T is not a blob.ListObject (fields Key, Size, ModTime, IsDir)", obj)
+	}
+	return listedObject{FileInfo{Name: key.String(), Size: size.Int(), ModTime: mod.Interface().(time.Time)}, dir.Bool()}, nil
+}
+
+// setStringField sets the string field name of the struct *p to value,
+// when it has one.
+func setStringField(p any, name, value string) {
+	v := reflect.Indirect(reflect.ValueOf(p))
+	if v.Kind() != reflect.Struct {
+		return
+	}
+	if f := v.FieldByName(name); f.IsValid() && f.CanSet() && f.Kind() == reflect.String {
+		f.SetString(value)
+	}
+}
