@@ -503,3 +503,62 @@ func BenchmarkRejectScanBomb(b *testing.B) {
 		}
 	}
 }
+
+// countedStream is an upload of unknown length: prefix, then zeros up to
+// size bytes in all; read counts the bytes handed out.
+type countedStream struct {
+	prefix     []byte
+	size, read int64
+}
+
+func (s *countedStream) Read(p []byte) (int, error) {
+	if s.read >= s.size {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), s.size-s.read)]
+	n := 0
+	if s.read < int64(len(s.prefix)) {
+		n = copy(p, s.prefix[s.read:])
+	}
+	clear(p[n:])
+	s.read += int64(len(p))
+	return len(p), nil
+}
+
+// TestStreamRefusedByItsHeader sends 60 MiB streams of unknown length whose
+// first bytes already condemn them: a PNG header of 50,000 × 50,000, text,
+// a BMP. Each is refused with its typed error after its first 64 KiB, not
+// once 50 MiB (MaxBytes) have been read and held.
+func TestStreamRefusedByItsHeader(t *testing.T) {
+	db := openSQLite(t)
+	e := setup(t, db, &Food{})
+	bmp := append([]byte("BM"), make([]byte, 52)...)
+	for _, tc := range []struct {
+		name   string
+		prefix []byte
+		want   error
+	}{
+		{"PNG bomb", pngBomb(t, 50000, 50000)[:64], thumbnails.ErrImageTooLarge},
+		{"text", bytes.Repeat([]byte("hello "), 1000), thumbnails.ErrInvalidImage},
+		{"BMP", bmp, thumbnails.ErrInvalidImage},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &countedStream{prefix: tc.prefix, size: 60 << 20}
+			err := db.Create(&Food{Name: tc.name, Image: field.NewImage("x.png", s)}).Error
+			if !errors.Is(err, tc.want) {
+				t.Errorf("err = %v, want %v", err, tc.want)
+			}
+			if s.read > 1<<20 {
+				t.Errorf("read %d bytes before refusing it, want at most 1 MiB", s.read)
+			}
+		})
+	}
+	// A stream whose header is fine is read whole, as before.
+	ok := Food{Image: field.NewImage("ok.jpg", onlyReader{bytes.NewReader(photo(t, pizzaJPG))})}
+	if err := db.Create(&ok).Error; err != nil {
+		t.Fatalf("a JPEG stream: %v", err)
+	}
+	if files := e.files(t); len(files) != 3 {
+		t.Errorf("files stored: %v, want the JPEG's source and its two sizes", files)
+	}
+}

@@ -64,10 +64,11 @@ type source struct {
 // readUpload reads r whole, refusing more than maxBytes. When r knows its
 // length (a bytes or strings reader, a file or anything seekable), an upload
 // over the limit is refused before a byte is read.
-func readUpload(r io.Reader, maxBytes int64) ([]byte, error) {
+func readUpload(r io.Reader, limits Limits) ([]byte, error) {
 	if r == nil {
 		return nil, fmt.Errorf("%w: no content", ErrInvalidImage)
 	}
+	maxBytes := limits.MaxBytes
 	size, known := uploadSize(r)
 	if known && size > maxBytes {
 		return nil, fmt.Errorf("%w: %d bytes is over %d", ErrImageTooLarge, size, maxBytes)
@@ -76,7 +77,20 @@ func readUpload(r io.Reader, maxBytes int64) ([]byte, error) {
 	if known {
 		buf.Grow(int(size) + bytes.MinRead)
 	}
-	if _, err := buf.ReadFrom(io.LimitReader(r, maxBytes+1)); err != nil {
+	lr := io.LimitReader(r, maxBytes+1)
+	if !known {
+		// A stream may be refused by its first bytes, before up to
+		// MaxBytes of it are read and held: a header that is no image
+		// of an accepted format, or one of too many pixels. A header
+		// that does not fit in them is checked with the rest.
+		if _, err := buf.ReadFrom(io.LimitReader(lr, streamHead)); err != nil {
+			return nil, fmt.Errorf("thumbnails: read upload: %w", err)
+		}
+		if _, _, err := checkHeader(buf.Bytes(), limits); err != nil && !truncatedHeader(err) {
+			return nil, err
+		}
+	}
+	if _, err := buf.ReadFrom(lr); err != nil {
 		return nil, fmt.Errorf("thumbnails: read upload: %w", err)
 	}
 	if int64(buf.Len()) > maxBytes {
@@ -88,6 +102,16 @@ func readUpload(r io.Reader, maxBytes int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: the upload is empty (a reader is read once: give each save its own field.NewImage)", ErrInvalidImage)
 	}
 	return buf.Bytes(), nil
+}
+
+// streamHead is how much of an upload of unknown length readUpload reads
+// before it looks at its header.
+const streamHead = 64 << 10
+
+// truncatedHeader reports whether err, from checkHeader, may come from
+// the bytes checked ending inside the header.
+func truncatedHeader(err error) bool {
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
 // uploadSize returns the bytes left in r, when r can tell without reading.
@@ -168,23 +192,9 @@ var checkOnly = []sizes.Size{}
 // for: a JPEG may be decoded reduced when they all allow it (see jpegScale);
 // nil decodes it whole.
 func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	cfg, format, err := checkHeader(data, limits)
 	if err != nil {
-		if w, h, ok := pngSize(data); ok && w > 0 && h > limits.MaxPixels/w {
-			// image/png refuses a size whose pixel buffer would overflow
-			// before we can: that is a size over the limit too.
-			return nil, fmt.Errorf("%w: %dx%d is over %d pixels", ErrImageTooLarge, w, h, limits.MaxPixels)
-		}
-		return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
-	}
-	if _, ok := extensions[format]; !ok || !limits.allows(format) {
-		return nil, fmt.Errorf("%w: format %q is not accepted (accepted: %v)", ErrInvalidImage, format, limits.Formats)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, fmt.Errorf("%w: %dx%d pixels", ErrInvalidImage, cfg.Width, cfg.Height)
-	}
-	if px := int64(cfg.Width) * int64(cfg.Height); px > limits.MaxPixels {
-		return nil, fmt.Errorf("%w: %dx%d is over %d pixels", ErrImageTooLarge, cfg.Width, cfg.Height, limits.MaxPixels)
+		return nil, err
 	}
 	// The walks that bound a format's work, and where its orientation is.
 	orientation := 1
@@ -240,6 +250,30 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 		return nil, fmt.Errorf("%w: the image has no pixels (%dx%d)", ErrInvalidImage, b.Dx(), b.Dy())
 	}
 	return &source{data: data, format: format, img: img, size: size, maxPixels: limits.sizePixels()}, nil
+}
+
+// checkHeader sniffs the format of data from its first bytes and checks
+// the header, which may be all that data holds, against the limits.
+func checkHeader(data []byte, limits Limits) (image.Config, string, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		if w, h, ok := pngSize(data); ok && w > 0 && h > limits.MaxPixels/w {
+			// image/png refuses a size whose pixel buffer would overflow
+			// before we can: that is a size over the limit too.
+			return cfg, "", fmt.Errorf("%w: %dx%d is over %d pixels", ErrImageTooLarge, w, h, limits.MaxPixels)
+		}
+		return cfg, "", fmt.Errorf("%w: %w", ErrInvalidImage, err)
+	}
+	if _, ok := extensions[format]; !ok || !limits.allows(format) {
+		return cfg, "", fmt.Errorf("%w: format %q is not accepted (accepted: %v)", ErrInvalidImage, format, limits.Formats)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return cfg, "", fmt.Errorf("%w: %dx%d pixels", ErrInvalidImage, cfg.Width, cfg.Height)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > limits.MaxPixels {
+		return cfg, "", fmt.Errorf("%w: %dx%d is over %d pixels", ErrImageTooLarge, cfg.Width, cfg.Height, limits.MaxPixels)
+	}
+	return cfg, format, nil
 }
 
 // pngSize returns the width and height a PNG's header declares, and false

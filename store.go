@@ -49,7 +49,7 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image,
 // a cancelled context) can be tried again with the same Image.
 func (p *plugin) readPending(col *column, img *field.Image) ([]byte, error) {
 	up := bridge.Pending(img)
-	data, err := readUpload(up.Reader, p.cfg.Limits.MaxBytes)
+	data, err := readUpload(up.Reader, p.cfg.Limits)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", uploadWhere(col, img), err)
 	}
