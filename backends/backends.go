@@ -5,8 +5,10 @@
 //
 // The defaults are NewFileSystemStorage, under a local folder, and
 // NewDatabaseMetadata, in the tables that the plugin migrates in the model's
-// own database. Both are small interfaces: another object store or metadata
-// store plugs in by implementing them.
+// own database. NewBlobStorage keeps files in a bucket of gocloud.dev/blob
+// (S3 and S3-compatible stores, GCS, Azure), and NewRedisMetadata keeps the
+// records in Redis. Both are small interfaces: another object store or
+// metadata store plugs in by implementing them.
 package backends
 
 import "errors"

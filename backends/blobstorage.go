@@ -19,11 +19,13 @@ import (
 // backends.NewBlobStorage(bucket, baseURL), without them. They let package
 // backends use a bucket without importing gocloud.dev/blob, which would
 // build its 170-odd packages into every program, those on local files too.
+// Only *blob.Bucket is supported: another type with these methods compiles,
+// but its objects cannot be listed and its missing objects are not told
+// from its other errors.
 type BlobBucket[WO, RO, LO any, W io.WriteCloser, R io.ReadCloser, L BlobIterator[O], O any] interface {
 	NewWriter(ctx context.Context, key string, opts *WO) (W, error)
 	NewReader(ctx context.Context, key string, opts *RO) (R, error)
 	Delete(ctx context.Context, key string) error
-	Exists(ctx context.Context, key string) (bool, error)
 	List(opts *LO) L
 }
 
@@ -50,8 +52,9 @@ type blobStorage[WO, RO, LO any, W io.WriteCloser, R io.ReadCloser, L BlobIterat
 //	storage := backends.NewBlobStorage(bucket, "https://cdn.example/")
 //
 // A write is atomic: readers see the old object or the new one, and a
-// failed write stores nothing. Open of a missing object is an error
-// wrapping ErrNotFound; Delete of one succeeds. The Storage also implements
+// failed write stores nothing. Each call makes one request: Open does not
+// ask first whether the object exists, and of a missing one returns an
+// error wrapping ErrNotFound; Delete of a missing object succeeds. The Storage also implements
 // Lister, so thumbnails.Prune works on it. The bucket stays the caller's:
 // the Storage never closes it. To keep the files under a folder of a
 // shared bucket, pass blob.PrefixedBucket(bucket, "media/").
@@ -95,9 +98,7 @@ func (s *blobStorage[WO, RO, LO, W, R, L, O]) Save(ctx context.Context, name str
 	return clean, nil
 }
 
-// Open returns a reader of the object name. It makes one request when the
-// object exists; when the read fails, a second one asks whether it does,
-// to tell ErrNotFound from another failure.
+// Open returns a reader of the object name, in one request.
 func (s *blobStorage[WO, RO, LO, W, R, L, O]) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -108,7 +109,7 @@ func (s *blobStorage[WO, RO, LO, W, R, L, O]) Open(ctx context.Context, name str
 	}
 	rd, err := s.bucket.NewReader(ctx, clean, nil)
 	if err != nil {
-		if s.missing(ctx, clean) {
+		if blobNotFound(err) {
 			return nil, fmt.Errorf("backends: open %q: %w (%w)", name, ErrNotFound, err)
 		}
 		return nil, fmt.Errorf("backends: open %q: %w", name, err)
@@ -126,17 +127,38 @@ func (s *blobStorage[WO, RO, LO, W, R, L, O]) Delete(ctx context.Context, name s
 	if err != nil {
 		return err
 	}
-	if err := s.bucket.Delete(ctx, clean); err != nil && !s.missing(ctx, clean) {
+	if err := s.bucket.Delete(ctx, clean); err != nil && !blobNotFound(err) {
 		return fmt.Errorf("backends: delete %q: %w", name, err)
 	}
 	return nil
 }
 
-// missing reports whether the bucket answers that key does not exist
-// (false when it cannot answer).
-func (s *blobStorage[WO, RO, LO, W, R, L, O]) missing(ctx context.Context, key string) bool {
-	ok, err := s.bucket.Exists(ctx, key)
-	return err == nil && !ok
+// blobNotFound reports whether err is a gocloud.dev error of code
+// NotFound, as gcerrors.Code(err) == gcerrors.NotFound is, without
+// importing gcerrors (whose dependencies are those of gocloud.dev/blob):
+// the chain holds a *gcerr.Error, whose exported Code prints "NotFound".
+func blobNotFound(err error) bool {
+	for err != nil {
+		v := reflect.ValueOf(err)
+		if v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Struct && v.Elem().Type().PkgPath() == "gocloud.dev/internal/gcerr" {
+			code := v.Elem().FieldByName("Code")
+			if s, ok := valueOf[fmt.Stringer](code); ok {
+				return s.String() == "NotFound"
+			}
+		}
+		err = errors.Unwrap(err)
+	}
+	return false
+}
+
+// valueOf returns v's value as a T, when v is valid, exported and a T.
+func valueOf[T any](v reflect.Value) (T, bool) {
+	var zero T
+	if !v.IsValid() || !v.CanInterface() {
+		return zero, false
+	}
+	t, ok := v.Interface().(T)
+	return t, ok
 }
 
 // URL returns baseURL followed by name, each path segment escaped as

@@ -179,11 +179,22 @@ func TestMissing(t *testing.T) {
 	f := fakes3.New(t)
 	s := blob.NewStorage(f.Bucket, "")
 	ctx := context.Background()
+	// One request each: the failed request's own error says the object
+	// is missing (a second one asking would double the requests of every
+	// 404, and race a concurrent write).
+	reqs := f.Requests.Load()
 	if _, err := s.Open(ctx, "foods/nope.jpg"); !errors.Is(err, backends.ErrNotFound) {
 		t.Errorf("Open of a missing name = %v, want ErrNotFound", err)
 	}
+	if n := f.Requests.Load() - reqs; n != 1 {
+		t.Errorf("Open of a missing name made %d requests, want 1", n)
+	}
+	reqs = f.Requests.Load()
 	if err := s.Delete(ctx, "foods/nope.jpg"); err != nil {
 		t.Errorf("Delete of a missing name = %v, want nil", err)
+	}
+	if n := f.Requests.Load() - reqs; n != 1 {
+		t.Errorf("Delete of a missing name made %d requests, want 1", n)
 	}
 	// An empty bucket lists nothing, without error.
 	if err := s.(backends.Lister).List(ctx, func(fi backends.FileInfo) error {
