@@ -15,7 +15,7 @@ import (
 	"image/png"
 	"io"
 
-	_ "golang.org/x/image/webp" // registers the WebP decoder for image.Decode
+	xwebp "golang.org/x/image/webp" // also registers the WebP decoder for image.Decode
 
 	"github.com/disintegration/gift"
 	"github.com/gen2brain/webp"
@@ -222,11 +222,8 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 		img, _ = scaledJPEG(data, jpegScale(image.Rectangle{Max: size}, list), limits.MaxPixels)
 	}
 	if img == nil { // not a JPEG, no faster decoder, or one that refused it
-		if img, _, err = image.Decode(bytes.NewReader(data)); err != nil {
+		if img, err = decodeWhole(data, format); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
-		}
-		if format == formatWebP {
-			img = videoRangeRGB(img)
 		}
 	}
 	if b := img.Bounds(); format == formatGIF && !b.Empty() && b != image.Rect(0, 0, cfg.Width, cfg.Height) {
@@ -250,6 +247,23 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 		return nil, fmt.Errorf("%w: the image has no pixels (%dx%d)", ErrInvalidImage, b.Dx(), b.Dy())
 	}
 	return &source{data: data, format: format, img: img, size: size, maxPixels: limits.sizePixels()}, nil
+}
+
+// decodeWhole decodes data, an image of format, at full size. A WebP is
+// decoded by golang.org/x/image/webp, which is three times as fast as
+// github.com/gen2brain/webp (registered for the format too, as the WebP
+// encoder); its lossy images come back as video-range planes, converted
+// by videoRangeRGB.
+func decodeWhole(data []byte, format string) (image.Image, error) {
+	if format == formatWebP {
+		img, err := xwebp.Decode(bytes.NewReader(data))
+		if err != nil {
+			return nil, err
+		}
+		return videoRangeRGB(img), nil
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	return img, err
 }
 
 // checkHeader sniffs the format of data from its first bytes and checks
