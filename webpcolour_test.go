@@ -5,6 +5,10 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,11 +24,7 @@ import (
 // luma in 16-235: read as full-range YCbCr, pure red came out (239,15,15)
 // and a photo 6.7 levels off on average, where libwebp gives (255,1,0).
 func TestWebPSourceColours(t *testing.T) {
-	set, err := sizes.Load(strings.NewReader(`same: {processors: [{path: resize, width: 600}], format: png}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := setupSizes(t, openSQLite(t), set, &Kite{})
+	e := setupSameSize(t)
 	pizza, err := jpeg.Decode(bytes.NewReader(photo(t, pizzaJPG)))
 	if err != nil {
 		t.Fatal(err)
@@ -52,15 +52,7 @@ func TestWebPSourceColours(t *testing.T) {
 			if err := webp.Encode(&buf, c.src, c.opts); err != nil {
 				t.Fatal(err)
 			}
-			row := Kite{Image: field.NewImage("a.webp", &buf)}
-			if err := e.db.Create(&row).Error; err != nil {
-				t.Fatal(err)
-			}
-			th, err := row.Image.Thumbnail(t.Context(), "same")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, _ := e.decodeStored(t, th.Name)
+			got := e.sameSize(t, buf.Bytes())
 			if got.Bounds() != c.src.Bounds() {
 				t.Fatalf("bounds %v, want %v", got.Bounds(), c.src.Bounds())
 			}
@@ -79,6 +71,83 @@ func TestWebPSourceColours(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWebPSourceMatchesLibvips decodes a lossy WebP made by libvips from
+// the 600x400 photo through the plugin (a PNG size of the same width) and
+// with libvips: within a level everywhere, chroma included, which libwebp
+// blends between samples.
+func TestWebPSourceMatchesLibvips(t *testing.T) {
+	vips, err := exec.LookPath("vips")
+	if err != nil {
+		t.Skip("vips is not installed (apt-get install libvips-tools; .ci/run does)")
+	}
+	dir := t.TempDir()
+	run := func(args ...string) {
+		if out, err := exec.Command(vips, args...).CombinedOutput(); err != nil {
+			t.Fatalf("vips %v: %v\n%s", args, err, out)
+		}
+	}
+	src, webpFile, ref := filepath.Join(dir, "p.jpg"), filepath.Join(dir, "p.webp"), filepath.Join(dir, "p.png")
+	if err := os.WriteFile(src, photo(t, pizzaJPG), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run("copy", src, webpFile+"[Q=90]")
+	run("copy", webpFile, ref)
+	data, err := os.ReadFile(webpFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := setupSameSize(t).sameSize(t, data)
+	if got.Bounds() != want.Bounds() {
+		t.Fatalf("bounds %v, libvips %v", got.Bounds(), want.Bounds())
+	}
+	worst := 0
+	for y := range want.Bounds().Dy() {
+		for x := range want.Bounds().Dx() {
+			g := color.NRGBAModel.Convert(got.At(x, y)).(color.NRGBA)
+			w := color.NRGBAModel.Convert(want.At(x, y)).(color.NRGBA)
+			worst = max(worst, maxChannelDiff(g, w))
+		}
+	}
+	if m := meanOpaqueDiff(got, want); m > 0.1 || worst > 1 {
+		t.Errorf("from libvips' decode: mean %.3f levels, worst %d; want within 1", m, worst)
+	}
+}
+
+// setupSameSize registers the plugin with one size, "same": a PNG 600
+// pixels wide, the width of the test photos.
+func setupSameSize(t *testing.T) *env {
+	t.Helper()
+	set, err := sizes.Load(strings.NewReader(`same: {processors: [{path: resize, width: 600}], format: png}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return setupSizes(t, openSQLite(t), set, &Kite{})
+}
+
+// sameSize saves a row of upload and returns its "same" size, decoded.
+func (e *env) sameSize(t *testing.T, upload []byte) image.Image {
+	t.Helper()
+	row := Kite{Image: field.NewImage("a.webp", bytes.NewReader(upload))}
+	if err := e.db.Create(&row).Error; err != nil {
+		t.Fatal(err)
+	}
+	th, err := row.Image.Thumbnail(t.Context(), "same")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _ := e.decodeStored(t, th.Name)
+	return img
 }
 
 // meanOpaqueDiff is the mean absolute difference of R, G and B between a
