@@ -63,21 +63,17 @@ func pngOrientation(data []byte) int {
 // webpOrientation returns the EXIF Orientation of a WebP file, from its
 // EXIF chunk, or 1.
 func webpOrientation(data []byte) int {
-	if len(data) < 12 || string(data[:4]) != "RIFF" || string(data[8:12]) != "WEBP" {
-		return 1
+	o := 1
+	if body, ok := webpBody(data); ok {
+		riffChunks(body, func(id string, p []byte) bool {
+			if id == "EXIF" {
+				o = tiffOrientation(exifPayload(p))
+				return false
+			}
+			return true
+		})
 	}
-	for pos := 12; pos+8 <= len(data); {
-		n := int64(binary.LittleEndian.Uint32(data[pos+4:]))
-		end := int64(pos) + 8 + n
-		if end > int64(len(data)) {
-			return 1
-		}
-		if string(data[pos:pos+4]) == "EXIF" {
-			return tiffOrientation(exifPayload(data[pos+8 : end]))
-		}
-		pos = int(end + n%2) // chunks are padded to an even length
-	}
-	return 1
+	return o
 }
 
 // exifPayload returns the TIFF header of an EXIF chunk, which some writers

@@ -222,14 +222,15 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 		img, _ = scaledJPEG(data, jpegScale(image.Rectangle{Max: size}, list), limits.MaxPixels)
 	}
 	if img == nil { // not a JPEG, no faster decoder, or one that refused it
-		if img, err = decodeWhole(data, format); err != nil {
+		if img, err = decodeWhole(data, format, image.Rect(0, 0, cfg.Width, cfg.Height)); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
 		}
 	}
-	if b := img.Bounds(); format == formatGIF && !b.Empty() && b != image.Rect(0, 0, cfg.Width, cfg.Height) {
-		// A GIF's first frame may cover part of its screen only, at an
-		// offset: the image is the screen, transparent where the frame
-		// does not reach, as a browser shows it.
+	if b := img.Bounds(); (format == formatGIF || format == formatWebP) && !b.Empty() && b != image.Rect(0, 0, cfg.Width, cfg.Height) {
+		// The first frame of a GIF or an animated WebP may cover part of
+		// its screen only, at an offset: the image is the screen,
+		// transparent where the frame does not reach, as a browser shows
+		// it.
 		screen := image.NewNRGBA(image.Rect(0, 0, cfg.Width, cfg.Height))
 		draw.Draw(screen, b, img, b.Min, draw.Src)
 		img = screen
@@ -249,18 +250,35 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 	return &source{data: data, format: format, img: img, size: size, maxPixels: limits.sizePixels()}, nil
 }
 
-// decodeWhole decodes data, an image of format, at full size. A WebP is
-// decoded by golang.org/x/image/webp, which is three times as fast as
-// github.com/gen2brain/webp (registered for the format too, as the WebP
-// encoder); its lossy images come back as video-range planes, converted
-// by videoRangeRGB.
-func decodeWhole(data []byte, format string) (image.Image, error) {
+// decodeWhole decodes data, an image of format whose header announced the
+// bounds canvas, at full size. A WebP is decoded by golang.org/x/image/webp,
+// which is three times as fast as github.com/gen2brain/webp (registered
+// for the format too, as the WebP encoder); its lossy images come back as
+// video-range planes, converted by videoRangeRGB. Of an animated WebP, the
+// first frame is decoded, at its place on the canvas.
+func decodeWhole(data []byte, format string, canvas image.Rectangle) (image.Image, error) {
 	if format == formatWebP {
+		still, at, anim, err := webpFirstFrame(data)
+		if err != nil {
+			return nil, err
+		}
+		if anim {
+			// The frame's bitstream must be the frame the header
+			// announced, inside the canvas the limits were checked on.
+			cfg, err := xwebp.DecodeConfig(bytes.NewReader(still))
+			if err != nil {
+				return nil, err
+			}
+			if cfg.Width != at.Dx() || cfg.Height != at.Dy() || !at.In(canvas) {
+				return nil, fmt.Errorf("an animated WebP's first frame of %dx%d at %v does not fit its canvas %v", cfg.Width, cfg.Height, at, canvas)
+			}
+			data = still
+		}
 		img, err := xwebp.Decode(bytes.NewReader(data))
 		if err != nil {
 			return nil, err
 		}
-		return videoRangeRGB(img), nil
+		return moveTo(videoRangeRGB(img), at.Min), nil
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	return img, err

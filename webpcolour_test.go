@@ -2,6 +2,7 @@ package thumbnails_test
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -24,7 +25,7 @@ import (
 // luma in 16-235: read as full-range YCbCr, pure red came out (239,15,15)
 // and a photo 6.7 levels off on average, where libwebp gives (255,1,0).
 func TestWebPSourceColours(t *testing.T) {
-	e := setupSameSize(t)
+	e := setupSameSize(t, 600)
 	pizza, err := jpeg.Decode(bytes.NewReader(photo(t, pizzaJPG)))
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +108,7 @@ func TestWebPSourceMatchesLibvips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := setupSameSize(t).sameSize(t, data)
+	got := setupSameSize(t, 600).sameSize(t, data)
 	if got.Bounds() != want.Bounds() {
 		t.Fatalf("bounds %v, libvips %v", got.Bounds(), want.Bounds())
 	}
@@ -124,11 +125,11 @@ func TestWebPSourceMatchesLibvips(t *testing.T) {
 	}
 }
 
-// setupSameSize registers the plugin with one size, "same": a PNG 600
-// pixels wide, the width of the test photos.
-func setupSameSize(t *testing.T) *env {
+// setupSameSize registers the plugin with one size, "same": a PNG width
+// pixels wide, the width of the images the test saves.
+func setupSameSize(t *testing.T, width int) *env {
 	t.Helper()
-	set, err := sizes.Load(strings.NewReader(`same: {processors: [{path: resize, width: 600}], format: png}`))
+	set, err := sizes.Load(strings.NewReader(fmt.Sprintf(`same: {processors: [{path: resize, width: %d}], format: png}`, width)))
 	if err != nil {
 		t.Fatal(err)
 	}
