@@ -404,9 +404,7 @@ func conflictUpdates(stmt *gorm.Statement) (updated, assigned map[string]bool, e
 // queued by exactly the transaction that replaced it. (SQLite has one
 // writer at a time and no FOR UPDATE.)
 func lockedRows(db *gorm.DB, m *model, conds []clause.Expression, unscoped bool) *gorm.DB {
-	q := db.Session(&gorm.Session{NewDB: true}).Model(reflect.New(m.schema.ModelType).Interface())
-	// the statement's table: db.Table("foods_2024") with a Food
-	q.Statement.Table, q.Statement.TableExpr = db.Statement.Table, db.Statement.TableExpr
+	q := onStatementTable(db, m)
 	if unscoped {
 		q = q.Unscoped()
 	}
@@ -419,6 +417,14 @@ func lockedRows(db *gorm.DB, m *model, conds []clause.Expression, unscoped bool)
 	if len(conds) > 0 {
 		q = q.Clauses(clause.Where{Exprs: conds})
 	}
+	return q
+}
+
+// onStatementTable returns a new query of m in the transaction of the
+// statement on db, on its table: db.Table("foods_2024") with a Food.
+func onStatementTable(db *gorm.DB, m *model) *gorm.DB {
+	q := db.Session(&gorm.Session{NewDB: true}).Model(reflect.New(m.schema.ModelType).Interface())
+	q.Statement.Table, q.Statement.TableExpr = db.Statement.Table, db.Statement.TableExpr
 	return q
 }
 

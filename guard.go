@@ -98,6 +98,20 @@ func (p *plugin) guardCopies(db *gorm.DB) {
 	if db.Error != nil || db.DryRun {
 		return
 	}
+	_, records := db.InstanceGet(keyRecordColumns)
+	_, copies := db.InstanceGet(keyCopies)
+	if m := p.modelOf(db); m != nil && (records || copies) && db.Dialector.Name() == "sqlite" {
+		// These writes to the main database come before the statement's
+		// own: take the locks in the order every other writer takes them,
+		// the table's database first (an attached one may be another),
+		// or two transactions each wait for the lock the other holds
+		// until the busy timeout fails one of them.
+		q := onStatementTable(db, m)
+		if writeLock(q, m); q.Error != nil {
+			_ = db.AddError(q.Error)
+			return
+		}
+	}
 	if err := p.recordColumns(db); err != nil {
 		_ = db.AddError(err)
 		return
