@@ -61,12 +61,8 @@ func TestWebP(t *testing.T) {
 		t.Fatalf("small decodes as %s %v", format, img.Bounds())
 	}
 	// a WebP source
-	var buf bytes.Buffer
 	src, _ := jpeg.Decode(bytes.NewReader(photo(t, pizzaJPG)))
-	if err := webp.Encode(&buf, src, webp.Options{Quality: 90}); err != nil {
-		t.Fatal(err)
-	}
-	row2 := Kite{Image: field.NewImage("b.jpg", &buf)}
+	row2 := Kite{Image: field.NewImage("b.jpg", bytes.NewReader(encodeWebP(t, src, webp.Options{Quality: 90})))}
 	if err := e.db.Create(&row2).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -220,10 +216,7 @@ func TestWebPTooWide(t *testing.T) {
 // pixels as straight alpha, and made it (127, 15, 15, 128).
 func TestWebPKeepsHalfTransparentColours(t *testing.T) {
 	e := setupFormats(t, nil)
-	src := image.NewNRGBA(image.Rect(0, 0, 200, 200))
-	for i := 0; i < len(src.Pix); i += 4 {
-		copy(src.Pix[i:], []byte{255, 0, 0, 128})
-	}
+	src := solidNRGBA(200, 200, color.NRGBA{255, 0, 0, 128})
 	row := Kite{Image: field.NewImage("h.png", bytes.NewReader(encodePNG(t, src)))}
 	if err := e.db.Create(&row).Error; err != nil {
 		t.Fatal(err)

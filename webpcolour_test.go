@@ -49,11 +49,7 @@ func TestWebPSourceColours(t *testing.T) {
 		{"lossless bands", solid, webp.Options{Lossless: true}, 0, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			if err := webp.Encode(&buf, c.src, c.opts); err != nil {
-				t.Fatal(err)
-			}
-			got := e.sameSize(t, buf.Bytes())
+			got := e.sameSize(t, encodeWebP(t, c.src, c.opts))
 			if got.Bounds() != c.src.Bounds() {
 				t.Fatalf("bounds %v, want %v", got.Bounds(), c.src.Bounds())
 			}
