@@ -141,24 +141,15 @@ func blobNotFound(err error) bool {
 	for err != nil {
 		v := reflect.ValueOf(err)
 		if v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Struct && v.Elem().Type().PkgPath() == "gocloud.dev/internal/gcerr" {
-			code := v.Elem().FieldByName("Code")
-			if s, ok := valueOf[fmt.Stringer](code); ok {
-				return s.String() == "NotFound"
+			if code := v.Elem().FieldByName("Code"); code.IsValid() && code.CanInterface() {
+				if s, ok := code.Interface().(fmt.Stringer); ok {
+					return s.String() == "NotFound"
+				}
 			}
 		}
 		err = errors.Unwrap(err)
 	}
 	return false
-}
-
-// valueOf returns v's value as a T, when v is valid, exported and a T.
-func valueOf[T any](v reflect.Value) (T, bool) {
-	var zero T
-	if !v.IsValid() || !v.CanInterface() {
-		return zero, false
-	}
-	t, ok := v.Interface().(T)
-	return t, ok
 }
 
 // URL returns baseURL followed by name, each path segment escaped as
