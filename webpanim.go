@@ -86,10 +86,8 @@ func webpFirstFrame(data []byte) (still []byte, at image.Rectangle, anim bool, e
 		put24(header[7:], h-1)
 		chunks = append(chunk("VP8X", header), chunk("ALPH", alph)...)
 	}
-	chunks = append(chunks, bitstream...)
-	still = binary.LittleEndian.AppendUint32([]byte("RIFF"), uint32(4+len(chunks)))
-	still = append(append(still, "WEBP"...), chunks...)
-	return still, at, true, nil
+	// the file is itself a chunk: RIFF, holding "WEBP" and the chunks
+	return chunk("RIFF", append([]byte("WEBP"), append(chunks, bitstream...)...)), at, true, nil
 }
 
 // chunk returns a RIFF chunk of id and payload, padded to an even length.
