@@ -107,7 +107,7 @@ func animatedWebP(t *testing.T, w, h int, frames []frame) []byte {
 		}
 		body = append(body, riff("ANMF", anmf)...)
 	}
-	return append(append(binary.LittleEndian.AppendUint32([]byte("RIFF"), uint32(4+len(body))), "WEBP"...), body...)
+	return riff("RIFF", append([]byte("WEBP"), body...)) // the file is a chunk too
 }
 
 // encodeWebP encodes img as a still WebP.
