@@ -62,6 +62,14 @@ const (
 // run yet, that has no fallback URL, when Config.OnPending is PendingError.
 var ErrPending = errors.New("thumbnails: the size is generated in the background and is not ready yet")
 
+// pendingError wraps ErrPending with the method by which field.Image's
+// Responsive tells a pending size, to leave it out of a srcset (package
+// field cannot import this one).
+type pendingError struct{ error }
+
+func (e pendingError) Unwrap() error { return e.error }
+func (pendingError) Pending() bool   { return true }
+
 // dbChecker is the optional method of an Enqueuer that db.Use calls.
 type dbChecker interface {
 	CheckDB(db *gorm.DB) error
@@ -316,7 +324,7 @@ func (b *binder) pending(ctx context.Context, img *field.Image, sz sizes.Size) (
 		return field.Thumbnail{Size: sz.Name, URL: sz.FallbackImageURL}, true, nil
 	}
 	if b.p.cfg.OnPending == PendingError {
-		return field.Thumbnail{}, true, fmt.Errorf("%w: %s.%s, size %q of %q", ErrPending, b.col.table, b.col.name, sz.Name, img.Name())
+		return field.Thumbnail{}, true, pendingError{fmt.Errorf("%w: %s.%s, size %q of %q", ErrPending, b.col.table, b.col.name, sz.Name, img.Name())}
 	}
 	return field.Thumbnail{}, false, nil
 }

@@ -271,3 +271,46 @@ func TestAttrOfATransparentImageAsJPEG(t *testing.T) {
 		t.Errorf("Attr with a PNG size = %s, want no placeholder style", attr)
 	}
 }
+
+// TestResponsiveLeavesOutPendingSizes: under PendingError, an async size
+// whose job has not run is left out of a srcset, as a size answering with
+// its fallback is, so that a page shows the sizes that exist instead of
+// failing; the first size that exists is the default. Only when none of the
+// sizes exists is the error returned.
+func TestResponsiveLeavesOutPendingSizes(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		q := &memoryEnqueuer{}
+		setupSizesConfig(t, db, thumbnails.Config{Sizes: asyncSizes(), Enqueuer: q, OnPending: thumbnails.PendingError}, &Poster{})
+		p := Poster{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+		if err := db.Create(&p).Error; err != nil {
+			t.Fatal(err)
+		}
+		stem := "/media/thumbnails/" + strings.TrimSuffix(p.Image.Name(), ".jpg")
+
+		if got, err := p.Image.SrcSet(ctx, "small", "later"); err != nil || got != stem+"_small.jpg 100w" {
+			t.Errorf("SrcSet before the job = %q, %v; want the small size alone", got, err)
+		}
+		r, err := p.Image.Responsive(ctx, "later", "small")
+		if err != nil || r.Src != stem+"_small.jpg" || r.Width != 100 || r.Height != 100 || r.Sizes != "100px" {
+			t.Errorf("Responsive before the job = %+v, %v; want the small size as the default", r, err)
+		}
+		if _, err := p.Image.SrcSet(ctx, "later"); !errors.Is(err, thumbnails.ErrPending) {
+			t.Errorf("SrcSet of the pending size alone: %v, want ErrPending", err)
+		}
+		if _, err := p.Image.SrcSet(ctx, "later", "nope"); !errors.Is(err, thumbnails.ErrUnknownSize) {
+			t.Errorf("SrcSet with an unknown size: %v, want ErrUnknownSize", err)
+		}
+
+		if len(q.jobs) != 1 {
+			t.Fatalf("jobs: %v", q.jobs)
+		}
+		if err := thumbnails.Generate(ctx, db, q.jobs[0]); err != nil {
+			t.Fatal(err)
+		}
+		want := stem + "_later.jpg 300w, " + stem + "_small.jpg 100w"
+		if got, err := p.Image.SrcSet(ctx, "later", "small"); err != nil || !strings.HasPrefix(got, stem+"_later.jpg ") || !strings.HasSuffix(got, ", "+stem+"_small.jpg 100w") {
+			t.Errorf("SrcSet after the job = %q, %v; want %q", got, err, want)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"html"
 	"html/template"
@@ -28,7 +29,10 @@ type (
 // "/media/thumbnails/a_small.jpg 100w, /media/thumbnails/a_medium.jpg 400w".
 // A lazy size is generated first, as Thumbnail does; a size whose width is
 // already listed is left out, since a browser takes one candidate per
-// width. Whitespace in a URL (from a base URL such as "/my media/") is
+// width, and so is a size that answers with its fallback URL (its width is
+// unknown) or, under thumbnails.PendingError, an async size whose job has
+// not run: the srcset lists the sizes that exist, and fails with
+// thumbnails.ErrPending only when none does. Whitespace in a URL (from a base URL such as "/my media/") is
 // percent-encoded, since it would split the candidate. An empty column
 // gives "". html/template accepts the result in a srcset attribute as it is.
 func (i *Image) SrcSet(ctx context.Context, sizes ...string) (string, error) {
@@ -92,8 +96,10 @@ type Responsive struct {
 // the given sizes, the first being the default: src and the width and
 // height (reserving the image's box before it loads) are the first size's,
 // srcset lists them all (see SrcSet), and Placeholder is the source's
-// placeholder. List sizes of one aspect ratio. An empty column gives the
-// first size's fallback URL as Src, if it has one, and nothing else.
+// placeholder. List sizes of one aspect ratio. A size pending under
+// thumbnails.PendingError is left out, as SrcSet says, and the first size
+// that exists is then the default. An empty column gives the first size's
+// fallback URL as Src, if it has one, and nothing else.
 func (i *Image) Responsive(ctx context.Context, sizes ...string) (Responsive, error) {
 	if i.binder == nil {
 		return Responsive{}, ErrNotBound
@@ -108,12 +114,22 @@ func (i *Image) Responsive(ctx context.Context, sizes ...string) (Responsive, er
 	var r Responsive
 	var set strings.Builder
 	seen := make(map[int]bool, len(sizes))
-	for n, size := range sizes {
+	var pending error // the first pending size's
+	found := false
+	for _, size := range sizes {
 		t, err := i.binder.Thumbnail(ctx, i, size)
+		var p interface{ Pending() bool }
+		if errors.As(err, &p) && p.Pending() {
+			if pending == nil {
+				pending = err
+			}
+			continue
+		}
 		if err != nil {
 			return Responsive{}, err
 		}
-		if n == 0 {
+		if !found {
+			found = true
 			r.Src, r.Width, r.Height = t.URL, t.Width, t.Height
 			if t.Width > 0 { // not a fallback, whose width is unknown
 				r.Sizes = strconv.Itoa(t.Width) + "px"
@@ -130,6 +146,9 @@ func (i *Image) Responsive(ctx context.Context, sizes ...string) (Responsive, er
 		set.WriteByte(' ')
 		set.WriteString(strconv.Itoa(t.Width))
 		set.WriteByte('w')
+	}
+	if !found {
+		return Responsive{}, pending
 	}
 	r.SrcSet = set.String()
 	var err error
