@@ -377,6 +377,7 @@ func uncleanName(name string) error {
 // transaction, once the rows are written.
 func (p *plugin) record(db *gorm.DB) {
 	all := storedOf(db)
+	p.noteCopies(db, all)
 	if db.Error != nil || len(all) == 0 {
 		return
 	}
@@ -406,6 +407,37 @@ func (p *plugin) record(db *gorm.DB) {
 		return
 	}
 	noteCreated(db, all)
+}
+
+// noteCopies records in each upload of all the images of the statement's
+// model that gorm set to a copy of the upload's Image, by now that of the
+// stored source (db.Model(&row).Update("image", upload), or Updates of
+// another struct or of a map): if the upload is discarded (the statement
+// wrote no row, failed or rolled back), so are they, rather than hold the
+// name of a deleted file that a later Save would commit.
+func (p *plugin) noteCopies(db *gorm.DB, all []*stored) {
+	if len(all) == 0 || samePointer(db.Statement.Dest, db.Statement.Model) {
+		return
+	}
+	m := p.modelOf(db)
+	if m == nil {
+		return
+	}
+	bySource := make(map[string]*stored, len(all))
+	for _, st := range all {
+		bySource[st.source] = st
+	}
+	eachRow(db.Statement.ReflectValue, m.schema.ModelType, func(row reflect.Value) {
+		for _, col := range m.columns {
+			img := col.image(row)
+			if img == nil {
+				continue
+			}
+			if st, ok := bySource[img.Name()]; ok && img != st.img && !slices.Contains(st.copies, img) {
+				st.copies = append(st.copies, img)
+			}
+		}
+	})
 }
 
 // mayKeepOld reports whether the statement on db is an insert with ON

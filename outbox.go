@@ -346,6 +346,9 @@ func (p *plugin) discard(ctx context.Context, list []*stored) {
 				st.mapDest[st.mapKey] = *st.img
 			}
 		}
+		for _, c := range st.copies {
+			bridge.Discard(c)
+		}
 	}
 }
 

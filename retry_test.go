@@ -3,6 +3,7 @@ package thumbnails_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"gorm.io/gorm"
@@ -122,6 +123,91 @@ func TestRetryAfterDiscard(t *testing.T) {
 				}
 				if !e.exists(t, row.Image.Name()) {
 					t.Errorf("the retried row's source %q is not stored", row.Image.Name())
+				}
+			})
+		}
+	})
+}
+
+// TestUpdateOfNoRowDiscardsItsUpload: an update that matches no row (a
+// Where that excludes it, a row that does not exist), or rolls back,
+// writes nothing, so the upload stored for it is deleted. The model's image, which gorm set to
+// the upload, must then refuse to be written, as after a rollback: a later
+// Save used to commit the deleted file's name, and to delete the row's own
+// image as replaced.
+func TestUpdateOfNoRowDiscardsItsUpload(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		upload := func() field.Image { return field.NewImage("pasta.jpg", reader(photo(t, pastaJPG))) }
+		for _, c := range []struct {
+			name   string
+			update func(row *Food) error
+		}{
+			{"Update with a Where", func(row *Food) error {
+				return e.db.Model(row).Where("name = ?", "nope").Update("image", upload()).Error
+			}},
+			{"Updates of a struct with a Where", func(row *Food) error {
+				return e.db.Model(row).Where("name = ?", "nope").Updates(Food{Image: upload()}).Error
+			}},
+			{"Updates of a map with a Where", func(row *Food) error {
+				return e.db.Model(row).Where("name = ?", "nope").Updates(map[string]any{"image": upload()}).Error
+			}},
+			{"Update of a row that does not exist", func(row *Food) error {
+				row.ID += 1000
+				return e.db.Model(row).Update("image", upload()).Error
+			}},
+			{"Update rolled back", func(row *Food) error {
+				err := e.db.Transaction(func(tx *gorm.DB) error {
+					if err := tx.Model(row).Update("image", upload()).Error; err != nil {
+						return err
+					}
+					return errors.New("roll back")
+				})
+				if err == nil || err.Error() != "roll back" {
+					return fmt.Errorf("the transaction: %v, want it rolled back", err)
+				}
+				return nil
+			}},
+			{"Updates of a struct rolled back", func(row *Food) error {
+				err := e.db.Transaction(func(tx *gorm.DB) error {
+					if err := tx.Model(row).Updates(Food{Image: upload()}).Error; err != nil {
+						return err
+					}
+					return errors.New("roll back")
+				})
+				if err == nil || err.Error() != "roll back" {
+					return fmt.Errorf("the transaction: %v, want it rolled back", err)
+				}
+				return nil
+			}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				row := newFood(t, c.name, pizzaJPG)
+				if err := e.db.Create(&row).Error; err != nil {
+					t.Fatal(err)
+				}
+				id, old := row.ID, row.Image.Name()
+				files := len(e.files(t))
+				if err := c.update(&row); err != nil {
+					t.Fatalf("update: %v", err)
+				}
+				if n := len(e.files(t)); n != files {
+					t.Errorf("%d files after the update of no row, want %d", n, files)
+				}
+				if _, err := row.Image.Thumbnail(context.Background(), "small"); !errors.Is(err, field.ErrDiscarded) {
+					t.Errorf("small of the model's image: %v, want ErrDiscarded", err)
+				}
+				row.Name = c.name + " renamed"
+				if err := e.db.Save(&row).Error; !errors.Is(err, field.ErrDiscarded) {
+					t.Errorf("saving the model again: %v, want ErrDiscarded", err)
+				}
+				var again Food
+				if err := e.db.First(&again, id).Error; err != nil || again.Image.Name() != old || !e.exists(t, old) {
+					t.Errorf("the row holds %q (%v), want its own %q, stored", again.Image.Name(), err, old)
+				}
+				var n int64
+				if err := e.db.Model(&Food{}).Where("name = ?", c.name+" renamed").Count(&n).Error; err != nil || n != 0 {
+					t.Errorf("%d rows written by the save, %v; want none", n, err)
 				}
 			})
 		}

@@ -23,7 +23,10 @@ type stored struct {
 	// Updates map by value: it is marked discarded too.
 	mapDest map[string]any
 	mapKey  string
-	col     *column
+	// copies are the model's fields that gorm set to a copy of *img
+	// (db.Model(&row).Update("image", upload)): marked discarded too.
+	copies []*field.Image
+	col    *column
 	source  string
 	thumbs  []backends.Thumbnail
 	files   []string
