@@ -247,8 +247,10 @@ func (p *plugin) heldAnywhere(ctx context.Context, source string, skip tableColu
 // records left are those of sizes in the making, whose makers forget them
 // likewise, or the clean-up's to come.
 func (p *plugin) forget(ctx context.Context, t backends.Thumbnail) error {
-	if err := p.storage.Delete(ctx, t.Name); err != nil && !errors.Is(err, backends.ErrNotFound) {
-		return fmt.Errorf("thumbnails: generate: clean up: %w", err)
+	if t.IsFile() { // a placeholder is a record alone
+		if err := p.storage.Delete(ctx, t.Name); err != nil && !errors.Is(err, backends.ErrNotFound) {
+			return fmt.Errorf("thumbnails: generate: clean up: %w", err)
+		}
 	}
 	if err := p.meta.DeleteSize(ctx, t.Source, t.Size); err != nil {
 		return fmt.Errorf("thumbnails: generate: clean up %q: %w", t.Source, err)

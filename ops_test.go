@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
+	"strings"
 	"testing"
 
 	"gorm.io/gorm"
@@ -556,4 +558,80 @@ func TestFailedReadIsNotMissingTable(t *testing.T) {
 			t.Errorf("DeleteSize on a closed database: %v", err)
 		}
 	})
+}
+
+// TestRegenerateRacingARelease replaces or deletes a row while Regenerate
+// makes its sizes, once the replace's clean-up can no longer see what
+// Regenerate writes: what Regenerate made for the released source is
+// nobody's, and goes (files and records, the placeholder's too), as a lazy
+// size's does; the row is counted as skipped, not failed. A row whose
+// source is gone before Regenerate opens it is skipped too.
+func TestRegenerateRacingARelease(t *testing.T) {
+	for _, mode := range []string{"replace", "delete"} {
+		t.Run(mode, func(t *testing.T) {
+			forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+				ctx := context.Background()
+				base, raw := newStorage(t, db)
+				st := &holdingStorage{Storage: base, hold: "\x00", entered: make(chan struct{}), release: make(chan struct{})}
+				cfg := thumbnails.Config{Sizes: testSizes(), Storage: st, Placeholders: true}
+				if m, ok := redisMetadata.Load(db); ok {
+					cfg.Metadata = m.(backends.Metadata)
+				}
+				usePlugin(t, db, cfg, &Food{})
+				e := &env{db: db, raw: raw}
+				foods := createFoods(t, db, 3)
+				release := func(row Food) {
+					var err error
+					if mode == "delete" {
+						err = db.Delete(&row).Error
+					} else {
+						row.Image = field.NewImage("pasta.jpg", reader(photo(t, pastaJPG)))
+						err = db.Save(&row).Error
+					}
+					if err != nil {
+						t.Error(err)
+					}
+				}
+				var stems []string
+				for _, f := range foods[:2] {
+					stems = append(stems, strings.TrimSuffix(path.Base(f.Image.Name()), path.Ext(f.Image.Name())))
+				}
+				st.hold = stems[0] + "_medium"
+
+				type result struct {
+					c   thumbnails.Counts
+					err error
+				}
+				done := make(chan result, 1)
+				go func() {
+					// one row at a time: the second is released once the first is handled
+					c, err := thumbnails.Regenerate(ctx, db, &Food{}, thumbnails.RegenerateOptions{Workers: 1, Progress: func(p thumbnails.Progress) {
+						if p.Source == foods[0].Image.Name() {
+							release(foods[1])
+						}
+					}})
+					done <- result{c, err}
+				}()
+				<-st.entered // the first row's small is written, its medium about to be
+				release(foods[0])
+				close(st.release)
+				r := <-done
+				if r.err != nil || r.c.Failed != 0 || r.c.Done != 1 || r.c.Skipped != 2 {
+					t.Errorf("Regenerate = %+v, %v; want the released rows skipped, the third done", r.c, r.err)
+				}
+				for _, f := range e.files(t) {
+					for _, stem := range stems {
+						if strings.Contains(f, stem) {
+							t.Errorf("a file of a released source is left: %s", f)
+						}
+					}
+				}
+				for _, f := range foods[:2] {
+					if recs, err := metadataOf(db).Thumbnails(ctx, f.Image.Name()); err != nil || len(recs) != 0 {
+						t.Errorf("records of the released %s: %v, %v; want none", f.Image.Name(), recs, err)
+					}
+				}
+			})
+		})
+	}
 }

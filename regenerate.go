@@ -37,7 +37,9 @@ type RegenerateOptions struct {
 // returned Counts.Last is where to resume. model is a model value (&Food{})
 // or a Table; with a model, the rows are those of its table, or of the table
 // db.Table names (db.Table("foods_archive")). opts.IDs may name any number
-// of keys: more than 10,000 are read that many at a time.
+// of keys: more than 10,000 are read that many at a time. A row whose image
+// is replaced or deleted while its sizes are made is counted as skipped,
+// and what was made for the image it let go of is removed.
 func Regenerate(ctx context.Context, db *gorm.DB, model any, opts RegenerateOptions) (Counts, error) {
 	p, err := pluginOf(db)
 	if err != nil {
@@ -112,7 +114,18 @@ func Regenerate(ctx context.Context, db *gorm.DB, model any, opts RegenerateOpti
 					} else {
 						// a row once started is finished, even if ctx is cancelled
 						// meanwhile: the run stops after the rows in progress
-						results[i] = p.regenerateRow(context.WithoutCancel(ctx), rows[i].source, focused(todo, rows[i].focus), recorded[rows[i].source])
+						rctx, r := context.WithoutCancel(ctx), rows[i]
+						letGo := func() bool {
+							// the row itself, by its key, first: it holds the source but for a race
+							if held, err := tg.holds(rctx, db, r.pk, r.source); err != nil || held {
+								return false
+							}
+							return p.letGo(rctx, Job{Source: r.source, Table: tg.table, Column: tg.col.name})
+						}
+						results[i] = p.regenerateRow(rctx, r.source, focused(todo, r.focus), recorded[r.source], letGo)
+						if errors.Is(results[i], errLetGo) {
+							skipped[i], results[i] = true, nil
+						}
 					}
 					mu.Lock()
 					done[i] = true
@@ -171,11 +184,23 @@ func (p *plugin) sizesToMake(col *column, wanted []sizes.Size, recs []backends.T
 	return out
 }
 
-// regenerateRow makes the sizes of one source and records them; recorded
-// are its records as the batch read them, whose files a size recorded under
-// another name (its format changed) leaves behind and deletes.
-func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.Size, recorded []backends.Thumbnail) error {
+// errLetGo is regenerateRow's answer for a row that let go of its source
+// (a replace or delete committed) while its sizes were made: nothing to do.
+var errLetGo = errors.New("thumbnails: the row let go of its source")
+
+// regenerateRow makes the sizes of a row's source and records them;
+// recorded are its records as the batch read them, whose files a size
+// recorded under another name (its format changed) leaves behind and
+// deletes. The row may let go of the source meanwhile, and its clean-up
+// read the records before these were written: once letGo says that no row
+// holds the source and it is released, what was made is nobody's, goes
+// (see forget), and the answer is errLetGo; so it is when the source is
+// gone before it is read.
+func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.Size, recorded []backends.Thumbnail, letGo func() bool) error {
 	rc, err := p.storage.Open(ctx, source)
+	if errors.Is(err, backends.ErrNotFound) && letGo() {
+		return errLetGo
+	}
 	if err != nil {
 		return fmt.Errorf("thumbnails: open source: %w", err)
 	}
@@ -231,8 +256,28 @@ func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.
 				}
 			}
 		}
+		if letGo() {
+			for _, t := range thumbs {
+				if err := p.forget(ctx, t); err != nil {
+					errs = append(errs, err)
+				}
+			}
+			return errors.Join(append(errs, errLetGo)...)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// letGo reports whether no row holds job.Source any more, and the source
+// is released: queued for its clean-up, or gone. It says no when it cannot
+// tell: what was made then stays, for the clean-up or Prune to judge.
+func (p *plugin) letGo(ctx context.Context, job Job) bool {
+	held, _, err := p.held(ctx, job)
+	if err != nil || held {
+		return false
+	}
+	released, err := p.released(ctx, job.Source)
+	return err == nil && released
 }
 
 // overwritten is a thumbnail t that regenerateRow wrote, and what it

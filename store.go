@@ -27,9 +27,9 @@ type stored struct {
 	// (db.Model(&row).Update("image", upload)): marked discarded too.
 	copies []*field.Image
 	col    *column
-	source  string
-	thumbs  []backends.Thumbnail
-	files   []string
+	source string
+	thumbs []backends.Thumbnail
+	files  []string
 }
 
 // storeUpload stores img's pending upload for column col: it reads and

@@ -189,6 +189,16 @@ func (tg *target) batch(ctx context.Context, db *gorm.DB, after any, ids []any, 
 	return out, rows.Err()
 }
 
+// holds reports whether the row whose primary key is pk holds source.
+func (tg *target) holds(ctx context.Context, db *gorm.DB, pk any, source string) (bool, error) {
+	var n int64
+	err := table(db.Session(&gorm.Session{NewDB: true, Context: ctx}), tg.table).
+		Where(clause.Eq{Column: clause.Column{Name: tg.pk}, Value: pk}).
+		Where(clause.Eq{Column: clause.Column{Name: tg.col.name}, Value: source}).
+		Count(&n).Error
+	return n > 0, err
+}
+
 // count returns the number of rows batch would go through.
 func (tg *target) count(ctx context.Context, db *gorm.DB, after any, ids []any) (int64, error) {
 	if len(ids) > maxIDs {
