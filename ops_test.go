@@ -635,3 +635,49 @@ func TestRegenerateRacingARelease(t *testing.T) {
 		})
 	}
 }
+
+// TestRegenerateDryRun counts what Regenerate would make, and changes
+// nothing: no file written, read or deleted, no record written.
+func TestRegenerateDryRun(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		ctx := context.Background()
+		foods := createFoods(t, db, 3)
+		if _, err := thumbnails.DeleteSize(ctx, db, &Food{}, "image", "small", thumbnails.WithProgress(nil)); err != nil {
+			t.Fatal(err)
+		}
+		// the first row already has its small size again: nothing missing
+		var first Food
+		if err := db.First(&first, foods[0].ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if _, err := first.Image.Thumbnail(ctx, "small"); err != nil {
+			t.Fatal(err)
+		}
+		files := e.files(t)
+		calls := e.storage.calls()
+		var reported int
+		c, err := thumbnails.Regenerate(ctx, db, &Food{}, thumbnails.RegenerateOptions{
+			OnlyMissing: true, DryRun: true,
+			Progress: func(thumbnails.Progress) { reported++ },
+		})
+		if err != nil || c.Done != 2 || c.Skipped != 1 || c.Failed != 0 || reported != 3 {
+			t.Errorf("dry run = %+v, %v, %d reports; want 2 rows to do, 1 skipped, 3 reports", c, err, reported)
+		}
+		if n := e.storage.calls() - calls; n != 0 {
+			t.Errorf("the dry run made %d storage calls", n)
+		}
+		if got := e.files(t); len(got) != len(files) {
+			t.Errorf("%d files after the dry run, %d before", len(got), len(files))
+		}
+		for _, f := range foods[1:] {
+			if _, ok := sizesOf(t, db, f)["small"]; ok {
+				t.Errorf("row %d has its small size after a dry run", f.ID)
+			}
+		}
+		// the same run for real makes what the dry run counted
+		if c, err := thumbnails.Regenerate(ctx, db, &Food{}, thumbnails.RegenerateOptions{OnlyMissing: true}); err != nil || c.Done != 2 || c.Skipped != 1 {
+			t.Errorf("the real run = %+v, %v; want what the dry run counted", c, err)
+		}
+	})
+}

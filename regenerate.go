@@ -26,6 +26,11 @@ type RegenerateOptions struct {
 	BatchSize   int            // rows read (and their metadata) at a time; 0 means 200
 	Workers     int            // rows processed at once; 0 means GOMAXPROCS
 	Progress    func(Progress) // called after each row, one call at a time, from the worker that did it; nil: no reports
+	// DryRun counts the rows that would be regenerated (Done) and those
+	// with nothing to make (Skipped), and changes nothing: no file is
+	// read, written or deleted (a size whose format changed would have its
+	// old file deleted), no record written.
+	DryRun bool
 }
 
 // Regenerate makes the thumbnails of a column again — after its sizes
@@ -111,7 +116,7 @@ func Regenerate(ctx context.Context, db *gorm.DB, model any, opts RegenerateOpti
 					todo := p.sizesToMake(tg.col, wanted, recorded[rows[i].source], opts.OnlyMissing)
 					if len(todo) == 0 {
 						skipped[i] = true
-					} else {
+					} else if !opts.DryRun {
 						// a row once started is finished, even if ctx is cancelled
 						// meanwhile: the run stops after the rows in progress
 						rctx, r := context.WithoutCancel(ctx), rows[i]

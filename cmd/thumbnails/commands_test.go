@@ -94,6 +94,18 @@ func TestCommands(t *testing.T) {
 			}
 		})
 
+		t.Run("regenerate dry run", func(t *testing.T) {
+			r := mustRun(t, f.args("regenerate", "--only-missing", "--dry-run")...)
+			if !strings.Contains(r.stdout, "would regenerate 5 rows, 0 skipped, 0 failed") {
+				t.Errorf("summary: %s", r)
+			}
+			for id, all := range f.thumbs(t) {
+				if _, ok := all["small"]; ok {
+					t.Errorf("row %d got its small thumbnail in a dry run", id)
+				}
+			}
+		})
+
 		t.Run("regenerate only missing", func(t *testing.T) {
 			r := mustRun(t, f.args("regenerate", "--only-missing")...)
 			if m := summaryLine.FindStringSubmatch(r.stdout); m == nil || m[1] != "5" || m[2] != "0" || m[3] != "0" {
@@ -261,6 +273,7 @@ func TestDryRunsCreateNothing(t *testing.T) {
 		}
 		mustRun(t, f.args("delete", "--size", "small", "--dry-run")...)
 		mustRun(t, f.args("prune", "--dry-run")...)
+		mustRun(t, f.args("regenerate", "--dry-run")...)
 		after, err := db.Migrator().GetTables()
 		if err != nil {
 			t.Fatal(err)
@@ -292,6 +305,7 @@ func TestDryRunsLockNothing(t *testing.T) {
 	for _, args := range [][]string{
 		f.args("delete", "--size", "small", "--dry-run"),
 		f.args("prune", "--dry-run"),
+		f.args("regenerate", "--dry-run"),
 	} {
 		cmd := exec.Command(binary, args...)
 		var out bytes.Buffer

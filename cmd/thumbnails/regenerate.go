@@ -18,6 +18,9 @@ const regenerateExample = `  # the eager and async sizes (and the lazy ones a ro
   thumbnails regenerate --dsn postgres://app@db/app --table foods --column image \
       --sizes thumbnails.yaml --size medium --ids 2,3,17
 
+  # how many rows would be regenerated, changing nothing
+  thumbnails regenerate --dsn app.db --table foods --column image --sizes thumbnails.yaml --only-missing --dry-run
+
   # resume an interrupted run
   thumbnails regenerate --dsn app.db --table foods --column image --sizes thumbnails.yaml --after 17`
 
@@ -28,15 +31,18 @@ func newRegenerateCommand(g *globalFlags) *cobra.Command {
 		after       string
 		onlyMissing bool
 		workers     int
+		dryRun      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "regenerate",
 		Short: "Make the thumbnails of the column again, or only the missing ones",
 		Long: `regenerate makes the thumbnails of every row with an image, in primary key
 order: the sizes given with --size, or else the eager and async sizes (made
-here, not queued) and the lazy sizes a row already has. A row that fails is printed and the run goes on; the exit
-status is then 1. Ctrl-C stops after the rows in progress and prints the
---after value that resumes the run.`,
+here, not queued) and the lazy sizes a row already has. A size whose format
+changed in the YAML gets a new file name, and its old file is deleted
+(--dry-run counts the rows and changes nothing). A row that fails is
+printed and the run goes on; the exit status is then 1. Ctrl-C stops after
+the rows in progress and prints the --after value that resumes the run.`,
 		Example: regenerateExample,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -46,14 +52,14 @@ status is then 1. Ctrl-C stops after the rows in progress and prints the
 			if workers < 0 {
 				return usagef("%s: --workers must be 0 (one per CPU) or more, got %d", cmd.Name(), workers)
 			}
-			opts := thumbnails.RegenerateOptions{Sizes: sizeNames, OnlyMissing: onlyMissing, Workers: workers}
+			opts := thumbnails.RegenerateOptions{Sizes: sizeNames, OnlyMissing: onlyMissing, Workers: workers, DryRun: dryRun}
 			if cmd.Flags().Changed("ids") { // a malformed list is a usage error, before any I/O
 				if _, err := primaryKeys(ids, textKey); err != nil {
 					return err
 				}
 			}
 			ctx := cmd.Context()
-			e, err := g.open(ctx, true, false)
+			e, err := g.open(ctx, true, dryRun)
 			if err != nil {
 				return err
 			}
@@ -87,8 +93,12 @@ status is then 1. Ctrl-C stops after the rows in progress and prints the
 			opts.Progress = rep.update
 			counts, err := thumbnails.Regenerate(ctx, e.db, e.table, opts)
 			counts, elapsed := rep.finish(counts)
+			verb := "regenerated"
+			if dryRun {
+				verb = "would regenerate"
+			}
 			if !failedAtStart(counts, err) {
-				fmt.Fprintf(cmd.OutOrStdout(), "regenerated %s, %s\n", plural(counts.Done, "row"), rep.summary(counts, elapsed, "skipped"))
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s, %s\n", verb, plural(counts.Done, "row"), rep.summary(counts, elapsed, "skipped"))
 			}
 			if opts.IDs != nil && opts.After == nil && err == nil && ctx.Err() == nil {
 				named := map[string]bool{}
@@ -116,6 +126,7 @@ status is then 1. Ctrl-C stops after the rows in progress and prints the
 	f.StringVar(&after, "after", "", "only rows whose primary key is greater: the resume point an interrupted run printed")
 	f.BoolVar(&onlyMissing, "only-missing", false, "make only the sizes the metadata does not record")
 	f.IntVar(&workers, "workers", 0, "rows processed at once (default: one per CPU)")
+	f.BoolVar(&dryRun, "dry-run", false, "only count the rows that would be regenerated")
 	return cmd
 }
 
