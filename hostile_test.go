@@ -155,6 +155,18 @@ func BenchmarkReject(b *testing.B) {
 			}
 		})
 	}
+	// of unknown length, with a fine JPEG header: read to its end
+	b.Run("stream-60MiB", func(b *testing.B) {
+		jpg := photo(b, pizzaJPG)
+		b.ReportAllocs()
+		for b.Loop() {
+			s := &countedStream{prefix: jpg, size: 60 << 20}
+			err := db.Create(&Food{Image: field.NewImage("x.jpg", s)}).Error
+			if !errors.Is(err, thumbnails.ErrImageTooLarge) {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 func TestFormatFromBytes(t *testing.T) {
@@ -523,6 +535,53 @@ func (s *countedStream) Read(p []byte) (int, error) {
 	clear(p[n:])
 	s.read += int64(len(p))
 	return len(p), nil
+}
+
+// TestStreamOverMaxBytesIsNotHeld sends a 60 MiB stream of unknown length
+// whose header is a fine JPEG's: only reading it to its end tells that it
+// is over MaxBytes (50 MiB), but what is past the first MiBs goes to a
+// temporary file rather than memory, which the refusal removes. Before, a
+// buffer doubling up to 64 MiB took 128 MiB of allocations and ~112 MiB
+// of peak heap. A stream of a size under the limit but over what memory
+// holds is read back from that file, whole.
+func TestStreamOverMaxBytesIsNotHeld(t *testing.T) {
+	db := openSQLite(t)
+	e := setup(t, db, &Food{})
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	jpg := photo(t, pizzaJPG)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s := &countedStream{prefix: jpg, size: 60 << 20}
+	err := db.Create(&Food{Name: "stream", Image: field.NewImage("x.jpg", s)}).Error
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, thumbnails.ErrImageTooLarge) {
+		t.Fatalf("err = %v, want ErrImageTooLarge", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 24<<20 {
+		t.Errorf("refusing the stream allocated %d MiB, want at most 24", alloc>>20)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+	if files := e.files(t); len(files) != 0 {
+		t.Errorf("files stored: %v", files)
+	}
+
+	// a JPEG with 20 MiB of trailing bytes (after its end marker, which
+	// decoders ignore), of unknown length: read back whole, and stored as sent
+	padded := append(bytes.Clone(jpg), make([]byte, 20<<20)...)
+	food := Food{Name: "padded", Image: field.NewImage("p.jpg", onlyReader{bytes.NewReader(padded)})}
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatalf("a 20 MiB stream: %v", err)
+	}
+	if got := e.read(t, food.Image.Name()); !bytes.Equal(got, padded) {
+		t.Errorf("stored %d bytes, want the %d sent", len(got), len(padded))
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
 }
 
 // TestStreamRefusedByItsHeader sends 60 MiB streams of unknown length whose

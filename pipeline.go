@@ -14,6 +14,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"os"
 
 	xwebp "golang.org/x/image/webp" // also registers the WebP decoder for image.Decode
 
@@ -89,6 +90,14 @@ func readUpload(r io.Reader, limits Limits) ([]byte, error) {
 		if _, _, err := checkHeader(buf.Bytes(), limits); err != nil && !truncatedHeader(err) {
 			return nil, err
 		}
+		if _, err := buf.ReadFrom(io.LimitReader(lr, streamInMemory-int64(buf.Len()))); err != nil {
+			return nil, fmt.Errorf("thumbnails: read upload: %w", err)
+		}
+		if buf.Len() == streamInMemory {
+			if data, ok, err := spill(&buf, lr, maxBytes); ok {
+				return data, err
+			}
+		}
 	}
 	if _, err := buf.ReadFrom(lr); err != nil {
 		return nil, fmt.Errorf("thumbnails: read upload: %w", err)
@@ -107,6 +116,44 @@ func readUpload(r io.Reader, limits Limits) ([]byte, error) {
 // streamHead is how much of an upload of unknown length readUpload reads
 // before it looks at its header.
 const streamHead = 64 << 10
+
+// streamInMemory is how much of an upload of unknown length readUpload
+// holds in memory before it knows the length: the rest goes to a
+// temporary file (see spill).
+const streamInMemory = 4 << 20
+
+// spill reads the rest of an upload of unknown length, whose first bytes
+// are in head, through a temporary file, as mime/multipart keeps a large
+// part: one over maxBytes is refused without being held in memory, and one
+// within it is read back into a slice of its exact length. The file is
+// removed before spill returns. ok is false when no temporary file can be
+// created (a read-only file system): the caller then reads the upload in
+// memory.
+func spill(head *bytes.Buffer, r io.Reader, maxBytes int64) (data []byte, ok bool, err error) {
+	f, err := os.CreateTemp("", "thumbnails-upload-*")
+	if err != nil {
+		return nil, false, nil
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	n, err := head.WriteTo(f)
+	if err == nil {
+		var m int64
+		m, err = io.Copy(f, r)
+		n += m
+	}
+	if err != nil {
+		return nil, true, fmt.Errorf("thumbnails: read upload: %w", err)
+	}
+	if n > maxBytes {
+		return nil, true, fmt.Errorf("%w: more than %d bytes", ErrImageTooLarge, maxBytes)
+	}
+	data = make([]byte, n)
+	if _, err := f.ReadAt(data, 0); err != nil {
+		return nil, true, fmt.Errorf("thumbnails: read upload back from %s: %w", f.Name(), err)
+	}
+	return data, true, nil
+}
 
 // truncatedHeader reports whether err, from checkHeader, may come from
 // the bytes checked ending inside the header.
