@@ -582,6 +582,20 @@ func TestStreamOverMaxBytesIsNotHeld(t *testing.T) {
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
+
+	// no temporary file can be made: the stream is read in memory
+	t.Setenv("TMPDIR", filepath.Join(tmp, "missing"))
+	again := Food{Name: "in memory", Image: field.NewImage("p.jpg", onlyReader{bytes.NewReader(padded)})}
+	if err := db.Create(&again).Error; err != nil {
+		t.Fatalf("a 20 MiB stream without a temporary directory: %v", err)
+	}
+	if got := e.read(t, again.Image.Name()); !bytes.Equal(got, padded) {
+		t.Errorf("stored %d bytes, want the %d sent", len(got), len(padded))
+	}
+	s = &countedStream{prefix: jpg, size: 60 << 20}
+	if err := db.Create(&Food{Name: "stream", Image: field.NewImage("x.jpg", s)}).Error; !errors.Is(err, thumbnails.ErrImageTooLarge) {
+		t.Errorf("60 MiB without a temporary directory: %v, want ErrImageTooLarge", err)
+	}
 }
 
 // TestStreamRefusedByItsHeader sends 60 MiB streams of unknown length whose
