@@ -13,9 +13,13 @@ import (
 // twice is decoded reduced 2, 4 or 8 times by internal/jpegdct, which skips
 // most of the inverse transform (libjpeg's scaled decoding, libvips'
 // shrink-on-load); a full-size decode, and any JPEG that package leaves
-// alone (CMYK, arithmetic coding ...), is image/jpeg's. -tags turbojpeg
-// replaces both with libjpeg-turbo.
-func init() { scaledJPEG = pureGoScaled }
+// alone (CMYK, arithmetic coding ...), is image/jpeg's, but for what
+// image/jpeg refuses and jpegdct decodes whole (see wholeJPEG). -tags
+// turbojpeg replaces both with libjpeg-turbo.
+func init() {
+	scaledJPEG = pureGoScaled
+	wholeJPEG = func(data []byte, maxPixels int64) (image.Image, error) { return jpegdct.Decode(data, 1, maxPixels) }
+}
 
 // errFullSize leaves a full-size decode to image/jpeg.
 var errFullSize = errors.New("thumbnails: full-size JPEG decode")

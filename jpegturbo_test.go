@@ -25,7 +25,14 @@ func TestTurboDecode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := jpeg.Decode(bytes.NewReader(data))
+		src := data
+		if filepath.Base(f) == "progressive-restart-pizza.jpg" {
+			// image/jpeg refuses it: its lossless baseline transcode is the reference
+			if src, err = os.ReadFile("testdata/baseline-of-progressive-restart-pizza.jpg"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := jpeg.Decode(bytes.NewReader(src))
 		if err != nil {
 			t.Fatal(err)
 		}

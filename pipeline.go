@@ -187,6 +187,12 @@ func uploadSize(r io.Reader) (int64, bool) {
 // then decides whether it is valid.
 var scaledJPEG func(data []byte, k int, maxPixels int64) (image.Image, error)
 
+// wholeJPEG, when set, decodes at full size a JPEG that image/jpeg refused:
+// internal/jpegdct in the default build, for the valid progressive files
+// image/jpeg gets wrong (restart markers in the scans of a subsampled
+// component). It refuses, as image/jpeg did, anything else.
+var wholeJPEG func(data []byte, maxPixels int64) (image.Image, error)
+
 // jpegScale returns the reduction, 1, 2, 4 or 8, at which a JPEG whose
 // upright bounds are b may be decoded for the sizes in list: at most the box
 // reduction that each size's leading Resize would apply to it anyway, and
@@ -270,7 +276,13 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 	}
 	if img == nil { // not a JPEG, no faster decoder, or one that refused it
 		if img, err = decodeWhole(data, format, image.Rect(0, 0, cfg.Width, cfg.Height)); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
+			if format != formatJPEG || wholeJPEG == nil {
+				return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
+			}
+			var werr error
+			if img, werr = wholeJPEG(data, limits.MaxPixels); werr != nil {
+				return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
+			}
 		}
 	}
 	if b := img.Bounds(); (format == formatGIF || format == formatWebP) && !b.Empty() && b != image.Rect(0, 0, cfg.Width, cfg.Height) {

@@ -14,7 +14,10 @@
 // (arithmetic coding, 12-bit, CMYK, RGB, baseline in several scans) is
 // ErrUnsupported, for image/jpeg to decode; and a damaged stream is an
 // error, never a partly grey image, so that image/jpeg decides whether it
-// is valid: whatever image/jpeg refuses, this package refuses too.
+// is valid: whatever image/jpeg refuses, this package refuses too, but
+// for one case image/jpeg gets wrong: restart markers in a progressive
+// scan of a subsampled component (libjpeg's cjpeg -progressive -restart,
+// some web images), which this package decodes, at full size too (k = 1).
 package jpegdct
 
 import (
@@ -73,6 +76,9 @@ type decoder struct {
 	quant         [4]*[64]uint16 // zig-zag order
 	dc, ac        [4]*huffTable
 	restart       int // MCUs between restart markers, 0 for none
+	// beyondImageJPEG is set by a progressive scan of one subsampled
+	// component with restart markers, which image/jpeg refuses.
+	beyondImageJPEG bool
 	adobe         int // Adobe APP14 transform, -1 when absent
 	frame, done   bool
 	progressive   bool
@@ -88,13 +94,16 @@ type decoder struct {
 // bounds are those of the image divided by k, rounded up) into an
 // *image.YCbCr, or an *image.Gray for a greyscale JPEG. A frame of more
 // than maxPixels pixels is ErrTooLarge, before anything is allocated.
+// k = 1 decodes it whole, with a plain float transform: for the valid
+// progressive files image/jpeg refuses (restart markers in the scan of a
+// subsampled component), which the reduced decodes take too.
 func Decode(data []byte, k int, maxPixels int64) (img image.Image, err error) {
 	n := 0
 	switch k {
-	case 2, 4, 8:
+	case 1, 2, 4, 8:
 		n = 8 / k
 	default:
-		return nil, fmt.Errorf("%w: reduction %d (2, 4 or 8)", ErrUnsupported, k)
+		return nil, fmt.Errorf("%w: reduction %d (1, 2, 4 or 8)", ErrUnsupported, k)
 	}
 	// The stream is indexed with checks throughout (FuzzDecode runs
 	// without this); a bug in them must still be an error that sends the

@@ -27,6 +27,22 @@ func photos(t testing.TB) []string {
 	return files
 }
 
+// reference returns the JPEG whose image/jpeg decode data's is compared
+// with: data itself, but for the photo image/jpeg refuses (restart markers
+// in the progressive scans of a subsampled component), whose lossless
+// baseline transcode (the same coefficients) is beside it.
+func reference(t testing.TB, name string, data []byte) []byte {
+	t.Helper()
+	if filepath.Base(name) != "progressive-restart-pizza.jpg" {
+		return data
+	}
+	ref, err := os.ReadFile(filepath.Join(filepath.Dir(name), "baseline-of-progressive-restart-pizza.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
 // plane is one 8-bit plane of an image.
 type plane struct {
 	pix    []byte
@@ -88,7 +104,7 @@ func TestDecodeMatchesImageJPEG(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := jpeg.Decode(bytes.NewReader(data))
+		want, err := jpeg.Decode(bytes.NewReader(reference(t, f, data)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,7 +205,7 @@ func TestDecodeRefusesWhatImageJPEGRefuses(t *testing.T) {
 				if jerr != nil {
 					refused++
 				}
-				for _, k := range []int{2, 8} { // 8: a baseline scan's own loop (scanDC)
+				for _, k := range []int{1, 2, 8} { // 8: a baseline scan's own loop (scanDC)
 					img, err := Decode(c, k, 1<<30)
 					if jerr != nil {
 						if err == nil {
@@ -213,9 +229,8 @@ func TestDecodeRefusesWhatImageJPEGRefuses(t *testing.T) {
 }
 
 // TestDecodeLeaves checks what Decode leaves to image/jpeg or refuses
-// before allocating: arithmetic coding, a progressive file that
-// image/jpeg refuses (restart markers in the scans of a subsampled
-// component), other reductions, and frames over the pixel limit.
+// before allocating: arithmetic coding, other reductions, and frames over
+// the pixel limit.
 func TestDecodeLeaves(t *testing.T) {
 	read := func(name string) []byte {
 		data, err := os.ReadFile(name)
@@ -233,8 +248,6 @@ func TestDecodeLeaves(t *testing.T) {
 		want  error
 	}{
 		{"arithmetic", read("testdata/arithmetic.jpeg"), 2, 1 << 30, ErrUnsupported},
-		{"progressive, restarts in a 2x1 component's scans", read("testdata/progressive-422-restart.jpeg"), 2, 1 << 30, ErrUnsupported},
-		{"full size", photo, 1, 1 << 30, ErrUnsupported},
 		{"a third", photo, 3, 1 << 30, ErrUnsupported},
 		{"over the limit", photo, 2, 333*217 - 1, ErrTooLarge},
 	} {
@@ -280,6 +293,75 @@ func TestProgressiveEqualsBaseline(t *testing.T) {
 				rb := pb[i].pix[y*pb[i].stride:][:pb[i].w]
 				if !bytes.Equal(ra, rb) {
 					t.Fatalf("at 1/%d: plane %d, row %d decodes differently", k, i, y)
+				}
+			}
+		}
+	}
+}
+
+// TestFullSize decodes every fixture whole (k = 1) and compares it with
+// image/jpeg's decode, plane by plane: within a level and a half but for a
+// few samples (the two transforms round differently). The progressive
+// file with restart markers in the scans of its 2x1 luma, which image/jpeg
+// refuses, is compared with its lossless baseline transcode (jpegtran: the
+// same coefficients), which both decode: the same samples, byte for byte.
+func TestFullSize(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.jp*g")
+	decoded := 0
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Decode(data, 1, 1<<30)
+		want, werr := jpeg.Decode(bytes.NewReader(data))
+		switch {
+		case errors.Is(err, ErrUnsupported):
+			continue // left to image/jpeg
+		case err != nil:
+			t.Errorf("%s: %v", name, err)
+			continue
+		case werr != nil:
+			if filepath.Base(name) != "progressive-422-restart.jpeg" {
+				t.Errorf("%s: image/jpeg refuses it (%v), Decode does not", name, werr)
+			}
+			continue
+		}
+		decoded++
+		if got.Bounds() != want.Bounds() {
+			t.Errorf("%s: %v, want %v", name, got.Bounds(), want.Bounds())
+			continue
+		}
+		pg, pw := planes(got), planes(want)
+		for i := range pg {
+			if mean, _, far := compare(pg[i], pw[i], 1); mean > 0.5 || far > 0.01 {
+				t.Errorf("%s: plane %d: mean difference %.3f, %.2f%% over 1.5 levels", name, i, mean, 100*far)
+			}
+		}
+	}
+	if decoded < 8 {
+		t.Errorf("only %d fixtures decoded whole by both", decoded)
+	}
+
+	progressive, err := os.ReadFile("testdata/progressive-422-restart.jpeg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	baseline, err := os.ReadFile("testdata/baseline-422-from-progressive.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []int{1, 2, 4, 8} {
+		a, err1 := Decode(progressive, k, 1<<30)
+		b, err2 := Decode(baseline, k, 1<<30)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("at 1/%d: %v, %v", k, err1, err2)
+		}
+		pa, pb := planes(a), planes(b)
+		for i := range pa {
+			for y := range pa[i].h {
+				if !bytes.Equal(pa[i].pix[y*pa[i].stride:][:pa[i].w], pb[i].pix[y*pb[i].stride:][:pb[i].w]) {
+					t.Fatalf("at 1/%d: plane %d, row %d differs from the baseline transcode's", k, i, y)
 				}
 			}
 		}

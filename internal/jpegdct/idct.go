@@ -30,9 +30,10 @@ var unzig = func() (z [64]int) {
 }()
 
 // basis[n][x][u] is avg over j < 8/n of cos((2((8/n)·x+j)+1)uπ/16): the
-// weight of frequency u in output x of the n-point reduced transform.
-var basis = func() (t [5][4][8]float32) {
-	for _, n := range []int{1, 2, 4} {
+// weight of frequency u in output x of the n-point reduced transform (n =
+// 8: the full transform).
+var basis = func() (t [9][8][8]float32) {
+	for _, n := range []int{1, 2, 4, 8} {
 		r := 8 / n
 		for x := range n {
 			for u := range 8 {
@@ -64,8 +65,8 @@ func used(n, u int) bool {
 // slots[n][k] is where the coefficient of zig-zag index k is kept among a
 // block's for a reduced n x n transform, or -1 when it is dropped;
 // counts[n] is how many are kept.
-var slots, counts = func() (s [5][64]int8, c [5]int) {
-	for _, n := range []int{1, 2, 4} {
+var slots, counts = func() (s [9][64]int8, c [9]int) {
+	for _, n := range []int{1, 2, 4, 8} {
 		for k, z := range unzig {
 			s[n][k] = -1
 			if used(n, z/8) && used(n, z%8) {
@@ -123,10 +124,40 @@ func fill(dst []byte, stride, n int, dc float32) {
 // rows past umax zero). f[0] is overwritten. A block of DC alone is fill's.
 func transform(dst []byte, stride, n int, f *[64]float32, dc float32, umax int) {
 	f[0] = dc
-	if n == 4 {
+	switch n {
+	case 8:
+		idct8(dst, stride, f, umax)
+	case 4:
 		idct4(dst, stride, f, umax)
-	} else {
+	default:
 		idct2(dst, stride, f, umax)
+	}
+}
+
+// idct8 writes the full 8x8 inverse transform of f, whose rows past umax
+// are zero: the decode of a frame image/jpeg refuses (see Decode), so
+// plain rather than fast.
+func idct8(dst []byte, stride int, f *[64]float32, umax int) {
+	b := &basis[8]
+	var t [8][8]float32 // rows transformed: t[u][x]
+	for u := 0; u <= umax; u++ {
+		r := (*[8]float32)(f[u*8 : u*8+8])
+		for x := range 8 {
+			bx := &b[x]
+			t[u][x] = r[0]*bx[0] + r[1]*bx[1] + r[2]*bx[2] + r[3]*bx[3] + r[4]*bx[4] + r[5]*bx[5] + r[6]*bx[6] + r[7]*bx[7]
+		}
+	}
+	_ = dst[7*stride+7]
+	for y := range 8 {
+		by := &b[y]
+		row := dst[y*stride : y*stride+8]
+		for x := range 8 {
+			var s float32
+			for u := 0; u <= umax; u++ {
+				s += t[u][x] * by[u]
+			}
+			row[x] = clamp(s)
+		}
 	}
 }
 

@@ -58,9 +58,10 @@ func (d *decoder) progressiveScan(comps []int, ss, se, ah, al int) error {
 		ci := comps[0]
 		c := &d.comps[ci]
 		if d.restart > 0 && (c.h > 1 || c.v > 1) {
-			// Valid, but image/jpeg refuses it ("missing 0xff00
-			// sequence"), and image/jpeg decides what is valid.
-			return fmt.Errorf("%w: restart markers in a scan of a component sampled %dx%d", ErrUnsupported, c.h, c.v)
+			// Valid, and counted here one block an MCU as the standard
+			// says, but image/jpeg counts c.h x c.v blocks an MCU and
+			// refuses it ("missing 0xff00 sequence").
+			d.beyondImageJPEG = true
 		}
 		w, h := d.compSize(c)
 		perRow := mcusX * c.h

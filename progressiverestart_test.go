@@ -1,0 +1,47 @@
+package thumbnails_test
+
+import (
+	"context"
+	"testing"
+
+	"gorm.io/gorm"
+)
+
+// TestProgressiveJPEGWithRestartMarkers saves a progressive 4:2:0 JPEG
+// with a restart marker every MCU row (cjpeg -progressive -restart 1),
+// which image/jpeg refuses ("missing 0xff00 sequence") though libjpeg
+// and browsers show it: it is a valid upload, and its sizes, the one
+// decoded whole included, are those of its lossless baseline transcode
+// (jpegtran: the same coefficients), which image/jpeg decodes.
+func TestProgressiveJPEGWithRestartMarkers(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		ctx := context.Background()
+		progressive := newFood(t, "progressive", "progressive-restart-pizza.jpg")
+		if err := db.Create(&progressive).Error; err != nil {
+			t.Fatalf("a progressive JPEG with restart markers: %v", err)
+		}
+		baseline := newFood(t, "baseline", "baseline-of-progressive-restart-pizza.jpg")
+		if err := db.Create(&baseline).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range []string{"small", "medium", "large"} { // medium: 600x400 decoded whole
+			a, err := progressive.Image.Thumbnail(ctx, size)
+			if err != nil {
+				t.Fatalf("%s: %v", size, err)
+			}
+			b, err := baseline.Image.Thumbnail(ctx, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ia, _ := e.decodeStored(t, a.Name)
+			ib, _ := e.decodeStored(t, b.Name)
+			if ia.Bounds() != ib.Bounds() {
+				t.Fatalf("%s: %v, want %v", size, ia.Bounds(), ib.Bounds())
+			}
+			if d := meanDiff(ia, ib); d > 1 {
+				t.Errorf("%s: %.2f levels from the baseline transcode's, want at most 1", size, d)
+			}
+		}
+	})
+}
