@@ -77,6 +77,8 @@ func readUpload(r io.Reader, limits Limits) ([]byte, error) {
 	var buf bytes.Buffer
 	if known {
 		buf.Grow(int(size) + bytes.MinRead)
+	} else {
+		buf.Grow(streamInMemory + bytes.MinRead) // never grown again: see spill
 	}
 	lr := io.LimitReader(r, maxBytes+1)
 	if !known {
@@ -120,7 +122,7 @@ const streamHead = 64 << 10
 // streamInMemory is how much of an upload of unknown length readUpload
 // holds in memory before it knows the length: the rest goes to a
 // temporary file (see spill).
-const streamInMemory = 4 << 20
+const streamInMemory = 1 << 20
 
 // spill reads the rest of an upload of unknown length, whose first bytes
 // are in head, through a temporary file, as mime/multipart keeps a large
