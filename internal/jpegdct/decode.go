@@ -79,11 +79,11 @@ type decoder struct {
 	// beyondImageJPEG is set by a progressive scan of one subsampled
 	// component with restart markers, which image/jpeg refuses.
 	beyondImageJPEG bool
-	adobe         int // Adobe APP14 transform, -1 when absent
-	frame, done   bool
-	progressive   bool
-	coefs         [][]int16  // progressive: the kept coefficients of each component's blocks
-	nonzero       [][]uint64 // progressive: by block, bit k set when coefficient k is not zero
+	adobe           int // Adobe APP14 transform, -1 when absent
+	frame, done     bool
+	progressive     bool
+	coefs           [][]int16  // progressive: the kept coefficients of each component's blocks
+	nonzero         [][]uint64 // progressive: by block, bit k set when coefficient k is not zero
 
 	bits  bitReader
 	n     int // reduced block side: 8 / k

@@ -263,36 +263,43 @@ func TestDecodeLeaves(t *testing.T) {
 	}
 }
 
-// TestProgressiveEqualsBaseline decodes a photo and its lossless
-// progressive transcode (jpegtran -progressive: the same coefficients, in
-// ten scans with successive approximation): the images must be the same
-// byte for byte (within their bounds: the padding blocks past the edge are
-// not sent by a progressive file's one-component scans).
+// TestProgressiveEqualsBaseline decodes progressive photos and their
+// lossless baseline counterparts (jpegtran: the same coefficients), at
+// every reduction and whole: the images must be the same byte for byte
+// (within their bounds: the padding blocks past the edge are not sent by a
+// progressive file's one-component scans). The pizza is in ten scans with
+// successive approximation; the other one has restart markers in the
+// scans of its 2x1 luma, which image/jpeg refuses.
 func TestProgressiveEqualsBaseline(t *testing.T) {
-	baseline, err := os.ReadFile("../../testdata/pizza-600x400.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	progressive, err := os.ReadFile("testdata/progressive-pizza-600x400.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []int{2, 4, 8} {
-		a, err1 := Decode(baseline, k, 1<<30)
-		b, err2 := Decode(progressive, k, 1<<30)
-		if err1 != nil || err2 != nil {
-			t.Fatalf("at 1/%d: %v, %v", k, err1, err2)
+	for _, pair := range [][2]string{
+		{"../../testdata/pizza-600x400.jpg", "testdata/progressive-pizza-600x400.jpg"},
+		{"testdata/baseline-422-from-progressive.jpg", "testdata/progressive-422-restart.jpeg"},
+	} {
+		baseline, err := os.ReadFile(pair[0])
+		if err != nil {
+			t.Fatal(err)
 		}
-		if a.Bounds() != b.Bounds() {
-			t.Fatalf("at 1/%d: %v and %v", k, a.Bounds(), b.Bounds())
+		progressive, err := os.ReadFile(pair[1])
+		if err != nil {
+			t.Fatal(err)
 		}
-		pa, pb := planes(a), planes(b)
-		for i := range pa {
-			for y := range pa[i].h {
-				ra := pa[i].pix[y*pa[i].stride:][:pa[i].w]
-				rb := pb[i].pix[y*pb[i].stride:][:pb[i].w]
-				if !bytes.Equal(ra, rb) {
-					t.Fatalf("at 1/%d: plane %d, row %d decodes differently", k, i, y)
+		for _, k := range []int{1, 2, 4, 8} {
+			a, err1 := Decode(baseline, k, 1<<30)
+			b, err2 := Decode(progressive, k, 1<<30)
+			if err1 != nil || err2 != nil {
+				t.Fatalf("%s at 1/%d: %v, %v", pair[1], k, err1, err2)
+			}
+			if a.Bounds() != b.Bounds() {
+				t.Fatalf("%s at 1/%d: %v and %v", pair[1], k, a.Bounds(), b.Bounds())
+			}
+			pa, pb := planes(a), planes(b)
+			for i := range pa {
+				for y := range pa[i].h {
+					ra := pa[i].pix[y*pa[i].stride:][:pa[i].w]
+					rb := pb[i].pix[y*pb[i].stride:][:pb[i].w]
+					if !bytes.Equal(ra, rb) {
+						t.Fatalf("%s at 1/%d: plane %d, row %d decodes differently", pair[1], k, i, y)
+					}
 				}
 			}
 		}
@@ -301,10 +308,8 @@ func TestProgressiveEqualsBaseline(t *testing.T) {
 
 // TestFullSize decodes every fixture whole (k = 1) and compares it with
 // image/jpeg's decode, plane by plane: within a level and a half but for a
-// few samples (the two transforms round differently). The progressive
-// file with restart markers in the scans of its 2x1 luma, which image/jpeg
-// refuses, is compared with its lossless baseline transcode (jpegtran: the
-// same coefficients), which both decode: the same samples, byte for byte.
+// few samples (the two transforms round differently). The one image/jpeg
+// refuses is TestProgressiveEqualsBaseline's.
 func TestFullSize(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.jp*g")
 	decoded := 0
@@ -341,29 +346,5 @@ func TestFullSize(t *testing.T) {
 	}
 	if decoded < 8 {
 		t.Errorf("only %d fixtures decoded whole by both", decoded)
-	}
-
-	progressive, err := os.ReadFile("testdata/progressive-422-restart.jpeg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	baseline, err := os.ReadFile("testdata/baseline-422-from-progressive.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []int{1, 2, 4, 8} {
-		a, err1 := Decode(progressive, k, 1<<30)
-		b, err2 := Decode(baseline, k, 1<<30)
-		if err1 != nil || err2 != nil {
-			t.Fatalf("at 1/%d: %v, %v", k, err1, err2)
-		}
-		pa, pb := planes(a), planes(b)
-		for i := range pa {
-			for y := range pa[i].h {
-				if !bytes.Equal(pa[i].pix[y*pa[i].stride:][:pa[i].w], pb[i].pix[y*pb[i].stride:][:pb[i].w]) {
-					t.Fatalf("at 1/%d: plane %d, row %d differs from the baseline transcode's", k, i, y)
-				}
-			}
-		}
 	}
 }
