@@ -416,11 +416,11 @@ func (p *plugin) record(db *gorm.DB) {
 // wrote no row, failed or rolled back), so are they, rather than hold the
 // name of a deleted file that a later Save would commit.
 func (p *plugin) noteCopies(db *gorm.DB, all []*stored) {
-	if len(all) == 0 || samePointer(db.Statement.Dest, db.Statement.Model) {
+	if len(all) == 0 || db.Statement.Schema == nil || samePointer(db.Statement.Dest, db.Statement.Model) {
 		return
 	}
-	m := p.modelOf(db)
-	if m == nil {
+	m, err := p.model(db.Statement.Schema) // not modelOf: also after the statement failed
+	if m == nil || err != nil {
 		return
 	}
 	bySource := make(map[string]*stored, len(all))

@@ -211,5 +211,25 @@ func TestUpdateOfNoRowDiscardsItsUpload(t *testing.T) {
 				}
 			})
 		}
+		// An update that fails, after gorm set the model's field: here
+		// for want of a WHERE (a model without its key).
+		t.Run("Update that fails", func(t *testing.T) {
+			files := len(e.files(t))
+			var blank Food
+			if err := e.db.Model(&blank).Update("image", upload()).Error; !errors.Is(err, gorm.ErrMissingWhereClause) {
+				t.Fatalf("update: %v, want ErrMissingWhereClause", err)
+			}
+			if n := len(e.files(t)); n != files {
+				t.Errorf("%d files after the failed update, want %d", n, files)
+			}
+			blank.Name = "blank"
+			if err := e.db.Save(&blank).Error; !errors.Is(err, field.ErrDiscarded) {
+				t.Errorf("saving the model: %v, want ErrDiscarded", err)
+			}
+			var n int64
+			if err := e.db.Model(&Food{}).Where("name = ?", "blank").Count(&n).Error; err != nil || n != 0 {
+				t.Errorf("%d rows written by the save, %v; want none", n, err)
+			}
+		})
 	})
 }
