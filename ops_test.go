@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"gorm.io/gorm"
@@ -680,4 +682,63 @@ func TestRegenerateDryRun(t *testing.T) {
 			t.Errorf("the real run = %+v, %v; want what the dry run counted", c, err)
 		}
 	})
+}
+
+// failingDeletes is a storage whose Delete of a name holding fail fails.
+type failingDeletes struct {
+	*holdingStorage
+	fail atomic.Value // string
+}
+
+func (s *failingDeletes) Delete(ctx context.Context, name string) error {
+	if f, _ := s.fail.Load().(string); f != "" && strings.Contains(name, f) {
+		return errors.New("storage down")
+	}
+	return s.holdingStorage.Delete(ctx, name)
+}
+
+// TestRegenerateReportsAFailedCleanUp: as in TestRegenerateRacingARelease,
+// a row lets go of its source while Regenerate makes its sizes, but what
+// Regenerate made cannot be removed (the storage fails its deletes): the
+// row is a failure, reported with why, not a row skipped in silence with
+// files left behind.
+func TestRegenerateReportsAFailedCleanUp(t *testing.T) {
+	db := openSQLite(t)
+	ctx := context.Background()
+	base, raw := newStorage(t, db)
+	hs := &holdingStorage{Storage: base, hold: "\x00", entered: make(chan struct{}), release: make(chan struct{})}
+	st := &failingDeletes{holdingStorage: hs}
+	usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: st}, &Food{})
+	foods := createFoods(t, db, 1)
+	row := foods[0]
+	stem := strings.TrimSuffix(path.Base(row.Image.Name()), path.Ext(row.Image.Name()))
+	hs.hold = stem + "_medium"
+
+	type result struct {
+		c        thumbnails.Counts
+		err      error
+		reported error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var reported error
+		c, err := thumbnails.Regenerate(ctx, db, &Food{}, thumbnails.RegenerateOptions{Workers: 1, Progress: func(p thumbnails.Progress) {
+			reported = errors.Join(reported, p.Err)
+		}})
+		done <- result{c, err, reported}
+	}()
+	<-hs.entered
+	row.Image = field.NewImage("pasta.jpg", reader(photo(t, pastaJPG)))
+	if err := db.Save(&row).Error; err != nil { // the old source's clean-up runs here
+		t.Fatal(err)
+	}
+	st.fail.Store(stem) // from now on, deleting the old source's files fails
+	close(hs.release)
+	r := <-done
+	if r.err != nil || r.c.Failed != 1 || r.c.Skipped != 0 || r.reported == nil || !strings.Contains(r.reported.Error(), "storage down") {
+		t.Errorf("Regenerate = %+v, %v, reported %v; want the row failed, with the storage's error", r.c, r.err, r.reported)
+	}
+	if left := (&env{db: db, raw: raw}).files(t); !slices.ContainsFunc(left, func(f string) bool { return strings.Contains(f, stem) }) {
+		t.Errorf("no file of the released source left (%v): the storage's failure did not happen", left)
+	}
 }

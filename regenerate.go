@@ -199,8 +199,8 @@ var errLetGo = errors.New("thumbnails: the row let go of its source")
 // deletes. The row may let go of the source meanwhile, and its clean-up
 // read the records before these were written: once letGo says that no row
 // holds the source and it is released, what was made is nobody's, goes
-// (see forget), and the answer is errLetGo; so it is when the source is
-// gone before it is read.
+// (see forget), and the answer is errLetGo, or, when some of it could not
+// be removed, why; so it is when the source is gone before it is read.
 func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.Size, recorded []backends.Thumbnail, letGo func() bool) error {
 	rc, err := p.storage.Open(ctx, source)
 	if errors.Is(err, backends.ErrNotFound) && letGo() {
@@ -262,12 +262,18 @@ func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.
 			}
 		}
 		if letGo() {
+			// The row is nothing to do any more, unless what was made
+			// for it stays: then it failed, with why.
+			var stays []error
 			for _, t := range thumbs {
 				if err := p.forget(ctx, t); err != nil {
-					errs = append(errs, err)
+					stays = append(stays, err)
 				}
 			}
-			return errors.Join(append(errs, errLetGo)...)
+			if len(stays) > 0 {
+				return errors.Join(append(errs, stays...)...)
+			}
+			return errLetGo
 		}
 	}
 	return errors.Join(errs...)
