@@ -128,24 +128,41 @@ const streamInMemory = 1 << 20
 // are in head, through a temporary file, as mime/multipart keeps a large
 // part: one over maxBytes is refused without being held in memory, and one
 // within it is read back into a slice of its exact length. The file is
-// removed before spill returns. ok is false when no temporary file can be
-// created (a read-only file system): the caller then reads the upload in
-// memory.
+// removed before spill returns. ok is false when the temporary file cannot
+// be created or written (a read-only or full file system): head then holds
+// what was read so far, and the caller reads the rest in memory.
 func spill(head *bytes.Buffer, r io.Reader, maxBytes int64) (data []byte, ok bool, err error) {
-	f, err := os.CreateTemp("", "thumbnails-upload-*")
+	f, err := createTemp()
 	if err != nil {
 		return nil, false, nil
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	n, err := head.WriteTo(f)
-	if err == nil {
-		var m int64
-		m, err = io.Copy(f, r)
-		n += m
+	if _, err := f.Write(head.Bytes()); err != nil {
+		return nil, false, nil
 	}
-	if err != nil {
-		return nil, true, fmt.Errorf("thumbnails: read upload: %w", err)
+	n := int64(head.Len())
+	buf := make([]byte, 32<<10)
+	for {
+		nr, rerr := r.Read(buf)
+		if nr > 0 {
+			if _, werr := f.Write(buf[:nr]); werr != nil {
+				// back to memory: what the file holds, then this chunk
+				held := make([]byte, n, n+int64(nr)+bytes.MinRead)
+				if _, err := f.ReadAt(held, 0); err != nil {
+					return nil, true, fmt.Errorf("thumbnails: read upload back from %s: %w", f.Name(), err)
+				}
+				*head = *bytes.NewBuffer(append(held, buf[:nr]...))
+				return nil, false, nil
+			}
+			n += int64(nr)
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return nil, true, fmt.Errorf("thumbnails: read upload: %w", rerr)
+		}
 	}
 	if n > maxBytes {
 		return nil, true, fmt.Errorf("%w: more than %d bytes", ErrImageTooLarge, maxBytes)
@@ -156,6 +173,17 @@ func spill(head *bytes.Buffer, r io.Reader, maxBytes int64) (data []byte, ok boo
 	}
 	return data, true, nil
 }
+
+// spillFile is the temporary file of spill.
+type spillFile interface {
+	io.Writer
+	io.ReaderAt
+	io.Closer
+	Name() string
+}
+
+// createTemp creates spill's file in os.TempDir(); tests replace it.
+var createTemp = func() (spillFile, error) { return os.CreateTemp("", "thumbnails-upload-*") }
 
 // truncatedHeader reports whether err, from checkHeader, may come from
 // the bytes checked ending inside the header.
