@@ -40,7 +40,7 @@ func TestSpillToAFullFileSystem(t *testing.T) {
 	for i := len(jpg); i < len(stream); i++ {
 		stream[i] = byte(i * 7) // no two chunks alike: their order shows
 	}
-	
+
 	defer func(orig func() (spillFile, error)) { createTemp = orig }(createTemp)
 	for _, room := range []int{0, 100, streamInMemory + 5000, 2<<20 + 1} {
 		var removed []string
