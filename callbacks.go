@@ -378,6 +378,7 @@ func uncleanName(name string) error {
 func (p *plugin) record(db *gorm.DB) {
 	all := storedOf(db)
 	p.noteCopies(db, all)
+	p.refuseDeletedCopies(db)
 	if db.Error != nil || len(all) == 0 {
 		return
 	}
@@ -407,6 +408,42 @@ func (p *plugin) record(db *gorm.DB) {
 		return
 	}
 	noteCreated(db, all)
+}
+
+// refuseDeletedCopies fails the statement on db, in its transaction, when
+// a row it wrote names a source it copied that a clean-up of this process
+// deleted (plugin.deleted remembers them), before the statement began as
+// well as during it (guardCopies checks those): an Image read from a row
+// deleted since, put into another row, names a file that is gone. A stale
+// copy of the row's own image, which the statement left out, does not
+// fail it: only what the rows hold once written counts.
+func (p *plugin) refuseDeletedCopies(db *gorm.DB) {
+	if db.Error != nil || db.DryRun {
+		return
+	}
+	v, _ := db.InstanceGet(keyCopies)
+	copies, _ := v.([]string)
+	gone := p.deleted.ever(copies)
+	if len(gone) == 0 {
+		return
+	}
+	m := p.modelOf(db)
+	if m == nil {
+		return
+	}
+	for _, col := range m.columns {
+		var held []string
+		err := onStatementTable(db, m).Unscoped().
+			Where(clause.IN{Column: clause.Column{Name: col.name}, Values: anySlice(gone)}).Limit(1).Pluck(col.name, &held).Error
+		if err != nil {
+			_ = db.AddError(fmt.Errorf("thumbnails: check copied sources: %w", err))
+			return
+		}
+		if len(held) > 0 {
+			_ = db.AddError(fmt.Errorf("thumbnails: the source %q, copied from another row, was deleted: %w", held[0], backends.ErrNotFound))
+			return
+		}
+	}
 }
 
 // noteCopies records in each upload of all the images of the statement's

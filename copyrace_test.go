@@ -379,3 +379,49 @@ func TestCopyDuringAnotherCleanUp(t *testing.T) {
 		})
 	}
 }
+
+// TestCopyOfASourceDeletedBefore copies an image kept from a row that was
+// deleted since, its files cleaned up by this process, into another row:
+// by Save, by an Update of the column, by a Create. Each fails with
+// backends.ErrNotFound and writes nothing, rather than commit a row naming
+// a file that is gone. (The check covered only a clean-up during the
+// copy's statement.)
+func TestCopyOfASourceDeletedBefore(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setup(t, db, &Food{})
+		a, b := newFood(t, "a", pizzaJPG), newFood(t, "b", pastaJPG)
+		if err := db.Create(&a).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Create(&b).Error; err != nil {
+			t.Fatal(err)
+		}
+		kept, own := a.Image, b.Image.Name()
+		if err := db.Delete(&a).Error; err != nil {
+			t.Fatal(err)
+		}
+		if e.exists(t, kept.Name()) {
+			t.Fatalf("the deleted row's source %s is still stored", kept.Name())
+		}
+		for name, write := range map[string]func() error{
+			"Save": func() error {
+				c := b
+				c.Image = kept
+				return db.Save(&c).Error
+			},
+			"Update": func() error { return db.Model(&Food{ID: b.ID}).Update("image", kept).Error },
+			"Create": func() error { return db.Create(&Food{Name: "copy", Image: kept}).Error },
+		} {
+			if err := write(); !errors.Is(err, backends.ErrNotFound) {
+				t.Errorf("%s of the deleted source: %v, want ErrNotFound", name, err)
+			}
+		}
+		var rows []Food
+		if err := db.Order("id").Find(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1 || rows[0].Image.Name() != own || !e.exists(t, own) {
+			t.Errorf("rows %+v; want b alone, holding its own %s, stored", rows, own)
+		}
+	})
+}

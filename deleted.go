@@ -63,3 +63,18 @@ func (l *deletedLog) since(since uint64, names []string) []string {
 	}
 	return out
 }
+
+// ever returns those of names that a drain deleted, as far as the log
+// remembers: an Image read before its row was deleted, copied into a row
+// since, names a file that is gone.
+func (l *deletedLog) ever(names []string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, n := range names {
+		if _, ok := l.names[n]; ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}

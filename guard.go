@@ -45,10 +45,12 @@ import (
 // deleted since the statement began must still be stored, as above. A
 // drain of another process is not seen there.
 //
-// Not covered: a copy of a source that a drain of another process deleted
+// A copy of a source that a drain of this process deleted before the
+// statement began is refused once written (refuseDeletedCopies). Not
+// covered: a copy of a source that a drain of another process deleted
 // before the copy took its lock (an Image read long before, of a row
 // deleted since) is not checked, for applications write names of files
-// the plugin never stored, which such a check would refuse.
+// the plugin never stored, which a check of the storage would refuse.
 
 // lockClass is the first half of the plugin's advisory lock keys on
 // PostgreSQL, computed by the server: the first 32 bits of the MD5 of
