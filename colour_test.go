@@ -190,3 +190,75 @@ func TestGIFFrameOffset(t *testing.T) {
 		t.Errorf("outside the frame: %v, want transparent", img.At(10, 10))
 	}
 }
+
+// TestGIFKeepsFewColoursExactly: a GIF size of an image of few colours (a
+// flat (10,200,77), a two-colour logo with a transparent part) keeps them
+// exactly, as libvips does, where dithering to a fixed palette came out
+// (0,204,68) up to 10 levels off; a photo still goes to the fixed palette.
+func TestGIFKeepsFewColoursExactly(t *testing.T) {
+	set, err := sizes.Load(strings.NewReader(`
+flat: {format: gif, processors: [{path: flip, direction: horizontal}]}
+photo: {format: gif, processors: [{path: resize, width: 120}]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type Logo struct {
+		ID    uint
+		Image field.Image `thumbnails:"sizes:flat,photo;dir:logos"`
+	}
+	e := setupSizes(t, openSQLite(t), set, &Logo{})
+	ctx := context.Background()
+	green, pink := color.NRGBA{10, 200, 77, 255}, color.NRGBA{250, 120, 190, 255}
+	logo := image.NewNRGBA(image.Rect(0, 0, 40, 30))
+	for y := range 30 {
+		for x := range 40 {
+			switch {
+			case x < 20:
+				logo.SetNRGBA(x, y, green)
+			case y < 15:
+				logo.SetNRGBA(x, y, pink)
+			} // else transparent
+		}
+	}
+	for _, src := range []struct {
+		name  string
+		img   image.Image
+		check map[image.Point]color.NRGBA // flipped horizontally
+	}{
+		{"solid", solidNRGBA(40, 30, green), map[image.Point]color.NRGBA{{0, 0}: green, {39, 29}: green}},
+		{"logo", logo, map[image.Point]color.NRGBA{{39, 0}: green, {0, 0}: pink, {0, 29}: {}}},
+	} {
+		l := Logo{Image: field.NewImage(src.name+".png", bytes.NewReader(encodePNG(t, src.img)))}
+		if err := e.db.Create(&l).Error; err != nil {
+			t.Fatal(err)
+		}
+		th, err := l.Image.Thumbnail(ctx, "flat")
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, format := e.decodeStored(t, th.Name)
+		if format != "gif" {
+			t.Fatalf("%s: stored as %s", src.name, format)
+		}
+		for at, want := range src.check {
+			got := color.NRGBAModel.Convert(img.At(at.X, at.Y)).(color.NRGBA)
+			if got != want && !(got.A == 0 && want.A == 0) {
+				t.Errorf("%s: pixel %v is %v, want exactly %v", src.name, at, got, want)
+			}
+		}
+	}
+	// a photo has more than 256 colours: dithered to the fixed palette, as before
+	p := Logo{Image: field.NewImage("p.jpg", bytes.NewReader(photo(t, pizzaJPG)))}
+	if err := e.db.Create(&p).Error; err != nil {
+		t.Fatal(err)
+	}
+	th, err := p.Image.Thumbnail(ctx, "photo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _ := e.decodeStored(t, th.Name)
+	if pm, ok := img.(*image.Paletted); !ok || len(pm.Palette) != 256 {
+		t.Errorf("the photo's GIF: %T, want a 256-colour palette", img)
+	}
+}

@@ -592,6 +592,43 @@ var gifPalette = func() color.Palette {
 	return p
 }()
 
+// exactPaletted returns img as a paletted image of its own colours, as
+// flat (img drawn over the background, or img itself when opaque) has
+// them, transparent where img is less than half opaque, when there are at
+// most 256 of them; nil when there are more (a photo: it stops at the
+// 257th, in the first rows). Dithering to a fixed palette would change
+// every one of them (a flat (10,200,77) came out (0,204,68)).
+func exactPaletted(img, flat image.Image, opaque bool) *image.Paletted {
+	b := img.Bounds()
+	pm := image.NewPaletted(b, nil)
+	index := make(map[color.RGBA]uint8, 256)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			shown := opaque
+			if !opaque {
+				_, _, _, a := img.At(x, y).RGBA()
+				shown = a >= 0x8000
+			}
+			var c color.RGBA // transparent
+			if shown {
+				c = color.RGBAModel.Convert(flat.At(x, y)).(color.RGBA)
+				c.A = 0xff
+			}
+			i, ok := index[c]
+			if !ok {
+				if len(pm.Palette) == 256 {
+					return nil
+				}
+				i = uint8(len(pm.Palette))
+				index[c] = i
+				pm.Palette = append(pm.Palette, c)
+			}
+			pm.Pix[pm.PixOffset(x, y)] = i
+		}
+	}
+	return pm
+}
+
 // gifTransparent is the index of gifPalette's transparent colour.
 const gifTransparent = 1
 
@@ -600,13 +637,24 @@ const gifTransparent = 1
 // with transparency, a pixel less than half opaque becomes transparent, and
 // the others are drawn over background (as a JPEG's are) and dithered to
 // gifPalette. gif.Encode alone would make transparent pixels black.
+// An image of at most 256 colours (a logo, a flat drawing, a GIF source
+// resized without smoothing) keeps them exactly: see exactPaletted.
 func encodeGIF(w io.Writer, img image.Image, background color.Color) error {
-	if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
+	o, ok := img.(interface{ Opaque() bool })
+	opaque := ok && o.Opaque()
+	flat := img
+	if !opaque {
+		flat = flatten(img, background)
+	}
+	if pm := exactPaletted(img, flat, opaque); pm != nil {
+		return gif.Encode(w, pm, nil)
+	}
+	if opaque {
 		return gif.Encode(w, img, nil)
 	}
 	b := img.Bounds()
 	pm := image.NewPaletted(b, gifPalette)
-	draw.FloydSteinberg.Draw(pm, b, flatten(img, background), b.Min)
+	draw.FloydSteinberg.Draw(pm, b, flat, b.Min)
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
 			if _, _, _, a := img.At(x, y).RGBA(); a < 0x8000 {
