@@ -423,6 +423,9 @@ func (p *plugin) refuseDeletedCopies(db *gorm.DB) {
 	}
 	v, _ := db.InstanceGet(keyCopies)
 	copies, _ := v.([]string)
+	if len(copies) == 0 { // most writes: not the log's lock on every one
+		return
+	}
 	gone := p.deleted.ever(copies)
 	if len(gone) == 0 {
 		return

@@ -305,14 +305,14 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 		img, _ = scaledJPEG(data, jpegScale(image.Rectangle{Max: size}, list), limits.MaxPixels)
 	}
 	if img == nil { // not a JPEG, no faster decoder, or one that refused it
-		if img, err = decodeWhole(data, format, image.Rect(0, 0, cfg.Width, cfg.Height)); err != nil {
-			if format != formatJPEG || wholeJPEG == nil {
-				return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
+		img, err = decodeWhole(data, format, image.Rect(0, 0, cfg.Width, cfg.Height))
+		if err != nil && format == formatJPEG && wholeJPEG != nil {
+			if whole, werr := wholeJPEG(data, limits.MaxPixels); werr == nil {
+				img, err = whole, nil
 			}
-			var werr error
-			if img, werr = wholeJPEG(data, limits.MaxPixels); werr != nil {
-				return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
-			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidImage, err)
 		}
 	}
 	if b := img.Bounds(); (format == formatGIF || format == formatWebP) && !b.Empty() && b != image.Rect(0, 0, cfg.Width, cfg.Height) {

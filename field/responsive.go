@@ -32,7 +32,8 @@ type (
 // width, and so is a size that answers with its fallback URL (its width is
 // unknown) or, under thumbnails.PendingError, an async size whose job has
 // not run: the srcset lists the sizes that exist, and fails with
-// thumbnails.ErrPending only when every size is pending without a fallback. Whitespace in a URL (from a base URL such as "/my media/") is
+// thumbnails.ErrPending only when every size is pending without a
+// fallback. Whitespace in a URL (from a base URL such as "/my media/") is
 // percent-encoded, since it would split the candidate. An empty column
 // gives "". html/template accepts the result in a srcset attribute as it is.
 func (i *Image) SrcSet(ctx context.Context, sizes ...string) (string, error) {
@@ -99,8 +100,8 @@ type Responsive struct {
 // placeholder. List sizes of one aspect ratio. A size pending under
 // thumbnails.PendingError is left out, as SrcSet says, and the first size
 // left (one that exists, or answers with its fallback URL) is then the
-// default. An empty column gives the first size's
-// fallback URL as Src, if it has one, and nothing else.
+// default. An empty column gives the first size's fallback URL as Src, if
+// it has one, and nothing else.
 func (i *Image) Responsive(ctx context.Context, sizes ...string) (Responsive, error) {
 	if i.binder == nil {
 		return Responsive{}, ErrNotBound
