@@ -27,8 +27,10 @@ const deleteBatch = 500
 // both (the record goes first and is put back; should that fail too, the
 // file is left for Prune), so that no record names a missing file and
 // running it again retries; the run goes on, and its
-// error is that of reading the rows or the metadata, or of ctx. With
-// WithDryRun it only counts.
+// error is that of reading the rows or the metadata, or of ctx. A
+// cancelled ctx stops the run after the row in flight, which is finished
+// and counted; Counts.Last tells where to resume. With WithDryRun it only
+// counts.
 func DeleteSize(ctx context.Context, db *gorm.DB, model any, column, size string, opts ...Option) (Counts, error) {
 	o := collect(opts)
 	p, err := pluginOf(db)
@@ -76,7 +78,9 @@ func DeleteSize(ctx context.Context, db *gorm.DB, model any, column, size string
 				}
 				found = true
 				if !o.dryRun {
-					if rowErr = p.deleteRecordedSize(ctx, r.source, t); rowErr == nil && t.IsFile() {
+					// A row begun is finished: a cancel between its
+					// record and its file would fail it halfway.
+					if rowErr = p.deleteRecordedSize(context.WithoutCancel(ctx), r.source, t); rowErr == nil && t.IsFile() {
 						removed[r.source] = t.Name
 					}
 				}

@@ -271,3 +271,42 @@ func TestDeleteSizeRacingARead(t *testing.T) {
 		t.Errorf("small is recorded as %s, which is gone", got.Name)
 	}
 }
+
+// ctxDeletes fails a Delete whose context is done, as a storage that
+// honours its context (an object store) does.
+type ctxDeletes struct{ backends.Storage }
+
+func (s ctxDeletes) Delete(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.Storage.Delete(ctx, name)
+}
+
+// TestDeleteSizeCancelFinishesTheRowInFlight cancels DeleteSize between a
+// row's record and its file (Ctrl-C in the command): that row is finished,
+// counted done, and the run stops there with the context's error.
+func TestDeleteSizeCancelFinishesTheRowInFlight(t *testing.T) {
+	db := openSQLite(t)
+	st := &hookedDeletes{}
+	e := setupOver(t, db, thumbnails.Config{Sizes: testSizes()}, func(fs backends.Storage) backends.Storage {
+		st.Storage = ctxDeletes{fs}
+		return st
+	})
+	foods := createFoods(t, db, 3)
+	small := sizesOf(t, db, foods[0])["small"]
+	ctx, cancel := context.WithCancel(context.Background())
+	st.before = cancel
+	c, err := thumbnails.DeleteSize(ctx, db, &Food{}, "image", "small")
+	if !errors.Is(err, context.Canceled) || c.Done != 1 || c.Failed != 0 {
+		t.Fatalf("cancelled DeleteSize = %+v, %v; want the row in flight done", c, err)
+	}
+	if _, ok := sizesOf(t, db, foods[0])["small"]; ok || e.exists(t, small.Name) {
+		t.Errorf("the row in flight: record kept %v, file kept %v", ok, e.exists(t, small.Name))
+	}
+	for _, f := range foods[1:] {
+		if _, ok := sizesOf(t, db, f)["small"]; !ok {
+			t.Errorf("row %d, after the cancel, lost its small size", f.ID)
+		}
+	}
+}
