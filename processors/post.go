@@ -208,10 +208,20 @@ func (o *optimizer) run(ctx context.Context, format string, c command, data []by
 		return nil, fail(err, "%v%s", err, tail)
 	}
 
-	file, err := os.Open(path)
+	// Only a regular file is read back: opening a named pipe would wait
+	// for a writer that never comes, and a link or a device is not the
+	// output. Nothing of the command's runs now to swap the file again.
+	info, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fail(err, "removed the file")
 	} else if err != nil {
+		return nil, fail(err, "reading the output: %v", err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fail(nil, "left %s, not a file", fileKind(info.Mode()))
+	}
+	file, err := os.Open(path)
+	if err != nil {
 		return nil, fail(err, "reading the output: %v", err)
 	}
 	defer file.Close()
@@ -226,6 +236,23 @@ func (o *optimizer) run(ctx context.Context, format string, c command, data []by
 		return nil, fail(nil, "made the file larger than %d bytes from %d", limit, len(data))
 	}
 	return out, nil
+}
+
+// fileKind names what a file of mode m is, for an error.
+func fileKind(m fs.FileMode) string {
+	switch m.Type() {
+	case fs.ModeDir:
+		return "a directory"
+	case fs.ModeSymlink:
+		return "a symbolic link"
+	case fs.ModeNamedPipe:
+		return "a named pipe"
+	case fs.ModeSocket:
+		return "a socket"
+	case fs.ModeDevice, fs.ModeDevice | fs.ModeCharDevice:
+		return "a device"
+	}
+	return "a special file"
 }
 
 // decodeAll decodes all of data, every frame of a GIF, and returns the error if any.

@@ -132,6 +132,10 @@ func TestOptimizeErrors(t *testing.T) {
 	if err := os.WriteFile(photoJPEG, testJPEG(), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	samePNG := filepath.Join(other, "same.png") // the input's bytes, elsewhere
+	if err := os.WriteFile(samePNG, testPNG(), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		command string
@@ -161,6 +165,13 @@ func TestOptimizeErrors(t *testing.T) {
 			[]string{"changed the image: png 400x300 became jpeg 400x300"}, nil, 0},
 		{"empty file", `sh -c ': > "$1"' x %(filename)s`, 0, nil, []string{"sh: left an empty file"}, nil, 0},
 		{"removed file", "rm %(filename)s", 0, nil, []string{"rm: removed the file"}, fs.ErrNotExist, 0},
+		// Opening a named pipe would wait for a writer that never comes.
+		{"named pipe", `sh -c 'rm "$1"; mkfifo "$1"' x %(filename)s`, 0, nil,
+			[]string{"sh: left a named pipe, not a file"}, nil, 3 * time.Second},
+		{"symbolic link", `sh -c 'ln -sf "$2" "$1"' x %(filename)s ` + quote(samePNG), 0, nil,
+			[]string{"sh: left a symbolic link, not a file"}, nil, 0},
+		{"directory", `sh -c 'rm "$1"; mkdir "$1"' x %(filename)s`, 0, nil,
+			[]string{"sh: left a directory, not a file"}, nil, 0},
 		{"grown file", `sh -c 'head -c 3000000 /dev/zero >> "$1"' x %(filename)s`, 0, nil,
 			[]string{fmt.Sprintf("made the file larger than %d bytes from %d", 2*len(testPNG())+1<<20, len(testPNG()))}, nil, 0},
 		{"long stderr keeps its end", `sh -c 'i=0; while [ $i -lt 2000 ]; do echo "line $i" >&2; i=$((i+1)); done; exit 3' x %(filename)s`, 0, nil,
