@@ -75,13 +75,15 @@ type dbChecker interface {
 	CheckDB(db *gorm.DB) error
 }
 
-// asyncJobs returns the jobs of the async sizes of the uploads in list.
-func asyncJobs(list []*stored) []Job {
+// asyncJobs returns the jobs of the async sizes of the uploads in list,
+// written to rows of table (the statement's: its model's own, or the one
+// db.Table names).
+func asyncJobs(list []*stored, table string) []Job {
 	var jobs []Job
 	for _, st := range list {
 		for _, sz := range st.col.sizes {
 			if sz.Async {
-				j := Job{Source: st.source, Size: sz.Name, Table: st.col.table, Column: st.col.name}
+				j := Job{Source: st.source, Size: sz.Name, Table: table, Column: st.col.name}
 				if st.col.focus != nil {
 					j.FocusColumn = st.col.focus.DBName
 				}
@@ -95,7 +97,18 @@ func asyncJobs(list []*stored) []Job {
 // enqueueAsync queues the jobs of the async sizes of the uploads a
 // statement stored, in its transaction.
 func (p *plugin) enqueueAsync(db *gorm.DB, list []*stored) error {
-	jobs := asyncJobs(list)
+	if len(list) == 0 {
+		return nil
+	}
+	m := p.modelOf(db)
+	if m == nil {
+		return db.Error
+	}
+	table, err := statementTable(db, m)
+	if err != nil {
+		return err
+	}
+	jobs := asyncJobs(list, table)
 	if len(jobs) == 0 {
 		return nil
 	}

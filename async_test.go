@@ -556,3 +556,47 @@ func TestTwoJobsRacingADelete(t *testing.T) {
 		t.Errorf("records after the delete and the jobs: %v, %v", recs, err)
 	}
 }
+
+// TestGenerateForARowOfATableTable saves a row through db.Table into a
+// table other than its model's, which does not exist: its async focal
+// size's job names that table, finds the row there, and crops around the
+// row's point. It used to name the model's table, and failed at every try.
+func TestGenerateForARowOfATableTable(t *testing.T) {
+	db := openSQLite(t)
+	q := &memoryEnqueuer{}
+	e := setupWith(t, db, func(c *thumbnails.Config) {
+		c.Sizes = focusSizes()
+		later := c.Sizes["later"]
+		later.Lazy, later.Async = false, true
+		c.Sizes["later"] = later
+		c.Enqueuer = q
+	}, &Portrait{})
+	if err := db.Table("portraits_2024").AutoMigrate(&Portrait{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrator().DropTable("portraits"); err != nil {
+		t.Fatal(err)
+	}
+	p := Portrait{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG))), Focus: field.NewFocus(0.1, 0.5)}
+	if err := db.Table("portraits_2024").Create(&p).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(q.jobs) != 1 || q.jobs[0].Table != "portraits_2024" {
+		t.Fatalf("jobs queued: %+v, want one for portraits_2024", q.jobs)
+	}
+	ctx := context.Background()
+	if err := thumbnails.Generate(ctx, db, q.jobs[0]); err != nil {
+		t.Fatalf("Generate: %v", err)
+	}
+	var loaded Portrait
+	if err := db.Table("portraits_2024").First(&loaded, p.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	th, err := loaded.Image.Thumbnail(ctx, "later")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.decodeStored(t, th.Name); !sameImage(got, wantFocal(t, 0.1, 0.5)) {
+		t.Error("the job's crop is not around the row's point")
+	}
+}
