@@ -154,7 +154,8 @@ func sqlTxOf(pool gorm.ConnPool) (*sql.Tx, error) {
 // record again. It also does nothing when no row holds job.Source any more
 // (the row was deleted, or its image replaced, and no other image column
 // the plugin knows holds it), so a job queued for a source that is gone is
-// a no-op.
+// a no-op, also when it goes while the job runs (what the job made then is
+// removed).
 //
 // It fails with ErrUnknownSize when job.Size is not a configured size, or
 // not a size of job's column when this process knows the column's model
@@ -186,6 +187,13 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 	}
 	// generate returns the record of a size already made without making it.
 	t, err := p.generate(ctx, job.Source, focused([]sizes.Size{sz}, focus)[0])
+	if errors.Is(err, backends.ErrNotFound) {
+		// The source went with its row (a replace or delete committed
+		// since the check): a job with nothing to do, not one to retry.
+		if referenced, _, herr := p.held(ctx, job); herr == nil && !referenced {
+			return nil
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -600,3 +600,56 @@ func TestGenerateForARowOfATableTable(t *testing.T) {
 		t.Error("the job's crop is not around the row's point")
 	}
 }
+
+// holdingOpens holds the first Open until release is closed, telling
+// entered when it starts waiting.
+type holdingOpens struct {
+	backends.Storage
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (s *holdingOpens) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	s.once.Do(func() {
+		s.entered <- struct{}{}
+		<-s.release
+	})
+	return s.Storage.Open(ctx, name)
+}
+
+// TestGenerateAfterTheSourceWentAway deletes a row while its job is about
+// to read the source: the job finds the source gone with its row, and ends
+// as a job with nothing to do, instead of failing a try that a queue
+// retries, or discards at its last.
+func TestGenerateAfterTheSourceWentAway(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		q := &memoryEnqueuer{}
+		base, raw := newStorage(t, db)
+		st := &holdingOpens{Storage: base, entered: make(chan struct{}), release: make(chan struct{})}
+		cfg := thumbnails.Config{Sizes: asyncSizes(), Enqueuer: q, Storage: st}
+		if m, ok := redisMetadata.Load(db); ok {
+			cfg.Metadata = m.(backends.Metadata)
+		}
+		usePlugin(t, db, cfg, &Poster{})
+		e := &env{db: db, raw: raw}
+		p := Poster{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+		if err := db.Create(&p).Error; err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- thumbnails.Generate(ctx, db, q.jobs[0]) }()
+		<-st.entered // the job checked the row, and opens the source
+		if err := db.Delete(&p).Error; err != nil {
+			t.Fatal(err)
+		}
+		close(st.release)
+		if err := <-done; err != nil {
+			t.Errorf("Generate of a job whose row and source went away: %v, want nil", err)
+		}
+		if files := e.files(t); len(files) != 0 {
+			t.Errorf("files after the delete and the job: %v", files)
+		}
+	})
+}
