@@ -93,7 +93,9 @@ type handler struct {
 // A file of a storage whose Open gives no io.Seeker and no modification
 // time is read into memory to be hashed into its ETag, up to
 // Limits.MaxBytes; a larger one is streamed whole, without an ETag, and
-// with no Range support.
+// with no Range support. A file whose modification time is in whole
+// seconds (S3's) is hashed too, up to Limits.MaxBytes, so that a thumbnail
+// rewritten within the second gets another ETag.
 //
 // It fails with ErrNotRegistered when db does not use the plugin.
 func Handler(db *gorm.DB, opts HandlerOptions) (http.Handler, error) {
@@ -274,15 +276,22 @@ func (*unbuffered) Error() string { return "thumbnails: a file larger than the s
 // seekable returns f as an io.ReadSeeker with a strong ETag and its
 // modification time: a local file or a bucket reader as it is, its ETag
 // made of its modification time and size; anything else read into memory
-// (up to max bytes, Limits.MaxBytes), with no modification time and an
-// ETag that hashes its content. A larger one fails with an *unbuffered
-// that reads it all.
+// (up to max bytes, Limits.MaxBytes), with an ETag that hashes its content.
+// A larger one fails with an *unbuffered that reads it all.
+//
+// A time in whole seconds (S3's) does not tell apart two writes of a
+// thumbnail under its name within the second (a save, then Regenerate), so
+// a file that tells one is hashed too, and keeps its time for
+// Last-Modified; a larger file is stamped all the same (those rewritten
+// under their names are thumbnails, far below max).
 func seekable(f io.Reader, max int64) (io.ReadSeeker, string, time.Time, error) {
 	stamp := func(mod time.Time, size int64) string {
 		return `"` + strconv.FormatInt(mod.UnixNano(), 36) + "-" + strconv.FormatInt(size, 36) + `"`
 	}
 	// A reader without a modification time is hashed: a stamp of its size
 	// alone would give two files of one size the same ETag.
+	var mod time.Time
+	var size int64
 	switch v := f.(type) {
 	case interface {
 		io.ReadSeeker
@@ -292,16 +301,18 @@ func seekable(f io.Reader, max int64) (io.ReadSeeker, string, time.Time, error) 
 		if err != nil {
 			return nil, "", time.Time{}, err
 		}
-		if !info.ModTime().IsZero() {
-			return v, stamp(info.ModTime(), info.Size()), info.ModTime(), nil
+		mod, size = info.ModTime(), info.Size()
+		if !mod.IsZero() && (mod.Nanosecond() != 0 || size > max) {
+			return v, stamp(mod, size), mod, nil
 		}
 	case interface {
 		io.ReadSeeker
 		Size() int64
 		ModTime() time.Time
 	}:
-		if !v.ModTime().IsZero() {
-			return v, stamp(v.ModTime(), v.Size()), v.ModTime(), nil
+		mod, size = v.ModTime(), v.Size()
+		if !mod.IsZero() && (mod.Nanosecond() != 0 || size > max) {
+			return v, stamp(mod, size), mod, nil
 		}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
@@ -312,5 +323,5 @@ func seekable(f io.Reader, max int64) (io.ReadSeeker, string, time.Time, error) 
 		return nil, "", time.Time{}, &unbuffered{io.MultiReader(bytes.NewReader(data), f)}
 	}
 	sum := sha256.Sum256(data)
-	return bytes.NewReader(data), `"h` + hex.EncodeToString(sum[:12]) + `"`, time.Time{}, nil
+	return bytes.NewReader(data), `"h` + hex.EncodeToString(sum[:12]) + `"`, mod, nil
 }

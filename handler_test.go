@@ -392,6 +392,55 @@ func TestHandlerETagWithoutTime(t *testing.T) {
 	}
 }
 
+// secondsOpens is a real storage whose files tell their modification time
+// in whole seconds, as S3 does, and all the same one here: a file
+// rewritten under its name within the second.
+type secondsOpens struct{ backends.Storage }
+
+type secondsFile struct{ zeroTimeFile }
+
+func (secondsFile) ModTime() time.Time { return time.Unix(1_700_000_000, 0) }
+
+func (s secondsOpens) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	rc, err := s.Storage.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	return secondsFile{zeroTimeFile{bytes.NewReader(data)}}, err
+}
+
+// TestHandlerETagOfARewriteWithinTheSecond rewrites a thumbnail under its
+// name (Regenerate after a change of its size) with other bytes of the same
+// length, within the second of a storage that tells whole seconds: the
+// ETag changes, and a revalidation with the old one gets the new bytes.
+func TestHandlerETagOfARewriteWithinTheSecond(t *testing.T) {
+	db := openSQLite(t)
+	base, raw := newStorage(t, db)
+	usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: secondsOpens{base}}, &Food{})
+	food := savedFood(t, db)
+	small, err := food.Image.Thumbnail(context.Background(), "small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHandler(t, db, thumbnails.HandlerOptions{})
+	before := get(h, http.MethodGet, small.URL, nil).Header().Get("ETag")
+	if get(h, http.MethodGet, small.URL, nil).Header().Get("ETag") != before {
+		t.Fatal("the ETag changed between two GETs of the same bytes")
+	}
+	data := raw.read(t, small.Name)
+	data[len(data)-20] ^= 0xff
+	raw.write(t, small.Name, data)
+	after := get(h, http.MethodGet, small.URL, nil).Header().Get("ETag")
+	if before == "" || after == before {
+		t.Errorf("ETag %q before the rewrite, %q after: want two, different", before, after)
+	}
+	if w := get(h, http.MethodGet, small.URL, http.Header{"If-None-Match": {before}}); w.Code != http.StatusOK || !bytes.Equal(w.Body.Bytes(), data) {
+		t.Errorf("revalidation with the old ETag: %d, want 200 with the new bytes", w.Code)
+	}
+}
+
 // TestHandlerOfAProcessThatNeverUsedTheModel serves a lazy size's signed
 // URL from a process that has not used the model, with thumbnails_columns
 // empty (rows written before the plugin recorded columns): it knows no
