@@ -1,6 +1,7 @@
 package processors_test
 
 import (
+	"bytes"
 	"errors"
 	"image"
 	"image/color"
@@ -9,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/disintegration/gift"
 
 	"github.com/gorm-thumbnails/thumbnails/processors"
 )
@@ -40,7 +43,7 @@ func TestNewMore(t *testing.T) {
 		{"resize no upscale fit", "resize", map[string]any{"width": 3000, "height": 3000, "method": "fit", "upscale": false}, [2]int{2560, 1600}},
 		{"resize no upscale fit shrinks", "resize", map[string]any{"width": 3000, "height": 800, "method": "fit", "upscale": false}, [2]int{1280, 800}},
 		{"resize no upscale fill", "resize", map[string]any{"width": 100, "height": 100, "method": "fill", "upscale": false}, [2]int{100, 100}},
-		{"resize no upscale fill overhang", "resize", map[string]any{"width": 3000, "height": 100, "method": "fill", "upscale": false}, [2]int{2560, 1600}},
+		{"resize no upscale fill overhang", "resize", map[string]any{"width": 3000, "height": 100, "method": "fill", "upscale": false}, [2]int{2560, 100}},
 		{"resize no upscale stretch", "resize", map[string]any{"width": 3000, "height": 100, "upscale": false}, [2]int{2560, 100}},
 		{"crop anchor", "crop", map[string]any{"width": 80, "height": 40, "anchor": "Bottom-Right"}, [2]int{80, 40}},
 		{"crop anchor null center", "crop", map[string]any{"width": 80, "anchor": "top", "center": nil}, [2]int{80, 1600}},
@@ -147,8 +150,11 @@ func TestResizeNoUpscale(t *testing.T) {
 		{"fit exact", 100, 50, px(100), px(100), processors.Fit, [2]int{100, 50}},
 		{"fit one larger", 200, 20, px(100), px(100), processors.Fit, [2]int{100, 10}},
 		{"fill inside", 40, 20, px(100), px(100), processors.Fill, [2]int{40, 20}},
-		{"fill overhangs one way", 400, 20, px(100), px(100), processors.Fill, [2]int{400, 20}},
-		{"fill equal one way", 400, 100, px(100), px(100), processors.Fill, [2]int{400, 100}},
+		// What overhangs the box is cropped, centred, nothing enlarged (as
+		// easy-thumbnails, libvips and imgproxy do).
+		{"fill overhangs one way", 400, 20, px(100), px(100), processors.Fill, [2]int{100, 20}},
+		{"fill overhangs the other way", 30, 250, px(100), px(100), processors.Fill, [2]int{30, 100}},
+		{"fill equal one way", 400, 100, px(100), px(100), processors.Fill, [2]int{100, 100}},
 		{"fill larger both ways", 400, 200, px(100), px(100), processors.Fill, [2]int{100, 100}},
 		{"width only inside", 40, 20, px(100), processors.Length{}, processors.Fill, [2]int{40, 20}},
 		{"height only larger", 40, 200, processors.Length{}, px(100), processors.Fit, [2]int{20, 100}},
@@ -166,6 +172,13 @@ func TestResizeNoUpscale(t *testing.T) {
 			}
 			if tt.want == [2]int{tt.w, tt.h} && dst.NRGBAAt(tt.w-1, tt.h-1) != white {
 				t.Errorf("unchanged image's bottom-right pixel = %v, want white", dst.NRGBAAt(tt.w-1, tt.h-1))
+			}
+			if tt.method == processors.Fill && tt.want != [2]int{tt.w, tt.h} && (tt.want[0] == tt.w || tt.want[1] == tt.h) {
+				// cropped, not resized
+				want := apply(src, gift.CropToSize(tt.want[0], tt.want[1], gift.CenterAnchor))
+				if !bytes.Equal(dst.Pix, want.Pix) {
+					t.Error("not the centre crop of the image")
+				}
 			}
 		})
 	}

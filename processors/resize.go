@@ -25,9 +25,10 @@ func Resize(width, height Length, m Method) gift.Filter {
 // With a single dimension, and with Fit, an image already inside the box is
 // left unchanged. Stretch takes each dimension to the smaller of the box's
 // and the image's, so it may still shrink one and keep the other. Fill
-// resizes and crops only an image larger than the box in both dimensions;
-// any other image is left unchanged, uncropped, even where it overhangs the
-// box in one dimension.
+// resizes and crops an image larger than the box in both dimensions; an
+// image larger in one dimension only is not resized, and is cropped (centred)
+// to the box in that dimension, as easy-thumbnails, libvips and imgproxy do:
+// a 400×200 image filled into 300×300 becomes 300×200.
 func ResizeNoUpscale(width, height Length, m Method) gift.Filter {
 	return &resizeFilter{width: width, height: height, method: m, noUpscale: true}
 }
@@ -108,7 +109,12 @@ func (f *resizeFilter) plan(src image.Rectangle) gift.Filter {
 		w, h = fitInside(sw, sh, w, h)
 	case Fill:
 		if f.noUpscale && (sw <= w || sh <= h) {
-			return identity{}
+			// Not larger than the box both ways: nothing is resized, and
+			// what overhangs the box is cropped.
+			if sw <= w && sh <= h {
+				return identity{}
+			}
+			return gift.CropToSize(min(w, sw), min(h, sh), gift.CenterAnchor)
 		}
 		return fill(w, h)
 	default:
