@@ -8,9 +8,10 @@ import (
 )
 
 // Bind attaches the plugin to the images of dest, rows that were loaded
-// without gorm's query callbacks: by db.Raw(...).Scan, by Rows and
-// ScanRows, or decoded from a cache. Their Thumbnail and Thumbnails then
-// answer as those of rows loaded by Find, First or Take, which are bound
+// without gorm's query callbacks: by Scan (db.Raw(...).Scan, or
+// db.Model(&Food{}).Scan), by Rows and ScanRows, or decoded from a cache.
+// Their Thumbnail and Thumbnails then answer as those of rows loaded by
+// Find, First or Take, which are bound
 // already (an unbound image answers field.ErrNotBound). dest is a pointer to
 // a model, or a slice (or pointer to a slice) of models or of pointers to
 // them. Bind makes no query; pass the transaction the rows were read in, if
