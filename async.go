@@ -183,7 +183,10 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 		return fmt.Errorf("thumbnails: generate: check references to %q: %w", job.Source, err)
 	}
 	if !referenced {
-		return nil
+		// An earlier try may have left what it made: one cancelled (a
+		// queue's job timeout, a worker's shutdown) once the size was
+		// recorded, but before it saw the row gone, or one that crashed.
+		return p.forgetLeft(context.WithoutCancel(ctx), job.Source, sz.Name)
 	}
 	// generate returns the record of a size already made without making it.
 	t, err := p.generate(ctx, job.Source, focused([]sizes.Size{sz}, focus)[0])
@@ -200,11 +203,28 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 	// The row may have let go of the source while the size was made (a
 	// replace or delete committed meanwhile), and its clean-up may have
 	// read the source's records before this one was written: once no row
-	// holds the source, what the job made is nobody's, and goes.
+	// holds the source, what the job made is nobody's, and goes, though
+	// ctx ends meanwhile.
+	ctx = context.WithoutCancel(ctx)
 	if referenced, _, err = p.held(ctx, job); err != nil || referenced {
 		return err
 	}
 	return p.forget(ctx, t)
+}
+
+// forgetLeft forgets (see forget) the record of size of source, if any,
+// once no row holds source.
+func (p *plugin) forgetLeft(ctx context.Context, source, size string) error {
+	recs, err := thumbnailsIn(ctx, p.meta, []string{source})
+	if err != nil {
+		return fmt.Errorf("thumbnails: generate: clean up %q: %w", source, err)
+	}
+	for _, t := range recs[0] {
+		if t.Size == size {
+			return p.forget(ctx, t)
+		}
+	}
+	return nil
 }
 
 // columnLacks reports whether the models this process has parsed have the

@@ -653,3 +653,79 @@ func TestGenerateAfterTheSourceWentAway(t *testing.T) {
 		}
 	})
 }
+
+// afterPut runs after once, after the first Put of a record of size.
+type afterPut struct {
+	backends.Metadata
+	size  string
+	once  *sync.Once
+	after func()
+}
+
+func (m *afterPut) WithDB(db *gorm.DB) backends.Metadata {
+	return &afterPut{Metadata: m.Metadata.(backends.TxMetadata).WithDB(db), size: m.size, once: m.once, after: m.after}
+}
+
+func (m *afterPut) Put(ctx context.Context, source string, thumbs ...backends.Thumbnail) error {
+	err := m.Metadata.Put(ctx, source, thumbs...)
+	for _, t := range thumbs {
+		if t.Size == m.size {
+			m.once.Do(m.after)
+		}
+	}
+	return err
+}
+
+// TestGenerateCancelledAfterItsRowWent deletes a row while its job makes
+// its size (the delete's clean-up runs before the size is recorded), and
+// cancels the job once the size is recorded (a queue's job timeout, a
+// worker's shutdown): what the job made is nobody's, and goes, whether the
+// try removes it or its retry does.
+func TestGenerateCancelledAfterItsRowWent(t *testing.T) {
+	db := openSQLite(t)
+	q := &memoryEnqueuer{}
+	base, raw := newStorage(t, db)
+	var p Poster
+	st := &hookedSaves{Storage: base, hold: "_later", before: func() {
+		if err := db.Session(&gorm.Session{NewDB: true}).Delete(&Poster{}, p.ID).Error; err != nil {
+			t.Error(err)
+		}
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	meta := &afterPut{Metadata: backends.NewDatabaseMetadata(db), size: "later", once: new(sync.Once), after: cancel}
+	usePlugin(t, db, thumbnails.Config{Sizes: asyncSizes(), Enqueuer: q, Storage: st, Metadata: meta}, &Poster{})
+	e := &env{db: db, raw: raw}
+	p = Poster{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+	if err := db.Create(&p).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := thumbnails.Generate(ctx, db, q.jobs[0]); err != nil {
+		// the queue tries again
+		if err := thumbnails.Generate(context.Background(), db, q.jobs[0]); err != nil {
+			t.Fatalf("retry: %v", err)
+		}
+	}
+	if files := e.files(t); len(files) != 0 {
+		t.Errorf("files after the delete and the job: %v", files)
+	}
+	if recs, err := metadataOf(db).Thumbnails(context.Background(), p.Image.Name()); err != nil || len(recs) != 0 {
+		t.Errorf("records after the delete and the job: %v, %v", recs, err)
+	}
+}
+
+// hookedSaves runs before, once, ahead of the first Save of a name holding
+// hold.
+type hookedSaves struct {
+	backends.Storage
+	hold   string
+	once   sync.Once
+	before func()
+}
+
+func (s *hookedSaves) Save(ctx context.Context, name string, r io.Reader) (string, error) {
+	if strings.Contains(name, s.hold) {
+		s.once.Do(s.before)
+	}
+	return s.Storage.Save(ctx, name, r)
+}
