@@ -57,7 +57,7 @@ func renderAll(ctx context.Context, src *source, list []sizes.Size, background c
 		sz := list[i]
 		current = sz.Name
 		from := src.img
-		if len(sz.Processors) > 0 && processors.IsResize(sz.Processors[0]) {
+		if len(sz.Processors) > 0 && processors.IsResize(sz.Processors[0]) && resamples(sz.Processors[0], srcB) {
 			best := -1
 			for j, img := range starts {
 				b := img.Bounds()
@@ -105,3 +105,13 @@ func renderAll(ctx context.Context, src *source, list []sizes.Size, background c
 }
 
 func area(r image.Rectangle) int { return r.Dx() * r.Dy() }
+
+// resamples reports whether the resize f shrinks an image of bounds src in
+// both dimensions. One that keeps a dimension (a fill that does not
+// enlarge crops an image smaller than its box one way; a fit that does not
+// enlarge may keep it whole) keeps the source's own pixels, which no
+// smaller start holds, though it may give the same bounds.
+func resamples(f gift.Filter, src image.Rectangle) bool {
+	b := f.Bounds(src)
+	return b.Dx() < src.Dx() && b.Dy() < src.Dy()
+}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"image"
 	"image/color"
+	"image/draw"
+	"image/png"
 	"os"
 	"strings"
 	"testing"
@@ -192,5 +194,47 @@ mid:   {processors: [{path: resize, width: 300, method: fit}]}
 				t.Errorf("%s among %d sizes: %v, %.1f levels from the rendering from the whole source %v", name, len(list), a.Bounds(), d, b.Bounds())
 			}
 		}
+	}
+}
+
+// TestCropOnlySizeStartsFromTheSource renders a fill that does not enlarge
+// of an image smaller than its box one way (a crop, nothing resampled) next
+// to a fit whose result gives the crop the same bounds: the crop is still
+// the source's pixels, not those of the fit's resampled image.
+func TestCropOnlySizeStartsFromTheSource(t *testing.T) {
+	src := image.NewNRGBA(image.Rect(0, 0, 400, 100))
+	for y := range 100 {
+		for x := range 400 {
+			src.SetNRGBA(x, y, color.NRGBA{uint8(255 * (x / 2 % 2)), uint8(x), uint8(y), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, src); err != nil {
+		t.Fatal(err)
+	}
+	set, err := sizes.Load(strings.NewReader(`
+wide: {processors: [{path: resize, width: 399, height: 399, method: fit}], format: png}
+crop: {processors: [{path: resize, width: 300, height: 300, method: fill, upscale: false}], format: png}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := []sizes.Size{set["wide"], set["crop"]}
+	s, err := decode(buf.Bytes(), DefaultLimits, list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := renderAll(context.Background(), s, list, color.White)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := png.Decode(bytes.NewReader(out[1].data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := image.NewNRGBA(image.Rect(0, 0, 300, 100))
+	draw.Draw(want, want.Bounds(), src, image.Pt(50, 0), draw.Src)
+	if got.Bounds() != want.Bounds() || meanAbsDiff(got, want) != 0 {
+		t.Errorf("crop is %v, %.2f levels from the source's centre 300x100", got.Bounds(), meanAbsDiff(got, want))
 	}
 }
