@@ -243,7 +243,10 @@ func (h *handler) sizeOf(name, source string) (sizes.Size, bool) {
 
 // serve writes the content of f, stored under name, with http.ServeContent.
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, name string, f io.ReadCloser) {
-	content, etag, mod, err := seekable(f, h.p.cfg.Limits.MaxBytes)
+	// A thumbnail may be rewritten under its name (Regenerate); a source,
+	// under a random name, never is.
+	rewritten := strings.HasPrefix(name, h.p.cfg.BaseDir+"/")
+	content, etag, mod, err := seekable(f, h.p.cfg.Limits.MaxBytes, rewritten)
 	var tooLarge *unbuffered
 	if err != nil && !errors.As(err, &tooLarge) {
 		h.p.db.Logger.Error(r.Context(), "thumbnails: serve %q: %v", name, err)
@@ -281,10 +284,13 @@ func (*unbuffered) Error() string { return "thumbnails: a file larger than the s
 //
 // A time in whole seconds (S3's) does not tell apart two writes of a
 // thumbnail under its name within the second (a save, then Regenerate), so
-// a file that tells one is hashed too, and keeps its time for
-// Last-Modified; a larger file is stamped all the same (those rewritten
-// under their names are thumbnails, far below max).
-func seekable(f io.Reader, max int64) (io.ReadSeeker, string, time.Time, error) {
+// a file that tells one and may be rewritten is hashed too, up to max, and
+// keeps its time for Last-Modified.
+func seekable(f io.Reader, max int64, rewritten bool) (io.ReadSeeker, string, time.Time, error) {
+	// whole reports whether a stamp of mod and size would do.
+	whole := func(mod time.Time, size int64) bool {
+		return !mod.IsZero() && (mod.Nanosecond() != 0 || !rewritten || size > max)
+	}
 	stamp := func(mod time.Time, size int64) string {
 		return `"` + strconv.FormatInt(mod.UnixNano(), 36) + "-" + strconv.FormatInt(size, 36) + `"`
 	}
@@ -302,7 +308,7 @@ func seekable(f io.Reader, max int64) (io.ReadSeeker, string, time.Time, error) 
 			return nil, "", time.Time{}, err
 		}
 		mod, size = info.ModTime(), info.Size()
-		if !mod.IsZero() && (mod.Nanosecond() != 0 || size > max) {
+		if whole(mod, size) {
 			return v, stamp(mod, size), mod, nil
 		}
 	case interface {
@@ -311,7 +317,7 @@ func seekable(f io.Reader, max int64) (io.ReadSeeker, string, time.Time, error) 
 		ModTime() time.Time
 	}:
 		mod, size = v.ModTime(), v.Size()
-		if !mod.IsZero() && (mod.Nanosecond() != 0 || size > max) {
+		if whole(mod, size) {
 			return v, stamp(mod, size), mod, nil
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -438,6 +439,52 @@ func TestHandlerETagOfARewriteWithinTheSecond(t *testing.T) {
 	}
 	if w := get(h, http.MethodGet, small.URL, http.Header{"If-None-Match": {before}}); w.Code != http.StatusOK || !bytes.Equal(w.Body.Bytes(), data) {
 		t.Errorf("revalidation with the old ETag: %d, want 200 with the new bytes", w.Code)
+	}
+}
+
+// countedFile is a secondsFile that counts the bytes read from it.
+type countedFile struct {
+	secondsFile
+	read *atomic.Int64
+}
+
+func (f countedFile) Read(p []byte) (int, error) {
+	n, err := f.secondsFile.Read(p)
+	f.read.Add(int64(n))
+	return n, err
+}
+
+// countedOpens is secondsOpens counting the bytes read from its files.
+type countedOpens struct {
+	secondsOpens
+	read *atomic.Int64
+}
+
+func (s countedOpens) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	rc, err := s.secondsOpens.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return countedFile{rc.(secondsFile), s.read}, nil
+}
+
+// TestHandlerRangeOfASourceInWholeSeconds asks for 100 bytes of a source
+// on a storage that tells whole seconds: a source is never rewritten under
+// its name, so it is not read whole to be hashed, only the range is.
+func TestHandlerRangeOfASourceInWholeSeconds(t *testing.T) {
+	db := openSQLite(t)
+	base, _ := newStorage(t, db)
+	read := new(atomic.Int64)
+	usePlugin(t, db, thumbnails.Config{Sizes: testSizes(), Storage: countedOpens{secondsOpens{base}, read}}, &Food{})
+	food := savedFood(t, db)
+	h := newHandler(t, db, thumbnails.HandlerOptions{Sources: true})
+	read.Store(0)
+	w := get(h, http.MethodGet, food.Image.URL(), http.Header{"Range": {"bytes=0-99"}})
+	if w.Code != http.StatusPartialContent || w.Body.Len() != 100 || w.Header().Get("ETag") == "" {
+		t.Fatalf("range of a source: %d, %d bytes, ETag %q", w.Code, w.Body.Len(), w.Header().Get("ETag"))
+	}
+	if n := read.Load(); n > 4096 {
+		t.Errorf("serving 100 bytes of the source read %d bytes of it", n)
 	}
 }
 
