@@ -16,7 +16,8 @@ import "errors"
 // Sentinel errors returned (wrapped) by the backends of this package.
 var (
 	// ErrInvalidName is returned for a storage name that is empty, absolute,
-	// contains NUL or a ".." element, or otherwise escapes the storage root.
+	// contains a backslash, a control character (NUL included) or a ".."
+	// element, or otherwise escapes the storage root.
 	ErrInvalidName = errors.New("backends: invalid storage name")
 	// ErrNotFound is returned when opening a name that the storage does not hold.
 	ErrNotFound = errors.New("backends: not found")
