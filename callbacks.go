@@ -67,16 +67,16 @@ func (p *plugin) registerCallbacks(db *gorm.DB) error {
 		register func(string, func(*gorm.DB)) error
 		fn       func(*gorm.DB)
 	}{
-		{"thumbnails:store_create", cb.Create().Before("*").Register, p.storeUploads},
-		{"thumbnails:store_hooked_create", cb.Create().After("gorm:before_create").Before("gorm:create").Register, p.storeHooked},
+		{"thumbnails:store_create", cb.Create().Before("*").Register, func(db *gorm.DB) { p.storeUploads(db, true) }},
+		{"thumbnails:store_hooked_create", cb.Create().After("gorm:before_create").Before("gorm:create").Register, func(db *gorm.DB) { p.storeHooked(db, true) }},
 		{"thumbnails:guard_create", cb.Create().After("thumbnails:store_hooked_create").Before("gorm:create").Register, p.guardCopies},
 		{"thumbnails:capture_create", cb.Create().Before("gorm:create").Register, p.captureUpsert},
 		{"thumbnails:record_create", cb.Create().After("gorm:create").Before("gorm:after_create").Register, p.record},
 		{"thumbnails:bind_create", cb.Create().After("thumbnails:record_create").Before("gorm:after_create").Register, p.bindBeforeHooks},
 		{"thumbnails:after_create", cb.Create().After("*").Register, p.finish},
 
-		{"thumbnails:store_update", cb.Update().Before("*").Register, p.storeUploads},
-		{"thumbnails:store_hooked_update", cb.Update().After("gorm:before_update").Before("gorm:update").Register, p.storeHooked},
+		{"thumbnails:store_update", cb.Update().Before("*").Register, func(db *gorm.DB) { p.storeUploads(db, false) }},
+		{"thumbnails:store_hooked_update", cb.Update().After("gorm:before_update").Before("gorm:update").Register, func(db *gorm.DB) { p.storeHooked(db, false) }},
 		{"thumbnails:guard_update", cb.Update().After("thumbnails:store_hooked_update").Before("gorm:update").Register, p.guardCopies},
 		{"thumbnails:capture_update", cb.Update().Before("gorm:update").Register, p.captureUpdate},
 		{"thumbnails:record_update", cb.Update().After("gorm:update").Before("gorm:after_update").Register, p.record},
@@ -143,8 +143,10 @@ func storedOf(db *gorm.DB) []*stored {
 // storeUploads stores every pending upload in the statement's values: the
 // rows of a Create or Save, the struct or map given to Updates, the value
 // given to Update. It runs before gorm's Before hooks; storeHooked then
-// stores what they set.
-func (p *plugin) storeUploads(db *gorm.DB) {
+// stores what they set. create tells a Create from an Update: a column gorm
+// does not write in it (a "<-:create" column in an update, a "->" or
+// "<-:update" one in an insert) has its upload neither stored nor resized.
+func (p *plugin) storeUploads(db *gorm.DB, create bool) {
 	if db.DryRun {
 		return
 	}
@@ -164,13 +166,13 @@ func (p *plugin) storeUploads(db *gorm.DB) {
 		deleted = min(deleted, t.deleted)
 	}
 	db.InstanceSet(keyDrained, deleted)
-	p.storeValues(db, m, nil)
+	p.storeValues(db, m, nil, create)
 }
 
 // storeValues is storeUploads, or, with the values an earlier pass saw,
 // storeHooked: it then stores the uploads, and notes the copied names, that
 // are not what that pass saw.
-func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
+func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues, create bool) {
 	table, err := statementTable(db, m)
 	if err != nil {
 		_ = db.AddError(err)
@@ -231,9 +233,9 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues) {
 		return true
 	}
 
-	// A column the statement leaves out (Omit, or a Select without it) is
-	// not written: its upload is not stored either.
-	selected, restricted := db.Statement.SelectAndOmitColumns(false, false)
+	// A column the statement leaves out (Omit, or a Select without it, or
+	// its permission tag) is not written: its upload is not stored either.
+	selected, restricted := db.Statement.SelectAndOmitColumns(create, !create)
 	writes := func(col *column) bool { return selects(selected, restricted, col.name) }
 	switch dest := db.Statement.Dest.(type) {
 	case map[string]any:

@@ -34,7 +34,7 @@ func beforeHooks(db *gorm.DB) bool {
 // statement writes. Without it such an upload would fail the save with
 // field.ErrNotStored. It runs in the statement's transaction; the first
 // pass (storeUploads) stored everything else before it began.
-func (p *plugin) storeHooked(db *gorm.DB) {
+func (p *plugin) storeHooked(db *gorm.DB, create bool) {
 	v, _ := db.InstanceGet(keySeen)
 	seen, _ := v.(*seenValues)
 	if seen == nil || db.Error != nil || db.DryRun {
@@ -45,7 +45,7 @@ func (p *plugin) storeHooked(db *gorm.DB) {
 		return
 	}
 	db.InstanceSet(keySeen, (*seenValues)(nil)) // a reused statement sees anew
-	p.storeValues(db, m, seen)
+	p.storeValues(db, m, seen, create)
 }
 
 // seenIn returns what the statement's values hold in m's image columns.
