@@ -249,6 +249,9 @@ func (s *fileSystemStorage) List(ctx context.Context, fn func(FileInfo) error) e
 func walkFiles(ctx context.Context, dir, prefix string, walked *[]string, fn func(FileInfo) error) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			if p != dir && errors.Is(err, fs.ErrNotExist) {
+				return nil // a folder that went while listed (a save's, a delete's)
+			}
 			return err
 		}
 		if err := ctx.Err(); err != nil {
@@ -263,7 +266,9 @@ func walkFiles(ctx context.Context, dir, prefix string, walked *[]string, fn fun
 		}
 		name := path.Join(prefix, filepath.ToSlash(rel))
 		info, err := d.Info()
-		if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // a file that went while listed
+		} else if err != nil {
 			return err
 		}
 		if d.Type()&fs.ModeSymlink != 0 {

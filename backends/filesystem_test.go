@@ -559,3 +559,35 @@ func TestFileSystemListRelativeRoot(t *testing.T) {
 		t.Errorf("List with an absolute link into a relative root = %v, %v; want ErrAliasedFiles", names, err)
 	}
 }
+
+// TestFileSystemListWhileFilesGo deletes files and a folder while they are
+// listed (a save's clean-up, a delete, during Prune): what went is left
+// out, and the listing goes on.
+func TestFileSystemListWhileFilesGo(t *testing.T) {
+	root := t.TempDir()
+	for _, name := range []string{"a1", "a2", "a3", "z/b1", "z/b2"} {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := backends.NewFileSystemStorage(root, "/media/").(backends.Lister)
+	var listed []string
+	err := st.List(context.Background(), func(f backends.FileInfo) error {
+		if len(listed) == 0 { // the rest goes while the first is listed
+			for _, name := range []string{"a2", "z"} {
+				if err := os.RemoveAll(filepath.Join(root, name)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		listed = append(listed, f.Name)
+		return nil
+	})
+	if err != nil || !slices.Equal(listed, []string{"a1", "a3"}) {
+		t.Errorf("List while files go = %v, %v; want [a1 a3]", listed, err)
+	}
+}
