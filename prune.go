@@ -97,7 +97,10 @@ type PruneReport struct {
 // never committed), recorded sources that no row of opts.Models references,
 // and metadata records whose file is gone. It is a dry run unless
 // opts.Delete is set. The storage must implement backends.Lister. The
-// images that the sizes draw (a watermark's image) are kept.
+// images that the sizes draw (a watermark's image) are kept. A recorded
+// file that the listing did not hold is looked up again once the metadata
+// is read: one written while Prune ran (a save that committed, a lazy size)
+// is young, and kept with its records.
 //
 // A delete that fails is reported and the run goes on (see PruneReport).
 // Cancelling ctx stops the removal before the next item: the item in
@@ -140,6 +143,12 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 	// stored and gone count the recorded files the storage holds and
 	// those it does not.
 	stored, gone := 0, 0
+	// A recorded file the listing did not hold may have been written
+	// since (a save, a lazy size, committed while Prune ran): what is
+	// unlisted is looked up again once the metadata is read.
+	var unlistedSources []recordedSource // no row held them when read
+	var unlistedLost []string
+	var unlistedRecords []backends.Thumbnail
 	err = p.meta.Each(ctx, func(source string, thumbs []backends.Thumbnail) error {
 		_, found := files[source]
 		if found {
@@ -147,21 +156,27 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 		} else {
 			gone++
 		}
-		if rows != nil && !rows[source] && !files[source].ModTime.After(cutoff) {
-			report.Sources = append(report.Sources, source)
-			return nil // its files are unreferenced below
+		if rows != nil && !rows[source] {
+			if !found {
+				unlistedSources = append(unlistedSources, recordedSource{source, slices.Clone(thumbs)})
+				return nil
+			}
+			if !files[source].ModTime.After(cutoff) {
+				report.Sources = append(report.Sources, source)
+				return nil // its files are unreferenced below
+			}
 		}
 		recorded[source] = true
 		if !found {
-			report.Lost = append(report.Lost, source)
+			unlistedLost = append(unlistedLost, source)
 		}
 		for _, t := range thumbs {
 			if !t.IsFile() {
 				continue // a placeholder lives in the record itself
 			}
-			if _, ok := files[t.Name]; !ok { // files are written before their records: this one is gone
+			if _, ok := files[t.Name]; !ok {
 				gone++
-				report.Records = append(report.Records, t)
+				unlistedRecords = append(unlistedRecords, t)
 				continue
 			}
 			stored++
@@ -171,6 +186,52 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 	})
 	if err != nil {
 		return PruneReport{}, err
+	}
+	// When the storage holds none of the recorded files (a wrong root, a
+	// lost disk), each is not looked up again: the report says so.
+	recheck := stored > 0
+	exists := func(name string) (bool, error) {
+		if !recheck {
+			return false, nil
+		}
+		return p.exists(ctx, name)
+	}
+	for _, rs := range unlistedSources {
+		ok, err := exists(rs.source)
+		if err != nil {
+			return PruneReport{}, err
+		}
+		if !ok {
+			report.Sources = append(report.Sources, rs.source) // its records go; it has no file
+			continue
+		}
+		// Written since the listing, so young: kept, as are its records
+		// whose files exist (files are written before their records).
+		recorded[rs.source] = true
+		for _, t := range rs.thumbs {
+			if !t.IsFile() {
+				continue
+			}
+			if _, ok := files[t.Name]; ok {
+				recorded[t.Name] = true
+			} else {
+				unlistedRecords = append(unlistedRecords, t)
+			}
+		}
+	}
+	for _, source := range unlistedLost {
+		if ok, err := exists(source); err != nil {
+			return PruneReport{}, err
+		} else if !ok {
+			report.Lost = append(report.Lost, source)
+		}
+	}
+	for _, t := range unlistedRecords {
+		if ok, err := exists(t.Name); err != nil {
+			return PruneReport{}, err
+		} else if !ok { // files are written before their records: this one is gone
+			report.Records = append(report.Records, t)
+		}
 	}
 	drawn := p.drawnImages() // a watermark: the sizes need it
 	for name, f := range files {
@@ -223,6 +284,24 @@ func (p *plugin) prune(ctx context.Context, found PruneReport, opts PruneOptions
 		return nil
 	})
 	return r.report, errors.Join(r.errs...)
+}
+
+// recordedSource is a source and its records, as metadata holds them.
+type recordedSource struct {
+	source string
+	thumbs []backends.Thumbnail
+}
+
+// exists reports whether the storage holds name now.
+func (p *plugin) exists(ctx context.Context, name string) (bool, error) {
+	f, err := p.storage.Open(ctx, name)
+	if errors.Is(err, backends.ErrNotFound) || errors.Is(err, backends.ErrInvalidName) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("thumbnails: look for %q: %w", name, err)
+	}
+	f.Close()
+	return true, nil
 }
 
 // pruneRun is the removal of what Prune found: its report so far, and the

@@ -322,3 +322,58 @@ func TestPruneFollowsLinkedFolders(t *testing.T) {
 		t.Errorf("the source %s is gone after Prune", food.Image.Name())
 	}
 }
+
+// listHook runs after, once, when the storage's listing has ended.
+type listHook struct {
+	backends.Storage
+	after func()
+}
+
+func (s *listHook) List(ctx context.Context, fn func(backends.FileInfo) error) error {
+	err := s.Storage.(backends.Lister).List(ctx, fn)
+	if f := s.after; f != nil {
+		s.after = nil
+		f()
+	}
+	return err
+}
+
+// TestPruneKeepsWhatIsWrittenWhileItRuns commits a row, and makes a lazy
+// size, once Prune has listed the storage (a save during a long walk):
+// their files are not in the listing, and are young, so their records
+// stay, with or without Models.
+func TestPruneKeepsWhatIsWrittenWhileItRuns(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		st := &listHook{}
+		cfg := thumbnails.Config{Sizes: testSizes()}
+		if m, ok := redisMetadata.Load(db); ok {
+			cfg.Metadata = m.(backends.Metadata)
+		}
+		e := setupOver(t, db, cfg, func(fs backends.Storage) backends.Storage { st.Storage = fs; return st })
+		foods := []Food{*savedFood(t, db)}
+		for _, models := range [][]any{{&Food{}}, nil} {
+			st.after = func() {
+				foods = append(foods, *savedFood(t, db))
+				if _, err := foods[len(foods)-2].Image.Thumbnail(ctx, "large"); err != nil {
+					t.Error(err)
+				}
+			}
+			report, err := thumbnails.Prune(ctx, db, thumbnails.PruneOptions{Models: models, Delete: true})
+			if err != nil || report.Done != 0 || len(report.Lost) != 0 {
+				t.Errorf("Prune (models %v) while a row is written: %+v, %v; want nothing found", models, report, err)
+			}
+			for _, f := range foods {
+				recs := sizesOf(t, db, f)
+				for _, size := range []string{"small", "medium"} {
+					if th, ok := recs[size]; !ok || !e.exists(t, th.Name) {
+						t.Errorf("row %d lost its %s size: record %v", f.ID, size, ok)
+					}
+				}
+			}
+			if _, ok := sizesOf(t, db, foods[len(foods)-2])["large"]; !ok {
+				t.Errorf("the lazy size made during the run lost its record")
+			}
+		}
+	})
+}
