@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sort"
@@ -145,6 +146,35 @@ func TestMetadataThumbnailsOfMany(t *testing.T) {
 			t.Fatalf("ThumbnailsOf(%d sources) = %d sources: %+v", n, len(got), got[sources[n-1]])
 		}
 	})
+}
+
+// TestRedisDeadlineOfTheCaller asks a server that never answers, through a
+// client that honours context deadlines: the caller's deadline is what
+// the error says, not an outage, though go-redis reports a read timeout.
+func TestRedisDeadlineOfTheCaller(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() { // accepts, reads, never answers
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _, _ = io.Copy(io.Discard, conn) }()
+		}
+	}()
+	client := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), ContextTimeoutEnabled: true, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
+	defer client.Close()
+	m := backends.NewRedisMetadata(client, "x")
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = m.Thumbnails(ctx, "a.jpg")
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, backends.ErrUnavailable) {
+		t.Errorf("Thumbnails past the caller's deadline: %v; want context.DeadlineExceeded, not ErrUnavailable", err)
+	}
 }
 
 // TestRedisMetadataErrors checks that Redis failures are returned, wrapped,

@@ -86,6 +86,11 @@ func cutNumber(s string, sep byte) (n int64, rest string, ok bool) {
 // of RingOptions.Addrs. A Ring sends the keys of a shard that is down to
 // another one: records written meanwhile are not seen once it is back;
 // keep metadata on a single node, Sentinel or Cluster when that matters.
+//
+// Two stores on one Redis need prefixes that do not nest: with "app" and
+// "app:thumbnails", the keys of the second are under those of the first,
+// whose Each (and Prune) would take them for its own. Distinct prefixes
+// ("shop", "blog") or separate databases keep them apart.
 func NewRedisMetadata(client redis.UniversalClient, prefix string) Metadata {
 	return &redisMetadata{client: client, prefix: prefix}
 }
@@ -97,7 +102,7 @@ func (m *redisMetadata) key(source string) string {
 func (m *redisMetadata) Thumbnails(ctx context.Context, source string) (map[string]Thumbnail, error) {
 	fields, err := m.client.HGetAll(ctx, m.key(source)).Result()
 	if err != nil {
-		return nil, fmt.Errorf("backends: redis: read thumbnails of %q: %w", source, redisError(err))
+		return nil, fmt.Errorf("backends: redis: read thumbnails of %q: %w", source, redisError(ctx, err))
 	}
 	return decodeRedisHash(source, fields)
 }
@@ -143,7 +148,7 @@ func (m *redisMetadata) hashesInto(ctx context.Context, sources []string, indexe
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("backends: redis: read thumbnails of %d sources: %w", len(indexes), redisError(err))
+		return fmt.Errorf("backends: redis: read thumbnails of %d sources: %w", len(indexes), redisError(ctx, err))
 	}
 	return decodeHashes(sources, indexes, cmds, out)
 }
@@ -226,11 +231,15 @@ func decodeRedisHash(source string, fields map[string]string) (map[string]Thumbn
 // broken connection, a timeout, a closed client, a full pool), so that
 // callers can tell an outage from the server's own errors (a WRONGTYPE
 // reply, a script error) and from their context's end, which are returned
-// as they are.
-func redisError(err error) error {
+// as they are. A timeout once ctx has ended is ctx's end: a client that
+// honours deadlines (ContextTimeoutEnabled) reports it as a read timeout.
+func redisError(ctx context.Context, err error) error {
 	var reply redis.Error
 	if errors.As(err, &reply) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("%w: %v", ctxErr, err)
 	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
@@ -256,7 +265,7 @@ func (m *redisMetadata) Put(ctx context.Context, source string, thumbs ...Thumbn
 		err = m.client.HSet(ctx, m.key(source), values...).Err()
 	}
 	if err != nil {
-		return fmt.Errorf("backends: redis: record thumbnails of %q: %w", source, redisError(err))
+		return fmt.Errorf("backends: redis: record thumbnails of %q: %w", source, redisError(ctx, err))
 	}
 	return nil
 }
@@ -267,7 +276,7 @@ func (m *redisMetadata) Delete(ctx context.Context, source string) error {
 		keys = append(keys, summary) // the same slot: one command
 	}
 	if err := m.client.Del(ctx, keys...).Err(); err != nil {
-		return fmt.Errorf("backends: redis: delete %q: %w", source, redisError(err))
+		return fmt.Errorf("backends: redis: delete %q: %w", source, redisError(ctx, err))
 	}
 	return nil
 }
@@ -280,7 +289,7 @@ func (m *redisMetadata) DeleteSize(ctx context.Context, source, size string) err
 		err = deleteSizeHashScript.Run(ctx, m.client, []string{m.key(source)}, size).Err()
 	}
 	if err != nil {
-		return fmt.Errorf("backends: redis: delete size %q of %q: %w", size, source, redisError(err))
+		return fmt.Errorf("backends: redis: delete size %q of %q: %w", size, source, redisError(ctx, err))
 	}
 	return nil
 }
@@ -296,7 +305,7 @@ func (m *redisMetadata) Each(ctx context.Context, fn func(source string, thumbs 
 		for {
 			keys, next, err := c.Scan(ctx, cursor, pattern, eachBatch).Result()
 			if err != nil {
-				return fmt.Errorf("backends: redis: scan %q: %w", pattern, redisError(err))
+				return fmt.Errorf("backends: redis: scan %q: %w", pattern, redisError(ctx, err))
 			}
 			if len(keys) > 0 {
 				sources := make([]string, len(keys))
@@ -348,7 +357,7 @@ func (m *redisMetadata) Each(ctx context.Context, fn func(source string, thumbs 
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("backends: redis: list the cluster's masters: %w", redisError(err))
+			return fmt.Errorf("backends: redis: list the cluster's masters: %w", redisError(ctx, err))
 		}
 	default:
 		return scan(ctx, m.client)

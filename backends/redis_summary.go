@@ -168,7 +168,7 @@ func (m *redisMetadata) summariesIn(ctx context.Context, c *redis.Client, source
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("backends: redis: read thumbnails of %d sources: %w", len(sources), redisError(err))
+		return nil, fmt.Errorf("backends: redis: read thumbnails of %d sources: %w", len(sources), redisError(ctx, err))
 	}
 	if err := decodeHashes(sources, others, cmds, out); err != nil {
 		return nil, err
