@@ -322,6 +322,10 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues, create boo
 	if len(all) > 0 || seen != nil { // a second pass may have dropped them all
 		db.InstanceSet(keyStored, all)
 	}
+	// In the caller's transaction, which rolls back when a panic (in a
+	// Before hook) ends the statement before it records them. (A panic
+	// leaves gorm's own transaction open: nothing ends it.)
+	notePending(db, all)
 	noteCopied(db, copiedImages)
 	if len(copies) > 0 {
 		db.InstanceSet(keyCopies, copies)
@@ -553,6 +557,7 @@ func (p *plugin) finish(db *gorm.DB) {
 	// reuses the gorm.Statement, and the next one must not discard, record
 	// or drain what this one stored.
 	defer clearInstance(db, keyStored, keyUnreferenced, keyOutbox, keyOmits, keySeen, keyCopiedSizes, keyPrestored)
+	dropPending(db, storedOf(db))
 	if v, ok := db.InstanceGet(keyPrestored); ok {
 		p.givePrestoredBack(db.Statement.Context, v.([]*stored))
 	}

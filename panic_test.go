@@ -4,11 +4,13 @@ import (
 	"context"
 	"image"
 	"image/draw"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/disintegration/gift"
+	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/field"
@@ -69,5 +71,66 @@ func TestPanickingProcessor(t *testing.T) {
 	}
 	if !strings.Contains(reported[0].Error(), "panic: the processor exploded") {
 		t.Errorf("reported %v", reported[0])
+	}
+}
+
+// Fragile's BeforeSave panics while panics is set.
+type Fragile struct {
+	ID     uint
+	Image  field.Image `thumbnails:"sizes:small"`
+	panics bool        `gorm:"-"`
+}
+
+func (f *Fragile) BeforeSave(*gorm.DB) error {
+	if f.panics {
+		panic("the hook exploded")
+	}
+	return nil
+}
+
+// TestPanickingHookInATransaction: a BeforeSave hook panics in a statement
+// of the caller's transaction, after the plugin stored the statement's
+// upload (an insert, a replace); the transaction rolls back (or, nested,
+// to its savepoint, and the outer one commits), and the upload's files go
+// with it. The row saved before keeps its own.
+func TestPanickingHookInATransaction(t *testing.T) {
+	for _, nested := range []bool{false, true} {
+		t.Run(map[bool]string{false: "transaction", true: "nested"}[nested], func(t *testing.T) {
+			db := openSQLite(t)
+			e := setup(t, db, &Fragile{})
+			kept := Fragile{Image: field.NewImage("k.jpg", reader(photo(t, pizzaJPG)))}
+			if err := db.Create(&kept).Error; err != nil {
+				t.Fatal(err)
+			}
+			files := e.files(t)
+			for _, f := range []*Fragile{{}, &kept} {
+				f.Image, f.panics = field.NewImage("p.jpg", reader(photo(t, pastaJPG))), true
+				save := func(tx *gorm.DB) error { return tx.Save(f).Error }
+				recovered := func(fn func()) (r any) {
+					defer func() { r = recover() }()
+					fn()
+					return nil
+				}
+				var r any
+				if nested {
+					err := db.Transaction(func(tx *gorm.DB) error {
+						r = recovered(func() { _ = tx.Transaction(save) })
+						return nil
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					r = recovered(func() { _ = db.Transaction(save) })
+				}
+				if r == nil {
+					t.Fatal("the hook did not panic")
+				}
+				f.panics = false
+				if got := e.files(t); !slices.Equal(got, files) {
+					t.Errorf("files after the panic (row %d): %v, want %v", f.ID, got, files)
+				}
+			}
+		})
 	}
 }

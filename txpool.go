@@ -95,9 +95,13 @@ type txPool struct {
 	// deleted is plugin.deleted's count before the transaction began.
 	deleted uint64
 
-	mu         sync.Mutex
-	outbox     bool          // statements in this transaction queued files to delete
-	created    []*stored     // uploads saved in this transaction
+	mu      sync.Mutex
+	outbox  bool      // statements in this transaction queued files to delete
+	created []*stored // uploads saved in this transaction
+	// pending are the uploads of statements under way, not yet recorded:
+	// a rollback deletes them too, for a statement that a panic (in a
+	// hook) ended never finishes.
+	pending    []*stored
 	copied     []copiedImage // images copied in this transaction, sized after its commit
 	columns    []tableColumn // columns recorded in columnsTable by this transaction
 	savepoints []savepoint   // open savepoints, oldest first
@@ -110,6 +114,7 @@ type savepoint struct {
 	created int
 	copied  int
 	columns int
+	pending []*stored // the statements' under way as it was set
 }
 
 // ExecContext implements gorm.ConnPool. It follows the savepoints that
@@ -133,7 +138,7 @@ func (t *txPool) savepointExecuted(ctx context.Context, query string) {
 	}
 	t.mu.Lock()
 	if verb == "SAVEPOINT" {
-		t.savepoints = append(t.savepoints, savepoint{name: name, created: len(t.created), copied: len(t.copied), columns: len(t.columns)})
+		t.savepoints = append(t.savepoints, savepoint{name: name, created: len(t.created), copied: len(t.copied), columns: len(t.columns), pending: slices.Clone(t.pending)})
 		t.mu.Unlock()
 		return
 	}
@@ -150,6 +155,15 @@ func (t *txPool) savepointExecuted(ctx context.Context, query string) {
 		at := t.savepoints[i].created
 		discarded = slices.Clone(t.created[at:])
 		t.created = t.created[:at]
+		// A statement begun since, still pending, ended in a panic.
+		before := t.savepoints[i].pending
+		t.pending = slices.DeleteFunc(t.pending, func(st *stored) bool {
+			if slices.Contains(before, st) {
+				return false
+			}
+			discarded = append(discarded, st)
+			return true
+		})
 		t.copied = t.copied[:t.savepoints[i].copied]
 		t.columns = t.columns[:t.savepoints[i].columns]
 		t.savepoints = t.savepoints[:i+1]
@@ -281,8 +295,10 @@ func (e *commitUnknownError) Unwrap() error { return e.err }
 func (t *txPool) end() (outbox bool, created []*stored, copied []copiedImage, columns []tableColumn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	outbox, created, copied, columns = t.outbox, t.created, t.copied, t.columns
-	t.outbox, t.created, t.copied, t.columns, t.savepoints = false, nil, nil, nil, nil
+	// What is still pending belongs to statements a panic ended: a
+	// rollback deletes it with the rest; a commit leaves it (for Prune).
+	outbox, created, copied, columns = t.outbox, append(t.created, t.pending...), t.copied, t.columns
+	t.outbox, t.created, t.pending, t.copied, t.columns, t.savepoints = false, nil, nil, nil, nil, nil
 	return outbox, created, copied, columns
 }
 
@@ -342,10 +358,40 @@ func noteCreated(db *gorm.DB, list []*stored) bool {
 	if t, ok := txPoolOf(db); ok {
 		t.mu.Lock()
 		t.created = append(t.created, list...)
+		t.pending = slices.DeleteFunc(t.pending, func(st *stored) bool { return slices.Contains(list, st) })
 		t.mu.Unlock()
 		return true
 	}
 	return false
+}
+
+// notePending adds list, uploads that the statement on db stored, to the
+// pending ones of its transaction, if it runs in one, until the statement
+// records them (noteCreated) or finishes (dropPending).
+func notePending(db *gorm.DB, list []*stored) {
+	t, ok := txPoolOf(db)
+	if !ok || len(list) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, st := range list {
+		if !slices.Contains(t.pending, st) {
+			t.pending = append(t.pending, st)
+		}
+	}
+}
+
+// dropPending removes list from the pending uploads of the transaction the
+// statement on db runs in: the statement has finished, and dealt with them.
+func dropPending(db *gorm.DB, list []*stored) {
+	t, ok := txPoolOf(db)
+	if !ok || len(list) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pending = slices.DeleteFunc(t.pending, func(st *stored) bool { return slices.Contains(list, st) })
 }
 
 // noteMadeIn records file, a thumbnail of source made in the transaction
