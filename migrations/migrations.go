@@ -93,13 +93,21 @@ type versionRow struct {
 }
 
 // Apply brings the thumbnails tables of db up to date. It is safe to call on
-// every start, and from several processes at once.
+// every start, and from several processes at once. When nothing is pending
+// it only reads, so a role without DDL rights, or a read-only session, may
+// call it once the tables are made.
 func Apply(ctx context.Context, db *gorm.DB) error {
 	list, err := List(db)
 	if err != nil {
 		return err
 	}
 	d, _ := dialect(db) // List checked it
+	// Up to date, it writes nothing, and needs no right to: an
+	// application's role without DDL rights, a read-only replica. (Should
+	// the read fail, the transactions below say why.)
+	if pending, err := Pending(ctx, db); err == nil && len(pending) == 0 {
+		return nil
+	}
 	db = db.Session(&gorm.Session{NewDB: true, Context: ctx})
 	create := "CREATE TABLE IF NOT EXISTS " + VersionsTable +
 		" (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)"

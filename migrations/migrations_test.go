@@ -365,3 +365,35 @@ func BenchmarkApplyUpToDate(b *testing.B) {
 		}
 	}
 }
+
+// TestApplyUpToDateWritesNothing applies the migrations, then applies them
+// again through a connection that cannot write (a SQLite file opened read
+// only, a read-only PostgreSQL session, as a replica's or an application
+// role's without DDL rights): nothing is pending, so Apply succeeds.
+func TestApplyUpToDateWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	t.Run("sqlite", func(t *testing.T) {
+		dsn := testdb.SQLiteDSN(t, "")
+		if err := migrations.Apply(ctx, testdb.Open(t, sqlite.Open(dsn))); err != nil {
+			t.Fatal(err)
+		}
+		file, _, _ := strings.Cut(dsn, "?")
+		ro := testdb.Open(t, sqlite.Open("file:"+file+"?mode=ro"))
+		if err := migrations.Apply(ctx, ro); err != nil {
+			t.Errorf("Apply, up to date, read only: %v", err)
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := testdb.PostgresDSN(t)
+		if err := migrations.Apply(ctx, testdb.Open(t, postgres.Open(dsn))); err != nil {
+			t.Fatal(err)
+		}
+		ro := testdb.Open(t, postgres.Open(dsn+"&default_transaction_read_only=on"))
+		if err := ro.Exec("CREATE TABLE probe (x int)").Error; err == nil {
+			t.Fatal("the read-only session wrote")
+		}
+		if err := migrations.Apply(ctx, ro); err != nil {
+			t.Errorf("Apply, up to date, read only: %v", err)
+		}
+	})
+}
