@@ -34,11 +34,11 @@ const (
 )
 
 type outboxRow struct {
-	ID          int64
-	Source      string
-	ModelTable  string
-	ModelColumn string
-	CreatedAt   time.Time
+	ID          int64     `gorm:"column:id"`
+	Source      string    `gorm:"column:source"`
+	ModelTable  string    `gorm:"column:model_table"`
+	ModelColumn string    `gorm:"column:model_column"`
+	CreatedAt   time.Time `gorm:"column:created_at"`
 }
 
 // enqueue writes outbox rows for sources released by a statement running on

@@ -17,18 +17,18 @@ const (
 )
 
 type sourceRow struct {
-	ID        int64
-	Name      string
-	CreatedAt time.Time
+	ID        int64     `gorm:"column:id"`
+	Name      string    `gorm:"column:name"`
+	CreatedAt time.Time `gorm:"column:created_at"`
 }
 
 type thumbnailRow struct {
-	Source    string
-	Size      string
-	Name      string
-	Width     int
-	Height    int
-	CreatedAt time.Time
+	Source    string    `gorm:"column:source"`
+	Size      string    `gorm:"column:size"`
+	Name      string    `gorm:"column:name"`
+	Width     int       `gorm:"column:width"`
+	Height    int       `gorm:"column:height"`
+	CreatedAt time.Time `gorm:"column:created_at"`
 }
 
 // databaseMetadata keeps metadata in two tables of a gorm database.

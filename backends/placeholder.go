@@ -31,11 +31,11 @@ func (t Thumbnail) IsFile() bool { return t.Size != PlaceholderSize }
 
 // placeholderRow is a row of PlaceholdersTable.
 type placeholderRow struct {
-	Source    string
-	Data      string
-	Width     int
-	Height    int
-	CreatedAt time.Time
+	Source    string    `gorm:"column:source"`
+	Data      string    `gorm:"column:data"`
+	Width     int       `gorm:"column:width"`
+	Height    int       `gorm:"column:height"`
+	CreatedAt time.Time `gorm:"column:created_at"`
 }
 
 // putPlaceholder records t, the placeholder of source, in db (inside Put's

@@ -87,9 +87,9 @@ func List(db *gorm.DB) ([]Migration, error) {
 }
 
 type versionRow struct {
-	Version   int
-	Name      string
-	AppliedAt time.Time
+	Version   int       `gorm:"column:version"`
+	Name      string    `gorm:"column:name"`
+	AppliedAt time.Time `gorm:"column:applied_at"`
 }
 
 // Apply brings the thumbnails tables of db up to date. It is safe to call on
