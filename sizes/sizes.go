@@ -36,7 +36,9 @@ func (s Sizes) Names() []string {
 //
 // When every size is right, Validate normalises them in place: it sets empty
 // names from the keys, lower-cases names and keys, and spells formats as
-// Size.Format documents.
+// Size.Format documents. It writes only the sizes it changes, so a set that
+// needs none (as Load returns it, or validated once) may be shared, and
+// validated at once by several plugins (one *gorm.DB a database).
 func (s Sizes) Validate() error {
 	seen := make(map[string]string, len(s))
 	names := s.Names()
@@ -81,13 +83,18 @@ func (s Sizes) Validate() error {
 	// Only now that no key can clash with another is it safe to rename them.
 	for _, key := range names {
 		size := s[key]
-		if size.Name == "" {
-			size.Name = key
+		name := size.Name
+		if name == "" {
+			name = key
 		}
-		size.Name = strings.ToLower(size.Name)
-		size.Format, _ = normalizeFormat(size.Format)
+		name = strings.ToLower(name)
+		format, _ := normalizeFormat(size.Format)
+		if name == key && size.Name == name && size.Format == format {
+			continue // as it was: not written (see above)
+		}
+		size.Name, size.Format = name, format
 		delete(s, key)
-		s[size.Name] = size
+		s[name] = size
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/disintegration/gift"
@@ -139,5 +140,33 @@ func TestValidateErrors(t *testing.T) {
 				t.Errorf("Validate changed the sizes although it failed: %v", tt.s)
 			}
 		})
+	}
+}
+
+// TestValidateShared validates one set of sizes, as Load returns it, from
+// several goroutines at once (one plugin a database, from the same set):
+// nothing needs normalising, so nothing is written, and the race detector
+// finds no write. A set that does need it is still normalised.
+func TestValidateShared(t *testing.T) {
+	set, err := sizes.Load(strings.NewReader("small: {processors: [{path: resize, width: 100}], format: JPG}\nLarge: {processors: [{path: resize, width: 900}]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if err := set.Validate(); err != nil {
+				t.Error(err)
+			}
+			_ = set.Names()
+		})
+	}
+	wg.Wait()
+	if got := set.Names(); !slices.Equal(got, []string{"large", "small"}) || set["small"].Format != "jpeg" {
+		t.Errorf("after the validations: %v, small's format %q", got, set["small"].Format)
+	}
+	raw := sizes.Sizes{"Big": {Format: "JPG"}}
+	if err := raw.Validate(); err != nil || raw["big"].Name != "big" || raw["big"].Format != "jpeg" || len(raw) != 1 {
+		t.Errorf("a set to normalise: %v, %+v", err, raw)
 	}
 }
