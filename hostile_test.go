@@ -635,3 +635,57 @@ func TestStreamRefusedByItsHeader(t *testing.T) {
 		t.Errorf("files stored: %v, want the JPEG's source and its two sizes", files)
 	}
 }
+
+// TestStripsMadeWideOrThin saves small uploads of degenerate shapes to
+// sizes that resample them both ways: a 1×2,000,000 strip stretched to
+// 100×100 (gift resamples across first, to 100×2,000,000: 1.6 GB) is saved
+// in little memory; a 1×7 strip filled to 3000×1000, whose covering image
+// has 63,000,000 pixels however it is cut, is refused with
+// ErrImageTooLarge, storing nothing.
+func TestStripsMadeWideOrThin(t *testing.T) {
+	thumbnails.ImageOnly(t)
+	set, err := sizes.Load(strings.NewReader(`
+square: {processors: [{path: resize, width: 100, height: 100}], format: png}
+hero:   {processors: [{path: resize, width: 3000, height: 1000, method: fill}], format: png, lazy: true}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type Strip struct {
+		ID    uint
+		Image field.Image // every size
+	}
+	db := openSQLite(t)
+	e := setupSizes(t, db, set, &Strip{})
+	strip := stripPNG(t, 1, 2_000_000)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	food := Strip{Image: field.NewImage("strip.png", bytes.NewReader(strip))}
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatalf("the %d-byte strip: %v", len(strip), err)
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 256<<20 {
+		t.Errorf("saving the strip allocated %d MB", n>>20)
+	}
+	if sq, err := food.Image.Thumbnail(context.Background(), "square"); err != nil || sq.Width != 100 || sq.Height != 100 {
+		t.Errorf("the strip's square: %+v, %v", sq, err)
+	}
+	files := e.files(t)
+	thin := Strip{Image: field.NewImage("thin.png", bytes.NewReader(stripPNG(t, 1, 7)))}
+	if err := db.Create(&thin).Error; err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&before)
+	_, err = thin.Image.Thumbnail(context.Background(), "hero")
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, thumbnails.ErrImageTooLarge) {
+		t.Errorf("a 1x7 strip filled to 3000x1000: %v, want ErrImageTooLarge", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+		t.Errorf("refusing the hero allocated %d MB", n>>20)
+	}
+	if got := e.files(t); len(got) != len(files)+2 {
+		t.Errorf("files %v, want those before and the thin strip's source and square", got)
+	}
+}

@@ -491,16 +491,19 @@ func flatten(img image.Image, background color.Color) image.Image {
 }
 
 // draw1 applies the size's processors to img, refusing with
-// ErrImageTooLarge a size that would make an image (its result, or the
-// image of any step) of more than maxPixels: a size that enlarges by a
-// percentage, or keeps an aspect ratio, can turn a small upload into a huge
-// image.
+// ErrImageTooLarge a size that would make an image (its result, the image
+// of any step, or one a step works on: see processors.WorkingPixels) of
+// more than maxPixels: a size that enlarges by a percentage, or keeps an
+// aspect ratio, can turn a small upload into a huge image.
 func draw1(ctx context.Context, img image.Image, sz sizes.Size, maxPixels int64) (draw.Image, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	b := img.Bounds()
 	for _, f := range sz.Processors {
+		if px := processors.WorkingPixels(f, b); px > maxPixels {
+			return nil, fmt.Errorf("%w: size %q would make a working image of %d pixels from one of %dx%d, over %d", ErrImageTooLarge, sz.Name, px, b.Dx(), b.Dy(), maxPixels)
+		}
 		b = f.Bounds(b)
 		if px := int64(b.Dx()) * int64(b.Dy()); px > maxPixels {
 			return nil, fmt.Errorf("%w: size %q would make an image of %dx%d, over %d pixels", ErrImageTooLarge, sz.Name, b.Dx(), b.Dy(), maxPixels)

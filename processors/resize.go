@@ -75,7 +75,7 @@ func (f *resizeFilter) planTo(target image.Rectangle) gift.Filter {
 	if f.method == Fill && !f.width.IsZero() && !f.height.IsZero() {
 		return fill(target.Dx(), target.Dy())
 	}
-	return gift.Resize(target.Dx(), target.Dy(), gift.LanczosResampling)
+	return newResize(target.Dx(), target.Dy())
 }
 
 // plan returns the gift filter that does the work for an image of bounds src.
@@ -93,13 +93,13 @@ func (f *resizeFilter) plan(src image.Rectangle) gift.Filter {
 			return identity{}
 		}
 		w = scaled(sw, h, sh)
-		return gift.Resize(w, h, gift.LanczosResampling)
+		return newResize(w, h)
 	case h == 0:
 		if f.noUpscale && w >= sw {
 			return identity{}
 		}
 		h = scaled(sh, w, sw)
-		return gift.Resize(w, h, gift.LanczosResampling)
+		return newResize(w, h)
 	}
 	switch f.method {
 	case Fit:
@@ -125,7 +125,7 @@ func (f *resizeFilter) plan(src image.Rectangle) gift.Filter {
 			}
 		}
 	}
-	return gift.Resize(w, h, gift.LanczosResampling)
+	return newResize(w, h)
 }
 
 // fitInside returns the largest size with the aspect ratio of sw×sh that fits
