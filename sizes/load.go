@@ -13,6 +13,24 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// maxKeys is the most keys a mapping of a sizes document may have: sizes,
+// or a processor's parameters.
+const maxKeys = 1000
+
+// checkMappings refuses a document with a mapping of more than maxKeys keys.
+func checkMappings(root *yaml.Node) error {
+	stack := []*yaml.Node{root}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n.Kind == yaml.MappingNode && len(n.Content)/2 > maxKeys {
+			return invalid(fmt.Sprintf("sizes: line %d: a mapping of %d keys, more than %d", n.Line, len(n.Content)/2, maxKeys), nil)
+		}
+		stack = append(stack, n.Content...) // an alias's anchor is in the tree already
+	}
+	return nil
+}
+
 // maxDocument is the largest sizes document Load reads, in bytes; a real one
 // is a few kilobytes, and the limit bounds what a broken or hostile file costs.
 const maxDocument = 1 << 20
@@ -80,10 +98,20 @@ func LoadFile(path string) (Sizes, error) {
 // decode parses the one YAML document in data into plain Go values.
 func decode(data []byte) (any, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc any
-	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+	// As a tree first: the decoder checks a mapping's keys for duplicates
+	// pair by pair, which takes a minute for a mapping of 95,000 keys
+	// (1 MB of "sN: {}" lines).
+	var root yaml.Node
+	if err := dec.Decode(&root); errors.Is(err, io.EOF) {
 		return nil, invalid("sizes: empty document", nil)
 	} else if err != nil {
+		return nil, invalid("sizes", err)
+	}
+	if err := checkMappings(&root); err != nil {
+		return nil, err
+	}
+	var doc any
+	if err := root.Decode(&doc); err != nil {
 		return nil, invalid("sizes", err)
 	}
 	if doc == nil {

@@ -2,6 +2,7 @@ package sizes_test
 
 import (
 	"errors"
+	"fmt"
 	"image"
 	"io/fs"
 	"maps"
@@ -286,5 +287,31 @@ func TestLoadAsync(t *testing.T) {
 	}
 	if set["small"].Async {
 		t.Error("small: async: false loaded as async")
+	}
+}
+
+// TestLoadManyKeys loads a document of more sizes than a mapping may hold
+// (and, inside a size, more parameters): each is refused with
+// ErrInvalidSize naming the count, before the decoder compares the keys
+// pair by pair; a thousand sizes load.
+func TestLoadManyKeys(t *testing.T) {
+	doc := func(n int, line string) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, line, i)
+		}
+		return b.String()
+	}
+	for name, text := range map[string]string{
+		"sizes":      doc(20_000, "s%d: {}\n"),
+		"parameters": "small:\n  processors:\n    - path: resize\n" + doc(2_000, "      p%d: 1\n"),
+	} {
+		if _, err := sizes.Load(strings.NewReader(text)); !errors.Is(err, sizes.ErrInvalidSize) || !strings.Contains(err.Error(), "more than 1000") {
+			t.Errorf("%s: %v, want ErrInvalidSize for a mapping of more than 1000 keys", name, err)
+		}
+	}
+	set, err := sizes.Load(strings.NewReader(doc(1000, "s%d: {processors: [{path: resize, width: 10}]}\n")))
+	if err != nil || len(set) != 1000 {
+		t.Errorf("a thousand sizes: %d, %v", len(set), err)
 	}
 }
