@@ -65,6 +65,9 @@ func Load(r io.Reader) (Sizes, error) {
 	}
 	s := make(Sizes, len(top))
 	for _, key := range slices.Sorted(maps.Keys(top)) {
+		if err := checkName(key); err != nil { // as written: "\u212A" lower-cases to "k"
+			return nil, invalid(fmt.Sprintf("sizes: size %q", key), err)
+		}
 		name := strings.ToLower(key)
 		if _, dup := s[name]; dup {
 			return nil, invalid(fmt.Sprintf("sizes: size %q", key), fmt.Errorf("name used twice, ignoring case: %w", ErrInvalidSize))

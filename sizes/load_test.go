@@ -315,3 +315,11 @@ func TestLoadManyKeys(t *testing.T) {
 		t.Errorf("a thousand sizes: %d, %v", len(set), err)
 	}
 }
+
+// TestLoadNameAsWritten refuses a size name that is not ASCII as written,
+// though it lower-cases to ASCII (the Kelvin sign to "k").
+func TestLoadNameAsWritten(t *testing.T) {
+	if set, err := sizes.Load(strings.NewReader("\"\u212A\": {}\n")); !errors.Is(err, sizes.ErrInvalidSize) {
+		t.Errorf("a size named with the Kelvin sign: %v, %v; want ErrInvalidSize", set.Names(), err)
+	}
+}
