@@ -53,31 +53,12 @@ func renderAll(ctx context.Context, src *source, list []sizes.Size, background c
 	var encoding sync.WaitGroup // encoders run while the next size is drawn
 	defer encoding.Wait()
 	starts := map[int]image.Image{} // rendered sizes that others may start from
-	for _, i := range order {
+	for pos, i := range order {
 		sz := list[i]
 		current = sz.Name
 		from := src.img
-		if len(sz.Processors) > 0 && processors.IsResize(sz.Processors[0]) && resamples(sz.Processors[0], srcB) {
-			best := -1
-			for j, img := range starts {
-				b := img.Bounds()
-				first := sz.Processors[0].Bounds(b)
-				if first.Dx() > b.Dx() || first.Dy() > b.Dy() {
-					continue // it would enlarge the start
-				}
-				if first != sz.Processors[0].Bounds(srcB) {
-					// a different result (percentages, a fit that does not
-					// enlarge, rounding): the rest of the chain, a crop,
-					// would keep another part of the picture
-					continue
-				}
-				if best == -1 || area(b) < area(starts[best].Bounds()) {
-					best = j
-				}
-			}
-			if best != -1 {
-				from = starts[best]
-			}
+		if best := bestStart(sz, starts, srcB); best != -1 {
+			from = starts[best]
 		}
 		img, err := draw1(ctx, from, sz, src.maxPixels)
 		if err != nil {
@@ -85,6 +66,17 @@ func renderAll(ctx context.Context, src *source, list []sizes.Size, background c
 		}
 		if len(sz.Processors) == 1 && processors.ScalesOnly(sz.Processors[0]) {
 			starts[i] = img
+		}
+		// A start that no size still to draw would choose is let go: with
+		// many sizes, holding them all held every size's image at once.
+		needed := map[int]bool{}
+		for _, k := range order[pos+1:] {
+			needed[bestStart(list[k], starts, srcB)] = true
+		}
+		for j := range starts {
+			if !needed[j] {
+				delete(starts, j)
+			}
 		}
 		encoding.Add(1)
 		go func() {
@@ -105,6 +97,33 @@ func renderAll(ctx context.Context, src *source, list []sizes.Size, background c
 }
 
 func area(r image.Rectangle) int { return r.Dx() * r.Dy() }
+
+// bestStart returns the key of the smallest of starts, rendered sizes, that
+// sz can start from without changing its result (see renderAll), or -1 for
+// the source, whose bounds are srcB.
+func bestStart(sz sizes.Size, starts map[int]image.Image, srcB image.Rectangle) int {
+	if len(sz.Processors) == 0 || !processors.IsResize(sz.Processors[0]) || !resamples(sz.Processors[0], srcB) {
+		return -1
+	}
+	best := -1
+	for j, img := range starts {
+		b := img.Bounds()
+		first := sz.Processors[0].Bounds(b)
+		if first.Dx() > b.Dx() || first.Dy() > b.Dy() {
+			continue // it would enlarge the start
+		}
+		if first != sz.Processors[0].Bounds(srcB) {
+			// a different result (percentages, a fit that does not
+			// enlarge, rounding): the rest of the chain, a crop,
+			// would keep another part of the picture
+			continue
+		}
+		if best == -1 || area(b) < area(starts[best].Bounds()) || area(b) == area(starts[best].Bounds()) && j < best {
+			best = j
+		}
+	}
+	return best
+}
 
 // resamples reports whether the resize f shrinks an image of bounds src in
 // both dimensions. One that keeps a dimension (a fill that does not
