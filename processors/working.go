@@ -57,8 +57,9 @@ func (f *resizeFilter) workingPixels(src image.Rectangle) int64 {
 	return WorkingPixels(f.plan(src), src)
 }
 
-// workingPixels of a fill: the covering image of the part of the source it
-// resamples, and gift's temporary image for it (across first).
+// workingPixels of a fill: the larger of the covering image of the part of
+// the source it resamples and gift's temporary image for it (across
+// first).
 func (f fillFilter) workingPixels(src image.Rectangle) int64 {
 	if window, ok := fillWindow(src, f.w, f.h); ok {
 		src = window
@@ -69,7 +70,7 @@ func (f fillFilter) workingPixels(src image.Rectangle) int64 {
 	}
 	s := math.Max(float64(f.w)/sw, float64(f.h)/sh)
 	cw, ch := math.Ceil(sw*s), math.Ceil(sh*s)
-	return int64(math.Min(cw*ch+cw*sh, math.MaxInt64/2))
+	return int64(math.Min(math.Max(cw*ch, cw*sh), math.MaxInt64/2))
 }
 
 func (f *watermarkFilter) workingPixels(src image.Rectangle) int64 {
@@ -85,5 +86,5 @@ func (f *watermarkFilter) workingPixels(src image.Rectangle) int64 {
 		return 0
 	}
 	h := float64(mb.Dy()) * float64(w) / float64(mb.Dx())
-	return int64(math.Min(float64(w)*math.Max(h, 1)+float64(w)*float64(mb.Dy()), math.MaxInt64/2))
+	return int64(math.Min(float64(w)*math.Max(h, float64(mb.Dy())), math.MaxInt64/2))
 }

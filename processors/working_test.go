@@ -25,9 +25,10 @@ func TestWorkingPixels(t *testing.T) {
 		{"stretch a tall strip", processors.Resize(px(100), px(100), processors.Stretch), image.Rect(0, 0, 1, 2_000_000), 100},
 		{"stretch a wide strip", processors.Resize(px(100), px(100), processors.Stretch), image.Rect(0, 0, 2_000_000, 1), 100},
 		{"one way only", processors.Resize(px(100), px(100), processors.Stretch), image.Rect(0, 0, 1000, 100), 0},
-		{"fill a thin strip", processors.Resize(px(3000), px(1000), processors.Fill), image.Rect(0, 0, 1, 7), 3000*21000 + 3000*7},
-		{"watermark made wide", processors.Watermark(mark, processors.Center, 1, 0, px(10000)), image.Rect(0, 0, 300, 300), 10000*10000 + 10000*100},
+		{"fill a thin strip", processors.Resize(px(3000), px(1000), processors.Fill), image.Rect(0, 0, 1, 7), 3000 * 21000},
+		{"watermark made wide", processors.Watermark(mark, processors.Center, 1, 0, px(10000)), image.Rect(0, 0, 300, 300), 10000 * 10000},
 		{"watermark as it is", processors.Watermark(mark, processors.Center, 1, 0, processors.Length{}), image.Rect(0, 0, 300, 300), 0},
+		{"fill a large box", processors.Resize(px(8000), px(6000), processors.Fill), image.Rect(0, 0, 4000, 3000), 8000 * 6000},
 		{"gift's", gift.Rotate90(), image.Rect(0, 0, 10, 10), 0},
 	}
 	for _, tt := range tests {
