@@ -639,7 +639,7 @@ func TestStreamRefusedByItsHeader(t *testing.T) {
 // TestStripsMadeWideOrThin saves small uploads of degenerate shapes to
 // sizes that resample them both ways: a 1×2,000,000 strip stretched to
 // 100×100 (gift resamples across first, to 100×2,000,000: 1.6 GB) is saved
-// in little memory; a 1×7 strip filled to 3000×1000, whose covering image
+// in under 256 MB (gift's resampling weights); a 1×7 strip filled to 3000×1000, whose covering image
 // has 63,000,000 pixels however it is cut, is refused with
 // ErrImageTooLarge, storing nothing.
 func TestStripsMadeWideOrThin(t *testing.T) {

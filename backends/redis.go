@@ -241,6 +241,11 @@ func redisError(ctx context.Context, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("%w: %v", ctxErr, err)
 	}
+	// The client's read deadline is the context's: its timeout may come
+	// an instant before the context's own timer marks it done.
+	if deadline, ok := ctx.Deadline(); ok && !time.Now().Before(deadline) {
+		return fmt.Errorf("%w: %v", context.DeadlineExceeded, err)
+	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
