@@ -16,8 +16,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/field"
@@ -687,5 +689,79 @@ hero:   {processors: [{path: resize, width: 3000, height: 1000, method: fill}], 
 	}
 	if got := e.files(t); len(got) != len(files)+2 {
 		t.Errorf("files %v, want those before and the thin strip's source and square", got)
+	}
+}
+
+// lyingLen is an upload whose Len says less than nothing.
+type lyingLen struct{ *bytes.Reader }
+
+func (lyingLen) Len() int { return -1 }
+
+// tricklingReader gives a byte a read, and counts them.
+type tricklingReader struct {
+	data []byte
+	read int
+}
+
+func (r *tricklingReader) Read(p []byte) (int, error) {
+	if r.read == len(r.data) {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	p[0] = r.data[r.read]
+	r.read++
+	if r.read%1000 == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	return 1, nil
+}
+
+// idleReader returns nothing, for ever.
+type idleReader struct{}
+
+func (idleReader) Read([]byte) (int, error) { return 0, nil }
+
+// TestUploadReaders saves uploads whose readers misbehave: one that says
+// its length is below zero is read as a stream; a file read past its end
+// is an empty upload; one that trickles stops when the save's context
+// ends, unread; one that returns nothing for ever fails with
+// io.ErrNoProgress. None panics, and nothing is stored for the failures.
+func TestUploadReaders(t *testing.T) {
+	db := openSQLite(t)
+	e := setup(t, db, &Food{})
+	data := photo(t, pizzaJPG)
+	if err := db.Create(&Food{Image: field.NewImage("l.jpg", lyingLen{bytes.NewReader(data)})}).Error; err != nil {
+		t.Errorf("a reader whose Len is -1: %v", err)
+	}
+	files := e.files(t)
+
+	f, err := os.CreateTemp(t.TempDir(), "upload")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(10); err != nil { // cut after it was read to its end
+		t.Fatal(err)
+	}
+	if err := db.Create(&Food{Image: field.NewImage("f.jpg", f)}).Error; !errors.Is(err, thumbnails.ErrInvalidImage) {
+		t.Errorf("a file read past its end: %v, want ErrInvalidImage", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	slow := &tricklingReader{data: data}
+	if err := db.WithContext(ctx).Create(&Food{Image: field.NewImage("s.jpg", slow)}).Error; !errors.Is(err, context.DeadlineExceeded) || slow.read == len(data) {
+		t.Errorf("a trickling upload past the deadline: %v after %d of %d bytes, want DeadlineExceeded before its end", err, slow.read, len(data))
+	}
+	if err := db.Create(&Food{Image: field.NewImage("i.jpg", idleReader{})}).Error; !errors.Is(err, io.ErrNoProgress) {
+		t.Errorf("a reader that returns nothing: %v, want io.ErrNoProgress", err)
+	}
+	if got := e.files(t); !slices.Equal(got, files) {
+		t.Errorf("files after the failures: %v, want %v", got, files)
 	}
 }

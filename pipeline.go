@@ -64,13 +64,16 @@ type source struct {
 
 // readUpload reads r whole, refusing more than maxBytes. When r knows its
 // length (a bytes or strings reader, a file or anything seekable), an upload
-// over the limit is refused before a byte is read.
-func readUpload(r io.Reader, limits Limits) ([]byte, error) {
+// over the limit is refused before a byte is read. It stops with ctx's error
+// once ctx ends (a client trickling its upload), and with io.ErrNoProgress
+// when r keeps returning nothing.
+func readUpload(ctx context.Context, r io.Reader, limits Limits) ([]byte, error) {
 	if r == nil {
 		return nil, fmt.Errorf("%w: no content", ErrInvalidImage)
 	}
 	maxBytes := limits.MaxBytes
 	size, known := uploadSize(r)
+	r = &ctxReader{ctx: ctx, r: r}
 	if known && size > maxBytes {
 		return nil, fmt.Errorf("%w: %d bytes is over %d", ErrImageTooLarge, size, maxBytes)
 	}
@@ -191,10 +194,38 @@ func truncatedHeader(err error) bool {
 	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
-// uploadSize returns the bytes left in r, when r can tell without reading.
+// ctxReader reads r until ctx ends, and fails a reader that keeps
+// returning nothing (as bufio does).
+type ctxReader struct {
+	ctx  context.Context
+	r    io.Reader
+	idle int // reads in a row that returned nothing
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := c.r.Read(p)
+	if n > 0 || err != nil || len(p) == 0 {
+		c.idle = 0
+		return n, err
+	}
+	if c.idle++; c.idle >= 100 {
+		return 0, io.ErrNoProgress
+	}
+	return 0, nil
+}
+
+// uploadSize returns the bytes left in r, when r can tell without reading;
+// a length below zero (a file read past its end, a reader that lies) tells
+// nothing.
 func uploadSize(r io.Reader) (int64, bool) {
 	switch v := r.(type) {
 	case interface{ Len() int }:
+		if v.Len() < 0 {
+			return 0, false
+		}
 		return int64(v.Len()), true
 	case io.Seeker:
 		cur, err := v.Seek(0, io.SeekCurrent)
@@ -202,7 +233,7 @@ func uploadSize(r io.Reader) (int64, bool) {
 			return 0, false
 		}
 		end, err := v.Seek(0, io.SeekEnd)
-		if _, err2 := v.Seek(cur, io.SeekStart); err != nil || err2 != nil {
+		if _, err2 := v.Seek(cur, io.SeekStart); err != nil || err2 != nil || end < cur {
 			return 0, false
 		}
 		return end - cur, true
