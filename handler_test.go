@@ -520,3 +520,34 @@ func TestHandlerOfAProcessThatNeverUsedTheModel(t *testing.T) {
 		}
 	})
 }
+
+// TestBaseURLWithAQuery serves a storage whose base URL carries a query (a
+// CDN's cache buster) and lacks its final "/": the names go into the
+// path, the query stays at the end, and the handler serves the URLs, the
+// signed one of a lazy size too.
+func TestBaseURLWithAQuery(t *testing.T) {
+	db := openSQLite(t)
+	root := t.TempDir()
+	cfg := thumbnails.Config{Sizes: testSizes(), Storage: backends.NewFileSystemStorage(root, "https://cdn.example.com/x?v=1")}
+	withKey(&cfg)
+	usePlugin(t, db, cfg, &Food{})
+	food := savedFood(t, db)
+	small, err := food.Image.Thumbnail(context.Background(), "small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "https://cdn.example.com/x/" + small.Name + "?v=1"; small.URL != want {
+		t.Errorf("URL = %q, want %q", small.URL, want)
+	}
+	h := newHandler(t, db, thumbnails.HandlerOptions{})
+	if w := get(h, http.MethodGet, small.URL, nil); w.Code != http.StatusOK || w.Body.Len() == 0 {
+		t.Errorf("GET %s: %d", small.URL, w.Code)
+	}
+	signed, err := food.Image.SignedURL("large")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := get(h, http.MethodGet, signed, nil); w.Code != http.StatusOK {
+		t.Errorf("GET %s: %d", signed, w.Code)
+	}
+}

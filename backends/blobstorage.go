@@ -8,7 +8,6 @@ import (
 	"mime"
 	"path"
 	"reflect"
-	"strings"
 	"time"
 )
 
@@ -60,10 +59,7 @@ type blobStorage[WO, RO, LO any, W io.WriteCloser, R io.ReadCloser, L BlobIterat
 // shared bucket, pass blob.PrefixedBucket(bucket, "media/").
 // Package backends/blob's NewStorage is the same Storage.
 func NewBlobStorage[WO, RO, LO any, W io.WriteCloser, R io.ReadCloser, L BlobIterator[O], O any](bucket BlobBucket[WO, RO, LO, W, R, L, O], baseURL string) Storage {
-	if baseURL != "" && !strings.HasSuffix(baseURL, "/") {
-		baseURL += "/"
-	}
-	return &blobStorage[WO, RO, LO, W, R, L, O]{bucket: bucket, baseURL: baseURL}
+	return &blobStorage[WO, RO, LO, W, R, L, O]{bucket: bucket, baseURL: withSlash(baseURL)}
 }
 
 // Save writes the content of r to the object name, with a Content-Type

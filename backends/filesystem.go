@@ -23,16 +23,28 @@ type fileSystemStorage struct {
 // NewFileSystemStorage returns a Storage that keeps files under the folder
 // root (created on first write) and serves them under baseURL, for example
 // NewFileSystemStorage("media", "/media/"); a "/" is added to a baseURL
-// that does not end in one. Writes are atomic: a file is written to a
+// whose path does not end in one. A query in baseURL ("?v=2", a cache
+// buster) stays at the end of every URL. Writes are atomic: a file is written to a
 // temporary name in its folder and renamed into place, so a reader never
 // sees half a file. It is a Lister too, as thumbnails.Prune needs: List
 // fails with ErrNotFound when root does not exist, and with
 // ErrAliasedFiles when a symbolic link gives files a second name.
 func NewFileSystemStorage(root, baseURL string) Storage {
-	if baseURL != "" && !strings.HasSuffix(baseURL, "/") {
-		baseURL += "/"
+	return &fileSystemStorage{root: root, baseURL: withSlash(baseURL)}
+}
+
+// withSlash returns baseURL with a "/" at the end of its path: before its
+// query or fragment, if it has one ("https://cdn.example.com/media?v=2"
+// gives "https://cdn.example.com/media/?v=2").
+func withSlash(baseURL string) string {
+	path, rest := baseURL, ""
+	if i := strings.IndexAny(baseURL, "?#"); i >= 0 {
+		path, rest = baseURL[:i], baseURL[i:]
 	}
-	return &fileSystemStorage{root: root, baseURL: baseURL}
+	if path != "" && !strings.HasSuffix(path, "/") {
+		path += "/"
+	}
+	return path + rest
 }
 
 // CleanName checks that name is a relative, slash-separated storage name
@@ -183,13 +195,19 @@ func (s *fileSystemStorage) URL(name string) string { return JoinURL(s.baseURL, 
 // baseURL itself. A name that a browser would resolve elsewhere than under
 // baseURL (absolute, or with a "..", "." or empty segment: "/media/../x")
 // has no URL: JoinURL returns "". Any other byte is escaped. baseURL is
-// used as it is: give it its final "/".
+// used as it is: give it its final "/" (before its query, if it has one,
+// which stays at the end of every URL).
 func JoinURL(baseURL, name string) string {
 	if name == "" {
 		return baseURL
 	}
 	if !segmentsClean(name) {
 		return ""
+	}
+	if i := strings.IndexAny(baseURL, "?#"); i >= 0 {
+		// A query or fragment ("https://cdn.example.com/media/?v=2") stays
+		// at the end: the name goes into the path.
+		return JoinURL(baseURL[:i], name) + baseURL[i:]
 	}
 	if !needsEscape(name) {
 		return baseURL + name // the common case: generated names are URL-safe
