@@ -314,3 +314,29 @@ func TestResponsiveLeavesOutPendingSizes(t *testing.T) {
 		}
 	})
 }
+
+// TestResponsiveWithAFallbackFirst: the default size is async, its job has
+// not run, and it answers with its fallback URL: src is the fallback, the
+// srcset lists the size that exists, and width, height and sizes are that
+// size's, which a browser shows (without sizes it would stretch it to the
+// window's width).
+func TestResponsiveWithAFallbackFirst(t *testing.T) {
+	db := openSQLite(t)
+	set := asyncSizes()
+	later := set["later"]
+	later.FallbackImageURL = "/static/wait.png"
+	set["later"] = later
+	setupSizesConfig(t, db, thumbnails.Config{Sizes: set, Enqueuer: &memoryEnqueuer{}}, &Poster{})
+	p := Poster{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+	if err := db.Create(&p).Error; err != nil {
+		t.Fatal(err)
+	}
+	small := "/media/thumbnails/" + strings.TrimSuffix(p.Image.Name(), ".jpg") + "_small.jpg"
+	r, err := p.Image.Responsive(context.Background(), "later", "small")
+	if err != nil || r.Src != "/static/wait.png" || r.SrcSet != small+" 100w" || r.Width != 100 || r.Height != 100 || r.Sizes != "100px" {
+		t.Errorf("Responsive = %+v, %v; want the fallback as src, and small's srcset, size and sizes", r, err)
+	}
+	if attr := string(r.Attr()); !strings.Contains(attr, `sizes="100px"`) || !strings.Contains(attr, `width="100"`) {
+		t.Errorf("Attr = %s, want sizes and width", attr)
+	}
+}

@@ -84,12 +84,11 @@ type Responsive struct {
 	SrcSet string // every size's URL and width, for the srcset attribute
 	// Sizes is the sizes attribute: how wide the image is shown. Image.Responsive
 	// sets it to the first size's width ("100px"), which the width attribute
-	// makes true (and leaves it empty when that size answers with its
-	// fallback, whose width is unknown); set it to your layout's value ("(max-width: 600px) 50vw,
+	// makes true; set it to your layout's value ("(max-width: 600px) 50vw,
 	// 300px") if CSS shows the image at another width.
 	Sizes       string
-	Width       int    // width of the first size's thumbnail, in pixels
-	Height      int    // height of the first size's thumbnail, in pixels
+	Width       int    // width of the first size's thumbnail (that exists), in pixels
+	Height      int    // height of the first size's thumbnail (that exists), in pixels
 	Placeholder string // the source's placeholder (a data: URI), or ""
 }
 
@@ -100,8 +99,10 @@ type Responsive struct {
 // placeholder. List sizes of one aspect ratio. A size pending under
 // thumbnails.PendingError is left out, as SrcSet says, and the first size
 // left (one that exists, or answers with its fallback URL) is then the
-// default. An empty column gives the first size's fallback URL as Src, if
-// it has one, and nothing else.
+// default. When the default answers with its fallback URL, that URL is
+// Src, and the width, height and sizes are those of the first size that
+// exists, which a browser shows from the srcset. An empty column gives the
+// first size's fallback URL as Src, if it has one, and nothing else.
 func (i *Image) Responsive(ctx context.Context, sizes ...string) (Responsive, error) {
 	if i.binder == nil {
 		return Responsive{}, ErrNotBound
@@ -132,10 +133,15 @@ func (i *Image) Responsive(ctx context.Context, sizes ...string) (Responsive, er
 		}
 		if !found {
 			found = true
-			r.Src, r.Width, r.Height = t.URL, t.Width, t.Height
-			if t.Width > 0 { // not a fallback, whose width is unknown
-				r.Sizes = strconv.Itoa(t.Width) + "px"
-			}
+			r.Src = t.URL
+		}
+		if r.Width <= 0 && t.Width > 0 {
+			// The first size that exists: the default's, or, when that
+			// answers with its fallback (whose width is unknown), the
+			// one a browser shows of the srcset, at its own width rather
+			// than the whole window's (sizes would default to 100vw).
+			r.Width, r.Height = t.Width, t.Height
+			r.Sizes = strconv.Itoa(t.Width) + "px"
 		}
 		if t.Width <= 0 || seen[t.Width] {
 			continue
