@@ -69,6 +69,13 @@ func placeholder(img image.Image, size image.Point) (uri string, w, h int, err e
 			dst.SetNRGBA(x, y, quantize(meanColor(img, x0, y0, max(x1, x0+1), max(y1, y0+1))))
 		}
 	}
+	if o, ok := img.(interface{ Opaque() bool }); ok && dst.Opaque() && !o.Opaque() {
+		// Transparency too small for the means (rounded corners, a thin
+		// border) still marks the placeholder as of an image with some:
+		// one pixel a level short of opaque makes it an RGBA PNG, which
+		// Responsive.Attr does not draw behind the image.
+		dst.Pix[3] = 254
+	}
 	var buf bytes.Buffer
 	if err := placeholderEncoder.Encode(&buf, dst); err != nil {
 		return "", 0, 0, fmt.Errorf("thumbnails: placeholder: %w", err)

@@ -282,3 +282,42 @@ func TestPlaceholderShapes(t *testing.T) {
 		})
 	}
 }
+
+// TestPlaceholderOfSmallTransparency saves a PNG that is opaque but for
+// its rounded corners, too small to change any placeholder pixel's mean:
+// the placeholder still says the image has transparency, and Attr does
+// not draw it behind the image, where it would show through the corners.
+func TestPlaceholderOfSmallTransparency(t *testing.T) {
+	db := openSQLite(t)
+	setupWith(t, db, withPlaceholders, &Food{})
+	const w, h, r = 1200, 800, 16
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			c := color.NRGBA{200, 120, 40, 255}
+			cx, cy := min(x, w-1-x), min(y, h-1-y)
+			if cx < r && cy < r && (r-cx)*(r-cx)+(r-cy)*(r-cy) > r*r {
+				c.A = 0
+			}
+			img.SetNRGBA(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	food := Food{Image: field.NewImage("a.png", &buf)}
+	if err := db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	resp, err := food.Image.Responsive(context.Background(), "small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Placeholder == "" {
+		t.Fatal("no placeholder")
+	}
+	if attr := string(resp.Attr()); strings.Contains(attr, "style=") {
+		t.Errorf("Attr of an image with transparent corners = %s, want no placeholder style", attr)
+	}
+}
