@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -187,14 +189,19 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 	if err != nil {
 		return PruneReport{}, err
 	}
-	// When the storage holds none of the recorded files (a wrong root, a
-	// lost disk), each is not looked up again: the report says so.
-	recheck := stored > 0
+	// When the storage holds none of many recorded files (a wrong root, a
+	// lost disk), each is not looked up again: the report says so. A few
+	// are (the first saves, committed while an empty storage was listed).
+	recheck := stored > 0 || gone <= maxRecheckOfNone
 	exists := func(name string) (bool, error) {
 		if !recheck {
 			return false, nil
 		}
-		return p.exists(ctx, name)
+		ok, err := p.exists(ctx, name)
+		if ok {
+			stored, gone = stored+1, gone-1
+		}
+		return ok, err
 	}
 	for _, rs := range unlistedSources {
 		ok, err := exists(rs.source)
@@ -246,7 +253,47 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 	if opts.Delete && stored == 0 && gone > 0 && !opts.Force {
 		return report, fmt.Errorf("%w (%d recorded, none found; nothing deleted)", ErrWrongStorage, gone)
 	}
+	if opts.Delete && len(report.Sources) > 0 && db.Dialector.Name() == "postgres" {
+		// As a clean-up does (see guard.go): the sources go under their
+		// locks, once checked again under them, so that a copy of one in
+		// a transaction still open (its row not yet seen) keeps it, or
+		// fails.
+		locks := db.Begin()
+		if locks.Error != nil {
+			return PruneReport{}, locks.Error
+		}
+		defer locks.Rollback() // after its Commit, a no-op
+		cols, err := p.knownColumns(locks)
+		if err != nil {
+			return PruneReport{}, err
+		}
+		del, _, err := lockAndRecheck(locks, report.Sources, cols)
+		if err != nil {
+			return PruneReport{}, err
+		}
+		keepSources(&report, del, p.cfg.BaseDir)
+		done, err := p.prune(ctx, report, opts)
+		return done, errors.Join(err, locks.Commit().Error)
+	}
 	return p.prune(ctx, report, opts)
+}
+
+// keepSources leaves out of r the sources not in del (copied meanwhile, or
+// being copied), with their files: the source's own and its thumbnails'.
+func keepSources(r *PruneReport, del []string, baseDir string) {
+	kept := map[string]bool{}
+	r.Sources = slices.DeleteFunc(r.Sources, func(s string) bool {
+		kept[s] = !slices.Contains(del, s)
+		return kept[s]
+	})
+	r.Files = slices.DeleteFunc(r.Files, func(f string) bool {
+		for s, k := range kept {
+			if k && (f == s || strings.HasPrefix(f, path.Join(baseDir, strings.TrimSuffix(s, path.Ext(s)))+"_")) {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // prune removes what found lists, or only counts it in a dry run, and
@@ -285,6 +332,10 @@ func (p *plugin) prune(ctx context.Context, found PruneReport, opts PruneOptions
 	})
 	return r.report, errors.Join(r.errs...)
 }
+
+// maxRecheckOfNone is how many recorded files Prune looks up again when the
+// listing held none of them.
+const maxRecheckOfNone = 100
 
 // recordedSource is a source and its records, as metadata holds them.
 type recordedSource struct {
