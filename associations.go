@@ -58,7 +58,7 @@ func (p *plugin) storeAssociations(db *gorm.DB, s *schema.Schema, v reflect.Valu
 						}
 						// What the Image was, and its upload's bytes: one
 						// that no statement takes is given back its upload.
-						data, err := p.readPending(ctx, col, img)
+						data, err := p.readPending(col, img)
 						if err != nil {
 							failed = err
 							return

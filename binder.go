@@ -370,7 +370,7 @@ func (p *plugin) makeThumbnail(ctx context.Context, meta backends.Metadata, sour
 	if err != nil {
 		return backends.Thumbnail{}, fmt.Errorf("thumbnails: open source: %w", err)
 	}
-	data, err := readUpload(ctx, rc, p.cfg.Limits)
+	data, err := readUpload(rc, p.cfg.Limits)
 	_ = rc.Close()
 	if err != nil {
 		return backends.Thumbnail{}, err

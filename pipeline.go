@@ -64,16 +64,19 @@ type source struct {
 
 // readUpload reads r whole, refusing more than maxBytes. When r knows its
 // length (a bytes or strings reader, a file or anything seekable), an upload
-// over the limit is refused before a byte is read. It stops with ctx's error
-// once ctx ends (a client trickling its upload), and with io.ErrNoProgress
-// when r keeps returning nothing.
-func readUpload(ctx context.Context, r io.Reader, limits Limits) ([]byte, error) {
+// over the limit is refused before a byte is read. It fails with
+// io.ErrNoProgress when r keeps returning nothing. It reads to the end
+// whatever ctx says: a save that fails (its context ended) can be tried
+// again with the same Image, whose reader then holds the whole upload; a
+// server's read timeout (http.Server.ReadTimeout) bounds a client that
+// trickles its upload.
+func readUpload(r io.Reader, limits Limits) ([]byte, error) {
 	if r == nil {
 		return nil, fmt.Errorf("%w: no content", ErrInvalidImage)
 	}
 	maxBytes := limits.MaxBytes
 	size, known := uploadSize(r)
-	r = &ctxReader{ctx: ctx, r: r}
+	r = &progressReader{r: r}
 	if known && size > maxBytes {
 		return nil, fmt.Errorf("%w: %d bytes is over %d", ErrImageTooLarge, size, maxBytes)
 	}
@@ -194,18 +197,14 @@ func truncatedHeader(err error) bool {
 	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
-// ctxReader reads r until ctx ends, and fails a reader that keeps
-// returning nothing (as bufio does).
-type ctxReader struct {
-	ctx  context.Context
+// progressReader fails a reader that keeps returning nothing (as bufio
+// does), which would hold a save for ever.
+type progressReader struct {
 	r    io.Reader
 	idle int // reads in a row that returned nothing
 }
 
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
+func (c *progressReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if n > 0 || err != nil || len(p) == 0 {
 		c.idle = 0

@@ -125,7 +125,7 @@ func (p *plugin) loadImages(ctx context.Context) error {
 		rc, err := p.storage.Open(ctx, n.ImageName())
 		if err == nil {
 			var data []byte
-			data, err = readUpload(ctx, rc, p.cfg.Limits)
+			data, err = readUpload(rc, p.cfg.Limits)
 			_ = rc.Close()
 			if err == nil {
 				var src *source

@@ -2,7 +2,6 @@ package thumbnails
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"os"
@@ -50,7 +49,7 @@ func TestSpillToAFullFileSystem(t *testing.T) {
 			removed = append(removed, f.Name())
 			return &fullFile{File: f, room: room}, err
 		}
-		data, err := readUpload(context.Background(), struct{ io.Reader }{bytes.NewReader(stream)}, DefaultLimits)
+		data, err := readUpload(struct{ io.Reader }{bytes.NewReader(stream)}, DefaultLimits)
 		if err != nil || !bytes.Equal(data, stream) {
 			t.Errorf("room for %d bytes: %d bytes read, %v; want the %d of the stream", room, len(data), err, len(stream))
 		}
@@ -60,7 +59,7 @@ func TestSpillToAFullFileSystem(t *testing.T) {
 			}
 		}
 		huge := append(bytes.Clone(stream), make([]byte, 50<<20)...)
-		if _, err := readUpload(context.Background(), struct{ io.Reader }{bytes.NewReader(huge)}, DefaultLimits); !errors.Is(err, ErrImageTooLarge) {
+		if _, err := readUpload(struct{ io.Reader }{bytes.NewReader(huge)}, DefaultLimits); !errors.Is(err, ErrImageTooLarge) {
 			t.Errorf("room for %d bytes, 53 MiB: %v, want ErrImageTooLarge", room, err)
 		}
 	}

@@ -39,7 +39,7 @@ type stored struct {
 // files written so far are deleted. Sizes that crop around a focal point
 // crop around focus, when it is valid.
 func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image, focus field.Focus) (*stored, error) {
-	data, err := p.readPending(ctx, col, img)
+	data, err := p.readPending(col, img)
 	if err != nil {
 		return nil, err
 	}
@@ -50,9 +50,9 @@ func (p *plugin) storeUpload(ctx context.Context, col *column, img *field.Image,
 // limits. The reader is spent: the Image reads the bytes from now on, so
 // that a save that fails before anything is stored (a storage that fails,
 // a cancelled context) can be tried again with the same Image.
-func (p *plugin) readPending(ctx context.Context, col *column, img *field.Image) ([]byte, error) {
+func (p *plugin) readPending(col *column, img *field.Image) ([]byte, error) {
 	up := bridge.Pending(img)
-	data, err := readUpload(ctx, up.Reader, p.cfg.Limits)
+	data, err := readUpload(up.Reader, p.cfg.Limits)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", uploadWhere(col, img), err)
 	}
