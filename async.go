@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -76,14 +77,19 @@ type dbChecker interface {
 }
 
 // asyncJobs returns the jobs of the async sizes of the uploads in list,
-// written to rows of table (the statement's: its model's own, or the one
-// db.Table names).
-func asyncJobs(list []*stored, table string) []Job {
+// written by a statement of model m to rows of table (its model's own, or
+// the one db.Table names). An upload of another model's column (a child's,
+// that a hook copied) is in that model's table.
+func asyncJobs(list []*stored, m *model, table string) []Job {
 	var jobs []Job
 	for _, st := range list {
+		tbl := st.col.table
+		if slices.Contains(m.columns, st.col) {
+			tbl = table
+		}
 		for _, sz := range st.col.sizes {
 			if sz.Async {
-				j := Job{Source: st.source, Size: sz.Name, Table: table, Column: st.col.name}
+				j := Job{Source: st.source, Size: sz.Name, Table: tbl, Column: st.col.name}
 				if st.col.focus != nil {
 					j.FocusColumn = st.col.focus.DBName
 				}
@@ -108,7 +114,7 @@ func (p *plugin) enqueueAsync(db *gorm.DB, list []*stored) error {
 	if err != nil {
 		return err
 	}
-	jobs := asyncJobs(list, table)
+	jobs := asyncJobs(list, m, table)
 	if len(jobs) == 0 {
 		return nil
 	}
