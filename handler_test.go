@@ -550,4 +550,21 @@ func TestBaseURLWithAQuery(t *testing.T) {
 	if w := get(h, http.MethodGet, signed, nil); w.Code != http.StatusOK {
 		t.Errorf("GET %s: %d", signed, w.Code)
 	}
+
+	// A fragment stays at the end, after the signature.
+	db2 := openSQLite(t)
+	cfg.Storage = backends.NewFileSystemStorage(t.TempDir(), "/media?v=2#gallery")
+	usePlugin(t, db2, cfg, &Food{})
+	food = savedFood(t, db2)
+	signed, err = food.Image.SignedURL("large")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(signed, "#gallery") || !strings.Contains(signed, "?v=2&") {
+		t.Errorf("signed URL %q: want the signature in the query, the fragment at the end", signed)
+	}
+	sent, _, _ := strings.Cut(signed, "#") // a browser does not send the fragment
+	if w := get(newHandler(t, db2, thumbnails.HandlerOptions{}), http.MethodGet, sent, nil); w.Code != http.StatusOK {
+		t.Errorf("GET %s: %d", signed, w.Code)
+	}
 }

@@ -125,6 +125,10 @@ func (p *plugin) currentFocus(ctx context.Context, source string, sz sizes.Size,
 // signature that let Handler make it on its first request.
 func (p *plugin) signedURL(source string, sz sizes.Size, focus field.Focus) string {
 	u := p.storage.URL(thumbnailName(p.cfg.BaseDir, source, sz.Name, thumbnailExt(source, sz)))
+	u, fragment, _ := strings.Cut(u, "#") // a base URL's: it stays at the end
+	if fragment != "" {
+		fragment = "#" + fragment
+	}
 	sep := "?"
 	if strings.Contains(u, "?") {
 		sep = "&"
@@ -134,7 +138,7 @@ func (p *plugin) signedURL(source string, sz sizes.Size, focus field.Focus) stri
 	if f != "" {
 		q.Set(queryFocus, f)
 	}
-	return u + sep + q.Encode()
+	return u + sep + q.Encode() + fragment
 }
 
 // thumbnailExt returns the extension the thumbnail of source in sz is
