@@ -161,10 +161,20 @@ func (s *blobStorage[WO, RO, LO, W, R, L, O]) URL(name string) string {
 // this Storage, and it could neither open nor delete them: they are skipped.
 func (s *blobStorage[WO, RO, LO, W, R, L, O]) List(ctx context.Context, fn func(FileInfo) error) error {
 	it := s.bucket.List(nil)
+	// A bucket that stats each file (gocloud's fileblob) fails its listing
+	// on one deleted while listed: the listing starts again, and leaves
+	// out what it has listed already.
+	var seen map[string]bool
+	restarts := 0
 	for {
 		obj, err := it.Next(ctx)
 		if errors.Is(err, io.EOF) {
 			return nil
+		}
+		if err != nil && blobNotFound(err) && restarts < maxListRestarts {
+			restarts++
+			it = s.bucket.List(nil)
+			continue
 		}
 		if err != nil {
 			return fmt.Errorf("backends: list: %w", err)
@@ -179,11 +189,22 @@ func (s *blobStorage[WO, RO, LO, W, R, L, O]) List(ctx context.Context, fn func(
 		if clean, err := CleanName(o.Name); err != nil || clean != o.Name {
 			continue
 		}
+		if restarts > 0 && seen[o.Name] {
+			continue
+		}
+		if seen == nil {
+			seen = map[string]bool{}
+		}
+		seen[o.Name] = true
 		if err := fn(o.FileInfo); err != nil {
 			return err
 		}
 	}
 }
+
+// maxListRestarts is how many times List starts again after a file went
+// while it was listed.
+const maxListRestarts = 10
 
 // listedObject is what List reads of a *blob.ListObject.
 type listedObject struct {

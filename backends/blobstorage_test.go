@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +124,57 @@ func TestBackendsDoesNotImportGoCloud(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "github.com/gorm-thumbnails/thumbnails/backends\n") {
 		t.Errorf("go list did not list package backends:\n%s", out)
+	}
+}
+
+// goingBucket is a memory bucket whose listing fails once, after its first
+// object, with the NotFound error of a file that went while listed (as
+// gocloud's fileblob, which stats each file, fails it).
+type goingBucket struct {
+	*blob.Bucket
+	failed *bool
+}
+
+func (b goingBucket) List(opts *blob.ListOptions) *goingIterator {
+	return &goingIterator{it: b.Bucket.List(opts), b: b}
+}
+
+type goingIterator struct {
+	it *blob.ListIterator
+	b  goingBucket
+	n  int
+}
+
+func (g *goingIterator) Next(ctx context.Context) (*blob.ListObject, error) {
+	if g.n++; g.n == 2 && !*g.b.failed {
+		*g.b.failed = true
+		_, err := g.b.Bucket.NewReader(ctx, "gone/while-listed.png", nil)
+		return nil, err
+	}
+	return g.it.Next(ctx)
+}
+
+// TestBlobListWhileFilesGo lists a bucket whose listing fails on a file
+// that went while it was listed: the listing starts again, and gives each
+// file once.
+func TestBlobListWhileFilesGo(t *testing.T) {
+	ctx := context.Background()
+	bucket := memblob.OpenBucket(nil)
+	defer bucket.Close()
+	s := backends.NewBlobStorage(goingBucket{bucket, new(bool)}, "/media/")
+	want := []string{"a/1.png", "a/2.png", "b/1.png"}
+	for _, name := range want {
+		if _, err := s.Save(ctx, name, strings.NewReader("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var listed []string
+	err := s.(backends.Lister).List(ctx, func(f backends.FileInfo) error {
+		listed = append(listed, f.Name)
+		return nil
+	})
+	slices.Sort(listed)
+	if err != nil || !slices.Equal(listed, want) {
+		t.Errorf("List = %v, %v; want %v", listed, err, want)
 	}
 }
