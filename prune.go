@@ -149,7 +149,7 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 	// since (a save, a lazy size, committed while Prune ran): what is
 	// unlisted is looked up again once the metadata is read.
 	var unlistedSources []recordedSource // no row held them when read
-	var unlistedLost []string
+	var unlistedLost []recordedSource
 	var unlistedRecords []backends.Thumbnail
 	err = p.meta.Each(ctx, func(source string, thumbs []backends.Thumbnail) error {
 		_, found := files[source]
@@ -170,7 +170,7 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 		}
 		recorded[source] = true
 		if !found {
-			unlistedLost = append(unlistedLost, source)
+			unlistedLost = append(unlistedLost, recordedSource{source, slices.Clone(thumbs)})
 		}
 		for _, t := range thumbs {
 			if !t.IsFile() {
@@ -226,14 +226,30 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 			}
 		}
 	}
-	for _, source := range unlistedLost {
-		if ok, err := exists(source); err != nil {
+	released := map[string]bool{}
+	for _, rs := range unlistedLost {
+		ok, err := exists(rs.source)
+		if err != nil {
 			return PruneReport{}, err
-		} else if !ok {
-			report.Lost = append(report.Lost, source)
 		}
+		if ok {
+			continue
+		}
+		if len(rs.thumbs) > 0 && recheck {
+			// A clean-up deletes the files, then the records: a source
+			// whose records went too since they were read was released
+			// meanwhile, not lost.
+			if now, err := p.meta.Thumbnails(ctx, rs.source); err == nil && len(now) == 0 {
+				released[rs.source] = true
+				continue
+			}
+		}
+		report.Lost = append(report.Lost, rs.source)
 	}
 	for _, t := range unlistedRecords {
+		if released[t.Source] {
+			continue // gone with its source's
+		}
 		if ok, err := exists(t.Name); err != nil {
 			return PruneReport{}, err
 		} else if !ok { // files are written before their records: this one is gone

@@ -377,3 +377,55 @@ func TestPruneKeepsWhatIsWrittenWhileItRuns(t *testing.T) {
 		}
 	})
 }
+
+// eachThen runs after, once, when a walk of the metadata (Each) has ended.
+type eachThen struct {
+	backends.Metadata
+	after func()
+}
+
+func (m *eachThen) WithDB(db *gorm.DB) backends.Metadata {
+	return &eachThen{Metadata: m.Metadata.(backends.TxMetadata).WithDB(db), after: m.after}
+}
+
+func (m *eachThen) Each(ctx context.Context, fn func(string, []backends.Thumbnail) error) error {
+	err := m.Metadata.Each(ctx, fn)
+	if f := m.after; f != nil {
+		m.after = nil
+		f()
+	}
+	return err
+}
+
+// TestPruneDuringAClearNotLost: a row's image is cleared while Prune runs;
+// its clean-up has deleted the files when the listing runs, and the
+// records once Prune has read them. The source was released, not lost:
+// Prune reports neither it nor its records.
+func TestPruneDuringAClearNotLost(t *testing.T) {
+	db := openSQLite(t)
+	meta := &eachThen{Metadata: backends.NewDatabaseMetadata(db)}
+	e := setupOver(t, db, thumbnails.Config{Sizes: testSizes(), Metadata: meta}, func(fs backends.Storage) backends.Storage { return fs })
+	kept := *savedFood(t, db)
+	food := *savedFood(t, db)
+	name := food.Image.Name()
+	recs := sizesOf(t, db, food)
+	e.remove(t, name) // the clean-up's first steps
+	for _, r := range recs {
+		e.remove(t, r.Name)
+	}
+	if err := db.Exec("UPDATE foods SET image = '' WHERE id = ?", food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	meta.after = func() { // and its last
+		if err := meta.Metadata.Delete(context.Background(), name); err != nil {
+			t.Error(err)
+		}
+	}
+	report, err := thumbnails.Prune(context.Background(), db, thumbnails.PruneOptions{})
+	if err != nil || len(report.Lost) != 0 || len(report.Records) != 0 {
+		t.Errorf("report %+v, %v; want no source lost, no record", report, err)
+	}
+	if _, ok := sizesOf(t, db, kept)["small"]; !ok {
+		t.Error("the other row lost its small size")
+	}
+}
