@@ -288,10 +288,14 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 			return PruneReport{}, err
 		}
 		keepSources(&report, del, p.cfg.BaseDir)
-		done, err := p.prune(ctx, report, opts)
+		meta := p.meta
+		if tm, ok := meta.(backends.TxMetadata); ok {
+			meta = tm.WithDB(locks) // not another connection: the pool may have one
+		}
+		done, err := p.prune(ctx, meta, report, opts)
 		return done, errors.Join(err, locks.Commit().Error)
 	}
-	return p.prune(ctx, report, opts)
+	return p.prune(ctx, p.meta, report, opts)
 }
 
 // keepSources leaves out of r the sources not in del (copied meanwhile, or
@@ -316,7 +320,7 @@ func keepSources(r *PruneReport, del []string, baseDir string) {
 // returns the report of what it removed (see PruneReport). The sources go
 // first, then the records, then the files: a run stopped part way leaves
 // files that the next run finds unreferenced, never records of files gone.
-func (p *plugin) prune(ctx context.Context, found PruneReport, opts PruneOptions) (PruneReport, error) {
+func (p *plugin) prune(ctx context.Context, meta backends.Metadata, found PruneReport, opts PruneOptions) (PruneReport, error) {
 	r := &pruneRun{ctx: ctx, delete: opts.Delete, progress: opts.Progress, report: found}
 	if r.progress == nil {
 		r.progress = func(Progress) {}
@@ -325,7 +329,7 @@ func (p *plugin) prune(ctx context.Context, found PruneReport, opts PruneOptions
 	r.report.Files, r.report.Sources, r.report.Records = nil, nil, nil
 	var more bool
 	if r.report.Sources, more = removeEach(r, found.Sources, func(s string) string { return s }, func(ctx context.Context, s string) error {
-		if err := p.meta.Delete(ctx, s); err != nil {
+		if err := meta.Delete(ctx, s); err != nil {
 			return fmt.Errorf("thumbnails: remove the records of source %q: %w", s, err)
 		}
 		return nil
@@ -333,7 +337,7 @@ func (p *plugin) prune(ctx context.Context, found PruneReport, opts PruneOptions
 		return r.report, errors.Join(r.errs...)
 	}
 	if r.report.Records, more = removeEach(r, found.Records, func(t backends.Thumbnail) string { return t.Name }, func(ctx context.Context, t backends.Thumbnail) error {
-		if err := p.meta.DeleteSize(ctx, t.Source, t.Size); err != nil {
+		if err := meta.DeleteSize(ctx, t.Source, t.Size); err != nil {
 			return fmt.Errorf("thumbnails: remove the record of size %s of %q: %w", t.Size, t.Source, err)
 		}
 		return nil

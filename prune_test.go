@@ -429,3 +429,30 @@ func TestPruneDuringAClearNotLost(t *testing.T) {
 		t.Error("the other row lost its small size")
 	}
 }
+
+// TestPruneOnOneConnection prunes, with Models, a source no row holds on a
+// database of one connection: the sources go under their locks, in one
+// transaction, through it (no second connection to wait for).
+func TestPruneOnOneConnection(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		sqlDB, err := db.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sqlDB.SetMaxOpenConns(1)
+		e := setup(t, db, &Food{})
+		food := *savedFood(t, db)
+		if err := db.Exec("UPDATE foods SET image = '' WHERE id = ?", food.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		report, err := thumbnails.Prune(ctx, db, thumbnails.PruneOptions{Models: []any{&Food{}}, MinAge: -1, Delete: true})
+		if err != nil || !slices.Equal(report.Sources, []string{food.Image.Name()}) {
+			t.Fatalf("report %+v, %v; want the source pruned", report, err)
+		}
+		if files := e.files(t); len(files) != 0 {
+			t.Errorf("files left: %v", files)
+		}
+	})
+}
