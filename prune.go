@@ -244,6 +244,13 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 				continue
 			}
 		}
+		if rows != nil && recheck {
+			// Nor is one that no row holds now (its clean-up under way).
+			if held, err := p.heldAnywhere(ctx, rs.source, tableColumn{}); err == nil && !held {
+				released[rs.source] = true
+				continue
+			}
+		}
 		report.Lost = append(report.Lost, rs.source)
 	}
 	for _, t := range unlistedRecords {
@@ -274,7 +281,10 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 		// locks, once checked again under them, so that a copy of one in
 		// a transaction still open (its row not yet seen) keeps it, or
 		// fails.
-		locks := db.Begin()
+		// Past ctx: a cancel stops the run after the item under way,
+		// whose delete must commit (database/sql rolls back, rather than
+		// commits, a transaction whose context has ended).
+		locks := db.WithContext(context.WithoutCancel(ctx)).Begin()
 		if locks.Error != nil {
 			return PruneReport{}, locks.Error
 		}
