@@ -456,3 +456,30 @@ func TestPruneOnOneConnection(t *testing.T) {
 		}
 	})
 }
+
+// TestPruneDuringAReleaseNotLost: with Models, a row lets go of its image
+// once Prune has read the rows (its clean-up has deleted the files, not
+// yet the records): the source is not reported lost, since no row holds
+// it any more.
+func TestPruneDuringAReleaseNotLost(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		st := &listHook{}
+		cfg := thumbnails.Config{Sizes: testSizes()}
+		if m, ok := redisMetadata.Load(db); ok {
+			cfg.Metadata = m.(backends.Metadata)
+		}
+		e := setupOver(t, db, cfg, func(fs backends.Storage) backends.Storage { st.Storage = fs; return st })
+		savedFood(t, db)
+		food := *savedFood(t, db)
+		e.remove(t, food.Image.Name())
+		st.after = func() {
+			if err := db.Exec("UPDATE foods SET image = '' WHERE id = ?", food.ID).Error; err != nil {
+				t.Error(err)
+			}
+		}
+		report, err := thumbnails.Prune(context.Background(), db, thumbnails.PruneOptions{Models: []any{&Food{}}})
+		if err != nil || len(report.Lost) != 0 {
+			t.Errorf("report %+v, %v; want no source lost", report, err)
+		}
+	})
+}
