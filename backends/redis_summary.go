@@ -51,9 +51,12 @@ end
 
 var (
 	// putScript sets the fields ARGV (size, record pairs) of the hash
-	// KEYS[1] and rewrites its summary KEYS[2].
+	// KEYS[1] and rewrites its summary KEYS[2]. It sets them 500 pairs
+	// at a time: Lua's unpack takes at most about 8,000 values.
 	putScript = redis.NewScript(summarizeLua + `
-redis.call('HSET', KEYS[1], unpack(ARGV))
+for i = 1, #ARGV, 1000 do
+  redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
 return summarize(KEYS[1], KEYS[2])
 `)
 	// deleteSizeScript deletes the field ARGV[1] of the hash KEYS[1] and
