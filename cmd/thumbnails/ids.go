@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // shellWord returns s as one word of a shell command line: as it is when it
@@ -26,7 +27,16 @@ func shellWord(s string) string {
 // compare the string "2" with no integer), and the string as it is for any
 // other type (a text key "00002" stays "00002").
 func keyParser(db *gorm.DB, table, pk string) (func(string) (any, error), error) {
-	cols, err := db.Migrator().ColumnTypes(table)
+	// The columns of a query, not Migrator().ColumnTypes: that takes a
+	// name with a space for a table and its alias.
+	rows, err := db.Table("?", clause.Table{Name: table}).Limit(1).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("read the columns of %s: %w", table, err)
+	}
+	cols, err := rows.ColumnTypes()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read the columns of %s: %w", table, err)
 	}

@@ -32,6 +32,8 @@ func testKeyParser(t *testing.T, db *gorm.DB) {
 		"CREATE TABLE numbered (id integer primary key, image text)",
 		"CREATE TABLE coded (code text primary key, image text)",
 		"CREATE TABLE big (id BIGINT PRIMARY KEY, image varchar(255))",
+		`CREATE TABLE "odd foods" ("Key" integer primary key, image text)`,
+		`CREATE TABLE "odd codes" ("Key" text primary key, image text)`,
 	} {
 		if err := db.Exec(q).Error; err != nil {
 			t.Fatal(err)
@@ -50,6 +52,10 @@ func testKeyParser(t *testing.T, db *gorm.DB) {
 		{"coded", "code", "x-1", "x-1", false},
 		{"coded", "nope", "1", nil, true},
 		{"missing", "id", "1", nil, true},
+		// a name with a space is a table's, not a table and its alias
+		{"odd foods", "Key", "7", int64(7), false},
+		{"odd codes", "Key", "7", "7", false},
+		{"odd codes", "nope", "7", nil, true},
 	} {
 		parse, err := keyParser(db, c.table, c.pk)
 		var got any
