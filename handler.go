@@ -198,7 +198,7 @@ func (h *handler) name(urlPath string) (string, bool) {
 // without one, or with one that is not its format's): the response's
 // Content-Type is that file's.
 func (h *handler) generate(ctx context.Context, name string, q url.Values) (io.ReadCloser, string, error) {
-	source, sig := q.Get(querySource), q.Get(querySignature)
+	source, sig := lastValue(q, querySource), lastValue(q, querySignature)
 	if source == "" || sig == "" {
 		return nil, "", errForbidden
 	}
@@ -207,10 +207,10 @@ func (h *handler) generate(ctx context.Context, name string, q url.Values) (io.R
 	}
 	sz, ok := h.sizeOf(name, source)
 	var focus field.Focus
-	if focus.Scan(q.Get(queryFocus)) != nil {
+	if focus.Scan(lastValue(q, queryFocus)) != nil {
 		return nil, "", errForbidden
 	}
-	if !ok || !h.p.validSignature(source, sz.Name, q.Get(queryFocus), sig) {
+	if !ok || !h.p.validSignature(source, sz.Name, lastValue(q, queryFocus), sig) {
 		return nil, "", errForbidden
 	}
 	// The URL may be older than the row's point (a cached page): the size

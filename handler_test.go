@@ -568,3 +568,26 @@ func TestBaseURLWithAQuery(t *testing.T) {
 		t.Errorf("GET %s: %d", signed, w.Code)
 	}
 }
+
+// TestBaseURLQueryNamedLikeASignedURLs: a base URL whose query has a
+// parameter of the signed URL's own (src, sig, focus) still gives signed
+// URLs the handler serves: the signed URL's parameters come last, and the
+// handler reads the last.
+func TestBaseURLQueryNamedLikeASignedURLs(t *testing.T) {
+	for _, base := range []string{"/media?src=web", "/media/?sig=1", "/media?focus=top&v=2", "/media?src=a&sig=b&focus=0.1,0.2"} {
+		t.Run(base, func(t *testing.T) {
+			db := openSQLite(t)
+			cfg := thumbnails.Config{Sizes: testSizes(), Storage: backends.NewFileSystemStorage(t.TempDir(), base)}
+			withKey(&cfg)
+			usePlugin(t, db, cfg, &Food{})
+			food := savedFood(t, db)
+			signed, err := food.Image.SignedURL("large")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := get(newHandler(t, db, thumbnails.HandlerOptions{}), http.MethodGet, signed, nil); w.Code != http.StatusOK {
+				t.Errorf("GET %s: %d, want 200", signed, w.Code)
+			}
+		})
+	}
+}

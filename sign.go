@@ -135,7 +135,10 @@ func (p *plugin) signedURL(source string, sz sizes.Size, focus field.Focus) stri
 	}
 	f := signedFocus(sz, focus).String()
 	q := url.Values{querySource: {source}, querySignature: {base64.RawURLEncoding.EncodeToString(p.mac(source, sz.Name, f))}}
-	if f != "" {
+	// Handler reads the last value of each parameter: these come after
+	// the base URL's query, which may have one of the same name (a focus
+	// then needs one of its own, empty if need be).
+	if _, query, _ := strings.Cut(u, "?"); f != "" || queryHas(query, queryFocus) {
 		q.Set(queryFocus, f)
 	}
 	return u + sep + q.Encode() + fragment
@@ -176,4 +179,19 @@ func (b *binder) SignedURL(img *field.Image, size string) (string, error) {
 		return "", fmt.Errorf("thumbnails: %s.%s, size %q: %w", b.col.table, b.col.name, sz.Name, err)
 	}
 	return b.p.signedURL(source, sz, imageFocus(img)), nil
+}
+
+// queryHas reports whether the raw query holds the parameter key.
+func queryHas(query, key string) bool {
+	v, _ := url.ParseQuery(query) // what parses, as the handler's request would
+	return v.Has(key)
+}
+
+// lastValue returns the last value of the parameter key of q: a signed
+// URL's own parameters follow those of its base URL's query.
+func lastValue(q url.Values, key string) string {
+	if v := q[key]; len(v) > 0 {
+		return v[len(v)-1]
+	}
+	return ""
 }
