@@ -63,6 +63,9 @@ func Load(r io.Reader) (Sizes, error) {
 	if len(top) == 0 {
 		return nil, invalid("sizes: document holds no sizes", nil)
 	}
+	if len(top) > maxKeys { // mappings of fewer merged ("<<") into one
+		return nil, invalid(fmt.Sprintf("sizes: a document of %d sizes, more than %d", len(top), maxKeys), nil)
+	}
 	s := make(Sizes, len(top))
 	for _, key := range slices.Sorted(maps.Keys(top)) {
 		if err := checkName(key); err != nil { // as written: "\u212A" lower-cases to "k"

@@ -305,6 +305,8 @@ func TestLoadManyKeys(t *testing.T) {
 	for name, text := range map[string]string{
 		"sizes":      doc(20_000, "s%d: {}\n"),
 		"parameters": "small:\n  processors:\n    - path: resize\n" + doc(2_000, "      p%d: 1\n"),
+		// merged from mappings of at most 1000 keys each
+		"merged": "<<:\n  - " + strings.ReplaceAll(doc(1000, "a%d: {}\n"), "\n", "\n    ") + "\n  - " + strings.ReplaceAll(doc(1000, "b%d: {}\n"), "\n", "\n    "),
 	} {
 		if _, err := sizes.Load(strings.NewReader(text)); !errors.Is(err, sizes.ErrInvalidSize) || !strings.Contains(err.Error(), "more than 1000") {
 			t.Errorf("%s: %v, want ErrInvalidSize for a mapping of more than 1000 keys", name, err)
