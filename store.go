@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"path"
@@ -130,10 +131,38 @@ func (p *plugin) saveThumbnail(ctx context.Context, source string, r *rendered) 
 	return backends.Thumbnail{Source: source, Size: r.size.Name, Name: name, Width: r.width, Height: r.height}, nil
 }
 
-// thumbnailName is "<baseDir>/<source without extension>_<size>.<ext>".
+// thumbnailName is "<baseDir>/<source without extension>_<size>.<ext>" for a
+// source the plugin named ("<dir>/<random id>.<ext>"). Any other source (a
+// legacy table's) has a hash of its name before the extension,
+// "<baseDir>/<source without extension>_<size>.<hash>.<ext>": cat.jpg and
+// cat.png, or pizza.jpg in size x_small and pizza_x.png in size small,
+// would otherwise share a thumbnail. The names of the two kinds never meet
+// (a size name holds no '.'), and two names with the same hash are those
+// of one source (but for a collision of 48 bits of SHA-256 between two
+// names that already share "<stem>_<size>").
 func thumbnailName(baseDir, source, size, ext string) string {
 	stem := strings.TrimSuffix(source, path.Ext(source))
-	return path.Join(baseDir, stem+"_"+size+"."+ext)
+	if pluginNamed(source) {
+		return path.Join(baseDir, stem+"_"+size+"."+ext)
+	}
+	sum := sha256.Sum256([]byte(source))
+	return path.Join(baseDir, stem+"_"+size+"."+hex.EncodeToString(sum[:6])+"."+ext)
+}
+
+// pluginNamed reports whether source has the form of the names the plugin
+// gives what it stores: "<dir>/<randomID()>.<ext>", ext a format's.
+func pluginNamed(source string) bool {
+	base := path.Base(source)
+	id, ext, ok := strings.Cut(base, ".")
+	if !ok || len(id) != 32 || !knownExtension(ext) {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // randomID returns 128 random bits in hex: a collision-free file name.
@@ -141,4 +170,14 @@ func randomID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	return hex.EncodeToString(b[:])
+}
+
+// knownExtension reports whether ext is the extension of a format's.
+func knownExtension(ext string) bool {
+	for _, e := range extensions {
+		if e == ext {
+			return true
+		}
+	}
+	return false
 }

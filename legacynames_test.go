@@ -1,0 +1,115 @@
+package thumbnails_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http"
+	"testing"
+
+	"github.com/disintegration/gift"
+	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/processors"
+	"github.com/gorm-thumbnails/thumbnails/sizes"
+)
+
+// TestLegacyNamesNeverShareAThumbnail: sources the plugin did not name (a
+// legacy table's) whose "<stem>_<size>" is the same — cat.jpg and cat.png,
+// or pizza.jpg in size x_small and pizza_x.png in size small — each get a
+// thumbnail of their own: made lazily, served by their signed URL, and left
+// in place when the other row goes.
+func TestLegacyNamesNeverShareAThumbnail(t *testing.T) {
+	cases := []struct{ a, b, sizeA, sizeB string }{
+		{"legacy/cat.jpg", "legacy/cat.png", "small", "small"},
+		{"legacy/pizza.jpg", "legacy/pizza_x.png", "x_small", "small"},
+	}
+	set := sizes.Sizes{
+		"small":   {Processors: []gift.Filter{processors.Resize(processors.Px(100), processors.Px(100), processors.Fill)}, Format: "png", Lazy: true},
+		"x_small": {Processors: []gift.Filter{processors.Resize(processors.Px(100), processors.Px(100), processors.Fill)}, Format: "png", Lazy: true},
+	}
+	for _, c := range cases {
+		t.Run(c.a+"+"+c.b, func(t *testing.T) {
+			forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+				ctx := context.Background()
+				cfg := thumbnails.Config{Sizes: set}
+				withKey(&cfg)
+				e := setupSizesConfig(t, db, cfg, &Snack{})
+				e.write(t, c.a, photo(t, pizzaJPG))
+				e.write(t, c.b, solidPNG(t, color.NRGBA{R: 255, A: 255}))
+				for i, s := range []string{c.a, c.b} {
+					if err := db.Exec("INSERT INTO snacks (id, image) VALUES (?, ?)", i+1, s).Error; err != nil {
+						t.Fatal(err)
+					}
+				}
+				var a, b Snack
+				if err := db.First(&a, 1).Error; err != nil {
+					t.Fatal(err)
+				}
+				if err := db.First(&b, 2).Error; err != nil {
+					t.Fatal(err)
+				}
+				// a's by its signed URL, b's by Thumbnail
+				ua, err := a.Image.SignedURL(c.sizeA)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if w := get(newHandler(t, db, thumbnails.HandlerOptions{}), http.MethodGet, ua, nil); w.Code != http.StatusOK || red(t, w.Body.Bytes()) {
+					t.Fatalf("GET a's %s: %d, red %v; want a's pizza", ua, w.Code, w.Code == http.StatusOK && red(t, w.Body.Bytes()))
+				}
+				tb, err := b.Image.Thumbnail(ctx, c.sizeB)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ta, err := a.Image.Thumbnail(ctx, c.sizeA)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ta.Name == tb.Name {
+					t.Fatalf("both sources' thumbnail is %q", ta.Name)
+				}
+				if red(t, e.read(t, ta.Name)) || !red(t, e.read(t, tb.Name)) {
+					t.Fatalf("a's %s or b's %s holds the other's image", ta.Name, tb.Name)
+				}
+				if w := get(newHandler(t, db, thumbnails.HandlerOptions{}), http.MethodGet, ua, nil); w.Code != http.StatusOK || red(t, w.Body.Bytes()) {
+					t.Errorf("GET a's %s after b's was made: %d; want a's pizza", ua, w.Code)
+				}
+				if err := db.Delete(&b).Error; err != nil {
+					t.Fatal(err)
+				}
+				if !e.exists(t, ta.Name) || e.exists(t, tb.Name) {
+					t.Errorf("after b's delete: a's %s exists %v, b's %s exists %v", ta.Name, e.exists(t, ta.Name), tb.Name, e.exists(t, tb.Name))
+				}
+			})
+		})
+	}
+}
+
+// solidPNG returns a 200x200 PNG of one colour.
+func solidPNG(t testing.TB, c color.NRGBA) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, 200, 200))
+	for i := 0; i < len(img.Pix); i += 4 {
+		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = c.R, c.G, c.B, c.A
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// red reports whether the image data decodes to one whose centre is red.
+func red(t testing.TB, data []byte) bool {
+	t.Helper()
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	r, g, bl, _ := img.At((b.Min.X+b.Max.X)/2, (b.Min.Y+b.Max.Y)/2).RGBA()
+	return r > 0xe000 && g < 0x2000 && bl < 0x2000
+}
