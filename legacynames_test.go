@@ -7,12 +7,14 @@ import (
 	"image/color"
 	"image/png"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/disintegration/gift"
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/processors"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
@@ -112,4 +114,39 @@ func red(t testing.TB, data []byte) bool {
 	b := img.Bounds()
 	r, g, bl, _ := img.At((b.Min.X+b.Max.X)/2, (b.Min.Y+b.Max.Y)/2).RGBA()
 	return r > 0xe000 && g < 0x2000 && bl < 0x2000
+}
+
+// TestRegenerateMovesALegacyThumbnail: a legacy source's thumbnail
+// recorded under the name without the hash (made before names had it) is
+// made again under its name by Regenerate, and the old file goes.
+func TestRegenerateMovesALegacyThumbnail(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	e := setup(t, db, &Snack{})
+	const source, old = "legacy/cat.jpg", "thumbnails/legacy/cat_small.png"
+	e.write(t, source, photo(t, pizzaJPG))
+	e.write(t, old, solidPNG(t, color.NRGBA{R: 255, A: 255}))
+	if err := db.Exec("INSERT INTO snacks (id, image) VALUES (1, ?)", source).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := metadataOf(db).Put(ctx, source, backends.Thumbnail{Source: source, Size: "small", Name: old, Width: 100, Height: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := thumbnails.Regenerate(ctx, db, &Snack{}, thumbnails.RegenerateOptions{Sizes: []string{"small"}}); err != nil {
+		t.Fatal(err)
+	}
+	var row Snack
+	if err := db.First(&row, 1).Error; err != nil {
+		t.Fatal(err)
+	}
+	th, err := row.Image.Thumbnail(ctx, "small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th.Name == old || !strings.HasPrefix(th.Name, "thumbnails/legacy/cat_small.") || red(t, e.read(t, th.Name)) {
+		t.Errorf("small after Regenerate: %q", th.Name)
+	}
+	if e.exists(t, old) {
+		t.Errorf("the old %s is still there", old)
+	}
 }
