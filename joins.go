@@ -58,19 +58,42 @@ type joined struct {
 }
 
 // joinedModels returns the models with image columns that the query on db
-// joins by association, from m.
+// joins by association, from m: each model along a nested join's path
+// ("Author.Company" joins and scans the author too), once.
 func (p *plugin) joinedModels(db *gorm.DB, m *model) []joined {
-	var out []joined
+	var (
+		out  []joined
+		seen map[string]bool // the paths in out, as "Author.Company"
+	)
 	for _, j := range db.Statement.Joins {
 		path, ok := relationPath(m.schema, j.Name)
 		if !ok {
 			continue // a join by SQL, not by association
 		}
-		if jm, err := p.model(path[len(path)-1].FieldSchema); err == nil && jm != nil {
-			out = append(out, joined{path: path, model: jm})
+		for i := range path {
+			key := relationName(path[:i+1])
+			if seen[key] {
+				continue
+			}
+			if jm, err := p.model(path[i].FieldSchema); err == nil && jm != nil {
+				if seen == nil {
+					seen = make(map[string]bool)
+				}
+				seen[key] = true
+				out = append(out, joined{path: path[:i+1 : i+1], model: jm})
+			}
 		}
 	}
 	return out
+}
+
+// relationName is the name of the relationships of path, as Joins takes it.
+func relationName(path []*schema.Relationship) string {
+	names := make([]string, len(path))
+	for i, rel := range path {
+		names[i] = rel.Name
+	}
+	return strings.Join(names, ".")
 }
 
 // joinedHave reports whether every size of sizes is a size of a column

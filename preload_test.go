@@ -612,3 +612,74 @@ func TestPreloadNotInHooks(t *testing.T) {
 		})
 	})
 }
+
+// Publisher, Writer and Article: a chain of belongs-to, each with an image.
+type Publisher struct {
+	ID   uint
+	Logo field.Image `thumbnails:"sizes:small"`
+}
+
+type Writer struct {
+	ID          uint
+	PublisherID uint
+	Publisher   Publisher
+	Avatar      field.Image `thumbnails:"sizes:small"`
+}
+
+type Article struct {
+	ID       uint
+	WriterID uint
+	Writer   Writer
+	Cover    field.Image `thumbnails:"sizes:medium"`
+}
+
+// TestPreloadNestedJoins: db.Joins("Writer.Publisher") has gorm scan both
+// the writer and its publisher into each row: the images of both are
+// bound, and preloaded in the query's one round trip, also when the query
+// joins "Writer" too.
+func TestPreloadNestedJoins(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		setup(t, db, &Publisher{}, &Writer{}, &Article{})
+		for i := range 2 {
+			w := Writer{
+				Publisher: Publisher{Logo: field.NewImage("l.png", bytes.NewReader(smallPNG(t, uint8(i))))},
+				Avatar:    field.NewImage("a.png", bytes.NewReader(smallPNG(t, uint8(10+i)))),
+			}
+			if err := db.Create(&w).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Create(&Article{WriterID: w.ID, Cover: field.NewImage("c.png", bytes.NewReader(smallPNG(t, uint8(20+i))))}).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		trips := metadataRoundTrips(t, db)
+		for _, q := range []struct {
+			name    string
+			preload bool
+			query   func() *gorm.DB
+		}{
+			{"Joins(Writer.Publisher)", false, func() *gorm.DB { return db.Joins("Writer.Publisher") }},
+			{"Preload, Joins(Writer.Publisher)", true, func() *gorm.DB { return db.Scopes(thumbnails.Preload()).Joins("Writer.Publisher") }},
+			{"Preload, Joins(Writer), Joins(Writer.Publisher)", true, func() *gorm.DB {
+				return db.Scopes(thumbnails.Preload()).Joins("Writer").Joins("Writer.Publisher")
+			}},
+		} {
+			var articles []Article
+			before := trips()
+			if err := q.query().Find(&articles).Error; err != nil || len(articles) != 2 {
+				t.Fatalf("%s: %d articles, %v", q.name, len(articles), err)
+			}
+			for _, a := range articles {
+				for what, img := range map[string]*field.Image{"writer's avatar": &a.Writer.Avatar, "publisher's logo": &a.Writer.Publisher.Logo} {
+					if s, err := img.Thumbnail(ctx, "small"); err != nil || s.Width != 100 {
+						t.Errorf("%s: article %d: the %s small = %+v, %v", q.name, a.ID, what, s, err)
+					}
+				}
+			}
+			if n := trips() - before; q.preload && n != 1 {
+				t.Errorf("%s: %d round trips for the query and the reads, want 1", q.name, n)
+			}
+		}
+	})
+}
