@@ -80,7 +80,7 @@ func (p *plugin) joinedModels(db *gorm.DB, m *model) []joined {
 					seen = make(map[string]bool)
 				}
 				seen[key] = true
-				out = append(out, joined{path: path[:i+1 : i+1], model: jm})
+				out = append(out, joined{path: path[: i+1 : i+1], model: jm})
 			}
 		}
 	}
