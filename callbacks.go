@@ -488,10 +488,11 @@ func (p *plugin) noteCopies(db *gorm.DB, all []*stored) {
 
 // mayKeepOld reports whether the statement on db is an insert with ON
 // CONFLICT whose conflicting rows may keep the image they had in a column
-// of all's uploads: DO NOTHING, or DO UPDATE of other columns.
+// of all's uploads: DO NOTHING, or DO UPDATE of other columns (UpdateAll
+// of a "<-:create" column too).
 func mayKeepOld(db *gorm.DB, all []*stored) bool {
-	updated, _, every, found := conflictUpdates(db.Statement)
-	if !found || every || db.DryRun {
+	updated, _, found := conflictUpdates(db.Statement)
+	if !found || db.DryRun {
 		return false
 	}
 	for _, st := range all {
@@ -505,11 +506,12 @@ func mayKeepOld(db *gorm.DB, all []*stored) bool {
 // keepWritten returns the uploads of all that a row holds after an insert
 // with ON CONFLICT, and discards the others: a conflicting row whose
 // update does not assign the image column (DO UPDATE SET name, or gorm's
-// save of associations, which sets the foreign key only; DO NOTHING in a
-// batch where some rows conflict) keeps the image it had, and the upload
-// stored for it is referenced by nothing. Its Image is then discarded
-// rather than naming a file the row does not hold. The names are new and
-// random: one query per column tells which were written.
+// save of associations, which sets the foreign key only; UpdateAll, which
+// leaves a "<-:create" column out; DO NOTHING in a batch where some rows
+// conflict) keeps the image it had, and the upload stored for it is
+// referenced by nothing. Its Image is then discarded rather than naming a
+// file the row does not hold. The names are new and random: one query per
+// column tells which were written.
 func (p *plugin) keepWritten(db *gorm.DB, all []*stored) ([]*stored, error) {
 	byColumn := map[*column][]string{}
 	for _, st := range all {
@@ -704,7 +706,8 @@ func (m *model) bind(db *gorm.DB, v reflect.Value) { m.bindEach(db, v, nil, nil)
 
 // writtenColumns returns the columns the write on db wrote in every row it
 // wrote: those of its SET, or of its VALUES (those of its DO UPDATE when an
-// ON CONFLICT may have left a row as it was).
+// ON CONFLICT may have left a row as it was: a row that conflicts keeps
+// the columns it leaves out).
 func writtenColumns(db *gorm.DB) map[string]bool {
 	out := map[string]bool{}
 	if c, ok := db.Statement.Clauses["SET"]; ok {
@@ -715,7 +718,7 @@ func writtenColumns(db *gorm.DB) map[string]bool {
 		}
 		return out
 	}
-	if updated, _, every, found := conflictUpdates(db.Statement); found && !every {
+	if updated, _, found := conflictUpdates(db.Statement); found {
 		return updated
 	}
 	if c, ok := db.Statement.Clauses["VALUES"]; ok {

@@ -203,14 +203,14 @@ func (p *plugin) captureUpsert(db *gorm.DB) {
 	if m == nil || db.DryRun {
 		return
 	}
-	_, assigned, every, found := conflictUpdates(db.Statement)
-	if !found || !every && len(assigned) == 0 {
+	_, assigned, found := conflictUpdates(db.Statement)
+	if !found || len(assigned) == 0 {
 		return
 	}
 	// An image is its row's own by the row's primary key: the current
 	// names are read by it, whatever the conflict's columns.
 	if keys := primaryKeyConds(db.Statement, db.Statement.ReflectValue); len(keys) > 0 {
-		if err := p.keepCurrentImages(db, m, every, assigned, keys); err != nil {
+		if err := p.keepCurrentImages(db, m, assigned, keys); err != nil {
 			_ = db.AddError(err)
 			return
 		}
@@ -222,7 +222,7 @@ func (p *plugin) captureUpsert(db *gorm.DB) {
 	written := newNames{}
 	eachRow(db.Statement.ReflectValue, m.schema.ModelType, func(row reflect.Value) {
 		for _, col := range m.columns {
-			if every || assigned[col.name] {
+			if assigned[col.name] {
 				if img := col.image(row); img != nil {
 					written.add(col, img.Name())
 				}
@@ -301,7 +301,7 @@ func samePrimaryKey(s *schema.Schema, fields []*schema.Field) bool {
 // old name, whose files that replace deleted. Each such image takes the
 // name its row holds now, so the upsert writes that back instead and
 // releases nothing. A row that no longer exists is inserted as it is.
-func (p *plugin) keepCurrentImages(db *gorm.DB, m *model, every bool, assigned map[string]bool, conds []clause.Expression) error {
+func (p *plugin) keepCurrentImages(db *gorm.DB, m *model, assigned map[string]bool, conds []clause.Expression) error {
 	stmt := db.Statement
 	tk := tableKey(db, m)
 	type own struct {
@@ -312,7 +312,7 @@ func (p *plugin) keepCurrentImages(db *gorm.DB, m *model, every bool, assigned m
 	var owns []own
 	eachRow(stmt.ReflectValue, m.schema.ModelType, func(row reflect.Value) {
 		for _, col := range m.columns {
-			if !every && !assigned[col.name] {
+			if !assigned[col.name] {
 				continue
 			}
 			if img := col.image(row); img != nil && img.Name() != "" && ownUnchanged(stmt.Context, col, img, row, tk) {
@@ -372,20 +372,22 @@ func setName(img *field.Image, name string) error {
 }
 
 // conflictUpdates returns what the ON CONFLICT clause of the insert on
-// stmt writes into a row that conflicts: every column, or those its DO
-// UPDATE sets to their inserted value (clause.AssignmentColumns:
-// "excluded".column) in updated, and those it assigns whatever the value
-// in assigned; none for DO NOTHING or a clause other than gorm's
-// OnConflict. found is false when the insert has no such clause.
-func conflictUpdates(stmt *gorm.Statement) (updated, assigned map[string]bool, every, found bool) {
+// stmt writes into a row that conflicts: the columns its DO UPDATE sets to
+// their inserted value (clause.AssignmentColumns: "excluded".column) in
+// updated, and those it assigns whatever the value in assigned; none for
+// DO NOTHING or a clause other than gorm's OnConflict. UpdateAll sets the
+// columns gorm's create puts in its DO UPDATE (see updateAll), not every
+// column: a "<-:create" one is left out. found is false when the insert
+// has no such clause.
+func conflictUpdates(stmt *gorm.Statement) (updated, assigned map[string]bool, found bool) {
 	c, found := stmt.Clauses["ON CONFLICT"]
 	if !found {
-		return nil, nil, false, false
+		return nil, nil, false
 	}
 	updated, assigned = map[string]bool{}, map[string]bool{}
 	oc, ok := c.Expression.(clause.OnConflict)
 	if !ok || oc.DoNothing {
-		return updated, assigned, false, true
+		return updated, assigned, true
 	}
 	for _, a := range oc.DoUpdates {
 		assigned[a.Column.Name] = true
@@ -393,7 +395,34 @@ func conflictUpdates(stmt *gorm.Statement) (updated, assigned map[string]bool, e
 			updated[a.Column.Name] = true
 		}
 	}
-	return updated, assigned, oc.UpdateAll, true
+	if oc.UpdateAll {
+		updateAll(stmt, updated, assigned)
+	}
+	return updated, assigned, true
+}
+
+// updateAll adds to updated and assigned the columns that gorm's create
+// sets in the DO UPDATE of an OnConflict{UpdateAll: true}, which it builds
+// before the insert (callbacks.ConvertToCreateValues): those an insert and
+// an update may both write (SelectAndOmitColumns(true, true): not one that
+// a permission tag such as "<-:create", an Omit or a Select leaves out),
+// but the primary key, a column whose default the database gives, and the
+// creation time; a column of the update time is assigned the time.
+func updateAll(stmt *gorm.Statement, updated, assigned map[string]bool) {
+	if stmt.Schema == nil {
+		return
+	}
+	selected, restricted := stmt.SelectAndOmitColumns(true, true)
+	for _, f := range stmt.Schema.Fields {
+		if f.DBName == "" || f.PrimaryKey || f.AutoCreateTime > 0 || !selects(selected, restricted, f.DBName) ||
+			f.HasDefaultValue && f.DefaultValueInterface == nil && !strings.EqualFold(f.DefaultValue, "NULL") {
+			continue
+		}
+		assigned[f.DBName] = true
+		if f.AutoUpdateTime == 0 {
+			updated[f.DBName] = true
+		}
+	}
 }
 
 // lockedRows returns a query, in the statement's transaction, of the rows
