@@ -61,10 +61,12 @@ type PruneOptions struct {
 	Force bool
 	// Progress, when not nil, is called after each item to remove (each
 	// of Sources, then of Records, then of Files), one call at a time,
-	// in a dry run too: Total is the number of items to remove, Source
-	// the item's name (for a record, its file's name), Err why its delete
-	// failed, and Counts its Done and Failed so far. Lost sources are not
-	// reported through it, nor counted in its Skipped.
+	// in a dry run too: Total is the number of items to remove (less,
+	// once the sources are done, the files of those whose records could
+	// not be removed, which are kept), Source the item's name (for a
+	// record, its file's name), Err why its delete failed, and Counts its
+	// Done and Failed so far. Lost sources are not reported through it,
+	// nor counted in its Skipped.
 	Progress func(Progress)
 }
 
@@ -77,9 +79,14 @@ type PruneOptions struct {
 // whose delete failed is left out of its list and counted in Failed (its
 // error is reported through PruneOptions.Progress and joined in the error
 // Prune returns), and an item not attempted because ctx was cancelled is
-// left out and not counted. When Prune refuses to delete (ErrWrongStorage)
-// it has removed nothing: the lists then hold what it found, as in a dry
-// run, and Done is 0.
+// left out and not counted. A source whose records could not be removed
+// keeps its files, which are neither removed nor counted. On PostgreSQL,
+// with Models, the removal of the records commits at the end of the run:
+// should the commit fail, the sources and records are counted in Failed,
+// not removed, though Progress reported them done (their files are gone
+// then; the next run removes the records). When Prune refuses to delete
+// (ErrWrongStorage) it has removed nothing: the lists then hold what it
+// found, as in a dry run, and Done is 0.
 //
 // Skipped is len(Lost), which are never removed. Counts.Last is nil.
 type PruneReport struct {
@@ -299,11 +306,29 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 		}
 		keepSources(&report, del, p.cfg.BaseDir)
 		meta := p.meta
-		if tm, ok := meta.(backends.TxMetadata); ok {
-			meta = tm.WithDB(locks) // not another connection: the pool may have one
+		tm, bound := meta.(backends.TxMetadata)
+		if bound {
+			// Not another connection: the pool may have one. Each delete
+			// in a savepoint: one that fails is rolled back alone, and
+			// the transaction goes on.
+			meta = savepointMetadata{Metadata: tm.WithDB(locks), tx: locks}
 		}
+		// The files go before the commit, under the locks: a copy
+		// waiting for one checks, once it has it, that the source is
+		// still stored.
 		done, err := p.prune(ctx, meta, report, opts)
-		return done, errors.Join(err, locks.Commit().Error)
+		if cerr := locks.Commit().Error; cerr != nil {
+			err = errors.Join(err, fmt.Errorf("thumbnails: commit the removal of records: %w", cerr))
+			if bound {
+				// Still recorded: a source's files are gone, but no row
+				// holds it and none can copy it now, and the next run
+				// removes its records.
+				n := len(done.Sources) + len(done.Records)
+				done.Done, done.Failed = done.Done-n, done.Failed+n
+				done.Sources, done.Records = nil, nil
+			}
+		}
+		return done, err
 	}
 	return p.prune(ctx, p.meta, report, opts)
 }
@@ -311,25 +336,73 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 // keepSources leaves out of r the sources not in del (copied meanwhile, or
 // being copied), with their files: the source's own and its thumbnails'.
 func keepSources(r *PruneReport, del []string, baseDir string) {
-	kept := map[string]bool{}
+	var kept []string
 	r.Sources = slices.DeleteFunc(r.Sources, func(s string) bool {
-		kept[s] = !slices.Contains(del, s)
-		return kept[s]
+		if slices.Contains(del, s) {
+			return false
+		}
+		kept = append(kept, s)
+		return true
 	})
-	r.Files = slices.DeleteFunc(r.Files, func(f string) bool {
-		for s, k := range kept {
-			if k && (f == s || strings.HasPrefix(f, path.Join(baseDir, strings.TrimSuffix(s, path.Ext(s)))+"_")) {
+	r.Files = slices.DeleteFunc(r.Files, ofSources(kept, baseDir))
+}
+
+// ofSources returns whether a file is one of sources' (a source's own, or
+// one of its thumbnails).
+func ofSources(sources []string, baseDir string) func(f string) bool {
+	return func(f string) bool {
+		for _, s := range sources {
+			if f == s || strings.HasPrefix(f, path.Join(baseDir, strings.TrimSuffix(s, path.Ext(s)))+"_") {
 				return true
 			}
 		}
 		return false
-	})
+	}
+}
+
+// savepointMetadata runs each Delete and DeleteSize of metadata bound to
+// tx, a PostgreSQL transaction, in a savepoint of its own: one that fails
+// is rolled back alone, where it would abort tx, and with it the others.
+type savepointMetadata struct {
+	backends.Metadata
+	tx *gorm.DB
+}
+
+// pruneSavepoint is the name of savepointMetadata's savepoints.
+const pruneSavepoint = "thumbnails_prune"
+
+func (m savepointMetadata) Delete(ctx context.Context, source string) error {
+	return m.savepoint(func() error { return m.Metadata.Delete(ctx, source) })
+}
+
+func (m savepointMetadata) DeleteSize(ctx context.Context, source, size string) error {
+	return m.savepoint(func() error { return m.Metadata.DeleteSize(ctx, source, size) })
+}
+
+// savepoint runs fn in a savepoint of tx, rolled back to if fn fails.
+func (m savepointMetadata) savepoint(fn func() error) error {
+	tx := m.tx.Session(&gorm.Session{NewDB: true})
+	if err := tx.SavePoint(pruneSavepoint).Error; err != nil {
+		return fmt.Errorf("thumbnails: savepoint: %w", err)
+	}
+	if err := fn(); err != nil {
+		if rerr := tx.RollbackTo(pruneSavepoint).Error; rerr != nil {
+			return errors.Join(err, fmt.Errorf("thumbnails: roll back to savepoint: %w", rerr))
+		}
+		return err
+	}
+	if err := tx.Exec("RELEASE SAVEPOINT " + pruneSavepoint).Error; err != nil {
+		return fmt.Errorf("thumbnails: release savepoint: %w", err)
+	}
+	return nil
 }
 
 // prune removes what found lists, or only counts it in a dry run, and
 // returns the report of what it removed (see PruneReport). The sources go
 // first, then the records, then the files: a run stopped part way leaves
 // files that the next run finds unreferenced, never records of files gone.
+// The files of a source whose records could not be removed are kept with
+// them, and leave the total.
 func (p *plugin) prune(ctx context.Context, meta backends.Metadata, found PruneReport, opts PruneOptions) (PruneReport, error) {
 	r := &pruneRun{ctx: ctx, delete: opts.Delete, progress: opts.Progress, report: found}
 	if r.progress == nil {
@@ -346,6 +419,16 @@ func (p *plugin) prune(ctx context.Context, meta backends.Metadata, found PruneR
 	}); !more {
 		return r.report, errors.Join(r.errs...)
 	}
+	files := found.Files
+	if len(r.report.Sources) < len(found.Sources) {
+		removed := make(map[string]bool, len(r.report.Sources))
+		for _, s := range r.report.Sources {
+			removed[s] = true
+		}
+		failed := slices.DeleteFunc(slices.Clone(found.Sources), func(s string) bool { return removed[s] })
+		files = slices.DeleteFunc(slices.Clone(files), ofSources(failed, p.cfg.BaseDir))
+		r.total -= len(found.Files) - len(files)
+	}
 	if r.report.Records, more = removeEach(r, found.Records, func(t backends.Thumbnail) string { return t.Name }, func(ctx context.Context, t backends.Thumbnail) error {
 		if err := meta.DeleteSize(ctx, t.Source, t.Size); err != nil {
 			return fmt.Errorf("thumbnails: remove the record of size %s of %q: %w", t.Size, t.Source, err)
@@ -354,7 +437,7 @@ func (p *plugin) prune(ctx context.Context, meta backends.Metadata, found PruneR
 	}); !more {
 		return r.report, errors.Join(r.errs...)
 	}
-	r.report.Files, _ = removeEach(r, found.Files, func(f string) string { return f }, func(ctx context.Context, f string) error {
+	r.report.Files, _ = removeEach(r, files, func(f string) string { return f }, func(ctx context.Context, f string) error {
 		if err := p.storage.Delete(ctx, f); err != nil {
 			return fmt.Errorf("thumbnails: remove file %q: %w", f, err)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 )
 
 func TestPrune(t *testing.T) {
@@ -482,4 +483,141 @@ func TestPruneDuringAReleaseNotLost(t *testing.T) {
 			t.Errorf("report %+v, %v; want no source lost", report, err)
 		}
 	})
+}
+
+// refuseSourceDelete makes db refuse to delete the metadata row of source,
+// as a deadlock, a lock or a statement timeout would: a trigger raises.
+// On PostgreSQL, deferred makes it raise at the commit instead.
+func refuseSourceDelete(t *testing.T, db *gorm.DB, source string, deferred bool) {
+	t.Helper()
+	var qs []string
+	if db.Dialector.Name() == "sqlite" {
+		qs = []string{`CREATE TRIGGER refuse_delete BEFORE DELETE ON ` + backends.SourcesTable +
+			` WHEN OLD.name = '` + source + `' BEGIN SELECT RAISE(ABORT, 'refused'); END`}
+	} else {
+		create := `CREATE TRIGGER refuse_delete BEFORE DELETE ON ` + backends.SourcesTable
+		if deferred {
+			create = `CREATE CONSTRAINT TRIGGER refuse_delete AFTER DELETE ON ` + backends.SourcesTable + ` DEFERRABLE INITIALLY DEFERRED`
+		}
+		qs = []string{
+			`CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN IF OLD.name = '` + source + `' THEN RAISE EXCEPTION 'refused'; END IF; RETURN OLD; END $$`,
+			create + ` FOR EACH ROW EXECUTE FUNCTION refuse_delete()`,
+		}
+	}
+	for _, q := range qs {
+		if err := db.Exec(q).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// filesOfSource returns the files of the source of food: its own and its
+// thumbnails', sorted.
+func filesOfSource(t *testing.T, db *gorm.DB, food Food) []string {
+	t.Helper()
+	files := []string{food.Image.Name()}
+	for _, r := range sizesOf(t, db, food) {
+		if r.IsFile() {
+			files = append(files, r.Name)
+		}
+	}
+	slices.Sort(files)
+	return files
+}
+
+// TestPruneOneFailedSourceDelete prunes two sources no row holds, the
+// records of one of which cannot be deleted. That one is reported failed
+// and keeps its records and its files; the other goes whole, records and
+// files. On PostgreSQL, where the deletes share the locks' transaction,
+// the failed one no longer aborts it (the other's records were rolled
+// back at the commit, their files deleted all the same).
+func TestPruneOneFailedSourceDelete(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		if usesRedis(db) {
+			t.Skip("a trigger refuses the delete: database metadata only")
+		}
+		e := setup(t, db, &Food{})
+		ctx := context.Background()
+		bad, good := *savedFood(t, db), *savedFood(t, db)
+		badFiles, goodFiles := filesOfSource(t, db, bad), filesOfSource(t, db, good)
+		if err := db.Exec("UPDATE foods SET image = ''").Error; err != nil {
+			t.Fatal(err)
+		}
+		refuseSourceDelete(t, db, bad.Image.Name(), false)
+
+		var last thumbnails.Progress
+		report, err := thumbnails.Prune(ctx, db, thumbnails.PruneOptions{Models: []any{&Food{}}, MinAge: -1, Delete: true,
+			Progress: func(p thumbnails.Progress) { last = p }})
+		if err == nil {
+			t.Error("Prune: no error; want the failed delete's")
+		}
+		if !slices.Equal(report.Sources, []string{good.Image.Name()}) || !slices.Equal(report.Files, goodFiles) ||
+			report.Done != 1+len(goodFiles) || report.Failed != 1 {
+			t.Errorf("report: Sources %v, Files %v, Counts %+v; want %s removed with its files %v, 1 failed",
+				report.Sources, report.Files, report.Counts, good.Image.Name(), goodFiles)
+		}
+		if last.Total != last.Done+last.Failed || last.Done != report.Done {
+			t.Errorf("last progress %+v; want a total of the done and failed (the kept files left out)", last)
+		}
+		if recs := sizesOf(t, db, good); len(recs) != 0 {
+			t.Errorf("%s keeps its records %v", good.Image.Name(), recs)
+		}
+		for _, f := range goodFiles {
+			if e.exists(t, f) {
+				t.Errorf("%s survived the prune", f)
+			}
+		}
+		if recs := sizesOf(t, db, bad); len(recs) == 0 {
+			t.Errorf("%s, whose delete failed, lost its records", bad.Image.Name())
+		}
+		for _, f := range badFiles {
+			if !e.exists(t, f) {
+				t.Errorf("%s is gone, its source's records kept", f)
+			}
+		}
+	})
+}
+
+// TestPruneLockedCommitFails: on PostgreSQL, the commit of the locks'
+// transaction fails (a deferred trigger raises). The source's records are
+// still there: it is reported failed, not removed. Its files went under
+// the locks, before the commit (a copy waiting for them must find the
+// source gone); no row holds it, and the next run removes its records.
+func TestPruneLockedCommitFails(t *testing.T) {
+	t.Parallel()
+	db := testdb.Postgres(t)
+	e := setup(t, db, &Food{})
+	ctx := context.Background()
+	food := *savedFood(t, db)
+	files := filesOfSource(t, db, food)
+	if err := db.Exec("UPDATE foods SET image = ''").Error; err != nil {
+		t.Fatal(err)
+	}
+	savedFood(t, db) // kept: the storage is the application's
+	refuseSourceDelete(t, db, food.Image.Name(), true)
+	opts := thumbnails.PruneOptions{Models: []any{&Food{}}, MinAge: -1, Delete: true}
+	report, err := thumbnails.Prune(ctx, db, opts)
+	if err == nil || len(report.Sources) != 0 || report.Failed != 1 || report.Done != len(files) {
+		t.Errorf("report: Sources %v, Files %v, Counts %+v, %v; want the source failed at the commit", report.Sources, report.Files, report.Counts, err)
+	}
+	if recs := sizesOf(t, db, food); len(recs) == 0 {
+		t.Errorf("%s: its records are gone; the commit failed", food.Image.Name())
+	}
+
+	if err := db.Exec("DROP TRIGGER refuse_delete ON " + backends.SourcesTable).Error; err != nil {
+		t.Fatal(err)
+	}
+	report, err = thumbnails.Prune(ctx, db, opts)
+	if err != nil || !slices.Equal(report.Sources, []string{food.Image.Name()}) {
+		t.Errorf("the next run: Sources %v, %v; want the source removed", report.Sources, err)
+	}
+	if recs := sizesOf(t, db, food); len(recs) != 0 {
+		t.Errorf("%s keeps its records %v after the next run", food.Image.Name(), recs)
+	}
+	for _, f := range files {
+		if e.exists(t, f) {
+			t.Errorf("%s survived the prune", f)
+		}
+	}
 }
