@@ -763,3 +763,48 @@ func TestUploadReaders(t *testing.T) {
 		t.Errorf("files after the failures: %v, want %v", got, files)
 	}
 }
+
+// afterEOF returns data, then io.EOF, then more bytes on the next reads:
+// once after the first EOF (then EOF), or for ever.
+type afterEOF struct {
+	data    []byte
+	more    []byte
+	endless bool
+	eofs    int
+}
+
+func (r *afterEOF) Read(p []byte) (int, error) {
+	if len(r.data) > 0 {
+		n := copy(p, r.data)
+		r.data = r.data[n:]
+		return n, nil
+	}
+	r.eofs++
+	if r.eofs == 2 || r.endless && r.eofs > 1 {
+		return copy(p, r.more), nil
+	}
+	return 0, io.EOF
+}
+
+// TestUploadReadStopsAtEOF: an upload is read up to its reader's first
+// io.EOF, as io.ReadAll reads: what a reader returns after it is not part
+// of the upload.
+func TestUploadReadStopsAtEOF(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	e := setup(t, db, &Food{})
+	jpg := photo(t, pizzaJPG)
+	for name, r := range map[string]*afterEOF{
+		"then a script": {data: jpg, more: []byte("<script>alert(1)</script>")},
+		"then for ever": {data: jpg, more: bytes.Repeat([]byte{0}, 32<<10), endless: true},
+	} {
+		food := Food{Name: name, Image: field.NewImage("a.jpg", r)}
+		if err := db.WithContext(ctx).Create(&food).Error; err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if got := e.read(t, food.Image.Name()); !bytes.Equal(got, jpg) {
+			t.Errorf("%s: stored %d bytes, the upload is %d", name, len(got), len(jpg))
+		}
+	}
+}

@@ -198,14 +198,21 @@ func truncatedHeader(err error) bool {
 }
 
 // progressReader fails a reader that keeps returning nothing (as bufio
-// does), which would hold a save for ever.
+// does), which would hold a save for ever. Its first io.EOF is its last
+// read: what a reader returns after it is not part of the upload (readUpload
+// reads in steps, each to an EOF).
 type progressReader struct {
 	r    io.Reader
-	idle int // reads in a row that returned nothing
+	idle int  // reads in a row that returned nothing
+	eof  bool // r returned io.EOF
 }
 
 func (c *progressReader) Read(p []byte) (int, error) {
+	if c.eof {
+		return 0, io.EOF
+	}
 	n, err := c.r.Read(p)
+	c.eof = err == io.EOF
 	if n > 0 || err != nil || len(p) == 0 {
 		c.idle = 0
 		return n, err
