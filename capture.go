@@ -183,7 +183,9 @@ func (p *plugin) captureDelete(db *gorm.DB) {
 	}
 	conds := whereOf(stmt)
 	conds = append(conds, primaryKeyConds(stmt, stmt.ReflectValue)...)
-	if stmt.Model != nil && stmt.Dest != stmt.Model && stmt.ReflectValue.CanAddr() {
+	// gorm's own test, in its order: Dest passed by value may be of a
+	// type == panics on (a slice, a struct holding one).
+	if stmt.ReflectValue.CanAddr() && stmt.Dest != stmt.Model && stmt.Model != nil {
 		conds = append(conds, primaryKeyConds(stmt, reflect.ValueOf(stmt.Model))...)
 	}
 	if len(conds) == 0 && !db.AllowGlobalUpdate {

@@ -443,6 +443,10 @@ func TestDelete(t *testing.T) {
 		"Delete(&slice)": func(db *gorm.DB, f *Food) error {
 			return db.Delete(&[]Food{*f}).Error
 		},
+		// by value, as gorm takes them too (a saved Image holds a slice,
+		// and a slice is no comparable value)
+		"Delete(row)":   func(db *gorm.DB, f *Food) error { return db.Delete(*f).Error },
+		"Delete(slice)": func(db *gorm.DB, f *Food) error { return db.Delete([]Food{*f}).Error },
 	}
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e := setup(t, db, &Food{})
