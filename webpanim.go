@@ -20,6 +20,29 @@ func riffChunks(body []byte, fn func(id string, payload []byte) bool) {
 	}
 }
 
+// riffWhole reports whether data, a RIFF file, holds the bytes its header
+// gives it, and chunks that end where they do.
+func riffWhole(data []byte) bool {
+	if len(data) < 12 {
+		return false
+	}
+	size := int64(binary.LittleEndian.Uint32(data[4:])) // of what follows the 8 bytes of "RIFF" and itself
+	if size < 4 || size+8 > int64(len(data)) {
+		return false
+	}
+	body := data[12 : 8+size]
+	pos := int64(0)
+	for pos+8 <= int64(len(body)) {
+		n := int64(binary.LittleEndian.Uint32(body[pos+4:]))
+		if pos+8+n > int64(len(body)) {
+			return false
+		}
+		pos += 8 + n + n%2
+	}
+	// the last chunk's padding byte may be left out
+	return pos == int64(len(body)) || pos == int64(len(body))+1
+}
+
 // webpBody returns the chunks of a WebP file, or false when data is not one.
 func webpBody(data []byte) ([]byte, bool) {
 	if len(data) < 12 || string(data[:4]) != "RIFF" || string(data[8:12]) != "WEBP" {
@@ -53,6 +76,12 @@ func webpFirstFrame(data []byte) (still []byte, at image.Rectangle, anim bool, e
 	})
 	if !anim {
 		return nil, image.Rectangle{}, false, nil
+	}
+	if !riffWhole(data) {
+		// Only the first frame is decoded: a file cut short after it (an
+		// aborted upload) shows in its chunks, which end before the
+		// length its header gives.
+		return nil, image.Rectangle{}, true, errors.New("an animated WebP cut short, or whose chunks overrun it")
 	}
 	if len(frame) < 16 {
 		return nil, image.Rectangle{}, true, errors.New("an animated WebP without a whole frame")

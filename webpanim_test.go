@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"strings"
@@ -53,6 +54,19 @@ func TestAnimatedWebP(t *testing.T) {
 		})
 	}
 	lossless := encodeWebP(t, red, webp.Options{Lossless: true})
+	// cut short after its first frame, even of its last byte, as an
+	// aborted upload is: the first frame alone would not tell
+	two := animatedWebP(t, 60, 40, []frame{{lossless, image.Point{}}, {encodeWebP(t, blue, webp.Options{Lossless: true}), image.Point{}}})
+	cuts := map[string][]byte{}
+	for _, n := range []int{1, 2, 6, 10} {
+		cuts[fmt.Sprintf("cut %d bytes short", n)] = two[:len(two)-n]
+	}
+	for name, data := range cuts {
+		err := e.db.Create(&Kite{Image: field.NewImage("a.webp", bytes.NewReader(data))}).Error
+		if !errors.Is(err, thumbnails.ErrInvalidImage) {
+			t.Errorf("%s: %v, want ErrInvalidImage", name, err)
+		}
+	}
 	for name, data := range map[string][]byte{
 		"a frame larger than its canvas": animatedWebP(t, 20, 10, []frame{{lossless, image.Point{}}}),
 		"no frame":                       animatedWebP(t, 60, 40, nil),
