@@ -195,7 +195,13 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 		return p.forgetLeft(context.WithoutCancel(ctx), job.Source, sz.Name)
 	}
 	// generate returns the record of a size already made without making it.
-	t, err := p.generate(ctx, job.Source, focused([]sizes.Size{sz}, focus)[0])
+	// When ctx ends first (a queue's job timeout, a worker's shutdown), the
+	// generation goes on, and settle runs once it has recorded the size: a
+	// retry meanwhile finds no record to remove yet.
+	settle := func(ctx context.Context, t backends.Thumbnail) error {
+		return p.forgetUnheld(ctx, job, t)
+	}
+	t, err := p.generate(ctx, job.Source, focused([]sizes.Size{sz}, focus)[0], settle)
 	if errors.Is(err, backends.ErrNotFound) {
 		// The source went with its row (a replace or delete committed
 		// since the check): a job with nothing to do, not one to retry.
@@ -206,13 +212,17 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 	if err != nil {
 		return err
 	}
-	// The row may have let go of the source while the size was made (a
-	// replace or delete committed meanwhile), and its clean-up may have
-	// read the source's records before this one was written: once no row
-	// holds the source, what the job made is nobody's, and goes, though
-	// ctx ends meanwhile.
-	ctx = context.WithoutCancel(ctx)
-	if referenced, _, err = p.held(ctx, job); err != nil || referenced {
+	return settle(context.WithoutCancel(ctx), t) // though ctx ends meanwhile
+}
+
+// forgetUnheld forgets t (see forget), the size job made, when no row
+// holds job.Source any more. The row may have let go of the source while
+// the size was made (a replace or delete committed meanwhile), and its
+// clean-up may have read the source's records before this one was
+// written: once no row holds the source, what the job made is nobody's,
+// and goes.
+func (p *plugin) forgetUnheld(ctx context.Context, job Job, t backends.Thumbnail) error {
+	if referenced, _, err := p.held(ctx, job); err != nil || referenced {
 		return err
 	}
 	return p.forget(ctx, t)

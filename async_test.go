@@ -7,7 +7,9 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/disintegration/gift"
 	"gorm.io/gorm"
@@ -728,4 +730,98 @@ func (s *hookedSaves) Save(ctx context.Context, name string, r io.Reader) (strin
 		s.once.Do(s.before)
 	}
 	return s.Storage.Save(ctx, name, r)
+}
+
+// notedDeletes is database metadata that tells deleted of each Delete of a
+// source's records once armed is set.
+type notedDeletes struct {
+	backends.Metadata
+	armed   *atomic.Bool
+	deleted chan string
+}
+
+func newNotedDeletes(db *gorm.DB) *notedDeletes {
+	return &notedDeletes{Metadata: backends.NewDatabaseMetadata(db), armed: new(atomic.Bool), deleted: make(chan string, 8)}
+}
+
+func (m *notedDeletes) WithDB(db *gorm.DB) backends.Metadata {
+	return &notedDeletes{Metadata: m.Metadata.(backends.TxMetadata).WithDB(db), armed: m.armed, deleted: m.deleted}
+}
+
+func (m *notedDeletes) Delete(ctx context.Context, source string) error {
+	err := m.Metadata.Delete(ctx, source)
+	if m.armed.Load() {
+		m.deleted <- source
+	}
+	return err
+}
+
+// await waits for the Delete of source's records, or fails t after 10 s.
+func (m *notedDeletes) await(t *testing.T, source string) {
+	t.Helper()
+	for {
+		select {
+		case s := <-m.deleted:
+			if s == source {
+				return
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("what was made of %q, recorded after its row went, was not removed", source)
+			return
+		}
+	}
+}
+
+// TestGenerateCancelledWhileItsRowGoes deletes a row while its job writes
+// its size, and ends the job's context then (a queue's job timeout, a
+// worker's shutdown): the job returns at once, and its retry finds no row
+// and does nothing, while the generation goes on and records the size
+// afterwards. What it made is nobody's, and goes once it is recorded,
+// though no job waits for it any more; it used to stay, with the source's
+// record, for a source no row holds and whose file is gone.
+func TestGenerateCancelledWhileItsRowGoes(t *testing.T) {
+	for _, d := range dialects[:2] { // the database metadata: sqlite, postgres
+		t.Run(d.name, func(t *testing.T) {
+			db := d.open(t)
+			q := &memoryEnqueuer{}
+			base, raw := newStorage(t, db)
+			meta := newNotedDeletes(db)
+			var p Poster
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			release := make(chan struct{})
+			st := &hookedSaves{Storage: base, hold: "_later", before: func() {
+				if err := db.Session(&gorm.Session{NewDB: true}).Delete(&Poster{}, p.ID).Error; err != nil {
+					t.Error(err)
+				}
+				meta.armed.Store(true) // the delete's clean-up has run
+				cancel()
+				<-release // a slow write
+			}}
+			usePlugin(t, db, thumbnails.Config{Sizes: asyncSizes(), Enqueuer: q, Storage: st, Metadata: meta}, &Poster{})
+			e := &env{db: db, raw: raw}
+			p = Poster{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+			if err := db.Create(&p).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := thumbnails.Generate(ctx, db, q.jobs[0]); !errors.Is(err, context.Canceled) {
+				t.Fatalf("Generate, cancelled: %v, want context.Canceled", err)
+			}
+			// the queue tries again, while the first try's generation runs
+			if err := thumbnails.Generate(context.Background(), db, q.jobs[0]); err != nil {
+				t.Fatalf("retry: %v", err)
+			}
+			close(release) // the generation writes and records the size
+			meta.await(t, q.jobs[0].Source)
+			if files := e.files(t); len(files) != 0 {
+				t.Errorf("files after the delete and the job: %v", files)
+			}
+			if recs, err := meta.Thumbnails(context.Background(), q.jobs[0].Source); err != nil || len(recs) != 0 {
+				t.Errorf("records after the delete and the job: %v, %v", recs, err)
+			}
+			if n := count(t, db, "thumbnails_sources"); n != 0 {
+				t.Errorf("%d source record(s) after the delete and the job", n)
+			}
+		})
+	}
 }

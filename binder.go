@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/singleflight"
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
@@ -273,7 +274,15 @@ func (b *binder) thumbnail(t backends.Thumbnail) field.Thumbnail {
 // leaves the generation to finish for the next. A panic in it (a processor
 // of the caller's) is returned as an error, not left to crash the process
 // from its goroutine.
-func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size) (backends.Thumbnail, error) {
+//
+// settle is the caller's check of the record once the generation has
+// finished (whether a row still holds the source, and if not the removal
+// of what was made): a caller that waits runs it itself, and generate runs
+// it in the background for one that gives up, once the generation it
+// leaves has finished. What a generation records is thus always checked,
+// also when its row let go of the source meanwhile and no caller waits any
+// more (see settleLater).
+func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size, settle func(context.Context, backends.Thumbnail) error) (backends.Thumbnail, error) {
 	if err := ctx.Err(); err != nil {
 		return backends.Thumbnail{}, err
 	}
@@ -296,7 +305,32 @@ func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size) (ba
 		}
 		return r.Val.(backends.Thumbnail), nil
 	case <-ctx.Done():
+		go p.settleLater(ctx, source, sz.Name, ch, settle)
 		return backends.Thumbnail{}, fmt.Errorf("thumbnails: generate %q of %q: %w", sz.Name, source, ctx.Err())
+	}
+}
+
+// settleLater runs settle, for a caller of generate that gave up, on the
+// record of the generation it left once that has finished (ch), under
+// ctx without its cancellation, bounded by lazyTimeout: the caller's
+// check, which it could not run, that a row still holds the source (its
+// row may have let go of it meanwhile, and the clean-up read the records
+// before this one was written, as a retry of the caller's job may have).
+// A failure, or a panic (a Storage's), is logged.
+func (p *plugin) settleLater(ctx context.Context, source, size string, ch <-chan singleflight.Result, settle func(context.Context, backends.Thumbnail) error) {
+	r := <-ch
+	if r.Err != nil {
+		return // nothing recorded
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lazyTimeout)
+	defer cancel()
+	defer func() {
+		if v := recover(); v != nil {
+			p.db.Logger.Error(ctx, "thumbnails: check %q of %q once made: panic: %v", size, source, v)
+		}
+	}()
+	if err := settle(ctx, r.Val.(backends.Thumbnail)); err != nil {
+		p.db.Logger.Error(ctx, "thumbnails: check %q of %q once made: %v", size, source, err)
 	}
 }
 
@@ -309,25 +343,43 @@ func (p *plugin) generate(ctx context.Context, source string, sz sizes.Size) (ba
 // wrapping backends.ErrNotFound. (A clean-up reads
 // the records once the release has committed: a release that commits after
 // this check finds this record.)
+//
+// A caller that gives up before the size is recorded leaves the same check
+// to run once it is (see generate).
 func (p *plugin) generateLazy(ctx context.Context, source string, sz sizes.Size) (backends.Thumbnail, error) {
-	rec, err := p.generate(ctx, source, sz)
+	rec, err := p.generate(ctx, source, sz, func(ctx context.Context, t backends.Thumbnail) error {
+		_, err := p.forgetReleased(ctx, t)
+		return err
+	})
 	if err != nil {
 		return rec, err
 	}
-	held, err := p.heldAnywhere(context.WithoutCancel(ctx), source, tableColumn{})
+	forgot, err := p.forgetReleased(context.WithoutCancel(ctx), rec)
+	if err != nil {
+		p.db.Logger.Error(ctx, "thumbnails: %v", err)
+	}
+	if !forgot {
+		return rec, nil
+	}
+	return backends.Thumbnail{}, fmt.Errorf("thumbnails: %s of %q: the source is gone (its row was deleted, or its image replaced): %w", sz.Name, source, backends.ErrNotFound)
+}
+
+// forgetReleased forgets rec (see forget) when no row of a column the
+// plugin knows holds its source, and the source is queued for its clean-up
+// or gone; it reports whether it did, and the error of forget. When
+// either is unknown, the record stands, for the clean-up to judge.
+func (p *plugin) forgetReleased(ctx context.Context, rec backends.Thumbnail) (bool, error) {
+	held, err := p.heldAnywhere(ctx, rec.Source, tableColumn{})
 	if err != nil || held {
-		return rec, nil // unknown: the record stands, for the clean-up to judge
+		return false, nil
 	}
 	// No column this process knows holds it; one it does not know (a
 	// process that only serves the Handler) may. The source is let go of
 	// only when it is queued for its clean-up, or gone.
-	if released, err := p.released(context.WithoutCancel(ctx), source); err != nil || !released {
-		return rec, nil
+	if released, err := p.released(ctx, rec.Source); err != nil || !released {
+		return false, nil
 	}
-	if err := p.forget(context.WithoutCancel(ctx), rec); err != nil {
-		p.db.Logger.Error(ctx, "thumbnails: %v", err)
-	}
-	return backends.Thumbnail{}, fmt.Errorf("thumbnails: %s of %q: the source is gone (its row was deleted, or its image replaced): %w", sz.Name, source, backends.ErrNotFound)
+	return true, p.forget(ctx, rec)
 }
 
 // released reports whether source is queued for its clean-up (a row let

@@ -280,3 +280,44 @@ func TestLazySizeRecordedWhileItsRowIsCleanedUp(t *testing.T) {
 		t.Errorf("files after the delete: %v", files)
 	}
 }
+
+// TestLazySizeCancelledWhileItsRowGoes deletes a row while its lazy size is
+// written, and ends the context of the caller that asked for it then: the
+// caller returns at once, and the generation goes on and records the size
+// afterwards. What it made is nobody's, and goes once it is recorded,
+// though no caller waits for it any more.
+func TestLazySizeCancelledWhileItsRowGoes(t *testing.T) {
+	db := openSQLite(t)
+	base, raw := newStorage(t, db)
+	st := &gatedStorage{Storage: base, gate: "_large.", entered: make(chan struct{}), open: make(chan struct{})}
+	meta := newNotedDeletes(db)
+	cfg := thumbnails.Config{Sizes: testSizes(), Storage: st, Metadata: meta}
+	lightLarge(&cfg)
+	usePlugin(t, db, cfg, &Food{})
+	food := *savedFood(t, db)
+	loaded, _ := loadTwice[Food](t, db, food.ID)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	made := make(chan error, 1)
+	go func() { _, err := loaded.Image.Thumbnail(ctx, "large"); made <- err }()
+	<-st.entered // large is being written
+	if err := db.Delete(&Food{}, food.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	meta.armed.Store(true) // the delete's clean-up has run
+	cancel()
+	if err := <-made; !errors.Is(err, context.Canceled) {
+		t.Errorf("large, cancelled: %v, want context.Canceled", err)
+	}
+	close(st.open) // large is written and recorded
+	meta.await(t, food.Image.Name())
+	if files := (&env{db: db, raw: raw}).files(t); len(files) != 0 {
+		t.Errorf("files after the delete: %v", files)
+	}
+	if recs, err := meta.Thumbnails(context.Background(), food.Image.Name()); err != nil || len(recs) != 0 {
+		t.Errorf("records after the delete: %v, %v", recs, err)
+	}
+	if n := count(t, db, "thumbnails_sources"); n != 0 {
+		t.Errorf("%d source record(s) after the delete", n)
+	}
+}
