@@ -18,6 +18,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gorm-thumbnails/thumbnails/internal/gifscan"
 )
 
 // PostProcessor transforms the encoded bytes of a thumbnail (an optimizer).
@@ -146,6 +148,15 @@ func (o *optimizer) Process(ctx context.Context, format string, data []byte) ([]
 		return nil, fail(nil, "changed the image: %s %dx%d became %s %dx%d",
 			format, in.Width, in.Height, gotFormat, got.Width, got.Height)
 	}
+	// A GIF's frames by its blocks, before decoding any: an output may
+	// hold no more than its input (a thousand blank frames are a few
+	// hundred kilobytes, and take a gigabyte to decode).
+	if format == "gif" {
+		inFrames, outFrames := gifFrames(data), gifFrames(out)
+		if outFrames > inFrames {
+			return nil, fail(nil, "changed the image: %s became %d", plural(inFrames, "frame"), outFrames)
+		}
+	}
 	// Then the pixels, since a header is all that a truncated file may keep.
 	if err := decodeAll(format, out); err != nil {
 		return nil, fail(nil, "changed the image: the output does not decode: %v", err)
@@ -253,6 +264,22 @@ func fileKind(m fs.FileMode) string {
 		return "a device"
 	}
 	return "a special file"
+}
+
+// gifFrames returns the number of frames of a GIF, counted by its blocks
+// (those before where a malformed one stops, which decodeAll then refuses).
+func gifFrames(data []byte) int {
+	n := 0
+	_ = gifscan.Frames(data, func(int, int) error { n++; return nil })
+	return n
+}
+
+// plural returns "1 frame" or "n frames".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // decodeAll decodes all of data, every frame of a GIF, and returns the error if any.

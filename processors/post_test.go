@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -361,7 +362,47 @@ func TestOptimizeGIF(t *testing.T) {
 	if _, err := p.Process(context.Background(), "gif", data); !errors.Is(err, processors.ErrPostProcess) || !strings.Contains(err.Error(), "gif: sh: changed the image: the output does not decode") {
 		t.Errorf("Process() error %v, want a truncated GIF to be an ErrPostProcess", err)
 	}
+
+	// An output of more frames than its input, within the bytes allowed
+	// (a thousand blank 400x400 frames are 160 MB decoded): refused by its
+	// blocks, before a frame is decoded.
+	one := gifOf(t, 1, 400, 400)
+	many := filepath.Join(t.TempDir(), "many.gif")
+	manyData := gifOf(t, 1000, 400, 400)
+	if len(manyData) > 2*len(one)+1<<20 {
+		t.Fatalf("the output of %d bytes is over what an output may be", len(manyData))
+	}
+	if err := os.WriteFile(many, manyData, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p = optimize(t, map[string]string{"gif": "cp " + quote(many) + " %(filename)s"}, 0)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := p.Process(context.Background(), "gif", one)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, processors.ErrPostProcess) || !strings.Contains(err.Error(), "changed the image: 1 frame became 1000") {
+		t.Errorf("Process() error %v, want an output of more frames to be an ErrPostProcess", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+		t.Errorf("checking the output allocated %d MiB", alloc>>20)
+	}
 	assertEmpty(t, dir)
+}
+
+// gifOf returns a GIF of n blank w×h frames.
+func gifOf(t *testing.T, n, w, h int) []byte {
+	t.Helper()
+	anim := &gif.GIF{}
+	for range n {
+		anim.Image = append(anim.Image, image.NewPaletted(image.Rect(0, 0, w, h), color.Palette{color.Black, color.White}))
+		anim.Delay = append(anim.Delay, 10)
+	}
+	var b bytes.Buffer
+	if err := gif.EncodeAll(&b, anim); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 func TestOptimizeKillsLeftovers(t *testing.T) {
