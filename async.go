@@ -229,7 +229,9 @@ func (p *plugin) forgetUnheld(ctx context.Context, job Job, t backends.Thumbnail
 }
 
 // forgetLeft forgets (see forget) the record of size of source, if any,
-// once no row holds source.
+// once no row holds source. Without a record, it deletes the file an
+// earlier try may have written and failed to record: its name is that of
+// source's thumbnail in size, which no other source's ever is.
 func (p *plugin) forgetLeft(ctx context.Context, source, size string) error {
 	recs, err := thumbnailsIn(ctx, p.meta, []string{source})
 	if err != nil {
@@ -239,6 +241,14 @@ func (p *plugin) forgetLeft(ctx context.Context, source, size string) error {
 		if t.Size == size {
 			return p.forget(ctx, t)
 		}
+	}
+	sz, ok := p.cfg.Sizes[size]
+	if !ok {
+		return nil
+	}
+	name := thumbnailName(p.cfg.BaseDir, source, sz.Name, thumbnailExt(source, sz))
+	if err := p.storage.Delete(ctx, name); err != nil && !errors.Is(err, backends.ErrNotFound) {
+		return fmt.Errorf("thumbnails: generate: clean up %q: %w", name, err)
 	}
 	return nil
 }

@@ -825,3 +825,37 @@ func TestGenerateCancelledWhileItsRowGoes(t *testing.T) {
 		})
 	}
 }
+
+// TestRetryAfterAFailedRecordOfAGoneRow: a job writes its size's file and
+// cannot record it (the metadata is down), so the queue tries it again;
+// before it does, the row is deleted (its clean-up goes by the records,
+// and the file has none). The retry finds the source gone and removes the
+// file, whose name is the source's and the size's alone.
+func TestRetryAfterAFailedRecordOfAGoneRow(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	q := &memoryEnqueuer{}
+	base, raw := newStorage(t, db)
+	fail := new(atomic.Bool)
+	meta := failingPuts{backends.NewDatabaseMetadata(db), fail}
+	usePlugin(t, db, thumbnails.Config{Sizes: asyncSizes(), Enqueuer: q, Storage: base, Metadata: meta}, &Poster{})
+	e := &env{db: db, raw: raw}
+	p := Poster{Image: field.NewImage("p.jpg", reader(photo(t, pizzaJPG)))}
+	if err := db.Create(&p).Error; err != nil {
+		t.Fatal(err)
+	}
+	fail.Store(true)
+	if err := thumbnails.Generate(ctx, db, q.jobs[0]); !errors.Is(err, errPutFailed) {
+		t.Fatalf("Generate with the metadata down: %v", err)
+	}
+	fail.Store(false)
+	if err := db.Delete(&p).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := thumbnails.Generate(ctx, db, q.jobs[0]); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if files := e.files(t); len(files) != 0 {
+		t.Errorf("files after the delete and the retry: %v", files)
+	}
+}
