@@ -237,8 +237,12 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues, create boo
 	// its permission tag) is not written: its upload is not stored either.
 	selected, restricted := db.Statement.SelectAndOmitColumns(create, !create)
 	writes := func(col *column) bool { return selects(selected, restricted, col.name) }
-	switch dest := db.Statement.Dest.(type) {
-	case map[string]any:
+	if !create {
+		m.addressableOtherStruct(db)
+	}
+	if dest, isMap := m.updateMap(db, create); isMap {
+		// A map given to Updates, or what a struct of another type than
+		// the model writes into its image columns, as such a map.
 		for key, v := range dest {
 			col := m.column(db.Statement.Schema.LookUpField(key))
 			if col == nil || !writes(col) {
@@ -271,7 +275,10 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues, create boo
 				}
 			}
 		}
-	default:
+		if _, own := db.Statement.Dest.(map[string]any); !own && seen == nil {
+			p.prestoreAssociations(db, selected, restricted) // the Model's, as below
+		}
+	} else {
 		v := reflect.ValueOf(db.Statement.Dest)
 		if v.Kind() == reflect.Struct && m.holdsImage(v) {
 			// Updates(Food{...}) passes a struct by value: store, and note
@@ -306,13 +313,13 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues, create boo
 		return
 	}
 	if seen == nil && beforeHooks(db) {
-		db.InstanceSet(keySeen, seenIn(db, m))
+		db.InstanceSet(keySeen, seenIn(db, m, create))
 	}
 	if seen != nil {
 		// What the first pass stored, or noted as copied, stays unless a
 		// hook replaced it: nothing writes it then, and an upload is
 		// deleted.
-		now := seenIn(db, m)
+		now := seenIn(db, m, create)
 		all = append(p.keepStillWritten(db, now), all...)
 		keepCopiesHeld(db, now.names())
 		if v, ok := db.InstanceGet(keyCopies); ok && len(copies) > 0 {

@@ -42,8 +42,9 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 	stmt := db.Statement
 	written := newNames{}
 	selected, restricted := stmt.SelectAndOmitColumns(false, true)
-	switch dest := stmt.Dest.(type) {
-	case map[string]any:
+	if dest, isMap := m.updateMap(db, false); isMap {
+		// A map, or what a struct of another type than the model writes
+		// into its image columns, as a map.
 		for key, v := range dest {
 			col := m.column(stmt.Schema.LookUpField(key))
 			if col == nil {
@@ -54,13 +55,13 @@ func (p *plugin) captureUpdate(db *gorm.DB) {
 			}
 			written.add(col, nameOf(v))
 		}
-	default:
+	} else {
 		v := reflect.Indirect(reflect.ValueOf(stmt.Dest))
 		if v.Kind() != reflect.Struct || v.Type() != m.schema.ModelType {
 			return
 		}
 		// The row updated is Dest's own (Save(&row), Updates(&row)), or
-		// Model's when Dest is another struct (Model(&row).Updates(Food{
+		// Model's when Dest is another row (Model(&row).Updates(Food{
 		// ...}): gorm updates it by Model's primary key, and a Model
 		// without one is no row's), not rows a Where picks.
 		ownRow, target := samePointer(stmt.Dest, stmt.Model), v

@@ -48,10 +48,12 @@ func (p *plugin) storeHooked(db *gorm.DB, create bool) {
 	p.storeValues(db, m, seen, create)
 }
 
-// seenIn returns what the statement's values hold in m's image columns.
-func seenIn(db *gorm.DB, m *model) *seenValues {
+// seenIn returns what the statement's values hold in m's image columns: a
+// map given to Updates, or a struct of another type than the model, by
+// key (see updateMap); rows of the model by Image.
+func seenIn(db *gorm.DB, m *model, create bool) *seenValues {
 	s := &seenValues{images: map[*field.Image]string{}}
-	if dest, ok := db.Statement.Dest.(map[string]any); ok {
+	if dest, ok := m.updateMap(db, create); ok {
 		s.keys = map[string]string{}
 		for key, v := range dest {
 			if name, ok := mapName(v); ok {
