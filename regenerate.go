@@ -252,9 +252,11 @@ func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.
 		}
 		// A size whose format changed gets a new name: its old file goes
 		// once the new record is in.
+		// One named before names were hashed (see maybeShared) may be
+		// another source's too: Prune removes it once no record names it.
 		for _, t := range thumbs {
 			for _, o := range recorded {
-				if o.Size == t.Size && o.IsFile() && o.Name != t.Name {
+				if o.Size == t.Size && o.IsFile() && o.Name != t.Name && !maybeShared(source, o.Name) {
 					if err := p.storage.Delete(ctx, o.Name); err != nil {
 						errs = append(errs, fmt.Errorf("thumbnails: delete the replaced %q: %w", o.Name, err))
 					}

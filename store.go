@@ -145,8 +145,21 @@ func thumbnailName(baseDir, source, size, ext string) string {
 	if pluginNamed(source) {
 		return path.Join(baseDir, stem+"_"+size+"."+ext)
 	}
+	return path.Join(baseDir, stem+"_"+size+"."+nameHash(source)+"."+ext)
+}
+
+// nameHash is the hash of a source's name in the names of its thumbnails
+// when the plugin did not name it (see thumbnailName).
+func nameHash(source string) string {
 	sum := sha256.Sum256([]byte(source))
-	return path.Join(baseDir, stem+"_"+size+"."+hex.EncodeToString(sum[:6])+"."+ext)
+	return hex.EncodeToString(sum[:6])
+}
+
+// maybeShared reports whether name, a thumbnail of source, may be another
+// source's too: one made before thumbnailName hashed the names of sources
+// the plugin did not name (their cat.jpg and cat.png shared it).
+func maybeShared(source, name string) bool {
+	return !pluginNamed(source) && !strings.Contains(path.Base(name), "."+nameHash(source)+".")
 }
 
 // pluginNamed reports whether source has the form of the names the plugin
