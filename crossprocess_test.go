@@ -298,3 +298,65 @@ func setupFood(t *testing.T, db *gorm.DB) (*env, Food) {
 	}
 	return e, food
 }
+
+// TestPruneRacingACopy: a source no row holds (its row deleted by the
+// database on its own, which leaves its files to Prune) is copied into a
+// new row by another process, which loaded the row before, while Prune
+// runs: the copy commits after Prune read the rows, before it deletes.
+// Prune checks the sources again where no copy can commit meanwhile (the
+// write lock on SQLite, the sources' locks on PostgreSQL), and keeps it.
+func TestPruneRacingACopy(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		e, food := setupFood(t, db)
+		other := anotherProcess(t, db, e)
+		var loaded Food
+		if err := other.First(&loaded, food.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Exec("DELETE FROM foods WHERE id = ?", food.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		var copied Food
+		var copyErr error
+		var once sync.Once
+		// Prune's last read of foods (its models', then the columns'
+		// recorded): the copy commits then.
+		reads := 0
+		if err := db.Callback().Query().After("gorm:query").Register("test:copy", func(q *gorm.DB) {
+			if sql := q.Statement.SQL.String(); !strings.Contains(sql, "foods") || strings.Contains(sql, "thumbnails_") {
+				return
+			}
+			if reads++; reads < 2 {
+				return
+			}
+			once.Do(func() {
+				copied = Food{Name: "copy", Image: loaded.Image}
+				copyErr = other.Create(&copied).Error
+			})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = db.Callback().Query().Remove("test:copy") }()
+		report, err := thumbnails.Prune(ctx, db, thumbnails.PruneOptions{Delete: true, MinAge: -1, Models: []any{&Food{}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if copyErr != nil {
+			t.Fatalf("the copy (of a source still stored): %v", copyErr)
+		}
+		if copied.ID == 0 {
+			t.Fatal("the copy did not run during Prune")
+		}
+		if slices.Contains(report.Sources, food.Image.Name()) || !e.exists(t, food.Image.Name()) {
+			t.Errorf("Prune removed %s, which the copy committed during the run holds (report: %+v)", food.Image.Name(), report)
+		}
+		var got Food
+		if err := db.First(&got, copied.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if s, err := got.Image.Thumbnail(ctx, "small"); err != nil || !e.exists(t, s.Name) {
+			t.Errorf("the copy's small: %+v, %v", s, err)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -283,54 +284,101 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 	if opts.Delete && stored == 0 && gone > 0 && !opts.Force {
 		return report, fmt.Errorf("%w (%d recorded, none found; nothing deleted)", ErrWrongStorage, gone)
 	}
-	if opts.Delete && len(report.Sources) > 0 && db.Dialector.Name() == "postgres" {
-		// As a clean-up does (see guard.go): the sources go under their
-		// locks, once checked again under them, so that a copy of one in
-		// a transaction still open (its row not yet seen) keeps it, or
-		// fails.
-		// Past ctx: a cancel stops the run after the item under way,
-		// whose delete must commit (database/sql rolls back, rather than
-		// commits, a transaction whose context has ended).
-		locks := db.WithContext(context.WithoutCancel(ctx)).Begin()
-		if locks.Error != nil {
-			return PruneReport{}, locks.Error
+	sqlite := db.Dialector.Name() == "sqlite" && (len(report.Sources) > 0 || slices.ContainsFunc(report.Files, p.mayBeSource))
+	postgres := db.Dialector.Name() == "postgres" && len(report.Sources) > 0
+	if opts.Delete && (sqlite || postgres) {
+		return p.lockedPrune(ctx, db, report, opts)
+	}
+	return p.prune(ctx, p.meta, report, opts)
+}
+
+// lockedPrune removes what report lists as a clean-up does (see guard.go
+// and drainRows): on SQLite under the write lock, taken once a copy of a
+// source written in a transaction still open (its row not yet seen) has
+// committed, on PostgreSQL under the locks of the sources, which such a
+// copy holds. The sources (and on SQLite the files a row may hold) are
+// checked again under them, and go before another write can commit one.
+// Each metadata delete runs in a savepoint of the locks' transaction,
+// which goes on past ctx: a cancel stops the run after the item under
+// way, whose delete must commit (database/sql rolls back, rather than
+// commits, a transaction whose context has ended).
+func (p *plugin) lockedPrune(ctx context.Context, db *gorm.DB, report PruneReport, opts PruneOptions) (PruneReport, error) {
+	locks := db.WithContext(context.WithoutCancel(ctx)).Begin()
+	if locks.Error != nil {
+		return PruneReport{}, locks.Error
+	}
+	defer locks.Rollback() // after its Commit, a no-op
+	if db.Dialector.Name() == "sqlite" {
+		if err := lockWrites(locks); err != nil {
+			return PruneReport{}, fmt.Errorf("thumbnails: prune: take the write lock: %w", err)
 		}
-		defer locks.Rollback() // after its Commit, a no-op
-		cols, err := p.knownColumns(locks)
+	}
+	cols, err := p.knownColumns(locks)
+	if err != nil {
+		return PruneReport{}, err
+	}
+	if db.Dialector.Name() == "sqlite" {
+		names := append(slices.Clone(report.Sources), slices.DeleteFunc(slices.Clone(report.Files), func(f string) bool { return !p.mayBeSource(f) })...)
+		held, err := heldInColumns(locks, cols, names)
 		if err != nil {
 			return PruneReport{}, err
 		}
+		keepSources(&report, slices.DeleteFunc(slices.Clone(report.Sources), func(s string) bool { return held[s] }), p.cfg.BaseDir)
+		report.Files = slices.DeleteFunc(report.Files, func(f string) bool { return held[f] })
+	} else {
 		del, _, err := lockAndRecheck(locks, report.Sources, cols)
 		if err != nil {
 			return PruneReport{}, err
 		}
 		keepSources(&report, del, p.cfg.BaseDir)
-		meta := p.meta
-		tm, bound := meta.(backends.TxMetadata)
-		if bound {
-			// Not another connection: the pool may have one. Each delete
-			// in a savepoint: one that fails is rolled back alone, and
-			// the transaction goes on.
-			meta = savepointMetadata{Metadata: tm.WithDB(locks), tx: locks}
-		}
-		// The files go before the commit, under the locks: a copy
-		// waiting for one checks, once it has it, that the source is
-		// still stored.
-		done, err := p.prune(ctx, meta, report, opts)
-		if cerr := locks.Commit().Error; cerr != nil {
-			err = errors.Join(err, fmt.Errorf("thumbnails: commit the removal of records: %w", cerr))
-			if bound {
-				// Still recorded: a source's files are gone, but no row
-				// holds it and none can copy it now, and the next run
-				// removes its records.
-				n := len(done.Sources) + len(done.Records)
-				done.Done, done.Failed = done.Done-n, done.Failed+n
-				done.Sources, done.Records = nil, nil
-			}
-		}
-		return done, err
 	}
-	return p.prune(ctx, p.meta, report, opts)
+	meta := p.meta
+	tm, bound := meta.(backends.TxMetadata)
+	if bound {
+		// Not another connection: the pool may have one (and SQLite has
+		// one writer).
+		meta = savepointMetadata{Metadata: tm.WithDB(locks), tx: locks}
+	}
+	// The files go before the commit, under the locks: a copy waiting for
+	// one checks, once it has it, that the source is still stored.
+	done, err := p.prune(ctx, meta, report, opts)
+	if cerr := locks.Commit().Error; cerr != nil {
+		err = errors.Join(err, fmt.Errorf("thumbnails: commit the removal of records: %w", cerr))
+		if bound {
+			// Still recorded: a source's files are gone, but no row holds
+			// it and none can copy it now, and the next run removes its
+			// records.
+			n := len(done.Sources) + len(done.Records)
+			done.Done, done.Failed = done.Done-n, done.Failed+n
+			done.Sources, done.Records = nil, nil
+		}
+	}
+	return done, err
+}
+
+// mayBeSource reports whether a stored file may be a row's: one outside
+// BaseDir, where thumbnails are.
+func (p *plugin) mayBeSource(name string) bool {
+	return !strings.HasPrefix(name, p.cfg.BaseDir+"/")
+}
+
+// heldInColumns returns which of names a row holds in one of columns (a
+// column or table not there holds nothing), a chunk of names a query.
+func heldInColumns(db *gorm.DB, columns []tableColumn, names []string) (map[string]bool, error) {
+	held := map[string]bool{}
+	for _, c := range columns {
+		if !db.Migrator().HasColumn(c.table, c.name) {
+			continue
+		}
+		for chunk := range slices.Chunk(names, 500) {
+			refs, err := referencesIn(db, c.table, c.name, chunk)
+			if err != nil {
+				return nil, err
+			}
+			maps.Copy(held, refs)
+		}
+	}
+	return held, nil
 }
 
 // keepSources leaves out of r the sources not in del (copied meanwhile, or
@@ -361,8 +409,9 @@ func ofSources(sources []string, baseDir string) func(f string) bool {
 }
 
 // savepointMetadata runs each Delete and DeleteSize of metadata bound to
-// tx, a PostgreSQL transaction, in a savepoint of its own: one that fails
-// is rolled back alone, where it would abort tx, and with it the others.
+// tx in a savepoint of its own: one that fails is rolled back alone, where
+// it would abort tx on PostgreSQL, and with it the others, and leave its
+// first statements done on SQLite.
 type savepointMetadata struct {
 	backends.Metadata
 	tx *gorm.DB
