@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
+	"github.com/gorm-thumbnails/thumbnails/internal/dialect"
 )
 
 // Capturing runs inside the statement's transaction, just before gorm
@@ -440,10 +441,10 @@ func lockedRows(db *gorm.DB, m *model, conds []clause.Expression, unscoped bool)
 	if unscoped {
 		q = q.Unscoped()
 	}
-	switch db.Dialector.Name() {
-	case "postgres":
+	switch dialect.Of(db) {
+	case dialect.Postgres:
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	case "sqlite":
+	case dialect.SQLite:
 		writeLock(q, m)
 	}
 	if len(conds) > 0 {

@@ -387,7 +387,58 @@ func TestCopyDuringAnotherCleanUp(t *testing.T) {
 // a file that is gone. (The check covered only a clean-up during the
 // copy's statement.)
 func TestCopyOfASourceDeletedBefore(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+	forEachDialect(t, testCopyOfASourceDeletedBefore)
+}
+
+// renamedDialector is a dialector under another name, as some spell
+// SQLite ("sqlite3") and PostgreSQL ("pgx").
+type renamedDialector struct {
+	gorm.Dialector
+	name string
+}
+
+func (d renamedDialector) Name() string { return d.name }
+
+func (d renamedDialector) SavePoint(tx *gorm.DB, name string) error {
+	return d.Dialector.(gorm.SavePointerDialectorInterface).SavePoint(tx, name)
+}
+
+func (d renamedDialector) RollbackTo(tx *gorm.DB, name string) error {
+	return d.Dialector.(gorm.SavePointerDialectorInterface).RollbackTo(tx, name)
+}
+
+func (d renamedDialector) Translate(err error) error {
+	if t, ok := d.Dialector.(gorm.ErrorTranslator); ok {
+		return t.Translate(err)
+	}
+	return err
+}
+
+// TestDialectAliases: a dialector that names SQLite "sqlite3", or
+// PostgreSQL "pgx", gets every protection of its database (here: a copy of
+// a source deleted before is refused), not none.
+func TestDialectAliases(t *testing.T) {
+	for _, c := range []struct {
+		alias string
+		open  func(testing.TB) *gorm.DB
+	}{{"sqlite3", openSQLite}, {"pgx", testdb.Postgres}} {
+		t.Run(c.alias, func(t *testing.T) {
+			db, err := gorm.Open(renamedDialector{c.open(t).Dialector, c.alias}, gormConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if sqlDB, err := db.DB(); err == nil {
+					_ = sqlDB.Close()
+				}
+			})
+			testCopyOfASourceDeletedBefore(t, db)
+		})
+	}
+}
+
+func testCopyOfASourceDeletedBefore(t *testing.T, db *gorm.DB) {
+	{
 		e := setup(t, db, &Food{})
 		a, b := newFood(t, "a", pizzaJPG), newFood(t, "b", pastaJPG)
 		if err := db.Create(&a).Error; err != nil {
@@ -423,5 +474,5 @@ func TestCopyOfASourceDeletedBefore(t *testing.T) {
 		if len(rows) != 1 || rows[0].Image.Name() != own || !e.exists(t, own) {
 			t.Errorf("rows %+v; want b alone, holding its own %s, stored", rows, own)
 		}
-	})
+	}
 }

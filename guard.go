@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/internal/dialect"
 )
 
 // On PostgreSQL, a source copied into a row (b.Image = a.Image) and the
@@ -102,7 +103,7 @@ func (p *plugin) guardCopies(db *gorm.DB) {
 	}
 	_, records := db.InstanceGet(keyRecordColumns)
 	_, copies := db.InstanceGet(keyCopies)
-	if m := p.modelOf(db); m != nil && (records || copies) && db.Dialector.Name() == "sqlite" {
+	if m := p.modelOf(db); m != nil && (records || copies) && dialect.Of(db) == dialect.SQLite {
 		// These writes to the main database come before the statement's
 		// own: take the locks in the order every other writer takes them,
 		// the table's database first (an attached one may be another),
@@ -130,12 +131,12 @@ func (p *plugin) guardCopies(db *gorm.DB) {
 	if !ok {
 		drained = p.deleted.now()
 	}
-	switch db.Dialector.Name() {
-	case "sqlite":
+	switch dialect.Of(db) {
+	case dialect.SQLite:
 		if err := p.waitForDrains(db, v.([]string), drained.(uint64)); err != nil {
 			_ = db.AddError(err)
 		}
-	case "postgres":
+	case dialect.Postgres:
 		if err := p.lockCopies(db, v.([]string), drained.(uint64)); err != nil {
 			_ = db.AddError(err)
 			return

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
+	"github.com/gorm-thumbnails/thumbnails/internal/dialect"
 )
 
 // The outbox is a table of sources whose files and metadata are to be
@@ -121,7 +122,7 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 	// between the check and the deletes (SQLite has one writer).
 	meta := p.meta
 	var locks *gorm.DB
-	if db.Dialector.Name() == "sqlite" {
+	if dialect.Of(db) == dialect.SQLite {
 		locks = db.Begin()
 		if locks.Error != nil {
 			return 0, fmt.Errorf("thumbnails: drain outbox: %w", locks.Error)
@@ -216,7 +217,7 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 	}
 	// On PostgreSQL the rest runs in a transaction that holds the locks
 	// of the sources it deletes (see guard.go), checked again under them.
-	if len(free) > 0 && db.Dialector.Name() == "postgres" {
+	if len(free) > 0 && dialect.Of(db) == dialect.Postgres {
 		locks = db.Begin()
 		if locks.Error != nil {
 			return 0, errors.Join(append(errs, locks.Error)...)

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/internal/dialect"
 )
 
 // DefaultPruneMinAge is the age under which Prune leaves a file alone: an
@@ -284,8 +285,8 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 	if opts.Delete && stored == 0 && gone > 0 && !opts.Force {
 		return report, fmt.Errorf("%w (%d recorded, none found; nothing deleted)", ErrWrongStorage, gone)
 	}
-	sqlite := db.Dialector.Name() == "sqlite" && (len(report.Sources) > 0 || slices.ContainsFunc(report.Files, p.mayBeSource))
-	postgres := db.Dialector.Name() == "postgres" && len(report.Sources) > 0
+	sqlite := dialect.Of(db) == dialect.SQLite && (len(report.Sources) > 0 || slices.ContainsFunc(report.Files, p.mayBeSource))
+	postgres := dialect.Of(db) == dialect.Postgres && len(report.Sources) > 0
 	if opts.Delete && (sqlite || postgres) {
 		return p.lockedPrune(ctx, db, report, opts)
 	}
@@ -308,7 +309,7 @@ func (p *plugin) lockedPrune(ctx context.Context, db *gorm.DB, report PruneRepor
 		return PruneReport{}, locks.Error
 	}
 	defer locks.Rollback() // after its Commit, a no-op
-	if db.Dialector.Name() == "sqlite" {
+	if dialect.Of(db) == dialect.SQLite {
 		if err := lockWrites(locks); err != nil {
 			return PruneReport{}, fmt.Errorf("thumbnails: prune: take the write lock: %w", err)
 		}
@@ -317,7 +318,7 @@ func (p *plugin) lockedPrune(ctx context.Context, db *gorm.DB, report PruneRepor
 	if err != nil {
 		return PruneReport{}, err
 	}
-	if db.Dialector.Name() == "sqlite" {
+	if dialect.Of(db) == dialect.SQLite {
 		names := append(slices.Clone(report.Sources), slices.DeleteFunc(slices.Clone(report.Files), func(f string) bool { return !p.mayBeSource(f) })...)
 		held, err := heldInColumns(locks, cols, names)
 		if err != nil {
@@ -595,7 +596,7 @@ func (p *plugin) referencedByRows(db *gorm.DB, models []any) (map[string]bool, e
 	// would end the caller's transaction: ask first, where the query would
 	// look (the search_path). SQLite's migrator compares names with their
 	// case: query first.
-	postgres := db.Dialector.Name() == "postgres"
+	postgres := dialect.Of(db) == dialect.Postgres
 	for _, c := range copied {
 		if postgres {
 			exists, err := pgTableExists(db, c.table)

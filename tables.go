@@ -11,6 +11,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/gorm-thumbnails/thumbnails/internal/dialect"
 )
 
 // ErrUnknownTable is the error of a statement that writes image columns
@@ -160,7 +162,7 @@ func statementTable(db *gorm.DB, m *model) (string, error) {
 		return "", fmt.Errorf("%w: %q", ErrUnknownTable, expr.SQL)
 	}
 	for i, part := range parts {
-		name, ok := tableNamePart(part, db.Dialector.Name() == "postgres")
+		name, ok := tableNamePart(part, dialect.Of(db) == dialect.Postgres)
 		if !ok {
 			return "", fmt.Errorf("%w: %q", ErrUnknownTable, expr.SQL)
 		}
@@ -260,7 +262,7 @@ func originOf(id uint32) (tableColumn, bool) {
 // tableIdentity returns name as the database of db tells tables apart: on
 // SQLite, in lower case and without the schema "main".
 func tableIdentity(db *gorm.DB, name string) string {
-	if db.Dialector.Name() == "sqlite" {
+	if dialect.Of(db) == dialect.SQLite {
 		return strings.TrimPrefix(strings.ToLower(name), "main.")
 	}
 	return name

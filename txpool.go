@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails/internal/dialect"
 )
 
 // GORM has no after-commit hook. The plugin gets one by wrapping the
@@ -257,7 +259,7 @@ func (t *txPool) noteCopied(list []copiedImage) {
 // Otherwise (a network error, a timeout or cancellation while waiting for
 // the answer) it may have.
 func commitMayHaveLanded(db *gorm.DB, err error) bool {
-	if name := db.Dialector.Name(); name == "sqlite" || name == "sqlite3" {
+	if dialect.Of(db) == dialect.SQLite {
 		return false
 	}
 	var server interface{ SQLState() string }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails/internal/dialect"
 )
 
 // The batch read (ThumbnailsOf, so Preload and Each) of the database backend
@@ -145,7 +147,5 @@ func jsonPlain(s string) bool {
 	return true
 }
 
-func isSQLite(db *gorm.DB) bool {
-	name := db.Dialector.Name()
-	return name == "sqlite" || name == "sqlite3"
-}
+// isSQLite reports whether db is a SQLite database.
+func isSQLite(db *gorm.DB) bool { return dialect.Of(db) == dialect.SQLite }

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/gorm-thumbnails/thumbnails/internal/dialect"
 )
 
 // VersionsTable records the migrations applied to a database.
@@ -46,13 +48,11 @@ type Migration struct {
 	SQL     string // statements for the dialect, separated by ";" at the end of a line
 }
 
-// dialect maps a gorm dialector name to the suffix of its SQL files.
-func dialect(db *gorm.DB) (string, error) {
-	switch name := db.Dialector.Name(); name {
-	case "sqlite", "sqlite3":
-		return "sqlite", nil
-	case "postgres", "pgx":
-		return "postgres", nil
+// dialectOf maps a gorm dialector name to the suffix of its SQL files.
+func dialectOf(db *gorm.DB) (string, error) {
+	switch name := dialect.Of(db); name {
+	case dialect.SQLite, dialect.Postgres:
+		return name, nil
 	default:
 		return "", fmt.Errorf("%w: %q (SQLite and PostgreSQL are supported)", ErrUnsupportedDialect, name)
 	}
@@ -60,7 +60,7 @@ func dialect(db *gorm.DB) (string, error) {
 
 // List returns the migrations for the dialect of db, in order.
 func List(db *gorm.DB) ([]Migration, error) {
-	d, err := dialect(db)
+	d, err := dialectOf(db)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func Apply(ctx context.Context, db *gorm.DB) error {
 	if err != nil {
 		return err
 	}
-	d, _ := dialect(db) // List checked it
+	d, _ := dialectOf(db) // List checked it
 	// Up to date, it writes nothing, and needs no right to: an
 	// application's role without DDL rights, a read-only replica. (Should
 	// the read fail, the transactions below say why.)

@@ -37,6 +37,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails"
+
+	"github.com/gorm-thumbnails/thumbnails/internal/dialect"
 )
 
 // ErrNotPostgres is returned by db.Use when the Enqueuer is used with a
@@ -128,7 +130,7 @@ func (e *Enqueuer) Enqueue(ctx context.Context, tx *sql.Tx, jobs []thumbnails.Jo
 
 // CheckDB is called by db.Use: it refuses a database other than PostgreSQL.
 func (e *Enqueuer) CheckDB(db *gorm.DB) error {
-	if name := db.Dialector.Name(); name != "postgres" {
+	if name := dialect.Of(db); name != dialect.Postgres {
 		return fmt.Errorf("%w: the database is %s", ErrNotPostgres, name)
 	}
 	if e == nil || e.client == nil {
@@ -141,7 +143,7 @@ func (e *Enqueuer) CheckDB(db *gorm.DB) error {
 // the plugin uses (in its current search_path schema). It is River's own
 // migration (rivermigrate), here so that a program need not import it.
 func Migrate(ctx context.Context, db *gorm.DB) error {
-	if name := db.Dialector.Name(); name != "postgres" {
+	if name := dialect.Of(db); name != dialect.Postgres {
 		return fmt.Errorf("%w: the database is %s", ErrNotPostgres, name)
 	}
 	sqlDB, err := db.DB()
