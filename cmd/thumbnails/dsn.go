@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -26,9 +27,14 @@ func dialector(dsn string) (gorm.Dialector, error) {
 	}
 	file, query, _ := strings.Cut(dsn, "?")
 	file = strings.TrimPrefix(file, "file:")
+	if keywordDSN(file) {
+		// not printed: it may hold a password
+		return nil, usagef("--dsn: a PostgreSQL DSN is a postgres:// URL (postgres://user:password@host/db), not host=... keywords")
+	}
 	params, err := url.ParseQuery(query)
 	if err != nil {
-		return nil, fmt.Errorf("--dsn %q: %w", dsn, err)
+		// the query only: it may hold a password (_auth_pass)
+		return nil, fmt.Errorf("--dsn %q: its query: %w", file, err)
 	}
 	if file != ":memory:" && params.Get("mode") != "memory" {
 		info, err := os.Stat(file)
@@ -50,4 +56,42 @@ func dialector(dsn string) (gorm.Dialector, error) {
 		}
 	}
 	return sqlite.Open(dsn), nil
+}
+
+// keywordDSN reports whether file, a --dsn without its query, is a
+// PostgreSQL DSN of keyword=value pairs ("host=localhost user=app ...").
+func keywordDSN(file string) bool {
+	for _, k := range []string{"host=", "user=", "password=", "dbname=", "sslmode="} {
+		if strings.HasPrefix(file, k) || strings.Contains(file, " "+k) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactedURL returns the URL s with the password of its user info
+// replaced, as url.URL.Redacted does, also when s does not parse.
+func redactedURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		user, _, _ := strings.Cut(rest[:at], ":")
+		return scheme + "://" + user + ":xxxxx" + rest[at:]
+	}
+	return s
+}
+
+// withoutURL returns err without the URL a *url.Error quotes (a password
+// with it).
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }

@@ -142,7 +142,7 @@ func (g *globalFlags) check(cmd *cobra.Command) error {
 	if g.redis != "" {
 		if strings.Contains(g.redis, "://") {
 			if _, err := redis.ParseURL(g.redis); err != nil {
-				return usagef("%s: --redis: %w", cmd.Name(), err)
+				return usagef("%s: --redis %s: %w", cmd.Name(), redactedURL(g.redis), withoutURL(err))
 			}
 		} else if _, _, err := net.SplitHostPort(g.redis); err != nil {
 			return usagef("%s: --redis %q: want host:port or a redis:// URL", cmd.Name(), g.redis)

@@ -35,7 +35,7 @@ func TestUsageErrors(t *testing.T) {
 		{"size not in the YAML", f.args("regenerate", "--size", "huge"), `regenerate: --size "huge" is not in`},
 		{"--dir outside the storage", f.args("regenerate", "--dir", "../x"), `regenerate: --dir "../x": want a relative folder`},
 		{"hidden --base-dir", f.args("prune", "--base-dir", "thumbs/.cache"), `prune: --base-dir "thumbs/.cache"`},
-		{"bad --redis URL", f.args("list", "--id", "1", "--redis", "redis://127.0.0.1/abc"), "list: --redis: "},
+		{"bad --redis URL", f.args("list", "--id", "1", "--redis", "redis://127.0.0.1/abc"), `list: --redis redis://127.0.0.1/abc: redis: invalid database number`},
 		{"--redis not an address", f.args("list", "--id", "1", "--redis", "localhost"), `list: --redis "localhost": want host:port`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,4 +102,28 @@ func testdbFile(t *testing.T) string {
 	t.Helper()
 	p := writeFile(t, t.TempDir(), "test.db", "")
 	return p
+}
+
+// TestErrorsHidePasswords: a DSN or Redis URL that cannot be used is not
+// printed whole in the error: its password stays out of terminals and logs.
+func TestErrorsHidePasswords(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, testdbFile(t), sizesYAML)
+	const secret = "Hunter2SecretPw"
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"--redis URL with a bad escape", f.args("list", "--id", "1", "--redis", "redis://:"+secret+"%zz@127.0.0.1:6379/0")},
+		{"--redis URL with a bad database", f.args("list", "--id", "1", "--redis", "redis://:"+secret+"@127.0.0.1:6379/abc")},
+		{"SQLite DSN with a bad escape", append(f.args("list", "--id", "1"), "--dsn", f.dsn+"?_auth_pass="+secret+"%zz")},
+		{"keyword PostgreSQL DSN", append(f.args("list", "--id", "1"), "--dsn", "host=127.0.0.1 user=postgres password="+secret+" dbname=test")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCmd(t, tc.args...)
+			if r.code == 0 || strings.Contains(r.stderr+r.stdout, secret) {
+				t.Errorf("exit %d, output shows the password:\n%s", r.code, r)
+			}
+		})
+	}
 }
