@@ -163,7 +163,9 @@ func maybeShared(source, name string) bool {
 }
 
 // pluginNamed reports whether source has the form of the names the plugin
-// gives what it stores: "<dir>/<randomID()>.<ext>", ext a format's.
+// gives what it stores: "<dir>/<randomID()>.<ext>", ext a format's. A
+// legacy name of that form is taken for one (two of one id and two
+// extensions would share thumbnails: the plugin never stores such).
 func pluginNamed(source string) bool {
 	base := path.Base(source)
 	id, ext, ok := strings.Cut(base, ".")
