@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -357,6 +358,74 @@ func TestPruneRacingACopy(t *testing.T) {
 		}
 		if s, err := got.Image.Thumbnail(ctx, "small"); err != nil || !e.exists(t, s.Name) {
 			t.Errorf("the copy's small: %+v, %v", s, err)
+		}
+	})
+}
+
+// TestPruneRacingACopyOfTheSameProcess: a copy by a statement of the
+// process that runs Prune, which waits for the locks Prune deletes the
+// source under, is refused once it has them (backends.ErrNotFound), as a
+// copy waiting for a clean-up is, rather than commit a row holding the
+// deleted source.
+func TestPruneRacingACopyOfTheSameProcess(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		e, food := setupFood(t, db)
+		var loaded Food
+		if err := db.First(&loaded, food.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Exec("DELETE FROM foods WHERE id = ?", food.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		var once sync.Once
+		var wg sync.WaitGroup
+		var copied Food
+		var copyErr error
+		progress := func(thumbnails.Progress) {
+			once.Do(func() {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					copied = Food{Name: "copy", Image: loaded.Image}
+					copyErr = db.Create(&copied).Error
+				}()
+				time.Sleep(300 * time.Millisecond) // the copy waits for Prune's locks
+			})
+		}
+		if _, err := thumbnails.Prune(ctx, db, thumbnails.PruneOptions{Delete: true, MinAge: -1, Models: []any{&Food{}}, Progress: progress}); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		if copyErr == nil && !e.exists(t, food.Image.Name()) {
+			t.Fatalf("the copy committed row %d holding %s, which Prune deleted", copied.ID, food.Image.Name())
+		}
+	})
+}
+
+// TestPruneInTheCallersTransaction: Prune with Delete given a transaction
+// of the caller's runs in it (its locks held until the caller commits).
+func TestPruneInTheCallersTransaction(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		e, food := setupFood(t, db)
+		if err := db.Exec("DELETE FROM foods WHERE id = ?", food.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		var report thumbnails.PruneReport
+		err := db.Transaction(func(tx *gorm.DB) error {
+			var err error
+			report, err = thumbnails.Prune(ctx, tx, thumbnails.PruneOptions{Delete: true, MinAge: -1, Models: []any{&Food{}}})
+			return err
+		})
+		if err != nil {
+			t.Fatalf("Prune in the caller's transaction: %v", err)
+		}
+		if e.exists(t, food.Image.Name()) || !slices.Contains(report.Sources, food.Image.Name()) {
+			t.Errorf("the source no row holds is still there: %+v", report)
+		}
+		if recs, err := metadataOf(db).Thumbnails(ctx, food.Image.Name()); err != nil || len(recs) != 0 {
+			t.Errorf("its records: %v, %v", recs, err)
 		}
 	})
 }

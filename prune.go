@@ -303,12 +303,19 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 // which goes on past ctx: a cancel stops the run after the item under
 // way, whose delete must commit (database/sql rolls back, rather than
 // commits, a transaction whose context has ended).
+//
+// Given a transaction of the caller's, it runs in it: the locks are held
+// until the caller commits.
 func (p *plugin) lockedPrune(ctx context.Context, db *gorm.DB, report PruneReport, opts PruneOptions) (PruneReport, error) {
-	locks := db.WithContext(context.WithoutCancel(ctx)).Begin()
-	if locks.Error != nil {
-		return PruneReport{}, locks.Error
+	locks := db.Session(&gorm.Session{NewDB: true, Context: context.WithoutCancel(ctx)})
+	_, callers := db.Statement.ConnPool.(gorm.TxCommitter)
+	if !callers {
+		locks = locks.Begin()
+		if locks.Error != nil {
+			return PruneReport{}, locks.Error
+		}
+		defer locks.Rollback() // after its Commit, a no-op
 	}
-	defer locks.Rollback() // after its Commit, a no-op
 	if dialect.Of(db) == dialect.SQLite {
 		if err := lockWrites(locks); err != nil {
 			return PruneReport{}, fmt.Errorf("thumbnails: prune: take the write lock: %w", err)
@@ -343,6 +350,15 @@ func (p *plugin) lockedPrune(ctx context.Context, db *gorm.DB, report PruneRepor
 	// The files go before the commit, under the locks: a copy waiting for
 	// one checks, once it has it, that the source is still stored.
 	done, err := p.prune(ctx, meta, report, opts)
+	// Before the commit, which lets a waiting copy of this process go on:
+	// it then finds its source deleted (see waitForDrains and
+	// refuseDeletedCopies).
+	if gone := append(slices.Clone(done.Sources), slices.DeleteFunc(slices.Clone(done.Files), func(f string) bool { return !p.mayBeSource(f) })...); len(gone) > 0 {
+		p.deleted.add(gone)
+	}
+	if callers {
+		return done, err
+	}
 	if cerr := locks.Commit().Error; cerr != nil {
 		err = errors.Join(err, fmt.Errorf("thumbnails: commit the removal of records: %w", cerr))
 		if bound {
