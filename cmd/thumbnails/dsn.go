@@ -22,8 +22,14 @@ var sqliteDefaults = [][2]string{{"_busy_timeout", "5000"}, {"_txlock", "immedia
 // postgres:// or postgresql:// URL, SQLite for anything else. A SQLite file
 // must exist: a typo must not create an empty database.
 func dialector(dsn string) (gorm.Dialector, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return postgres.Open(dsn), nil
+	lower := strings.ToLower(dsn)
+	if strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") {
+		scheme, rest, _ := strings.Cut(dsn, "://")
+		return postgres.Open(strings.ToLower(scheme) + "://" + rest), nil // pgx takes the scheme in lower case only
+	}
+	if strings.Contains(dsn, "://") {
+		// not a SQLite file (and printed without its password)
+		return nil, usagef("--dsn %s: want a postgres:// URL or a SQLite file", redactedURL(strings.TrimSpace(dsn)))
 	}
 	file, query, _ := strings.Cut(dsn, "?")
 	file = strings.TrimPrefix(file, "file:")

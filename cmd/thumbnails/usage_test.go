@@ -118,6 +118,9 @@ func TestErrorsHidePasswords(t *testing.T) {
 		{"--redis URL with a bad database", f.args("list", "--id", "1", "--redis", "redis://:"+secret+"@127.0.0.1:6379/abc")},
 		{"SQLite DSN with a bad escape", append(f.args("list", "--id", "1"), "--dsn", f.dsn+"?_auth_pass="+secret+"%zz")},
 		{"keyword PostgreSQL DSN", append(f.args("list", "--id", "1"), "--dsn", "host=127.0.0.1 user=postgres password="+secret+" dbname=test")},
+		{"PostgreSQL URL with a typo in its scheme", append(f.args("list", "--id", "1"), "--dsn", "postgress://app:"+secret+"@127.0.0.1:5432/test")},
+		{"PostgreSQL URL with a space first", append(f.args("list", "--id", "1"), "--dsn", " postgres://app:"+secret+"@127.0.0.1:5432/test")},
+		{"PostgreSQL URL with a typo and a bad query", append(f.args("list", "--id", "1"), "--dsn", "postgress://app:"+secret+"@127.0.0.1:5432/test?sslmode=%zz")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCmd(t, tc.args...)
