@@ -176,3 +176,47 @@ func testRegenerateMovesALegacyThumbnail(t *testing.T, db *gorm.DB) {
 		t.Errorf("the old %s is still there after Prune", old)
 	}
 }
+
+// TestSharedLegacyThumbnailOutlivesOneRow: two legacy sources whose
+// records name one un-hashed thumbnail (made before names were hashed; the
+// Redis metadata let both record it): deleting one row keeps the file the
+// other's record names; Prune removes it once no record does.
+func TestSharedLegacyThumbnailOutlivesOneRow(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLiteRedis(t)
+	e := setup(t, db, &Snack{})
+	const shared = "thumbnails/legacy/cat_small.png"
+	sources := []string{"legacy/cat.jpg", "legacy/cat.png"}
+	e.write(t, shared, solidPNG(t, color.NRGBA{R: 255, A: 255}))
+	for i, s := range sources {
+		e.write(t, s, photo(t, pizzaJPG))
+		if err := db.Exec("INSERT INTO snacks (id, image) VALUES (?, ?)", i+1, s).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := metadataOf(db).Put(ctx, s, backends.Thumbnail{Source: s, Size: "small", Name: shared, Width: 100, Height: 100}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Delete(&Snack{}, 1).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !e.exists(t, shared) {
+		t.Fatalf("deleting row 1 deleted %s, which row 2's record names", shared)
+	}
+	var two Snack
+	if err := db.First(&two, 2).Error; err != nil {
+		t.Fatal(err)
+	}
+	if th, err := two.Image.Thumbnail(ctx, "small"); err != nil || th.Name != shared {
+		t.Fatalf("row 2's small: %+v, %v", th, err)
+	}
+	if err := db.Delete(&two).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := thumbnails.Prune(ctx, db, thumbnails.PruneOptions{Models: []any{&Snack{}}, MinAge: -1, Delete: true}); err != nil {
+		t.Fatal(err)
+	}
+	if files := e.files(t); len(files) != 0 {
+		t.Errorf("files after both rows and Prune: %v", files)
+	}
+}

@@ -299,10 +299,12 @@ func (p *plugin) drainRows(ctx context.Context, db *gorm.DB, rows []outboxRow) (
 }
 
 // deleteFilesOf deletes the thumbnails of source whose records are recs,
-// then source itself.
+// then source itself. A legacy thumbnail that another source's record may
+// name too (see mayShare) is left to Prune, which deletes it once no
+// record names it.
 func (p *plugin) deleteFilesOf(ctx context.Context, source string, recs []backends.Thumbnail) error {
 	for _, t := range recs {
-		if !t.IsFile() {
+		if !t.IsFile() || p.mayShare(source, t.Name) {
 			continue
 		}
 		if err := p.storage.Delete(ctx, t.Name); err != nil {
@@ -313,6 +315,15 @@ func (p *plugin) deleteFilesOf(ctx context.Context, source string, recs []backen
 		return fmt.Errorf("thumbnails: delete %q: %w", source, err)
 	}
 	return nil
+}
+
+// mayShare reports whether name, a recorded thumbnail of source, may be
+// recorded for another source too: one named before the names of legacy
+// sources were hashed (see maybeShared), in a metadata store that let two
+// sources record one name (the database's refuses it).
+func (p *plugin) mayShare(source, name string) bool {
+	_, database := p.meta.(backends.TxMetadata)
+	return !database && maybeShared(source, name)
 }
 
 // anySlice returns s as a []any, for a clause.IN.
