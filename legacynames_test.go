@@ -29,15 +29,18 @@ func TestLegacyNamesNeverShareAThumbnail(t *testing.T) {
 		{"legacy/cat.jpg", "legacy/cat.png", "small", "small"},
 		{"legacy/pizza.jpg", "legacy/pizza_x.png", "x_small", "small"},
 	}
-	set := sizes.Sizes{
-		"small":   {Processors: []gift.Filter{processors.Resize(processors.Px(100), processors.Px(100), processors.Fill)}, Format: "png", Lazy: true},
-		"x_small": {Processors: []gift.Filter{processors.Resize(processors.Px(100), processors.Px(100), processors.Fill)}, Format: "png", Lazy: true},
+	// each subtest its own (the plugin and withKey write into them)
+	set := func() sizes.Sizes {
+		return sizes.Sizes{
+			"small":   {Processors: []gift.Filter{processors.Resize(processors.Px(100), processors.Px(100), processors.Fill)}, Format: "png", Lazy: true},
+			"x_small": {Processors: []gift.Filter{processors.Resize(processors.Px(100), processors.Px(100), processors.Fill)}, Format: "png", Lazy: true},
+		}
 	}
 	for _, c := range cases {
 		t.Run(c.a+"+"+c.b, func(t *testing.T) {
 			forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 				ctx := context.Background()
-				cfg := thumbnails.Config{Sizes: set}
+				cfg := thumbnails.Config{Sizes: set()}
 				withKey(&cfg)
 				e := setupSizesConfig(t, db, cfg, &Snack{})
 				e.write(t, c.a, photo(t, pizzaJPG))
