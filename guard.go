@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"maps"
 	"slices"
 	"strconv"
 
@@ -270,18 +269,8 @@ func lockAndRecheck(tx *gorm.DB, free []string, columns []tableColumn) (del []st
 			columns = append(columns, c)
 		}
 	}
-	still = map[string]bool{}
-	for _, c := range columns {
-		// A column that is not there holds nothing; asking first keeps
-		// the transaction from failing on it.
-		if !tx.Migrator().HasColumn(c.table, c.name) {
-			continue
-		}
-		refs, err := referencesIn(tx, c.table, c.name, locked)
-		if err != nil {
-			return nil, nil, err
-		}
-		maps.Copy(still, refs)
+	if still, err = heldInColumns(tx, columns, locked); err != nil {
+		return nil, nil, err
 	}
 	return slices.DeleteFunc(locked, func(s string) bool { return still[s] }), still, nil
 }

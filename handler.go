@@ -206,11 +206,12 @@ func (h *handler) generate(ctx context.Context, name string, q url.Values) (io.R
 		return nil, "", errForbidden
 	}
 	sz, ok := h.sizeOf(name, source)
+	focusParam := lastValue(q, queryFocus)
 	var focus field.Focus
-	if focus.Scan(lastValue(q, queryFocus)) != nil {
+	if focus.Scan(focusParam) != nil {
 		return nil, "", errForbidden
 	}
-	if !ok || !h.p.validSignature(source, sz.Name, lastValue(q, queryFocus), sig) {
+	if !ok || !h.p.validSignature(source, sz.Name, focusParam, sig) {
 		return nil, "", errForbidden
 	}
 	// The URL may be older than the row's point (a cached page): the size

@@ -326,8 +326,7 @@ func (p *plugin) lockedPrune(ctx context.Context, db *gorm.DB, report PruneRepor
 		return PruneReport{}, err
 	}
 	if dialect.Of(db) == dialect.SQLite {
-		names := append(slices.Clone(report.Sources), slices.DeleteFunc(slices.Clone(report.Files), func(f string) bool { return !p.mayBeSource(f) })...)
-		held, err := heldInColumns(locks, cols, names)
+		held, err := heldInColumns(locks, cols, p.rowHoldable(report))
 		if err != nil {
 			return PruneReport{}, err
 		}
@@ -353,7 +352,7 @@ func (p *plugin) lockedPrune(ctx context.Context, db *gorm.DB, report PruneRepor
 	// Before the commit, which lets a waiting copy of this process go on:
 	// it then finds its source deleted (see waitForDrains and
 	// refuseDeletedCopies).
-	if gone := append(slices.Clone(done.Sources), slices.DeleteFunc(slices.Clone(done.Files), func(f string) bool { return !p.mayBeSource(f) })...); len(gone) > 0 {
+	if gone := p.rowHoldable(done); len(gone) > 0 {
 		p.deleted.add(gone)
 	}
 	if callers {
@@ -379,8 +378,16 @@ func (p *plugin) mayBeSource(name string) bool {
 	return !strings.HasPrefix(name, p.cfg.BaseDir+"/")
 }
 
-// heldInColumns returns which of names a row holds in one of columns (a
-// column or table not there holds nothing), a chunk of names a query.
+// rowHoldable returns the names of r that a row may hold: its sources, and
+// its files that may be sources (see mayBeSource).
+func (p *plugin) rowHoldable(r PruneReport) []string {
+	files := slices.DeleteFunc(slices.Clone(r.Files), func(f string) bool { return !p.mayBeSource(f) })
+	return append(slices.Clone(r.Sources), files...)
+}
+
+// heldInColumns returns which of names a row holds in one of columns, a
+// chunk of names a query. A column or table not there holds nothing:
+// asking first keeps a transaction from failing on it.
 func heldInColumns(db *gorm.DB, columns []tableColumn, names []string) (map[string]bool, error) {
 	held := map[string]bool{}
 	for _, c := range columns {

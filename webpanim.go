@@ -8,16 +8,20 @@ import (
 
 // riffChunks calls fn with the id and payload of each chunk of body, the
 // chunks of a RIFF file after its header, until fn returns false or a
-// chunk runs past the end. Chunks are padded to an even length.
-func riffChunks(body []byte, fn func(id string, payload []byte) bool) {
-	for pos := 0; pos+8 <= len(body); {
+// chunk runs past the end. Chunks are padded to an even length. It returns
+// where it stopped: the end of body (or one past it, the last chunk's
+// padding byte left out) when every chunk was whole and fn went on.
+func riffChunks(body []byte, fn func(id string, payload []byte) bool) int64 {
+	pos := int64(0)
+	for pos+8 <= int64(len(body)) {
 		n := int64(binary.LittleEndian.Uint32(body[pos+4:]))
-		end := int64(pos) + 8 + n
+		end := pos + 8 + n
 		if end > int64(len(body)) || !fn(string(body[pos:pos+4]), body[pos+8:end]) {
-			return
+			return pos
 		}
-		pos = int(end + n%2)
+		pos = end + n%2
 	}
+	return pos
 }
 
 // riffWhole reports whether data, a RIFF file, holds the bytes its header
@@ -31,16 +35,9 @@ func riffWhole(data []byte) bool {
 		return false
 	}
 	body := data[12 : 8+size]
-	pos := int64(0)
-	for pos+8 <= int64(len(body)) {
-		n := int64(binary.LittleEndian.Uint32(body[pos+4:]))
-		if pos+8+n > int64(len(body)) {
-			return false
-		}
-		pos += 8 + n + n%2
-	}
+	end := riffChunks(body, func(string, []byte) bool { return true })
 	// the last chunk's padding byte may be left out
-	return pos == int64(len(body)) || pos == int64(len(body))+1
+	return end == int64(len(body)) || end == int64(len(body))+1
 }
 
 // webpBody returns the chunks of a WebP file, or false when data is not one.
