@@ -36,7 +36,6 @@ func TestCopyRacingDelete(t *testing.T) {
 				t.Cleanup(func() { redisMetadata.Delete(db) })
 			}
 			e := setup(t, db, &Food{})
-			ctx := context.Background()
 			a := Food{Name: "a", Image: field.NewImage("a.jpg", reader(photo(t, pizzaJPG)))}
 			if err := db.Create(&a).Error; err != nil {
 				t.Fatal(err)
@@ -55,16 +54,7 @@ func TestCopyRacingDelete(t *testing.T) {
 			if err := tx.Commit().Error; err != nil {
 				t.Fatal(err)
 			}
-			var got Food
-			if err := db.First(&got, b.ID).Error; err != nil || got.Image.Name() != source {
-				t.Fatalf("b holds %q (%v), want %q", got.Image.Name(), err, source)
-			}
-			if !e.exists(t, source) {
-				t.Fatalf("the source %s of the committed row b was deleted with a", source)
-			}
-			if th, err := got.Image.Thumbnail(ctx, "small"); err != nil || !e.exists(t, th.Name) {
-				t.Errorf("b's small: %+v, %v", th, err)
-			}
+			got := committedCopy(t, db, e, b.ID, source)
 
 			if err := db.Delete(&got).Error; err != nil {
 				t.Fatal(err)
@@ -475,4 +465,22 @@ func testCopyOfASourceDeletedBefore(t *testing.T, db *gorm.DB) {
 			t.Errorf("rows %+v; want b alone, holding its own %s, stored", rows, own)
 		}
 	}
+}
+
+// committedCopy returns the food id, committed holding a copy of source,
+// after checking that it does, and that source and its small are still
+// stored (the clean-up of the row it came from kept them).
+func committedCopy(t *testing.T, db *gorm.DB, e *env, id uint, source string) Food {
+	t.Helper()
+	var got Food
+	if err := db.First(&got, id).Error; err != nil || got.Image.Name() != source {
+		t.Fatalf("b holds %q (%v), want %q", got.Image.Name(), err, source)
+	}
+	if !e.exists(t, source) {
+		t.Fatalf("the source %s of the committed row b was deleted with a", source)
+	}
+	if th, err := got.Image.Thumbnail(context.Background(), "small"); err != nil || !e.exists(t, th.Name) {
+		t.Errorf("b's small: %+v, %v", th, err)
+	}
+	return got
 }

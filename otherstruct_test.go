@@ -238,16 +238,7 @@ func TestUpdatesOtherStructCopyRacingDelete(t *testing.T) {
 	if err := tx.Commit().Error; err != nil {
 		t.Fatal(err)
 	}
-	var got Food
-	if err := db.First(&got, b.ID).Error; err != nil || got.Image.Name() != source {
-		t.Fatalf("b holds %q (%v), want %q", got.Image.Name(), err, source)
-	}
-	if !e.exists(t, source) {
-		t.Fatalf("the source %s of the committed row b was deleted with a", source)
-	}
-	if th, err := got.Image.Thumbnail(context.Background(), "small"); err != nil || !e.exists(t, th.Name) {
-		t.Errorf("b's small: %+v, %v", th, err)
-	}
+	committedCopy(t, db, e, b.ID, source)
 	for _, f := range bFiles {
 		if e.exists(t, f) {
 			t.Errorf("b's replaced %s is still stored", f)

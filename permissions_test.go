@@ -38,17 +38,7 @@ type Voucher struct {
 func TestColumnPermissions(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e := setup(t, db, &Medal{}, &Seal{}, &Voucher{})
-		column := func(table string, id uint) string {
-			t.Helper()
-			var name *string
-			if err := db.Table(table).Select("image").Where("id = ?", id).Scan(&name).Error; err != nil {
-				t.Fatal(err)
-			}
-			if name == nil {
-				return ""
-			}
-			return *name
-		}
+		column := func(table string, id uint) string { t.Helper(); return imageColumn(t, db, table, id) }
 
 		medal := Medal{Name: "a", Image: newFood(t, "", pizzaJPG).Image}
 		if err := db.Create(&medal).Error; err != nil {
@@ -114,17 +104,7 @@ type Trophy struct {
 func TestUpsertIntoCreateOnlyColumn(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e := setup(t, db, &Medal{}, &Trophy{})
-		column := func(table string, id uint) string {
-			t.Helper()
-			var name *string
-			if err := db.Table(table).Select("image").Where("id = ?", id).Scan(&name).Error; err != nil {
-				t.Fatal(err)
-			}
-			if name == nil {
-				return ""
-			}
-			return *name
-		}
+		column := func(table string, id uint) string { t.Helper(); return imageColumn(t, db, table, id) }
 		discarded := func(what string, img field.Image) {
 			t.Helper()
 			if _, err := img.Thumbnail(t.Context(), "small"); !errors.Is(err, field.ErrDiscarded) {
@@ -230,4 +210,18 @@ func TestUpsertIntoCreateOnlyColumn(t *testing.T) {
 			t.Errorf("DoUpdates of the column: the replaced image %q is still stored", first)
 		}
 	})
+}
+
+// imageColumn returns what the image column of table's row id holds ("" for
+// NULL).
+func imageColumn(t *testing.T, db *gorm.DB, table string, id uint) string {
+	t.Helper()
+	var name *string
+	if err := db.Table(table).Select("image").Where("id = ?", id).Scan(&name).Error; err != nil {
+		t.Fatal(err)
+	}
+	if name == nil {
+		return ""
+	}
+	return *name
 }
