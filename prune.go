@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"path"
 	"slices"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/internal/dialect"
@@ -637,9 +639,24 @@ func (p *plugin) referencedByRows(db *gorm.DB, models []any) (map[string]bool, e
 	return out, nil
 }
 
+// namesInChunk is how many rows of a SQLite table namesIn reads per query.
+const namesInChunk = 1000
+
 // namesIn adds to out the names that rows of c hold, soft-deleted rows
 // included.
+//
+// On SQLite it reads the rows in chunks, in the order of their rowid: a
+// query holds a read lock that keeps a writer (outside WAL mode) from
+// committing until it ends, and one query over a large table would make
+// the application's writes wait for the whole scan, or fail past their
+// busy timeout. A table that has no rowid (WITHOUT ROWID, or a column
+// named like it) is read in one query.
 func namesIn(db *gorm.DB, c tableColumn, out map[string]bool) error {
+	if dialect.Of(db) == dialect.SQLite {
+		if done, err := namesInChunks(db, c, out); done || err != nil {
+			return err
+		}
+	}
 	// the raw table: soft-deleted rows still reference their images
 	var names []sql.NullString
 	if err := pluck(table(db, c.table), c.name, true, &names).Error; err != nil {
@@ -651,6 +668,52 @@ func namesIn(db *gorm.DB, c tableColumn, out map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// namesInChunks is namesIn on SQLite, chunk by chunk; done is false when
+// the table cannot be read so (it has no rowid of its own) and nothing
+// was read.
+func namesInChunks(db *gorm.DB, c tableColumn, out map[string]bool) (done bool, err error) {
+	// The columns, from a query: Migrator().ColumnTypes leaves a table
+	// name with a space unquoted.
+	rows, err := table(db, c.table).Limit(0).Rows()
+	if err != nil {
+		return false, nil // the query in one goes on to say why
+	}
+	cols, err := rows.Columns()
+	rows.Close()
+	if err != nil || slices.ContainsFunc(cols, func(n string) bool { return strings.EqualFold(n, "_rowid_") }) {
+		return false, nil
+	}
+	type row struct {
+		Key  int64          `gorm:"column:k"`
+		Name sql.NullString `gorm:"column:name"`
+	}
+	last := int64(math.MinInt64)
+	for first := true; ; first = false {
+		var chunk []row
+		q := table(db, c.table).
+			Select("_rowid_ AS k, ? AS name", clause.Column{Name: c.name}).
+			Where("_rowid_ > ?", last).
+			Order("_rowid_").
+			Limit(namesInChunk).
+			Find(&chunk)
+		if q.Error != nil {
+			if first && strings.Contains(q.Error.Error(), "no such column: _rowid_") {
+				return false, nil // WITHOUT ROWID
+			}
+			return true, fmt.Errorf("thumbnails: read %s.%s: %w", c.table, c.name, q.Error)
+		}
+		for _, r := range chunk {
+			if r.Name.Valid && r.Name.String != "" {
+				out[r.Name.String] = true
+			}
+		}
+		if len(chunk) < namesInChunk {
+			return true, nil
+		}
+		last = chunk[len(chunk)-1].Key
+	}
 }
 
 // pluginOf returns the plugin registered on db.

@@ -621,3 +621,67 @@ func TestPruneLockedCommitFails(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneReadsEveryRowOfALargeTable prunes with a SQLite table whose
+// rows Prune reads in chunks: the one row holding a source comes after
+// more rows than a chunk, in a table with a rowid, one without (WITHOUT
+// ROWID) and one with a column named like it. The source is kept in all.
+func TestPruneReadsEveryRowOfALargeTable(t *testing.T) {
+	for _, tc := range []struct{ name, create string }{
+		{"rowid", `CREATE TABLE "held by" (id integer PRIMARY KEY, image text)`},
+		{"negative rowids", `CREATE TABLE "held by" (id integer PRIMARY KEY, image text)`},
+		{"without rowid", `CREATE TABLE "held by" (id integer PRIMARY KEY, image text) WITHOUT ROWID`},
+		{"a column named _rowid_", `CREATE TABLE "held by" (id integer PRIMARY KEY, _rowid_ text, image text)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			db := openSQLite(t)
+			e := setup(t, db, &Food{})
+			ctx := context.Background()
+			food := newFood(t, "a", pizzaJPG)
+			if err := db.Create(&food).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Exec("DELETE FROM foods").Error; err != nil { // by hand: the files stay
+				t.Fatal(err)
+			}
+			if err := db.Exec(tc.create).Error; err != nil {
+				t.Fatal(err)
+			}
+			first := 1
+			if tc.name == "negative rowids" {
+				first = -30000
+			}
+			err := db.Exec(`WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+				INSERT INTO "held by" (id, image) SELECT i, 'foods/gone.jpg' FROM n`, first, first+25000).Error
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Exec(`INSERT INTO "held by" (id, image) VALUES (?, ?)`, first+25001, food.Image.Name()).Error; err != nil {
+				t.Fatal(err)
+			}
+			if tc.name == "a column named _rowid_" {
+				if err := db.Exec(`UPDATE "held by" SET _rowid_ = 'x'`).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, f := range e.files(t) {
+				e.age(t, f, 2*time.Hour)
+			}
+			opts := thumbnails.PruneOptions{Models: []any{thumbnails.Table{Name: "held by", Column: "image", Dir: "foods"}}}
+			for _, del := range []bool{false, true} {
+				opts.Delete = del
+				report, err := thumbnails.Prune(ctx, db, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(report.Sources) != 0 || len(report.Files) != 0 {
+					t.Errorf("prune (delete %v) lists %v and %v, which the last row holds", del, report.Sources, report.Files)
+				}
+			}
+			if !e.exists(t, food.Image.Name()) {
+				t.Errorf("%s deleted", food.Image.Name())
+			}
+		})
+	}
+}
