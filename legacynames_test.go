@@ -3,18 +3,23 @@ package thumbnails_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/disintegration/gift"
 	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/processors"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
@@ -222,4 +227,120 @@ func TestSharedLegacyThumbnailOutlivesOneRow(t *testing.T) {
 	if files := e.files(t); len(files) != 0 {
 		t.Errorf("files after both rows and Prune: %v", files)
 	}
+}
+
+// TestPruneKeepsALegacySourceSpelledOtherwise: a legacy row whose column
+// spells its source otherwise than the storage lists it ("legacy//cat.jpg"
+// for legacy/cat.jpg) holds that file. After Regenerate and a lazy size,
+// Prune deletes neither the source nor its thumbnails, and the lazy size
+// is still served.
+func TestPruneKeepsALegacySourceSpelledOtherwise(t *testing.T) {
+	for _, spelling := range []string{"legacy//cat.jpg", "./legacy/cat.jpg", "legacy/./cat.jpg"} {
+		t.Run(spelling, func(t *testing.T) {
+			forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+				ctx := context.Background()
+				e := setup(t, db, &Snack{})
+				e.write(t, "legacy/cat.jpg", photo(t, pizzaJPG))
+				if err := db.Exec("INSERT INTO snacks (id, image) VALUES (1, ?)", spelling).Error; err != nil {
+					t.Fatal(err)
+				}
+				if _, err := thumbnails.Regenerate(ctx, db, &Snack{}, thumbnails.RegenerateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				var s Snack
+				if err := db.First(&s, 1).Error; err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Image.Thumbnail(ctx, "large"); err != nil {
+					t.Fatal(err)
+				}
+				before := e.files(t)
+				report, err := thumbnails.Prune(ctx, db, thumbnails.PruneOptions{Models: []any{&Snack{}}, MinAge: -1, Delete: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(report.Files)+len(report.Sources)+len(report.Records) != 0 {
+					t.Errorf("prune removed %+v", report)
+				}
+				if after := e.files(t); !slices.Equal(after, before) {
+					t.Errorf("files before prune %v, after %v", before, after)
+				}
+				if _, err := s.Image.Thumbnail(ctx, "large"); err != nil {
+					t.Errorf("large after prune: %v", err)
+				}
+			})
+		})
+	}
+}
+
+// TestReleasingALegacyNameTheStorageRefusesOrSpellsOtherwise replaces the
+// image of legacy rows whose source is "../outside.jpg" (a name the
+// storage refuses) or "legacy//cat.jpg" (legacy/cat.jpg, which another row
+// holds as such). The outbox is drained at once, with no error logged, and
+// the file the other row holds is kept, its thumbnails too.
+func TestReleasingALegacyNameTheStorageRefusesOrSpellsOtherwise(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		logs := newCaptureLogger()
+		db.Logger = logs
+		e := setup(t, db, &Snack{})
+		e.write(t, "legacy/cat.jpg", photo(t, pizzaJPG))
+		for i, name := range []string{"../outside.jpg", "legacy//cat.jpg", "legacy/cat.jpg"} {
+			if err := db.Exec("INSERT INTO snacks (id, image) VALUES (?, ?)", i+1, name).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		var kept Snack
+		if err := db.First(&kept, 3).Error; err != nil {
+			t.Fatal(err)
+		}
+		small, err := kept.Image.Thumbnail(ctx, "small")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []uint{1, 2} {
+			s := Snack{ID: id}
+			if err := db.Model(&s).Update("image", field.NewImage("new.jpg", reader(photo(t, pastaJPG)))).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := count(t, db, "thumbnails_outbox"); n != 0 {
+			t.Errorf("%d outbox rows left", n)
+		}
+		for _, name := range []string{"legacy/cat.jpg", small.Name} {
+			if !e.exists(t, name) {
+				t.Errorf("%s, which row 3 holds, was deleted", name)
+			}
+		}
+		if msgs := logs.errors(); len(msgs) > 0 {
+			t.Errorf("errors logged: %q", msgs)
+		}
+	})
+}
+
+// captureLogger is gorm's default logger, silenced, that keeps the
+// messages logged at the error level.
+type captureLogger struct {
+	logger.Interface
+	mu   sync.Mutex
+	msgs []string
+}
+
+// newCaptureLogger returns a captureLogger.
+func newCaptureLogger() *captureLogger {
+	return &captureLogger{Interface: logger.Default.LogMode(logger.Silent)}
+}
+
+// Error keeps the message.
+func (l *captureLogger) Error(_ context.Context, format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.msgs = append(l.msgs, fmt.Sprintf(format, args...))
+}
+
+// errors returns the messages kept so far.
+func (l *captureLogger) errors() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.msgs)
 }

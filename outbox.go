@@ -307,9 +307,18 @@ func (p *plugin) deleteFilesOf(ctx context.Context, source string, recs []backen
 		if !t.IsFile() || p.mayShare(source, t.Name) {
 			continue
 		}
-		if err := p.storage.Delete(ctx, t.Name); err != nil {
+		// A name the storage refuses (a legacy "../x.jpg") names no file.
+		if err := p.storage.Delete(ctx, t.Name); err != nil && !errors.Is(err, backends.ErrInvalidName) {
 			return fmt.Errorf("thumbnails: delete %q: %w", t.Name, err)
 		}
+	}
+	if !backends.IsCleanName(source) {
+		// Nor does a source the storage refuses; and one spelled otherwise
+		// than its clean form (a legacy row's "legacy//cat.jpg") may be
+		// held by a row that spells it the clean way, which the check of
+		// the references did not look for: Prune, which compares the
+		// clean forms, reclaims it when no row holds it.
+		return nil
 	}
 	if err := p.storage.Delete(ctx, source); err != nil {
 		return fmt.Errorf("thumbnails: delete %q: %w", source, err)

@@ -163,23 +163,23 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 	var unlistedLost []recordedSource
 	var unlistedRecords []backends.Thumbnail
 	err = p.meta.Each(ctx, func(source string, thumbs []backends.Thumbnail) error {
-		_, found := files[source]
+		_, found := files[canonical(source)]
 		if found {
 			stored++
 		} else {
 			gone++
 		}
-		if rows != nil && !rows[source] {
+		if rows != nil && !rows[canonical(source)] {
 			if !found {
 				unlistedSources = append(unlistedSources, recordedSource{source, slices.Clone(thumbs)})
 				return nil
 			}
-			if !files[source].ModTime.After(cutoff) {
+			if !files[canonical(source)].ModTime.After(cutoff) {
 				report.Sources = append(report.Sources, source)
 				return nil // its files are unreferenced below
 			}
 		}
-		recorded[source] = true
+		recorded[canonical(source)] = true
 		if !found {
 			unlistedLost = append(unlistedLost, recordedSource{source, slices.Clone(thumbs)})
 		}
@@ -187,13 +187,13 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 			if !t.IsFile() {
 				continue // a placeholder lives in the record itself
 			}
-			if _, ok := files[t.Name]; !ok {
+			if _, ok := files[canonical(t.Name)]; !ok {
 				gone++
 				unlistedRecords = append(unlistedRecords, t)
 				continue
 			}
 			stored++
-			recorded[t.Name] = true
+			recorded[canonical(t.Name)] = true
 		}
 		return nil
 	})
@@ -225,13 +225,13 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 		}
 		// Written since the listing, so young: kept, as are its records
 		// whose files exist (files are written before their records).
-		recorded[rs.source] = true
+		recorded[canonical(rs.source)] = true
 		for _, t := range rs.thumbs {
 			if !t.IsFile() {
 				continue
 			}
-			if _, ok := files[t.Name]; ok {
-				recorded[t.Name] = true
+			if _, ok := files[canonical(t.Name)]; ok {
+				recorded[canonical(t.Name)] = true
 			} else {
 				unlistedRecords = append(unlistedRecords, t)
 			}
@@ -664,7 +664,7 @@ func namesIn(db *gorm.DB, c tableColumn, out map[string]bool) error {
 	}
 	for _, n := range names {
 		if n.Valid && n.String != "" {
-			out[n.String] = true
+			out[canonical(n.String)] = true
 		}
 	}
 	return nil
@@ -706,7 +706,7 @@ func namesInChunks(db *gorm.DB, c tableColumn, out map[string]bool) (done bool, 
 		}
 		for _, r := range chunk {
 			if r.Name.Valid && r.Name.String != "" {
-				out[r.Name.String] = true
+				out[canonical(r.Name.String)] = true
 			}
 		}
 		if len(chunk) < namesInChunk {
@@ -714,6 +714,22 @@ func namesInChunks(db *gorm.DB, c tableColumn, out map[string]bool) (done bool, 
 		}
 		last = chunk[len(chunk)-1].Key
 	}
+}
+
+// canonical returns the name under which the storage keeps name: its clean
+// form ("legacy//cat.jpg" and "./legacy/cat.jpg" are "legacy/cat.jpg", as
+// the storages read and delete them), or name itself when it is no valid
+// storage name. Prune compares the names of rows and records with those of
+// the listing so: a legacy row that spells its source otherwise still
+// holds the file.
+func canonical(name string) string {
+	if backends.IsCleanName(name) {
+		return name
+	}
+	if clean, err := backends.CleanName(name); err == nil {
+		return clean
+	}
+	return name
 }
 
 // pluginOf returns the plugin registered on db.
