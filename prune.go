@@ -40,6 +40,17 @@ var ErrCannotList = errors.New("thumbnails: the storage cannot list its files")
 // deletes what the report lists.
 var ErrWrongStorage = errors.New("thumbnails: the storage holds none of the files that metadata records; is it the application's storage?")
 
+// ErrWrongMetadata is returned by Prune with PruneOptions.Delete and
+// Models, which then deletes nothing, when the metadata records nothing
+// while rows of the models hold sources that the plugin named and the
+// storage holds: every save records its source, so the metadata is not
+// the application's (a mistyped Redis key prefix, another database), and
+// every thumbnail would be taken for an orphan. A dry run reports what it
+// found without this error. When the records really are all gone (a
+// flushed Redis), PruneOptions.Force deletes what the report lists (the
+// sizes are made again on first access).
+var ErrWrongMetadata = errors.New("thumbnails: the metadata records nothing of what the rows and the storage hold; is it the application's (its database, its Redis key prefix)?")
+
 // PruneOptions tell Prune what to look at and whether to delete.
 type PruneOptions struct {
 	// Delete removes what Prune finds. False (the default) is a dry run
@@ -61,7 +72,8 @@ type PruneOptions struct {
 	// are pruned.
 	Models []any
 	// Force deletes even when the storage holds none of the files that
-	// metadata records (see ErrWrongStorage).
+	// metadata records (see ErrWrongStorage), or the metadata nothing of
+	// what the rows and the storage hold (see ErrWrongMetadata).
 	Force bool
 	// Progress, when not nil, is called after each item to remove (each
 	// of Sources, then of Records, then of Files), one call at a time,
@@ -89,7 +101,7 @@ type PruneOptions struct {
 // should the commit fail, the sources and records are counted in Failed,
 // not removed, though Progress reported them done (their files are gone
 // then; the next run removes the records). When Prune refuses to delete
-// (ErrWrongStorage) it has removed nothing: the lists then hold what it
+// (ErrWrongStorage, ErrWrongMetadata) it has removed nothing: the lists then hold what it
 // found, as in a dry run, and Done is 0.
 //
 // Skipped is len(Lost), which are never removed. Counts.Last is nil.
@@ -286,6 +298,11 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 	report.Skipped = len(report.Lost)
 	if opts.Delete && stored == 0 && gone > 0 && !opts.Force {
 		return report, fmt.Errorf("%w (%d recorded, none found; nothing deleted)", ErrWrongStorage, gone)
+	}
+	if opts.Delete && !opts.Force && stored == 0 && gone == 0 && len(report.Files) > 0 {
+		if held := heldPluginSources(rows, files); held > 0 {
+			return report, fmt.Errorf("%w (it records nothing, while rows hold %d sources that the storage holds; nothing deleted)", ErrWrongMetadata, held)
+		}
 	}
 	sqlite := dialect.Of(db) == dialect.SQLite && (len(report.Sources) > 0 || slices.ContainsFunc(report.Files, p.mayBeSource))
 	postgres := dialect.Of(db) == dialect.Postgres && len(report.Sources) > 0
@@ -714,6 +731,18 @@ func namesInChunks(db *gorm.DB, c tableColumn, out map[string]bool) (done bool, 
 		}
 		last = chunk[len(chunk)-1].Key
 	}
+}
+
+// heldPluginSources counts the names of rows that the plugin gave (see
+// pluginNamed) and that the storage lists.
+func heldPluginSources(rows map[string]bool, files map[string]backends.FileInfo) int {
+	n := 0
+	for name := range rows {
+		if _, stored := files[name]; stored && pluginNamed(name) {
+			n++
+		}
+	}
+	return n
 }
 
 // canonical returns the name under which the storage keeps name: its clean

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails"
@@ -681,6 +682,69 @@ func TestPruneReadsEveryRowOfALargeTable(t *testing.T) {
 			}
 			if !e.exists(t, food.Image.Name()) {
 				t.Errorf("%s deleted", food.Image.Name())
+			}
+		})
+	}
+}
+
+// TestPruneWithTheWrongMetadata prunes the application's rows and storage
+// from a program whose metadata is not the application's (a mistyped Redis
+// key prefix; the database's tables where the application keeps Redis):
+// Prune refuses with ErrWrongMetadata and deletes nothing; a dry run
+// reports without it; Force deletes the thumbnails the report lists and
+// keeps the source a row holds.
+func TestPruneWithTheWrongMetadata(t *testing.T) {
+	client := testdb.Redis(t)
+	prefix := testdb.RedisPrefix(t, client)
+	for _, tc := range []struct {
+		name  string
+		wrong backends.Metadata
+	}{
+		{"mistyped prefix", backends.NewRedisMetadata(client, prefix+"typo:")},
+		{"database instead of Redis", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := testdb.SQLiteDSN(t, "")
+			root := t.TempDir()
+			storage := backends.NewFileSystemStorage(root, "/media/")
+			app := testdb.Open(t, sqlite.Open(dsn))
+			usePlugin(t, app, thumbnails.Config{Sizes: testSizes(), Storage: storage, Metadata: backends.NewRedisMetadata(client, prefix+tc.name+":")}, &Food{})
+			food := newFood(t, "a", pizzaJPG)
+			if err := app.Create(&food).Error; err != nil {
+				t.Fatal(err)
+			}
+			files := localFiles(root)
+			before := files.names(t)
+			for _, f := range before {
+				files.age(t, f, 2*time.Hour)
+			}
+
+			maint := testdb.Open(t, sqlite.Open(dsn))
+			wrong := tc.wrong
+			if wrong == nil {
+				wrong = backends.NewDatabaseMetadata(maint)
+			}
+			usePlugin(t, maint, thumbnails.Config{Sizes: testSizes(), Storage: storage, Metadata: wrong}, &Food{})
+			opts := thumbnails.PruneOptions{Models: []any{&Food{}}, MinAge: -1}
+			found, err := thumbnails.Prune(ctx, maint, opts)
+			if err != nil || len(found.Files) == 0 {
+				t.Fatalf("dry run: %+v, %v; want the thumbnails listed", found, err)
+			}
+			opts.Delete = true
+			if report, err := thumbnails.Prune(ctx, maint, opts); !errors.Is(err, thumbnails.ErrWrongMetadata) || report.Done != 0 {
+				t.Fatalf("Prune with the wrong metadata: %+v, %v; want ErrWrongMetadata", report, err)
+			}
+			if after := files.names(t); !slices.Equal(after, before) {
+				t.Fatalf("files before %v, after the refused prune %v", before, after)
+			}
+			opts.Force = true
+			report, err := thumbnails.Prune(ctx, maint, opts)
+			if err != nil || !slices.Equal(report.Files, found.Files) {
+				t.Fatalf("forced: %+v, %v; want %v removed", report, err, found.Files)
+			}
+			if after := files.names(t); !slices.Equal(after, []string{food.Image.Name()}) {
+				t.Errorf("after the forced prune %v; want only the source", after)
 			}
 		})
 	}
