@@ -555,8 +555,8 @@ func (p *plugin) keepWritten(db *gorm.DB, all []*stored) ([]*stored, error) {
 // finish runs after gorm's commit or rollback. A failed statement's files
 // are deleted unless rows it wrote may still reference them (see
 // discardUnlessWritten); a successful one binds the saved images to the
-// plugin and, outside a transaction, drains the outbox (inside one, the
-// transaction's Commit does).
+// plugin. Outside a transaction, failed or not, it drains the outbox
+// (inside one, the transaction's Commit does).
 func (p *plugin) finish(db *gorm.DB) {
 	if o, _ := db.InstanceGet(keyOmits); o != nil {
 		db.Statement.Omits = o.(*omitted).omits
@@ -580,14 +580,26 @@ func (p *plugin) finish(db *gorm.DB) {
 	if db.Error != nil || instanceFlag(db, keyUnreferenced) {
 		p.discardUnlessWritten(db)
 		if db.Error != nil {
+			p.drainOwnCommit(db)
 			return
 		}
 	}
 	p.bindWritten(db, writtenColumns(db))
+	p.drainOwnCommit(db)
+	p.makeCopiedSizes(db)
+}
+
+// drainOwnCommit drains the outbox after a statement that queued sources
+// for deletion outside any transaction (SkipDefaultTransaction): its
+// outbox rows, and its write, committed as they ran, even when a later step
+// failed it (an AfterUpdate or AfterDelete hook, the save of an
+// association). Inside a transaction, the transaction's Commit drains. A
+// drain deletes only the sources no row references: those of a write that
+// did not happen stay.
+func (p *plugin) drainOwnCommit(db *gorm.DB) {
 	if instanceFlag(db, keyOutbox) && !inAnyTx(db) {
 		p.drainAfterCommit(db.Statement.Context)
 	}
-	p.makeCopiedSizes(db)
 }
 
 // inAnyTx reports whether the statement on db ran in a transaction, gorm's
