@@ -71,7 +71,11 @@ func (p *plugin) registerCallbacks(db *gorm.DB) error {
 		{"thumbnails:store_hooked_create", cb.Create().After("gorm:before_create").Before("gorm:create").Register, func(db *gorm.DB) { p.storeHooked(db, true) }},
 		{"thumbnails:guard_create", cb.Create().After("thumbnails:store_hooked_create").Before("gorm:create").Register, p.guardCopies},
 		{"thumbnails:capture_create", cb.Create().Before("gorm:create").Register, p.captureUpsert},
-		{"thumbnails:record_create", cb.Create().After("gorm:create").Before("gorm:after_create").Register, p.record},
+		// The metadata is recorded as soon as the row is written, before
+		// gorm saves its associations (which record their own): a failed
+		// association may leave the row committed (no transaction, or the
+		// caller's that commits anyway), and it must not lack its records.
+		{"thumbnails:record_create", cb.Create().After("gorm:create").Before("gorm:save_after_associations").Register, p.record},
 		{"thumbnails:bind_create", cb.Create().After("thumbnails:record_create").Before("gorm:after_create").Register, p.bindBeforeHooks},
 		{"thumbnails:after_create", cb.Create().After("*").Register, p.finish},
 
@@ -79,7 +83,7 @@ func (p *plugin) registerCallbacks(db *gorm.DB) error {
 		{"thumbnails:store_hooked_update", cb.Update().After("gorm:before_update").Before("gorm:update").Register, func(db *gorm.DB) { p.storeHooked(db, false) }},
 		{"thumbnails:guard_update", cb.Update().After("thumbnails:store_hooked_update").Before("gorm:update").Register, p.guardCopies},
 		{"thumbnails:capture_update", cb.Update().Before("gorm:update").Register, p.captureUpdate},
-		{"thumbnails:record_update", cb.Update().After("gorm:update").Before("gorm:after_update").Register, p.record},
+		{"thumbnails:record_update", cb.Update().After("gorm:update").Before("gorm:save_after_associations").Register, p.record},
 		{"thumbnails:bind_update", cb.Update().After("thumbnails:record_update").Before("gorm:after_update").Register, p.bindBeforeHooks},
 		{"thumbnails:after_update", cb.Update().After("*").Register, p.finish},
 

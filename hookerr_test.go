@@ -8,12 +8,103 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/field"
 )
+
+// Album has many photos whose codes are unique: a photo whose insert
+// conflicts fails the album's statement after the album's own row is
+// written.
+type Album struct {
+	ID     uint
+	Cover  field.Image `thumbnails:"sizes:small,later;dir:albums"`
+	Photos []AlbumPhoto
+}
+
+// AlbumPhoto is a photo of an Album.
+type AlbumPhoto struct {
+	ID      uint
+	AlbumID uint
+	Code    string      `gorm:"uniqueIndex"`
+	Photo   field.Image `thumbnails:"sizes:small;dir:albumphotos"`
+}
 
 // upload returns a new upload of a test photo.
 func upload(t testing.TB, file string) field.Image {
 	return field.NewImage(file, reader(photo(t, file)))
+}
+
+// TestAssociationFailureKeepsTheRowsRecords checks a save whose own row is
+// written and whose has-many association then fails (a unique index), where
+// the row commits all the same: without any transaction, or in the caller's
+// transaction that commits what was written (SQLite does not abort a
+// transaction on a failed statement). The committed row's eager sizes are
+// recorded, its async size is queued, and Prune finds no orphan among its
+// files; on a create and on a replace.
+func TestAssociationFailureKeepsTheRowsRecords(t *testing.T) {
+	noTx := func(db *gorm.DB, save func(*gorm.DB) error) error {
+		return save(db.Session(&gorm.Session{SkipDefaultTransaction: true}))
+	}
+	callersTx := func(db *gorm.DB, save func(*gorm.DB) error) error {
+		var saveErr error
+		err := db.Transaction(func(tx *gorm.DB) error {
+			saveErr = save(tx)
+			return nil // the caller logs the error and commits what was written
+		})
+		return errors.Join(saveErr, err)
+	}
+	for _, c := range []struct {
+		name    string
+		run     func(db *gorm.DB, save func(*gorm.DB) error) error
+		inTx    bool // run in the caller's transaction
+		replace bool
+	}{
+		{"create, no transaction", noTx, false, false},
+		{"replace, no transaction", noTx, false, true},
+		{"create, caller's transaction committed anyway", callersTx, true, false},
+		{"replace, caller's transaction committed anyway", callersTx, true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+				if c.inTx && db.Dialector.Name() == "postgres" {
+					t.Skip("a failed statement aborts a Postgres transaction: nothing it wrote commits")
+				}
+				q := &memoryEnqueuer{}
+				setupSizesConfig(t, db, thumbnails.Config{Sizes: asyncSizes(), Enqueuer: q}, &Album{}, &AlbumPhoto{})
+				ctx := context.Background()
+				if err := db.Create(&Album{Photos: []AlbumPhoto{{Code: "taken", Photo: upload(t, pastaJPG)}}}).Error; err != nil {
+					t.Fatal(err)
+				}
+				album := Album{Cover: upload(t, pizzaJPG)}
+				if c.replace {
+					if err := db.Create(&album).Error; err != nil {
+						t.Fatal(err)
+					}
+					album.Cover = upload(t, soupJPG)
+				}
+				album.Photos = []AlbumPhoto{{Code: "taken", Photo: upload(t, pastaJPG)}}
+				if err := c.run(db, func(db *gorm.DB) error { return db.Save(&album).Error }); err == nil {
+					t.Fatal("save: no error, want the photo's unique index")
+				}
+
+				var got []Album
+				if err := db.Scopes(thumbnails.Preload()).Find(&got, album.ID).Error; err != nil || len(got) != 1 || got[0].Cover.Name() == "" {
+					t.Fatalf("the committed album: %+v, %v", got, err)
+				}
+				cover := got[0].Cover.Name()
+				if all, err := got[0].Cover.Thumbnails(ctx); err != nil || all["small"].Name == "" {
+					t.Errorf("Thumbnails of the committed album %q: %v, %v; want small recorded", cover, all, err)
+				}
+				if !slices.ContainsFunc(q.jobs, func(j thumbnails.Job) bool { return j.Source == cover && j.Size == "later" }) {
+					t.Errorf("jobs %+v: none makes later of the committed album's %q", q.jobs, cover)
+				}
+				report, err := thumbnails.Prune(ctx, db, thumbnails.PruneOptions{MinAge: -1, Models: []any{&Album{}, &AlbumPhoto{}}})
+				if err != nil || len(report.Files) != 0 {
+					t.Errorf("Prune (dry run): would delete %v, %v; want nothing", report.Files, err)
+				}
+			})
+		})
+	}
 }
 
 var errHookRefused = errors.New("refused by the hook")
