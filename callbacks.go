@@ -97,6 +97,8 @@ func (p *plugin) registerCallbacks(db *gorm.DB) error {
 		{"thumbnails:after_query", cb.Query().After("gorm:query").Before("gorm:preload").Register, p.bindQuery},
 		{"thumbnails:preload_begin", cb.Query().After("gorm:query").Before("gorm:preload").Register, loadingAssociations(1)},
 		{"thumbnails:preload_end", cb.Query().After("gorm:preload").Before("gorm:after_query").Register, loadingAssociations(-1)},
+		{"thumbnails:hooks_begin", cb.Query().After("thumbnails:preload_end").Before("gorm:after_query").Register, runningHooks(1)},
+		{"thumbnails:hooks_end", cb.Query().After("gorm:after_query").Register, runningHooks(-1)},
 	}
 	for _, h := range hooks {
 		if err := h.register(h.name, h.fn); err != nil {

@@ -51,7 +51,9 @@ func Preload(sizes ...string) func(*gorm.DB) *gorm.DB {
 		// The statement's context carries the request to the queries gorm
 		// makes for it while it loads its associations (db.Preload("Items")),
 		// and to no other: not those of an AfterFind hook, which get the
-		// same context once the associations are loaded.
+		// same context (those of the top-level rows once the associations
+		// are loaded; those of an association's rows while they load, which
+		// preloadScope.hooking tells).
 		ctx := db.Statement.Context
 		if ctx == nil {
 			ctx = context.Background()
@@ -81,21 +83,43 @@ type preloadContextKey struct{}
 // preloadScope is a Preload request as the queries of the statement's
 // associations see it: loading counts the gorm:preload callbacks running
 // under the statement's context (its own, and those of nested
-// associations), during which those queries run.
+// associations), during which those queries run; hooking counts the
+// gorm:after_query callbacks running under it (the AfterFind hooks of
+// the rows of an association run while the associations load, and their
+// queries are not the associations').
 type preloadScope struct {
 	req     preloadRequest
 	loading atomic.Int32
+	hooking atomic.Int32
 }
 
 // loadingAssociations returns the callbacks that bracket gorm:preload.
 func loadingAssociations(delta int32) func(*gorm.DB) {
 	return func(db *gorm.DB) {
-		if ctx := db.Statement.Context; ctx != nil {
-			if s, ok := ctx.Value(preloadContextKey{}).(*preloadScope); ok {
-				s.loading.Add(delta)
-			}
+		if s := preloadScopeOf(db); s != nil {
+			s.loading.Add(delta)
 		}
 	}
+}
+
+// runningHooks returns the callbacks that bracket gorm:after_query.
+func runningHooks(delta int32) func(*gorm.DB) {
+	return func(db *gorm.DB) {
+		if s := preloadScopeOf(db); s != nil {
+			s.hooking.Add(delta)
+		}
+	}
+}
+
+// preloadScopeOf returns the preloadScope that the context of the
+// statement on db carries, or nil.
+func preloadScopeOf(db *gorm.DB) *preloadScope {
+	if ctx := db.Statement.Context; ctx != nil {
+		if s, ok := ctx.Value(preloadContextKey{}).(*preloadScope); ok {
+			return s
+		}
+	}
+	return nil
 }
 
 // preloadOf returns, for each column of the model, whether the query on
@@ -175,10 +199,8 @@ func preloadRequestOf(db *gorm.DB) (req preloadRequest, own, ok bool) {
 	if v, ok := db.InstanceGet(keyPreload); ok {
 		return v.(preloadRequest), true, true
 	}
-	if ctx := db.Statement.Context; ctx != nil {
-		if s, found := ctx.Value(preloadContextKey{}).(*preloadScope); found && s.loading.Load() > 0 {
-			return s.req, false, true
-		}
+	if s := preloadScopeOf(db); s != nil && s.loading.Load() > 0 && s.hooking.Load() == 0 {
+		return s.req, false, true
 	}
 	return req, false, false
 }

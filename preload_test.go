@@ -562,9 +562,17 @@ func TestPreloadJoins(t *testing.T) {
 
 // Shelf loads its Jars in an AfterFind hook, with a query of its own.
 type Shelf struct {
-	ID    uint
-	Photo field.Image `thumbnails:"sizes:small"`
-	Jars  []Jar       `gorm:"-"`
+	ID       uint
+	PantryID uint
+	Photo    field.Image `thumbnails:"sizes:small"`
+	Jars     []Jar       `gorm:"-"`
+}
+
+// Pantry has shelves, which gorm preloads.
+type Pantry struct {
+	ID      uint
+	Sign    field.Image `thumbnails:"sizes:small"`
+	Shelves []Shelf
 }
 
 // Jar is on a Shelf.
@@ -608,6 +616,50 @@ func TestPreloadNotInHooks(t *testing.T) {
 		})
 		step("a jar's label, loaded without Preload", 1, func() error {
 			_, err := shelves[0].Jars[0].Label.Thumbnail(context.Background(), "small")
+			return err
+		})
+	})
+}
+
+// TestPreloadNotInHooksOfAssociations: the AfterFind hook of a row that
+// gorm loads for db.Preload("Shelves") runs while the associations load;
+// its query does not preload either: one round trip for the pantries, one
+// for their shelves, whatever the number of shelves.
+func TestPreloadNotInHooksOfAssociations(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		setup(t, db, &Pantry{}, &Shelf{}, &Jar{})
+		for i := range 2 {
+			p := Pantry{Sign: field.NewImage("p.png", bytes.NewReader(smallPNG(t, uint8(i))))}
+			if err := db.Create(&p).Error; err != nil {
+				t.Fatal(err)
+			}
+			for j := range 2 {
+				s := Shelf{PantryID: p.ID, Photo: field.NewImage("s.png", bytes.NewReader(smallPNG(t, uint8(10+2*i+j))))}
+				if err := db.Create(&s).Error; err != nil {
+					t.Fatal(err)
+				}
+				if err := db.Create(&Jar{ShelfID: s.ID, Label: field.NewImage("j.png", bytes.NewReader(smallPNG(t, uint8(50+2*i+j))))}).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		step := tripSteps(t, metadataRoundTrips(t, db))
+		var pantries []Pantry
+		step("Find with Preload and Preload(\"Shelves\"), whose hooks query the jars", 2, func() error {
+			return db.Scopes(thumbnails.Preload()).Preload("Shelves").Find(&pantries).Error
+		})
+		step("the shelves' photos", 0, func() error {
+			for _, p := range pantries {
+				for _, s := range p.Shelves {
+					if _, err := s.Photo.Thumbnail(context.Background(), "small"); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		step("a jar's label, loaded without Preload", 1, func() error {
+			_, err := pantries[0].Shelves[0].Jars[0].Label.Thumbnail(context.Background(), "small")
 			return err
 		})
 	})
