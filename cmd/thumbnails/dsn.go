@@ -76,18 +76,48 @@ func keywordDSN(file string) bool {
 }
 
 // redactedURL returns the URL s with the password of its user info
-// replaced, as url.URL.Redacted does, also when s does not parse.
+// replaced, as url.URL.Redacted does, also when s does not parse, and the
+// value of a password parameter of its query too.
 func redactedURL(s string) string {
 	if u, err := url.Parse(s); err == nil {
+		u.RawQuery = redactedQuery(u.RawQuery)
 		return u.Redacted()
 	}
-	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok {
-		return s
+	s, query, hasQuery := strings.Cut(s, "?")
+	if scheme, rest, ok := strings.Cut(s, "://"); ok {
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			user, _, _ := strings.Cut(rest[:at], ":")
+			s = scheme + "://" + user + ":xxxxx" + rest[at:]
+		}
 	}
-	if at := strings.LastIndex(rest, "@"); at >= 0 {
-		user, _, _ := strings.Cut(rest[:at], ":")
-		return scheme + "://" + user + ":xxxxx" + rest[at:]
+	if hasQuery {
+		s += "?" + redactedQuery(query)
+	}
+	return s
+}
+
+// redactedQuery returns the raw query q with the value of every parameter
+// whose name holds "pass" (password, _auth_pass) replaced.
+func redactedQuery(q string) string {
+	params := strings.Split(q, "&")
+	for i, p := range params {
+		if name, _, ok := strings.Cut(p, "="); ok && strings.Contains(strings.ToLower(name), "pass") {
+			params[i] = name + "=xxxxx"
+		}
+	}
+	return strings.Join(params, "&")
+}
+
+// redactedRedis returns a --redis value without its password: a URL as
+// redactedURL does, and a host:port with everything before its last "@"
+// replaced (a user and password there are refused, but the message that
+// refuses them prints the value).
+func redactedRedis(s string) string {
+	if strings.Contains(s, "://") {
+		return redactedURL(s)
+	}
+	if at := strings.LastIndex(s, "@"); at >= 0 {
+		return "xxxxx" + s[at:]
 	}
 	return s
 }

@@ -230,10 +230,10 @@ func (g *globalFlags) looksUnrelated(ctx context.Context, columns []thumbnails.T
 }
 
 // metadataName says where the metadata is: the database's tables, or
-// Redis and the key prefix.
+// Redis (without the password of its URL) and the key prefix.
 func (g *globalFlags) metadataName() string {
 	if g.redis != "" {
-		return fmt.Sprintf("Redis %s, prefix %q", g.redis, g.redisPrefix)
+		return fmt.Sprintf("Redis %s, prefix %q", redactedRedis(g.redis), g.redisPrefix)
 	}
 	return "the thumbnails tables of --dsn"
 }

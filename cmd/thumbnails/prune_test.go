@@ -245,6 +245,51 @@ func TestPruneWrongDSNWithRedis(t *testing.T) {
 	})
 }
 
+// TestPruneRefusalsHideRedisPassword: prune's refusals of metadata that
+// does not look like the application's (nothing recorded under a wrong
+// --redis-prefix, or sources recorded while no row holds an image) name the
+// Redis they read, without the password of its redis:// URL. The test Redis
+// has no password: its default user takes any.
+func TestPruneRefusalsHideRedisPassword(t *testing.T) {
+	client := testdb.Redis(t)
+	prefix := testdb.RedisPrefix(t, client)
+	addr := os.Getenv(testdb.RedisAddrEnv)
+	const secret = "Hunter2SecretPw"
+	url := "redis://default:" + secret + "@" + addr + "/0"
+	f := newFixture(t, testdbFile(t), sizesYAML)
+	f.createFoods(t, 1)
+	mustRun(t, append(f.args("migrate-metadata", "--from", "database", "--to", "redis"), "--redis", addr, "--redis-prefix", prefix)...)
+	before := countFiles(t, f.root)
+	for _, tc := range []struct {
+		name, prefix, want string
+		setUp              func(t *testing.T)
+	}{
+		{name: "wrong prefix", prefix: prefix + "-wrong", want: "records nothing while"},
+		{name: "no row holds an image", prefix: prefix, want: "no row of foods.image holds an image", setUp: func(t *testing.T) {
+			if err := f.openPlain(t).Exec("UPDATE foods SET image = ''").Error; err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.setUp != nil {
+				tc.setUp(t)
+			}
+			r := runCmd(t, append(f.args("prune", "--min-age", "0"), "--redis", url, "--redis-prefix", tc.prefix)...)
+			wantError(t, r, exitFailure, tc.want)
+			if strings.Contains(r.stdout+r.stderr, secret) {
+				t.Errorf("the Redis password is printed:\n%s", r)
+			}
+			if want := "Redis redis://default:xxxxx@" + addr + "/0, prefix "; !strings.Contains(r.stderr, want) {
+				t.Errorf("the refusal does not name the Redis as %q: %s", want, r)
+			}
+			if n := countFiles(t, f.root); n != before {
+				t.Errorf("the refused prune removed %d files", before-n)
+			}
+		})
+	}
+}
+
 // TestPruneTableWithSpace: prune, its checks included, takes a table and
 // a column whose names hold a space.
 func TestPruneTableWithSpace(t *testing.T) {

@@ -129,7 +129,9 @@ func require(cmd *cobra.Command, names ...string) error {
 
 // check refuses, as usage errors, the values of global flags that are wrong
 // whatever the database holds: a storage folder that is not a clean
-// relative one, a --redis that is not host:port or a redis:// URL.
+// relative one, a --redis that is not host:port or a redis:// URL (a user
+// and password before a host:port, which would be taken for part of the
+// host, included).
 func (g *globalFlags) check(cmd *cobra.Command) error {
 	for _, f := range []struct{ flag, value string }{{"dir", g.dir}, {"base-dir", g.baseDir}} {
 		if f.value == "" && f.flag == "dir" {
@@ -144,8 +146,9 @@ func (g *globalFlags) check(cmd *cobra.Command) error {
 			if _, err := redis.ParseURL(g.redis); err != nil {
 				return usagef("%s: --redis %s: %w", cmd.Name(), redactedURL(g.redis), withoutURL(err))
 			}
-		} else if _, _, err := net.SplitHostPort(g.redis); err != nil {
-			return usagef("%s: --redis %q: want host:port or a redis:// URL", cmd.Name(), g.redis)
+		} else if _, _, err := net.SplitHostPort(g.redis); err != nil || strings.Contains(g.redis, "@") {
+			// a user and password go in a redis:// URL; printed without them
+			return usagef("%s: --redis %q: want host:port or a redis:// URL", cmd.Name(), redactedRedis(g.redis))
 		}
 	}
 	return nil

@@ -36,6 +36,7 @@ func TestUsageErrors(t *testing.T) {
 		{"--dir outside the storage", f.args("regenerate", "--dir", "../x"), `regenerate: --dir "../x": want a relative folder`},
 		{"hidden --base-dir", f.args("prune", "--base-dir", "thumbs/.cache"), `prune: --base-dir "thumbs/.cache"`},
 		{"bad --redis URL", f.args("list", "--id", "1", "--redis", "redis://127.0.0.1/abc"), `list: --redis redis://127.0.0.1/abc: redis: invalid database number`},
+		{"--redis user info without a scheme", f.args("list", "--id", "1", "--redis", "app:pw@127.0.0.1:6379"), `list: --redis "xxxxx@127.0.0.1:6379": want host:port or a redis:// URL`},
 		{"--redis not an address", f.args("list", "--id", "1", "--redis", "localhost"), `list: --redis "localhost": want host:port`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,6 +121,11 @@ func TestErrorsHidePasswords(t *testing.T) {
 		{"keyword PostgreSQL DSN", append(f.args("list", "--id", "1"), "--dsn", "host=127.0.0.1 user=postgres password="+secret+" dbname=test")},
 		{"PostgreSQL URL with a typo in its scheme", append(f.args("list", "--id", "1"), "--dsn", "postgress://app:"+secret+"@127.0.0.1:5432/test")},
 		{"PostgreSQL URL with a space first", append(f.args("list", "--id", "1"), "--dsn", " postgres://app:"+secret+"@127.0.0.1:5432/test")},
+		{"--redis URL with a password in its query", f.args("list", "--id", "1", "--redis", "redis://127.0.0.1:6379/0?password="+secret+"&bogus=1")},
+		{"--redis URL with a password in its query and a bad host", f.args("list", "--id", "1", "--redis", "redis://[::1/0?password="+secret)},
+		{"--redis user and password without a scheme", f.args("list", "--id", "1", "--redis", "default:"+secret+"@127.0.0.1:6379")},
+		{"--redis password without a scheme", f.args("list", "--id", "1", "--redis", secret+"@127.0.0.1:6379")},
+		{"--redis URL of a Redis that does not answer", f.args("list", "--id", "1", "--redis", "redis://default:"+secret+"@127.0.0.1:1/0")},
 		{"PostgreSQL URL with a typo and a bad query", append(f.args("list", "--id", "1"), "--dsn", "postgress://app:"+secret+"@127.0.0.1:5432/test?sslmode=%zz")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
