@@ -101,18 +101,9 @@ func (e *env) connect(ctx context.Context, g *globalFlags, withPlugin bool) erro
 	if !withPlugin {
 		return nil
 	}
-	set, err := sizes.LoadFile(g.sizes)
+	set, err := g.loadSizes()
 	if err != nil {
-		return fmt.Errorf("--sizes: %w", err)
-	}
-	// The command makes what it makes itself: an async size, which the
-	// application's workers make after a save, is made like the others
-	// (and the plugin needs no Enqueuer for it).
-	for name, sz := range set {
-		if sz.Async {
-			sz.Async = false
-			set[name] = sz
-		}
+		return err
 	}
 	e.sizes = set
 	return e.db.Use(thumbnails.Plugin(thumbnails.Config{
@@ -121,6 +112,23 @@ func (e *env) connect(ctx context.Context, g *globalFlags, withPlugin bool) erro
 		Metadata: pluginMeta,
 		BaseDir:  g.baseDir,
 	}))
+}
+
+// loadSizes reads --sizes. The command makes what it makes itself: an
+// async size, which the application's workers make after a save, is made
+// like the others (and the plugin needs no Enqueuer for it).
+func (g *globalFlags) loadSizes() (sizes.Sizes, error) {
+	set, err := sizes.LoadFile(g.sizes)
+	if err != nil {
+		return nil, fmt.Errorf("--sizes: %w", err)
+	}
+	for name, sz := range set {
+		if sz.Async {
+			sz.Async = false
+			set[name] = sz
+		}
+	}
+	return set, nil
 }
 
 // quietLogger drops go-redis' log lines: its errors reach the user as the

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -55,7 +56,39 @@ func keyParser(db *gorm.DB, table, pk string) (func(string) (any, error), error)
 			return n, nil
 		}, nil
 	}
-	return nil, usagef("--pk %q: %s has no such column (or no such table)", pk, table)
+	// not a usage error: the table lacks it, as for --column
+	return nil, fmt.Errorf("--pk %q: %s has no such column (or no such table)", pk, table)
+}
+
+// parseKeys parses --ids (when withIDs) and --after (when not empty) as
+// values of the --pk column, whose type it reads on a connection of its own
+// that registers no plugin: a key or a --pk refused creates nothing.
+func (g *globalFlags) parseKeys(ctx context.Context, ids string, withIDs bool, after string) ([]any, any, error) {
+	if !withIDs && after == "" {
+		return nil, nil, nil
+	}
+	e, err := g.open(ctx, false, true) // creates nothing
+	if err != nil {
+		return nil, nil, err
+	}
+	defer e.Close()
+	parse, err := keyParser(e.db, g.table, g.pk)
+	if err != nil {
+		return nil, nil, err
+	}
+	var keys []any
+	if withIDs {
+		if keys, err = primaryKeys(ids, parse); err != nil {
+			return nil, nil, err
+		}
+	}
+	var afterKey any
+	if after != "" {
+		if afterKey, err = parse(after); err != nil {
+			return nil, nil, err
+		}
+	}
+	return keys, afterKey, nil
 }
 
 // textKey is the key parser of a column that is not an integer one.

@@ -53,41 +53,35 @@ the rows in progress and prints the --after value that resumes the run.`,
 				return usagef("%s: --workers must be 0 (one per CPU) or more, got %d", cmd.Name(), workers)
 			}
 			opts := thumbnails.RegenerateOptions{Sizes: sizeNames, OnlyMissing: onlyMissing, Workers: workers, DryRun: dryRun}
-			if cmd.Flags().Changed("ids") { // a malformed list is a usage error, before any I/O
+			// Every refusal comes before the plugin is registered: that
+			// creates its tables in the database.
+			withIDs := cmd.Flags().Changed("ids")
+			if withIDs { // a malformed list is a usage error, before any I/O
 				if _, err := primaryKeys(ids, textKey); err != nil {
 					return err
 				}
 			}
-			ctx := cmd.Context()
-			e, err := g.open(ctx, true, dryRun)
+			set, err := g.loadSizes()
 			if err != nil {
 				return err
 			}
-			defer e.Close()
-			if cmd.Flags().Changed("ids") || after != "" {
-				parse, err := keyParser(e.db, g.table, g.pk)
-				if err != nil {
-					return err
-				}
-				if cmd.Flags().Changed("ids") {
-					if opts.IDs, err = primaryKeys(ids, parse); err != nil {
-						return err
-					}
-				}
-				if after != "" {
-					if opts.After, err = parse(after); err != nil {
-						return err
-					}
-				}
-			}
 			for _, n := range sizeNames {
-				if _, ok := e.sizes.Get(n); !ok {
+				if _, ok := set.Get(n); !ok {
 					return usagef("%s: --size %q is not in %s", cmd.Name(), n, g.sizes)
 				}
 			}
 			if err := g.requireRoot(); err != nil {
 				return err
 			}
+			ctx := cmd.Context()
+			if opts.IDs, opts.After, err = g.parseKeys(ctx, ids, withIDs, after); err != nil {
+				return err
+			}
+			e, err := g.open(ctx, true, dryRun)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
 
 			rep := newReporter(ctx, "regenerate", "rows", cmd.ErrOrStderr())
 			opts.Progress = rep.update

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,6 +71,11 @@ func TestRuntimeErrors(t *testing.T) {
 		{"no such row", f.args("list", "--id", "99"), "list: foods has no row with id = 99"},
 		{"row without image", f.args("list", "--id", "3"), "list: the row of foods with id = 3 has no image in image"},
 		{"redis down", f.args("list", "--id", "1", "--redis", "127.0.0.1:1"), "redis at 127.0.0.1:1: "},
+		// a column the table lacks, whether or not keys are given to parse
+		{"no such --pk", f.args("regenerate", "--pk", "nosuch"), "no column nosuch"},
+		{"no such --pk, with --ids", f.args("regenerate", "--pk", "nosuch", "--ids", "1"), `--pk "nosuch": foods has no such column`},
+		{"no such --pk, with --after", f.args("regenerate", "--pk", "nosuch", "--after", "1"), `--pk "nosuch": foods has no such column`},
+		{"no such --pk, list", f.args("list", "--pk", "nosuch", "--id", "1"), `--pk "nosuch": foods has no such column`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCmd(t, tc.args...)
@@ -81,6 +87,48 @@ func TestRuntimeErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Dir(missing.dsn)); !os.IsNotExist(err) {
 		t.Errorf("a database was created for a missing --dsn: %v", err)
+	}
+}
+
+// TestRefusalsCreateNothing: a run refused before its work begins, for its
+// command line (exit 2) or for a --storage-root or --pk the storage or the
+// table lacks (exit 1), leaves a database the plugin has never used without
+// the plugin's tables.
+func TestRefusalsCreateNothing(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "none")
+	for _, tc := range []struct {
+		name string
+		args []string // after the global flags
+		code int
+		want string
+	}{
+		{"regenerate, missing --storage-root", []string{"regenerate", "--storage-root", missing}, exitFailure, "--storage-root"},
+		{"delete, missing --storage-root", []string{"delete", "--size", "small", "--storage-root", missing}, exitFailure, "--storage-root"},
+		{"prune, missing --storage-root", []string{"prune", "--storage-root", missing}, exitFailure, "--storage-root"},
+		{"regenerate, size not in the YAML", []string{"regenerate", "--size", "huge"}, exitUsage, `regenerate: --size "huge" is not in`},
+		{"regenerate, --ids not integers", []string{"regenerate", "--ids", "1,abc"}, exitUsage, `primary key "abc": foods.id is an integer column`},
+		{"regenerate, --after not an integer", []string{"regenerate", "--after", "abc"}, exitUsage, `primary key "abc": foods.id is an integer column`},
+		{"regenerate, no such --pk", []string{"regenerate", "--pk", "nosuch", "--ids", "1"}, exitFailure, `--pk "nosuch": foods has no such column`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, testdbFile(t), sizesYAML)
+			if err := os.MkdirAll(f.root, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			db := f.openPlain(t)
+			if err := db.Exec("CREATE TABLE foods (id integer PRIMARY KEY, image text)").Error; err != nil {
+				t.Fatal(err)
+			}
+			wantError(t, runCmd(t, append(f.args(tc.args[0]), tc.args[1:]...)...), tc.code, tc.want)
+			tables, err := db.Migrator().GetTables()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(tables) != "[foods]" {
+				t.Errorf("the refused run left the tables %v", tables)
+			}
+		})
 	}
 }
 
