@@ -42,7 +42,8 @@ type Config struct {
 	// from DefaultLimits; a limit cannot be turned off.
 	Limits Limits
 	// Background is what a transparent image is flattened onto when a size
-	// is stored as JPEG, which has no transparency. Nil means white.
+	// is stored as JPEG, which has no transparency. Nil means white. The
+	// command's regenerate takes it as --background.
 	Background color.Color
 	// Enqueuer queues the background generation of async sizes, in the
 	// transaction that saves the row (see package riverjobs). It is

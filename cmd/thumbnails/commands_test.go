@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +16,7 @@ import (
 
 	"gorm.io/driver/sqlite"
 
+	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
 )
 
@@ -250,6 +254,54 @@ func TestAsyncSizes(t *testing.T) {
 	}
 	mustRun(t, app.args("delete", "--size", "large", "--dry-run")...)
 	mustRun(t, app.args("prune", "--dry-run")...)
+}
+
+// TestRegenerateBackground: a transparent source's JPEG size is flattened
+// onto --background, the application's Config.Background (white, the
+// plugin's default, without the flag).
+func TestRegenerateBackground(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, testdb.SQLiteDSN(t, ""), "small:\n  processors: [{path: resize, width: 50, height: 50}]\n  format: jpeg\n")
+	db := f.open(t, "")
+	if err := db.AutoMigrate(&Food{}); err != nil {
+		t.Fatal(err)
+	}
+	var clear bytes.Buffer
+	if err := png.Encode(&clear, image.NewNRGBA(image.Rect(0, 0, 100, 100))); err != nil { // every pixel transparent
+		t.Fatal(err)
+	}
+	if err := db.Create(&Food{Image: field.NewImage("clear.png", &clear)}).Error; err != nil {
+		t.Fatal(err)
+	}
+	closeDB(t, db)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want color.NRGBA
+	}{
+		{"default", nil, color.NRGBA{255, 255, 255, 255}},
+		{"black", []string{"--background", "black"}, color.NRGBA{0, 0, 0, 255}},
+		{"#rrggbb", []string{"--background", "#3366CC"}, color.NRGBA{0x33, 0x66, 0xcc, 255}},
+		{"white again", []string{"--background", "white"}, color.NRGBA{255, 255, 255, 255}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustRun(t, append(f.args("regenerate"), tc.args...)...)
+			file, err := os.Open(f.path(f.thumbs(t)[1]["small"].Name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer file.Close()
+			img, _, err := image.Decode(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := color.NRGBAModel.Convert(img.At(25, 25)).(color.NRGBA)
+			near := func(a, b uint8) bool { return max(a, b)-min(a, b) <= 4 } // JPEG's loss
+			if !near(got.R, tc.want.R) || !near(got.G, tc.want.G) || !near(got.B, tc.want.B) {
+				t.Errorf("the centre of small is %v, want %v", got, tc.want)
+			}
+		})
+	}
 }
 
 // TestDryRunsCreateNothing runs the dry runs on a database the plugin has

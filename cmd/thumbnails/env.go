@@ -107,10 +107,11 @@ func (e *env) connect(ctx context.Context, g *globalFlags, withPlugin bool) erro
 	}
 	e.sizes = set
 	return e.db.Use(thumbnails.Plugin(thumbnails.Config{
-		Sizes:    set,
-		Storage:  e.storage,
-		Metadata: pluginMeta,
-		BaseDir:  g.baseDir,
+		Sizes:      set,
+		Storage:    e.storage,
+		Metadata:   pluginMeta,
+		BaseDir:    g.baseDir,
+		Background: g.background,
 	}))
 }
 

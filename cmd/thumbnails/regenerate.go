@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/processors"
 )
 
 const regenerateExample = `  # the eager and async sizes (and the lazy ones a row already has) of every row
@@ -32,6 +33,7 @@ func newRegenerateCommand(g *globalFlags) *cobra.Command {
 		onlyMissing bool
 		workers     int
 		dryRun      bool
+		background  string
 	)
 	cmd := &cobra.Command{
 		Use:   "regenerate",
@@ -42,7 +44,10 @@ here, not queued) and the lazy sizes a row already has. A size whose format
 changed in the YAML gets a new file name, and its old file is deleted
 (--dry-run counts the rows and changes nothing). A row that fails is
 printed and the run goes on; the exit status is then 1. Ctrl-C stops after
-the rows in progress and prints the --after value that resumes the run.`,
+the rows in progress and prints the --after value that resumes the run.
+
+A JPEG size of a transparent source is flattened onto --background, which
+must be the application's Config.Background (white when it sets none).`,
 		Example: regenerateExample,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -52,6 +57,11 @@ the rows in progress and prints the --after value that resumes the run.`,
 			if workers < 0 {
 				return usagef("%s: --workers must be 0 (one per CPU) or more, got %d", cmd.Name(), workers)
 			}
+			bg, err := processors.ParseColor(background)
+			if err != nil {
+				return usagef("%s: --background %q: want #rrggbb, #rrggbbaa, white, black or transparent", cmd.Name(), background)
+			}
+			g.background = bg
 			opts := thumbnails.RegenerateOptions{Sizes: sizeNames, OnlyMissing: onlyMissing, Workers: workers, DryRun: dryRun}
 			// Every refusal comes before the plugin is registered: that
 			// creates its tables in the database.
@@ -121,6 +131,7 @@ the rows in progress and prints the --after value that resumes the run.`,
 	f.BoolVar(&onlyMissing, "only-missing", false, "make only the sizes the metadata does not record")
 	f.IntVar(&workers, "workers", 0, "rows processed at once (default: one per CPU)")
 	f.BoolVar(&dryRun, "dry-run", false, "only count the rows that would be regenerated")
+	f.StringVar(&background, "background", "white", "the application's Config.Background, onto which a JPEG size flattens transparency: #rrggbb, #rrggbbaa, white, black or transparent")
 	return cmd
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"image/color"
 	"io"
 	"net"
 	"strings"
@@ -27,13 +28,17 @@ type globalFlags struct {
 	redis       string
 	redisPrefix string
 	focus       string
+	// background is regenerate's --background, the application's
+	// Config.Background; nil (the other subcommands make no image) is the
+	// plugin's default.
+	background color.Color
 }
 
 const rootLong = `thumbnails runs the bulk operations of the thumbnails GORM plugin on any
 database, without the application's Go types: --table, --column and --pk name
 the image column, --sizes the YAML of its sizes (every size applies to it),
-and --storage-root, --base-url and --base-dir must match the application's
-plugin configuration.
+and --storage-root, --base-url and --base-dir (and regenerate's --background)
+must match the application's plugin configuration.
 
 Metadata is read from the database's thumbnails tables, or from Redis when
 --redis is set.

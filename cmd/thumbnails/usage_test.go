@@ -34,6 +34,7 @@ func TestUsageErrors(t *testing.T) {
 		{"migrate to itself", []string{"migrate-metadata", "--dsn", f.dsn, "--redis", "127.0.0.1:1", "--from", "redis", "--to", "redis"}, "--from and --to are both redis"},
 		{"migrate to elsewhere", []string{"migrate-metadata", "--dsn", f.dsn, "--redis", "127.0.0.1:1", "--from", "database", "--to", "s3"}, `got "s3"`},
 		{"size not in the YAML", f.args("regenerate", "--size", "huge"), `regenerate: --size "huge" is not in`},
+		{"--background not a colour", f.args("regenerate", "--background", "blue"), `regenerate: --background "blue": want #rrggbb, #rrggbbaa, white, black or transparent`},
 		{"--dir outside the storage", f.args("regenerate", "--dir", "../x"), `regenerate: --dir "../x": want a relative folder`},
 		{"hidden --base-dir", f.args("prune", "--base-dir", "thumbs/.cache"), `prune: --base-dir "thumbs/.cache"`},
 		{"bad --redis URL", f.args("list", "--id", "1", "--redis", "redis://127.0.0.1/abc"), `list: --redis redis://127.0.0.1/abc: redis: invalid database number`},
