@@ -344,3 +344,43 @@ func (l *captureLogger) errors() []string {
 	defer l.mu.Unlock()
 	return slices.Clone(l.msgs)
 }
+
+// TestLegacyNamesWithDotsServed: the thumbnails of legacy sources one of
+// whose folders or names begins with a dot ("legacy/.hidden.jpg",
+// "legacy/.old/cat.jpg") are named without such a segment, which the
+// handler hides: the URL of an eager size, and the signed URL of a lazy
+// one, are served.
+func TestLegacyNamesWithDotsServed(t *testing.T) {
+	for _, source := range []string{"legacy/.hidden.jpg", "legacy/.old/cat.jpg", ".legacy/cat.jpg"} {
+		t.Run(source, func(t *testing.T) {
+			ctx := context.Background()
+			db := openSQLite(t)
+			cfg := thumbnails.Config{Sizes: testSizes()}
+			withKey(&cfg)
+			e := setupSizesConfig(t, db, cfg, &Snack{})
+			e.write(t, source, photo(t, pizzaJPG))
+			if err := db.Exec("INSERT INTO snacks (id, image) VALUES (1, ?)", source).Error; err != nil {
+				t.Fatal(err)
+			}
+			var s Snack
+			if err := db.First(&s, 1).Error; err != nil {
+				t.Fatal(err)
+			}
+			h := newHandler(t, db, thumbnails.HandlerOptions{})
+			small, err := s.Image.Thumbnail(ctx, "small")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := get(h, http.MethodGet, small.URL, nil); w.Code != http.StatusOK {
+				t.Errorf("GET %s (small): %d", small.URL, w.Code)
+			}
+			signed, err := s.Image.SignedURL("large")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := get(h, http.MethodGet, signed, nil); w.Code != http.StatusOK {
+				t.Errorf("GET %s (large, signed): %d", signed, w.Code)
+			}
+		})
+	}
+}

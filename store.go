@@ -139,13 +139,32 @@ func (p *plugin) saveThumbnail(ctx context.Context, source string, r *rendered) 
 // would otherwise share a thumbnail. The names of the two kinds never meet
 // (a size name holds no '.'), and two names with the same hash are those
 // of one source (but for a collision of 48 bits of SHA-256 between two
-// names that already share "<stem>_<size>").
+// names that already share "<stem>_<size>"). In the latter, a folder or
+// a name that begins with a dot ("legacy/.old/cat.jpg") begins with '_'
+// instead ("legacy/_old/cat_small.<hash>.jpg"): the Handler hides what
+// begins with a dot (the storage's temporary files), and would not serve
+// it; the hash still tells the source.
 func thumbnailName(baseDir, source, size, ext string) string {
 	stem := strings.TrimSuffix(source, path.Ext(source))
 	if pluginNamed(source) {
 		return path.Join(baseDir, stem+"_"+size+"."+ext)
 	}
-	return path.Join(baseDir, stem+"_"+size+"."+nameHash(source)+"."+ext)
+	return path.Join(baseDir, undotted(stem)+"_"+size+"."+nameHash(source)+"."+ext)
+}
+
+// undotted returns name with '_' for the dot that begins any of its
+// segments.
+func undotted(name string) string {
+	if !strings.HasPrefix(name, ".") && !strings.Contains(name, "/.") {
+		return name
+	}
+	segs := strings.Split(name, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, ".") && s != "." && s != ".." {
+			segs[i] = "_" + s[1:]
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 // nameHash is the hash of a source's name in the names of its thumbnails
