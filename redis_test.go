@@ -2,6 +2,7 @@ package thumbnails_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -97,4 +98,42 @@ func TestRedisOutage(t *testing.T) {
 	if keys := mr.Keys(); len(keys) != 0 {
 		t.Fatalf("redis keys after recovery: %v", keys)
 	}
+}
+
+// TestRedisTransientRepliesAreUnavailable: the error replies of a server
+// that cannot answer for now (loading its data, a read-only replica after
+// a failover, a cluster without a master) wrap backends.ErrUnavailable, as
+// a dropped connection does, so that a caller retries them; other replies
+// do not. miniredis gives them on demand, which a real server cannot.
+func TestRedisTransientRepliesAreUnavailable(t *testing.T) {
+	mr := miniredis.RunT(t)
+	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1})
+	t.Cleanup(func() { _ = client.Close() })
+	meta := backends.NewRedisMetadata(client, "transient")
+	ctx := context.Background()
+	for _, tc := range []struct {
+		reply       string
+		unavailable bool
+	}{
+		{"LOADING Redis is loading the dataset in memory", true},
+		{"READONLY You can't write against a read only replica.", true},
+		{"MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", true},
+		{"CLUSTERDOWN The cluster is down", true},
+		{"TRYAGAIN Multiple keys request during rehashing of slot", true},
+		{"BUSY Redis is busy running a script.", true},
+		{"ERR unknown command", false},
+		{"NOPERM this user has no permissions to run the 'evalsha' command", false},
+	} {
+		mr.SetError(tc.reply)
+		put := meta.Put(ctx, "foods/a.jpg", backends.Thumbnail{Size: "small", Name: "thumbnails/foods/a_small.png", Width: 1, Height: 1})
+		_, read := meta.Thumbnails(ctx, "foods/a.jpg")
+		for op, err := range map[string]error{"Put": put, "Thumbnails": read} {
+			if err == nil || !strings.Contains(err.Error(), tc.reply) {
+				t.Errorf("%s with %q: %v; want the reply", op, tc.reply, err)
+			} else if got := errors.Is(err, backends.ErrUnavailable); got != tc.unavailable {
+				t.Errorf("%s with %q: errors.Is(err, ErrUnavailable) = %v, want %v", op, tc.reply, got, tc.unavailable)
+			}
+		}
+	}
+	mr.SetError("")
 }

@@ -231,11 +231,19 @@ func decodeRedisHash(source string, fields map[string]string) (map[string]Thumbn
 // broken connection, a timeout, a closed client, a full pool), so that
 // callers can tell an outage from the server's own errors (a WRONGTYPE
 // reply, a script error) and from their context's end, which are returned
-// as they are. A timeout once ctx has ended is ctx's end: a client that
-// honours deadlines (ContextTimeoutEnabled) reports it as a read timeout.
+// as they are. The replies of a server that cannot answer for now (see
+// transientReply) wrap ErrUnavailable too. A timeout once ctx has ended is
+// ctx's end: a client that honours deadlines (ContextTimeoutEnabled)
+// reports it as a read timeout.
 func redisError(ctx context.Context, err error) error {
 	var reply redis.Error
-	if errors.As(err, &reply) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.As(err, &reply) {
+		if transientReply(reply.Error()) {
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
@@ -247,6 +255,23 @@ func redisError(ctx context.Context, err error) error {
 		return fmt.Errorf("%w: %v", context.DeadlineExceeded, err)
 	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// transientReplies are the prefixes of the error replies of a server that
+// cannot answer for now: loading its data, a replica (read-only after a
+// failover, or cut from its master), a cluster without a master for a
+// slot or moving one, a script running past its time.
+var transientReplies = []string{"LOADING ", "READONLY ", "MASTERDOWN ", "CLUSTERDOWN ", "TRYAGAIN ", "BUSY "}
+
+// transientReply reports whether msg, an error reply, is one of a server
+// that cannot answer for now.
+func transientReply(msg string) bool {
+	for _, p := range transientReplies {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // sourceField is the field of a source's hash that records the source
