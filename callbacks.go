@@ -667,7 +667,7 @@ func (p *plugin) discardUnlessWritten(db *gorm.DB) {
 			}
 		}
 	}
-	p.discard(db.Statement.Context, all)
+	p.discardFrom(db.Statement.Context, all, !inAnyTx(db))
 }
 
 // bindQuery binds the images of the rows a query loaded, and preloads

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails"
+	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
 )
 
@@ -178,4 +179,39 @@ func TestHookErrorAfterAutocommitCleansUp(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestSaveFallbackFailingAtAnAssociation: without a transaction, a Save of
+// an Album whose ID has no row (gorm's update matches nothing, and would
+// insert next) and whose photo fails its unique index writes no row: the
+// upload's files are deleted, and so are its records, which the update
+// had written for the insert it may fall back to.
+func TestSaveFallbackFailingAtAnAssociation(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		e := setupSizesConfig(t, db, thumbnails.Config{Sizes: asyncSizes(), Enqueuer: &memoryEnqueuer{}}, &Album{}, &AlbumPhoto{})
+		ctx := context.Background()
+		if err := db.Create(&Album{Photos: []AlbumPhoto{{Code: "taken", Photo: upload(t, pastaJPG)}}}).Error; err != nil {
+			t.Fatal(err)
+		}
+		before := e.files(t)
+		album := Album{ID: 999, Cover: upload(t, pizzaJPG), Photos: []AlbumPhoto{{Code: "taken", Photo: upload(t, pastaJPG)}}}
+		if err := db.Session(&gorm.Session{SkipDefaultTransaction: true}).Save(&album).Error; err == nil {
+			t.Fatal("Save: want the unique index's error")
+		}
+		if n := count(t, db, "albums"); n != 1 {
+			t.Fatalf("%d albums; want the first only", n)
+		}
+		if after := e.files(t); !slices.Equal(after, before) {
+			t.Errorf("files before the Save %v, after %v", before, after)
+		}
+		err := metadataOf(db).Each(ctx, func(source string, _ []backends.Thumbnail) error {
+			if !e.exists(t, source) {
+				t.Errorf("%s recorded, its files deleted", source)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
 }

@@ -350,12 +350,19 @@ func anySlice(s []string) []any {
 // records. Failures are logged: what is left is an orphan for Prune. It
 // runs even when ctx is cancelled (a cancelled save is the usual reason to
 // discard), under cleanupTimeout.
-func (p *plugin) discard(ctx context.Context, list []*stored) {
+func (p *plugin) discard(ctx context.Context, list []*stored) { p.discardFrom(ctx, list, false) }
+
+// discardFrom is discard; autocommitted tells that the statement ran
+// outside any transaction, where the records it wrote committed as they
+// ran, whatever the store: they are removed too (a Save whose update
+// matched no row, recorded for the insert it may fall back to, and failed
+// at an association).
+func (p *plugin) discardFrom(ctx context.Context, list []*stored, autocommitted bool) {
 	ctx, cancel := cleanupContext(ctx)
 	defer cancel()
 	_, transactional := p.meta.(backends.TxMetadata)
 	for _, st := range list {
-		if !transactional {
+		if !transactional || autocommitted {
 			if err := p.meta.Delete(ctx, st.source); err != nil {
 				p.db.Logger.Error(ctx, "thumbnails: delete metadata of orphan %q: %v", st.source, err)
 			}
