@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"path"
 	"slices"
 	"strings"
@@ -706,15 +705,14 @@ func namesInChunks(db *gorm.DB, c tableColumn, out map[string]bool) (done bool, 
 		Key  int64          `gorm:"column:k"`
 		Name sql.NullString `gorm:"column:name"`
 	}
-	last := int64(math.MinInt64)
+	var last int64
 	for first := true; ; first = false {
 		var chunk []row
-		q := table(db, c.table).
-			Select("_rowid_ AS k, ? AS name", clause.Column{Name: c.name}).
-			Where("_rowid_ > ?", last).
-			Order("_rowid_").
-			Limit(namesInChunk).
-			Find(&chunk)
+		q := table(db, c.table).Select("_rowid_ AS k, ? AS name", clause.Column{Name: c.name})
+		if !first { // the first chunk from the start: a rowid may be math.MinInt64
+			q = q.Where("_rowid_ > ?", last)
+		}
+		q = q.Order("_rowid_").Limit(namesInChunk).Find(&chunk)
 		if q.Error != nil {
 			if first && strings.Contains(q.Error.Error(), "no such column: _rowid_") {
 				return false, nil // WITHOUT ROWID

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -625,12 +626,14 @@ func TestPruneLockedCommitFails(t *testing.T) {
 
 // TestPruneReadsEveryRowOfALargeTable prunes with a SQLite table whose
 // rows Prune reads in chunks: the one row holding a source comes after
-// more rows than a chunk, in a table with a rowid, one without (WITHOUT
-// ROWID) and one with a column named like it. The source is kept in all.
+// more rows than a chunk (or has the smallest rowid there is), in a table
+// with a rowid, one without (WITHOUT ROWID) and one with a column named
+// like it. The source is kept in all.
 func TestPruneReadsEveryRowOfALargeTable(t *testing.T) {
 	for _, tc := range []struct{ name, create string }{
 		{"rowid", `CREATE TABLE "held by" (id integer PRIMARY KEY, image text)`},
 		{"negative rowids", `CREATE TABLE "held by" (id integer PRIMARY KEY, image text)`},
+		{"the smallest rowid", `CREATE TABLE "held by" (id integer PRIMARY KEY, image text)`},
 		{"without rowid", `CREATE TABLE "held by" (id integer PRIMARY KEY, image text) WITHOUT ROWID`},
 		{"a column named _rowid_", `CREATE TABLE "held by" (id integer PRIMARY KEY, _rowid_ text, image text)`},
 	} {
@@ -649,16 +652,20 @@ func TestPruneReadsEveryRowOfALargeTable(t *testing.T) {
 			if err := db.Exec(tc.create).Error; err != nil {
 				t.Fatal(err)
 			}
-			first := 1
-			if tc.name == "negative rowids" {
-				first = -30000
+			first := int64(1)
+			held := first + 25001 // after more rows than a chunk
+			switch tc.name {
+			case "negative rowids":
+				first, held = -30000, -30000+25001
+			case "the smallest rowid":
+				first, held = math.MinInt64+1, math.MinInt64
 			}
 			err := db.Exec(`WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i < ?)
 				INSERT INTO "held by" (id, image) SELECT i, 'foods/gone.jpg' FROM n`, first, first+25000).Error
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := db.Exec(`INSERT INTO "held by" (id, image) VALUES (?, ?)`, first+25001, food.Image.Name()).Error; err != nil {
+			if err := db.Exec(`INSERT INTO "held by" (id, image) VALUES (?, ?)`, held, food.Image.Name()).Error; err != nil {
 				t.Fatal(err)
 			}
 			if tc.name == "a column named _rowid_" {
