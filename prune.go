@@ -41,9 +41,10 @@ var ErrWrongStorage = errors.New("thumbnails: the storage holds none of the file
 
 // ErrWrongMetadata is returned by Prune with PruneOptions.Delete and
 // Models, which then deletes nothing, when the metadata records nothing
-// while rows of the models hold sources that the plugin named and the
-// storage holds: every save records its source, so the metadata is not
-// the application's (a mistyped Redis key prefix, another database), and
+// while what Prune would remove holds thumbnails of sources that rows of
+// the models hold (sources the plugin named, which the storage holds):
+// every save records its source, so the metadata is not the
+// application's (a mistyped Redis key prefix, another database), and
 // every thumbnail would be taken for an orphan. A dry run reports what it
 // found without this error. When the records really are all gone (a
 // flushed Redis), PruneOptions.Force deletes what the report lists (the
@@ -299,8 +300,8 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 		return report, fmt.Errorf("%w (%d recorded, none found; nothing deleted)", ErrWrongStorage, gone)
 	}
 	if opts.Delete && !opts.Force && stored == 0 && gone == 0 && len(report.Files) > 0 {
-		if held := heldPluginSources(rows, files); held > 0 {
-			return report, fmt.Errorf("%w (it records nothing, while rows hold %d sources that the storage holds; nothing deleted)", ErrWrongMetadata, held)
+		if n := thumbnailsOfHeld(report.Files, rows, files, p.cfg.BaseDir); n > 0 {
+			return report, fmt.Errorf("%w (it records nothing, while %d of the files to remove are thumbnails of sources that rows hold; nothing deleted)", ErrWrongMetadata, n)
 		}
 	}
 	sqlite := dialect.Of(db) == dialect.SQLite && (len(report.Sources) > 0 || slices.ContainsFunc(report.Files, p.mayBeSource))
@@ -731,13 +732,30 @@ func namesInChunks(db *gorm.DB, c tableColumn, out map[string]bool) (done bool, 
 	}
 }
 
-// heldPluginSources counts the names of rows that the plugin gave (see
-// pluginNamed) and that the storage lists.
-func heldPluginSources(rows map[string]bool, files map[string]backends.FileInfo) int {
-	n := 0
+// thumbnailsOfHeld counts the files of list that are thumbnails of a
+// source that a row holds (rows), that the plugin named (see pluginNamed)
+// and that the storage lists (files): "<baseDir>/<its stem>_<size>.<ext>".
+// A legacy name of the plugin's form, which nothing made thumbnails of,
+// counts for none.
+func thumbnailsOfHeld(list []string, rows map[string]bool, files map[string]backends.FileInfo, baseDir string) int {
+	stems := map[string]bool{}
 	for name := range rows {
 		if _, stored := files[name]; stored && pluginNamed(name) {
-			n++
+			stems[path.Join(baseDir, strings.TrimSuffix(name, path.Ext(name)))] = true
+		}
+	}
+	n := 0
+	for _, f := range list {
+		for i := strings.IndexByte(f, '_'); i >= 0; {
+			if stems[f[:i]] {
+				n++
+				break
+			}
+			next := strings.IndexByte(f[i+1:], '_')
+			if next < 0 {
+				break
+			}
+			i += 1 + next
 		}
 	}
 	return n

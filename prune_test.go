@@ -756,3 +756,32 @@ func TestPruneWithTheWrongMetadata(t *testing.T) {
 		})
 	}
 }
+
+// TestPruneLegacyHexNamesAreNoWrongMetadata: a legacy table whose uploads
+// are named like the plugin's (an MD5, 32 hex digits), with nothing
+// recorded yet, is no sign of the wrong metadata: Prune removes a real
+// orphan, and keeps the source the row holds.
+func TestPruneLegacyHexNamesAreNoWrongMetadata(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	e := setup(t, db)
+	if err := db.Exec("CREATE TABLE legacy_items (id INTEGER PRIMARY KEY, image TEXT)").Error; err != nil {
+		t.Fatal(err)
+	}
+	const held, orphan = "uploads/5d41402abc4b2a76b9719d911017c592.jpg", "uploads/leftover.jpg"
+	for _, n := range []string{held, orphan} {
+		e.write(t, n, photo(t, pizzaJPG))
+		e.age(t, n, 2*time.Hour)
+	}
+	if err := db.Exec("INSERT INTO legacy_items (id, image) VALUES (1, ?)", held).Error; err != nil {
+		t.Fatal(err)
+	}
+	models := []any{thumbnails.Table{Name: "legacy_items", Column: "image"}}
+	report, err := thumbnails.Prune(ctx, db, thumbnails.PruneOptions{Models: models, Delete: true})
+	if err != nil || !slices.Equal(report.Files, []string{orphan}) {
+		t.Fatalf("Prune: %+v, %v; want %s removed", report, err, orphan)
+	}
+	if !e.exists(t, held) || e.exists(t, orphan) {
+		t.Errorf("after Prune: %v", e.files(t))
+	}
+}
