@@ -8,6 +8,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"image"
+	"image/color"
 	"image/color/palette"
 	"image/gif"
 	"image/png"
@@ -19,6 +20,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gen2brain/webp"
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/field"
@@ -395,6 +398,77 @@ func TestTruncatedGIF(t *testing.T) {
 	if after := e.files(t); len(after) != len(files) {
 		t.Errorf("files before %v, after %v", files, after)
 	}
+}
+
+// TestTruncatedWebP saves still WebPs cut short, as an aborted upload is:
+// each fails with ErrInvalidImage and nothing is stored. The still's
+// decoder stops after its image chunk, so a file cut anywhere after it (in
+// the EXIF chunk that cwebp and libvips write after the pixels) was saved,
+// without its orientation: a photo of orientation 6 came out sideways. The
+// whole file saves, upright.
+func TestTruncatedWebP(t *testing.T) {
+	e := setupSameSize(t, 20)
+	img := solidNRGBA(40, 20, color.NRGBA{200, 100, 50, 255})
+	rotated := withEXIFAfterPixels(encodeWebP(t, img, webp.Options{Quality: 90}), 40, 20, orientation6EXIF())
+	cuts := map[string][]byte{
+		"lossy, 1 byte short":                 encodeWebP(t, img, webp.Options{Quality: 90}),
+		"lossless, 1 byte short":              encodeWebP(t, img, webp.Options{Lossless: true}),
+		"EXIF after the pixels, 1 byte short": rotated,
+	}
+	for name, data := range cuts {
+		cuts[name] = data[:len(data)-1]
+	}
+	cuts["EXIF after the pixels, 10 bytes short"] = rotated[:len(rotated)-10]
+	for name, data := range cuts {
+		err := e.db.Create(&Kite{Image: field.NewImage("a.webp", bytes.NewReader(data))}).Error
+		if !errors.Is(err, thumbnails.ErrInvalidImage) {
+			t.Errorf("%s: %v, want ErrInvalidImage", name, err)
+		}
+	}
+	if n := count(t, e.db, "kites"); n != 0 {
+		t.Errorf("%d rows stored", n)
+	}
+	if files := e.files(t); len(files) != 0 {
+		t.Errorf("files stored: %v", files)
+	}
+	row := Kite{Image: field.NewImage("a.webp", bytes.NewReader(rotated))}
+	if err := e.db.Create(&row).Error; err != nil {
+		t.Fatalf("the whole file: %v", err)
+	}
+	if th, err := row.Image.Thumbnail(t.Context(), "same"); err != nil || th.Width != 20 || th.Height != 40 {
+		t.Errorf("the whole file's thumbnail: %+v, %v; want 20x40, upright", th, err)
+	}
+}
+
+// withEXIFAfterPixels returns still, a simple WebP of w×h pixels, in the
+// extended format with an EXIF chunk after its image chunk, where cwebp
+// -metadata and libvips write it.
+func withEXIFAfterPixels(still []byte, w, h int, exif []byte) []byte {
+	riff := func(id string, payload []byte) []byte {
+		c := binary.LittleEndian.AppendUint32([]byte(id), uint32(len(payload)))
+		c = append(c, payload...)
+		if len(payload)%2 == 1 {
+			c = append(c, 0)
+		}
+		return c
+	}
+	u24 := func(b []byte, v int) []byte { return append(b, byte(v), byte(v>>8), byte(v>>16)) }
+	body := riff("VP8X", u24(u24([]byte{0x08, 0, 0, 0}, w-1), h-1)) // the EXIF flag
+	body = append(body, still[12:]...)                              // the image chunk
+	body = append(body, riff("EXIF", exif)...)
+	return riff("RIFF", append([]byte("WEBP"), body...))
+}
+
+// orientation6EXIF is a little-endian TIFF header whose IFD0 holds one
+// entry: Orientation 6 (rotate 90° clockwise to show it).
+func orientation6EXIF() []byte {
+	t := []byte("II\x2a\x00\x08\x00\x00\x00")
+	t = binary.LittleEndian.AppendUint16(t, 1) // entries
+	t = binary.LittleEndian.AppendUint16(t, 0x0112)
+	t = binary.LittleEndian.AppendUint16(t, 3) // SHORT
+	t = binary.LittleEndian.AppendUint32(t, 1)
+	t = binary.LittleEndian.AppendUint32(t, 6)
+	return binary.LittleEndian.AppendUint32(t, 0) // no next IFD
 }
 
 // TestPointerColumnAndUsedUpload checks two mistakes that fail clearly: a

@@ -331,6 +331,9 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 	case formatPNG:
 		orientation = pngOrientation(data)
 	case formatWebP:
+		if err := checkWebP(data); err != nil {
+			return nil, err
+		}
 		orientation = webpOrientation(data)
 	}
 	var img image.Image

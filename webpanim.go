@@ -3,6 +3,7 @@ package thumbnails
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"image"
 )
 
@@ -40,6 +41,19 @@ func riffWhole(data []byte) bool {
 	return end == int64(len(body)) || end == int64(len(body))+1
 }
 
+// checkWebP refuses as ErrInvalidImage a WebP file cut short, even of its
+// last byte, or whose chunks overrun it (see riffWhole). The decoders read
+// the image chunk only (of an animated WebP, its first frame): a file cut
+// after it, an aborted upload, in the EXIF or XMP chunks cwebp -metadata
+// and libvips write after the pixels, would decode, without its
+// orientation.
+func checkWebP(data []byte) error {
+	if !riffWhole(data) {
+		return fmt.Errorf("%w: a WebP cut short, or whose chunks overrun it", ErrInvalidImage)
+	}
+	return nil
+}
+
 // webpBody returns the chunks of a WebP file, or false when data is not one.
 func webpBody(data []byte) ([]byte, bool) {
 	if len(data) < 12 || string(data[:4]) != "RIFF" || string(data[8:12]) != "WEBP" {
@@ -52,8 +66,9 @@ func webpBody(data []byte) ([]byte, bool) {
 // the animation flag), its first frame as a still WebP of its own, and
 // where the frame lies on the canvas; anim is false for any other data.
 // golang.org/x/image/webp decodes stills only, and a thumbnail shows the
-// first frame, as of an animated GIF. Its errors are decode errors,
-// which the caller wraps in ErrInvalidImage.
+// first frame, as of an animated GIF: checkWebP has refused a file cut
+// short after it. Its errors are decode errors, which the caller wraps in
+// ErrInvalidImage.
 func webpFirstFrame(data []byte) (still []byte, at image.Rectangle, anim bool, err error) {
 	body, ok := webpBody(data)
 	if !ok {
@@ -73,12 +88,6 @@ func webpFirstFrame(data []byte) (still []byte, at image.Rectangle, anim bool, e
 	})
 	if !anim {
 		return nil, image.Rectangle{}, false, nil
-	}
-	if !riffWhole(data) {
-		// Only the first frame is decoded: a file cut short after it (an
-		// aborted upload) shows in its chunks, which end before the
-		// length its header gives.
-		return nil, image.Rectangle{}, true, errors.New("an animated WebP cut short, or whose chunks overrun it")
 	}
 	if len(frame) < 16 {
 		return nil, image.Rectangle{}, true, errors.New("an animated WebP without a whole frame")
