@@ -60,7 +60,7 @@ func renderAll(ctx context.Context, src *source, list []sizes.Size, background c
 		if best := bestStart(sz, starts, srcB); best != -1 {
 			from = starts[best]
 		}
-		img, err := draw1(ctx, from, sz, src.maxPixels)
+		img, err := draw1(ctx, from, sz, outputFormat(sz, src.format), src.maxPixels)
 		if err != nil {
 			return nil, err
 		}

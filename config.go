@@ -6,7 +6,6 @@ import (
 	"image/color"
 	"os/exec"
 	"slices"
-	"strings"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
@@ -184,8 +183,8 @@ func (c Config) Validate() error {
 
 // checkFixedSize refuses a size whose images have the same dimensions
 // whatever the source (a stretch or a pad to pixels), when they are over
-// limit pixels, or too wide or tall for WebP, its format: what every save
-// would refuse, refused once, here.
+// limit pixels, or too wide or tall for its format (see formatFits): what
+// every save would refuse, refused once, here.
 func checkFixedSize(sz sizes.Size, limit int64) error {
 	var out image.Rectangle
 	for i, probe := range []image.Rectangle{image.Rect(0, 0, 1, 1), image.Rect(0, 0, 4000, 3000), image.Rect(0, 0, 3000, 4000)} {
@@ -202,8 +201,5 @@ func checkFixedSize(sz sizes.Size, limit int64) error {
 	if int64(w)*int64(h) > limit {
 		return fmt.Errorf("it makes images of %dx%d, over %d pixels", w, h, limit)
 	}
-	if strings.EqualFold(sz.Format, formatWebP) {
-		return webpFits(w, h)
-	}
-	return nil
+	return formatFits(sz.Format, w, h) // sz as Sizes.Validate spells it
 }

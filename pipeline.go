@@ -33,15 +33,30 @@ const (
 	formatWebP = "webp"
 )
 
-// maxWebPDimension is the largest width or height a WebP image has.
-const maxWebPDimension = 16383
+// maxSide is the largest width or height an image of a format has: a JPEG
+// or GIF writes its dimensions in 16 bits, a WebP in 14. A PNG has none
+// an image could reach.
+var maxSide = map[string]int{formatJPEG: 65535, formatGIF: 65535, formatWebP: 16383}
 
-// webpFits returns an error when a w×h image is too wide or tall for WebP.
-func webpFits(w, h int) error {
-	if w > maxWebPDimension || h > maxWebPDimension {
-		return fmt.Errorf("it makes images of %dx%d, and WebP holds at most %d pixels a side", w, h, maxWebPDimension)
+// formatNames spells the formats for people.
+var formatNames = map[string]string{formatJPEG: "JPEG", formatPNG: "PNG", formatGIF: "GIF", formatWebP: "WebP"}
+
+// formatFits returns an error when a w×h image is too wide or tall for
+// format.
+func formatFits(format string, w, h int) error {
+	if limit, ok := maxSide[format]; ok && (w > limit || h > limit) {
+		return fmt.Errorf("it makes images of %dx%d, and %s holds at most %d pixels a side", w, h, formatNames[format], limit)
 	}
 	return nil
+}
+
+// outputFormat is the format a size's images are stored in: its own, or
+// else srcFormat, the source's.
+func outputFormat(sz sizes.Size, srcFormat string) string {
+	if sz.Format != "" {
+		return sz.Format
+	}
+	return srcFormat
 }
 
 // sizePixels is the most pixels of an image a size may make: l.MaxPixels,
@@ -510,7 +525,7 @@ type rendered struct {
 // post-processors on the encoded bytes: what they return is what is stored.
 // The encoders of the standard library write no EXIF or other metadata.
 func render(ctx context.Context, src *source, sz sizes.Size, background color.Color) (*rendered, error) {
-	img, err := draw1(ctx, src.img, sz, src.maxPixels)
+	img, err := draw1(ctx, src.img, sz, outputFormat(sz, src.format), src.maxPixels)
 	if err != nil {
 		return nil, err
 	}
@@ -534,8 +549,10 @@ func flatten(img image.Image, background color.Color) image.Image {
 // ErrImageTooLarge a size that would make an image (its result, the image
 // of any step, or one a step works on: see processors.WorkingPixels) of
 // more than maxPixels: a size that enlarges by a percentage, or keeps an
-// aspect ratio, can turn a small upload into a huge image.
-func draw1(ctx context.Context, img image.Image, sz sizes.Size, maxPixels int64) (draw.Image, error) {
+// aspect ratio, can turn a small upload into a huge image. A result too
+// wide or tall for format, the one it is stored in, is refused so too
+// (see formatFits), before it is drawn.
+func draw1(ctx context.Context, img image.Image, sz sizes.Size, format string, maxPixels int64) (draw.Image, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -552,6 +569,9 @@ func draw1(ctx context.Context, img image.Image, sz sizes.Size, maxPixels int64)
 	g := gift.New(sz.Processors...)
 	if b.Dx() <= 0 || b.Dy() <= 0 {
 		return nil, fmt.Errorf("thumbnails: size %q gives an empty image", sz.Name)
+	}
+	if err := formatFits(format, b.Dx(), b.Dy()); err != nil {
+		return nil, fmt.Errorf("%w: size %q: %w", ErrImageTooLarge, sz.Name, err)
 	}
 	// A gray source stays gray only through resizes (see newImageLike).
 	var dst draw.Image
@@ -576,12 +596,10 @@ func resizesOnly(list []gift.Filter) bool {
 
 // encode encodes img for the size, in its format or else srcFormat, and
 // runs its post-processors. A JPEG has no transparency: a transparent image
-// is flattened onto background first.
+// is flattened onto background first. draw1 has made img of a size the
+// format holds.
 func encode(ctx context.Context, dst image.Image, srcFormat string, sz sizes.Size, background color.Color) (*rendered, error) {
-	format := sz.Format
-	if format == "" {
-		format = srcFormat
-	}
+	format := outputFormat(sz, srcFormat)
 	var buf bytes.Buffer
 	var err error
 	switch format {
@@ -592,9 +610,6 @@ func encode(ctx context.Context, dst image.Image, srcFormat string, sz sizes.Siz
 	case formatGIF:
 		err = encodeGIF(&buf, dst, background)
 	case formatWebP:
-		if err := webpFits(dst.Bounds().Dx(), dst.Bounds().Dy()); err != nil {
-			return nil, fmt.Errorf("%w: size %q: %w", ErrImageTooLarge, sz.Name, err)
-		}
 		err = webp.Encode(&buf, straightAlpha(dst), webp.Options{Quality: sz.JPEGQuality()})
 	default:
 		err = errors.New("unknown format " + format)

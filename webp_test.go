@@ -211,6 +211,53 @@ func TestWebPTooWide(t *testing.T) {
 	}
 }
 
+// TestJPEGAndGIFTooWide checks JPEG's and GIF's limit of 65535 pixels a
+// side, as TestWebPTooWide checks WebP's: a 70000x2 strip, within every
+// limit, saved to sizes that keep its dimensions (a filter, a flip) failed
+// with the encoder's own untyped error ("jpeg: image is too large to
+// encode"), after the image was drawn. Now the eager JPEG size fails the
+// save with ErrImageTooLarge naming the size and the limit, storing
+// nothing; so does the lazy GIF size of an accepted strip.
+func TestJPEGAndGIFTooWide(t *testing.T) {
+	strip := stripPNG(t, 70000, 2)
+	type Strip struct {
+		ID    uint
+		Image field.Image
+	}
+	eager, err := sizes.Load(strings.NewReader("marked: {processors: [{path: grayscale}], format: jpeg}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openSQLite(t)
+	e := setupSizes(t, db, eager, &Strip{})
+	err = db.Create(&Strip{Image: field.NewImage("strip.png", bytes.NewReader(strip))}).Error
+	if !errors.Is(err, thumbnails.ErrImageTooLarge) || !strings.Contains(err.Error(), `"marked"`) || !strings.Contains(err.Error(), "65535") {
+		t.Errorf("a 70000-pixel JPEG: %v, want ErrImageTooLarge naming the size and JPEG's limit", err)
+	}
+	if files := e.files(t); len(files) != 0 {
+		t.Errorf("files %v", files)
+	}
+	if n := count(t, db, "strips"); n != 0 {
+		t.Errorf("%d rows", n)
+	}
+	lazy, err := sizes.Load(strings.NewReader(`
+small:   {processors: [{path: resize, width: 100, height: 100}], format: png}
+flipped: {processors: [{path: flip, direction: horizontal}], format: gif, lazy: true}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db2 := openSQLite(t)
+	setupSizes(t, db2, lazy, &Strip{})
+	row := Strip{Image: field.NewImage("strip.png", bytes.NewReader(strip))}
+	if err := db2.Create(&row).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := row.Image.Thumbnail(t.Context(), "flipped"); !errors.Is(err, thumbnails.ErrImageTooLarge) || !strings.Contains(err.Error(), "65535") {
+		t.Errorf("a lazy 70000-pixel GIF: %v, want ErrImageTooLarge naming GIF's limit", err)
+	}
+}
+
 // TestWebPKeepsHalfTransparentColours: a half-transparent red stays red in
 // a WebP thumbnail. The encoder reads an *image.RGBA's premultiplied
 // pixels as straight alpha, and made it (127, 15, 15, 128).
