@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"gorm.io/driver/postgres"
@@ -24,6 +25,9 @@ var sqliteDefaults = [][2]string{{"_busy_timeout", "5000"}, {"_txlock", "immedia
 func dialector(dsn string) (gorm.Dialector, error) {
 	lower := strings.ToLower(dsn)
 	if strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") {
+		if err := unescapedUserinfo(dsn, "@/"); err != nil {
+			return nil, usagef("--dsn %s: %w", redactedURL(dsn), err)
+		}
 		scheme, rest, _ := strings.Cut(dsn, "://")
 		return postgres.Open(strings.ToLower(scheme) + "://" + rest), nil // pgx takes the scheme in lower case only
 	}
@@ -76,24 +80,57 @@ func keywordDSN(file string) bool {
 }
 
 // redactedURL returns the URL s with the password of its user info
-// replaced, as url.URL.Redacted does, also when s does not parse, and the
-// value of a password parameter of its query too.
+// replaced, as url.URL.Redacted does, and the value of a password parameter
+// of its query too, whether or not s parses. Its user info is taken to be
+// everything between "://" (or the start) and its last "@", before
+// anything else is read: a password may hold an unescaped "@", "/", "?" or
+// "#", and then all of it is replaced, the user with it.
 func redactedURL(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		u.RawQuery = redactedQuery(u.RawQuery)
-		return u.Redacted()
+	prefix, rest := "", s
+	if scheme, r, ok := strings.Cut(s, "://"); ok {
+		prefix, rest = scheme+"://", r
 	}
-	s, query, hasQuery := strings.Cut(s, "?")
-	if scheme, rest, ok := strings.Cut(s, "://"); ok {
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			user, _, _ := strings.Cut(rest[:at], ":")
-			s = scheme + "://" + user + ":xxxxx" + rest[at:]
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		user, _, hasPassword := strings.Cut(rest[:at], ":")
+		switch {
+		case strings.ContainsAny(rest[:at], "@/?#"):
+			prefix += "xxxxx@"
+		case hasPassword:
+			prefix += user + ":xxxxx@"
+		default: // a user alone
+			prefix += rest[:at+1]
 		}
+		rest = rest[at+1:]
 	}
-	if hasQuery {
-		s += "?" + redactedQuery(query)
+	if base, query, ok := strings.Cut(rest, "?"); ok {
+		rest = base + "?" + redactedQuery(query)
 	}
-	return s
+	return prefix + rest
+}
+
+// errUserinfo refuses a URL whose user or password cannot be read as it was
+// meant, for a character it should have percent-encoded.
+var errUserinfo = errors.New(`percent-encode its user and password ("%" as %25, "@" as %40, "/" as %2F, "?" as %3F, "#" as %23), and an "@" after its host`)
+
+// unescapedUserinfo returns an error wrapping errUserinfo when the user
+// info of the URL s, everything between "://" and its last "@", holds one
+// of ends: a character that ends the user info for the parser that reads s
+// ("/", "?" and "#" for net/url, "@" and "/" for pgx, as for libpq). That
+// parser would read a part of the password as the host, port, path or
+// query, and its messages would print it.
+func unescapedUserinfo(s, ends string) error {
+	_, rest, ok := strings.Cut(s, "://")
+	at := strings.LastIndex(rest, "@")
+	if !ok || at < 0 || !strings.ContainsAny(rest[:at], ends) {
+		return nil
+	}
+	var quoted []string
+	for _, c := range ends {
+		quoted = append(quoted, strconv.Quote(string(c)))
+	}
+	last := len(quoted) - 1
+	list := strings.Join(quoted[:last], ", ") + " or " + quoted[last]
+	return fmt.Errorf(`a %s before its last "@" would end its user info: %w`, list, errUserinfo)
 }
 
 // redactedQuery returns the raw query q with the value of every parameter
@@ -122,12 +159,23 @@ func redactedRedis(s string) string {
 	return s
 }
 
-// withoutURL returns err without the URL a *url.Error quotes (a password
-// with it).
-func withoutURL(err error) error {
+// parseReason returns err, an error of parsing the URL s, without the URL a
+// *url.Error quotes, nor the text of url.Parse that quotes the part of the
+// user info it refused ("invalid port \":pw\" after host", "invalid URL
+// escape \"%pw\""): a user info refused is errUserinfo, the rest of the
+// URL refused is url.Parse's reason for that part alone.
+func parseReason(s string, err error) error {
 	var ue *url.Error
-	if errors.As(err, &ue) {
+	if !errors.As(err, &ue) {
+		return err
+	}
+	scheme, rest, _ := strings.Cut(s, "://")
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
 		return ue.Err
 	}
-	return err
+	if _, err := url.Parse(scheme + "://" + rest[at+1:]); errors.As(err, &ue) {
+		return ue.Err
+	}
+	return fmt.Errorf("its user info does not parse: %w", errUserinfo)
 }

@@ -136,7 +136,8 @@ func require(cmd *cobra.Command, names ...string) error {
 // whatever the database holds: a storage folder that is not a clean
 // relative one, a --redis that is not host:port or a redis:// URL (a user
 // and password before a host:port, which would be taken for part of the
-// host, included).
+// host, included, and a URL whose password holds an unescaped "/", "?" or
+// "#", which go-redis would read in part as its host, port or path).
 func (g *globalFlags) check(cmd *cobra.Command) error {
 	for _, f := range []struct{ flag, value string }{{"dir", g.dir}, {"base-dir", g.baseDir}} {
 		if f.value == "" && f.flag == "dir" {
@@ -148,8 +149,11 @@ func (g *globalFlags) check(cmd *cobra.Command) error {
 	}
 	if g.redis != "" {
 		if strings.Contains(g.redis, "://") {
+			if err := unescapedUserinfo(g.redis, "/?#"); err != nil {
+				return usagef("%s: --redis %s: %w", cmd.Name(), redactedURL(g.redis), err)
+			}
 			if _, err := redis.ParseURL(g.redis); err != nil {
-				return usagef("%s: --redis %s: %w", cmd.Name(), redactedURL(g.redis), withoutURL(err))
+				return usagef("%s: --redis %s: %w", cmd.Name(), redactedURL(g.redis), parseReason(g.redis, err))
 			}
 		} else if _, _, err := net.SplitHostPort(g.redis); err != nil || strings.Contains(g.redis, "@") {
 			// a user and password go in a redis:// URL; printed without them

@@ -185,3 +185,58 @@ func TestErrorsHidePasswords(t *testing.T) {
 		})
 	}
 }
+
+// TestPasswordShapesHidden: a --redis or PostgreSQL --dsn URL whose
+// password holds a character URLs reserve ("?", "#", "/", "@", "%", ":"),
+// unescaped, shows no part of it (no 3 characters in a row) on stdout or
+// stderr, and exits as documented: 2 where the URL's parser would not read
+// the password as it was meant, or not at all (go-redis reads a "/", "?",
+// "#" or bad "%" escape as the end of the user info, pgx a "/" or "@"), 1
+// where it reads it and the server does not answer. A password that starts
+// with digits makes the part before the character a valid port.
+func TestPasswordShapesHidden(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, testdbFile(t), sizesYAML)
+	const down = "127.0.0.1:1" // nothing listens there
+	type shape struct {
+		name     string
+		args     []string
+		password string
+		code     int
+	}
+	var shapes []shape
+	for _, c := range []string{"?", "#", "/", "@", "%", ":"} {
+		redisCode, pgCode := exitFailure, exitFailure
+		if strings.Contains("?#/%", c) {
+			redisCode = exitUsage
+		}
+		if strings.Contains("/@", c) {
+			pgCode = exitUsage
+		}
+		for _, pw := range []string{"Qz7" + c + "Wv9Kx", "4711" + c + "Wv9Kx"} {
+			for _, user := range []string{"app", ""} {
+				shapes = append(shapes, shape{
+					"--redis redis://" + user + ":" + pw + "@", f.args("list", "--id", "1", "--redis", "redis://"+user+":"+pw+"@"+down+"/0"), pw, redisCode,
+				})
+			}
+			shapes = append(shapes, shape{
+				"--dsn postgres://app:" + pw + "@", append(f.args("list", "--id", "1"), "--dsn", "postgres://app:"+pw+"@"+down+"/test"), pw, pgCode,
+			})
+		}
+	}
+	for _, tc := range shapes {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := runCmd(t, tc.args...)
+			for i := 0; i+3 <= len(tc.password); i++ {
+				if part := tc.password[i : i+3]; strings.Contains(r.stdout+r.stderr, part) {
+					t.Errorf("the output shows %q of the password %q:\n%s", part, tc.password, r)
+					break
+				}
+			}
+			if r.code != tc.code {
+				t.Errorf("exit status %d, want %d:\n%s", r.code, tc.code, r)
+			}
+		})
+	}
+}
