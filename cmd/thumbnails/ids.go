@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -28,6 +29,16 @@ func shellWord(s string) string {
 // compare the string "2" with no integer), and the string as it is for any
 // other type (a text key "00002" stays "00002").
 func keyParser(db *gorm.DB, table, pk string) (func(string) (any, error), error) {
+	cols, err := columnTypes(db, table)
+	if err != nil {
+		return nil, err
+	}
+	return keyParserOf(cols, table, pk)
+}
+
+// columnTypes returns the columns of table, or an error when the database
+// lacks it.
+func columnTypes(db *gorm.DB, table string) ([]*sql.ColumnType, error) {
 	// The columns of a query, not Migrator().ColumnTypes: that takes a
 	// name with a space for a table and its alias.
 	rows, err := db.Table("?", clause.Table{Name: table}).Limit(1).Rows()
@@ -41,38 +52,60 @@ func keyParser(db *gorm.DB, table, pk string) (func(string) (any, error), error)
 	if err != nil {
 		return nil, fmt.Errorf("read the columns of %s: %w", table, err)
 	}
-	for _, c := range cols {
-		if !strings.EqualFold(c.Name(), pk) {
-			continue
-		}
-		if !integerType(c.DatabaseTypeName()) {
-			return textKey, nil
-		}
-		return func(s string) (any, error) {
-			n, err := strconv.ParseInt(s, 10, 64)
-			if err != nil {
-				return nil, usagef("primary key %q: %s.%s is an integer column", s, table, pk)
-			}
-			return n, nil
-		}, nil
-	}
-	// not a usage error: the table lacks it, as for --column
-	return nil, fmt.Errorf("--pk %q: %s has no such column (or no such table)", pk, table)
+	return cols, nil
 }
 
-// parseKeys parses --ids (when withIDs) and --after (when not empty) as
-// values of the --pk column, whose type it reads on a connection of its own
-// that registers no plugin: a key or a --pk refused creates nothing.
-func (g *globalFlags) parseKeys(ctx context.Context, ids string, withIDs bool, after string) ([]any, any, error) {
-	if !withIDs && after == "" {
-		return nil, nil, nil
+// column returns the column of cols named name (in any case), or nil.
+func column(cols []*sql.ColumnType, name string) *sql.ColumnType {
+	for _, c := range cols {
+		if strings.EqualFold(c.Name(), name) {
+			return c
+		}
 	}
+	return nil
+}
+
+// keyParserOf is keyParser for the columns cols of table.
+func keyParserOf(cols []*sql.ColumnType, table, pk string) (func(string) (any, error), error) {
+	c := column(cols, pk)
+	if c == nil {
+		// not a usage error: the table lacks it, as for --column
+		return nil, fmt.Errorf("--pk %q: %s has no such column (or no such table)", pk, table)
+	}
+	if !integerType(c.DatabaseTypeName()) {
+		return textKey, nil
+	}
+	return func(s string) (any, error) {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, usagef("primary key %q: %s.%s is an integer column", s, table, pk)
+		}
+		return n, nil
+	}, nil
+}
+
+// parseKeys checks that the table exists and has the --column, --pk and
+// --focus columns, and parses --ids (when withIDs) and --after (when not
+// empty) as values of the --pk column. It reads the table on a connection
+// of its own that registers no plugin: a table, column or key refused
+// creates nothing (the plugin would create its tables before it found
+// them missing).
+func (g *globalFlags) parseKeys(ctx context.Context, ids string, withIDs bool, after string) ([]any, any, error) {
 	e, err := g.open(ctx, false, true) // creates nothing
 	if err != nil {
 		return nil, nil, err
 	}
 	defer e.Close()
-	parse, err := keyParser(e.db, g.table, g.pk)
+	cols, err := columnTypes(e.db, g.table)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range []struct{ flag, name string }{{"column", g.column}, {"focus", g.focus}} {
+		if c.name != "" && column(cols, c.name) == nil {
+			return nil, nil, fmt.Errorf("--%s %q: %s has no such column", c.flag, c.name, g.table)
+		}
+	}
+	parse, err := keyParserOf(cols, g.table, g.pk)
 	if err != nil {
 		return nil, nil, err
 	}

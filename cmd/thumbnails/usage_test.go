@@ -73,7 +73,7 @@ func TestRuntimeErrors(t *testing.T) {
 		{"row without image", f.args("list", "--id", "3"), "list: the row of foods with id = 3 has no image in image"},
 		{"redis down", f.args("list", "--id", "1", "--redis", "127.0.0.1:1"), "redis at 127.0.0.1:1: "},
 		// a column the table lacks, whether or not keys are given to parse
-		{"no such --pk", f.args("regenerate", "--pk", "nosuch"), "no column nosuch"},
+		{"no such --pk", f.args("regenerate", "--pk", "nosuch"), `--pk "nosuch": foods has no such column`},
 		{"no such --pk, with --ids", f.args("regenerate", "--pk", "nosuch", "--ids", "1"), `--pk "nosuch": foods has no such column`},
 		{"no such --pk, with --after", f.args("regenerate", "--pk", "nosuch", "--after", "1"), `--pk "nosuch": foods has no such column`},
 		{"no such --pk, list", f.args("list", "--pk", "nosuch", "--id", "1"), `--pk "nosuch": foods has no such column`},
@@ -92,9 +92,10 @@ func TestRuntimeErrors(t *testing.T) {
 }
 
 // TestRefusalsCreateNothing: a run refused before its work begins, for its
-// command line (exit 2) or for a --storage-root or --pk the storage or the
-// table lacks (exit 1), leaves a database the plugin has never used without
-// the plugin's tables.
+// command line (exit 2), for a --storage-root that does not exist, or (for
+// regenerate) for a --table the database lacks or a --column, --pk or
+// --focus the table lacks (exit 1), leaves a database the plugin has never
+// used without the plugin's tables.
 func TestRefusalsCreateNothing(t *testing.T) {
 	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "none")
@@ -110,7 +111,11 @@ func TestRefusalsCreateNothing(t *testing.T) {
 		{"regenerate, size not in the YAML", []string{"regenerate", "--size", "huge"}, exitUsage, `regenerate: --size "huge" is not in`},
 		{"regenerate, --ids not integers", []string{"regenerate", "--ids", "1,abc"}, exitUsage, `primary key "abc": foods.id is an integer column`},
 		{"regenerate, --after not an integer", []string{"regenerate", "--after", "abc"}, exitUsage, `primary key "abc": foods.id is an integer column`},
-		{"regenerate, no such --pk", []string{"regenerate", "--pk", "nosuch", "--ids", "1"}, exitFailure, `--pk "nosuch": foods has no such column`},
+		{"regenerate, no such --pk, with --ids", []string{"regenerate", "--pk", "nosuch", "--ids", "1"}, exitFailure, `--pk "nosuch": foods has no such column`},
+		{"regenerate, no such --pk", []string{"regenerate", "--pk", "nosuch"}, exitFailure, `--pk "nosuch": foods has no such column`},
+		{"regenerate, no such --column", []string{"regenerate", "--column", "nosuch"}, exitFailure, `--column "nosuch": foods has no such column`},
+		{"regenerate, no such --focus", []string{"regenerate", "--focus", "nosuch"}, exitFailure, `--focus "nosuch": foods has no such column`},
+		{"regenerate, no such --table", []string{"regenerate", "--table", "nosuch"}, exitFailure, "no such table: nosuch"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, testdbFile(t), sizesYAML)
