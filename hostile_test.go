@@ -444,15 +444,7 @@ func TestTruncatedWebP(t *testing.T) {
 // extended format with an EXIF chunk after its image chunk, where cwebp
 // -metadata and libvips write it.
 func withEXIFAfterPixels(still []byte, w, h int, exif []byte) []byte {
-	riff := func(id string, payload []byte) []byte {
-		c := binary.LittleEndian.AppendUint32([]byte(id), uint32(len(payload)))
-		c = append(c, payload...)
-		if len(payload)%2 == 1 {
-			c = append(c, 0)
-		}
-		return c
-	}
-	u24 := func(b []byte, v int) []byte { return append(b, byte(v), byte(v>>8), byte(v>>16)) }
+	riff, u24 := riffChunk, appendU24
 	body := riff("VP8X", u24(u24([]byte{0x08, 0, 0, 0}, w-1), h-1)) // the EXIF flag
 	body = append(body, still[12:]...)                              // the image chunk
 	body = append(body, riff("EXIF", exif)...)

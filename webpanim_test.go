@@ -86,21 +86,27 @@ type frame struct {
 	at    image.Point
 }
 
+// riffChunk returns the RIFF chunk id holding payload, padded to an even
+// length.
+func riffChunk(id string, payload []byte) []byte {
+	c := binary.LittleEndian.AppendUint32([]byte(id), uint32(len(payload)))
+	c = append(c, payload...)
+	if len(payload)%2 == 1 {
+		c = append(c, 0)
+	}
+	return c
+}
+
+// appendU24 appends v to b in 24 bits, little-endian.
+func appendU24(b []byte, v int) []byte { return append(b, byte(v), byte(v>>8), byte(v>>16)) }
+
 // animatedWebP returns an animated WebP of a w×h canvas holding frames,
 // laid out by the WebP container specification: VP8X (animation and
 // alpha flags), ANIM, then an ANMF chunk a frame wrapping the still's
 // image chunks (VP8L, or ALPH and VP8).
 func animatedWebP(t *testing.T, w, h int, frames []frame) []byte {
 	t.Helper()
-	u24 := func(b []byte, v int) []byte { return append(b, byte(v), byte(v>>8), byte(v>>16)) }
-	riff := func(id string, payload []byte) []byte {
-		c := binary.LittleEndian.AppendUint32([]byte(id), uint32(len(payload)))
-		c = append(c, payload...)
-		if len(payload)%2 == 1 {
-			c = append(c, 0)
-		}
-		return c
-	}
+	riff, u24 := riffChunk, appendU24
 	body := riff("VP8X", u24(u24([]byte{0x02 | 0x10, 0, 0, 0}, w-1), h-1))
 	body = append(body, riff("ANIM", []byte{0, 0, 0, 0, 0, 0})...)
 	for _, f := range frames {
