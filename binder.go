@@ -422,7 +422,7 @@ func (p *plugin) makeThumbnail(ctx context.Context, meta backends.Metadata, sour
 	if err != nil {
 		return backends.Thumbnail{}, fmt.Errorf("thumbnails: open source: %w", err)
 	}
-	data, err := readUpload(rc, p.cfg.Limits)
+	data, err := readStored(rc, p.cfg.Limits, source)
 	_ = rc.Close()
 	if err != nil {
 		return backends.Thumbnail{}, err

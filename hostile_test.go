@@ -874,3 +874,34 @@ func TestUploadReadStopsAtEOF(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyStoredSource: a stored source emptied since its save (a disk
+// that filled up, a hand's truncate) makes a lazy size and Regenerate
+// fail with ErrInvalidImage naming the file, not blaming an upload's
+// reader; nothing is made.
+func TestEmptyStoredSource(t *testing.T) {
+	ctx := context.Background()
+	e := setup(t, openSQLite(t), &Food{})
+	food := newFood(t, "a", pizzaJPG)
+	if err := e.db.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	e.write(t, food.Image.Name(), nil)
+	_, lazy := food.Image.Thumbnail(ctx, "large")
+	var regen error
+	c, err := thumbnails.Regenerate(ctx, e.db, &Food{}, thumbnails.RegenerateOptions{
+		Progress: func(p thumbnails.Progress) {
+			if p.Err != nil {
+				regen = p.Err
+			}
+		},
+	})
+	if err != nil || c.Failed != 1 {
+		t.Errorf("Regenerate: %+v, %v; want the row failed", c, err)
+	}
+	for what, err := range map[string]error{"lazy size": lazy, "Regenerate": regen} {
+		if !errors.Is(err, thumbnails.ErrInvalidImage) || !strings.Contains(err.Error(), food.Image.Name()) || strings.Contains(err.Error(), "upload") {
+			t.Errorf("%s: %v; want ErrInvalidImage naming %s, and no upload", what, err, food.Image.Name())
+		}
+	}
+}

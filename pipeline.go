@@ -86,6 +86,30 @@ type source struct {
 // server's read timeout (http.Server.ReadTimeout) bounds a client that
 // trickles its upload.
 func readUpload(r io.Reader, limits Limits) ([]byte, error) {
+	data, err := readLimited(r, limits)
+	if err == nil && len(data) == 0 {
+		// an empty file, or a reader a save has read already (a copy of
+		// a field.Image whose upload was used): attach it again
+		return nil, fmt.Errorf("%w: the upload is empty (a reader is read once: give each save its own field.NewImage)", ErrInvalidImage)
+	}
+	return data, err
+}
+
+// readStored reads name, a stored image (a source, an image a size draws)
+// that rc reads, as readUpload reads an upload; its errors name it.
+func readStored(rc io.Reader, limits Limits, name string) ([]byte, error) {
+	data, err := readLimited(rc, limits)
+	if err == nil && len(data) == 0 {
+		err = fmt.Errorf("%w: the file is empty", ErrInvalidImage)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("thumbnails: read %q: %w", name, err)
+	}
+	return data, nil
+}
+
+// readLimited is readUpload, which an empty r does not fail.
+func readLimited(r io.Reader, limits Limits) ([]byte, error) {
 	if r == nil {
 		return nil, fmt.Errorf("%w: no content", ErrInvalidImage)
 	}
@@ -127,11 +151,6 @@ func readUpload(r io.Reader, limits Limits) ([]byte, error) {
 	}
 	if int64(buf.Len()) > maxBytes {
 		return nil, fmt.Errorf("%w: more than %d bytes", ErrImageTooLarge, maxBytes)
-	}
-	if buf.Len() == 0 {
-		// an empty file, or a reader a save has read already (a copy of
-		// a field.Image whose upload was used): attach it again
-		return nil, fmt.Errorf("%w: the upload is empty (a reader is read once: give each save its own field.NewImage)", ErrInvalidImage)
 	}
 	return buf.Bytes(), nil
 }

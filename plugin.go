@@ -125,7 +125,7 @@ func (p *plugin) loadImages(ctx context.Context) error {
 		rc, err := p.storage.Open(ctx, n.ImageName())
 		if err == nil {
 			var data []byte
-			data, err = readUpload(rc, p.cfg.Limits)
+			data, err = readStored(rc, p.cfg.Limits, n.ImageName())
 			_ = rc.Close()
 			if err == nil {
 				var src *source

@@ -209,7 +209,7 @@ func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.
 	if err != nil {
 		return fmt.Errorf("thumbnails: open source: %w", err)
 	}
-	data, err := readUpload(rc, p.cfg.Limits)
+	data, err := readStored(rc, p.cfg.Limits, source)
 	_ = rc.Close()
 	if err != nil {
 		return err
