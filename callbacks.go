@@ -23,6 +23,8 @@ const (
 	keyOutbox = "thumbnails:outbox" // bool: this statement queued sources for deletion
 	// keyUnreferenced marks a statement that stored uploads but wrote no row.
 	keyUnreferenced = "thumbnails:unreferenced"
+	// keyRecorded marks a statement that wrote the records of its uploads.
+	keyRecorded = "thumbnails:recorded"
 	// keyOmits holds the statement's Omits before captureUpdate left out
 	// unchanged image columns (*omitted); finish puts them back, so that a
 	// *gorm.DB reused for another statement does not leave them out too.
@@ -416,6 +418,7 @@ func (p *plugin) record(db *gorm.DB) {
 		}
 	}
 	meta := p.metadata(db)
+	db.InstanceSet(keyRecorded, true)
 	for _, st := range all {
 		if err := meta.Put(db.Statement.Context, st.source, st.thumbs...); err != nil {
 			_ = db.AddError(fmt.Errorf("thumbnails: %w", err))
@@ -571,7 +574,7 @@ func (p *plugin) finish(db *gorm.DB) {
 	// another statement (q := db.Model(&row); q.Updates(a); q.Updates(b))
 	// reuses the gorm.Statement, and the next one must not discard, record
 	// or drain what this one stored.
-	defer clearInstance(db, keyStored, keyUnreferenced, keyOutbox, keyOmits, keySeen, keyCopiedSizes, keyPrestored)
+	defer clearInstance(db, keyStored, keyUnreferenced, keyRecorded, keyOutbox, keyOmits, keySeen, keyCopiedSizes, keyPrestored)
 	dropPending(db, storedOf(db))
 	if v, ok := db.InstanceGet(keyPrestored); ok {
 		p.givePrestoredBack(db.Statement.Context, v.([]*stored))
@@ -667,7 +670,19 @@ func (p *plugin) discardUnlessWritten(db *gorm.DB) {
 			}
 		}
 	}
-	p.discardFrom(db.Statement.Context, all, !inAnyTx(db))
+	// Outside any transaction, records this statement wrote committed as
+	// they were written: removed through its connection (one a caller's
+	// db.Connection may hold).
+	var recorded backends.Metadata
+	if instanceFlag(db, keyRecorded) && !inAnyTx(db) {
+		recorded = p.meta
+		if tm, ok := p.meta.(backends.TxMetadata); ok {
+			conn := db.Session(&gorm.Session{NewDB: true})
+			conn.Error = nil // the statement's, which a session keeps
+			recorded = tm.WithDB(conn)
+		}
+	}
+	p.discardFrom(db.Statement.Context, all, recorded)
 }
 
 // bindQuery binds the images of the rows a query loaded, and preloads

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -214,4 +215,60 @@ func TestSaveFallbackFailingAtAnAssociation(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestFailedAutocommitInAConnectionOfOne: without a transaction, in a
+// db.Connection of a pool of one, a Create that fails on a duplicate key
+// and a Save that falls back to an insert and fails at an association
+// return at once (what they recorded is removed through the statement's
+// connection, the only one), and leave no record of their uploads.
+func TestFailedAutocommitInAConnectionOfOne(t *testing.T) {
+	db := openSQLite(t)
+	e := setupSizesConfig(t, db, thumbnails.Config{Sizes: asyncSizes(), Enqueuer: &memoryEnqueuer{}}, &Album{}, &AlbumPhoto{})
+	if err := db.Create(&Album{ID: 1, Photos: []AlbumPhoto{{Code: "taken", Photo: upload(t, pastaJPG)}}}).Error; err != nil {
+		t.Fatal(err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB.SetMaxOpenConns(1)
+	before := e.files(t)
+	for _, c := range []struct {
+		name  string
+		album Album
+	}{
+		{"duplicate key", Album{ID: 1, Cover: upload(t, pizzaJPG)}},
+		{"save falling back, failing at an association", Album{ID: 999, Cover: upload(t, pizzaJPG), Photos: []AlbumPhoto{{Code: "taken", Photo: upload(t, pastaJPG)}}}},
+	} {
+		done := make(chan error, 1)
+		go func() {
+			done <- db.Session(&gorm.Session{SkipDefaultTransaction: true}).Connection(func(tx *gorm.DB) error {
+				if c.album.ID == 1 {
+					return tx.Create(&c.album).Error
+				}
+				return tx.Save(&c.album).Error
+			})
+		}()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Fatalf("%s: no error", c.name)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: no answer after 30 s (a clean-up waiting for the pool's one connection)", c.name)
+		}
+		if after := e.files(t); !slices.Equal(after, before) {
+			t.Errorf("%s: files before %v, after %v", c.name, before, after)
+		}
+		err := metadataOf(db).Each(context.Background(), func(source string, _ []backends.Thumbnail) error {
+			if !e.exists(t, source) {
+				t.Errorf("%s: %s recorded, its files deleted", c.name, source)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }

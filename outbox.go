@@ -350,20 +350,23 @@ func anySlice(s []string) []any {
 // records. Failures are logged: what is left is an orphan for Prune. It
 // runs even when ctx is cancelled (a cancelled save is the usual reason to
 // discard), under cleanupTimeout.
-func (p *plugin) discard(ctx context.Context, list []*stored) { p.discardFrom(ctx, list, false) }
+func (p *plugin) discard(ctx context.Context, list []*stored) { p.discardFrom(ctx, list, nil) }
 
-// discardFrom is discard; autocommitted tells that the statement ran
-// outside any transaction, where the records it wrote committed as they
-// ran, whatever the store: they are removed too (a Save whose update
-// matched no row, recorded for the insert it may fall back to, and failed
-// at an association).
-func (p *plugin) discardFrom(ctx context.Context, list []*stored, autocommitted bool) {
+// discardFrom is discard; recorded, when not nil, is the metadata that
+// holds records the statement wrote outside any transaction, where they
+// committed as they were written, whatever the store: they are removed
+// from it too (a Save whose update matched no row, recorded for the
+// insert it may fall back to, and failed at an association).
+func (p *plugin) discardFrom(ctx context.Context, list []*stored, recorded backends.Metadata) {
 	ctx, cancel := cleanupContext(ctx)
 	defer cancel()
-	_, transactional := p.meta.(backends.TxMetadata)
+	meta := recorded
+	if _, transactional := p.meta.(backends.TxMetadata); meta == nil && !transactional {
+		meta = p.meta
+	}
 	for _, st := range list {
-		if !transactional || autocommitted {
-			if err := p.meta.Delete(ctx, st.source); err != nil {
+		if meta != nil {
+			if err := meta.Delete(ctx, st.source); err != nil {
 				p.db.Logger.Error(ctx, "thumbnails: delete metadata of orphan %q: %v", st.source, err)
 			}
 		}
