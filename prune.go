@@ -41,9 +41,9 @@ var ErrWrongStorage = errors.New("thumbnails: the storage holds none of the file
 
 // ErrWrongMetadata is returned by Prune with PruneOptions.Delete and
 // Models, which then deletes nothing, when the metadata records nothing
-// while what Prune would remove holds thumbnails of sources that rows of
-// the models hold (sources the plugin named, which the storage holds):
-// every save records its source, so the metadata is not the
+// while the storage holds thumbnails of sources that rows of the models
+// hold (and it holds), and Prune has files to remove: every save, and
+// every size made, records its source, so the metadata is not the
 // application's (a mistyped Redis key prefix, another database), and
 // every thumbnail would be taken for an orphan. A dry run reports what it
 // found without this error. When the records really are all gone (a
@@ -300,8 +300,8 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 		return report, fmt.Errorf("%w (%d recorded, none found; nothing deleted)", ErrWrongStorage, gone)
 	}
 	if opts.Delete && !opts.Force && stored == 0 && gone == 0 && len(report.Files) > 0 {
-		if n := thumbnailsOfHeld(report.Files, rows, files, p.cfg.BaseDir); n > 0 {
-			return report, fmt.Errorf("%w (it records nothing, while %d of the files to remove are thumbnails of sources that rows hold; nothing deleted)", ErrWrongMetadata, n)
+		if n := thumbnailsOfHeld(rows, files, p.cfg.BaseDir); n > 0 {
+			return report, fmt.Errorf("%w (it records nothing, while the storage holds %d thumbnails of sources that rows hold; nothing deleted)", ErrWrongMetadata, n)
 		}
 	}
 	sqlite := dialect.Of(db) == dialect.SQLite && (len(report.Sources) > 0 || slices.ContainsFunc(report.Files, p.mayBeSource))
@@ -732,22 +732,29 @@ func namesInChunks(db *gorm.DB, c tableColumn, out map[string]bool) (done bool, 
 	}
 }
 
-// thumbnailsOfHeld counts the files of list that are thumbnails of a
-// source that a row holds (rows), that the plugin named (see pluginNamed)
-// and that the storage lists (files): "<baseDir>/<its stem>_<size>.<ext>".
-// A legacy name of the plugin's form, which nothing made thumbnails of,
-// counts for none.
-func thumbnailsOfHeld(list []string, rows map[string]bool, files map[string]backends.FileInfo, baseDir string) int {
-	stems := map[string]bool{}
+// thumbnailsOfHeld counts the files the storage lists that are
+// thumbnails of a source that a row holds (rows) and the storage lists
+// (files): "<baseDir>/<its stem>_<size>.<ext>" for a source the plugin
+// named (see pluginNamed), "<baseDir>/<its stem>_<size>.<its hash>.<ext>"
+// for another (see thumbnailName). A legacy name of the plugin's form,
+// which nothing made thumbnails of, counts for none.
+func thumbnailsOfHeld(rows map[string]bool, files map[string]backends.FileInfo, baseDir string) int {
+	stems := map[string]string{} // "<baseDir>/<stem>" → the hash its thumbnails hold, "" for none
 	for name := range rows {
-		if _, stored := files[name]; stored && pluginNamed(name) {
-			stems[path.Join(baseDir, strings.TrimSuffix(name, path.Ext(name)))] = true
+		if _, stored := files[name]; !stored {
+			continue
+		}
+		stem := strings.TrimSuffix(name, path.Ext(name))
+		if pluginNamed(name) {
+			stems[path.Join(baseDir, stem)] = ""
+		} else {
+			stems[path.Join(baseDir, undotted(stem))] = "." + nameHash(name) + "."
 		}
 	}
 	n := 0
-	for _, f := range list {
+	for f := range files {
 		for i := strings.IndexByte(f, '_'); i >= 0; {
-			if stems[f[:i]] {
+			if hash, ok := stems[f[:i]]; ok && strings.Contains(f[i:], hash) {
 				n++
 				break
 			}

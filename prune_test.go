@@ -785,3 +785,45 @@ func TestPruneLegacyHexNamesAreNoWrongMetadata(t *testing.T) {
 		t.Errorf("after Prune: %v", e.files(t))
 	}
 }
+
+// TestPruneWithTheWrongMetadataAndLegacyThumbnails: the rows hold a
+// legacy source whose thumbnails Regenerate made, and a recent upload
+// whose files are younger than MinAge. Prune with a mistyped Redis prefix
+// refuses with ErrWrongMetadata, though only the legacy thumbnails are old
+// enough to remove, and deletes nothing.
+func TestPruneWithTheWrongMetadataAndLegacyThumbnails(t *testing.T) {
+	client := testdb.Redis(t)
+	prefix := testdb.RedisPrefix(t, client)
+	ctx := context.Background()
+	dsn := testdb.SQLiteDSN(t, "")
+	root := t.TempDir()
+	storage := backends.NewFileSystemStorage(root, "/media/")
+	app := testdb.Open(t, sqlite.Open(dsn))
+	usePlugin(t, app, thumbnails.Config{Sizes: testSizes(), Storage: storage, Metadata: backends.NewRedisMetadata(client, prefix+"right:")}, &Food{})
+	files := localFiles(root)
+	files.write(t, "legacy/cat.jpg", photo(t, pizzaJPG))
+	if err := app.Exec(`INSERT INTO foods (id, name, image) VALUES (1, 'legacy', 'legacy/cat.jpg')`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := thumbnails.Regenerate(ctx, app, &Food{}, thumbnails.RegenerateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files.names(t) {
+		files.age(t, f, 2*time.Hour)
+	}
+	food := newFood(t, "new", pizzaJPG)
+	if err := app.Create(&food).Error; err != nil {
+		t.Fatal(err)
+	}
+	before := files.names(t)
+
+	maint := testdb.Open(t, sqlite.Open(dsn))
+	usePlugin(t, maint, thumbnails.Config{Sizes: testSizes(), Storage: storage, Metadata: backends.NewRedisMetadata(client, prefix+"typo:")}, &Food{})
+	report, err := thumbnails.Prune(ctx, maint, thumbnails.PruneOptions{Models: []any{&Food{}}, Delete: true})
+	if !errors.Is(err, thumbnails.ErrWrongMetadata) {
+		t.Errorf("Prune: %+v, %v; want ErrWrongMetadata", report, err)
+	}
+	if after := files.names(t); !slices.Equal(after, before) {
+		t.Errorf("files before %v, after %v", before, after)
+	}
+}
