@@ -438,6 +438,14 @@ func TestTruncatedWebP(t *testing.T) {
 	if th, err := row.Image.Thumbnail(t.Context(), "same"); err != nil || th.Width != 20 || th.Height != 40 {
 		t.Errorf("the whole file's thumbnail: %+v, %v; want 20x40, upright", th, err)
 	}
+	// A few stray bytes after the last chunk, within the RIFF size (too
+	// few for a chunk's header), are no cut: libwebp decodes such a file.
+	lossy := encodeWebP(t, img, webp.Options{Quality: 90})
+	stray := binary.LittleEndian.AppendUint32([]byte("RIFF"), binary.LittleEndian.Uint32(lossy[4:])+4)
+	stray = append(append(stray, lossy[8:]...), 0, 0, 0, 0)
+	if err := e.db.Create(&Kite{Image: field.NewImage("b.webp", bytes.NewReader(stray))}).Error; err != nil {
+		t.Errorf("4 stray bytes after the last chunk: %v", err)
+	}
 }
 
 // withEXIFAfterPixels returns still, a simple WebP of w×h pixels, in the

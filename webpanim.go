@@ -26,7 +26,8 @@ func riffChunks(body []byte, fn func(id string, payload []byte) bool) int64 {
 }
 
 // riffWhole reports whether data, a RIFF file, holds the bytes its header
-// gives it, and chunks that end where they do.
+// gives it, and chunks that end where they do. Fewer bytes after the last
+// chunk than a chunk's header are let be, as libwebp lets them.
 func riffWhole(data []byte) bool {
 	if len(data) < 12 {
 		return false
@@ -37,8 +38,10 @@ func riffWhole(data []byte) bool {
 	}
 	body := data[12 : 8+size]
 	end := riffChunks(body, func(string, []byte) bool { return true })
-	// the last chunk's padding byte may be left out
-	return end == int64(len(body)) || end == int64(len(body))+1
+	// the last chunk's padding byte may be left out; a chunk that overruns
+	// the body stops the walk where its header is, 8 bytes or more short
+	// of the end
+	return end <= int64(len(body))+1 && int64(len(body))-end < 8
 }
 
 // checkWebP refuses as ErrInvalidImage a WebP file cut short, even of its
