@@ -81,16 +81,14 @@ func keywordDSN(file string) bool {
 
 // redactedURL returns the URL s with the password of its user info
 // replaced, as url.URL.Redacted does, and the value of a password parameter
-// of its query too, whether or not s parses. Its user info is taken to be
-// everything between "://" (or the start) and its last "@", before
-// anything else is read: a password may hold an unescaped "@", "/", "?" or
-// "#", and then all of it is replaced, the user with it.
+// of its query too, whether or not s parses. Its user info is the one
+// userinfoAt finds, before anything else is read: a password may hold an
+// unescaped "@", "/", "?" or "#", and then all of it is replaced, the user
+// with it.
 func redactedURL(s string) string {
-	prefix, rest := "", s
-	if scheme, r, ok := strings.Cut(s, "://"); ok {
-		prefix, rest = scheme+"://", r
-	}
-	if at := strings.LastIndex(rest, "@"); at >= 0 {
+	rest, at := userinfoAt(s)
+	prefix := s[:len(s)-len(rest)]
+	if at >= 0 {
 		user, _, hasPassword := strings.Cut(rest[:at], ":")
 		switch {
 		case strings.ContainsAny(rest[:at], "@/?#"):
@@ -110,18 +108,58 @@ func redactedURL(s string) string {
 
 // errUserinfo refuses a URL whose user or password cannot be read as it was
 // meant, for a character it should have percent-encoded.
-var errUserinfo = errors.New(`percent-encode its user and password ("%" as %25, "@" as %40, "/" as %2F, "?" as %3F, "#" as %23), and an "@" after its host`)
+var errUserinfo = errors.New(`percent-encode its user and password ("%" as %25, "@" as %40, "/" as %2F, "?" as %3F, "#" as %23), and an "@" after its host outside a query value`)
+
+// userinfoAt returns rest, the URL s after its "://" (all of s without
+// one), and the index in rest of the "@" that ends the user info of s, or
+// -1 when it has none. That is the last "@" before its first "/", "?" or
+// "#" when s parses and every "@" after that is in the value of a query
+// parameter (application_name=ops@host, an Azure-style user=admin@server),
+// which no parser reads as user info; else the last "@" of rest, as a
+// password may hold an unescaped "@", "/", "?" or "#".
+func userinfoAt(s string) (rest string, at int) {
+	_, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s, strings.LastIndex(s, "@")
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	if n, ok := queryValueAts(s); ok && n == strings.Count(rest[end:], "@") {
+		return rest, strings.LastIndex(rest[:end], "@")
+	}
+	return rest, strings.LastIndex(rest, "@")
+}
+
+// queryValueAts returns the number of "@" in the values of the query of
+// the URL s, and false when s does not parse or the name of a parameter
+// holds one ("pw@host" is no key=value pair).
+func queryValueAts(s string) (int, bool) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return 0, false
+	}
+	n := 0
+	for p := range strings.SplitSeq(u.RawQuery, "&") {
+		name, value, _ := strings.Cut(p, "=")
+		if strings.Contains(name, "@") {
+			return 0, false
+		}
+		n += strings.Count(value, "@")
+	}
+	return n, true
+}
 
 // unescapedUserinfo returns an error wrapping errUserinfo when the user
-// info of the URL s, everything between "://" and its last "@", holds one
-// of ends: a character that ends the user info for the parser that reads s
-// ("/", "?" and "#" for net/url, "@" and "/" for pgx, as for libpq). That
-// parser would read a part of the password as the host, port, path or
-// query, and its messages would print it.
+// info of the URL s, as userinfoAt finds it, holds one of ends: a character
+// that ends the user info for the parser that reads s ("/", "?" and "#" for
+// net/url, "@" and "/" for pgx, as for libpq). That parser would read a
+// part of the password as the host, port, path or query, and its messages
+// would print it.
 func unescapedUserinfo(s, ends string) error {
-	_, rest, ok := strings.Cut(s, "://")
-	at := strings.LastIndex(rest, "@")
-	if !ok || at < 0 || !strings.ContainsAny(rest[:at], ends) {
+	rest, at := userinfoAt(s)
+	if !strings.Contains(s, "://") || at < 0 || !strings.ContainsAny(rest[:at], ends) {
 		return nil
 	}
 	var quoted []string
@@ -169,8 +207,8 @@ func parseReason(s string, err error) error {
 	if !errors.As(err, &ue) {
 		return err
 	}
-	scheme, rest, _ := strings.Cut(s, "://")
-	at := strings.LastIndex(rest, "@")
+	scheme, _, _ := strings.Cut(s, "://")
+	rest, at := userinfoAt(s)
 	if at < 0 {
 		return ue.Err
 	}

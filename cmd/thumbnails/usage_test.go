@@ -245,3 +245,49 @@ func TestPasswordShapesHidden(t *testing.T) {
 		})
 	}
 }
+
+// TestQueryAtIsNoUserInfo: an "@" in the value of a query parameter of a
+// --redis or PostgreSQL --dsn URL (client_name=ops@host,
+// application_name=ops@host, an Azure-style user=admin@server) is no part
+// of its user info: the URL is not refused as one whose password holds an
+// unescaped character, it goes to go-redis or pgx (exit 1 here, as nothing
+// listens there), and a message that prints it prints it as given, with
+// its password alone hidden.
+func TestQueryAtIsNoUserInfo(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, testdbFile(t), sizesYAML)
+	const (
+		down   = "127.0.0.1:1" // nothing listens there
+		secret = "Hunter2SecretPw"
+	)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"--redis client_name", f.args("list", "--id", "1", "--redis", "redis://"+down+"/0?client_name=ops@host"), exitFailure, ""},
+		{"--redis password and client_name", f.args("list", "--id", "1", "--redis", "redis://app:"+secret+"@"+down+"/0?client_name=ops@host"), exitFailure, ""},
+		{"--redis bad database, client_name", f.args("list", "--id", "1", "--redis", "redis://"+down+"/abc?client_name=ops@host"), exitUsage,
+			"--redis redis://" + down + "/abc?client_name=ops@host: redis: invalid database number"},
+		{"--redis bad database, password and client_name", f.args("list", "--id", "1", "--redis", "redis://app:"+secret+"@"+down+"/abc?client_name=ops@host"), exitUsage,
+			"--redis redis://app:xxxxx@" + down + "/abc?client_name=ops@host: redis: invalid database number"},
+		{"--dsn application_name", append(f.args("list", "--id", "1"), "--dsn", "postgres://"+down+"/test?sslmode=disable&user=postgres&application_name=ops@host"), exitFailure, ""},
+		{"--dsn Azure-style user", append(f.args("list", "--id", "1"), "--dsn", "postgres://"+down+"/test?sslmode=disable&user=admin@server"), exitFailure, ""},
+		{"--dsn socket and application_name", append(f.args("list", "--id", "1"), "--dsn", "postgres:///test?host=/nonexistent&application_name=a@b"), exitFailure, ""},
+		{"--dsn password and application_name", append(f.args("list", "--id", "1"), "--dsn", "postgres://app:"+secret+"@"+down+"/test?application_name=ops@host"), exitFailure, ""},
+		{"--dsn typo in its scheme, application_name", append(f.args("list", "--id", "1"), "--dsn", "postgress://app:"+secret+"@"+down+"/test?application_name=ops@host"), exitUsage,
+			"--dsn postgress://app:xxxxx@" + down + "/test?application_name=ops@host: want a postgres:// URL"},
+		{"--dsn typo in its scheme, socket and application_name", append(f.args("list", "--id", "1"), "--dsn", "postgress:///test?host=/nonexistent&application_name=a@b"), exitUsage,
+			"--dsn postgress:///test?host=/nonexistent&application_name=a@b: want a postgres:// URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := runCmd(t, tc.args...)
+			wantError(t, r, tc.code, tc.want)
+			if strings.Contains(r.stdout+r.stderr, secret) || strings.Contains(r.stderr, "percent-encode") {
+				t.Errorf("the output shows the password or refuses the user info:\n%s", r)
+			}
+		})
+	}
+}
