@@ -101,8 +101,8 @@ type PruneOptions struct {
 // should the commit fail, the sources and records are counted in Failed,
 // not removed, though Progress reported them done (their files are gone
 // then; the next run removes the records). When Prune refuses to delete
-// (ErrWrongStorage, ErrWrongMetadata) it has removed nothing: the lists then hold what it
-// found, as in a dry run, and Done is 0.
+// (ErrWrongStorage, ErrWrongMetadata) it has removed nothing: the lists
+// then hold what it found, as in a dry run, and Done is 0.
 //
 // Skipped is len(Lost), which are never removed. Counts.Last is nil.
 type PruneReport struct {
@@ -175,23 +175,24 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 	var unlistedLost []recordedSource
 	var unlistedRecords []backends.Thumbnail
 	err = p.meta.Each(ctx, func(source string, thumbs []backends.Thumbnail) error {
-		_, found := files[canonical(source)]
+		key := canonical(source) // as the listing and rows name it
+		_, found := files[key]
 		if found {
 			stored++
 		} else {
 			gone++
 		}
-		if rows != nil && !rows[canonical(source)] {
+		if rows != nil && !rows[key] {
 			if !found {
 				unlistedSources = append(unlistedSources, recordedSource{source, slices.Clone(thumbs)})
 				return nil
 			}
-			if !files[canonical(source)].ModTime.After(cutoff) {
+			if !files[key].ModTime.After(cutoff) {
 				report.Sources = append(report.Sources, source)
 				return nil // its files are unreferenced below
 			}
 		}
-		recorded[canonical(source)] = true
+		recorded[key] = true
 		if !found {
 			unlistedLost = append(unlistedLost, recordedSource{source, slices.Clone(thumbs)})
 		}
@@ -680,11 +681,17 @@ func namesIn(db *gorm.DB, c tableColumn, out map[string]bool) error {
 		return fmt.Errorf("thumbnails: read %s.%s: %w", c.table, c.name, err)
 	}
 	for _, n := range names {
-		if n.Valid && n.String != "" {
-			out[canonical(n.String)] = true
-		}
+		addName(out, n)
 	}
 	return nil
+}
+
+// addName adds to out the clean form (see canonical) of n, a name a row
+// holds, unless it is NULL or empty.
+func addName(out map[string]bool, n sql.NullString) {
+	if n.Valid && n.String != "" {
+		out[canonical(n.String)] = true
+	}
 }
 
 // namesInChunks is namesIn on SQLite, chunk by chunk; done is false when
@@ -721,9 +728,7 @@ func namesInChunks(db *gorm.DB, c tableColumn, out map[string]bool) (done bool, 
 			return true, fmt.Errorf("thumbnails: read %s.%s: %w", c.table, c.name, q.Error)
 		}
 		for _, r := range chunk {
-			if r.Name.Valid && r.Name.String != "" {
-				out[canonical(r.Name.String)] = true
-			}
+			addName(out, r.Name)
 		}
 		if len(chunk) < namesInChunk {
 			return true, nil
@@ -739,17 +744,13 @@ func namesInChunks(db *gorm.DB, c tableColumn, out map[string]bool) (done bool, 
 // for another (see thumbnailName). A legacy name of the plugin's form,
 // which nothing made thumbnails of, counts for none.
 func thumbnailsOfHeld(rows map[string]bool, files map[string]backends.FileInfo, baseDir string) int {
-	stems := map[string]string{} // "<baseDir>/<stem>" → the hash its thumbnails hold, "" for none
+	stems := map[string]string{} // "<baseDir>/<stem>" → what its thumbnails hold after "_<size>"
 	for name := range rows {
 		if _, stored := files[name]; !stored {
 			continue
 		}
-		stem := strings.TrimSuffix(name, path.Ext(name))
-		if pluginNamed(name) {
-			stems[path.Join(baseDir, stem)] = ""
-		} else {
-			stems[path.Join(baseDir, undotted(stem))] = "." + nameHash(name) + "."
-		}
+		stem, tag := thumbnailStem(name)
+		stems[path.Join(baseDir, stem)] = tag + "."
 	}
 	n := 0
 	for f := range files {

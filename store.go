@@ -145,11 +145,20 @@ func (p *plugin) saveThumbnail(ctx context.Context, source string, r *rendered) 
 // begins with a dot (the storage's temporary files), and would not serve
 // it; the hash still tells the source.
 func thumbnailName(baseDir, source, size, ext string) string {
-	stem := strings.TrimSuffix(source, path.Ext(source))
+	stem, tag := thumbnailStem(source)
+	return path.Join(baseDir, stem+"_"+size+tag+"."+ext)
+}
+
+// thumbnailStem returns what the names of the thumbnails of source hold
+// before "_<size>" (under the base folder), and between the size and the
+// extension: "" for a source the plugin named, "." and its hash for
+// another (see thumbnailName).
+func thumbnailStem(source string) (stem, tag string) {
+	stem = strings.TrimSuffix(source, path.Ext(source))
 	if pluginNamed(source) {
-		return path.Join(baseDir, stem+"_"+size+"."+ext)
+		return stem, ""
 	}
-	return path.Join(baseDir, undotted(stem)+"_"+size+"."+nameHash(source)+"."+ext)
+	return undotted(stem), "." + nameHash(source)
 }
 
 // undotted returns name with '_' for the dot that begins any of its
