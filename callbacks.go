@@ -675,12 +675,9 @@ func (p *plugin) discardUnlessWritten(db *gorm.DB) {
 	// db.Connection may hold).
 	var recorded backends.Metadata
 	if instanceFlag(db, keyRecorded) && !inAnyTx(db) {
-		recorded = p.meta
-		if tm, ok := p.meta.(backends.TxMetadata); ok {
-			conn := db.Session(&gorm.Session{NewDB: true})
-			conn.Error = nil // the statement's, which a session keeps
-			recorded = tm.WithDB(conn)
-		}
+		conn := db.Session(&gorm.Session{NewDB: true})
+		conn.Error = nil // the statement's, which a session keeps
+		recorded = p.metadata(conn)
 	}
 	p.discardFrom(db.Statement.Context, all, recorded)
 }

@@ -25,9 +25,10 @@ var (
 	// reached: the Redis backend wraps it around the client's error when
 	// the server refuses or drops the connection or does not answer in
 	// time, or replies that it cannot answer for now (LOADING, READONLY,
-	// MASTERDOWN, CLUSTERDOWN, TRYAGAIN, BUSY), and a walk of every record (Each) returns it when a shard of a
-	// Redis Ring is down (a walk that missed its records would have Prune
-	// delete files that rows still use).
+	// MASTERDOWN, CLUSTERDOWN, TRYAGAIN, BUSY), and a walk of every record
+	// (Each) returns it when a shard of a Redis Ring is down (a walk that
+	// missed its records would have Prune delete files that rows still
+	// use).
 	ErrUnavailable = errors.New("backends: the store, or part of it, is unavailable")
 	// ErrAliasedFiles is returned by a file storage's List when it reaches
 	// the same files under two names (a link to a folder it walks
