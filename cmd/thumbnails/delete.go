@@ -36,6 +36,10 @@ metadata, so a size that is no longer in the sizes YAML can be deleted too
 				return err
 			}
 			ctx := cmd.Context()
+			// before the plugin is registered: that creates its tables
+			if _, err := g.checkTables(ctx, true); err != nil {
+				return err
+			}
 			e, err := g.open(ctx, true, dryRun)
 			if err != nil {
 				return err

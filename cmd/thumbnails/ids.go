@@ -9,6 +9,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/gorm-thumbnails/thumbnails"
 )
 
 // shellWord returns s as one word of a shell command line: as it is when it
@@ -84,26 +86,12 @@ func keyParserOf(cols []*sql.ColumnType, table, pk string) (func(string) (any, e
 	}, nil
 }
 
-// parseKeys checks that the table exists and has the --column, --pk and
-// --focus columns, and parses --ids (when withIDs) and --after (when not
-// empty) as values of the --pk column. It reads the table on a connection
-// of its own that registers no plugin: a table, column or key refused
-// creates nothing (the plugin would create its tables before it found
-// them missing).
+// parseKeys checks the table as checkTables does, and parses --ids (when
+// withIDs) and --after (when not empty) as values of the --pk column.
 func (g *globalFlags) parseKeys(ctx context.Context, ids string, withIDs bool, after string) ([]any, any, error) {
-	e, err := g.open(ctx, false, true) // creates nothing
+	cols, err := g.checkTables(ctx, false)
 	if err != nil {
 		return nil, nil, err
-	}
-	defer e.Close()
-	cols, err := columnTypes(e.db, g.table)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, c := range []struct{ flag, name string }{{"column", g.column}, {"focus", g.focus}} {
-		if c.name != "" && column(cols, c.name) == nil {
-			return nil, nil, fmt.Errorf("--%s %q: %s has no such column", c.flag, c.name, g.table)
-		}
 	}
 	parse, err := keyParserOf(cols, g.table, g.pk)
 	if err != nil {
@@ -122,6 +110,44 @@ func (g *globalFlags) parseKeys(ctx context.Context, ids string, withIDs bool, a
 		}
 	}
 	return keys, afterKey, nil
+}
+
+// checkTables checks that --table exists and has the --column and --focus
+// columns (and the --pk column when withPK), and that each table of also
+// exists and has its column; it returns the columns of --table. It reads
+// the tables on a connection of its own that registers no plugin: a table
+// or column refused creates nothing (the plugin would create its tables
+// before it found them missing).
+func (g *globalFlags) checkTables(ctx context.Context, withPK bool, also ...thumbnails.Table) ([]*sql.ColumnType, error) {
+	e, err := g.open(ctx, false, true) // creates nothing
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+	cols, err := columnTypes(e.db, g.table)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range []struct{ flag, name string }{{"column", g.column}, {"focus", g.focus}} {
+		if c.name != "" && column(cols, c.name) == nil {
+			return nil, fmt.Errorf("--%s %q: %s has no such column", c.flag, c.name, g.table)
+		}
+	}
+	if withPK {
+		if _, err := keyParserOf(cols, g.table, g.pk); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range also {
+		other, err := columnTypes(e.db, t.Name)
+		if err != nil {
+			return nil, fmt.Errorf("--also %q: %w", t.Name+"."+t.Column, err)
+		}
+		if column(other, t.Column) == nil {
+			return nil, fmt.Errorf("--also %q: %s has no such column", t.Name+"."+t.Column, t.Name)
+		}
+	}
+	return cols, nil
 }
 
 // textKey is the key parser of a column that is not an integer one.

@@ -78,6 +78,10 @@ found all the same, for files that really are all gone or all orphans.`,
 			if err := g.requireRoot(); err != nil {
 				return err
 			}
+			// before the plugin is registered: that creates its tables
+			if _, err := g.checkTables(ctx, false, models[1:]...); err != nil {
+				return err
+			}
 			if !dryRun && !force {
 				why, err := g.looksUnrelated(ctx, models)
 				if err != nil {

@@ -67,7 +67,7 @@ func TestRuntimeErrors(t *testing.T) {
 	}{
 		{"missing database", missing.args("regenerate", "--table", "nope"), "open database: stat "},
 		{"no such table", f.args("regenerate", "--table", "nope"), "no such table: nope"},
-		{"no such column", f.args("delete", "--size", "small", "--column", "nope"), "no such column: nope"},
+		{"no such column", f.args("delete", "--size", "small", "--column", "nope"), `--column "nope": foods has no such column`},
 		{"sizes file missing", f.args("regenerate", "--sizes", filepath.Join(t.TempDir(), "none.yaml")), "--sizes: "},
 		{"no such row", f.args("list", "--id", "99"), "list: foods has no row with id = 99"},
 		{"row without image", f.args("list", "--id", "3"), "list: the row of foods with id = 3 has no image in image"},
@@ -92,10 +92,11 @@ func TestRuntimeErrors(t *testing.T) {
 }
 
 // TestRefusalsCreateNothing: a run refused before its work begins, for its
-// command line (exit 2), for a --storage-root that does not exist, or (for
-// regenerate) for a --table the database lacks or a --column, --pk or
-// --focus the table lacks (exit 1), leaves a database the plugin has never
-// used without the plugin's tables.
+// command line (exit 2), for a --storage-root that does not exist, or for
+// a --table (or prune's --also table) the database lacks or a --column,
+// --pk (regenerate and delete), --focus (regenerate) or --also column the
+// table lacks (exit 1), leaves a database the plugin has never used
+// without the plugin's tables.
 func TestRefusalsCreateNothing(t *testing.T) {
 	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "none")
@@ -116,6 +117,16 @@ func TestRefusalsCreateNothing(t *testing.T) {
 		{"regenerate, no such --column", []string{"regenerate", "--column", "nosuch"}, exitFailure, `--column "nosuch": foods has no such column`},
 		{"regenerate, no such --focus", []string{"regenerate", "--focus", "nosuch"}, exitFailure, `--focus "nosuch": foods has no such column`},
 		{"regenerate, no such --table", []string{"regenerate", "--table", "nosuch"}, exitFailure, "no such table: nosuch"},
+		{"delete, no such --table", []string{"delete", "--size", "small", "--table", "nosuch"}, exitFailure, "no such table: nosuch"},
+		{"delete, no such --column", []string{"delete", "--size", "small", "--column", "nosuch"}, exitFailure, `--column "nosuch": foods has no such column`},
+		{"delete, no such --pk", []string{"delete", "--size", "small", "--pk", "nosuch"}, exitFailure, `--pk "nosuch": foods has no such column`},
+		{"delete, dry run, no such --column", []string{"delete", "--size", "small", "--dry-run", "--column", "nosuch"}, exitFailure, `--column "nosuch": foods has no such column`},
+		{"prune, no such --table", []string{"prune", "--table", "nosuch"}, exitFailure, "no such table: nosuch"},
+		{"prune, no such --column", []string{"prune", "--column", "nosuch"}, exitFailure, `--column "nosuch": foods has no such column`},
+		{"prune, dry run, no such --column", []string{"prune", "--dry-run", "--column", "nosuch"}, exitFailure, `--column "nosuch": foods has no such column`},
+		{"prune, forced, no such --column", []string{"prune", "--force", "--column", "nosuch"}, exitFailure, `--column "nosuch": foods has no such column`},
+		{"prune, no such --also table", []string{"prune", "--also", "users.avatar"}, exitFailure, `--also "users.avatar": read the columns of users`},
+		{"prune, no such --also column", []string{"prune", "--also", "foods.nosuch"}, exitFailure, `--also "foods.nosuch": foods has no such column`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, testdbFile(t), sizesYAML)
