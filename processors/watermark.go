@@ -76,5 +76,7 @@ func (f *watermarkFilter) Draw(dst draw.Image, src image.Image, _ *gift.Options)
 	}
 	at := image.Pt(db.Min.X+place(db.Dx(), mb.Dx(), p[0]), db.Min.Y+place(db.Dy(), mb.Dy(), p[1]))
 	alpha := image.NewUniform(color.Alpha{A: uint8(min(f.opacity, 1)*255 + 0.5)})
-	draw.DrawMask(dst, image.Rectangle{Min: at, Max: at.Add(mb.Size())}.Intersect(db), mark, mb.Min, alpha, image.Point{}, draw.Over)
+	// DrawMask clips the rectangle to dst and moves the mark's point with
+	// it: a mark larger than the image shows its anchored part.
+	draw.DrawMask(dst, image.Rectangle{Min: at, Max: at.Add(mb.Size())}, mark, mb.Min, alpha, image.Point{}, draw.Over)
 }

@@ -81,3 +81,52 @@ func TestWatermark(t *testing.T) {
 		}
 	}
 }
+
+// TestWatermarkLargerThanImage: a mark wider and taller than the image
+// (a wordmark on a small thumbnail) is anchored as one that fits, and
+// clipped: bottom-right shows its bottom-right end, center its middle.
+func TestWatermarkLargerThanImage(t *testing.T) {
+	gray := color.NRGBA{128, 128, 128, 255}
+	red := color.NRGBA{255, 0, 0, 255}
+	blue := color.NRGBA{0, 0, 255, 255}
+	green := color.NRGBA{0, 255, 0, 255}
+	// 300x140: left half red, right half blue, but its bottom 20 rows green
+	mark := uniform(300, 140, red)
+	for y := 0; y < 140; y++ {
+		for x := 0; x < 300; x++ {
+			switch {
+			case y >= 120:
+				mark.Set(x, y, green)
+			case x >= 150:
+				mark.Set(x, y, blue)
+			}
+		}
+	}
+	src := uniform(100, 100, gray)
+	at := func(img image.Image, x, y int) color.NRGBA {
+		return color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+	}
+	for _, tc := range []struct {
+		name   string
+		anchor processors.Anchor
+		margin int
+		want   map[image.Point]color.NRGBA
+	}{
+		{"top-left", processors.TopLeft, 0, map[image.Point]color.NRGBA{{0, 0}: red, {99, 99}: red}},
+		{"bottom-right", processors.BottomRight, 0, map[image.Point]color.NRGBA{{99, 99}: green, {99, 79}: blue, {0, 79}: blue}},
+		{"bottom-right, margin", processors.BottomRight, 5, map[image.Point]color.NRGBA{{96, 96}: gray, {94, 94}: green, {94, 74}: blue}},
+		{"top-right", processors.TopRight, 0, map[image.Point]color.NRGBA{{99, 0}: blue, {0, 99}: blue}},
+		{"center", processors.Center, 0, map[image.Point]color.NRGBA{{49, 10}: red, {50, 10}: blue, {50, 99}: blue}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := gift.New(processors.Watermark(mark, tc.anchor, 1, tc.margin, processors.Length{}))
+			out := image.NewNRGBA(g.Bounds(src.Bounds()))
+			g.Draw(out, src)
+			for p, want := range tc.want {
+				if got := at(out, p.X, p.Y); got != want {
+					t.Errorf("pixel %v: %v, want %v", p, got, want)
+				}
+			}
+		})
+	}
+}
