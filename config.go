@@ -124,7 +124,9 @@ func (c Config) withDefaults() Config {
 // Validate reports whether c can be used, after defaults are applied: there
 // are sizes and they are valid (sizes.Sizes.Validate); every program a
 // post-processor runs is found on the PATH; no size always makes images
-// over Limits.MaxPixels or too large for WebP; an async size has an
+// over the larger of Limits.MaxPixels and DefaultLimits.MaxPixels, or too
+// wide or tall for its output format (JPEG and GIF 65,535 pixels a side,
+// WebP 16,383); an async size has an
 // Enqueuer; OnPending is one of the PendingPolicy values; SigningKey, when
 // set, has at least MinSigningKeyLen bytes; BaseDir is a clean, visible
 // folder name; no limit is negative and Limits.Formats names only jpeg,
