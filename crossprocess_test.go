@@ -321,24 +321,46 @@ func TestPruneRacingACopy(t *testing.T) {
 		var copied Food
 		var copyErr error
 		var once sync.Once
-		// Prune's last read of foods (its models', then the columns'
-		// recorded): the copy commits then.
+		// After Prune's last read of foods (its models', then the columns'
+		// recorded), at its next statement: the copy commits then. Prune
+		// reads the names through Rows (gorm's row callbacks), in one
+		// DISTINCT query or, on SQLite, in chunks ordered by rowid; a
+		// row callback runs before the rows are read.
 		reads := 0
-		if err := db.Callback().Query().After("gorm:query").Register("test:copy", func(q *gorm.DB) {
-			if sql := q.Statement.SQL.String(); !strings.Contains(sql, "foods") || strings.Contains(sql, "thumbnails_") {
-				return
+		if err := db.Callback().Row().After("gorm:row").Register("test:count_reads", func(q *gorm.DB) {
+			sql := q.Statement.SQL.String()
+			if strings.Contains(sql, "foods") && !strings.Contains(sql, "thumbnails_") &&
+				(strings.Contains(sql, "DISTINCT") || strings.Contains(sql, "ORDER BY _rowid_")) {
+				reads++
 			}
-			if reads++; reads < 2 {
+		}); err != nil {
+			t.Fatal(err)
+		}
+		next := func(*gorm.DB) {
+			if reads < 2 {
 				return
 			}
 			once.Do(func() {
 				copied = Food{Name: "copy", Image: loaded.Image}
 				copyErr = other.Create(&copied).Error
 			})
-		}); err != nil {
-			t.Fatal(err)
 		}
-		defer func() { _ = db.Callback().Query().Remove("test:copy") }()
+		cb := db.Callback()
+		for _, err := range []error{
+			cb.Query().Before("*").Register("test:copy", next), cb.Row().Before("*").Register("test:copy", next),
+			cb.Raw().Before("*").Register("test:copy", next), cb.Create().Before("*").Register("test:copy", next),
+			cb.Update().Before("*").Register("test:copy", next), cb.Delete().Before("*").Register("test:copy", next),
+		} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		defer func() {
+			_ = cb.Row().Remove("test:count_reads")
+			for _, rm := range []func(string) error{cb.Query().Remove, cb.Row().Remove, cb.Raw().Remove, cb.Create().Remove, cb.Update().Remove, cb.Delete().Remove} {
+				_ = rm("test:copy")
+			}
+		}()
 		report, err := thumbnails.Prune(ctx, db, thumbnails.PruneOptions{Delete: true, MinAge: -1, Models: []any{&Food{}}})
 		if err != nil {
 			t.Fatal(err)

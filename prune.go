@@ -676,14 +676,38 @@ func namesIn(db *gorm.DB, c tableColumn, out map[string]bool) error {
 		}
 	}
 	// the raw table: soft-deleted rows still reference their images
-	var names []sql.NullString
-	if err := pluck(table(db, c.table), c.name, true, &names).Error; err != nil {
+	q := table(db, c.table).Clauses(clause.Select{Distinct: true, Columns: []clause.Column{{Name: c.name}}})
+	err := scanRows(q, func(rows *sql.Rows) error {
+		var n sql.NullString
+		if err := rows.Scan(&n); err != nil {
+			return err
+		}
+		addName(out, n)
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("thumbnails: read %s.%s: %w", c.table, c.name, err)
 	}
-	for _, n := range names {
-		addName(out, n)
-	}
 	return nil
+}
+
+// scanRows runs q, a query of table, and calls scan for each row. It reads
+// through Rows, not Find into a slice: gorm takes the type of Find's
+// destination for a model, and under a NamingStrategy whose TablePrefix
+// names a schema ("app.") it queries the table it names after that type
+// (app.null_strings) instead of q's.
+func scanRows(q *gorm.DB, scan func(*sql.Rows) error) error {
+	rows, err := q.Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // addName adds to out the clean form (see canonical) of n, a name a row
@@ -709,31 +733,31 @@ func namesInChunks(db *gorm.DB, c tableColumn, out map[string]bool) (done bool, 
 	if err != nil || slices.ContainsFunc(cols, func(n string) bool { return strings.EqualFold(n, "_rowid_") }) {
 		return false, nil
 	}
-	type row struct {
-		Key  int64          `gorm:"column:k"`
-		Name sql.NullString `gorm:"column:name"`
-	}
 	var last int64
 	for first := true; ; first = false {
-		var chunk []row
-		q := table(db, c.table).Select("_rowid_ AS k, ? AS name", clause.Column{Name: c.name})
+		q := table(db, c.table).Select("_rowid_, ?", clause.Column{Name: c.name})
 		if !first { // the first chunk from the start: a rowid may be math.MinInt64
 			q = q.Where("_rowid_ > ?", last)
 		}
-		q = q.Order("_rowid_").Limit(namesInChunk).Find(&chunk)
-		if q.Error != nil {
-			if first && strings.Contains(q.Error.Error(), "no such column: _rowid_") {
+		n := 0
+		err := scanRows(q.Order("_rowid_").Limit(namesInChunk), func(rows *sql.Rows) error {
+			var name sql.NullString
+			if err := rows.Scan(&last, &name); err != nil {
+				return err
+			}
+			n++
+			addName(out, name)
+			return nil
+		})
+		if err != nil {
+			if first && strings.Contains(err.Error(), "no such column: _rowid_") {
 				return false, nil // WITHOUT ROWID
 			}
-			return true, fmt.Errorf("thumbnails: read %s.%s: %w", c.table, c.name, q.Error)
+			return true, fmt.Errorf("thumbnails: read %s.%s: %w", c.table, c.name, err)
 		}
-		for _, r := range chunk {
-			addName(out, r.Name)
-		}
-		if len(chunk) < namesInChunk {
+		if n < namesInChunk {
 			return true, nil
 		}
-		last = chunk[len(chunk)-1].Key
 	}
 }
 
