@@ -574,7 +574,7 @@ func (p *plugin) finish(db *gorm.DB) {
 	// another statement (q := db.Model(&row); q.Updates(a); q.Updates(b))
 	// reuses the gorm.Statement, and the next one must not discard, record
 	// or drain what this one stored.
-	defer clearInstance(db, keyStored, keyUnreferenced, keyRecorded, keyOutbox, keyOmits, keySeen, keyCopiedSizes, keyPrestored)
+	defer clearInstance(db, keyStored, keyUnreferenced, keyRecorded, keyOutbox, keyReleased, keyOmits, keySeen, keyCopiedSizes, keyPrestored)
 	dropPending(db, storedOf(db))
 	if v, ok := db.InstanceGet(keyPrestored); ok {
 		p.givePrestoredBack(db.Statement.Context, v.([]*stored))
@@ -602,11 +602,13 @@ func (p *plugin) finish(db *gorm.DB) {
 // for deletion outside any transaction (SkipDefaultTransaction): its
 // outbox rows, and its write, committed as they ran, even when a later step
 // failed it (an AfterUpdate or AfterDelete hook, the save of an
-// association). Inside a transaction, the transaction's Commit drains. A
+// association), and it queues its sources again first (see
+// requeueReleased). Inside a transaction, the transaction's Commit drains. A
 // drain deletes only the sources no row references: those of a write that
 // did not happen stay.
 func (p *plugin) drainOwnCommit(db *gorm.DB) {
 	if instanceFlag(db, keyOutbox) && !inAnyTx(db) {
+		p.requeueReleased(db)
 		p.drainAfterCommit(db.Statement.Context)
 	}
 }

@@ -22,6 +22,14 @@ import (
 // back; they are drained after the commit. Draining checks that no row of
 // the model still references the source, so a queued name that a committed
 // row still holds is never deleted.
+//
+// A statement outside any transaction (SkipDefaultTransaction) has its
+// rows committed before its write: they are there for a drain after a
+// crash between the write and its own drain. A drain of another commit may
+// read them in between, find the row still holding the source and let them
+// go; so after the write the statement queues the same sources again (see
+// requeueReleased), and its drain, which reads the rows after the write,
+// deletes them.
 
 // outboxTable is created by the migrations.
 const outboxTable = "thumbnails_outbox"
@@ -42,12 +50,61 @@ type outboxRow struct {
 	CreatedAt   time.Time `gorm:"column:created_at"`
 }
 
-// enqueue writes outbox rows for sources released by a statement running on
-// db, in db's transaction.
+// keyReleased holds the sources that the statement queued for deletion
+// ([]released), for requeueReleased.
+const keyReleased = "thumbnails:released"
+
+// released is the sources a statement queued for one image column.
+type released struct {
+	table   string
+	col     *column
+	sources []string
+}
+
+// enqueue writes outbox rows for sources released by the statement running
+// on db, in db's transaction, and notes them on the statement.
 func enqueue(db *gorm.DB, table string, col *column, sources []string) error {
 	if len(sources) == 0 {
 		return nil
 	}
+	if err := queue(db, table, col, sources); err != nil {
+		return err
+	}
+	var all []released
+	if v, ok := db.InstanceGet(keyReleased); ok {
+		all = v.([]released)
+	}
+	db.InstanceSet(keyReleased, append(all, released{table, col, sources}))
+	return nil
+}
+
+// requeueReleased writes again the outbox rows of the sources that the
+// statement on db, outside any transaction, queued before its write, once
+// that write has been made (it failed after, or did not fail). Those rows
+// committed before the write, and a drain of another commit that read them
+// in between found the rows of the model still holding the sources, and
+// let them go: the new ones are read by a drain that sees the write. A
+// failure is logged: the first rows still serve, unless such a drain let
+// them go, and then Prune reclaims the sources.
+func (p *plugin) requeueReleased(db *gorm.DB) {
+	v, ok := db.InstanceGet(keyReleased)
+	if !ok || (db.Error != nil && db.RowsAffected == 0) {
+		return
+	}
+	ctx, cancel := cleanupContext(db.Statement.Context)
+	defer cancel()
+	conn := db.Session(&gorm.Session{NewDB: true, Context: ctx})
+	conn.Error = nil // the statement's, which a session keeps
+	for _, r := range v.([]released) {
+		if err := queue(conn, r.table, r.col, r.sources); err != nil {
+			p.db.Logger.Error(ctx, "%v", err)
+		}
+	}
+}
+
+// queue writes outbox rows for sources released by a statement running on
+// db, in db's transaction.
+func queue(db *gorm.DB, table string, col *column, sources []string) error {
 	rows := make([]outboxRow, len(sources))
 	now := time.Now().UTC()
 	for i, s := range sources {
