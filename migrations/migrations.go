@@ -10,6 +10,13 @@
 // thumbnails_schema_migrations, so it is idempotent. On PostgreSQL it holds a
 // transaction-level advisory lock, so two processes starting at once apply
 // each migration exactly once.
+//
+// A database that a newer release migrated further (versions this binary
+// does not know) is used as it is, with no error: during a rolling deploy
+// the processes of the older release keep running beside the newer one.
+// That holds because migrations only add (tables, indexes, columns that may
+// be NULL or have a default, triggers that keep derived columns) and never
+// drop, rename or tighten what an older release reads or writes.
 package migrations
 
 import (

@@ -397,3 +397,46 @@ func TestApplyUpToDateWritesNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestNewerDatabase: a database that a newer release migrated further (a
+// version this binary does not know, a column of its own added) is used as
+// it is: nothing pending, Apply changes nothing and fails nothing, and the
+// tables take this release's writes.
+func TestNewerDatabase(t *testing.T) {
+	for _, d := range databases {
+		t.Run(d.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := d.open(t)
+			if err := migrations.Apply(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+			// what a migration 0099 of a later release might do: add
+			if err := db.Exec("ALTER TABLE thumbnails_thumbnails ADD COLUMN variant TEXT DEFAULT ''").Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Exec("INSERT INTO "+migrations.VersionsTable+" (version, name, applied_at) VALUES (99, '0099_future', CURRENT_TIMESTAMP)").Error; err != nil {
+				t.Fatal(err)
+			}
+			if pending, err := migrations.Pending(ctx, db); err != nil || len(pending) != 0 {
+				t.Fatalf("Pending: %v (%v)", pending, err)
+			}
+			if err := migrations.Apply(ctx, db); err != nil {
+				t.Fatalf("Apply on a newer database: %v", err)
+			}
+			var versions int64
+			if err := db.Table(migrations.VersionsTable).Count(&versions).Error; err != nil {
+				t.Fatal(err)
+			}
+			all, _ := migrations.List(db)
+			if versions != int64(len(all)+1) {
+				t.Errorf("%d versions recorded, want %d", versions, len(all)+1)
+			}
+			if err := db.Exec("INSERT INTO thumbnails_sources (name, created_at) VALUES ('a.jpg', CURRENT_TIMESTAMP)").Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Exec("INSERT INTO thumbnails_thumbnails (source, size, name, width, height, created_at) VALUES ('a.jpg', 'small', 't/a_small.jpg', 10, 10, CURRENT_TIMESTAMP)").Error; err != nil {
+				t.Fatalf("a record of this release: %v", err)
+			}
+		})
+	}
+}
