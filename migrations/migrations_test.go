@@ -414,7 +414,7 @@ func TestNewerDatabase(t *testing.T) {
 			if err := db.Exec("ALTER TABLE thumbnails_thumbnails ADD COLUMN variant TEXT DEFAULT ''").Error; err != nil {
 				t.Fatal(err)
 			}
-			if err := db.Exec("INSERT INTO "+migrations.VersionsTable+" (version, name, applied_at) VALUES (99, '0099_future', CURRENT_TIMESTAMP)").Error; err != nil {
+			if err := db.Exec("INSERT INTO " + migrations.VersionsTable + " (version, name, applied_at) VALUES (99, '0099_future', CURRENT_TIMESTAMP)").Error; err != nil {
 				t.Fatal(err)
 			}
 			if pending, err := migrations.Pending(ctx, db); err != nil || len(pending) != 0 {
