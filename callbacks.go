@@ -31,7 +31,10 @@ const (
 	keyOmits = "thumbnails:omits"
 	// keyCopies holds the names, not uploaded by the statement, that it
 	// writes into image columns other than as a row's own unchanged
-	// image: sources copied from other rows or columns ([]string).
+	// image: sources copied from other rows or columns ([]string). Once
+	// guardCopies or captureUpsert found them, the own unchanged images
+	// that an insert writes back into rows that no longer exist are among
+	// them too (see guardRevived).
 	keyCopies = "thumbnails:copies"
 	// keyRecordColumns holds the image columns ([]tableColumn) that a
 	// statement storing an upload or copying a name makes hold images, and
@@ -71,7 +74,7 @@ func (p *plugin) registerCallbacks(db *gorm.DB) error {
 	}{
 		{"thumbnails:store_create", cb.Create().Before("*").Register, func(db *gorm.DB) { p.storeUploads(db, true) }},
 		{"thumbnails:store_hooked_create", cb.Create().After("gorm:before_create").Before("gorm:create").Register, func(db *gorm.DB) { p.storeHooked(db, true) }},
-		{"thumbnails:guard_create", cb.Create().After("thumbnails:store_hooked_create").Before("gorm:create").Register, p.guardCopies},
+		{"thumbnails:guard_create", cb.Create().After("thumbnails:store_hooked_create").Before("gorm:create").Register, func(db *gorm.DB) { p.guardCopies(db, true) }},
 		{"thumbnails:capture_create", cb.Create().Before("gorm:create").Register, p.captureUpsert},
 		// The metadata is recorded as soon as the row is written, before
 		// gorm saves its associations (which record their own): a failed
@@ -83,7 +86,7 @@ func (p *plugin) registerCallbacks(db *gorm.DB) error {
 
 		{"thumbnails:store_update", cb.Update().Before("*").Register, func(db *gorm.DB) { p.storeUploads(db, false) }},
 		{"thumbnails:store_hooked_update", cb.Update().After("gorm:before_update").Before("gorm:update").Register, func(db *gorm.DB) { p.storeHooked(db, false) }},
-		{"thumbnails:guard_update", cb.Update().After("thumbnails:store_hooked_update").Before("gorm:update").Register, p.guardCopies},
+		{"thumbnails:guard_update", cb.Update().After("thumbnails:store_hooked_update").Before("gorm:update").Register, func(db *gorm.DB) { p.guardCopies(db, false) }},
 		{"thumbnails:capture_update", cb.Update().Before("gorm:update").Register, p.captureUpdate},
 		{"thumbnails:record_update", cb.Update().After("gorm:update").Before("gorm:save_after_associations").Register, p.record},
 		{"thumbnails:bind_update", cb.Update().After("thumbnails:record_update").Before("gorm:after_update").Register, p.bindBeforeHooks},
@@ -436,9 +439,11 @@ func (p *plugin) record(db *gorm.DB) {
 // a row it wrote names a source it copied that a clean-up of this process
 // deleted (plugin.deleted remembers them), before the statement began as
 // well as during it (guardCopies checks those): an Image read from a row
-// deleted since, put into another row, names a file that is gone. A stale
-// copy of the row's own image, which the statement left out, does not
-// fail it: only what the rows hold once written counts.
+// deleted since, put into another row, names a file that is gone. So does
+// the row's own image, read before the row was deleted, that an insert
+// writes back with it (see guardRevived). A stale copy of the row's own
+// image, which the statement left out or replaced by what its row holds
+// now, does not fail it: only what the rows hold once written counts.
 func (p *plugin) refuseDeletedCopies(db *gorm.DB) {
 	if db.Error != nil || db.DryRun {
 		return
@@ -465,7 +470,7 @@ func (p *plugin) refuseDeletedCopies(db *gorm.DB) {
 			return
 		}
 		if len(held) > 0 {
-			_ = db.AddError(fmt.Errorf("thumbnails: the source %q, copied from another row, was deleted: %w", held[0], backends.ErrNotFound))
+			_ = db.AddError(fmt.Errorf("thumbnails: the source %q, %s, was deleted: %w", held[0], p.sourceRole(db, held[0]), backends.ErrNotFound))
 			return
 		}
 	}

@@ -201,23 +201,23 @@ func (p *plugin) captureDelete(db *gorm.DB) {
 }
 
 // captureUpsert queues the names replaced by a Create with ON CONFLICT ...
-// DO UPDATE, which is what Save does with a slice.
+// DO UPDATE, which is what Save does with a slice, and guards the own
+// images of the rows it inserts again (see keepCurrentImages).
 func (p *plugin) captureUpsert(db *gorm.DB) {
 	m := p.modelOf(db)
 	if m == nil || db.DryRun {
 		return
 	}
 	_, assigned, found := conflictUpdates(db.Statement)
-	if !found || len(assigned) == 0 {
+	if !found {
 		return
 	}
-	// An image is its row's own by the row's primary key: the current
-	// names are read by it, whatever the conflict's columns.
-	if keys := primaryKeyConds(db.Statement, db.Statement.ReflectValue); len(keys) > 0 {
-		if err := p.keepCurrentImages(db, m, assigned, keys); err != nil {
-			_ = db.AddError(err)
-			return
-		}
+	if err := p.keepCurrentImages(db, m, assigned); err != nil {
+		_ = db.AddError(err)
+		return
+	}
+	if len(assigned) == 0 {
+		return
 	}
 	conds := conflictConds(db.Statement)
 	// A column assigned another value than the inserted one (a literal,
@@ -298,33 +298,60 @@ func samePrimaryKey(s *schema.Schema, fields []*schema.Field) bool {
 	return true
 }
 
+// ownImage is a row's own unchanged image (see ownUnchanged) in the
+// values of an insert.
+type ownImage struct {
+	col *column
+	img *field.Image
+	key bridge.Owner
+	// inserted: the insert writes the column, and a row it inserts
+	// holds the image (an ON CONFLICT's DO UPDATE may assign a column the
+	// insert leaves out).
+	inserted bool
+}
+
+// ownImages returns the own unchanged images, not empty, of the rows of
+// the insert on db in the columns it writes and in those assigned names
+// (what its ON CONFLICT's DO UPDATE assigns; nil for none).
+func ownImages(db *gorm.DB, m *model, assigned map[string]bool) []ownImage {
+	stmt := db.Statement
+	tk := tableKey(db, m)
+	selected, restricted := stmt.SelectAndOmitColumns(true, false)
+	var owns []ownImage
+	eachRow(stmt.ReflectValue, m.schema.ModelType, func(row reflect.Value) {
+		for _, col := range m.columns {
+			inserted := selects(selected, restricted, col.name)
+			if !inserted && !assigned[col.name] {
+				continue
+			}
+			if img := col.image(row); img != nil && img.Name() != "" && ownUnchanged(stmt.Context, col, img, row, tk) {
+				owns = append(owns, ownImage{col, img, col.owner(stmt.Context, row, tk), inserted})
+			}
+		}
+	})
+	return owns
+}
+
 // keepCurrentImages protects, in an upsert (Save of a slice, or Save's
 // insert after an update that matched no row: a soft-deleted row, a Where
 // that no longer holds), the rows whose image is their own unchanged one:
 // loaded before another statement replaced it, they would write back the
 // old name, whose files that replace deleted. Each such image takes the
 // name its row holds now, so the upsert writes that back instead and
-// releases nothing. A row that no longer exists is inserted as it is.
-func (p *plugin) keepCurrentImages(db *gorm.DB, m *model, assigned map[string]bool, conds []clause.Expression) error {
+// releases nothing. A row that no longer exists is inserted with its
+// image, which its delete's clean-up may have deleted: the image is
+// guarded as a copy is (see guardRevived).
+func (p *plugin) keepCurrentImages(db *gorm.DB, m *model, assigned map[string]bool) error {
 	stmt := db.Statement
 	tk := tableKey(db, m)
-	type own struct {
-		col *column
-		img *field.Image
-		key bridge.Owner
-	}
-	var owns []own
-	eachRow(stmt.ReflectValue, m.schema.ModelType, func(row reflect.Value) {
-		for _, col := range m.columns {
-			if !assigned[col.name] {
-				continue
-			}
-			if img := col.image(row); img != nil && img.Name() != "" && ownUnchanged(stmt.Context, col, img, row, tk) {
-				owns = append(owns, own{col, img, col.owner(stmt.Context, row, tk)})
-			}
-		}
-	})
+	owns := ownImages(db, m, assigned)
 	if len(owns) == 0 {
+		return nil
+	}
+	// An image is its row's own by the row's primary key: the current
+	// names are read by it, whatever the conflict's columns.
+	conds := primaryKeyConds(stmt, stmt.ReflectValue)
+	if len(conds) == 0 {
 		return nil
 	}
 	names := slices.Clone(m.schema.PrimaryFieldDBNames)
@@ -352,16 +379,24 @@ func (p *plugin) keepCurrentImages(db *gorm.DB, m *model, assigned map[string]bo
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("thumbnails: read the images of the rows an upsert writes: %w", err)
 	}
+	_ = rows.Close() // read to the end: its connection is free for guardRevived's
+	var revived []string
 	for _, o := range owns {
 		name, found := current[o.key]
-		if !found || name == o.img.Name() {
+		if !found {
+			if o.inserted {
+				revived = append(revived, o.img.Name())
+			}
+			continue
+		}
+		if !assigned[o.col.name] || name == o.img.Name() {
 			continue
 		}
 		if err := setName(o.img, name); err != nil {
 			return err
 		}
 	}
-	return nil
+	return p.guardRevived(db, revived)
 }
 
 // setName makes *img the image a row holding name reads: the name that a

@@ -46,7 +46,10 @@ import (
 // drain of another process is not seen there.
 //
 // A copy of a source that a drain of this process deleted before the
-// statement began is refused once written (refuseDeletedCopies). Not
+// statement began is refused once written (refuseDeletedCopies). A row's
+// own image that an insert writes back into a row that no longer exists
+// (a row loaded, deleted since, and saved again) is guarded as a copy
+// (see guardRevived). Not
 // covered: a copy of a source that a drain of another process deleted
 // before the copy took its lock (an Image read long before, of a row
 // deleted since) is not checked, for applications write names of files
@@ -93,16 +96,22 @@ func lockKeys(sources []string) (map[int32][]string, string) {
 
 // guardCopies records the columns the statement makes hold images (see
 // recordColumns) and takes, on PostgreSQL, the shared lock of every source
-// the statement copies (see keyCopies), before the statement writes; a
-// lock held by a drain is waited for, after which the source must still be
-// stored.
-func (p *plugin) guardCopies(db *gorm.DB) {
+// the statement copies (see keyCopies), and of every own image that an
+// insert without ON CONFLICT writes back (see revivedByInsert), before the
+// statement writes; a lock held by a drain is waited for, after which the
+// source must still be stored. create tells a Create from an Update.
+func (p *plugin) guardCopies(db *gorm.DB, create bool) {
 	if db.Error != nil || db.DryRun {
 		return
 	}
+	m := p.modelOf(db)
+	var revived []string
+	if create && m != nil {
+		revived = revivedByInsert(db, m)
+	}
 	_, records := db.InstanceGet(keyRecordColumns)
 	_, copies := db.InstanceGet(keyCopies)
-	if m := p.modelOf(db); m != nil && (records || copies) && dialect.Of(db) == dialect.SQLite {
+	if m != nil && (records || copies || len(revived) > 0) && dialect.Of(db) == dialect.SQLite {
 		// These writes to the main database come before the statement's
 		// own: take the locks in the order every other writer takes them,
 		// the table's database first (an attached one may be another),
@@ -118,27 +127,52 @@ func (p *plugin) guardCopies(db *gorm.DB) {
 		_ = db.AddError(err)
 		return
 	}
-	v, ok := db.InstanceGet(keyCopies)
-	if !ok || len(v.([]string)) == 0 {
+	v, _ := db.InstanceGet(keyCopies)
+	names, _ := v.([]string)
+	if len(names) > 0 {
+		if err := p.queueCopiedSizes(db); err != nil {
+			_ = db.AddError(err)
+			return
+		}
+	}
+	if len(revived) > 0 {
+		names = noteRevived(db, revived)
+	}
+	if len(names) == 0 {
 		return
 	}
-	if err := p.queueCopiedSizes(db); err != nil {
+	if err := p.guardNames(db, names); err != nil {
 		_ = db.AddError(err)
-		return
 	}
+}
+
+// noteRevived adds revived, the own images an insert writes back into rows
+// that no longer exist, to the names the statement on db copies, which
+// refuseDeletedCopies checks once written, and returns them all.
+func noteRevived(db *gorm.DB, revived []string) []string {
+	v, _ := db.InstanceGet(keyCopies)
+	copies, _ := v.([]string)
+	copies = append(slices.Clip(copies), revived...)
+	db.InstanceSet(keyCopies, copies)
+	return copies
+}
+
+// guardNames takes what a statement writing names it did not upload,
+// names, needs before it writes them (see guardCopies): on SQLite the
+// write lock, on PostgreSQL the shared locks of their sources; those it
+// waited for, and those a drain of this process deleted since the
+// statement began, must still be stored.
+func (p *plugin) guardNames(db *gorm.DB, names []string) error {
 	drained, ok := db.InstanceGet(keyDrained) // as the statement began, before its transaction
 	if !ok {
 		drained = p.deleted.now()
 	}
 	switch dialect.Of(db) {
 	case dialect.SQLite:
-		if err := p.waitForDrains(db, v.([]string), drained.(uint64)); err != nil {
-			_ = db.AddError(err)
-		}
+		return p.waitForDrains(db, names, drained.(uint64))
 	case dialect.Postgres:
-		if err := p.lockCopies(db, v.([]string), drained.(uint64)); err != nil {
-			_ = db.AddError(err)
-			return
+		if err := p.lockCopies(db, names, drained.(uint64)); err != nil {
+			return err
 		}
 		if p.redrain.Load() {
 			// a drain left sources for later: this commit drains again
@@ -146,6 +180,54 @@ func (p *plugin) guardCopies(db *gorm.DB) {
 			noteOutbox(db)
 		}
 	}
+	return nil
+}
+
+// guardRevived guards as copies (see guardNames) the names of the own
+// unchanged images that an insert writes back into rows that no longer
+// exist, revived, and has refuseDeletedCopies check them once written: a
+// row loaded, deleted since (its clean-up may have deleted its image), and
+// saved or created again. The row's image is not known to be stored any
+// more than a copy's is.
+func (p *plugin) guardRevived(db *gorm.DB, revived []string) error {
+	if len(revived) == 0 {
+		return nil
+	}
+	noteRevived(db, revived)
+	return p.guardNames(db, revived)
+}
+
+// revivedByInsert returns, for an insert without ON CONFLICT, the names of
+// the own unchanged images of its rows (see ownImages): a row it inserts
+// holding one was loaded and no longer exists (else the insert fails on
+// its key), and brings the image back. An insert with ON CONFLICT may
+// update the row instead: captureUpsert tells which rows exist (see
+// keepCurrentImages).
+func revivedByInsert(db *gorm.DB, m *model) []string {
+	if _, upsert := db.Statement.Clauses["ON CONFLICT"]; upsert {
+		return nil
+	}
+	var names []string
+	for _, o := range ownImages(db, m, nil) {
+		names = append(names, o.img.Name())
+	}
+	return names
+}
+
+// sourceRole says how the statement on db came to write name, which it did
+// not upload, for the error that refuses it: as a row's own image that an
+// insert writes back, or as a copy.
+func (p *plugin) sourceRole(db *gorm.DB, name string) string {
+	if db.Statement.Schema != nil {
+		if m, err := p.model(db.Statement.Schema); m != nil && err == nil {
+			for _, o := range ownImages(db, m, nil) {
+				if o.inserted && o.img.Name() == name {
+					return "the image of a row deleted since it was read"
+				}
+			}
+		}
+	}
+	return "copied from another row"
 }
 
 // lockCopies takes the shared locks of the sources names, and checks those
@@ -203,9 +285,10 @@ func lockWrites(db *gorm.DB) error {
 	return db.Exec("UPDATE " + outboxTable + " SET id = id WHERE id < 0").Error
 }
 
-// stillStored checks that the sources names, copied by the statement on db,
-// are still in the storage: those it waited for a drain's lock for, and
-// those a drain of this process deleted since the statement began.
+// stillStored checks that the sources names, copied (or written back, see
+// guardRevived) by the statement on db, are still in the storage: those
+// it waited for a drain's lock for, and those a drain of this process
+// deleted since the statement began.
 func (p *plugin) stillStored(db *gorm.DB, names []string) error {
 	for _, name := range names {
 		gone, err := p.gone(db.Statement.Context, name)
@@ -213,7 +296,7 @@ func (p *plugin) stillStored(db *gorm.DB, names []string) error {
 			return fmt.Errorf("thumbnails: check copied source %q: %w", name, err)
 		}
 		if gone {
-			return fmt.Errorf("thumbnails: the source %q, copied from another row, was deleted meanwhile: %w", name, backends.ErrNotFound)
+			return fmt.Errorf("thumbnails: the source %q, %s, was deleted meanwhile: %w", name, p.sourceRole(db, name), backends.ErrNotFound)
 		}
 	}
 	return nil
