@@ -658,23 +658,24 @@ func (p *plugin) bindBeforeHooks(db *gorm.DB) {
 
 // discardUnlessWritten deletes what the statement on db stored, which no
 // row references: it failed, or wrote no row. Unless it wrote rows and
-// failed after (its metadata could not be recorded) where no rollback of its
-// own takes them back:
+// failed after (its metadata could not be recorded, a hook failed) where
+// no rollback of its own takes them back:
 //   - without any transaction (SkipDefaultTransaction), the rows are
 //     committed and reference the files: they stay, and the sizes whose
 //     records are missing are made again on first access;
 //   - in the caller's transaction, the rows stay in it unless it rolls
-//     back: its rollback discards the files, its commit keeps them.
+//     back: its rollback discards the files, its commit keeps them;
+//   - in a transaction whose end the plugin does not see (one begun on
+//     db.Connection's connection, gorm's raw *sql.Tx), the rows may
+//     commit too: the files stay, for Prune if it rolls back.
 func (p *plugin) discardUnlessWritten(db *gorm.DB) {
 	all := storedOf(db)
 	if db.Error != nil && !instanceFlag(db, keyUnreferenced) && db.RowsAffected > 0 {
 		if _, started := db.InstanceGet("gorm:started_transaction"); !started {
-			if noteCreated(db, all) {
-				return // the caller's transaction decides
-			}
-			if _, inTx := db.Statement.ConnPool.(gorm.TxCommitter); !inTx {
-				return // committed: the rows reference the files
-			}
+			// The caller's transaction decides, when the plugin sees it
+			// end; otherwise the rows committed, or may commit.
+			noteCreated(db, all)
+			return
 		}
 	}
 	// Outside any transaction, records this statement wrote committed as

@@ -111,7 +111,8 @@ func TestAssociationFailureKeepsTheRowsRecords(t *testing.T) {
 
 var errHookRefused = errors.New("refused by the hook")
 
-// Refusing fails its AfterUpdate and AfterDelete hooks when Refuse is set.
+// Refusing fails its AfterCreate, AfterUpdate and AfterDelete hooks when
+// Refuse is set.
 type Refusing struct {
 	ID     uint
 	Refuse bool
@@ -124,6 +125,8 @@ func (r *Refusing) refused() error {
 	}
 	return nil
 }
+
+func (r *Refusing) AfterCreate(*gorm.DB) error { return r.refused() }
 
 func (r *Refusing) AfterUpdate(*gorm.DB) error { return r.refused() }
 
@@ -176,6 +179,62 @@ func TestHookErrorAfterAutocommitCleansUp(t *testing.T) {
 				}
 				if recs, err := metadataOf(db).Thumbnails(ctx, old); err != nil || len(recs) != 0 {
 					t.Errorf("records of %q: %v, %v; want none", old, recs, err)
+				}
+			})
+		})
+	}
+}
+
+// TestHookErrorInAConnectionsTransaction: in a transaction begun on the
+// connection of db.Connection (gorm's raw *sql.Tx, whose end the plugin
+// does not see), a create and a replace whose AfterCreate or AfterUpdate
+// hook fails after the row and its records were written, in a transaction
+// that commits all the same. The failed statement deleted the upload's
+// source and thumbnails, which the committed row references. They stay,
+// as in a transaction begun on db.
+func TestHookErrorInAConnectionsTransaction(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		write func(tx *gorm.DB, row *Refusing) error
+	}{
+		{"create", func(tx *gorm.DB, row *Refusing) error {
+			*row = Refusing{Refuse: true, Image: upload(t, pizzaJPG)}
+			return tx.Create(row).Error
+		}},
+		{"replace", func(tx *gorm.DB, row *Refusing) error {
+			row.Refuse, row.Image = true, upload(t, pastaJPG)
+			return tx.Save(row).Error
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+				e := setup(t, db, &Refusing{})
+				ctx := context.Background()
+				row := Refusing{Image: upload(t, soupJPG)}
+				if err := db.Create(&row).Error; err != nil {
+					t.Fatal(err)
+				}
+				err := db.Connection(func(conn *gorm.DB) error {
+					return conn.Transaction(func(tx *gorm.DB) error {
+						if err := c.write(tx, &row); !errors.Is(err, errHookRefused) {
+							t.Errorf("write: %v, want the hook's error", err)
+						}
+						return nil // commits what the statement wrote
+					})
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var now Refusing
+				if err := db.First(&now, row.ID).Error; err != nil {
+					t.Fatal(err)
+				}
+				source := now.Image.Name()
+				if source != row.Image.Name() || !e.exists(t, source) {
+					t.Fatalf("committed row holds %q (stored: %v), want the upload %q", source, e.exists(t, source), row.Image.Name())
+				}
+				if th, err := now.Image.Thumbnail(ctx, "small"); err != nil || !e.exists(t, th.Name) {
+					t.Errorf("committed row's small: %+v, %v", th, err)
 				}
 			})
 		})
