@@ -31,7 +31,8 @@ type Job struct {
 
 // Enqueuer queues the background generation of async sizes (sizes.Size's
 // Async). Package riverjobs implements it on River, a job queue in
-// PostgreSQL.
+// PostgreSQL. The plugin calls it from many goroutines at once: an
+// implementation must be safe for concurrent use.
 //
 // If an Enqueuer also has a method CheckDB(*gorm.DB) error, db.Use calls it
 // with the database the plugin is used with, so that an Enqueuer that cannot

@@ -27,6 +27,8 @@ func (t Thumbnail) createdAt(now time.Time) time.Time {
 
 // Metadata records which thumbnails exist for each source. It is the source
 // of truth for reads: the plugin never asks the Storage whether a file exists.
+// The plugin calls it from many goroutines at once: an implementation must
+// be safe for concurrent use.
 type Metadata interface {
 	// Thumbnails returns the thumbnails recorded for source, keyed by size.
 	// A source without records gives an empty map and no error.
@@ -38,7 +40,8 @@ type Metadata interface {
 	ThumbnailsOf(ctx context.Context, sources []string) (map[string][]Thumbnail, error)
 	// Put records source and the given thumbnails of it. A thumbnail whose
 	// source and size are already recorded replaces the old record, so
-	// putting the same thumbnail twice is not an error. A thumbnail's
+	// putting the same thumbnail twice is not an error; of two thumbnails
+	// of one size in a Put, the last is recorded. A thumbnail's
 	// CreatedAt is recorded as it is (a copy keeps its time), or, when
 	// zero, as the time of the Put; a store may keep it to a coarser
 	// precision (Redis keeps whole seconds).
