@@ -60,7 +60,10 @@ func Regenerate(ctx context.Context, db *gorm.DB, model any, opts RegenerateOpti
 		if !ok {
 			return Counts{}, fmt.Errorf("%w: %q is not a size of %s.%s", ErrUnknownSize, n, tg.table, tg.col.name)
 		}
-		wanted = append(wanted, sz)
+		// a size named twice ("small", "Small") is made once
+		if !slices.ContainsFunc(wanted, func(w sizes.Size) bool { return w.Name == sz.Name }) {
+			wanted = append(wanted, sz)
+		}
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 200

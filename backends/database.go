@@ -105,8 +105,12 @@ func (r thumbnailRow) thumbnail() Thumbnail {
 // source's row locked, so that concurrent Puts of one source run one after
 // the other. Without it, two processes recording the same thumbnail at once
 // fail on PostgreSQL: ON CONFLICT (source, size) resolves only that
-// constraint, and the second insert violates the unique name instead.
+// constraint, and the second insert violates the unique name instead. A
+// size given twice is recorded once, as the last of them says (as Redis's
+// HSET does): PostgreSQL fails an INSERT ... ON CONFLICT that names one
+// row twice.
 func (m *databaseMetadata) Put(ctx context.Context, source string, thumbs ...Thumbnail) error {
+	thumbs = lastOfEachSize(thumbs)
 	return m.session(ctx).Transaction(func(db *gorm.DB) error {
 		now := time.Now().UTC()
 		src := sourceRow{Name: source, CreatedAt: now}
@@ -139,6 +143,24 @@ func (m *databaseMetadata) Put(ctx context.Context, source string, thumbs ...Thu
 		}
 		return nil
 	})
+}
+
+// lastOfEachSize returns thumbs without those whose size a later one has.
+func lastOfEachSize(thumbs []Thumbnail) []Thumbnail {
+	last := make(map[string]int, len(thumbs))
+	for i, t := range thumbs {
+		last[t.Size] = i
+	}
+	if len(last) == len(thumbs) {
+		return thumbs
+	}
+	out := make([]Thumbnail, 0, len(last))
+	for i, t := range thumbs {
+		if last[t.Size] == i {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // Delete and DeleteSize lock the source's row before they delete its

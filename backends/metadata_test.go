@@ -85,6 +85,14 @@ func TestMetadataContract(t *testing.T) {
 		if got := thumbs(t, m, a)["large"]; got.Width != 1000 || got.Height != 600 {
 			t.Fatalf("large after a second Put = %+v", got)
 		}
+		// one size twice in one Put: the last one wins (PostgreSQL failed
+		// it: ON CONFLICT DO UPDATE cannot affect a row twice)
+		if err := m.Put(ctx, a, thumb(a, "large", 900, 500), thumb(a, "large", 800, 400)); err != nil {
+			t.Fatalf("Put of one size twice: %v", err)
+		}
+		if got := thumbs(t, m, a); got["large"].Width != 800 || got["large"].Height != 400 || len(got) != 2 {
+			t.Fatalf("after a Put of one size twice: %+v; want the last large, 800x400", got)
+		}
 
 		// a batch: every source once, missing ones absent
 		many, err := m.ThumbnailsOf(ctx, []string{a, "foods/missing.jpg", b})
