@@ -8,6 +8,7 @@ import (
 	"mime"
 	"path"
 	"reflect"
+	"syscall"
 	"time"
 )
 
@@ -133,7 +134,14 @@ func (s *blobStorage[WO, RO, LO, W, R, L, O]) Delete(ctx context.Context, name s
 // NotFound, as gcerrors.Code(err) == gcerrors.NotFound is, without
 // importing gcerrors (whose dependencies are those of gocloud.dev/blob):
 // the chain holds a *gcerr.Error, whose exported Code prints "NotFound".
+// A key that no file can have is not found either: fileblob gives code
+// Unknown for a key under a stored file ("a_small.png/x.png", ENOTDIR) or
+// one longer than the file system takes (ENAMETOOLONG), as the file
+// storage's missing says.
 func blobNotFound(err error) bool {
+	if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ENAMETOOLONG) {
+		return true
+	}
 	for err != nil {
 		v := reflect.ValueOf(err)
 		if v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Struct && v.Elem().Type().PkgPath() == "gocloud.dev/internal/gcerr" {
