@@ -19,6 +19,9 @@ import (
 // stuffed 0x00 or a restart marker until the next real marker, and junk
 // between segments, which decoders skip too. What it cannot follow is
 // left to the decoder to refuse.
+//
+// It also refuses a Huffman-coded frame that claims more blocks than the
+// file can code (see checkBlocks).
 func checkJPEG(data []byte, limits Limits) error {
 	scans := 0
 	pos := 2 // after SOI
@@ -44,6 +47,10 @@ func checkJPEG(data []byte, limits Limits) error {
 			if scans++; scans > limits.MaxScans {
 				return fmt.Errorf("%w: a JPEG of more than %d scans", ErrImageTooLarge, limits.MaxScans)
 			}
+		case marker >= 0xc0 && marker <= 0xc2 && pos+9 <= len(data): // a Huffman-coded frame
+			if err := checkBlocks(data, pos); err != nil {
+				return err
+			}
 		}
 		if pos+4 > len(data) {
 			return nil
@@ -53,6 +60,25 @@ func checkJPEG(data []byte, limits Limits) error {
 			return nil // the decoder refuses it
 		}
 		pos += 2 + length
+	}
+	return nil
+}
+
+// checkBlocks refuses the Huffman-coded frame whose SOF marker is at
+// data[pos] when the file is too short to code it. Each 8x8 block of a
+// component at full resolution codes its DC coefficient in at least one
+// bit (a Huffman code is never shorter), so a whole file holds at least
+// one bit a block of such a component. A file below that is truncated or
+// crafted: a few hundred bytes claiming 7000x7000 pixels, within the
+// pixel limit, would make a decoder allocate its coefficients and pixels
+// (a gigabyte for a progressive one) before it found the data missing.
+// An arithmetic-coded frame, which may code less, is left to the decoder.
+func checkBlocks(data []byte, pos int) error {
+	h := int64(binary.BigEndian.Uint16(data[pos+5:]))
+	w := int64(binary.BigEndian.Uint16(data[pos+7:]))
+	if blocks := ((w + 7) / 8) * ((h + 7) / 8); blocks > 8*int64(len(data)) {
+		return fmt.Errorf("%w: a %dx%d JPEG codes at least %d bytes of image data, the file is %d bytes: truncated or crafted",
+			ErrInvalidImage, w, h, (blocks+7)/8, len(data))
 	}
 	return nil
 }
