@@ -145,8 +145,11 @@ func (d *decoder) decode() error {
 			}
 			return nil
 		}
-		if m >= markerRST0 && m <= markerRST0+7 || m == 0x01 {
+		if m >= markerRST0 && m <= markerRST0+7 {
 			continue // parameterless; a stray RST between segments is tolerated, as by image/jpeg
+		}
+		if m == 0x01 { // TEM: parameterless for libjpeg, unknown to image/jpeg
+			return fmt.Errorf("%w: unknown marker 0x01", ErrFormat)
 		}
 		seg, err := d.segment()
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -224,6 +225,27 @@ func TestDecodeRefusesWhatImageJPEGRefuses(t *testing.T) {
 		t.Logf("%s: %d damaged copies refused by image/jpeg, %d of them by Decode", name, refused, both)
 		if refused == 0 {
 			t.Fatal("no damage was refused: the test damages nothing")
+		}
+	}
+}
+
+// TestDecodeRefusesTEM: a TEM marker (0xff01), which image/jpeg refuses
+// as unknown, is refused too, before a scan or between segments.
+func TestDecodeRefusesTEM(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/pizza-600x400.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, before := range [][]byte{{0xff, 0xda}, {0xff, 0xdb}} {
+		at := bytes.Index(data, before)
+		c := slices.Concat(data[:at], []byte{0xff, 0x01}, data[at:])
+		if _, jerr := jpeg.Decode(bytes.NewReader(c)); jerr == nil {
+			t.Fatalf("image/jpeg decodes a TEM before %x", before)
+		}
+		for _, k := range []int{1, 2, 8} {
+			if _, err := Decode(c, k, 1<<30); !errors.Is(err, ErrFormat) {
+				t.Errorf("a TEM before %x, at 1/%d: %v, want ErrFormat", before, k, err)
+			}
 		}
 	}
 }
