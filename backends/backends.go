@@ -8,7 +8,8 @@
 // own database. NewBlobStorage keeps files in a bucket of gocloud.dev/blob
 // (S3 and S3-compatible stores, GCS, Azure), and NewRedisMetadata keeps the
 // records in Redis. Both are small interfaces: another object store or
-// metadata store plugs in by implementing them.
+// metadata store plugs in by implementing them, and package backendtest
+// checks such an implementation against their contract.
 package backends
 
 import "errors"

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/backends/backendtest"
 	"github.com/gorm-thumbnails/thumbnails/backends/blob"
 	"github.com/gorm-thumbnails/thumbnails/internal/fakes3"
 )
@@ -280,4 +281,12 @@ func TestSaveFailingReader(t *testing.T) {
 	if keys := f.Keys(t); len(keys) != 0 {
 		t.Fatalf("a failed save stored %q", keys)
 	}
+}
+
+// TestStorageConforms runs the conformance suite of package backendtest on
+// the Storage over S3 (a fake S3 server, through the AWS SDK).
+func TestStorageConforms(t *testing.T) {
+	backendtest.TestStorage(t, func(t *testing.T) backends.Storage {
+		return blob.NewStorage(fakes3.New(t).Bucket, "https://cdn.example/")
+	})
 }
