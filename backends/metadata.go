@@ -28,7 +28,8 @@ func (t Thumbnail) createdAt(now time.Time) time.Time {
 // Metadata records which thumbnails exist for each source. It is the source
 // of truth for reads: the plugin never asks the Storage whether a file exists.
 // The plugin calls it from many goroutines at once: an implementation must
-// be safe for concurrent use.
+// be safe for concurrent use. Package backendtest checks an implementation
+// against this contract.
 type Metadata interface {
 	// Thumbnails returns the thumbnails recorded for source, keyed by size.
 	// A source without records gives an empty map and no error.

@@ -7,12 +7,14 @@ import (
 )
 
 // Storage stores files under names. Names are slash-separated relative paths
-// such as "foods/3f1c...e2.jpg"; an implementation must refuse a name that
-// would escape its root with ErrInvalidName.
+// such as "foods/3f1c...e2.jpg"; an implementation must refuse the names
+// ErrInvalidName describes (any that would escape its root) with an error
+// wrapping it.
 //
 // The plugin calls its Storage from many goroutines at once (saves, lazy
 // sizes, Regenerate's workers, the Handler): an implementation must be
-// safe for concurrent use.
+// safe for concurrent use. Package backendtest checks an implementation
+// against this contract.
 type Storage interface {
 	// Save writes the content of r under name, replacing any file of that
 	// name, and returns the name under which it was actually stored. It
