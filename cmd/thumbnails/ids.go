@@ -35,7 +35,7 @@ func keyParser(db *gorm.DB, table, pk string) (func(string) (any, error), error)
 	if err != nil {
 		return nil, err
 	}
-	return keyParserOf(cols, table, pk)
+	return keyParserOf(cols, table, pk, foldsNames(db))
 }
 
 // columnTypes returns the columns of table, or an error when the database
@@ -57,19 +57,26 @@ func columnTypes(db *gorm.DB, table string) ([]*sql.ColumnType, error) {
 	return cols, nil
 }
 
-// column returns the column of cols named name (in any case), or nil.
-func column(cols []*sql.ColumnType, name string) *sql.ColumnType {
+// column returns the column of cols named name, or nil; in any case when
+// fold is set (see foldsNames).
+func column(cols []*sql.ColumnType, name string, fold bool) *sql.ColumnType {
 	for _, c := range cols {
-		if strings.EqualFold(c.Name(), name) {
+		if c.Name() == name || fold && strings.EqualFold(c.Name(), name) {
 			return c
 		}
 	}
 	return nil
 }
 
-// keyParserOf is keyParser for the columns cols of table.
-func keyParserOf(cols []*sql.ColumnType, table, pk string) (func(string) (any, error), error) {
-	c := column(cols, pk)
+// foldsNames reports whether db takes a column's name in any case: SQLite
+// does, even quoted; PostgreSQL takes a quoted name (gorm quotes them all)
+// as it is written.
+func foldsNames(db *gorm.DB) bool { return db.Dialector.Name() == "sqlite" }
+
+// keyParserOf is keyParser for the columns cols of table; fold is as for
+// column.
+func keyParserOf(cols []*sql.ColumnType, table, pk string, fold bool) (func(string) (any, error), error) {
+	c := column(cols, pk, fold)
 	if c == nil {
 		// not a usage error: the table lacks it, as for --column
 		return nil, fmt.Errorf("--pk %q: %s has no such column (or no such table)", pk, table)
@@ -93,7 +100,7 @@ func (g *globalFlags) parseKeys(ctx context.Context, ids string, withIDs bool, a
 	if err != nil {
 		return nil, nil, err
 	}
-	parse, err := keyParserOf(cols, g.table, g.pk)
+	parse, err := keyParserOf(cols, g.table, g.pk, g.foldsNames())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -129,12 +136,12 @@ func (g *globalFlags) checkTables(ctx context.Context, withPK bool, also ...thum
 		return nil, err
 	}
 	for _, c := range []struct{ flag, name string }{{"column", g.column}, {"focus", g.focus}} {
-		if c.name != "" && column(cols, c.name) == nil {
+		if c.name != "" && column(cols, c.name, foldsNames(e.db)) == nil {
 			return nil, fmt.Errorf("--%s %q: %s has no such column", c.flag, c.name, g.table)
 		}
 	}
 	if withPK {
-		if _, err := keyParserOf(cols, g.table, g.pk); err != nil {
+		if _, err := keyParserOf(cols, g.table, g.pk, foldsNames(e.db)); err != nil {
 			return nil, err
 		}
 	}
@@ -143,7 +150,7 @@ func (g *globalFlags) checkTables(ctx context.Context, withPK bool, also ...thum
 		if err != nil {
 			return nil, fmt.Errorf("--also %q: %w", t.Name+"."+t.Column, err)
 		}
-		if column(other, t.Column) == nil {
+		if column(other, t.Column, foldsNames(e.db)) == nil {
 			return nil, fmt.Errorf("--also %q: %s has no such column", t.Name+"."+t.Column, t.Name)
 		}
 	}
@@ -184,4 +191,11 @@ func primaryKeys(list string, parse func(string) (any, error)) ([]any, error) {
 		out = append(out, k)
 	}
 	return out, nil
+}
+
+// foldsNames reports whether the database of --dsn takes a column's name
+// in any case (see foldsNames).
+func (g *globalFlags) foldsNames() bool {
+	d, err := dialector(g.dsn)
+	return err == nil && d.Name() == "sqlite"
 }

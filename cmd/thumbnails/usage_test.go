@@ -302,3 +302,45 @@ func TestQueryAtIsNoUserInfo(t *testing.T) {
 		})
 	}
 }
+
+// TestColumnNamesInTheDatabasesCase: SQLite takes a column's name in any
+// case, and so do the commands; on PostgreSQL, where gorm quotes names and
+// "Image" is not image, a --column, --pk or --also column in another case
+// is refused before anything is created.
+func TestColumnNamesInTheDatabasesCase(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, sizesYAML)
+		if err := os.MkdirAll(f.root, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		db := f.openPlain(t)
+		if err := db.Exec("CREATE TABLE foods (id integer PRIMARY KEY, image text)").Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{
+			{"delete", "--size", "small", "--column", "IMAGE"},
+			{"delete", "--size", "small", "--pk", "ID"},
+			{"prune", "--also", "foods.Image"},
+			{"regenerate", "--column", "Image"},
+		} {
+			r := runCmd(t, append(f.args(args[0]), args[1:]...)...)
+			if strings.HasPrefix(dsn, "postgres") {
+				wantError(t, r, exitFailure, "has no such column")
+				continue
+			}
+			if r.code != 0 {
+				t.Errorf("%v on SQLite: exit %d, %s", args, r.code, r.stderr)
+			}
+		}
+		if strings.HasPrefix(dsn, "postgres") {
+			tables, err := db.Migrator().GetTables()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(tables) != "[foods]" {
+				t.Errorf("the refused runs left the tables %v", tables)
+			}
+		}
+	})
+}
