@@ -33,8 +33,8 @@ const (
 	// writes into image columns other than as a row's own unchanged
 	// image: sources copied from other rows or columns ([]string). Once
 	// guardCopies or captureUpsert found them, the own unchanged images
-	// that an insert writes back into rows that no longer exist are among
-	// them too (see guardRevived).
+	// that an insert writes back into rows that no longer exist, or may
+	// not (see keepCurrentImages), are among them too (see guardRevived).
 	keyCopies = "thumbnails:copies"
 	// keyRecordColumns holds the image columns ([]tableColumn) that a
 	// statement storing an upload or copying a name makes hold images, and

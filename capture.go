@@ -341,11 +341,29 @@ func ownImages(db *gorm.DB, m *model, assigned map[string]bool) []ownImage {
 // releases nothing. A row that no longer exists is inserted with its
 // image, which its delete's clean-up may have deleted: the image is
 // guarded as a copy is (see guardRevived).
+//
+// The rows are read only for those images in columns the conflict
+// assigns, or when a clean-up of this process deleted one of the others:
+// a column the insert writes and the conflict leaves alone (gorm saves a
+// loaded row's associations with ON CONFLICT DO UPDATE SET of their
+// foreign key, or DO NOTHING) keeps what an existing row holds, and only
+// a row that no longer exists writes it, whose image no clean-up of this
+// process deleted then. Saving a loaded row whose images did not change
+// reads and locks nothing more; those images are checked once written
+// (see refuseDeletedCopies), as a copy's are.
 func (p *plugin) keepCurrentImages(db *gorm.DB, m *model, assigned map[string]bool) error {
 	stmt := db.Statement
 	tk := tableKey(db, m)
 	owns := ownImages(db, m, assigned)
 	if len(owns) == 0 {
+		return nil
+	}
+	if !p.mustReadOwners(owns, assigned) {
+		var names []string
+		for _, o := range owns {
+			names = append(names, o.img.Name())
+		}
+		noteRevived(db, names)
 		return nil
 	}
 	// An image is its row's own by the row's primary key: the current
@@ -397,6 +415,21 @@ func (p *plugin) keepCurrentImages(db *gorm.DB, m *model, assigned map[string]bo
 		}
 	}
 	return p.guardRevived(db, revived)
+}
+
+// mustReadOwners reports whether keepCurrentImages reads the rows of owns,
+// the own unchanged images an upsert writes: when one is in a column the
+// conflict assigns (assigned), or a clean-up of this process deleted one
+// of the others (see keepCurrentImages).
+func (p *plugin) mustReadOwners(owns []ownImage, assigned map[string]bool) bool {
+	var inserted []string
+	for _, o := range owns {
+		if assigned[o.col.name] {
+			return true
+		}
+		inserted = append(inserted, o.img.Name())
+	}
+	return len(p.deleted.ever(inserted)) > 0
 }
 
 // setName makes *img the image a row holding name reads: the name that a

@@ -97,9 +97,10 @@ func lockKeys(sources []string) (map[int32][]string, string) {
 // guardCopies records the columns the statement makes hold images (see
 // recordColumns) and takes, on PostgreSQL, the shared lock of every source
 // the statement copies (see keyCopies), and of every own image that an
-// insert without ON CONFLICT writes back (see revivedByInsert), before the
-// statement writes; a lock held by a drain is waited for, after which the
-// source must still be stored. create tells a Create from an Update.
+// insert without ON CONFLICT writes back (see revivedByInsert) when a
+// clean-up of this process deleted one of them, before the statement
+// writes; a lock held by a drain is waited for, after which the source
+// must still be stored. create tells a Create from an Update.
 func (p *plugin) guardCopies(db *gorm.DB, create bool) {
 	if db.Error != nil || db.DryRun {
 		return
@@ -109,9 +110,13 @@ func (p *plugin) guardCopies(db *gorm.DB, create bool) {
 	if create && m != nil {
 		revived = revivedByInsert(db, m)
 	}
+	// Own images no clean-up of this process deleted are only checked
+	// once written, by the log (see refuseDeletedCopies): a Create of a
+	// row that holds its own image takes no lock for it.
+	guarded := len(revived) > 0 && len(p.deleted.ever(revived)) > 0
 	_, records := db.InstanceGet(keyRecordColumns)
 	_, copies := db.InstanceGet(keyCopies)
-	if m != nil && (records || copies || len(revived) > 0) && dialect.Of(db) == dialect.SQLite {
+	if m != nil && (records || copies || guarded) && dialect.Of(db) == dialect.SQLite {
 		// These writes to the main database come before the statement's
 		// own: take the locks in the order every other writer takes them,
 		// the table's database first (an attached one may be another),
@@ -136,7 +141,9 @@ func (p *plugin) guardCopies(db *gorm.DB, create bool) {
 		}
 	}
 	if len(revived) > 0 {
-		names = noteRevived(db, revived)
+		if all := noteRevived(db, revived); guarded {
+			names = all
+		}
 	}
 	if len(names) == 0 {
 		return
@@ -202,7 +209,9 @@ func (p *plugin) guardRevived(db *gorm.DB, revived []string) error {
 // holding one was loaded and no longer exists (else the insert fails on
 // its key), and brings the image back. An insert with ON CONFLICT may
 // update the row instead: captureUpsert tells which rows exist (see
-// keepCurrentImages).
+// keepCurrentImages). Such an image is guarded (see guardCopies) only
+// when a clean-up of this process deleted one of them: a clean-up that
+// another process ran is not seen, as for a copy.
 func revivedByInsert(db *gorm.DB, m *model) []string {
 	if _, upsert := db.Statement.Clauses["ON CONFLICT"]; upsert {
 		return nil
