@@ -441,7 +441,8 @@ func (p *plugin) record(db *gorm.DB) {
 // well as during it (guardCopies checks those): an Image read from a row
 // deleted since, put into another row, names a file that is gone. So does
 // the row's own image, read before the row was deleted, that an insert
-// writes back with it (see guardRevived). A stale copy of the row's own
+// writes back with it (see guardRevived; refuseRevived refuses it before
+// the write when the log knew it then). A stale copy of the row's own
 // image, which the statement left out or replaced by what its row holds
 // now, does not fail it: only what the rows hold once written counts.
 func (p *plugin) refuseDeletedCopies(db *gorm.DB) {

@@ -340,7 +340,9 @@ func ownImages(db *gorm.DB, m *model, assigned map[string]bool) []ownImage {
 // name its row holds now, so the upsert writes that back instead and
 // releases nothing. A row that no longer exists is inserted with its
 // image, which its delete's clean-up may have deleted: the image is
-// guarded as a copy is (see guardRevived).
+// guarded as a copy is (see guardRevived). A plain insert calls it too,
+// with no assigned columns, when it may bring back a deleted image (see
+// guardOwnInserts).
 //
 // The rows are read only for those images in columns the conflict
 // assigns, or when a clean-up of this process deleted one of the others:

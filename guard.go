@@ -48,12 +48,14 @@ import (
 // A copy of a source that a drain of this process deleted before the
 // statement began is refused once written (refuseDeletedCopies). A row's
 // own image that an insert writes back into a row that no longer exists
-// (a row loaded, deleted since, and saved again) is guarded as a copy
-// (see guardRevived). Not
-// covered: a copy of a source that a drain of another process deleted
-// before the copy took its lock (an Image read long before, of a row
-// deleted since) is not checked, for applications write names of files
-// the plugin never stored, which a check of the storage would refuse.
+// (a row loaded, deleted since, and saved again) is refused before the
+// statement writes when a drain of this process deleted it (see
+// refuseRevived), and otherwise guarded as a copy when an upsert found
+// the row missing (see guardRevived). Not covered: a copy of a source
+// that a drain of another process deleted before the copy took its lock
+// (an Image read long before, of a row deleted since) is not checked, for
+// applications write names of files the plugin never stored, which a
+// check of the storage would refuse.
 
 // lockClass is the first half of the plugin's advisory lock keys on
 // PostgreSQL, computed by the server: the first 32 bits of the MD5 of
@@ -96,27 +98,18 @@ func lockKeys(sources []string) (map[int32][]string, string) {
 
 // guardCopies records the columns the statement makes hold images (see
 // recordColumns) and takes, on PostgreSQL, the shared lock of every source
-// the statement copies (see keyCopies), and of every own image that an
-// insert without ON CONFLICT writes back (see revivedByInsert) when a
-// clean-up of this process deleted one of them, before the statement
-// writes; a lock held by a drain is waited for, after which the source
-// must still be stored. create tells a Create from an Update.
+// the statement copies (see keyCopies), before the statement writes; a
+// lock held by a drain is waited for, after which the source must still be
+// stored. An insert without ON CONFLICT then guards the own images it
+// writes back (see guardOwnInserts). create tells a Create from an Update.
 func (p *plugin) guardCopies(db *gorm.DB, create bool) {
 	if db.Error != nil || db.DryRun {
 		return
 	}
 	m := p.modelOf(db)
-	var revived []string
-	if create && m != nil {
-		revived = revivedByInsert(db, m)
-	}
-	// Own images no clean-up of this process deleted are only checked
-	// once written, by the log (see refuseDeletedCopies): a Create of a
-	// row that holds its own image takes no lock for it.
-	guarded := len(revived) > 0 && len(p.deleted.ever(revived)) > 0
 	_, records := db.InstanceGet(keyRecordColumns)
 	_, copies := db.InstanceGet(keyCopies)
-	if m != nil && (records || copies || guarded) && dialect.Of(db) == dialect.SQLite {
+	if m != nil && (records || copies) && dialect.Of(db) == dialect.SQLite {
 		// These writes to the main database come before the statement's
 		// own: take the locks in the order every other writer takes them,
 		// the table's database first (an attached one may be another),
@@ -133,24 +126,41 @@ func (p *plugin) guardCopies(db *gorm.DB, create bool) {
 		return
 	}
 	v, _ := db.InstanceGet(keyCopies)
-	names, _ := v.([]string)
-	if len(names) > 0 {
+	if names, _ := v.([]string); len(names) > 0 {
 		if err := p.queueCopiedSizes(db); err != nil {
 			_ = db.AddError(err)
 			return
 		}
-	}
-	if len(revived) > 0 {
-		if all := noteRevived(db, revived); guarded {
-			names = all
+		if err := p.guardNames(db, names); err != nil {
+			_ = db.AddError(err)
+			return
 		}
 	}
-	if len(names) == 0 {
-		return
+	if create && m != nil {
+		if err := p.guardOwnInserts(db, m); err != nil {
+			_ = db.AddError(err)
+		}
 	}
-	if err := p.guardNames(db, names); err != nil {
-		_ = db.AddError(err)
+}
+
+// guardOwnInserts guards the own unchanged images that an insert without
+// ON CONFLICT on db writes (see revivedByInsert). When a clean-up of this
+// process deleted one of them, it reads the rows, as an upsert does (see
+// keepCurrentImages), and fails before the statement writes if one that
+// no longer exists holds it (a row that exists fails the insert on its
+// key); the others are guarded as copies (see guardRevived). Otherwise it
+// reads and locks nothing: the images are checked once written, against
+// the same log (see refuseDeletedCopies).
+func (p *plugin) guardOwnInserts(db *gorm.DB, m *model) error {
+	revived := revivedByInsert(db, m)
+	if len(revived) == 0 {
+		return nil
 	}
+	if len(p.deleted.ever(revived)) == 0 {
+		noteRevived(db, revived)
+		return nil
+	}
+	return p.keepCurrentImages(db, m, nil)
 }
 
 // noteRevived adds revived, the own images an insert writes back into rows
@@ -195,13 +205,34 @@ func (p *plugin) guardNames(db *gorm.DB, names []string) error {
 // exist, revived, and has refuseDeletedCopies check them once written: a
 // row loaded, deleted since (its clean-up may have deleted its image), and
 // saved or created again. The row's image is not known to be stored any
-// more than a copy's is.
+// more than a copy's is. One that a clean-up of this process deleted fails
+// the statement at once, before it writes (see refuseRevived).
 func (p *plugin) guardRevived(db *gorm.DB, revived []string) error {
 	if len(revived) == 0 {
 		return nil
 	}
+	if err := p.refuseRevived(revived); err != nil {
+		return err
+	}
 	noteRevived(db, revived)
 	return p.guardNames(db, revived)
+}
+
+// refuseRevived returns an error wrapping backends.ErrNotFound when a
+// clean-up of this process deleted one of revived, the own images that an
+// insert writes back into rows that no longer exist (see guardRevived and
+// revivedByInsert): the statement fails before it writes, so that nothing
+// is written with or without a transaction. refuseDeletedCopies refuses
+// the same, once written, in the statement's transaction; this check,
+// made before, needs none to roll back.
+func (p *plugin) refuseRevived(revived []string) error {
+	if len(revived) == 0 {
+		return nil
+	}
+	if gone := p.deleted.ever(revived); len(gone) > 0 {
+		return fmt.Errorf("thumbnails: the source %q, the image of a row deleted since it was read, was deleted: %w", gone[0], backends.ErrNotFound)
+	}
+	return nil
 }
 
 // revivedByInsert returns, for an insert without ON CONFLICT, the names of
@@ -209,9 +240,8 @@ func (p *plugin) guardRevived(db *gorm.DB, revived []string) error {
 // holding one was loaded and no longer exists (else the insert fails on
 // its key), and brings the image back. An insert with ON CONFLICT may
 // update the row instead: captureUpsert tells which rows exist (see
-// keepCurrentImages). Such an image is guarded (see guardCopies) only
-// when a clean-up of this process deleted one of them: a clean-up that
-// another process ran is not seen, as for a copy.
+// keepCurrentImages). See guardOwnInserts for what guards them: a
+// clean-up that another process ran is not seen, as for a copy.
 func revivedByInsert(db *gorm.DB, m *model) []string {
 	if _, upsert := db.Statement.Clauses["ON CONFLICT"]; upsert {
 		return nil
