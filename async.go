@@ -200,7 +200,7 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 	// generation goes on, and settle runs once it has recorded the size: a
 	// retry meanwhile finds no record to remove yet.
 	settle := func(ctx context.Context, t backends.Thumbnail) error {
-		return p.forgetUnheld(ctx, job, t)
+		return p.settleJob(ctx, job, sz, focus, t)
 	}
 	t, err := p.generate(ctx, job.Source, focused([]sizes.Size{sz}, focus)[0], settle)
 	if errors.Is(err, backends.ErrNotFound) {
@@ -216,17 +216,43 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 	return settle(context.WithoutCancel(ctx), t) // though ctx ends meanwhile
 }
 
-// forgetUnheld forgets t (see forget), the size job made, when no row
-// holds job.Source any more. The row may have let go of the source while
-// the size was made (a replace or delete committed meanwhile), and its
-// clean-up may have read the source's records before this one was
-// written: once no row holds the source, what the job made is nobody's,
-// and goes.
-func (p *plugin) forgetUnheld(ctx context.Context, job Job, t backends.Thumbnail) error {
-	if referenced, _, err := p.held(ctx, job); err != nil || referenced {
-		return err
+// maxRefocus bounds how many times settleJob makes a size again around a
+// focal point that keeps moving.
+const maxRefocus = 3
+
+// settleJob is Generate's check of t, the size sz of job.Source that it
+// made around the focal point focus (or found made). When no row holds the
+// source any more, what the job made is nobody's and goes (see forget): the
+// row may have let go of the source while the size was made (a replace or
+// delete committed meanwhile), and its clean-up read the source's records
+// before this one was written. When the row's point moved
+// meanwhile (the application moved it and ran Regenerate, whose file and
+// record this job's write, made around the old point, replaced), the size
+// is made again around the point the row holds now, and again, a few
+// times at most, should it keep moving.
+func (p *plugin) settleJob(ctx context.Context, job Job, sz sizes.Size, focus field.Focus, t backends.Thumbnail) error {
+	for range maxRefocus {
+		referenced, now, err := p.held(ctx, job)
+		if err != nil {
+			return err
+		}
+		if !referenced {
+			return p.forget(ctx, t)
+		}
+		if now == focus || !usesFocus(sz) {
+			return nil
+		}
+		focus = now
+		letGo := func() bool { return p.letGo(ctx, job) }
+		err = p.regenerateRow(ctx, job.Source, focused([]sizes.Size{sz}, now), []backends.Thumbnail{t}, letGo)
+		if errors.Is(err, errLetGo) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("thumbnails: generate %q of %q around the row's new focal point: %w", sz.Name, job.Source, err)
+		}
 	}
-	return p.forget(ctx, t)
+	return nil
 }
 
 // forgetLeft forgets (see forget) the record of size of source, if any,

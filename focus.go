@@ -80,3 +80,12 @@ func mapFocus(db *gorm.DB, c *column, dest map[string]any) field.Focus {
 	}
 	return field.Focus{}
 }
+
+// usesFocus reports whether sz has a processor that a focal point moves
+// (processors.Focusable).
+func usesFocus(sz sizes.Size) bool {
+	return slices.ContainsFunc(sz.Processors, func(f gift.Filter) bool {
+		_, ok := f.(processors.Focusable)
+		return ok
+	})
+}
