@@ -25,15 +25,7 @@ func TestNamingStrategyOfTheApplication(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := testdb.GormConfig()
 			cfg.NamingStrategy = schema.NamingStrategy{NoLowerCase: true}
-			db, err := gorm.Open(dialector(t), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				if sqlDB, err := db.DB(); err == nil {
-					_ = sqlDB.Close()
-				}
-			})
+			db := testdb.OpenWith(t, dialector(t), cfg)
 			e := setup(t, db, &Food{})
 			food := savedFood(t, db)
 			ctx := context.Background()

@@ -10,7 +10,6 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 	"gorm.io/gorm/schema"
 
 	"github.com/gorm-thumbnails/thumbnails"
@@ -44,16 +43,9 @@ func TestPruneWithSchemaTablePrefix(t *testing.T) {
 			if prefix == "." {
 				t.Fatal("the test DSN names no search_path")
 			}
-			db, err := gorm.Open(d, &gorm.Config{Logger: logger.Default.LogMode(logger.Silent),
-				NamingStrategy: schema.NamingStrategy{TablePrefix: prefix}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				if sqlDB, err := db.DB(); err == nil {
-					_ = sqlDB.Close()
-				}
-			})
+			cfg := testdb.GormConfig()
+			cfg.NamingStrategy = schema.NamingStrategy{TablePrefix: prefix}
+			db := testdb.OpenWith(t, d, cfg)
 			e := setup(t, db, &Food{})
 			food := newFood(t, "pizza", pizzaJPG)
 			if err := db.Create(&food).Error; err != nil {

@@ -44,7 +44,13 @@ func GormConfig() *gorm.Config {
 // Open opens d with GormConfig and closes it at the end of the test.
 func Open(t testing.TB, d gorm.Dialector) *gorm.DB {
 	t.Helper()
-	db, err := gorm.Open(d, GormConfig())
+	return OpenWith(t, d, GormConfig())
+}
+
+// OpenWith opens d with cfg and closes it at the end of the test.
+func OpenWith(t testing.TB, d gorm.Dialector, cfg *gorm.Config) *gorm.DB {
+	t.Helper()
+	db, err := gorm.Open(d, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
