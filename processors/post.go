@@ -36,7 +36,7 @@ type PostProcessor interface {
 const DefaultPostTimeout = 30 * time.Second
 
 const (
-	// tempPattern is the name of the temporary files, with "*" for the random part.
+	// tempPattern is the name of the temporary folders, with "*" for the random part.
 	tempPattern = "thumbnails-post-*"
 	// maxStderr is how many of the last bytes of a command's stderr an error quotes.
 	maxStderr = 4 << 10
@@ -168,14 +168,21 @@ func (o *optimizer) Process(ctx context.Context, format string, data []byte) ([]
 }
 
 // run writes data to a temporary file, runs c on it and returns what the file
-// then holds. The file is always removed.
+// then holds. The file is written in a temporary folder of its own, which is
+// always removed with whatever the command left there beside the file (a
+// backup optipng makes while it writes and leaves when it is killed, a
+// command's own temporary files).
 func (o *optimizer) run(ctx context.Context, format string, c command, data []byte, fail func(error, string, ...any) error) ([]byte, error) {
-	f, err := os.CreateTemp("", tempPattern+extensions[format])
+	dir, err := os.MkdirTemp("", tempPattern)
+	if err != nil {
+		return nil, fail(err, "temporary folder: %v", err)
+	}
+	defer os.RemoveAll(dir) // once the command's process group is killed (below)
+	path := filepath.Join(dir, "image"+extensions[format])
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fail(err, "temporary file: %v", err)
 	}
-	path := f.Name()
-	defer os.Remove(path)
 	_, err = f.Write(data)
 	if cerr := f.Close(); err == nil {
 		err = cerr

@@ -177,6 +177,11 @@ func TestOptimizeErrors(t *testing.T) {
 			[]string{fmt.Sprintf("made the file larger than %d bytes from %d", 2*len(testPNG())+1<<20, len(testPNG()))}, nil, 0},
 		{"long stderr keeps its end", `sh -c 'i=0; while [ $i -lt 2000 ]; do echo "line $i" >&2; i=$((i+1)); done; exit 3' x %(filename)s`, 0, nil,
 			[]string{"exit status 3, stderr: \"…", `line 1999"`}, nil, 0},
+		// what a command leaves beside the file goes too
+		{"side files, failed", `sh -c 'cp "$1" "$1.bak"; mkdir "$1.work"; touch "$1.work/x"; exit 2' x %(filename)s`, 0, nil,
+			[]string{"exit status 2"}, nil, 0},
+		{"side files, timed out", `sh -c 'cp "$1" "$1.bak"; sleep 5' x %(filename)s`, 100 * time.Millisecond, nil,
+			[]string{"timed out"}, context.DeadlineExceeded, 800 * time.Millisecond},
 		{"input not an image", "true %(filename)s", 0, []byte("GIF89a not really"),
 			[]string{"processors: optimize: png: true: the input is not a png image"}, nil, 0},
 		{"input in another format", "true %(filename)s", 0, testJPEG(), []string{"the input is not a png image"}, nil, 0},
@@ -222,7 +227,7 @@ func TestOptimizeArguments(t *testing.T) {
 	if err == nil {
 		t.Fatal("Process succeeded")
 	}
-	path := regexp.QuoteMeta(filepath.Join(dir, "thumbnails-post-")) + `\d+\.png`
+	path := regexp.QuoteMeta(filepath.Join(dir, "thumbnails-post-")) + `\d+/image\.png`
 	want := regexp.MustCompile(`stderr: "\[(` + path + `)\]\[\$HOME\]\[\*\]\[;\]\[\$\(id\)\]\[a b\]\[--out=(` + path + `)\.bak\]"`)
 	m := want.FindStringSubmatch(strings.ReplaceAll(err.Error(), `\"`, `"`))
 	if m == nil {
@@ -403,6 +408,17 @@ func gifOf(t *testing.T, n, w, h int) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// TestOptimizeRemovesSideFiles: what a command that succeeds leaves beside
+// the file (optipng -keep's backup) is removed with it.
+func TestOptimizeRemovesSideFiles(t *testing.T) {
+	dir := tempDir(t)
+	p := optimize(t, map[string]string{"png": `sh -c 'cp "$1" "$1.bak"' x %(filename)s`}, 0)
+	if _, err := p.Process(context.Background(), "png", testPNG()); err != nil {
+		t.Fatal(err)
+	}
+	assertEmpty(t, dir)
 }
 
 func TestOptimizeKillsLeftovers(t *testing.T) {
