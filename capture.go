@@ -351,8 +351,9 @@ func ownImages(db *gorm.DB, m *model, assigned map[string]bool) []ownImage {
 // foreign key, or DO NOTHING) keeps what an existing row holds, and only
 // a row that no longer exists writes it, whose image no clean-up of this
 // process deleted then. Saving a loaded row whose images did not change
-// reads and locks nothing more; those images are checked once written
-// (see refuseDeletedCopies), as a copy's are.
+// reads no row for them, but takes their locks as a copy's (see
+// guardNames), so that a clean-up still deleting one is waited for and
+// seen; they are checked once written too (see refuseDeletedCopies).
 func (p *plugin) keepCurrentImages(db *gorm.DB, m *model, assigned map[string]bool) error {
 	stmt := db.Statement
 	tk := tableKey(db, m)
@@ -365,8 +366,10 @@ func (p *plugin) keepCurrentImages(db *gorm.DB, m *model, assigned map[string]bo
 		for _, o := range owns {
 			names = append(names, o.img.Name())
 		}
+		// The log does not prove them stored: a clean-up still deleting
+		// one logs it when done. Its lock is waited for.
 		noteRevived(db, names)
-		return nil
+		return p.guardNames(db, names)
 	}
 	// An image is its row's own by the row's primary key: the current
 	// names are read by it, whatever the conflict's columns.

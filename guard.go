@@ -149,16 +149,21 @@ func (p *plugin) guardCopies(db *gorm.DB, create bool) {
 // keepCurrentImages), and fails before the statement writes if one that
 // no longer exists holds it (a row that exists fails the insert on its
 // key); the others are guarded as copies (see guardRevived). Otherwise it
-// reads and locks nothing: the images are checked once written, against
-// the same log (see refuseDeletedCopies).
+// reads no row, but takes the images' locks as a copy does (see
+// guardNames): a clean-up of this process or another still deleting one
+// is waited for, and the image must then still be stored; they are
+// checked once written too, against the same log (see
+// refuseDeletedCopies).
 func (p *plugin) guardOwnInserts(db *gorm.DB, m *model) error {
 	revived := revivedByInsert(db, m)
 	if len(revived) == 0 {
 		return nil
 	}
 	if len(p.deleted.ever(revived)) == 0 {
+		// The log does not prove them stored: a clean-up of this process
+		// still deleting one logs it when done. Its lock is waited for.
 		noteRevived(db, revived)
-		return nil
+		return p.guardNames(db, revived)
 	}
 	return p.keepCurrentImages(db, m, nil)
 }
