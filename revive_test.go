@@ -42,14 +42,7 @@ func TestSaveOfARowDeletedMeanwhile(t *testing.T) {
 				},
 				"Create": func(db *gorm.DB, r *Food) error { return db.Create(r).Error },
 			} {
-				a := newFood(t, "a", pizzaJPG)
-				if err := db.Create(&a).Error; err != nil {
-					t.Fatal(err)
-				}
-				var loaded Food
-				if err := db.First(&loaded, a.ID).Error; err != nil {
-					t.Fatal(err)
-				}
+				a, loaded := savedAndLoaded(t, db)
 				if err := db.Delete(&Food{}, a.ID).Error; err != nil {
 					t.Fatal(err)
 				}
@@ -133,14 +126,7 @@ func TestSaveOfARowDeletedWithItsImageStored(t *testing.T) {
 				})
 			},
 		} {
-			a := newFood(t, "a", pizzaJPG)
-			if err := db.Create(&a).Error; err != nil {
-				t.Fatal(err)
-			}
-			var loaded Food
-			if err := db.First(&loaded, a.ID).Error; err != nil {
-				t.Fatal(err)
-			}
+			a, loaded := savedAndLoaded(t, db)
 			loaded.Name = "edited"
 			if err := write(&loaded); err != nil {
 				t.Fatalf("%s: %v", name, err)
@@ -175,14 +161,7 @@ func TestSaveOfARowDeletedWithItsImageStored(t *testing.T) {
 func TestCreateOfAnExistingRowHoldingAReplacedImage(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e := setup(t, db, &Food{})
-		a := newFood(t, "a", pizzaJPG)
-		if err := db.Create(&a).Error; err != nil {
-			t.Fatal(err)
-		}
-		var stale Food
-		if err := db.First(&stale, a.ID).Error; err != nil {
-			t.Fatal(err)
-		}
+		a, stale := savedAndLoaded(t, db)
 		a.Image = upload(t, pastaJPG)
 		if err := db.Save(&a).Error; err != nil {
 			t.Fatal(err)
@@ -199,4 +178,18 @@ func TestCreateOfAnExistingRowHoldingAReplacedImage(t *testing.T) {
 			t.Errorf("row holds %q (%v), want %q", now.Image.Name(), err, a.Image.Name())
 		}
 	})
+}
+
+// savedAndLoaded saves a food with the pizza photo and returns it, and the
+// same row as a First reads it back.
+func savedAndLoaded(t testing.TB, db *gorm.DB) (saved, loaded Food) {
+	t.Helper()
+	saved = newFood(t, "a", pizzaJPG)
+	if err := db.Create(&saved).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.First(&loaded, saved.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	return saved, loaded
 }

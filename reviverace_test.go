@@ -25,14 +25,7 @@ func TestCreateOfALoadedRowRacingItsCleanUp(t *testing.T) {
 			cfg.Metadata = m.(backends.Metadata)
 		}
 		usePlugin(t, db, cfg, &Food{})
-		a := newFood(t, "a", pizzaJPG)
-		if err := db.Create(&a).Error; err != nil {
-			t.Fatal(err)
-		}
-		var loaded Food
-		if err := db.First(&loaded, a.ID).Error; err != nil {
-			t.Fatal(err)
-		}
+		a, loaded := savedAndLoaded(t, db)
 		deleted := make(chan error, 1)
 		go func() { deleted <- db.Delete(&Food{}, a.ID).Error }()
 		<-st.deleting // the clean-up checked the references and is deleting
