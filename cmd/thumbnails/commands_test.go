@@ -309,13 +309,7 @@ func TestRegenerateBackground(t *testing.T) {
 func TestDryRunsCreateNothing(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dsn string) {
 		f := newFixture(t, dsn, sizesYAML)
-		if err := os.MkdirAll(f.root, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		db := f.openPlain(t)
-		if err := db.Exec("CREATE TABLE foods (id integer PRIMARY KEY, image text)").Error; err != nil {
-			t.Fatal(err)
-		}
+		db := f.plainFoods(t)
 		if err := db.Exec("INSERT INTO foods (id, image) VALUES (1, 'foods/a.jpg')").Error; err != nil {
 			t.Fatal(err)
 		}

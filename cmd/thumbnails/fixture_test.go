@@ -200,3 +200,18 @@ func (f fixture) openPlain(t *testing.T) *gorm.DB {
 	}
 	return testdb.Open(t, d)
 }
+
+// plainFoods makes the storage root and, in a database the plugin has
+// never used, a foods table of its own, which it returns open without the
+// plugin.
+func (f fixture) plainFoods(t *testing.T) *gorm.DB {
+	t.Helper()
+	if err := os.MkdirAll(f.root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	db := f.openPlain(t)
+	if err := db.Exec("CREATE TABLE foods (id integer PRIMARY KEY, image text)").Error; err != nil {
+		t.Fatal(err)
+	}
+	return db
+}

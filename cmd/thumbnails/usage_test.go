@@ -130,13 +130,7 @@ func TestRefusalsCreateNothing(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, testdbFile(t), sizesYAML)
-			if err := os.MkdirAll(f.root, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			db := f.openPlain(t)
-			if err := db.Exec("CREATE TABLE foods (id integer PRIMARY KEY, image text)").Error; err != nil {
-				t.Fatal(err)
-			}
+			db := f.plainFoods(t)
 			wantError(t, runCmd(t, append(f.args(tc.args[0]), tc.args[1:]...)...), tc.code, tc.want)
 			tables, err := db.Migrator().GetTables()
 			if err != nil {
@@ -311,13 +305,7 @@ func TestColumnNamesInTheDatabasesCase(t *testing.T) {
 	t.Parallel()
 	forEachDB(t, func(t *testing.T, dsn string) {
 		f := newFixture(t, dsn, sizesYAML)
-		if err := os.MkdirAll(f.root, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		db := f.openPlain(t)
-		if err := db.Exec("CREATE TABLE foods (id integer PRIMARY KEY, image text)").Error; err != nil {
-			t.Fatal(err)
-		}
+		db := f.plainFoods(t)
 		for _, args := range [][]string{
 			{"delete", "--size", "small", "--column", "IMAGE"},
 			{"delete", "--size", "small", "--pk", "ID"},
