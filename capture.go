@@ -341,8 +341,7 @@ func ownImages(db *gorm.DB, m *model, assigned map[string]bool) []ownImage {
 // releases nothing. A row that no longer exists is inserted with its
 // image, which its delete's clean-up may have deleted: the image is
 // guarded as a copy is (see guardRevived). A plain insert calls it too,
-// with no assigned columns, when it may bring back a deleted image (see
-// guardOwnInserts).
+// with no assigned columns (see guardOwnInserts).
 //
 // The rows are read only for those images in columns the conflict
 // assigns, or when a clean-up of this process deleted one of the others:
@@ -368,8 +367,7 @@ func (p *plugin) keepCurrentImages(db *gorm.DB, m *model, assigned map[string]bo
 		}
 		// The log does not prove them stored: a clean-up still deleting
 		// one logs it when done. Its lock is waited for.
-		noteRevived(db, names)
-		return p.guardNames(db, names)
+		return p.guardRevived(db, names)
 	}
 	// An image is its row's own by the row's primary key: the current
 	// names are read by it, whatever the conflict's columns.

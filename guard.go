@@ -144,26 +144,16 @@ func (p *plugin) guardCopies(db *gorm.DB, create bool) {
 }
 
 // guardOwnInserts guards the own unchanged images that an insert without
-// ON CONFLICT on db writes (see revivedByInsert). When a clean-up of this
-// process deleted one of them, it reads the rows, as an upsert does (see
-// keepCurrentImages), and fails before the statement writes if one that
-// no longer exists holds it (a row that exists fails the insert on its
-// key); the others are guarded as copies (see guardRevived). Otherwise it
-// reads no row, but takes the images' locks as a copy does (see
-// guardNames): a clean-up of this process or another still deleting one
-// is waited for, and the image must then still be stored; they are
-// checked once written too, against the same log (see
-// refuseDeletedCopies).
+// ON CONFLICT on db writes back: a row it inserts holding one was loaded
+// and no longer exists (else the insert fails on its key), and brings the
+// image back, which its delete's clean-up may have deleted. They are
+// guarded as an upsert's (see keepCurrentImages, which reads the rows only
+// when a clean-up of this process deleted one of them); an insert with ON
+// CONFLICT may update the row instead, and captureUpsert guards its rows.
+// A clean-up that another process ran is not seen, as for a copy.
 func (p *plugin) guardOwnInserts(db *gorm.DB, m *model) error {
-	revived := revivedByInsert(db, m)
-	if len(revived) == 0 {
+	if _, upsert := db.Statement.Clauses["ON CONFLICT"]; upsert {
 		return nil
-	}
-	if len(p.deleted.ever(revived)) == 0 {
-		// The log does not prove them stored: a clean-up of this process
-		// still deleting one logs it when done. Its lock is waited for.
-		noteRevived(db, revived)
-		return p.guardNames(db, revived)
 	}
 	return p.keepCurrentImages(db, m, nil)
 }
@@ -207,11 +197,12 @@ func (p *plugin) guardNames(db *gorm.DB, names []string) error {
 
 // guardRevived guards as copies (see guardNames) the names of the own
 // unchanged images that an insert writes back into rows that no longer
-// exist, revived, and has refuseDeletedCopies check them once written: a
-// row loaded, deleted since (its clean-up may have deleted its image), and
-// saved or created again. The row's image is not known to be stored any
-// more than a copy's is. One that a clean-up of this process deleted fails
-// the statement at once, before it writes (see refuseRevived).
+// exist, or may not (see keepCurrentImages), revived, and has
+// refuseDeletedCopies check them once written: a row loaded, deleted since
+// (its clean-up may have deleted its image), and saved or created again.
+// The row's image is not known to be stored any more than a copy's is. One
+// that a clean-up of this process deleted fails the statement at once,
+// before it writes (see refuseRevived).
 func (p *plugin) guardRevived(db *gorm.DB, revived []string) error {
 	if len(revived) == 0 {
 		return nil
@@ -226,7 +217,7 @@ func (p *plugin) guardRevived(db *gorm.DB, revived []string) error {
 // refuseRevived returns an error wrapping backends.ErrNotFound when a
 // clean-up of this process deleted one of revived, the own images that an
 // insert writes back into rows that no longer exist (see guardRevived and
-// revivedByInsert): the statement fails before it writes, so that nothing
+// guardOwnInserts): the statement fails before it writes, so that nothing
 // is written with or without a transaction. refuseDeletedCopies refuses
 // the same, once written, in the statement's transaction; this check,
 // made before, needs none to roll back.
@@ -238,24 +229,6 @@ func (p *plugin) refuseRevived(revived []string) error {
 		return fmt.Errorf("thumbnails: the source %q, the image of a row deleted since it was read, was deleted: %w", gone[0], backends.ErrNotFound)
 	}
 	return nil
-}
-
-// revivedByInsert returns, for an insert without ON CONFLICT, the names of
-// the own unchanged images of its rows (see ownImages): a row it inserts
-// holding one was loaded and no longer exists (else the insert fails on
-// its key), and brings the image back. An insert with ON CONFLICT may
-// update the row instead: captureUpsert tells which rows exist (see
-// keepCurrentImages). See guardOwnInserts for what guards them: a
-// clean-up that another process ran is not seen, as for a copy.
-func revivedByInsert(db *gorm.DB, m *model) []string {
-	if _, upsert := db.Statement.Clauses["ON CONFLICT"]; upsert {
-		return nil
-	}
-	var names []string
-	for _, o := range ownImages(db, m, nil) {
-		names = append(names, o.img.Name())
-	}
-	return names
 }
 
 // sourceRole says how the statement on db came to write name, which it did
