@@ -684,11 +684,18 @@ func (p *plugin) discardUnlessWritten(db *gorm.DB) {
 	// db.Connection may hold).
 	var recorded backends.Metadata
 	if instanceFlag(db, keyRecorded) && !inAnyTx(db) {
-		conn := db.Session(&gorm.Session{NewDB: true})
-		conn.Error = nil // the statement's, which a session keeps
-		recorded = p.metadata(conn)
+		recorded = p.metadata(statementConn(db.Statement.Context, db))
 	}
 	p.discardFrom(db.Statement.Context, all, recorded)
+}
+
+// statementConn returns a new session, under ctx, on the connection of the
+// statement on db (a caller's db.Connection may hold the only one), without
+// the statement's error, which a session keeps.
+func statementConn(ctx context.Context, db *gorm.DB) *gorm.DB {
+	conn := db.Session(&gorm.Session{NewDB: true, Context: ctx})
+	conn.Error = nil
+	return conn
 }
 
 // bindQuery binds the images of the rows a query loaded, and preloads

@@ -93,8 +93,7 @@ func (p *plugin) requeueReleased(db *gorm.DB) {
 	}
 	ctx, cancel := cleanupContext(db.Statement.Context)
 	defer cancel()
-	conn := db.Session(&gorm.Session{NewDB: true, Context: ctx})
-	conn.Error = nil // the statement's, which a session keeps
+	conn := statementConn(ctx, db)
 	for _, r := range v.([]released) {
 		if err := queue(conn, r.table, r.col, r.sources); err != nil {
 			p.db.Logger.Error(ctx, "%v", err)
