@@ -200,13 +200,14 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 			if !t.IsFile() {
 				continue // a placeholder lives in the record itself
 			}
-			if _, ok := files[canonical(t.Name)]; !ok {
+			name := canonical(t.Name)
+			if _, ok := files[name]; !ok {
 				gone++
 				unlistedRecords = append(unlistedRecords, t)
 				continue
 			}
 			stored++
-			recorded[canonical(t.Name)] = true
+			recorded[name] = true
 		}
 		return nil
 	})
@@ -243,8 +244,9 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 			if !t.IsFile() {
 				continue
 			}
-			if _, ok := files[canonical(t.Name)]; ok {
-				recorded[canonical(t.Name)] = true
+			name := canonical(t.Name)
+			if _, ok := files[name]; ok {
+				recorded[name] = true
 			} else {
 				unlistedRecords = append(unlistedRecords, t)
 			}
