@@ -96,11 +96,7 @@ func keyParserOf(cols []*sql.ColumnType, table, pk string, fold bool) (func(stri
 // parseKeys checks the table as checkTables does, and parses --ids (when
 // withIDs) and --after (when not empty) as values of the --pk column.
 func (g *globalFlags) parseKeys(ctx context.Context, ids string, withIDs bool, after string) ([]any, any, error) {
-	cols, err := g.checkTables(ctx, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	parse, err := keyParserOf(cols, g.table, g.pk, g.foldsNames())
+	parse, err := g.checkTables(ctx, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -120,28 +116,30 @@ func (g *globalFlags) parseKeys(ctx context.Context, ids string, withIDs bool, a
 }
 
 // checkTables checks that --table exists and has the --column and --focus
-// columns (and the --pk column when withPK), and that each table of also
-// exists and has its column; it returns the columns of --table. It reads
-// the tables on a connection of its own that registers no plugin: a table
-// or column refused creates nothing (the plugin would create its tables
-// before it found them missing).
-func (g *globalFlags) checkTables(ctx context.Context, withPK bool, also ...thumbnails.Table) ([]*sql.ColumnType, error) {
+// columns (and the --pk column when withPK, whose key parser it then
+// returns), and that each table of also exists and has its column. It
+// reads the tables on a connection of its own that registers no plugin: a
+// table or column refused creates nothing (the plugin would create its
+// tables before it found them missing).
+func (g *globalFlags) checkTables(ctx context.Context, withPK bool, also ...thumbnails.Table) (func(string) (any, error), error) {
 	e, err := g.open(ctx, false, true) // creates nothing
 	if err != nil {
 		return nil, err
 	}
 	defer e.Close()
+	fold := foldsNames(e.db)
 	cols, err := columnTypes(e.db, g.table)
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range []struct{ flag, name string }{{"column", g.column}, {"focus", g.focus}} {
-		if c.name != "" && column(cols, c.name, foldsNames(e.db)) == nil {
+		if c.name != "" && column(cols, c.name, fold) == nil {
 			return nil, fmt.Errorf("--%s %q: %s has no such column", c.flag, c.name, g.table)
 		}
 	}
+	var parse func(string) (any, error)
 	if withPK {
-		if _, err := keyParserOf(cols, g.table, g.pk, foldsNames(e.db)); err != nil {
+		if parse, err = keyParserOf(cols, g.table, g.pk, fold); err != nil {
 			return nil, err
 		}
 	}
@@ -150,11 +148,11 @@ func (g *globalFlags) checkTables(ctx context.Context, withPK bool, also ...thum
 		if err != nil {
 			return nil, fmt.Errorf("--also %q: %w", t.Name+"."+t.Column, err)
 		}
-		if column(other, t.Column, foldsNames(e.db)) == nil {
+		if column(other, t.Column, fold) == nil {
 			return nil, fmt.Errorf("--also %q: %s has no such column", t.Name+"."+t.Column, t.Name)
 		}
 	}
-	return cols, nil
+	return parse, nil
 }
 
 // textKey is the key parser of a column that is not an integer one.
@@ -191,11 +189,4 @@ func primaryKeys(list string, parse func(string) (any, error)) ([]any, error) {
 		out = append(out, k)
 	}
 	return out, nil
-}
-
-// foldsNames reports whether the database of --dsn takes a column's name
-// in any case (see foldsNames).
-func (g *globalFlags) foldsNames() bool {
-	d, err := dialector(g.dsn)
-	return err == nil && d.Name() == "sqlite"
 }
