@@ -39,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"testing"
 )
 
 // errStop is what the callbacks of the suites return to stop a listing or
@@ -81,4 +82,25 @@ func describe(b []byte) string {
 		return fmt.Sprintf("%q", b)
 	}
 	return fmt.Sprintf("%d bytes starting %q", len(b), b[:24])
+}
+
+// subtest is one check of a suite on a store of type T.
+type subtest[T any] struct {
+	name string
+	fn   func(t *testing.T, store T)
+}
+
+// run runs each of tests as a subtest, on a store newStore (named ctor in
+// errors) makes for it.
+func run[T any](t *testing.T, ctor string, newStore func(t *testing.T) T, tests []subtest[T]) {
+	t.Helper()
+	for _, st := range tests {
+		t.Run(st.name, func(t *testing.T) {
+			store := newStore(t)
+			if any(store) == nil {
+				t.Fatal(ctor + " returned nil")
+			}
+			st.fn(t, store)
+		})
+	}
 }

@@ -51,10 +51,7 @@ import (
 //     all of them at once too), all succeed, and leave every record.
 func TestMetadata(t *testing.T, newMetadata func(t *testing.T) backends.Metadata) {
 	t.Helper()
-	for _, st := range []struct {
-		name string
-		fn   func(t *testing.T, m backends.Metadata)
-	}{
+	run(t, "newMetadata", newMetadata, []subtest[backends.Metadata]{
 		{"RoundTrip", metadataRoundTrip},
 		{"PutAgain", metadataPutAgain},
 		{"PutSameSizeTwice", metadataPutSameSizeTwice},
@@ -66,15 +63,7 @@ func TestMetadata(t *testing.T, newMetadata func(t *testing.T) backends.Metadata
 		{"CreatedAt", metadataCreatedAt},
 		{"Placeholder", metadataPlaceholder},
 		{"Concurrent", metadataConcurrent},
-	} {
-		t.Run(st.name, func(t *testing.T) {
-			m := newMetadata(t)
-			if m == nil {
-				t.Fatal("newMetadata returned nil")
-			}
-			st.fn(t, m)
-		})
-	}
+	})
 }
 
 // record returns the record of size of source that the plugin would make,

@@ -67,10 +67,7 @@ var invalidNames = []string{
 //     once see one whole content or none, never a part.
 func TestStorage(t *testing.T, newStorage func(t *testing.T) backends.Storage) {
 	t.Helper()
-	for _, st := range []struct {
-		name string
-		fn   func(t *testing.T, s backends.Storage)
-	}{
+	run(t, "newStorage", newStorage, []subtest[backends.Storage]{
 		{"RoundTrip", storageRoundTrip},
 		{"SaveReplaces", storageSaveReplaces},
 		{"FailedSave", storageFailedSave},
@@ -80,15 +77,7 @@ func TestStorage(t *testing.T, newStorage func(t *testing.T) backends.Storage) {
 		{"URL", storageURL},
 		{"List", storageList},
 		{"Concurrent", storageConcurrent},
-	} {
-		t.Run(st.name, func(t *testing.T) {
-			s := newStorage(t)
-			if s == nil {
-				t.Fatal("newStorage returned nil")
-			}
-			st.fn(t, s)
-		})
-	}
+	})
 }
 
 // save stores content under name and returns the name Save gave back.
