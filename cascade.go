@@ -56,11 +56,11 @@ func renderAll(ctx context.Context, src *source, list []sizes.Size, background c
 	for pos, i := range order {
 		sz := list[i]
 		current = sz.Name
-		from := src.img
+		from, drawn := src.img, src.drawn(sz)
 		if best := bestStart(sz, starts, srcB); best != -1 {
-			from = starts[best]
+			from, drawn = starts[best], sz
 		}
-		img, err := draw1(ctx, from, sz, outputFormat(sz, src.format), src.maxPixels)
+		img, err := draw1(ctx, from, drawn, outputFormat(sz, src.format), src.maxPixels)
 		if err != nil {
 			return nil, err
 		}

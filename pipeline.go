@@ -73,8 +73,22 @@ type source struct {
 	format string      // sniffed from the bytes
 	img    image.Image // EXIF orientation applied; a JPEG may be decoded reduced (jpegScale)
 	size   image.Point // the upright dimensions of the image as uploaded
+	// reduced is how many times the decoder reduced img (jpegScale), 1 when
+	// it is whole.
+	reduced int
 	// maxPixels bounds the images its sizes make: Limits.sizePixels.
 	maxPixels int64
+}
+
+// drawn returns sz as it is drawn from s.img: a leading Resize of an image
+// the decoder reduced applies only what remains of its box shrink, not the
+// whole of it again (see processors.Reduced).
+func (s *source) drawn(sz sizes.Size) sizes.Size {
+	if s.reduced < 2 || len(sz.Processors) == 0 {
+		return sz
+	}
+	sz.Processors = append([]gift.Filter{processors.Reduced(sz.Processors[0], s.reduced)}, sz.Processors[1:]...)
+	return sz
 }
 
 // readUpload reads r whole, refusing more than maxBytes. When r knows its
@@ -375,8 +389,12 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 	if orientation >= 5 {
 		size = image.Pt(cfg.Height, cfg.Width)
 	}
+	reduced := 1
 	if format == formatJPEG && scaledJPEG != nil {
-		img, _ = scaledJPEG(data, jpegScale(image.Rectangle{Max: size}, list), limits.MaxPixels)
+		reduced = jpegScale(image.Rectangle{Max: size}, list)
+		if img, _ = scaledJPEG(data, reduced, limits.MaxPixels); img == nil {
+			reduced = 1
+		}
 	}
 	if img == nil { // not a JPEG, no faster decoder, or one that refused it
 		img, err = decodeWhole(data, format, image.Rect(0, 0, cfg.Width, cfg.Height))
@@ -410,7 +428,7 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 		// a GIF whose first frame is empty, inside a screen that is not
 		return nil, fmt.Errorf("%w: the image has no pixels (%dx%d)", ErrInvalidImage, b.Dx(), b.Dy())
 	}
-	return &source{data: data, format: format, img: img, size: size, maxPixels: limits.sizePixels()}, nil
+	return &source{data: data, format: format, img: img, size: size, reduced: reduced, maxPixels: limits.sizePixels()}, nil
 }
 
 // decodeWhole decodes data, an image of format whose header announced the
@@ -544,7 +562,7 @@ type rendered struct {
 // post-processors on the encoded bytes: what they return is what is stored.
 // The encoders of the standard library write no EXIF or other metadata.
 func render(ctx context.Context, src *source, sz sizes.Size, background color.Color) (*rendered, error) {
-	img, err := draw1(ctx, src.img, sz, outputFormat(sz, src.format), src.maxPixels)
+	img, err := draw1(ctx, src.img, src.drawn(sz), outputFormat(sz, src.format), src.maxPixels)
 	if err != nil {
 		return nil, err
 	}

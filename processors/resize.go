@@ -37,6 +37,7 @@ type resizeFilter struct {
 	width, height Length
 	method        Method
 	noUpscale     bool
+	reduced       int // times the decoder reduced the image already (Reduced)
 }
 
 func (f *resizeFilter) Bounds(src image.Rectangle) image.Rectangle {
@@ -58,14 +59,17 @@ func (f *resizeFilter) Draw(dst draw.Image, src image.Image, options *gift.Optio
 
 // shrink returns the box reduction to apply to an image of bounds sb that
 // is resized to db: the size it is resampled to, before any crop of Fill,
-// decides.
+// decides. Of an image its decoder has already reduced (see Reduced), it is
+// what remains of the reduction the full image would get.
 func (f *resizeFilter) shrink(sb, db image.Rectangle) int {
+	k := max(f.reduced, 1)
+	sw, sh := sb.Dx()*k, sb.Dy()*k
 	tw, th := db.Dx(), db.Dy()
 	if f.method == Fill && !f.width.IsZero() && !f.height.IsZero() {
-		scale := max(float64(tw)/float64(sb.Dx()), float64(th)/float64(sb.Dy()))
-		tw, th = int(float64(sb.Dx())*scale), int(float64(sb.Dy())*scale)
+		scale := max(float64(tw)/float64(sw), float64(th)/float64(sh))
+		tw, th = int(float64(sw)*scale), int(float64(sh)*scale)
 	}
-	return shrinkFactor(sb.Dx(), sb.Dy(), tw, th)
+	return max(1, shrinkFactor(sw, sh, tw, th)/k)
 }
 
 // planTo returns the filter that takes an image (a shrunk one) to the size
