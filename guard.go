@@ -143,32 +143,6 @@ func (p *plugin) guardCopies(db *gorm.DB, create bool) {
 	}
 }
 
-// guardOwnInserts guards the own unchanged images that an insert without
-// ON CONFLICT on db writes back: a row it inserts holding one was loaded
-// and no longer exists (else the insert fails on its key), and brings the
-// image back, which its delete's clean-up may have deleted. They are
-// guarded as an upsert's (see keepCurrentImages, which reads the rows only
-// when a clean-up of this process deleted one of them); an insert with ON
-// CONFLICT may update the row instead, and captureUpsert guards its rows.
-// A clean-up that another process ran is not seen, as for a copy.
-func (p *plugin) guardOwnInserts(db *gorm.DB, m *model) error {
-	if _, upsert := db.Statement.Clauses["ON CONFLICT"]; upsert {
-		return nil
-	}
-	return p.keepCurrentImages(db, m, nil)
-}
-
-// noteRevived adds revived, the own images an insert writes back into rows
-// that no longer exist, to the names the statement on db copies, which
-// refuseDeletedCopies checks once written, and returns them all.
-func noteRevived(db *gorm.DB, revived []string) []string {
-	v, _ := db.InstanceGet(keyCopies)
-	copies, _ := v.([]string)
-	copies = append(slices.Clip(copies), revived...)
-	db.InstanceSet(keyCopies, copies)
-	return copies
-}
-
 // guardNames takes what a statement writing names it did not upload,
 // names, needs before it writes them (see guardCopies): on SQLite the
 // write lock, on PostgreSQL the shared locks of their sources; those it
@@ -193,58 +167,6 @@ func (p *plugin) guardNames(db *gorm.DB, names []string) error {
 		}
 	}
 	return nil
-}
-
-// guardRevived guards as copies (see guardNames) the names of the own
-// unchanged images that an insert writes back into rows that no longer
-// exist, or may not (see keepCurrentImages), revived, and has
-// refuseDeletedCopies check them once written: a row loaded, deleted since
-// (its clean-up may have deleted its image), and saved or created again.
-// The row's image is not known to be stored any more than a copy's is. One
-// that a clean-up of this process deleted fails the statement at once,
-// before it writes (see refuseRevived).
-func (p *plugin) guardRevived(db *gorm.DB, revived []string) error {
-	if len(revived) == 0 {
-		return nil
-	}
-	if err := p.refuseRevived(revived); err != nil {
-		return err
-	}
-	noteRevived(db, revived)
-	return p.guardNames(db, revived)
-}
-
-// refuseRevived returns an error wrapping backends.ErrNotFound when a
-// clean-up of this process deleted one of revived, the own images that an
-// insert writes back into rows that no longer exist (see guardRevived and
-// guardOwnInserts): the statement fails before it writes, so that nothing
-// is written with or without a transaction. refuseDeletedCopies refuses
-// the same, once written, in the statement's transaction; this check,
-// made before, needs none to roll back.
-func (p *plugin) refuseRevived(revived []string) error {
-	if len(revived) == 0 {
-		return nil
-	}
-	if gone := p.deleted.ever(revived); len(gone) > 0 {
-		return fmt.Errorf("thumbnails: the source %q, the image of a row deleted since it was read, was deleted: %w", gone[0], backends.ErrNotFound)
-	}
-	return nil
-}
-
-// sourceRole says how the statement on db came to write name, which it did
-// not upload, for the error that refuses it: as a row's own image that an
-// insert writes back, or as a copy.
-func (p *plugin) sourceRole(db *gorm.DB, name string) string {
-	if db.Statement.Schema != nil {
-		if m, err := p.model(db.Statement.Schema); m != nil && err == nil {
-			for _, o := range ownImages(db, m, nil) {
-				if o.inserted && o.img.Name() == name {
-					return "the image of a row deleted since it was read"
-				}
-			}
-		}
-	}
-	return "copied from another row"
 }
 
 // lockCopies takes the shared locks of the sources names, and checks those
