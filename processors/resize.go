@@ -47,7 +47,7 @@ func (f *resizeFilter) Bounds(src image.Rectangle) image.Rectangle {
 func (f *resizeFilter) Draw(dst draw.Image, src image.Image, options *gift.Options) {
 	sb := src.Bounds()
 	if k := f.shrink(sb, dst.Bounds()); k > 1 {
-		if small, ok := boxShrink(src, k); ok {
+		if small, ok := boxShrink(src, evenBox(sb.Dx(), sb.Dy(), k)); ok {
 			// resample the shrunk image to the size planned for the original
 			target := f.plan(sb).Bounds(sb)
 			f.planTo(target).Draw(dst, small, options)
