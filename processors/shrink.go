@@ -9,8 +9,9 @@ import (
 // Downscaling with Lanczos costs in proportion to the source's pixels times
 // the kernel's width, which grows with the reduction. Like libvips'
 // shrink-on-load, Resize first averages k×k blocks when the reduction is at
-// least 2 (k the integer part of it), then resamples the remaining factor,
-// between 1 and 2, with Lanczos: the same picture for a fraction of the work.
+// least 2 (k of 2, or half the reduction from 6 on: see shrinkFactor), then
+// resamples the remaining factor, between 1 and 3, with Lanczos: the same
+// picture for a fraction of the work.
 // Where k does not divide the image's sides, a k a little smaller that
 // does, or drops fewer pixels, is taken (evenBox).
 
