@@ -196,14 +196,14 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues, create boo
 	var origins []tableColumn // other tables (db.Table) whose rows hold the copied names
 	// copied checks a name written without an upload, and notes it as a
 	// copy.
-	copied := func(col *column, name string, focus field.Focus) bool {
+	copied := func(col *column, name string, focus field.Focus, foreign bool) bool {
 		if err := checkName(col, name); err != nil {
 			_ = db.AddError(err)
 			return false
 		}
 		if name != "" {
 			copies = append(copies, name)
-			copiedImages = append(copiedImages, copiedImage{col: col, name: name, focus: focus})
+			copiedImages = append(copiedImages, copiedImage{col: col, name: name, focus: focus, foreign: foreign})
 		}
 		return true
 	}
@@ -227,12 +227,26 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues, create boo
 			if ownUnchanged(ctx, col, img, row, tk) {
 				return true
 			}
-			if _, owner, known := bridge.Original(img); known && owner.Table != 0 && img.Name() != "" {
+			_, owner, known := bridge.Original(img)
+			if known && owner.Table != 0 && img.Name() != "" {
 				if tc, ok := originOf(owner.Table); ok && !slices.Contains(origins, tc) {
 					origins = append(origins, tc)
 				}
 			}
-			return copied(col, img.Name(), focus)
+			// An insert's is another row's, and so is one read from
+			// another table or column, or from another row than the
+			// keyed row it is written into (the row, or the statement's
+			// Model); otherwise, given to Updates without a key, one
+			// read from this column may be a stale copy of the row's own.
+			own := known && owner.Column == col.id && owner.Table == col.origin(tk)
+			for _, r := range []reflect.Value{row, reflect.Indirect(reflect.ValueOf(db.Statement.Model))} {
+				if own && r.IsValid() && r.Kind() == reflect.Struct {
+					if o := col.owner(ctx, r, tk); o.Keyed() && o != owner {
+						own = false
+					}
+				}
+			}
+			return copied(col, img.Name(), focus, create || !own)
 		}
 		st, err := p.storeUpload(ctx, col, img, focus)
 		if err != nil {
@@ -278,10 +292,10 @@ func (p *plugin) storeValues(db *gorm.DB, m *model, seen *seenValues, create boo
 					store(col, img, focus, reflect.Value{})
 				}
 			case string:
-				copied(col, img, focus)
+				copied(col, img, focus, create)
 			case *string:
 				if img != nil {
-					copied(col, *img, focus)
+					copied(col, *img, focus, create)
 				}
 			}
 		}
@@ -437,7 +451,8 @@ func (p *plugin) record(db *gorm.DB) {
 // refuseDeletedCopies fails the statement on db, in its transaction, when
 // a row it wrote names a source it copied that a clean-up of this process
 // deleted (plugin.deleted remembers them), before the statement began as
-// well as during it (guardCopies checks those): an Image read from a row
+// well as during it (guardCopies checks those, and refuses before the
+// write the copies known to come from another row): an Image read from a row
 // deleted since, put into another row, names a file that is gone. So does
 // the row's own image, read before the row was deleted, that an insert
 // writes back with it (see guardRevived; refuseRevived refuses it before

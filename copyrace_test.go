@@ -374,8 +374,9 @@ func TestCopyDuringAnotherCleanUp(t *testing.T) {
 // deleted since, its files cleaned up by this process, into another row:
 // by Save, by an Update of the column, by a Create. Each fails with
 // backends.ErrNotFound and writes nothing, rather than commit a row naming
-// a file that is gone. (The check covered only a clean-up during the
-// copy's statement.)
+// a file that is gone, with or without a transaction. (The check covered
+// only a clean-up during the copy's statement; then, without a
+// transaction, it came after the write.)
 func TestCopyOfASourceDeletedBefore(t *testing.T) {
 	forEachDialect(t, testCopyOfASourceDeletedBefore)
 }
@@ -444,17 +445,26 @@ func testCopyOfASourceDeletedBefore(t *testing.T, db *gorm.DB) {
 		if e.exists(t, kept.Name()) {
 			t.Fatalf("the deleted row's source %s is still stored", kept.Name())
 		}
-		for name, write := range map[string]func() error{
-			"Save": func() error {
-				c := b
-				c.Image = kept
-				return db.Save(&c).Error
-			},
-			"Update": func() error { return db.Model(&Food{ID: b.ID}).Update("image", kept).Error },
-			"Create": func() error { return db.Create(&Food{Name: "copy", Image: kept}).Error },
-		} {
-			if err := write(); !errors.Is(err, backends.ErrNotFound) {
-				t.Errorf("%s of the deleted source: %v, want ErrNotFound", name, err)
+		// Without a transaction too (SkipDefaultTransaction): the check
+		// comes before the write, which nothing would roll back.
+		noTx := db.Session(&gorm.Session{SkipDefaultTransaction: true})
+		for _, conn := range []*gorm.DB{db, noTx} {
+			for name, write := range map[string]func() error{
+				"Save": func() error {
+					c := b
+					c.Image = kept
+					return conn.Save(&c).Error
+				},
+				"Update": func() error { return conn.Model(&Food{ID: b.ID}).Update("image", kept).Error },
+				"Create": func() error { return conn.Create(&Food{Name: "copy", Image: kept}).Error },
+			} {
+				if err := write(); !errors.Is(err, backends.ErrNotFound) {
+					t.Errorf("%s of the deleted source (skip transaction: %t): %v, want ErrNotFound", name, conn == noTx, err)
+				}
+				var held int64
+				if err := db.Model(&Food{}).Where("image = ?", kept.Name()).Count(&held).Error; err != nil || held != 0 {
+					t.Errorf("%s of the deleted source (skip transaction: %t): %d rows hold it (%v)", name, conn == noTx, held, err)
+				}
 			}
 		}
 		var rows []Food

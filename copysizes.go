@@ -2,6 +2,7 @@ package thumbnails
 
 import (
 	"context"
+	"slices"
 
 	"gorm.io/gorm"
 
@@ -21,6 +22,10 @@ type copiedImage struct {
 	col   *column
 	name  string
 	focus field.Focus
+	// foreign: the name comes from another row or column, not from a
+	// stale copy of the written row's own image, which an update replaces
+	// by what its row holds now (see guardCopies).
+	foreign bool
 }
 
 // eager returns c's sizes made when an image is saved: neither lazy nor
@@ -45,6 +50,22 @@ func noteCopied(db *gorm.DB, list []copiedImage) {
 		list = append(prev, list...)
 	}
 	db.InstanceSet(keyCopiedSizes, list)
+}
+
+// foreignCopy returns the first of names that the statement on db copies
+// from another row or column (copiedImage.foreign), or "".
+func foreignCopy(db *gorm.DB, names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	v, _ := db.InstanceGet(keyCopiedSizes)
+	list, _ := v.([]copiedImage)
+	for _, c := range list {
+		if c.foreign && slices.Contains(names, c.name) {
+			return c.name
+		}
+	}
+	return ""
 }
 
 // copiedImages returns the images the statement on db copies, each column

@@ -46,7 +46,9 @@ import (
 // drain of another process is not seen there.
 //
 // A copy of a source that a drain of this process deleted before the
-// statement began is refused once written (refuseDeletedCopies). A row's
+// statement began is refused before the statement writes (guardCopies),
+// and what the rows hold once written is checked again
+// (refuseDeletedCopies). A row's
 // own image that an insert writes back into a row that no longer exists
 // (a row loaded, deleted since, and saved again) is refused before the
 // statement writes when a drain of this process deleted it (see
@@ -108,7 +110,16 @@ func (p *plugin) guardCopies(db *gorm.DB, create bool) {
 	}
 	m := p.modelOf(db)
 	_, records := db.InstanceGet(keyRecordColumns)
-	_, copies := db.InstanceGet(keyCopies)
+	v, copies := db.InstanceGet(keyCopies)
+	if names, _ := v.([]string); len(names) > 0 {
+		// Before anything is written, which nothing rolls back without a
+		// transaction; a name that may be a stale copy of the row's own
+		// image is left to refuseDeletedCopies, once written.
+		if gone := foreignCopy(db, p.deleted.ever(names)); gone != "" {
+			_ = db.AddError(fmt.Errorf("thumbnails: the source %q, copied from another row, was deleted: %w", gone, backends.ErrNotFound))
+			return
+		}
+	}
 	if m != nil && (records || copies) && dialect.Of(db) == dialect.SQLite {
 		// These writes to the main database come before the statement's
 		// own: take the locks in the order every other writer takes them,
@@ -125,7 +136,6 @@ func (p *plugin) guardCopies(db *gorm.DB, create bool) {
 		_ = db.AddError(err)
 		return
 	}
-	v, _ := db.InstanceGet(keyCopies)
 	if names, _ := v.([]string); len(names) > 0 {
 		if err := p.queueCopiedSizes(db); err != nil {
 			_ = db.AddError(err)

@@ -53,11 +53,7 @@ var keySeed = maphash.MakeSeed()
 // table than the model's (db.Table) is another row, whose table the Owner
 // names (see originIDs).
 func (c *column) owner(ctx context.Context, row reflect.Value, ref tableRef) bridge.Owner {
-	table := ref.key
-	var origin uint32
-	if ref.name != "" {
-		origin = originID(tableColumn{ref.name, c.name})
-	}
+	table, origin := ref.key, c.origin(ref)
 	if c.id == 0 || c.field == nil || c.field.Schema == nil || len(c.field.Schema.PrimaryFields) == 0 {
 		return bridge.Owner{}
 	}
@@ -86,6 +82,15 @@ func (c *column) owner(ctx context.Context, row reflect.Value, ref tableRef) bri
 	// no small integer key reaches, and a hashed key only by a 64-bit
 	// collision.
 	return bridge.Owner{Column: c.id, Key: h.Sum64() ^ table, Table: origin}
+}
+
+// origin returns the Owner.Table of c's rows in ref: 0 in the model's own
+// table.
+func (c *column) origin(ref tableRef) uint32 {
+	if ref.name == "" {
+		return 0
+	}
+	return originID(tableColumn{ref.name, c.name})
 }
 
 // keyValue returns the value of the primary key column f in row, and
