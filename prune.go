@@ -48,6 +48,16 @@ var ErrWrongStorage = errors.New("thumbnails: the storage holds none of the file
 // sizes are made again on first access).
 var ErrWrongMetadata = errors.New("thumbnails: the metadata records nothing of what the rows and the storage hold; is it the application's (its database, its Redis key prefix)?")
 
+// ErrMissingColumns is returned by Prune with PruneOptions.Delete and
+// Models, which then deletes nothing, when a column recorded as holding
+// images (in thumbnails_columns: every column a write of the plugin went
+// through) is gone, its table or itself dropped or renamed, and Prune has
+// sources or files to remove: the rows of a renamed table still hold their
+// images, which would be taken for unreferenced. PruneReport.Missing lists
+// them. A dry run reports what it found without this error. When they are
+// dropped for good, PruneOptions.Force deletes what the report lists.
+var ErrMissingColumns = errors.New("thumbnails: columns recorded as holding images are gone (a table dropped or renamed?)")
+
 // PruneOptions tell Prune what to look at and whether to delete.
 type PruneOptions struct {
 	// Delete removes what Prune finds. False (the default) is a dry run
@@ -69,8 +79,9 @@ type PruneOptions struct {
 	// are pruned.
 	Models []any
 	// Force deletes even when the storage holds none of the files that
-	// metadata records (see ErrWrongStorage), or the metadata nothing of
-	// what the rows and the storage hold (see ErrWrongMetadata).
+	// metadata records (see ErrWrongStorage), the metadata nothing of
+	// what the rows and the storage hold (see ErrWrongMetadata), or
+	// columns recorded as holding images are gone (see ErrMissingColumns).
 	Force bool
 	// Progress, when not nil, is called after each item to remove (each
 	// of Sources, then of Records, then of Files), one call at a time,
@@ -98,7 +109,7 @@ type PruneOptions struct {
 // should the commit fail, the sources and records are counted in Failed,
 // not removed, though Progress reported them done (their files are gone
 // then; the next run removes the records). When Prune refuses to delete
-// (ErrWrongStorage, ErrWrongMetadata) it has removed nothing: the lists
+// (ErrWrongStorage, ErrWrongMetadata, ErrMissingColumns) it has removed nothing: the lists
 // then hold what it found, as in a dry run, and Done is 0.
 //
 // Skipped is len(Lost), which are never removed. Counts.Last is nil.
@@ -112,6 +123,10 @@ type PruneReport struct {
 	// reference them and their thumbnails, if still stored, still serve;
 	// their sizes cannot be made again.
 	Lost []string
+	// Missing are the columns ("table.column") recorded as holding images
+	// whose table or column is gone (see ErrMissingColumns): their rows,
+	// if any, were not read. Only with Models.
+	Missing []string
 }
 
 // Prune finds what a crash or an outage left behind: files under the
@@ -145,8 +160,9 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 
 	// What the rows reference.
 	var rows map[string]bool
+	var missing []string
 	if len(opts.Models) > 0 {
-		if rows, err = p.referencedByRows(db, opts.Models); err != nil {
+		if rows, missing, err = p.referencedByRows(db, opts.Models); err != nil {
 			return PruneReport{}, err
 		}
 	}
@@ -296,6 +312,10 @@ func Prune(ctx context.Context, db *gorm.DB, opts PruneOptions) (PruneReport, er
 	slices.Sort(report.Sources)
 	slices.Sort(report.Lost)
 	report.Skipped = len(report.Lost)
+	report.Missing = missing
+	if opts.Delete && len(missing) > 0 && !opts.Force && len(report.Sources)+len(report.Files) > 0 {
+		return report, fmt.Errorf("%w: %s (nothing deleted)", ErrMissingColumns, strings.Join(missing, ", "))
+	}
 	if opts.Delete && stored == 0 && gone > 0 && !opts.Force {
 		return report, fmt.Errorf("%w (%d recorded, none found; nothing deleted)", ErrWrongStorage, gone)
 	}

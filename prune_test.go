@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -826,4 +827,54 @@ func TestPruneWithTheWrongMetadataAndLegacyThumbnails(t *testing.T) {
 	if after := files.names(t); !slices.Equal(after, before) {
 		t.Errorf("files before %v, after %v", before, after)
 	}
+}
+
+// TestPruneWithARecordedTableGone: a table whose image column the plugin
+// recorded (here one written through db.Table) is renamed. Its rows still
+// hold their images, which no table Prune can read holds: Prune with
+// Delete refuses with ErrMissingColumns and deletes nothing, where it
+// deleted them; a dry run lists the column in Missing, and Force deletes,
+// for a table dropped for good.
+func TestPruneWithARecordedTableGone(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		e := setup(t, db, &Food{})
+		if err := db.Table("foods_archive").AutoMigrate(&Food{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Migrator().DropTable("foods_archive", "foods_renamed") })
+		kept, archived := newFood(t, "kept", pizzaJPG), newFood(t, "archived", pastaJPG)
+		if err := db.Create(&kept).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Table("foods_archive").Create(&archived).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrator().RenameTable("foods_archive", "foods_renamed"); err != nil {
+			t.Fatal(err)
+		}
+		opts := thumbnails.PruneOptions{Models: []any{&Food{}}, MinAge: -1, Delete: true}
+		report, err := thumbnails.Prune(ctx, db, opts)
+		if !errors.Is(err, thumbnails.ErrMissingColumns) || !strings.Contains(err.Error(), "foods_archive.image") {
+			t.Fatalf("Prune: %+v, %v; want ErrMissingColumns naming foods_archive.image", report, err)
+		}
+		if !slices.Equal(report.Missing, []string{"foods_archive.image"}) || !slices.Equal(report.Sources, []string{archived.Image.Name()}) || report.Done != 0 {
+			t.Errorf("report %+v; want foods_archive.image missing, the archived source found, nothing done", report)
+		}
+		if !e.exists(t, archived.Image.Name()) || !e.exists(t, kept.Image.Name()) {
+			t.Fatal("a source was deleted")
+		}
+
+		opts.Delete = false
+		if report, err = thumbnails.Prune(ctx, db, opts); err != nil || !slices.Equal(report.Missing, []string{"foods_archive.image"}) {
+			t.Errorf("dry run: %+v, %v; want foods_archive.image in Missing, no error", report, err)
+		}
+		opts.Delete, opts.Force = true, true
+		if _, err := thumbnails.Prune(ctx, db, opts); err != nil {
+			t.Fatalf("Force: %v", err)
+		}
+		if e.exists(t, archived.Image.Name()) || !e.exists(t, kept.Image.Name()) {
+			t.Errorf("after Force: the archived source stored %t, the kept one %t; want deleted, kept", e.exists(t, archived.Image.Name()), e.exists(t, kept.Image.Name()))
+		}
+	})
 }

@@ -37,21 +37,23 @@ func heldInColumns(db *gorm.DB, columns []tableColumn, names []string) (map[stri
 }
 
 // referencedByRows returns the names held by the image columns of models,
-// soft-deleted rows included.
-func (p *plugin) referencedByRows(db *gorm.DB, models []any) (map[string]bool, error) {
-	out := map[string]bool{}
+// soft-deleted rows included, and those of the columns recorded in
+// thumbnails_columns; missing lists the recorded columns ("table.column")
+// that are gone, whose rows were not read.
+func (p *plugin) referencedByRows(db *gorm.DB, models []any) (out map[string]bool, missing []string, err error) {
+	out = map[string]bool{}
 	for _, model := range models {
 		var cols []*target
 		if _, ok := model.(Table); ok {
 			tg, err := p.target(db, model, "")
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			cols = append(cols, tg)
 		} else {
 			m, err := p.modelFor(db, model)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			for _, c := range m.columns {
 				cols = append(cols, &target{table: m.schema.Table, col: c})
@@ -62,16 +64,17 @@ func (p *plugin) referencedByRows(db *gorm.DB, models []any) (map[string]bool, e
 				if _, ok := model.(Table); ok {
 					err = tg.missing(db.Statement.Context, db, err, false)
 				}
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	// The tables that rows were copied into (db.Table) hold sources too.
 	copied, err := copiedInto(db)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// A table dropped since holds nothing. On PostgreSQL a failed query
+	// A table dropped (or renamed) since holds nothing that can be read:
+	// it is reported (see ErrMissingColumns). On PostgreSQL a failed query
 	// would end the caller's transaction: ask first, where the query would
 	// look (the search_path). SQLite's migrator compares names with their
 	// case: query first.
@@ -80,17 +83,21 @@ func (p *plugin) referencedByRows(db *gorm.DB, models []any) (map[string]bool, e
 		if postgres {
 			exists, err := pgTableExists(db, c.table)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			if !exists {
+			if !exists || !db.Migrator().HasColumn(c.table, c.name) {
+				missing = append(missing, c.table+"."+c.name)
 				continue
 			}
 		}
-		if err := namesIn(db, c, out); err != nil && (postgres || db.Migrator().HasColumn(c.table, c.name)) {
-			return nil, err
+		if err := namesIn(db, c, out); err != nil {
+			if postgres || db.Migrator().HasColumn(c.table, c.name) {
+				return nil, nil, err
+			}
+			missing = append(missing, c.table+"."+c.name)
 		}
 	}
-	return out, nil
+	return out, missing, nil
 }
 
 // namesIn adds to out the names that rows of c hold, soft-deleted rows
