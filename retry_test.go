@@ -233,3 +233,38 @@ func TestUpdateOfNoRowDiscardsItsUpload(t *testing.T) {
 		})
 	})
 }
+
+// TestAccessorsOfADiscardedImage checks that the accessors of an image
+// whose save rolled back (its files deleted) fail with field.ErrDiscarded,
+// as Thumbnail does, whatever the size: SrcSet, Responsive and SignedURL
+// answered as for an empty column, with a fallback URL, "" or ErrNoSource,
+// while the row holds what it held before, which the Image cannot tell.
+func TestAccessorsOfADiscardedImage(t *testing.T) {
+	ctx := context.Background()
+	e := setupWith(t, openSQLite(t), withKey, &Food{})
+	food := newFood(t, "a", pizzaJPG)
+	err := e.db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&food).Error; err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	if err == nil {
+		t.Fatal("the transaction did not fail")
+	}
+	// small has no fallback, large has one, gigantic is no size
+	for _, size := range []string{"small", "large", "gigantic"} {
+		if th, err := food.Image.Thumbnail(ctx, size); !errors.Is(err, field.ErrDiscarded) {
+			t.Errorf("Thumbnail(%q) = %+v, %v; want ErrDiscarded", size, th, err)
+		}
+		if s, err := food.Image.SrcSet(ctx, size); !errors.Is(err, field.ErrDiscarded) {
+			t.Errorf("SrcSet(%q) = %q, %v; want ErrDiscarded", size, s, err)
+		}
+		if r, err := food.Image.Responsive(ctx, size, "small"); !errors.Is(err, field.ErrDiscarded) || r != (field.Responsive{}) {
+			t.Errorf("Responsive(%q, small) = %+v, %v; want ErrDiscarded", size, r, err)
+		}
+		if u, err := food.Image.SignedURL(size); !errors.Is(err, field.ErrDiscarded) || u != "" {
+			t.Errorf("SignedURL(%q) = %q, %v; want ErrDiscarded", size, u, err)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gorm-thumbnails/thumbnails/field"
+	"github.com/gorm-thumbnails/thumbnails/internal/bridge"
 	"github.com/gorm-thumbnails/thumbnails/processors"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
@@ -161,6 +162,9 @@ func thumbnailExt(source string, sz sizes.Size) string {
 // SignedURL implements the signed URL accessor of field.Image: see
 // field.Image.SignedURL.
 func (b *binder) SignedURL(img *field.Image, size string) (string, error) {
+	if bridge.Discarded(img) {
+		return "", field.ErrDiscarded
+	}
 	sz, ok := b.col.size(size)
 	if !ok {
 		return "", fmt.Errorf("%w: %q is not a size of column %s.%s", ErrUnknownSize, size, b.col.table, b.col.name)

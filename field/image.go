@@ -147,6 +147,7 @@ func init() {
 		i := img.(*Image)
 		i.name, i.upload, i.known, i.discarded = "", nil, nil, true
 	}
+	bridge.Discarded = func(img any) bool { return img.(*Image).discarded }
 	bridge.Original = func(img any) (string, bridge.Owner, bool) {
 		i := img.(*Image)
 		return i.orig, i.owner, i.loaded

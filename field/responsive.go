@@ -35,8 +35,13 @@ type (
 // thumbnails.ErrPending only when every size is pending without a
 // fallback. Whitespace in a URL (from a base URL such as "/my media/") is
 // percent-encoded, since it would split the candidate. An empty column
-// gives "". html/template accepts the result in a srcset attribute as it is.
+// gives "". An Image whose upload was discarded fails with ErrDiscarded, as
+// Thumbnail does. html/template accepts the result in a srcset attribute as
+// it is.
 func (i *Image) SrcSet(ctx context.Context, sizes ...string) (string, error) {
+	if i.discarded {
+		return "", ErrDiscarded
+	}
 	if i.binder != nil && i.name == "" {
 		return "", nil
 	}
@@ -65,9 +70,13 @@ func (i *Image) Placeholder(ctx context.Context) (string, error) {
 // (once, however many arrive together). Use it for a lazy size, so that a
 // page links to it without generating it while the page is rendered. It
 // makes no I/O. It fails with thumbnails.ErrNoSigningKey when no key is
-// configured, and as Thumbnail does for an unknown size or an empty column.
+// configured, and as Thumbnail does for an unknown size, an empty column or
+// an Image whose upload was discarded (ErrDiscarded).
 func (i *Image) SignedURL(size string) (string, error) {
 	if i.binder == nil {
+		if i.discarded {
+			return "", ErrDiscarded
+		}
 		return "", ErrNotBound
 	}
 	sb, ok := i.binder.(signingBinder)
@@ -102,8 +111,13 @@ type Responsive struct {
 // default. When the default answers with its fallback URL, that URL is
 // Src, and the width, height and sizes are those of the first size that
 // exists, which a browser shows from the srcset. An empty column gives the
-// first size's fallback URL as Src, if it has one, and nothing else.
+// first size's fallback URL as Src, if it has one, and nothing else. An
+// Image whose upload was discarded fails with ErrDiscarded, as Thumbnail
+// does.
 func (i *Image) Responsive(ctx context.Context, sizes ...string) (Responsive, error) {
+	if i.discarded {
+		return Responsive{}, ErrDiscarded
+	}
 	if i.binder == nil {
 		return Responsive{}, ErrNotBound
 	}

@@ -64,4 +64,7 @@ var (
 	// because the save failed or rolled back: img names nothing and refuses
 	// to be written.
 	Discard func(img any)
+	// Discarded reports whether Discard was called for img's upload (and
+	// no source stored or loaded since).
+	Discarded func(img any) bool
 )
