@@ -162,6 +162,10 @@ func thumbnailExt(source string, sz sizes.Size) string {
 // SignedURL implements the signed URL accessor of field.Image: see
 // field.Image.SignedURL.
 func (b *binder) SignedURL(img *field.Image, size string) (string, error) {
+	if len(b.p.cfg.SigningKey) == 0 {
+		// a misconfiguration: reported whatever the row and the size
+		return "", ErrNoSigningKey
+	}
 	if bridge.Discarded(img) {
 		return "", field.ErrDiscarded
 	}
@@ -175,9 +179,6 @@ func (b *binder) SignedURL(img *field.Image, size string) (string, error) {
 			return sz.FallbackImageURL, nil
 		}
 		return "", fmt.Errorf("%w: %s.%s, size %q", ErrNoSource, b.col.table, b.col.name, sz.Name)
-	}
-	if len(b.p.cfg.SigningKey) == 0 {
-		return "", ErrNoSigningKey
 	}
 	if err := uncleanName(source); err != nil {
 		return "", fmt.Errorf("thumbnails: %s.%s, size %q: %w", b.col.table, b.col.name, sz.Name, err)

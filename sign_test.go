@@ -116,18 +116,52 @@ func sigOf(t *testing.T, img field.Image, size string) string {
 	return mustParse(t, s).Query().Get("sig")
 }
 
+// TestSignedURLErrors checks SignedURL's errors: without a key it fails with
+// ErrNoSigningKey whatever the row and the size (a misconfiguration, found
+// on the first page rendered, not on the first row with an image); with
+// one, as Thumbnail does for an unknown size or an empty column.
 func TestSignedURLErrors(t *testing.T) {
 	e := setup(t, openSQLite(t), &Food{})
 	food := savedFood(t, e.db)
-	if _, err := food.Image.SignedURL("large"); !errors.Is(err, thumbnails.ErrNoSigningKey) {
-		t.Errorf("without a key: %v", err)
-	}
-	if _, err := food.Image.SignedURL("gigantic"); !errors.Is(err, thumbnails.ErrUnknownSize) {
-		t.Errorf("unknown size: %v", err)
-	}
 	var empty Food
 	if err := e.db.Create(&empty).Error; err != nil {
 		t.Fatal(err)
+	}
+	discarded := newFood(t, "a", pizzaJPG)
+	if err := e.db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&discarded).Error; err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	}); err == nil {
+		t.Fatal("the transaction did not fail")
+	}
+	images := map[string]field.Image{"image": food.Image, "empty column": empty.Image, "discarded image": discarded.Image}
+	for _, size := range []string{"large", "small", "gigantic"} {
+		for name, img := range images {
+			if got, err := img.SignedURL(size); !errors.Is(err, thumbnails.ErrNoSigningKey) || got != "" {
+				t.Errorf("%s, size %q, without a key: %q, %v; want ErrNoSigningKey", name, size, got, err)
+			}
+		}
+	}
+	// a missing thumbnail is 404 without a key, whatever the query says
+	h := newHandler(t, e.db, thumbnails.HandlerOptions{})
+	stem := strings.TrimSuffix(food.Image.Name(), ".jpg")
+	if w := get(h, "GET", "/media/thumbnails/"+stem+"_large.jpg?src="+url.QueryEscape(food.Image.Name())+"&sig=x", nil); w.Code != 404 {
+		t.Errorf("missing thumbnail without a key: %d", w.Code)
+	}
+
+	e = setupWith(t, openSQLite(t), withKey, &Food{})
+	food = savedFood(t, e.db)
+	if _, err := food.Image.SignedURL("gigantic"); !errors.Is(err, thumbnails.ErrUnknownSize) {
+		t.Errorf("unknown size: %v", err)
+	}
+	empty = Food{}
+	if err := e.db.Create(&empty).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := empty.Image.SignedURL("gigantic"); !errors.Is(err, thumbnails.ErrUnknownSize) {
+		t.Errorf("empty column, unknown size: %v", err)
 	}
 	if got, err := empty.Image.SignedURL("large"); err != nil || got != "/static/none.png" {
 		t.Errorf("empty column, size with a fallback: %q, %v", got, err)
@@ -138,12 +172,6 @@ func TestSignedURLErrors(t *testing.T) {
 	var unbound field.Image
 	if _, err := unbound.SignedURL("small"); !errors.Is(err, field.ErrNotBound) {
 		t.Errorf("unbound: %v", err)
-	}
-	// a missing thumbnail is 404 without a key, whatever the query says
-	h := newHandler(t, e.db, thumbnails.HandlerOptions{})
-	stem := strings.TrimSuffix(food.Image.Name(), ".jpg")
-	if w := get(h, "GET", "/media/thumbnails/"+stem+"_large.jpg?src="+url.QueryEscape(food.Image.Name())+"&sig=x", nil); w.Code != 404 {
-		t.Errorf("missing thumbnail without a key: %d", w.Code)
 	}
 }
 

@@ -70,8 +70,9 @@ func (i *Image) Placeholder(ctx context.Context) (string, error) {
 // (once, however many arrive together). Use it for a lazy size, so that a
 // page links to it without generating it while the page is rendered. It
 // makes no I/O. It fails with thumbnails.ErrNoSigningKey when no key is
-// configured, and as Thumbnail does for an unknown size, an empty column or
-// an Image whose upload was discarded (ErrDiscarded).
+// configured, whatever the row and the size; otherwise as Thumbnail does for
+// an unknown size, an empty column or an Image whose upload was discarded
+// (ErrDiscarded).
 func (i *Image) SignedURL(size string) (string, error) {
 	if i.binder == nil {
 		if i.discarded {
