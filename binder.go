@@ -96,7 +96,7 @@ func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (
 		if sz.FallbackImageURL != "" {
 			return field.Thumbnail{Size: sz.Name, URL: sz.FallbackImageURL}, nil
 		}
-		return field.Thumbnail{}, fmt.Errorf("%w: %s.%s, size %q", ErrNoSource, b.col.table, b.col.name, sz.Name)
+		return field.Thumbnail{}, noSourceError{fmt.Errorf("%w: %s.%s, size %q", ErrNoSource, b.col.table, b.col.name, sz.Name)}
 	}
 	k, err := b.known(ctx, img)
 	if err != nil {
@@ -128,6 +128,14 @@ func (b *binder) Thumbnail(ctx context.Context, img *field.Image, size string) (
 	}
 	return b.thumbnail(rec), nil
 }
+
+// noSourceError wraps ErrNoSource with the method by which field.Image's
+// Responsive tells a size of an empty column that has no fallback URL from
+// one that is not the column's (package field cannot import this one).
+type noSourceError struct{ error }
+
+func (e noSourceError) Unwrap() error { return e.error }
+func (noSourceError) NoSource() bool  { return true }
 
 // make makes the thumbnail of source in sz, which no record was found for,
 // and records it: in the caller's transaction while it is open, under its

@@ -156,14 +156,54 @@ func TestResponsiveAttr(t *testing.T) {
 	if got := render(r, "none"); got != `<img src="/static/none.png" alt="none">` {
 		t.Errorf("empty column renders %s", got)
 	}
-	if _, err := empty.Image.Responsive(ctx, "small"); !errors.Is(err, thumbnails.ErrNoSource) {
-		t.Errorf("Responsive of an empty column, no fallback: %v", err)
-	}
-	if s, err := empty.Image.SrcSet(ctx, "small"); err != nil || s != "" {
-		t.Errorf("SrcSet of an empty column = %q, %v", s, err)
-	}
 	if p, err := empty.Image.Placeholder(ctx); err != nil || p != "" {
 		t.Errorf("Placeholder of an empty column = %q, %v", p, err)
+	}
+}
+
+// TestResponsiveOfAnEmptyColumn checks SrcSet and Responsive of an empty
+// column: the first size's fallback URL as Src, if it has one, and nothing
+// else, without an error when it has none (as SrcSet's ""); but the sizes
+// are checked as for a row with an image, so that a size that is not the
+// column's fails with ErrUnknownSize on every row, not only once one has
+// an image.
+func TestResponsiveOfAnEmptyColumn(t *testing.T) {
+	db := openSQLite(t)
+	setupWith(t, db, withPlaceholders, &Food{})
+	ctx := context.Background()
+	var empty Food
+	if err := db.Create(&empty).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		sizes []string
+		want  field.Responsive
+	}{
+		{[]string{"small"}, field.Responsive{}},
+		{[]string{"small", "large"}, field.Responsive{}},
+		{[]string{"large", "small"}, field.Responsive{Src: "/static/none.png"}},
+		{[]string{"LARGE"}, field.Responsive{Src: "/static/none.png"}},
+	} {
+		if r, err := empty.Image.Responsive(ctx, tt.sizes...); err != nil || r != tt.want {
+			t.Errorf("Responsive%q = %+v, %v; want %+v", tt.sizes, r, err, tt.want)
+		}
+		if s, err := empty.Image.SrcSet(ctx, tt.sizes...); err != nil || s != "" {
+			t.Errorf("SrcSet%q = %q, %v; want \"\"", tt.sizes, s, err)
+		}
+	}
+	for _, sizes := range [][]string{{"gigantic"}, {"small", "gigantic"}, {"large", "gigantic"}} {
+		if r, err := empty.Image.Responsive(ctx, sizes...); !errors.Is(err, thumbnails.ErrUnknownSize) || r != (field.Responsive{}) {
+			t.Errorf("Responsive%q = %+v, %v; want ErrUnknownSize", sizes, r, err)
+		}
+		if s, err := empty.Image.SrcSet(ctx, sizes...); !errors.Is(err, thumbnails.ErrUnknownSize) || s != "" {
+			t.Errorf("SrcSet%q = %q, %v; want ErrUnknownSize", sizes, s, err)
+		}
+	}
+	// no size at all fails as it does for a row with an image
+	food := savedFood(t, db)
+	_, want := food.Image.SrcSet(ctx)
+	if _, err := empty.Image.SrcSet(ctx); err == nil || err.Error() != want.Error() {
+		t.Errorf("SrcSet() = %v; want %v", err, want)
 	}
 }
 

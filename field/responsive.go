@@ -35,16 +35,11 @@ type (
 // thumbnails.ErrPending only when every size is pending without a
 // fallback. Whitespace in a URL (from a base URL such as "/my media/") is
 // percent-encoded, since it would split the candidate. An empty column
-// gives "". An Image whose upload was discarded fails with ErrDiscarded, as
-// Thumbnail does. html/template accepts the result in a srcset attribute as
-// it is.
+// gives "", its sizes checked all the same: as for an image, one the
+// column does not have fails with thumbnails.ErrUnknownSize. An Image whose
+// upload was discarded fails with ErrDiscarded, as Thumbnail does.
+// html/template accepts the result in a srcset attribute as it is.
 func (i *Image) SrcSet(ctx context.Context, sizes ...string) (string, error) {
-	if i.discarded {
-		return "", ErrDiscarded
-	}
-	if i.binder != nil && i.name == "" {
-		return "", nil
-	}
 	r, err := i.Responsive(ctx, sizes...)
 	return r.SrcSet, err
 }
@@ -112,9 +107,10 @@ type Responsive struct {
 // default. When the default answers with its fallback URL, that URL is
 // Src, and the width, height and sizes are those of the first size that
 // exists, which a browser shows from the srcset. An empty column gives the
-// first size's fallback URL as Src, if it has one, and nothing else. An
-// Image whose upload was discarded fails with ErrDiscarded, as Thumbnail
-// does.
+// first size's fallback URL as Src, if it has one, and nothing else (the
+// zero Responsive and no error when it has none); a size the column does
+// not have fails with thumbnails.ErrUnknownSize there too. An Image whose
+// upload was discarded fails with ErrDiscarded, as Thumbnail does.
 func (i *Image) Responsive(ctx context.Context, sizes ...string) (Responsive, error) {
 	if i.discarded {
 		return Responsive{}, ErrDiscarded
@@ -126,8 +122,24 @@ func (i *Image) Responsive(ctx context.Context, sizes ...string) (Responsive, er
 		return Responsive{}, fmt.Errorf("field: Responsive needs at least one size")
 	}
 	if i.name == "" {
-		t, err := i.binder.Thumbnail(ctx, i, sizes[0])
-		return Responsive{Src: t.URL}, err
+		// Every size is asked all the same (the plugin answers without
+		// I/O), so that one that is not the column's fails as it does for
+		// a row with an image; one without a fallback URL is no error.
+		var r Responsive
+		for k, size := range sizes {
+			t, err := i.binder.Thumbnail(ctx, i, size)
+			var n interface{ NoSource() bool }
+			if errors.As(err, &n) && n.NoSource() {
+				continue
+			}
+			if err != nil {
+				return Responsive{}, err
+			}
+			if k == 0 {
+				r.Src = t.URL
+			}
+		}
+		return r, nil
 	}
 	var r Responsive
 	var set strings.Builder
