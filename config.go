@@ -128,9 +128,12 @@ func (c Config) withDefaults() Config {
 // wide or tall for its output format (JPEG and GIF 65,535 pixels a side,
 // WebP 16,383); an async size has an
 // Enqueuer; OnPending is one of the PendingPolicy values; SigningKey, when
-// set, has at least MinSigningKeyLen bytes; BaseDir is a clean, visible
-// folder name; no limit is negative and Limits.Formats names only jpeg,
-// png, gif or webp. The error wraps ErrInvalidConfig.
+// set, has at least MinSigningKeyLen bytes; BaseDir is a relative,
+// slash-separated folder name that backends.CleanName accepts (no ".."
+// segment) and none of whose segments, once cleaned, starts with "." (the
+// plugin uses it cleaned: "thumbs/", "./thumbs" and "a//b" are accepted, as
+// "thumbs" and "a/b"); no limit is negative and Limits.Formats names only
+// jpeg, png, gif or webp. The error wraps ErrInvalidConfig.
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	if len(c.Sizes) == 0 {

@@ -34,6 +34,8 @@ func TestConfigValidate(t *testing.T) {
 		{"hidden BaseDir", thumbnails.Config{Sizes: testSizes(), BaseDir: ".cache"}, false},
 		{"BaseDir with a hidden folder", thumbnails.Config{Sizes: testSizes(), BaseDir: "media/.thumbs"}, false},
 		{"BaseDir with a dot inside", thumbnails.Config{Sizes: testSizes(), BaseDir: "media/thumbs.v2"}, true},
+		{"BaseDir to clean", thumbnails.Config{Sizes: testSizes(), BaseDir: "./media//thumbs/"}, true},
+		{"BaseDir hidden once cleaned", thumbnails.Config{Sizes: testSizes(), BaseDir: "./.thumbs"}, false},
 		{"async with an enqueuer", thumbnails.Config{Sizes: sizes.Sizes{"a": {Async: true}}, Enqueuer: &tableEnqueuer{}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
