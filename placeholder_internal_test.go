@@ -38,7 +38,7 @@ func BenchmarkPlaceholder(b *testing.B) {
 func TestPlaceholderOfReducedDecode(t *testing.T) {
 	ImageOnly(t)
 	files, _ := filepath.Glob("testdata/exif/*.jpg")
-	odd, _ := filepath.Glob("internal/jpegdct/testdata/*.jpg") // 333x217
+	odd, _ := filepath.Glob("internal/jpegdct/testdata/*.jpg") // 333x217 and 203x131
 	files = append(files, odd...)
 	if len(files) < 10 {
 		t.Fatalf("only %d test photos", len(files))

@@ -2,8 +2,11 @@ package thumbnails_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/gorm-thumbnails/thumbnails/field"
 	"gorm.io/gorm"
 )
 
@@ -44,4 +47,51 @@ func TestProgressiveJPEGWithRestartMarkers(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestProgressiveJPEGWithRestartMarkersAndChromaFactors saves progressive
+// JPEGs with a restart marker every MCU row whose chroma components are
+// sampled more than once an MCU (cjpeg -progressive -restart 1 -sample
+// 2x2,1x2,1x2, 2x1,2x1,2x1 and 2x2,2x1,2x1: 4:2:2, 4:4:4 and 4:4:0),
+// which image/jpeg refuses: each is a valid upload, and its sizes (the
+// 203x131 photo decoded whole) are those of its lossless baseline
+// transcode, which image/jpeg decodes.
+func TestProgressiveJPEGWithRestartMarkersAndChromaFactors(t *testing.T) {
+	e := setup(t, openSQLite(t), &Food{})
+	ctx := context.Background()
+	for _, sample := range []string{"22-12-12", "21-21-21", "22-21-21"} {
+		read := func(name string) Food {
+			data, err := os.ReadFile(filepath.Join("internal/jpegdct/testdata", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return Food{Name: name, Image: field.NewImage(name, reader(data))}
+		}
+		progressive := read("progressive-restart-" + sample + ".jpeg")
+		if err := e.db.Create(&progressive).Error; err != nil {
+			t.Fatalf("%s: %v", sample, err)
+		}
+		baseline := read("baseline-" + sample + ".jpg")
+		if err := e.db.Create(&baseline).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range []string{"small", "medium"} {
+			a, err := progressive.Image.Thumbnail(ctx, size)
+			if err != nil {
+				t.Fatalf("%s, %s: %v", sample, size, err)
+			}
+			b, err := baseline.Image.Thumbnail(ctx, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ia, _ := e.decodeStored(t, a.Name)
+			ib, _ := e.decodeStored(t, b.Name)
+			if ia.Bounds() != ib.Bounds() {
+				t.Fatalf("%s, %s: %v, want %v", sample, size, ia.Bounds(), ib.Bounds())
+			}
+			if d := meanDiff(ia, ib); d > 1 {
+				t.Errorf("%s, %s: %.2f levels from the baseline transcode's, want at most 1", sample, size, d)
+			}
+		}
+	}
 }

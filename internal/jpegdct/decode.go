@@ -10,14 +10,17 @@
 // extended-Huffman frames (SOF0, SOF1) in one interleaved scan, and
 // progressive ones (SOF2, spectral selection and successive
 // approximation), greyscale or YCbCr with any of the subsamplings
-// image.YCbCr knows, with or without restart markers. Everything else
+// image.YCbCr knows, whatever the sampling factors that make them (chroma
+// 1x2 beside a 2x2 luma is 4:2:2, as for image/jpeg), with or without
+// restart markers. Everything else
 // (arithmetic coding, 12-bit, CMYK, RGB, baseline in several scans) is
 // ErrUnsupported, for image/jpeg to decode; and a damaged stream is an
 // error, never a partly grey image, so that image/jpeg decides whether it
 // is valid: whatever image/jpeg refuses, this package refuses too, but
-// for one case image/jpeg gets wrong: restart markers in a progressive
-// scan of a subsampled component (libjpeg's cjpeg -progressive -restart,
-// some web images), which this package decodes, at full size too (k = 1).
+// for what image/jpeg gets wrong in the progressive scans of a component
+// sampled more than once an MCU: restart markers (libjpeg's cjpeg
+// -progressive -restart, some web images), and the blocks of a 2x1 chroma
+// beside a 4x1 luma, which this package decodes, at full size too (k = 1).
 package jpegdct
 
 import (
@@ -76,8 +79,10 @@ type decoder struct {
 	quant         [4]*[64]uint16 // zig-zag order
 	dc, ac        [4]*huffTable
 	restart       int // MCUs between restart markers, 0 for none
-	// beyondImageJPEG is set by a progressive scan of one subsampled
-	// component with restart markers, which image/jpeg refuses.
+	// beyondImageJPEG is set by a valid progressive scan of one component
+	// that image/jpeg refuses: with restart markers, of a component
+	// sampled more than once an MCU; or of one whose blocks image/jpeg
+	// miscounts (see progressiveScan).
 	beyondImageJPEG bool
 	adobe           int // Adobe APP14 transform, -1 when absent
 	frame, done     bool
@@ -259,10 +264,9 @@ func (d *decoder) parseSOF(seg []byte) error {
 	}
 	if nc == 1 {
 		d.comps[0].h, d.comps[0].v = 1, 1 // one component is one block an MCU, whatever its factors
-	} else if d.comps[1].h != 1 || d.comps[1].v != 1 || d.comps[2].h != 1 || d.comps[2].v != 1 {
-		return fmt.Errorf("%w: chroma sampling %dx%d, %dx%d", ErrUnsupported, d.comps[1].h, d.comps[1].v, d.comps[2].h, d.comps[2].v)
-	} else if _, ok := ratioOf(d.comps[0].h, d.comps[0].v); !ok {
-		return fmt.Errorf("%w: luma sampling %dx%d", ErrUnsupported, d.comps[0].h, d.comps[0].v)
+	} else if _, ok := d.ratio(); !ok {
+		y, cb, cr := d.comps[0], d.comps[1], d.comps[2]
+		return fmt.Errorf("%w: sampling %dx%d, %dx%d, %dx%d", ErrUnsupported, y.h, y.v, cb.h, cb.v, cr.h, cr.v)
 	}
 	d.frame = true
 	return nil
@@ -372,8 +376,28 @@ func (d *decoder) parseSOS(seg []byte) error {
 	return nil
 }
 
+// ratio returns the subsampling of a YCbCr frame, as image/jpeg takes it:
+// luma's sampling factors over those of the chroma, which must divide them
+// and be the same for Cb and Cr, as one of the ratios image.YCbCr has; and
+// no factor of 3, nor a luma sampled 4 times down (which image/jpeg
+// refuses). The entropy-coded data keeps each component's own h x v blocks
+// an MCU (and the planes their MCU layout: chroma sampled 1x2 beside a 2x2
+// luma is 4:2:2, its plane as tall as luma's and half as wide).
+func (d *decoder) ratio() (image.YCbCrSubsampleRatio, bool) {
+	y, cb, cr := d.comps[0], d.comps[1], d.comps[2]
+	for _, c := range d.comps {
+		if c.h == 3 || c.v == 3 {
+			return 0, false
+		}
+	}
+	if y.v == 4 || cr.h != cb.h || cr.v != cb.v || y.h%cb.h != 0 || y.v%cb.v != 0 {
+		return 0, false
+	}
+	return ratioOf(y.h/cb.h, y.v/cb.v)
+}
+
 // ratioOf returns the subsampling of a luma component sampled h x v times
-// its 1x1 chroma.
+// as often as the chroma.
 func ratioOf(h, v int) (image.YCbCrSubsampleRatio, bool) {
 	switch [2]int{h, v} {
 	case [2]int{1, 1}:
@@ -400,7 +424,7 @@ func (d *decoder) image() (image.Image, error) {
 	if len(d.comps) == 1 {
 		return &image.Gray{Pix: y.pix, Stride: y.stride, Rect: r}, nil
 	}
-	ratio, _ := ratioOf(y.h, y.v)
+	ratio, _ := d.ratio()
 	return &image.YCbCr{
 		Y: y.pix, Cb: d.comps[1].pix, Cr: d.comps[2].pix,
 		YStride: y.stride, CStride: d.comps[1].stride,

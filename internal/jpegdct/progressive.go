@@ -64,6 +64,14 @@ func (d *decoder) progressiveScan(comps []int, ss, se, ah, al int) error {
 			d.beyondImageJPEG = true
 		}
 		w, h := d.compSize(c)
+		if min(mcusX*c.h, (d.width+7)/8) != (w+7)/8 || min(mcusY*c.v, (d.height+7)/8) != (h+7)/8 {
+			// Valid too, but image/jpeg reads in such a scan the blocks
+			// of the MCU grid that start within the frame, not within
+			// the component: a block more a row of a 2x1 chroma beside
+			// a 4x1 luma when the chroma is an odd number of blocks
+			// wide, and it refuses the scan.
+			d.beyondImageJPEG = true
+		}
 		perRow := mcusX * c.h
 		for by := range (h + 7) / 8 {
 			if br.overrun() {
