@@ -267,4 +267,7 @@ func TestAccessorsOfADiscardedImage(t *testing.T) {
 			t.Errorf("SignedURL(%q) = %q, %v; want ErrDiscarded", size, u, err)
 		}
 	}
+	if p, err := food.Image.Placeholder(ctx); !errors.Is(err, field.ErrDiscarded) || p != "" {
+		t.Errorf("Placeholder() = %q, %v; want ErrDiscarded", p, err)
+	}
 }

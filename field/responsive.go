@@ -48,7 +48,12 @@ func (i *Image) SrcSet(ctx context.Context, sizes ...string) (string, error) {
 // it was saved with thumbnails.Config.Placeholders on: a PNG data: URI of a
 // few hundred bytes, to show (scaled up, so blurred) while a thumbnail
 // loads. It is "" when there is none. Preload loads it with the thumbnails.
+// An Image whose upload was discarded fails with ErrDiscarded, as Thumbnail
+// does.
 func (i *Image) Placeholder(ctx context.Context) (string, error) {
+	if i.discarded {
+		return "", ErrDiscarded
+	}
 	if i.binder == nil {
 		return "", ErrNotBound
 	}
