@@ -19,7 +19,6 @@ import (
 func TestProgressiveJPEGWithRestartMarkers(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		e := setup(t, db, &Food{})
-		ctx := context.Background()
 		progressive := newFood(t, "progressive", "progressive-restart-pizza.jpg")
 		if err := db.Create(&progressive).Error; err != nil {
 			t.Fatalf("a progressive JPEG with restart markers: %v", err)
@@ -29,22 +28,7 @@ func TestProgressiveJPEGWithRestartMarkers(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, size := range []string{"small", "medium", "large"} { // medium: 600x400 decoded whole
-			a, err := progressive.Image.Thumbnail(ctx, size)
-			if err != nil {
-				t.Fatalf("%s: %v", size, err)
-			}
-			b, err := baseline.Image.Thumbnail(ctx, size)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ia, _ := e.decodeStored(t, a.Name)
-			ib, _ := e.decodeStored(t, b.Name)
-			if ia.Bounds() != ib.Bounds() {
-				t.Fatalf("%s: %v, want %v", size, ia.Bounds(), ib.Bounds())
-			}
-			if d := meanDiff(ia, ib); d > 1 {
-				t.Errorf("%s: %.2f levels from the baseline transcode's, want at most 1", size, d)
-			}
+			sameThumbnail(t, e, &progressive.Image, &baseline.Image, size)
 		}
 	})
 }
@@ -58,7 +42,6 @@ func TestProgressiveJPEGWithRestartMarkers(t *testing.T) {
 // transcode, which image/jpeg decodes.
 func TestProgressiveJPEGWithRestartMarkersAndChromaFactors(t *testing.T) {
 	e := setup(t, openSQLite(t), &Food{})
-	ctx := context.Background()
 	for _, sample := range []string{"22-12-12", "21-21-21", "22-21-21"} {
 		read := func(name string) Food {
 			data, err := os.ReadFile(filepath.Join("internal/jpegdct/testdata", name))
@@ -76,22 +59,31 @@ func TestProgressiveJPEGWithRestartMarkersAndChromaFactors(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, size := range []string{"small", "medium"} {
-			a, err := progressive.Image.Thumbnail(ctx, size)
-			if err != nil {
-				t.Fatalf("%s, %s: %v", sample, size, err)
-			}
-			b, err := baseline.Image.Thumbnail(ctx, size)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ia, _ := e.decodeStored(t, a.Name)
-			ib, _ := e.decodeStored(t, b.Name)
-			if ia.Bounds() != ib.Bounds() {
-				t.Fatalf("%s, %s: %v, want %v", sample, size, ia.Bounds(), ib.Bounds())
-			}
-			if d := meanDiff(ia, ib); d > 1 {
-				t.Errorf("%s, %s: %.2f levels from the baseline transcode's, want at most 1", sample, size, d)
-			}
+			sameThumbnail(t, e, &progressive.Image, &baseline.Image, size)
 		}
+	}
+}
+
+// sameThumbnail checks that the thumbnail in size of a progressive JPEG has
+// the bounds of its baseline transcode's, and its pixels within a level on
+// average.
+func sameThumbnail(t *testing.T, e *env, progressive, baseline *field.Image, size string) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := progressive.Thumbnail(ctx, size)
+	if err != nil {
+		t.Fatalf("%s, %s: %v", progressive.Name(), size, err)
+	}
+	b, err := baseline.Thumbnail(ctx, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ia, _ := e.decodeStored(t, a.Name)
+	ib, _ := e.decodeStored(t, b.Name)
+	if ia.Bounds() != ib.Bounds() {
+		t.Fatalf("%s, %s: %v, want %v", progressive.Name(), size, ia.Bounds(), ib.Bounds())
+	}
+	if d := meanDiff(ia, ib); d > 1 {
+		t.Errorf("%s, %s: %.2f levels from the baseline transcode's, want at most 1", progressive.Name(), size, d)
 	}
 }
