@@ -37,14 +37,15 @@ type RegenerateOptions struct {
 // changed, or to fill in the missing ones — for every row, or the rows
 // opts.IDs names, in primary key order. It reads rows and their metadata a
 // batch at a time (memory does not grow with the table), works on
-// opts.Workers rows at once, reports a row that fails through opts.Progress
-// and goes on. Cancelling ctx stops it after the rows in progress; the
-// returned Counts.Last is where to resume. model is a model value (&Food{})
-// or a Table; with a model, the rows are those of its table, or of the table
-// db.Table names (db.Table("foods_archive")). opts.IDs may name any number
-// of keys: more than 10,000 are read that many at a time. A row whose image
-// is replaced or deleted while its sizes are made is counted as skipped,
-// and what was made for the image it let go of is removed.
+// opts.Workers rows at once, reports a row that fails (one whose focus
+// column holds no focal point, when a size to make crops around it, too)
+// through opts.Progress and goes on. Cancelling ctx stops it after the rows
+// in progress; the returned Counts.Last is where to resume. model is a model
+// value (&Food{}) or a Table; with a model, the rows are those of its table,
+// or of the table db.Table names (db.Table("foods_archive")). opts.IDs may
+// name any number of keys: more than 10,000 are read that many at a time. A
+// row whose image is replaced or deleted while its sizes are made is counted
+// as skipped, and what was made for the image it let go of is removed.
 func Regenerate(ctx context.Context, db *gorm.DB, model any, opts RegenerateOptions) (Counts, error) {
 	p, err := pluginOf(db)
 	if err != nil {
@@ -119,6 +120,8 @@ func Regenerate(ctx context.Context, db *gorm.DB, model any, opts RegenerateOpti
 					todo := p.sizesToMake(tg.col, wanted, recorded[rows[i].source], opts.OnlyMissing)
 					if len(todo) == 0 {
 						skipped[i] = true
+					} else if rows[i].focusErr != nil && cropsAtFocus(todo) {
+						results[i] = rows[i].focusErr
 					} else if !opts.DryRun {
 						// a row once started is finished, even if ctx is cancelled
 						// meanwhile: the run stops after the rows in progress

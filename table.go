@@ -110,11 +110,14 @@ func (p *plugin) modelFor(db *gorm.DB, model any) (*model, error) {
 }
 
 // row is a primary key, the source its image column holds, and the focal
-// point it holds when the column has one.
+// point it holds when the column has one; focusErr says why that column's
+// value is no focal point (the row alone fails, if a size it makes crops
+// around it).
 type row struct {
-	pk     any
-	source string
-	focus  field.Focus
+	pk       any
+	source   string
+	focus    field.Focus
+	focusErr error
 }
 
 // maxIDs is how many primary keys one query names: SQLite takes at most
@@ -171,12 +174,18 @@ func (tg *target) batch(ctx context.Context, db *gorm.DB, after any, ids []any, 
 	for rows.Next() {
 		var r row
 		var src sql.NullString
+		var focus any // read as it is: a value that is no focal point fails its row, not the batch
 		dest := []any{&r.pk, &src}
 		if tg.col.focus != nil {
-			dest = append(dest, &r.focus)
+			dest = append(dest, &focus)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
+		}
+		if tg.col.focus != nil {
+			if err := r.focus.Scan(focus); err != nil {
+				r.focusErr = fmt.Errorf("thumbnails: focus column %s: %w", tg.col.focus.DBName, err)
+			}
 		}
 		if b, ok := r.pk.([]byte); ok {
 			r.pk = string(b)

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -389,4 +390,75 @@ func TestDryRunsLockNothing(t *testing.T) {
 			t.Errorf("%s --dry-run: only %d writes beside it; it ran too fast to tell", args[0], writes)
 		}
 	}
+}
+
+// TestRegenerateBadRows: a row whose --focus column holds no focal point
+// ("1.5,0.2" is outside the image, "7" is no "x,y") fails alone, printed
+// with its key, as does a row whose image column holds no source name (a
+// blob on SQLite): the other rows are regenerated and the run exits 1. A
+// size that does not crop around the focal point is made for those rows
+// all the same, and a row whose image is NULL is no row to do.
+func TestRegenerateBadRows(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, sizesYAML+"focal:\n  processors: [{path: focal, width: 200, height: 200}]\n  lazy: true\n")
+		f.createFoods(t, 6)
+		odd := "x'00ff'"
+		if strings.HasPrefix(dsn, "postgres") {
+			odd = "'foods/no/such.jpg'"
+		}
+		db := f.openPlain(t)
+		for _, q := range []string{
+			"ALTER TABLE foods ADD COLUMN focus text",
+			"UPDATE foods SET focus = '0.5,0.5'",
+			"UPDATE foods SET focus = '1.5,0.2' WHERE id = 2",
+			"UPDATE foods SET focus = '7' WHERE id = 4",
+			"UPDATE foods SET image = " + odd + " WHERE id = 6",
+			"INSERT INTO foods (id, image) VALUES (7, NULL)",
+		} {
+			if err := db.Exec(q).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		closeDB(t, db)
+		focal := func() []uint {
+			var ids []uint
+			for id, all := range f.thumbs(t) {
+				if th, ok := all["focal"]; ok && f.exists(t, th.Name) {
+					ids = append(ids, id)
+				}
+			}
+			slices.Sort(ids)
+			return ids
+		}
+
+		r := runCmd(t, f.args("regenerate", "--size", "focal", "--focus", "focus", "--workers", "1")...)
+		if r.code != exitFailure || !strings.Contains(r.stdout, "regenerated 3 rows, 0 skipped, 3 failed") {
+			t.Errorf("want 3 rows regenerated, 3 failed, exit 1: %s", r)
+		}
+		for _, want := range []string{
+			`row 2: focus column focus: field: invalid focal point: "1.5,0.2"`,
+			`row 4: focus column focus: field: invalid focal point: "7"`,
+			"row 6: ",
+			"thumbnails: 3 rows failed",
+		} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr does not say %q: %s", want, r)
+			}
+		}
+		if got := focal(); fmt.Sprint(got) != "[1 3 5]" {
+			t.Errorf("rows %v have their focal size, want [1 3 5]", got)
+		}
+
+		// the dry run tells the same
+		r = runCmd(t, f.args("regenerate", "--size", "focal", "--focus", "focus", "--dry-run")...)
+		if r.code != exitFailure || !strings.Contains(r.stdout, "would regenerate 4 rows, 0 skipped, 2 failed") {
+			t.Errorf("dry run: want 4 rows, 2 failed (row 6 is only opened in a real run), exit 1: %s", r)
+		}
+
+		// a size that does not use the focal point is made for rows 2 and 4
+		r = runCmd(t, f.args("regenerate", "--size", "small", "--focus", "focus")...)
+		if r.code != exitFailure || !strings.Contains(r.stdout, "regenerated 5 rows, 0 skipped, 1 failed") || strings.Contains(r.stderr, "focal point") {
+			t.Errorf("want 5 rows regenerated, row 6 failed: %s", r)
+		}
+	})
 }

@@ -43,8 +43,10 @@ order: the sizes given with --size, or else the eager and async sizes (made
 here, not queued) and the lazy sizes a row already has. A size whose format
 changed in the YAML gets a new file name, and its old file is deleted
 (--dry-run counts the rows and changes nothing). A row that fails is
-printed and the run goes on; the exit status is then 1. Ctrl-C stops after
-the rows in progress and prints the --after value that resumes the run.
+printed and the run goes on; the exit status is then 1. So does a row whose
+--focus value is no focal point ("x,y", each from 0 to 1), when a size to
+make crops around it. Ctrl-C stops after the rows in progress and prints
+the --after value that resumes the run.
 
 A JPEG size of a transparent source is flattened onto --background, which
 must be the application's Config.Background (white when it sets none).`,
