@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -29,13 +30,117 @@ func shellWord(s string) string {
 // command line to a value of table's column pk: an integer for an integer
 // column, so that it compares as a number on every database (SQLite would
 // compare the string "2" with no integer), and the string as it is for any
-// other type (a text key "00002" stays "00002").
+// other type (a text key "00002" stays "00002"). It refuses a column that
+// does not name one row (see uniqueKey).
 func keyParser(db *gorm.DB, table, pk string) (func(string) (any, error), error) {
 	cols, err := columnTypes(db, table)
 	if err != nil {
 		return nil, err
 	}
-	return keyParserOf(cols, table, pk, foldsNames(db))
+	fold := foldsNames(db)
+	parse, err := keyParserOf(cols, table, pk, fold)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := uniqueKey(db, table, pk, column(cols, pk, fold).Name(), fold); err != nil {
+		return nil, err
+	}
+	return parse, nil
+}
+
+// uniqueKey refuses a --pk column that does not name one row: it must be
+// the table's primary key, of that column alone, or have a unique
+// constraint or unique index of its own (neither partial nor on an
+// expression). Rows that share a value would be skipped by the --after an
+// interrupted run prints, and would all be one --ids or --id. It returns
+// whether the column is the primary key; pk is --pk, name the column's
+// name as the database has it, fold as for column.
+func uniqueKey(db *gorm.DB, table, pk, name string, fold bool) (primary bool, err error) {
+	var unique bool
+	if db.Dialector.Name() == "postgres" {
+		unique, primary, err = uniquePostgres(db, table, name)
+	} else {
+		unique, primary, err = uniqueSQLite(db, table, name, fold)
+	}
+	if err != nil {
+		return false, fmt.Errorf("--pk %q: read the keys of %s: %w", pk, table, err)
+	}
+	if !unique {
+		return false, fmt.Errorf("--pk %q: %s.%s is neither the primary key of %s nor unique, so that a value of it may name several rows: give the primary key, or a column with a unique constraint or index", pk, table, name, table)
+	}
+	return primary, nil
+}
+
+// uniquePostgres is uniqueKey's check on PostgreSQL: the primary key and
+// the unique constraints are unique indexes too. The table is resolved as
+// the commands' queries resolve it (search_path, or the schema given).
+func uniquePostgres(db *gorm.DB, table, name string) (unique, primary bool, err error) {
+	var primaries []bool
+	err = db.Raw(`SELECT i.indisprimary FROM pg_catalog.pg_index i
+		JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+		WHERE i.indrelid = to_regclass(?) AND i.indisunique AND i.indisvalid AND i.indnkeyatts = 1
+		AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = ?`,
+		db.Statement.Quote(clause.Table{Name: table}), name).Scan(&primaries).Error
+	return len(primaries) > 0, slices.Contains(primaries, true), err
+}
+
+// uniqueSQLite is uniqueKey's check on SQLite, from its pragmas: the
+// primary key (an INTEGER PRIMARY KEY has no index), then the unique
+// indexes, which its UNIQUE and PRIMARY KEY constraints make too. A table
+// "schema.name" is name in that attached schema.
+func uniqueSQLite(db *gorm.DB, table, name string, fold bool) (unique, primary bool, err error) {
+	same := func(s string) bool { return s == name || fold && strings.EqualFold(s, name) }
+	schema, tbl, qualified := strings.Cut(table, ".")
+	if !qualified {
+		schema, tbl = "main", table
+		// a temporary table of that name would come first, but the
+		// command's connection has none
+	}
+	var keys []string
+	err = db.Raw("SELECT name FROM pragma_table_info(?, ?) WHERE pk > 0", tbl, schema).Scan(&keys).Error
+	if err != nil {
+		return false, false, err
+	}
+	if len(keys) == 1 && same(keys[0]) {
+		return true, true, nil
+	}
+	var indexes []string
+	err = db.Raw(`SELECT name FROM pragma_index_list(?, ?) WHERE "unique" AND NOT partial`, tbl, schema).Scan(&indexes).Error
+	if err != nil {
+		return false, false, err
+	}
+	for _, index := range indexes {
+		var cols []sql.NullString // NULL: an expression
+		if err := db.Raw("SELECT name FROM pragma_index_info(?, ?)", index, schema).Scan(&cols).Error; err != nil {
+			return false, false, err
+		}
+		if len(cols) == 1 && cols[0].Valid && same(cols[0].String) {
+			return true, false, nil
+		}
+	}
+	return false, false, nil
+}
+
+// keysPresent refuses a unique --pk column (not the primary key) that is
+// NULL in a row of table with an image in column: no --after or --ids can
+// name that row, and a run in key order would not get past it.
+func keysPresent(db *gorm.DB, table, pk, column string) error {
+	var n int64
+	err := db.Table("?", clause.Table{Name: table}).
+		Where(clause.Expr{SQL: "? IS NULL", Vars: []any{clause.Column{Name: pk}}}).
+		Where(clause.Neq{Column: clause.Column{Name: column}, Value: ""}).Count(&n).Error
+	if err != nil {
+		return fmt.Errorf("read %s.%s: %w", table, pk, err)
+	}
+	if n > 0 {
+		rows := plural(int(n), "row")
+		verb := "has"
+		if n > 1 {
+			verb = "have"
+		}
+		return fmt.Errorf("--pk %q: %s of %s with an image %s no value in %s (NULL), which no --after or --ids can name: give the primary key", pk, rows, table, verb, pk)
+	}
+	return nil
 }
 
 // columnTypes returns the columns of table, or an error when the database
@@ -116,8 +221,8 @@ func (g *globalFlags) parseKeys(ctx context.Context, ids string, withIDs bool, a
 }
 
 // checkTables checks that --table exists and has the --column and --focus
-// columns (and the --pk column when withPK, whose key parser it then
-// returns), and that each table of also exists and has its column. It
+// columns (and, when withPK, the --pk column, which must name one row (see
+// uniqueKey and keysPresent), and whose key parser it then returns), and that each table of also exists and has its column. It
 // reads the tables on a connection of its own that registers no plugin: a
 // table or column refused creates nothing (the plugin would create its
 // tables before it found them missing).
@@ -141,6 +246,16 @@ func (g *globalFlags) checkTables(ctx context.Context, withPK bool, also ...thum
 	if withPK {
 		if parse, err = keyParserOf(cols, g.table, g.pk, fold); err != nil {
 			return nil, err
+		}
+		name := column(cols, g.pk, fold).Name()
+		primary, err := uniqueKey(e.db, g.table, g.pk, name, fold)
+		if err != nil {
+			return nil, err
+		}
+		if !primary {
+			if err := keysPresent(e.db, g.table, name, column(cols, g.column, fold).Name()); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, t := range also {

@@ -95,7 +95,8 @@ func TestRuntimeErrors(t *testing.T) {
 // command line (exit 2), for a --storage-root that does not exist, or for
 // a --table (or prune's --also table) the database lacks or a --column,
 // --pk (regenerate and delete), --focus (regenerate) or --also column the
-// table lacks (exit 1), leaves a database the plugin has never used
+// table lacks, or a --pk that is neither its primary key nor unique
+// (exit 1), leaves a database the plugin has never used
 // without the plugin's tables.
 func TestRefusalsCreateNothing(t *testing.T) {
 	t.Parallel()
@@ -120,6 +121,9 @@ func TestRefusalsCreateNothing(t *testing.T) {
 		{"delete, no such --table", []string{"delete", "--size", "small", "--table", "nosuch"}, exitFailure, "no such table: nosuch"},
 		{"delete, no such --column", []string{"delete", "--size", "small", "--column", "nosuch"}, exitFailure, `--column "nosuch": foods has no such column`},
 		{"delete, no such --pk", []string{"delete", "--size", "small", "--pk", "nosuch"}, exitFailure, `--pk "nosuch": foods has no such column`},
+		{"regenerate, --pk not unique", []string{"regenerate", "--pk", "image"}, exitFailure, `--pk "image": foods.image is neither the primary key of foods nor unique`},
+		{"regenerate, dry run, --pk not unique", []string{"regenerate", "--dry-run", "--pk", "image"}, exitFailure, `--pk "image": foods.image is neither the primary key of foods nor unique`},
+		{"delete, --pk not unique", []string{"delete", "--size", "small", "--pk", "image"}, exitFailure, `--pk "image": foods.image is neither the primary key of foods nor unique`},
 		{"delete, dry run, no such --column", []string{"delete", "--size", "small", "--dry-run", "--column", "nosuch"}, exitFailure, `--column "nosuch": foods has no such column`},
 		{"prune, no such --table", []string{"prune", "--table", "nosuch"}, exitFailure, "no such table: nosuch"},
 		{"prune, no such --column", []string{"prune", "--column", "nosuch"}, exitFailure, `--column "nosuch": foods has no such column`},
@@ -330,5 +334,91 @@ func TestColumnNamesInTheDatabasesCase(t *testing.T) {
 				t.Errorf("the refused runs left the tables %v", tables)
 			}
 		}
+	})
+}
+
+// TestKeyNamesOneRow: a --pk column must name one row: the table's primary
+// key (of that column alone), or a column with a unique constraint or a
+// unique index of its own (neither partial nor on several columns). Any
+// other is refused by regenerate, delete and list before anything is
+// done (exit 1, as for a --pk the table lacks): rows that share a value
+// would be skipped by the --after an interrupted run prints, and list --id
+// would pick one of them. A unique column that is NULL in a row with an
+// image is refused by regenerate and delete too: no --after or --ids can
+// name that row. (TestRefusalsCreateNothing checks that a refused --pk
+// creates nothing.)
+func TestKeyNamesOneRow(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, sizesYAML)
+		db := f.plainFoods(t)
+		for _, q := range []string{
+			`CREATE TABLE items (id integer PRIMARY KEY, image text, name text, code text UNIQUE, ref text, free text,
+				slug text NOT NULL, part text, title text, a integer, b integer,
+				CONSTRAINT items_ref UNIQUE (ref), UNIQUE (free), UNIQUE (a, b))`,
+			"CREATE UNIQUE INDEX items_slug ON items (slug)",
+			"CREATE UNIQUE INDEX items_part ON items (part) WHERE part <> 'p'",
+			"CREATE UNIQUE INDEX items_lower_title ON items (lower(title))",
+			"INSERT INTO items VALUES (1, 'items/1.jpg', 'dup', 'c1', 'r1', 'f1', 's1', 'p', 't1', 1, 1), (2, 'items/2.jpg', 'dup', 'c2', 'r2', 'f2', 's2', 'p', 't2', 1, 2)",
+			"CREATE TABLE pairs (a integer, b integer, image text, PRIMARY KEY (a, b))",
+			"INSERT INTO pairs VALUES (1, 1, 'pairs/1.jpg'), (1, 2, 'pairs/2.jpg')",
+			"CREATE TABLE coded (code text, image text, PRIMARY KEY (code))",
+			"INSERT INTO coded VALUES ('x', 'coded/x.jpg')",
+		} {
+			if err := db.Exec(q).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		mustRun(t, f.args("delete", "--size", "small")...) // the plugin's tables, for list
+		for _, tc := range []struct{ table, pk, rows string }{
+			{"items", "id", "2 rows"},
+			{"items", "code", "2 rows"}, // UNIQUE
+			{"items", "ref", "2 rows"},  // CONSTRAINT ... UNIQUE
+			{"items", "free", "2 rows"}, // UNIQUE (free)
+			{"items", "slug", "2 rows"}, // CREATE UNIQUE INDEX
+			{"items", "name", ""},       // "dup" twice
+			{"items", "title", ""},      // unique only as lower(title)
+			{"items", "part", ""},       // unique only where part <> 'p'
+			{"items", "a", ""},          // unique only with b
+			{"pairs", "a", ""},          // primary key only with b
+			{"coded", "code", "1 row"},  // PRIMARY KEY (code)
+		} {
+			t.Run(tc.table+"."+tc.pk, func(t *testing.T) {
+				runs := [][]string{{"regenerate", "--dry-run"}, {"delete", "--size", "small", "--dry-run"}}
+				if tc.rows == "" { // refused, dry run or not
+					runs = append(runs, []string{"regenerate"}, []string{"delete", "--size", "small"})
+				}
+				for _, args := range runs {
+					r := runCmd(t, append(append(f.args(args[0]), args[1:]...), "--table", tc.table, "--pk", tc.pk)...)
+					switch {
+					case tc.rows == "":
+						wantError(t, r, exitFailure, fmt.Sprintf(`--pk %q: %s.%s is neither the primary key of %s nor unique`, tc.pk, tc.table, tc.pk, tc.table))
+					case args[0] == "regenerate" && !strings.Contains(r.stdout, "would regenerate "+tc.rows+", 0 skipped, 0 failed"),
+						r.code != 0:
+						t.Errorf("%v: %s", args, r)
+					}
+				}
+				id := map[string]string{"id": "1", "code": "c1", "ref": "r1", "free": "f1", "slug": "s1", "name": "dup", "title": "t1", "part": "p", "a": "1"}[tc.pk]
+				if tc.table == "coded" {
+					id = "x"
+				}
+				r := runCmd(t, append(f.args("list", "--id", id), "--table", tc.table, "--pk", tc.pk)...)
+				if tc.rows == "" {
+					wantError(t, r, exitFailure, "is neither the primary key")
+				} else if r.code != 0 || !strings.Contains(r.stderr, "no thumbnails recorded for") {
+					t.Errorf("list: %s", r)
+				}
+			})
+		}
+
+		// a unique column without a value in a row with an image
+		if err := db.Exec("UPDATE items SET code = NULL WHERE id = 2").Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"regenerate", "--dry-run"}, {"delete", "--size", "small"}} {
+			r := runCmd(t, append(append(f.args(args[0]), args[1:]...), "--table", "items", "--pk", "code")...)
+			wantError(t, r, exitFailure, `--pk "code": 1 row of items with an image has no value in code (NULL)`)
+		}
+		mustRun(t, append(f.args("list", "--id", "c1"), "--table", "items", "--pk", "code")...)
 	})
 }
