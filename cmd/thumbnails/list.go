@@ -2,12 +2,15 @@ package main
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"gorm.io/gorm/clause"
+
+	"github.com/gorm-thumbnails/thumbnails/backends"
 )
 
 const listExample = `  thumbnails list --dsn app.db --table foods --column image --id 17
@@ -23,7 +26,8 @@ func newListCommand(g *globalFlags) *cobra.Command {
 		Long: `list reads the source image of one row (--table, --column, by --pk) and prints
 each thumbnail the metadata records for it, one a line: size, storage name,
 width x height, URL; a placeholder, which is no file, shows as "inline". A
-row that does not exist or has no image is an error. --sizes is not needed.`,
+row that does not exist or has no image is an error, as is a database without
+the plugin's tables when --redis is not given. --sizes is not needed.`,
 		Example: listExample,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -36,6 +40,15 @@ row that does not exist or has no image is an error. --sizes is not needed.`,
 				return err
 			}
 			defer e.Close()
+			if e.redis == nil { // the metadata is the database's: it needs the plugin's tables
+				m := e.db.Migrator()
+				switch {
+				case !m.HasTable(backends.ThumbnailsTable):
+					return errors.New("list: the database has no thumbnails metadata: check --dsn, or give --redis (and --redis-prefix) when the application keeps it in Redis")
+				case !m.HasTable(backends.PlaceholdersTable):
+					return errors.New("list: the thumbnails tables of the database are older than this command's: the application, run with this version of the plugin, brings them up to date")
+				}
+			}
 
 			parse, err := keyParser(e.db, g.table, g.pk)
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/internal/testdb"
+	"github.com/gorm-thumbnails/thumbnails/migrations"
 )
 
 // TestListPlaceholder checks that list shows a source's placeholder record
@@ -38,4 +39,46 @@ func TestListPlaceholder(t *testing.T) {
 	if strings.Contains(r.stdout, "/media/data:") {
 		t.Errorf("the placeholder got a URL: %s", r.stdout)
 	}
+}
+
+// TestListWithoutMetadata: list on a database without the plugin's tables
+// (a wrong --dsn, or metadata kept in Redis and no --redis given) says so,
+// rather than naming a table the operator never heard of, and exits 1;
+// so it does on a database whose tables predate the command's, and it
+// creates nothing.
+func TestListWithoutMetadata(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, sizesYAML)
+		db := f.plainFoods(t)
+		if err := db.Exec("INSERT INTO foods (id, image) VALUES (1, 'foods/a.jpg')").Error; err != nil {
+			t.Fatal(err)
+		}
+		r := runCmd(t, f.args("list", "--id", "1")...)
+		wantError(t, r, exitFailure, "list: the database has no thumbnails metadata: check --dsn, or give --redis")
+		if strings.Contains(r.stderr, "thumbnails_") {
+			t.Errorf("the message names an internal table: %s", r)
+		}
+
+		// the tables of the first version, without placeholders
+		list, err := migrations.List(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Exec(list[0].SQL).Error; err != nil {
+			t.Fatal(err)
+		}
+		before, err := db.Migrator().GetTables()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = runCmd(t, f.args("list", "--id", "1")...)
+		wantError(t, r, exitFailure, "list: the thumbnails tables of the database are older than this command's")
+		after, err := db.Migrator().GetTables()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(after) != len(before) {
+			t.Errorf("tables before %v, after %v", before, after)
+		}
+	})
 }
