@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -27,7 +28,7 @@ const regenerateExample = `  # the eager and async sizes (and the lazy ones a ro
 
 func newRegenerateCommand(g *globalFlags) *cobra.Command {
 	var (
-		sizeNames   []string
+		sizeArgs    []string // each --size given, comma-separated names
 		ids         string
 		after       string
 		onlyMissing bool
@@ -58,6 +59,17 @@ must be the application's Config.Background (white when it sets none).`,
 			}
 			if workers < 0 {
 				return usagef("%s: --workers must be 0 (one per CPU) or more, got %d", cmd.Name(), workers)
+			}
+			// An empty name (an unset shell variable) is no size, not
+			// every size: a string slice flag would drop it.
+			var sizeNames []string
+			for _, arg := range sizeArgs {
+				for n := range strings.SplitSeq(arg, ",") {
+					if n = strings.TrimSpace(n); n == "" {
+						return usagef("%s: --size names no size: name one of %s, or leave --size out for the default sizes", cmd.Name(), g.sizes)
+					}
+					sizeNames = append(sizeNames, n)
+				}
 			}
 			bg, err := processors.ParseColor(background)
 			if err != nil {
@@ -127,7 +139,7 @@ must be the application's Config.Background (white when it sets none).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&sizeNames, "size", nil, "a size to make (repeatable, or comma-separated); default: the eager and async sizes and the lazy ones a row has")
+	f.StringArrayVar(&sizeArgs, "size", nil, "a `size` to make (repeatable, or comma-separated; an empty name is a usage error); default: the eager and async sizes and the lazy ones a row has")
 	f.StringVar(&ids, "ids", "", "comma-separated primary keys of the rows to do (default: every row)")
 	f.StringVar(&after, "after", "", "only rows whose primary key is greater: the resume point an interrupted run printed")
 	f.BoolVar(&onlyMissing, "only-missing", false, "make only the sizes the metadata does not record")

@@ -34,6 +34,11 @@ func TestUsageErrors(t *testing.T) {
 		{"migrate to itself", []string{"migrate-metadata", "--dsn", f.dsn, "--redis", "127.0.0.1:1", "--from", "redis", "--to", "redis"}, "--from and --to are both redis"},
 		{"migrate to elsewhere", []string{"migrate-metadata", "--dsn", f.dsn, "--redis", "127.0.0.1:1", "--from", "database", "--to", "s3"}, `got "s3"`},
 		{"size not in the YAML", f.args("regenerate", "--size", "huge"), `regenerate: --size "huge" is not in`},
+		// an unset shell variable: not every size
+		{"empty --size", f.args("regenerate", "--size", ""), `regenerate: --size names no size: name one of ` + f.sizes + `, or leave --size out`},
+		{"empty --size beside another", f.args("regenerate", "--size", "small", "--size", ""), `regenerate: --size names no size`},
+		{"empty name in --size", f.args("regenerate", "--size", "small,"), `regenerate: --size names no size`},
+		{"empty --size, delete", f.args("delete", "--size", ""), "delete: --size is required"},
 		{"--background not a colour", f.args("regenerate", "--background", "blue"), `regenerate: --background "blue": want #rrggbb, #rrggbbaa, white, black or transparent`},
 		{"--dir outside the storage", f.args("regenerate", "--dir", "../x"), `regenerate: --dir "../x": want a relative folder`},
 		{"hidden --base-dir", f.args("prune", "--base-dir", "thumbs/.cache"), `prune: --base-dir "thumbs/.cache"`},
