@@ -462,3 +462,33 @@ func TestRegenerateBadRows(t *testing.T) {
 		}
 	})
 }
+
+// TestSummariesOfOne: a count of one takes the singular in the summaries
+// and progress lines: prune's "1 lost source kept", migrate-metadata's
+// "1 source".
+func TestSummariesOfOne(t *testing.T) {
+	f := newFixture(t, testdb.SQLiteDSN(t, ""), sizesYAML)
+	f.createFoods(t, 1)
+	db := f.openPlain(t)
+	var sources []string
+	if err := db.Table("foods").Pluck("image", &sources).Error; err != nil || len(sources) != 1 {
+		t.Fatalf("source of row 1: %v, %v", sources, err)
+	}
+	closeDB(t, db)
+	if err := os.Remove(f.path(sources[0])); err != nil { // lost: rows still reference it
+		t.Fatal(err)
+	}
+	r := mustRun(t, f.args("prune")...)
+	if !strings.Contains(r.stdout, "removed 0 files, 0 sources, 0 records, 1 lost source kept, 0 failed in ") {
+		t.Errorf("prune: %s", r)
+	}
+
+	if os.Getenv(testdb.RedisAddrEnv) == "" {
+		t.Skip(testdb.RedisAddrEnv + " is not set: skipping the Redis run")
+	}
+	prefix := testdb.RedisPrefix(t, testdb.Redis(t))
+	r = mustRun(t, append(f.args("migrate-metadata", "--from", "database", "--to", "redis"), "--redis", os.Getenv(testdb.RedisAddrEnv), "--redis-prefix", prefix)...)
+	if !strings.HasPrefix(r.stdout, "copied 1 source from database to redis, 0 failed in ") || !strings.Contains(r.stderr, "migrate-metadata: 1 source (") {
+		t.Errorf("migrate-metadata: %s", r)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -104,7 +105,7 @@ func (r *reporter) position(p thumbnails.Progress, handled int) string {
 	if p.Total > 0 {
 		return fmt.Sprintf("%d/%d %s", handled, p.Total, r.unit)
 	}
-	return fmt.Sprintf("%d %s", handled, r.unit)
+	return plural(handled, strings.TrimSuffix(r.unit, "s"))
 }
 
 func (r *reporter) updateBar(p thumbnails.Progress, handled int) {

@@ -144,13 +144,17 @@ found all the same, for files that really are all gone or all orphans.`,
 			case dryRun:
 				fmt.Fprintf(out, "found %s (dry run: nothing removed)\n", listed)
 			default:
-				fmt.Fprintf(out, "removed %s, %s\n", listed, rep.summary(counts, elapsed, "lost sources kept"))
+				kept := "lost sources kept"
+				if counts.Skipped == 1 {
+					kept = "lost source kept"
+				}
+				fmt.Fprintf(out, "removed %s, %s\n", listed, rep.summary(counts, elapsed, kept))
 			}
 			switch {
 			case interrupted:
 				hint := "nothing removed; run the same command again"
 				if total > 0 {
-					hint = fmt.Sprintf("%d of %d items removed; run the same command again to remove the rest", counts.Done, total)
+					hint = fmt.Sprintf("%d of %s removed; run the same command again to remove the rest", counts.Done, plural(total, "item"))
 				}
 				return interruptedError{hint: hint}
 			case counts.Failed > 0:
