@@ -53,8 +53,10 @@ recorded are seen as unreferenced and deleted. Likewise --storage-root must hold
 holds none of the files the metadata records (a wrong --storage-root), or
 the metadata records nothing while the storage holds files, or records
 sources while no row of the columns holds an image (a wrong --dsn, --redis
-or --redis-prefix), prune removes nothing and fails; --force removes what it
-found all the same, for files that really are all gone or all orphans.`,
+or --redis-prefix), or a column recorded in thumbnails_columns is gone (its
+table dropped or renamed: a renamed table's rows still hold their images),
+prune removes nothing and fails; --force removes what it found all the same,
+for files that really are all gone or all orphans, or tables dropped for good.`,
 		Example: pruneExample,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -119,6 +121,13 @@ found all the same, for files that really are all gone or all orphans.`,
 			report, err := thumbnails.Prune(ctx, e.db, opts)
 			counts, elapsed := rep.finish(report.Counts)
 			out := cmd.OutOrStdout()
+			if errors.Is(err, thumbnails.ErrMissingColumns) {
+				// nothing removed: a renamed table's rows hold their images
+				return fmt.Errorf("%w; give --force if they were dropped for good", err)
+			}
+			for _, c := range report.Missing {
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s is recorded as holding images, but it is gone (its table dropped or renamed?): its rows were not read\n", c)
+			}
 			if errors.Is(err, thumbnails.ErrWrongStorage) {
 				// nothing removed: the report lists what was found
 				return fmt.Errorf("%w: check --storage-root %q (or give --force if the files really are all gone)", err, g.storageRoot)

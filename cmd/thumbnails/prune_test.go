@@ -398,3 +398,44 @@ func TestPruneFailedItem(t *testing.T) {
 		t.Errorf("the file that failed: %v", err)
 	}
 }
+
+// TestPruneRecordedTableRenamed: a table whose image column the plugin
+// recorded is renamed. prune names the column on stderr, in a dry run too,
+// and removes nothing without --force, where it removed the renamed
+// table's sources as unreferenced.
+func TestPruneRecordedTableRenamed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, testdbFile(t), sizesYAML)
+	f.createFoods(t, 1)
+	db := f.open(t, "")
+	if err := db.AutoMigrate(&Dish{}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", photos[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dish := Dish{Photo: field.NewImage("dish.jpg", bytes.NewReader(data))}
+	if err := db.Create(&dish).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrator().RenameTable("dishes", "plates"); err != nil {
+		t.Fatal(err)
+	}
+	closeDB(t, db)
+	source := filepath.Join(f.root, filepath.FromSlash(dish.Photo.Name()))
+
+	r := mustRun(t, f.args("prune", "--dry-run", "--min-age", "0")...)
+	if !strings.Contains(r.stderr, "note: dishes.photo is recorded as holding images, but it is gone") || !strings.Contains(r.stdout, "source  "+dish.Photo.Name()+"\n") {
+		t.Errorf("dry run: %s", r)
+	}
+	r = runCmd(t, f.args("prune", "--min-age", "0")...)
+	wantError(t, r, exitFailure, "dishes.photo")
+	if _, err := os.Stat(source); err != nil {
+		t.Fatalf("prune without --force removed the renamed table's source: %v", err)
+	}
+	mustRun(t, f.args("prune", "--min-age", "0", "--force")...)
+	if _, err := os.Stat(source); !os.IsNotExist(err) {
+		t.Errorf("prune --force kept the source of the dropped column: %v", err)
+	}
+}
