@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/gorm-thumbnails/thumbnails"
 	"github.com/gorm-thumbnails/thumbnails/backends"
@@ -465,6 +466,12 @@ func testCopyOfASourceDeletedBefore(t *testing.T, db *gorm.DB) {
 				if err := db.Model(&Food{}).Where("image = ?", kept.Name()).Count(&held).Error; err != nil || held != 0 {
 					t.Errorf("%s of the deleted source (skip transaction: %t): %d rows hold it (%v)", name, conn == noTx, held, err)
 				}
+			}
+			// An insert that writes nothing (its row is there: ON
+			// CONFLICT DO NOTHING) is no copy, and no error.
+			skipped := Food{ID: b.ID, Name: "copy", Image: kept}
+			if err := conn.Clauses(clause.OnConflict{DoNothing: true}).Create(&skipped).Error; err != nil {
+				t.Errorf("an insert of the deleted source doing nothing (skip transaction: %t): %v", conn == noTx, err)
 			}
 		}
 		var rows []Food

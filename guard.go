@@ -111,10 +111,13 @@ func (p *plugin) guardCopies(db *gorm.DB, create bool) {
 	m := p.modelOf(db)
 	_, records := db.InstanceGet(keyRecordColumns)
 	v, copies := db.InstanceGet(keyCopies)
-	if names, _ := v.([]string); len(names) > 0 {
+	_, upsert := db.Statement.Clauses["ON CONFLICT"]
+	if names, _ := v.([]string); len(names) > 0 && !upsert {
 		// Before anything is written, which nothing rolls back without a
 		// transaction; a name that may be a stale copy of the row's own
-		// image is left to refuseDeletedCopies, once written.
+		// image, or that an upsert may not write (DO NOTHING, or an
+		// update leaving the column out), is left to refuseDeletedCopies,
+		// once written.
 		if gone := foreignCopy(db, p.deleted.ever(names)); gone != "" {
 			_ = db.AddError(fmt.Errorf("thumbnails: the source %q, copied from another row, was deleted: %w", gone, backends.ErrNotFound))
 			return
