@@ -658,13 +658,16 @@ func pluginOf(db *gorm.DB) (*plugin, error) {
 	return nil, ErrNotRegistered
 }
 
-// pgTableExists reports whether PostgreSQL finds the table name (a table's
-// name, or schema.table, as statementTable gives it) where a query would:
-// in the schemas of the search_path, not only the current one.
-func pgTableExists(db *gorm.DB, name string) (bool, error) {
+// pgColumnExists reports whether PostgreSQL finds c's table (a table's
+// name, or schema.table, as statementTable gives it) where a query would,
+// in the schemas of the search_path, not only the current one, with the
+// column c. gorm's Migrator().HasColumn looks in the current schema only.
+func pgColumnExists(db *gorm.DB, c tableColumn) (bool, error) {
 	var exists bool
-	if err := db.Raw("SELECT to_regclass(?) IS NOT NULL", db.Statement.Quote(name)).Scan(&exists).Error; err != nil {
-		return false, fmt.Errorf("thumbnails: look for table %s: %w", name, err)
+	err := db.Raw("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ? AND attnum > 0 AND NOT attisdropped)",
+		db.Statement.Quote(c.table), c.name).Scan(&exists).Error
+	if err != nil {
+		return false, fmt.Errorf("thumbnails: look for column %s.%s: %w", c.table, c.name, err)
 	}
 	return exists, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 
@@ -877,4 +879,42 @@ func TestPruneWithARecordedTableGone(t *testing.T) {
 			t.Errorf("after Force: the archived source stored %t, the kept one %t; want deleted, kept", e.exists(t, archived.Image.Name()), e.exists(t, kept.Image.Name()))
 		}
 	})
+}
+
+// TestPruneTableFurtherDownTheSearchPath: on PostgreSQL, a model's table
+// in the second schema of the search_path is read as any query reads it,
+// not taken for a recorded column that is gone (ErrMissingColumns), which
+// refused the run.
+func TestPruneTableFurtherDownTheSearchPath(t *testing.T) {
+	first := testdb.PostgresDSN(t)
+	second := testdb.PostgresDSN(t)
+	u, err := url.Parse(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testdb.Open(t, postgres.Open(second)).AutoMigrate(&Food{}); err != nil {
+		t.Fatal(err)
+	}
+	db := testdb.Open(t, postgres.Open(first+","+u.Query().Get("search_path")))
+	root := t.TempDir()
+	if err := db.Use(thumbnails.Plugin(thumbnails.Config{Sizes: testSizes(), Storage: backends.NewFileSystemStorage(root, "/")})); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{root: root}
+	kept, orphan := newFood(t, "kept", pizzaJPG), newFood(t, "orphan", pastaJPG)
+	for _, f := range []*Food{&kept, &orphan} {
+		if err := db.Create(f).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Exec("DELETE FROM foods WHERE id = ?", orphan.ID).Error; err != nil { // no clean-up
+		t.Fatal(err)
+	}
+	report, err := thumbnails.Prune(context.Background(), db, thumbnails.PruneOptions{Models: []any{&Food{}}, MinAge: -1, Delete: true})
+	if err != nil || len(report.Missing) != 0 || !slices.Equal(report.Sources, []string{orphan.Image.Name()}) {
+		t.Fatalf("Prune = %+v, %v; want the orphan's source removed, no column missing", report, err)
+	}
+	if e.exists(t, orphan.Image.Name()) || !e.exists(t, kept.Image.Name()) {
+		t.Errorf("the orphan's source stored %t, the kept one %t; want removed, kept", e.exists(t, orphan.Image.Name()), e.exists(t, kept.Image.Name()))
+	}
 }

@@ -81,11 +81,11 @@ func (p *plugin) referencedByRows(db *gorm.DB, models []any) (out map[string]boo
 	postgres := dialect.Of(db) == dialect.Postgres
 	for _, c := range copied {
 		if postgres {
-			exists, err := pgTableExists(db, c.table)
+			exists, err := pgColumnExists(db, c)
 			if err != nil {
 				return nil, nil, err
 			}
-			if !exists || !db.Migrator().HasColumn(c.table, c.name) {
+			if !exists {
 				missing = append(missing, c.table+"."+c.name)
 				continue
 			}
