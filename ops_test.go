@@ -159,6 +159,11 @@ func TestRegenerateFailuresAndResume(t *testing.T) {
 		if !errors.Is(err, context.Canceled) || c.Done+c.Failed != 3 || c.Last == nil {
 			t.Fatalf("cancelled run = %+v, %v", c, err)
 		}
+		// the key as the model has it (Food.ID is a uint), not as the
+		// driver reads it (an int64): it compares equal to the row's
+		if id, ok := c.Last.(uint); !ok || id != foods[2].ID {
+			t.Errorf("Counts.Last = %v (%T), want the third food's ID %d (uint)", c.Last, c.Last, foods[2].ID)
+		}
 		rest, err := thumbnails.Regenerate(context.Background(), db, &Food{}, thumbnails.RegenerateOptions{After: c.Last})
 		if err != nil || rest.Done+rest.Failed != 5 {
 			t.Fatalf("resumed run = %+v, %v", rest, err)

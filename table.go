@@ -36,6 +36,9 @@ type target struct {
 	table string
 	pk    string
 	col   *column
+	// pkType is the Go type of a model's primary key field, which the
+	// keys read are given (nil for a Table: as the driver reads them).
+	pkType reflect.Type
 }
 
 // target resolves model (a model value such as &Food{}, or a Table) and the
@@ -86,7 +89,7 @@ func (p *plugin) target(db *gorm.DB, model any, columnName string) (*target, err
 	}
 	for _, c := range m.columns {
 		if columnName == "" && len(m.columns) == 1 || strings.EqualFold(c.name, columnName) || c.field.Name == columnName {
-			return &target{table: name, pk: pk.DBName, col: c}, nil
+			return &target{table: name, pk: pk.DBName, col: c, pkType: pk.IndirectFieldType}, nil
 		}
 	}
 	return nil, fmt.Errorf("%w: model %s has no image column %q", ErrInvalidConfig, m.schema.Name, columnName)
@@ -190,12 +193,40 @@ func (tg *target) batch(ctx context.Context, db *gorm.DB, after any, ids []any, 
 		if b, ok := r.pk.([]byte); ok {
 			r.pk = string(b)
 		}
+		r.pk = tg.typedKey(r.pk)
 		if src.Valid && src.String != "" {
 			r.source = src.String
 			out = append(out, r)
 		}
 	}
 	return out, rows.Err()
+}
+
+// typedKey returns pk, a primary key as the driver read it (an int64 of
+// SQLite or PostgreSQL, a string), as a value of the model's key type (the
+// uint of a gorm.Model's ID), so that Counts.Last and Progress.PrimaryKey
+// compare equal to the rows' own keys; pk itself when the types do not
+// convert as numbers or strings (a key type that scans itself).
+func (tg *target) typedKey(pk any) any {
+	v := reflect.ValueOf(pk)
+	if tg.pkType == nil || !v.IsValid() || v.Type() == tg.pkType {
+		return pk
+	}
+	number := func(k reflect.Kind) bool {
+		return reflect.Int <= k && k <= reflect.Uint64 || k == reflect.Float32 || k == reflect.Float64
+	}
+	switch from, to := v.Kind(), tg.pkType.Kind(); {
+	case number(from) && number(to):
+		negative := reflect.Int <= from && from <= reflect.Int64 && v.Int() < 0
+		unsigned := reflect.Uint <= to && to <= reflect.Uint64
+		k := v.Convert(tg.pkType)
+		if !(negative && unsigned) && k.Convert(v.Type()).Equal(v) { // in the type's range
+			return k.Interface()
+		}
+	case from == reflect.String && to == reflect.String:
+		return v.Convert(tg.pkType).Interface()
+	}
+	return pk
 }
 
 // holds reports whether the row whose primary key is pk holds source.
