@@ -7,7 +7,9 @@ type Counts struct {
 	Failed  int // rows that failed; each was reported through Progress
 	// Last is the primary key up to which every row was handled, in key
 	// order: pass it as the resume point (RegenerateOptions.After) of a run
-	// that was interrupted. Nil when no row was handled.
+	// that was interrupted. Nil when no row was handled. Of a model, it
+	// has the type of the model's key field (a uint for gorm.Model's ID);
+	// of a Table, the type the driver reads (int64, string).
 	Last any
 }
 
@@ -16,7 +18,7 @@ type Counts struct {
 type Progress struct {
 	Counts            // so far, this row included
 	Total      int    // rows to go through, when known, else 0
-	PrimaryKey any    // the row's primary key (nil for MigrateMetadata and Prune)
+	PrimaryKey any    // the row's primary key, typed as Counts.Last (nil for MigrateMetadata and Prune)
 	Source     string // the row's source (for Prune, the item's name)
 	Err        error  // why the row failed, when it did
 }
