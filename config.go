@@ -72,13 +72,13 @@ type Limits struct {
 	MaxBytes  int64    // size of the upload in bytes
 	MaxPixels int64    // width × height, of the image and of any GIF frame (a size may make images up to the larger of this and DefaultLimits.MaxPixels)
 	MaxFrames int      // frames of an animated GIF
-	MaxScans  int      // scans of a JPEG (a progressive one has several, each a pass over the image)
+	MaxScans  int      // scans of a JPEG (a progressive one has several, each a pass over the image); a large one, fewer: scans × pixels at most 20 × MaxPixels
 	Formats   []string // accepted formats, as image.DecodeConfig names them: "jpeg", "png", "gif", "webp"
 }
 
 // DefaultLimits are used for the zero fields of Config.Limits: 50 MiB, 50
-// megapixels, 100 GIF frames, 100 JPEG scans (encoders write about ten),
-// JPEG, PNG, GIF and WebP.
+// megapixels, 100 GIF frames, 100 JPEG scans (encoders write about ten; 20
+// for a JPEG of 50 megapixels), JPEG, PNG, GIF and WebP.
 var DefaultLimits = Limits{MaxBytes: 50 << 20, MaxPixels: 50_000_000, MaxFrames: 100, MaxScans: 100, Formats: []string{formatJPEG, formatPNG, formatGIF, formatWebP}}
 
 // allows reports whether format is among l.Formats.

@@ -913,3 +913,43 @@ func TestEmptyStoredSource(t *testing.T) {
 		}
 	}
 }
+
+// largeScanned returns the markers of a w×h progressive JPEG of n scans,
+// each of a byte of data, after a padding segment that makes the file long
+// enough for its blocks (see TestJPEGTooShortForItsFrame): what the walk
+// over the markers sees of a scan bomb of end-of-band runs.
+func largeScanned(w, h, n int) []byte {
+	out := []byte{0xff, 0xd8}
+	for pad := ((w+7)/8*((h+7)/8))/8 + 1; pad > 0; pad -= 65000 {
+		out = append(out, 0xff, 0xef, 0xfd, 0xea) // APP15 of 65,000 bytes
+		out = append(out, make([]byte, 65000-2)...)
+	}
+	out = append(out, 0xff, 0xc2, 0, 11, 8, byte(h>>8), byte(h), byte(w>>8), byte(w), 1, 1, 0x11, 0)
+	for range n {
+		out = append(out, 0xff, 0xda, 0, 8, 1, 1, 0, 0, 0, 0, 0x2a)
+	}
+	return append(out, 0xff, 0xd9)
+}
+
+// TestLargeJPEGScanLimit: a JPEG of 50 megapixels takes at most 20 scans
+// (scans × pixels at most 20 × MaxPixels), not the 100 a small one may
+// have: 100 scans of end-of-band runs on 7071x7071 pixels, a 400 KB file,
+// took a save 10 s of CPU and 1.4 GB in image/jpeg. One of 20 scans
+// passes the check (and this one, all markers, is then refused as
+// invalid by the decoders).
+func TestLargeJPEGScanLimit(t *testing.T) {
+	e := setup(t, openSQLite(t), &Food{})
+	for _, n := range []int{20, 21} {
+		data := largeScanned(7071, 7071, n)
+		err := e.db.Create(&Food{Image: field.NewImage("large.jpg", bytes.NewReader(data))}).Error
+		switch {
+		case n == 21 && (!errors.Is(err, thumbnails.ErrImageTooLarge) || !strings.Contains(err.Error(), "scans")):
+			t.Errorf("7071x7071, %d scans: %v, want ErrImageTooLarge for its scans", n, err)
+		case n == 20 && !errors.Is(err, thumbnails.ErrInvalidImage):
+			t.Errorf("7071x7071, %d scans of nothing: %v, want the decoders' ErrInvalidImage", n, err)
+		}
+	}
+	if files := e.files(t); len(files) != 0 {
+		t.Errorf("refused uploads stored %v", files)
+	}
+}

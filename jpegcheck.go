@@ -2,6 +2,7 @@ package thumbnails
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 )
@@ -11,7 +12,10 @@ import (
 // progressive JPEG is a pass over every block of its components, however
 // few bytes it takes: twenty thousand scans of end-of-band runs, in 280 KB,
 // cost a decoder (ours, image/jpeg's or libjpeg-turbo's) seconds of CPU
-// that no deadline interrupts. Encoders write about ten.
+// that no deadline interrupts. Encoders write about ten. A large JPEG may
+// have fewer: scans × pixels at most scanPixels × MaxPixels (a JPEG of 50
+// megapixels, 20 scans), or its 100 allowed scans of end-of-band runs, in
+// 100 KB, cost image/jpeg 10 s and a gigabyte.
 //
 // The walk skips a segment's payload by its length (an APP1 may hold a
 // whole JPEG, whose scans are not this one's) and anything else up to the
@@ -24,6 +28,8 @@ import (
 // file can code (see checkBlocks).
 func checkJPEG(data []byte, limits Limits) error {
 	scans := 0
+	var pixels int64 // of the frame, once read
+	budget := scanPixels * cmp.Or(limits.MaxPixels, DefaultLimits.MaxPixels)
 	pos := 2 // after SOI
 	for pos+1 < len(data) {
 		if data[pos] != 0xff {
@@ -47,9 +53,15 @@ func checkJPEG(data []byte, limits Limits) error {
 			if scans++; scans > limits.MaxScans {
 				return fmt.Errorf("%w: a JPEG of more than %d scans", ErrImageTooLarge, limits.MaxScans)
 			}
-		case marker >= 0xc0 && marker <= 0xc2 && pos+9 <= len(data): // a Huffman-coded frame
-			if err := checkBlocks(data, pos); err != nil {
-				return err
+			if pixels > 0 && int64(scans)*pixels > budget {
+				return fmt.Errorf("%w: a JPEG of %d pixels and more than %d scans (scans × pixels at most %d × the pixel limit)", ErrImageTooLarge, pixels, budget/pixels, scanPixels)
+			}
+		case marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc && pos+9 <= len(data): // SOFn
+			pixels = int64(binary.BigEndian.Uint16(data[pos+5:])) * int64(binary.BigEndian.Uint16(data[pos+7:]))
+			if marker <= 0xc2 { // Huffman-coded
+				if err := checkBlocks(data, pos); err != nil {
+					return err
+				}
 			}
 		}
 		if pos+4 > len(data) {
@@ -63,6 +75,10 @@ func checkJPEG(data []byte, limits Limits) error {
 	}
 	return nil
 }
+
+// scanPixels bounds the work of a JPEG's scans: scans × pixels is at most
+// scanPixels times Limits.MaxPixels.
+const scanPixels = 20
 
 // checkBlocks refuses the Huffman-coded frame whose SOF marker is at
 // data[pos] when the file is too short to code it. Each 8x8 block of a
