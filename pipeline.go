@@ -20,6 +20,7 @@ import (
 	"github.com/disintegration/gift"
 	"github.com/gen2brain/webp"
 
+	"github.com/gorm-thumbnails/thumbnails/internal/jpegdct"
 	"github.com/gorm-thumbnails/thumbnails/processors"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
@@ -194,15 +195,18 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 		size = image.Pt(cfg.Height, cfg.Width)
 	}
 	reduced := 1
+	var scaledErr error
 	if format == formatJPEG && scaledJPEG != nil {
 		reduced = jpegScale(image.Rectangle{Max: size}, list)
-		if img, _ = scaledJPEG(data, reduced, limits.MaxPixels); img == nil {
+		if img, scaledErr = scaledJPEG(data, reduced, limits.MaxPixels); img == nil {
 			reduced = 1
 		}
 	}
 	if img == nil { // not a JPEG, no faster decoder, or one that refused it
 		img, err = decodeWhole(data, format, image.Rect(0, 0, cfg.Width, cfg.Height))
-		if err != nil && format == formatJPEG && wholeJPEG != nil {
+		// internal/jpegdct decodes the scans whole or reduced alike: one
+		// it found invalid reduced is not tried again whole.
+		if err != nil && format == formatJPEG && wholeJPEG != nil && !errors.Is(scaledErr, jpegdct.ErrFormat) {
 			if whole, werr := wholeJPEG(data, limits.MaxPixels); werr == nil {
 				img, err = whole, nil
 			}
