@@ -10,6 +10,7 @@ package thumbnails
 import "C"
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -29,9 +30,12 @@ var errTurboUnsupported = errors.New("thumbnails: turbojpeg: unsupported JPEG")
 // turboDecode decodes data reduced k times (1, 2, 4 or 8) into an
 // *image.YCbCr, or an *image.Gray for a greyscale JPEG. Any warning of
 // libjpeg-turbo is an error, so that a damaged JPEG fails as it does with
-// image/jpeg; CMYK and unusual subsamplings are errTurboUnsupported.
+// image/jpeg; CMYK and unusual subsamplings are errTurboUnsupported, and
+// so is a JPEG whose chroma is sampled more than once an MCU (cjpeg -sample
+// 2x2,2x1,2x1), whose planes libjpeg-turbo gets wrong reduced (9 levels
+// off at 1/8).
 func turboDecode(data []byte, k int, _ int64) (image.Image, error) {
-	if len(data) == 0 {
+	if len(data) == 0 || !chromaOncePerMCU(data) {
 		return nil, errTurboUnsupported
 	}
 	h := C.tjInitDecompress()
@@ -95,4 +99,35 @@ func turboDecode(data []byte, k int, _ int64) (image.Image, error) {
 // turboError returns the decompressor's last error.
 func turboError(h C.tjhandle) error {
 	return fmt.Errorf("turbojpeg: %s", C.GoString(C.tjGetErrorStr2(h)))
+}
+
+// chromaOncePerMCU reports whether every component of the JPEG's frame but
+// the first has sampling factors 1x1, as most encoders write; false also
+// when no frame header is found among the segments before the first scan.
+func chromaOncePerMCU(data []byte) bool {
+	for pos := 2; pos+4 <= len(data) && data[pos] == 0xff; {
+		marker := data[pos+1]
+		if marker == 0xff { // a fill byte
+			pos++
+			continue
+		}
+		length := int(binary.BigEndian.Uint16(data[pos+2:]))
+		switch {
+		case marker == 0xda || length < 2 || pos+2+length > len(data):
+			return false
+		case marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc: // SOFn
+			seg := data[pos+4 : pos+2+length]
+			if len(seg) < 6 || len(seg) < 6+3*int(seg[5]) {
+				return false
+			}
+			for c := 1; c < int(seg[5]); c++ {
+				if seg[6+3*c+1] != 0x11 {
+					return false
+				}
+			}
+			return true
+		}
+		pos += 2 + length
+	}
+	return false
 }
