@@ -134,6 +134,9 @@ func Regenerate(ctx context.Context, db *gorm.DB, model any, opts RegenerateOpti
 							return p.letGo(rctx, Job{Source: r.source, Table: tg.table, Column: tg.col.name})
 						}
 						results[i] = p.regenerateRow(rctx, r.source, focused(todo, r.focus), recorded[r.source], letGo)
+						if results[i] == nil && tg.col.focus != nil && cropsAtFocus(todo) {
+							results[i] = p.refocusRow(rctx, db, tg, r, todo, letGo)
+						}
 						if errors.Is(results[i], errLetGo) {
 							skipped[i], results[i] = true, nil
 						}
@@ -285,6 +288,32 @@ func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// refocusRow makes again, around the point the row holds now, the sizes
+// of todo that crop around the focal point, when the point moved since the
+// batch read the row (r.focus): the application moved it and regenerated
+// the row meanwhile, and the crop just written around the old point
+// replaced the one around the new. A few times at most, should it keep
+// moving (as settleJob does for an async job).
+func (p *plugin) refocusRow(ctx context.Context, db *gorm.DB, tg *target, r row, todo []sizes.Size, letGo func() bool) error {
+	used := r.focus
+	for range maxRefocus {
+		now, held, err := tg.focusOf(ctx, db, r.pk, r.source)
+		if err != nil || !held || now == used {
+			return nil // a row that let go of its source: letGo's case, done already
+		}
+		used = now
+		recs, err := thumbnailsIn(ctx, p.meta, []string{r.source})
+		if err != nil {
+			return err
+		}
+		err = p.regenerateRow(ctx, r.source, focused(slices.DeleteFunc(slices.Clone(todo), func(sz sizes.Size) bool { return !usesFocus(sz) }), now), recs[0], letGo)
+		if err != nil {
+			return fmt.Errorf("thumbnails: regenerate around the row's new focal point: %w", err)
+		}
+	}
+	return nil
 }
 
 // letGo reports whether no row holds job.Source any more, and the source

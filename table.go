@@ -239,6 +239,23 @@ func (tg *target) holds(ctx context.Context, db *gorm.DB, pk any, source string)
 	return n > 0, err
 }
 
+// focusOf returns the focal point that the row whose primary key is pk
+// holds now, and whether it still holds source. A value that is no focal
+// point reads as none.
+func (tg *target) focusOf(ctx context.Context, db *gorm.DB, pk any, source string) (field.Focus, bool, error) {
+	var values []any
+	err := table(db.Session(&gorm.Session{NewDB: true, Context: ctx}), tg.table).
+		Where(clause.Eq{Column: clause.Column{Name: tg.pk}, Value: pk}).
+		Where(clause.Eq{Column: clause.Column{Name: tg.col.name}, Value: source}).
+		Limit(1).Pluck(tg.col.focus.DBName, &values).Error
+	if err != nil || len(values) == 0 {
+		return field.Focus{}, false, err
+	}
+	var f field.Focus
+	_ = f.Scan(values[0])
+	return f, true, nil
+}
+
 // count returns the number of rows batch would go through.
 func (tg *target) count(ctx context.Context, db *gorm.DB, after any, ids []any) (int64, error) {
 	if len(ids) > maxIDs {
