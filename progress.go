@@ -17,7 +17,7 @@ type Counts struct {
 // operation.
 type Progress struct {
 	Counts            // so far, this row included
-	Total      int    // rows to go through, when known, else 0
+	Total      int    // rows to go through, when known, else 0; counted as the run starts, so rows inserted meanwhile, which it goes through too, may take the counts past it
 	PrimaryKey any    // the row's primary key, typed as Counts.Last (nil for MigrateMetadata and Prune)
 	Source     string // the row's source (for Prune, the item's name)
 	Err        error  // why the row failed, when it did
