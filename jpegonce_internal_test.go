@@ -1,3 +1,5 @@
+//go:build !(turbojpeg && cgo)
+
 package thumbnails
 
 import (
