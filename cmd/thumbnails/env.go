@@ -204,7 +204,7 @@ func (g *globalFlags) looksUnrelated(ctx context.Context, columns []thumbnails.T
 	}
 	defer e.Close()
 	recorded := false
-	if e.redis != nil || e.db.Migrator().HasTable(backends.SourcesTable) {
+	if e.redis != nil || hasTable(e.db, backends.SourcesTable) {
 		err = e.meta.Each(ctx, func(string, []backends.Thumbnail) error { return errFound })
 		if recorded = errors.Is(err, errFound); !recorded && err != nil {
 			return "", err
@@ -245,4 +245,15 @@ func (g *globalFlags) metadataName() string {
 		return fmt.Sprintf("Redis %s, prefix %q", redactedRedis(g.redis), g.redisPrefix)
 	}
 	return "the thumbnails tables of --dsn"
+}
+
+// hasTable reports whether the database has the table name where its
+// queries look for it: on PostgreSQL, in any schema of the search_path
+// (gorm's Migrator().HasTable looks in the first one only).
+func hasTable(db *gorm.DB, name string) bool {
+	if foldsNames(db) {
+		return db.Migrator().HasTable(name)
+	}
+	var found bool
+	return db.Raw("SELECT to_regclass(?) IS NOT NULL", db.Statement.Quote(name)).Scan(&found).Error == nil && found
 }

@@ -41,11 +41,10 @@ the plugin's tables when --redis is not given. --sizes is not needed.`,
 			}
 			defer e.Close()
 			if e.redis == nil { // the metadata is the database's: it needs the plugin's tables
-				m := e.db.Migrator()
 				switch {
-				case !m.HasTable(backends.ThumbnailsTable):
+				case !hasTable(e.db, backends.ThumbnailsTable):
 					return errors.New("list: the database has no thumbnails metadata: check --dsn, or give --redis (and --redis-prefix) when the application keeps it in Redis")
-				case !m.HasTable(backends.PlaceholdersTable):
+				case !hasTable(e.db, backends.PlaceholdersTable):
 					return errors.New("list: the thumbnails tables of the database are older than this command's: the application, run with this version of the plugin, brings them up to date")
 				}
 			}

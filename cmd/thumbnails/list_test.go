@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -81,4 +82,24 @@ func TestListWithoutMetadata(t *testing.T) {
 			t.Errorf("tables before %v, after %v", before, after)
 		}
 	})
+}
+
+// TestListTablesDownTheSearchPath: on PostgreSQL, the plugin's tables in
+// the second schema of the DSN's search_path are where list's queries find
+// them, not missing ("the database has no thumbnails metadata", as gorm's
+// HasTable, which looks in the first schema only, had it).
+func TestListTablesDownTheSearchPath(t *testing.T) {
+	second := testdb.PostgresDSN(t)
+	f := newFixture(t, second, sizesYAML)
+	f.createFoods(t, 1)
+	first := testdb.PostgresDSN(t)
+	u, err := url.Parse(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.dsn = first + "," + u.Query().Get("search_path")
+	r := mustRun(t, f.args("list", "--id", "1")...)
+	if !strings.Contains(r.stdout, "small") {
+		t.Errorf("list through the search_path: %s", r)
+	}
 }

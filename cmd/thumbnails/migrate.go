@@ -62,7 +62,7 @@ origin. --table, --column and --sizes are not needed.`,
 				if err := migrations.Apply(ctx, e.db); err != nil {
 					return err
 				}
-			} else if from == "database" && !e.db.Migrator().HasTable(backends.SourcesTable) {
+			} else if from == "database" && !hasTable(e.db, backends.SourcesTable) {
 				fmt.Fprintf(cmd.OutOrStdout(), "would copy 0 sources from %s to %s: it has no metadata tables\n", from, to)
 				return nil
 			}
