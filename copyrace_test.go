@@ -431,7 +431,7 @@ func TestDialectAliases(t *testing.T) {
 
 func testCopyOfASourceDeletedBefore(t *testing.T, db *gorm.DB) {
 	{
-		e := setup(t, db, &Food{})
+		e := setup(t, db, &Food{}, &Menu{}, &Course{})
 		a, b := newFood(t, "a", pizzaJPG), newFood(t, "b", pastaJPG)
 		if err := db.Create(&a).Error; err != nil {
 			t.Fatal(err)
@@ -458,20 +458,33 @@ func testCopyOfASourceDeletedBefore(t *testing.T, db *gorm.DB) {
 				},
 				"Update": func() error { return conn.Model(&Food{ID: b.ID}).Update("image", kept).Error },
 				"Create": func() error { return conn.Create(&Food{Name: "copy", Image: kept}).Error },
+				// what gorm writes with ON CONFLICT: a slice's Save (an
+				// upsert), an explicit upsert, a child inserted with its
+				// parent (ON CONFLICT DO NOTHING)
+				"Save(&slice)": func() error {
+					c := b
+					c.Image = kept
+					return conn.Save(&[]Food{c}).Error
+				},
+				"upsert": func() error {
+					return conn.Clauses(clause.OnConflict{UpdateAll: true}).Create(&Food{Name: "copy", Image: kept}).Error
+				},
+				"child": func() error { return conn.Create(&Menu{Name: "copy", Courses: []Course{{Image: kept}}}).Error },
+				// an insert that would write nothing (its row is there)
+				// is refused all the same: it names a deleted file
+				"ON CONFLICT DO NOTHING": func() error {
+					return conn.Clauses(clause.OnConflict{DoNothing: true}).Create(&Food{ID: b.ID, Name: "copy", Image: kept}).Error
+				},
 			} {
 				if err := write(); !errors.Is(err, backends.ErrNotFound) {
 					t.Errorf("%s of the deleted source (skip transaction: %t): %v, want ErrNotFound", name, conn == noTx, err)
 				}
-				var held int64
-				if err := db.Model(&Food{}).Where("image = ?", kept.Name()).Count(&held).Error; err != nil || held != 0 {
-					t.Errorf("%s of the deleted source (skip transaction: %t): %d rows hold it (%v)", name, conn == noTx, held, err)
+				var held, courses int64
+				err1 := db.Model(&Food{}).Where("image = ?", kept.Name()).Count(&held).Error
+				err2 := db.Model(&Course{}).Where("image = ?", kept.Name()).Count(&courses).Error
+				if err1 != nil || err2 != nil || held+courses != 0 {
+					t.Errorf("%s of the deleted source (skip transaction: %t): %d rows hold it (%v, %v)", name, conn == noTx, held+courses, err1, err2)
 				}
-			}
-			// An insert that writes nothing (its row is there: ON
-			// CONFLICT DO NOTHING) is no copy, and no error.
-			skipped := Food{ID: b.ID, Name: "copy", Image: kept}
-			if err := conn.Clauses(clause.OnConflict{DoNothing: true}).Create(&skipped).Error; err != nil {
-				t.Errorf("an insert of the deleted source doing nothing (skip transaction: %t): %v", conn == noTx, err)
 			}
 		}
 		var rows []Food

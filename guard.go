@@ -111,13 +111,11 @@ func (p *plugin) guardCopies(db *gorm.DB, create bool) {
 	m := p.modelOf(db)
 	_, records := db.InstanceGet(keyRecordColumns)
 	v, copies := db.InstanceGet(keyCopies)
-	_, upsert := db.Statement.Clauses["ON CONFLICT"]
-	if names, _ := v.([]string); len(names) > 0 && !upsert {
+	if names, _ := v.([]string); len(names) > 0 {
 		// Before anything is written, which nothing rolls back without a
-		// transaction; a name that may be a stale copy of the row's own
-		// image, or that an upsert may not write (DO NOTHING, or an
-		// update leaving the column out), is left to refuseDeletedCopies,
-		// once written.
+		// transaction (an upsert that would write nothing, its row there,
+		// is refused too); a name that may be a stale copy of the row's
+		// own image is left to refuseDeletedCopies, once written.
 		if gone := foreignCopy(db, p.deleted.ever(names)); gone != "" {
 			_ = db.AddError(fmt.Errorf("thumbnails: the source %q, copied from another row, was deleted: %w", gone, backends.ErrNotFound))
 			return
