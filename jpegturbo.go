@@ -31,11 +31,11 @@ var errTurboUnsupported = errors.New("thumbnails: turbojpeg: unsupported JPEG")
 // *image.YCbCr, or an *image.Gray for a greyscale JPEG. Any warning of
 // libjpeg-turbo is an error, so that a damaged JPEG fails as it does with
 // image/jpeg; CMYK and unusual subsamplings are errTurboUnsupported, and
-// so is a JPEG whose chroma is sampled more than once an MCU (cjpeg -sample
-// 2x2,2x1,2x1), whose planes libjpeg-turbo gets wrong reduced (9 levels
-// off at 1/8).
+// so is a reduced decode of a JPEG whose chroma is sampled more than once
+// an MCU (cjpeg -sample 2x2,2x1,2x1), whose planes libjpeg-turbo gets
+// wrong reduced (9 levels off at 1/8): decode then asks for it whole.
 func turboDecode(data []byte, k int, _ int64) (image.Image, error) {
-	if len(data) == 0 || !chromaOncePerMCU(data) {
+	if len(data) == 0 || k > 1 && !chromaOncePerMCU(data) {
 		return nil, errTurboUnsupported
 	}
 	h := C.tjInitDecompress()
