@@ -7,9 +7,10 @@ type Counts struct {
 	Failed  int // rows that failed; each was reported through Progress
 	// Last is the primary key up to which every row was handled, in key
 	// order: pass it as the resume point (RegenerateOptions.After) of a run
-	// that was interrupted. Nil when no row was handled. Of a model, it
-	// has the type of the model's key field (a uint for gorm.Model's ID);
-	// of a Table, the type the driver reads (int64, string).
+	// that was interrupted. Nil when no row was handled. Of a model whose
+	// key is a number or a string, it has the type of the key field (a
+	// uint for gorm.Model's ID); of a Table, or a key of another kind (one
+	// that scans itself), the type the driver reads (int64, string).
 	Last any
 }
 

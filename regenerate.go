@@ -300,7 +300,10 @@ func (p *plugin) refocusRow(ctx context.Context, db *gorm.DB, tg *target, r row,
 	used := r.focus
 	for range maxRefocus {
 		now, held, err := tg.focusOf(ctx, db, r.pk, r.source)
-		if err != nil || !held || now == used {
+		if err != nil {
+			return fmt.Errorf("thumbnails: read the row's focal point again: %w", err)
+		}
+		if !held || now == used {
 			return nil // a row that let go of its source: letGo's case, done already
 		}
 		used = now
