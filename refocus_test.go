@@ -30,15 +30,7 @@ func TestJobRacingARefocus(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
 		q := &memoryEnqueuer{}
-		base, raw := newStorage(t, db)
-		st := &holdingStorage{Storage: base, hold: "_crop", entered: make(chan struct{}), release: make(chan struct{})}
-		set := sizes.Sizes{"crop": {Processors: []gift.Filter{processors.Focal(processors.Px(120), processors.Px(120), processors.Pct(50), processors.Pct(50))}, Format: "png", Async: true}}
-		cfg := thumbnails.Config{Sizes: set, Enqueuer: q, Storage: st}
-		if m, ok := redisMetadata.Load(db); ok {
-			cfg.Metadata = m.(backends.Metadata)
-		}
-		usePlugin(t, db, cfg, &Mural{})
-		e := &env{db: db, raw: raw}
+		st, e := muralsHeld(t, db, "_crop", q)
 
 		m := Mural{Image: field.NewImage("m.jpg", reader(photo(t, pizzaJPG))), Focus: field.NewFocus(0.1, 0.5)}
 		if err := db.Create(&m).Error; err != nil {
@@ -58,21 +50,7 @@ func TestJobRacingARefocus(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatalf("Generate: %v", err)
 		}
-		var got Mural
-		if err := db.First(&got, m.ID).Error; err != nil {
-			t.Fatal(err)
-		}
-		th, err := got.Image.Thumbnail(ctx, "crop")
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, _ := e.decodeStored(t, th.Name)
-		if !sameImage(img, wantFocal(t, 0.9, 0.5)) {
-			if sameImage(img, wantFocal(t, 0.1, 0.5)) {
-				t.Fatal("the size is the job's crop around the old point, not Regenerate's around the new one")
-			}
-			t.Fatal("the size is neither crop")
-		}
+		cropAroundTheNewPoint(t, e, m.ID, "the job's")
 	})
 }
 
@@ -85,15 +63,7 @@ func TestJobRacingARefocus(t *testing.T) {
 func TestRegenerateRacingARefocus(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
-		base, raw := newStorage(t, db)
-		st := &holdingStorage{Storage: base, hold: "\x00", entered: make(chan struct{}), release: make(chan struct{})}
-		set := sizes.Sizes{"crop": {Processors: []gift.Filter{processors.Focal(processors.Px(120), processors.Px(120), processors.Pct(50), processors.Pct(50))}, Format: "png"}}
-		cfg := thumbnails.Config{Sizes: set, Storage: st}
-		if m, ok := redisMetadata.Load(db); ok {
-			cfg.Metadata = m.(backends.Metadata)
-		}
-		usePlugin(t, db, cfg, &Mural{})
-		e := &env{db: db, raw: raw}
+		st, e := muralsHeld(t, db, "\x00", nil)
 
 		m := Mural{Image: field.NewImage("m.jpg", reader(photo(t, pizzaJPG))), Focus: field.NewFocus(0.1, 0.5)}
 		if err := db.Create(&m).Error; err != nil {
@@ -117,20 +87,48 @@ func TestRegenerateRacingARefocus(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatalf("the bulk Regenerate: %v", err)
 		}
-		var got Mural
-		if err := db.First(&got, m.ID).Error; err != nil {
-			t.Fatal(err)
-		}
-		th, err := got.Image.Thumbnail(ctx, "crop")
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, _ := e.decodeStored(t, th.Name)
-		if !sameImage(img, wantFocal(t, 0.9, 0.5)) {
-			if sameImage(img, wantFocal(t, 0.1, 0.5)) {
-				t.Fatal("the size is the bulk run's crop around the old point, not the one around the new")
-			}
-			t.Fatal("the size is neither crop")
-		}
+		cropAroundTheNewPoint(t, e, m.ID, "the bulk run's")
 	})
+}
+
+// muralsHeld registers the plugin on db for Murals, whose crop size is
+// async when q is given, with a storage that holds the writes of names
+// holding hold until released.
+func muralsHeld(t *testing.T, db *gorm.DB, hold string, q *memoryEnqueuer) (*holdingStorage, *env) {
+	t.Helper()
+	base, raw := newStorage(t, db)
+	st := &holdingStorage{Storage: base, hold: hold, entered: make(chan struct{}), release: make(chan struct{})}
+	crop := sizes.Size{Processors: []gift.Filter{processors.Focal(processors.Px(120), processors.Px(120), processors.Pct(50), processors.Pct(50))}, Format: "png"}
+	cfg := thumbnails.Config{Sizes: sizes.Sizes{"crop": crop}, Storage: st}
+	if q != nil {
+		crop.Async, cfg.Enqueuer = true, q
+		cfg.Sizes["crop"] = crop
+	}
+	if m, ok := redisMetadata.Load(db); ok {
+		cfg.Metadata = m.(backends.Metadata)
+	}
+	usePlugin(t, db, cfg, &Mural{})
+	return st, &env{db: db, raw: raw}
+}
+
+// cropAroundTheNewPoint checks that the mural id's crop is the one around
+// the point it was moved to (0.9, 0.5), not around the old one (0.1, 0.5),
+// which racer wrote.
+func cropAroundTheNewPoint(t *testing.T, e *env, id uint, racer string) {
+	t.Helper()
+	var got Mural
+	if err := e.db.First(&got, id).Error; err != nil {
+		t.Fatal(err)
+	}
+	th, err := got.Image.Thumbnail(context.Background(), "crop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _ := e.decodeStored(t, th.Name)
+	if !sameImage(img, wantFocal(t, 0.9, 0.5)) {
+		if sameImage(img, wantFocal(t, 0.1, 0.5)) {
+			t.Fatalf("the size is %s crop around the old point, not the one around the new", racer)
+		}
+		t.Fatal("the size is neither crop")
+	}
 }

@@ -23,12 +23,10 @@ type Dish struct {
 	Photo field.Image
 }
 
-// TestPruneAlso: the sources of a column that prune is not told about, and
-// that thumbnails_columns does not record (written before it recorded
-// models' own columns), are seen as unreferenced; --also names it. Once
-// recorded, by an upload, it is checked without --also.
-func TestPruneAlso(t *testing.T) {
-	t.Parallel()
+// foodsAndADish returns a fixture of a SQLite database holding a food and
+// a dish saved through the plugin, the database opened, and the dish.
+func foodsAndADish(t *testing.T) (fixture, *gorm.DB, Dish) {
+	t.Helper()
 	f := newFixture(t, testdbFile(t), sizesYAML)
 	f.createFoods(t, 1)
 	db := f.open(t, "")
@@ -43,6 +41,16 @@ func TestPruneAlso(t *testing.T) {
 	if err := db.Create(&dish).Error; err != nil {
 		t.Fatal(err)
 	}
+	return f, db, dish
+}
+
+// TestPruneAlso: the sources of a column that prune is not told about, and
+// that thumbnails_columns does not record (written before it recorded
+// models' own columns), are seen as unreferenced; --also names it. Once
+// recorded, by an upload, it is checked without --also.
+func TestPruneAlso(t *testing.T) {
+	t.Parallel()
+	f, db, dish := foodsAndADish(t)
 	r := mustRun(t, f.args("prune", "--dry-run", "--min-age", "0")...)
 	if r.stdout != "found 0 files, 0 sources, 0 records (dry run: nothing removed)\n" {
 		t.Errorf("with dishes.photo recorded by its upload: %s", r)
@@ -405,20 +413,7 @@ func TestPruneFailedItem(t *testing.T) {
 // table's sources as unreferenced.
 func TestPruneRecordedTableRenamed(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, testdbFile(t), sizesYAML)
-	f.createFoods(t, 1)
-	db := f.open(t, "")
-	if err := db.AutoMigrate(&Dish{}); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", photos[0]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dish := Dish{Photo: field.NewImage("dish.jpg", bytes.NewReader(data))}
-	if err := db.Create(&dish).Error; err != nil {
-		t.Fatal(err)
-	}
+	f, db, dish := foodsAndADish(t)
 	if err := db.Migrator().RenameTable("dishes", "plates"); err != nil {
 		t.Fatal(err)
 	}
