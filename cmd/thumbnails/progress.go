@@ -101,9 +101,11 @@ func (r *reporter) rowName(p thumbnails.Progress) string {
 }
 
 // position is "300/1000 rows", or "300 sources" when the total is unknown.
+// Rows inserted during the run, which it goes through too, may take the
+// count past the total, counted as the run began: the total grows with it.
 func (r *reporter) position(p thumbnails.Progress, handled int) string {
 	if p.Total > 0 {
-		return fmt.Sprintf("%d/%d %s", handled, p.Total, r.unit)
+		return fmt.Sprintf("%d/%d %s", handled, max(p.Total, handled), r.unit)
 	}
 	return plural(handled, strings.TrimSuffix(r.unit, "s"))
 }
@@ -127,6 +129,9 @@ func (r *reporter) updateBar(p thumbnails.Progress, handled int) {
 	if p.Failed != r.failed {
 		r.failed = p.Failed
 		r.bar.Describe(fmt.Sprintf("%s (%d failed)", r.verb, p.Failed))
+	}
+	if m := r.bar.GetMax(); m > 0 && handled > m {
+		r.bar.ChangeMax(handled) // rows inserted during the run
 	}
 	_ = r.bar.Set(handled)
 }
