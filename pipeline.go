@@ -87,7 +87,7 @@ func (s *source) drawn(sz sizes.Size) sizes.Size {
 	if s.reduced < 2 || len(sz.Processors) == 0 {
 		return sz
 	}
-	sz.Processors = append([]gift.Filter{processors.Reduced(sz.Processors[0], s.reduced)}, sz.Processors[1:]...)
+	sz.Processors = append([]gift.Filter{processors.Reduced(sz.Processors[0], s.reduced, s.size)}, sz.Processors[1:]...)
 	return sz
 }
 

@@ -140,3 +140,63 @@ strip:  {processors: [{path: resize, width: 200}], format: png}
 		}
 	}
 }
+
+// TestReducedDecodeKeepsTheEdges saves JPEGs whose sides the decoder's 1/8
+// does not divide, with sharp edges near their far sides: the reduced
+// image's last pixel stands for the few pixels of the last partial block,
+// and the resampling, spreading the reduced image evenly over the result,
+// moved the picture by up to 0.4 of a result pixel (1001x1001 to 60x60:
+// 3 levels off a plain Lanczos resize on average, 25 along the edges). It
+// is now within 1.5 levels (measured: 0.4 to 1.0).
+func TestReducedDecodeKeepsTheEdges(t *testing.T) {
+	thumbnails.ImageOnly(t)
+	set, err := sizes.Load(strings.NewReader(`
+s60: {processors: [{path: resize, width: 60, height: 60, method: fit}], format: png}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openSQLite(t)
+	root := t.TempDir()
+	if err := db.Use(thumbnails.Plugin(thumbnails.Config{Sizes: set, Storage: backends.NewFileSystemStorage(root, "/")})); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AutoMigrate(&Kite{}); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{root: root}
+	for _, n := range []int{1001, 1002, 1007, 1008} {
+		img := image.NewGray(image.Rect(0, 0, n, n))
+		for y := range n {
+			for x := range n {
+				if x >= n*9/10 || y >= n*9/10 {
+					img.SetGray(x, y, color.Gray{Y: 255})
+				}
+			}
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 100}); err != nil {
+			t.Fatal(err)
+		}
+		decoded, err := jpeg.Decode(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := Kite{Image: field.NewImage("edge.jpg", reader(buf.Bytes()))}
+		if err := db.Create(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+		th, err := row.Image.Thumbnail(context.Background(), "s60")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := e.decodeStored(t, th.Name)
+		ideal := image.NewGray(got.Bounds())
+		gift.New(gift.Resize(got.Bounds().Dx(), got.Bounds().Dy(), gift.LanczosResampling)).Draw(ideal, decoded)
+		if d := meanDiff(got, ideal); d > 1.5 {
+			t.Errorf("%dx%d: %.2f levels from a plain Lanczos resize, want at most 1.5", n, n, d)
+		} else {
+			t.Logf("%dx%d: %.2f levels from a plain Lanczos resize", n, n, d)
+		}
+	}
+}

@@ -37,7 +37,8 @@ type resizeFilter struct {
 	width, height Length
 	method        Method
 	noUpscale     bool
-	reduced       int // times the decoder reduced the image already (Reduced)
+	reduced       int         // times the decoder reduced the image already (Reduced)
+	full          image.Point // the size of the image before, when reduced
 }
 
 func (f *resizeFilter) Bounds(src image.Rectangle) image.Rectangle {
@@ -46,15 +47,52 @@ func (f *resizeFilter) Bounds(src image.Rectangle) image.Rectangle {
 
 func (f *resizeFilter) Draw(dst draw.Image, src image.Image, options *gift.Options) {
 	sb := src.Bounds()
+	target := f.plan(sb).Bounds(sb)
+	plan := f.plan(sb)
+	if trimmed, ok := f.trim(src, target); ok {
+		src, sb, plan = trimmed, trimmed.Bounds(), f.planTo(target)
+	}
 	if k := f.shrink(sb, dst.Bounds()); k > 1 {
 		if small, ok := boxShrink(src, evenBox(sb.Dx(), sb.Dy(), k)); ok {
 			// resample the shrunk image to the size planned for the original
-			target := f.plan(sb).Bounds(sb)
 			f.planTo(target).Draw(dst, small, options)
 			return
 		}
 	}
-	f.plan(sb).Draw(dst, src, options)
+	plan.Draw(dst, src, options)
+}
+
+// trim returns src, an image its decoder reduced (see Reduced) and that is
+// resampled to target, without its last column or row when that pixel
+// stands for less than half of the pixels of the others: a decoder reduces
+// the image's last partial block of pixels to a whole pixel, and the
+// resampling, spreading the reduced image evenly over the result, would
+// move the picture by up to that pixel's missing part (0.4 of a result
+// pixel for a 1001x1001 JPEG reduced 8 times to 60x60). Dropped, the pixel
+// moves it by its own part, under half a pixel of the reduced image.
+func (f *resizeFilter) trim(src image.Image, target image.Rectangle) (image.Image, bool) {
+	k, sb := f.reduced, src.Bounds()
+	sub, ok := src.(interface {
+		SubImage(image.Rectangle) image.Image
+	})
+	if k < 2 || f.full == (image.Point{}) || !ok || target.Size() == sb.Size() {
+		return src, false
+	}
+	partial := func(n, full int) bool {
+		last := full - (n-1)*k // the source pixels of the last one
+		return n > 1 && last > 0 && 2*last < k
+	}
+	r := sb
+	if partial(sb.Dx(), f.full.X) {
+		r.Max.X--
+	}
+	if partial(sb.Dy(), f.full.Y) {
+		r.Max.Y--
+	}
+	if r == sb {
+		return src, false
+	}
+	return sub.SubImage(r), true
 }
 
 // shrink returns the box reduction to apply to an image of bounds sb that

@@ -156,18 +156,20 @@ func ShrinkFactor(f gift.Filter, src image.Rectangle) int {
 }
 
 // Reduced returns f, when it is a Resize, for an image that its decoder has
-// already reduced k times (JPEG's DCT scaling, up to ShrinkFactor): the box
-// reduction f applies before resampling is then what remains of the one it
-// would apply to the full image, so that the two do not add up and leave
-// Lanczos nothing to do. Its result has the bounds it would have from the
-// full image only where the caller checked so (Bounds of both). Any other
+// reduced k times from full, its size (JPEG's DCT scaling, up to
+// ShrinkFactor): the box reduction f applies before resampling is then
+// what remains of the one it would apply to the full image, so that the
+// two do not add up and leave Lanczos nothing to do; and a last column or
+// row that stands for less than half of k pixels is left out, so as not to
+// move the picture. Its result has the bounds it would have from the full
+// image only where the caller checked so (Bounds of both). Any other
 // filter, or a k below 2, is returned as it is.
-func Reduced(f gift.Filter, k int) gift.Filter {
+func Reduced(f gift.Filter, k int, full image.Point) gift.Filter {
 	r, ok := f.(*resizeFilter)
 	if !ok || k < 2 {
 		return f
 	}
 	c := *r
-	c.reduced = k
+	c.reduced, c.full = k, full
 	return &c
 }
