@@ -16,13 +16,23 @@ import (
 	"image"
 	"runtime"
 	"unsafe"
+
+	"github.com/gorm-thumbnails/thumbnails/internal/jpegdct"
 )
 
 // Built with -tags turbojpeg, JPEG sources are decoded by libjpeg-turbo
 // (Debian: libturbojpeg0-dev), reduced 2, 4 or 8 times while decoding when
 // every size starts with a Resize that would box-shrink that much anyway,
 // as libvips' shrink-on-load does. The default build is pure Go.
-func init() { scaledJPEG = turboDecode }
+//
+// What image/jpeg refuses is decoded whole by internal/jpegdct, as in the
+// default build (see wholeJPEG): the valid progressive JPEGs with restart
+// markers that libjpeg-turbo leaves alone (chroma sampled more than once an
+// MCU) included.
+func init() {
+	scaledJPEG = turboDecode
+	wholeJPEG = func(data []byte, maxPixels int64) (image.Image, error) { return jpegdct.Decode(data, 1, maxPixels) }
+}
 
 // errTurboUnsupported marks a JPEG the turbo path leaves to image/jpeg.
 var errTurboUnsupported = errors.New("thumbnails: turbojpeg: unsupported JPEG")
@@ -31,11 +41,11 @@ var errTurboUnsupported = errors.New("thumbnails: turbojpeg: unsupported JPEG")
 // *image.YCbCr, or an *image.Gray for a greyscale JPEG. Any warning of
 // libjpeg-turbo is an error, so that a damaged JPEG fails as it does with
 // image/jpeg; CMYK and unusual subsamplings are errTurboUnsupported, and
-// so is a reduced decode of a JPEG whose chroma is sampled more than once
-// an MCU (cjpeg -sample 2x2,2x1,2x1), whose planes libjpeg-turbo gets
-// wrong reduced (9 levels off at 1/8): decode then asks for it whole.
+// so is a JPEG whose chroma is sampled more than once an MCU (cjpeg
+// -sample 2x2,2x1,2x1), whose planes libjpeg-turbo gets wrong (9 levels
+// off at 1/8; whole, its first rows when its height is odd).
 func turboDecode(data []byte, k int, _ int64) (image.Image, error) {
-	if len(data) == 0 || k > 1 && !chromaOncePerMCU(data) {
+	if len(data) == 0 || !chromaOncePerMCU(data) {
 		return nil, errTurboUnsupported
 	}
 	h := C.tjInitDecompress()

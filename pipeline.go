@@ -199,11 +199,6 @@ func decode(data []byte, limits Limits, list []sizes.Size) (*source, error) {
 	if format == formatJPEG && scaledJPEG != nil {
 		reduced = jpegScale(image.Rectangle{Max: size}, list)
 		if img, scaledErr = scaledJPEG(data, reduced, limits.MaxPixels); img == nil {
-			if reduced > 1 && !errors.Is(scaledErr, jpegdct.ErrFormat) {
-				// whole, by the same decoder (in the default build,
-				// errFullSize at once: image/jpeg's)
-				img, scaledErr = scaledJPEG(data, 1, limits.MaxPixels)
-			}
 			reduced = 1
 		}
 	}
