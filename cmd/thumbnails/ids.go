@@ -54,13 +54,17 @@ func keyParser(db *gorm.DB, table, pk string) (func(string) (any, error), error)
 // expression). Rows that share a value would be skipped by the --after an
 // interrupted run prints, and would all be one --ids or --id. It returns
 // whether the column is the primary key; pk is --pk, name the column's
-// name as the database has it, fold as for column.
+// name as the database has it, fold as for column. A view has no keys to
+// tell: its --pk is taken at the operator's word.
 func uniqueKey(db *gorm.DB, table, pk, name string, fold bool) (primary bool, err error) {
 	var unique bool
 	if db.Dialector.Name() == "postgres" {
 		unique, primary, err = uniquePostgres(db, table, name)
 	} else {
 		unique, primary, err = uniqueSQLite(db, table, name, fold)
+	}
+	if err == nil && !unique {
+		unique, err = isView(db, table)
 	}
 	if err != nil {
 		return false, fmt.Errorf("--pk %q: read the keys of %s: %w", pk, table, err)
@@ -119,6 +123,21 @@ func uniqueSQLite(db *gorm.DB, table, name string, fold bool) (unique, primary b
 		}
 	}
 	return false, false, nil
+}
+
+// isView reports whether table is a view, which has no keys of its own.
+func isView(db *gorm.DB, table string) (bool, error) {
+	var kinds []string
+	if db.Dialector.Name() == "postgres" {
+		err := db.Raw("SELECT relkind::text FROM pg_catalog.pg_class WHERE oid = to_regclass(?)", db.Statement.Quote(clause.Table{Name: table})).Scan(&kinds).Error
+		return len(kinds) == 1 && (kinds[0] == "v" || kinds[0] == "m"), err
+	}
+	schema, tbl, qualified := strings.Cut(table, ".")
+	if !qualified {
+		schema, tbl = "main", table
+	}
+	err := db.Raw("SELECT type FROM pragma_table_list WHERE schema = ? AND name = ?", schema, tbl).Scan(&kinds).Error
+	return len(kinds) == 1 && kinds[0] == "view", err
 }
 
 // keysPresent refuses a unique --pk column (not the primary key) that is

@@ -93,7 +93,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&g.dsn, "dsn", "", "database: a SQLite file path, or a postgres:// or postgresql:// URL")
 	f.StringVar(&g.table, "table", "", "the table holding the image column")
 	f.StringVar(&g.column, "column", "", "the image column")
-	f.StringVar(&g.pk, "pk", "id", "the table's single-column primary key, or a column with a unique constraint or index (and a value in every row with an image)")
+	f.StringVar(&g.pk, "pk", "id", "the table's single-column primary key, or a column with a unique constraint or index (and a value in every row with an image); on a view, any column, at your word")
 	f.StringVar(&g.dir, "dir", "", "storage folder of the column's sources (default: the table)")
 	f.StringVar(&g.focus, "focus", "", "the row's focal point column (field.Focus), which focal sizes crop around")
 	f.StringVar(&g.sizes, "sizes", "", "path of the sizes YAML (or JSON) file: the application's (the command makes async sizes itself)")

@@ -369,6 +369,7 @@ func TestKeyNamesOneRow(t *testing.T) {
 			"INSERT INTO pairs VALUES (1, 1, 'pairs/1.jpg'), (1, 2, 'pairs/2.jpg')",
 			"CREATE TABLE coded (code text, image text, PRIMARY KEY (code))",
 			"INSERT INTO coded VALUES ('x', 'coded/x.jpg')",
+			"CREATE VIEW shown AS SELECT id, image FROM items", // no keys to tell: taken at the operator's word
 		} {
 			if err := db.Exec(q).Error; err != nil {
 				t.Fatal(err)
@@ -387,6 +388,7 @@ func TestKeyNamesOneRow(t *testing.T) {
 			{"items", "a", ""},          // unique only with b
 			{"pairs", "a", ""},          // primary key only with b
 			{"coded", "code", "1 row"},  // PRIMARY KEY (code)
+			{"shown", "id", "2 rows"},   // a view
 		} {
 			t.Run(tc.table+"."+tc.pk, func(t *testing.T) {
 				runs := [][]string{{"regenerate", "--dry-run"}, {"delete", "--size", "small", "--dry-run"}}
