@@ -216,7 +216,7 @@ func Generate(ctx context.Context, db *gorm.DB, job Job) error {
 	return settle(context.WithoutCancel(ctx), t) // though ctx ends meanwhile
 }
 
-// maxRefocus bounds how many times settleJob makes a size again around a
+// maxRefocus bounds how many times refocus makes sizes again around a
 // focal point that keeps moving.
 const maxRefocus = 3
 
@@ -225,34 +225,50 @@ const maxRefocus = 3
 // source any more, what the job made is nobody's and goes (see forget): the
 // row may have let go of the source while the size was made (a replace or
 // delete committed meanwhile), and its clean-up read the source's records
-// before this one was written. When the row's point moved
-// meanwhile (the application moved it and ran Regenerate, whose file and
-// record this job's write, made around the old point, replaced), the size
-// is made again around the point the row holds now, and again, a few
-// times at most, should it keep moving.
+// before this one was written. When the row's point moved meanwhile (the
+// application moved it and ran Regenerate, whose file and record this
+// job's write, made around the old point, replaced), the size is made
+// again around the point the row holds now (see refocus).
 func (p *plugin) settleJob(ctx context.Context, job Job, sz sizes.Size, focus field.Focus, t backends.Thumbnail) error {
-	for range maxRefocus {
-		referenced, now, err := p.held(ctx, job)
-		if err != nil {
-			return err
-		}
-		if !referenced {
-			return p.forget(ctx, t)
-		}
-		if now == focus || !usesFocus(sz) {
-			return nil
-		}
-		focus = now
-		letGo := func() bool { return p.letGo(ctx, job) }
-		err = p.regenerateRow(ctx, job.Source, focused([]sizes.Size{sz}, now), []backends.Thumbnail{t}, letGo)
-		if errors.Is(err, errLetGo) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("thumbnails: generate %q of %q around the row's new focal point: %w", sz.Name, job.Source, err)
-		}
+	point := func() (bool, field.Focus, error) { return p.held(ctx, job) }
+	letGo := func() bool { return p.letGo(ctx, job) }
+	held, err := p.refocus(ctx, job.Source, []sizes.Size{sz}, focus, point, letGo)
+	switch {
+	case errors.Is(err, errLetGo):
+		return nil
+	case err != nil:
+		return err
+	case !held:
+		return p.forget(ctx, t)
 	}
 	return nil
+}
+
+// refocus makes the sizes of list that crop around the row's focal point
+// (see usesFocus), last made around used, again around the point the row
+// holds now, as point reads it, when it moved: and again, a few times at
+// most, should it keep moving. held is false when point finds that no row
+// holds source any more, and nothing more is made then; letGo is
+// regenerateRow's. A row that does not hold the point its sizes were made
+// around is one whose point the application moved, and regenerated, while
+// they were being made: their write replaced the new crop with the old.
+func (p *plugin) refocus(ctx context.Context, source string, list []sizes.Size, used field.Focus, point func() (bool, field.Focus, error), letGo func() bool) (held bool, err error) {
+	list = slices.DeleteFunc(slices.Clone(list), func(sz sizes.Size) bool { return !usesFocus(sz) })
+	for range maxRefocus {
+		held, now, err := point()
+		if err != nil || !held || now == used || len(list) == 0 {
+			return held, err
+		}
+		used = now
+		recs, err := thumbnailsIn(ctx, p.meta, []string{source})
+		if err != nil {
+			return true, err
+		}
+		if err := p.regenerateRow(ctx, source, focused(list, now), recs[0], letGo); err != nil {
+			return true, fmt.Errorf("thumbnails: make the sizes of %q again around the row's new focal point: %w", source, err)
+		}
+	}
+	return true, nil
 }
 
 // forgetLeft forgets (see forget) the record of size of source, if any,

@@ -61,16 +61,7 @@ func focused(list []sizes.Size, f field.Focus) []sizes.Size {
 
 // cropsAtFocus reports whether a size of list crops around the row's focal
 // point (one of its processors is processors.Focusable).
-func cropsAtFocus(list []sizes.Size) bool {
-	for _, sz := range list {
-		for _, p := range sz.Processors {
-			if _, ok := p.(processors.Focusable); ok {
-				return true
-			}
-		}
-	}
-	return false
-}
+func cropsAtFocus(list []sizes.Size) bool { return slices.ContainsFunc(list, usesFocus) }
 
 // mapFocus returns the focal point that an Updates map gives for column c,
 // under its field's Go or database name.

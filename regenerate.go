@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gorm-thumbnails/thumbnails/backends"
+	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
 
@@ -135,7 +136,9 @@ func Regenerate(ctx context.Context, db *gorm.DB, model any, opts RegenerateOpti
 						}
 						results[i] = p.regenerateRow(rctx, r.source, focused(todo, r.focus), recorded[r.source], letGo)
 						if results[i] == nil && tg.col.focus != nil && cropsAtFocus(todo) {
-							results[i] = p.refocusRow(rctx, db, tg, r, todo, letGo)
+							// the point may have moved while the sizes were made
+							point := func() (bool, field.Focus, error) { return tg.focusOf(rctx, db, r.pk, r.source) }
+							_, results[i] = p.refocus(rctx, r.source, todo, r.focus, point, letGo)
 						}
 						if errors.Is(results[i], errLetGo) {
 							skipped[i], results[i] = true, nil
@@ -288,35 +291,6 @@ func (p *plugin) regenerateRow(ctx context.Context, source string, list []sizes.
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// refocusRow makes again, around the point the row holds now, the sizes
-// of todo that crop around the focal point, when the point moved since the
-// batch read the row (r.focus): the application moved it and regenerated
-// the row meanwhile, and the crop just written around the old point
-// replaced the one around the new. A few times at most, should it keep
-// moving (as settleJob does for an async job).
-func (p *plugin) refocusRow(ctx context.Context, db *gorm.DB, tg *target, r row, todo []sizes.Size, letGo func() bool) error {
-	used := r.focus
-	for range maxRefocus {
-		now, held, err := tg.focusOf(ctx, db, r.pk, r.source)
-		if err != nil {
-			return fmt.Errorf("thumbnails: read the row's focal point again: %w", err)
-		}
-		if !held || now == used {
-			return nil // a row that let go of its source: letGo's case, done already
-		}
-		used = now
-		recs, err := thumbnailsIn(ctx, p.meta, []string{r.source})
-		if err != nil {
-			return err
-		}
-		err = p.regenerateRow(ctx, r.source, focused(slices.DeleteFunc(slices.Clone(todo), func(sz sizes.Size) bool { return !usesFocus(sz) }), now), recs[0], letGo)
-		if err != nil {
-			return fmt.Errorf("thumbnails: regenerate around the row's new focal point: %w", err)
-		}
-	}
-	return nil
 }
 
 // letGo reports whether no row holds job.Source any more, and the source

@@ -239,21 +239,24 @@ func (tg *target) holds(ctx context.Context, db *gorm.DB, pk any, source string)
 	return n > 0, err
 }
 
-// focusOf returns the focal point that the row whose primary key is pk
-// holds now, and whether it still holds source. A value that is no focal
-// point reads as none.
-func (tg *target) focusOf(ctx context.Context, db *gorm.DB, pk any, source string) (field.Focus, bool, error) {
+// focusOf reports whether the row whose primary key is pk still holds
+// source, and the focal point it holds now (as p.held does for a job). A
+// value that is no focal point reads as none.
+func (tg *target) focusOf(ctx context.Context, db *gorm.DB, pk any, source string) (bool, field.Focus, error) {
 	var values []any
 	err := table(db.Session(&gorm.Session{NewDB: true, Context: ctx}), tg.table).
 		Where(clause.Eq{Column: clause.Column{Name: tg.pk}, Value: pk}).
 		Where(clause.Eq{Column: clause.Column{Name: tg.col.name}, Value: source}).
 		Limit(1).Pluck(tg.col.focus.DBName, &values).Error
-	if err != nil || len(values) == 0 {
-		return field.Focus{}, false, err
+	if err != nil {
+		return false, field.Focus{}, fmt.Errorf("thumbnails: read the row's focal point again: %w", err)
+	}
+	if len(values) == 0 {
+		return false, field.Focus{}, nil
 	}
 	var f field.Focus
 	_ = f.Scan(values[0])
-	return f, true, nil
+	return true, f, nil
 }
 
 // count returns the number of rows batch would go through.
