@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/gorm-thumbnails/thumbnails"
-	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
@@ -39,15 +38,8 @@ large:  {processors: [{path: resize, width: 1200, height: 1200, method: fit}], q
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := openSQLite(t)
-	root := t.TempDir()
-	if err := db.Use(thumbnails.Plugin(thumbnails.Config{Sizes: set, Storage: backends.NewFileSystemStorage(root, "/")})); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.AutoMigrate(&Kite{}); err != nil {
-		t.Fatal(err)
-	}
-	e := &env{root: root}
+	e := setupSizes(t, openSQLite(t), set, &Kite{})
+	db := e.db
 	out := t.TempDir()
 	vipsArgs := map[string][]string{
 		"small":  {"-s", "100x100", "-m", "centre"},

@@ -15,7 +15,6 @@ import (
 	"github.com/disintegration/gift"
 
 	"github.com/gorm-thumbnails/thumbnails"
-	"github.com/gorm-thumbnails/thumbnails/backends"
 	"github.com/gorm-thumbnails/thumbnails/field"
 	"github.com/gorm-thumbnails/thumbnails/sizes"
 )
@@ -75,15 +74,8 @@ strip:  {processors: [{path: resize, width: 200}], format: png}
 			inputs[name] = data
 		}
 	}
-	db := openSQLite(t)
-	root := t.TempDir()
-	if err := db.Use(thumbnails.Plugin(thumbnails.Config{Sizes: set, Storage: backends.NewFileSystemStorage(root, "/")})); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.AutoMigrate(&reducedRow{}); err != nil {
-		t.Fatal(err)
-	}
-	e := &env{root: root}
+	e := setupSizes(t, openSQLite(t), set, &reducedRow{})
+	db := e.db
 	for name, data := range inputs {
 		decoded, err := jpeg.Decode(bytes.NewReader(data))
 		if err != nil {
@@ -156,15 +148,8 @@ s60: {processors: [{path: resize, width: 60, height: 60, method: fit}], format: 
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := openSQLite(t)
-	root := t.TempDir()
-	if err := db.Use(thumbnails.Plugin(thumbnails.Config{Sizes: set, Storage: backends.NewFileSystemStorage(root, "/")})); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.AutoMigrate(&Kite{}); err != nil {
-		t.Fatal(err)
-	}
-	e := &env{root: root}
+	e := setupSizes(t, openSQLite(t), set, &Kite{})
+	db := e.db
 	for _, n := range []int{1001, 1002, 1007, 1008} {
 		img := image.NewGray(image.Rect(0, 0, n, n))
 		for y := range n {

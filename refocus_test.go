@@ -38,19 +38,7 @@ func TestJobRacingARefocus(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- thumbnails.Generate(ctx, db, q.jobs[0]) }()
-		<-st.entered // the job read the point, made its crop, and is writing it
-		st.hold = "\x00"
-		if err := db.Model(&m).Update("focus", field.NewFocus(0.9, 0.5)).Error; err != nil {
-			t.Fatal(err)
-		}
-		if _, err := thumbnails.Regenerate(ctx, db, &Mural{}, thumbnails.RegenerateOptions{IDs: []any{m.ID}}); err != nil {
-			t.Fatal(err)
-		}
-		close(st.release)
-		if err := <-done; err != nil {
-			t.Fatalf("Generate: %v", err)
-		}
-		cropAroundTheNewPoint(t, e, m.ID, "the job's")
+		refocusWhileHeld(t, st, e, m, done, "the job's")
 	})
 }
 
@@ -75,19 +63,7 @@ func TestRegenerateRacingARefocus(t *testing.T) {
 			_, err := thumbnails.Regenerate(ctx, db, &Mural{}, thumbnails.RegenerateOptions{Workers: 1})
 			done <- err
 		}()
-		<-st.entered // the bulk run read the point, made its crop, and is writing it
-		st.hold = "\x00"
-		if err := db.Model(&m).Update("focus", field.NewFocus(0.9, 0.5)).Error; err != nil {
-			t.Fatal(err)
-		}
-		if _, err := thumbnails.Regenerate(ctx, db, &Mural{}, thumbnails.RegenerateOptions{IDs: []any{m.ID}}); err != nil {
-			t.Fatal(err)
-		}
-		close(st.release)
-		if err := <-done; err != nil {
-			t.Fatalf("the bulk Regenerate: %v", err)
-		}
-		cropAroundTheNewPoint(t, e, m.ID, "the bulk run's")
+		refocusWhileHeld(t, st, e, m, done, "the bulk run's")
 	})
 }
 
@@ -111,13 +87,27 @@ func muralsHeld(t *testing.T, db *gorm.DB, hold string, q *memoryEnqueuer) (*hol
 	return st, &env{db: db, raw: raw}
 }
 
-// cropAroundTheNewPoint checks that the mural id's crop is the one around
-// the point it was moved to (0.9, 0.5), not around the old one (0.1, 0.5),
-// which racer wrote.
-func cropAroundTheNewPoint(t *testing.T, e *env, id uint, racer string) {
+// refocusWhileHeld moves m's point from (0.1, 0.5) to (0.9, 0.5) and
+// regenerates m, as README says to, while racer, which made m's crop around
+// the old point, is held writing it (st.entered); then lets it go, waits for
+// done, and checks that m's crop is the one around the new point, not
+// racer's around the old.
+func refocusWhileHeld(t *testing.T, st *holdingStorage, e *env, m Mural, done <-chan error, racer string) {
 	t.Helper()
+	<-st.entered
+	st.hold = "\x00"
+	if err := e.db.Model(&m).Update("focus", field.NewFocus(0.9, 0.5)).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := thumbnails.Regenerate(context.Background(), e.db, &Mural{}, thumbnails.RegenerateOptions{IDs: []any{m.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	close(st.release)
+	if err := <-done; err != nil {
+		t.Fatalf("%s run: %v", racer, err)
+	}
 	var got Mural
-	if err := e.db.First(&got, id).Error; err != nil {
+	if err := e.db.First(&got, m.ID).Error; err != nil {
 		t.Fatal(err)
 	}
 	th, err := got.Image.Thumbnail(context.Background(), "crop")
