@@ -485,7 +485,7 @@ func (p *plugin) refuseDeletedCopies(db *gorm.DB) {
 			return
 		}
 		if len(held) > 0 {
-			_ = db.AddError(fmt.Errorf("thumbnails: the source %q, %s, was deleted: %w", held[0], p.sourceRole(db, held[0]), backends.ErrNotFound))
+			_ = db.AddError(deletedSource(held[0], p.sourceRole(db, held[0])))
 			return
 		}
 	}

@@ -117,7 +117,7 @@ func (p *plugin) guardCopies(db *gorm.DB, create bool) {
 		// is refused too); a name that may be a stale copy of the row's
 		// own image is left to refuseDeletedCopies, once written.
 		if gone := foreignCopy(db, p.deleted.ever(names)); gone != "" {
-			_ = db.AddError(fmt.Errorf("thumbnails: the source %q, copied from another row, was deleted: %w", gone, backends.ErrNotFound))
+			_ = db.AddError(deletedSource(gone, roleCopied))
 			return
 		}
 	}

@@ -56,7 +56,7 @@ func checkJPEG(data []byte, limits Limits) error {
 			if pixels > 0 && int64(scans)*pixels > budget {
 				return fmt.Errorf("%w: a JPEG of %d pixels and more than %d scans (scans × pixels at most %d × the pixel limit)", ErrImageTooLarge, pixels, budget/pixels, scanPixels)
 			}
-		case marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc && pos+9 <= len(data): // SOFn
+		case isSOF(marker) && pos+9 <= len(data):
 			pixels = int64(binary.BigEndian.Uint16(data[pos+5:])) * int64(binary.BigEndian.Uint16(data[pos+7:]))
 			if marker <= 0xc2 { // Huffman-coded
 				if err := checkBlocks(data, pos); err != nil {
@@ -74,6 +74,12 @@ func checkJPEG(data []byte, limits Limits) error {
 		pos += 2 + length
 	}
 	return nil
+}
+
+// isSOF reports whether marker starts a frame (SOF0 to SOF15, but DHT, JPG
+// and DAC, which share their range).
+func isSOF(marker byte) bool {
+	return marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc
 }
 
 // scanPixels bounds the work of a JPEG's scans: scans × pixels is at most

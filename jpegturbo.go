@@ -125,7 +125,7 @@ func chromaOncePerMCU(data []byte) bool {
 		switch {
 		case marker == 0xda || length < 2 || pos+2+length > len(data):
 			return false
-		case marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc: // SOFn
+		case isSOF(marker):
 			seg := data[pos+4 : pos+2+length]
 			if len(seg) < 6 || len(seg) < 6+3*int(seg[5]) {
 				return false

@@ -211,7 +211,7 @@ func (p *plugin) refuseRevived(revived []string) error {
 		return nil
 	}
 	if gone := p.deleted.ever(revived); len(gone) > 0 {
-		return fmt.Errorf("thumbnails: the source %q, the image of a row deleted since it was read, was deleted: %w", gone[0], backends.ErrNotFound)
+		return deletedSource(gone[0], roleRevived)
 	}
 	return nil
 }
@@ -224,10 +224,23 @@ func (p *plugin) sourceRole(db *gorm.DB, name string) string {
 		if m, err := p.model(db.Statement.Schema); m != nil && err == nil {
 			for _, o := range ownImages(db, m, nil) {
 				if o.inserted && o.img.Name() == name {
-					return "the image of a row deleted since it was read"
+					return roleRevived
 				}
 			}
 		}
 	}
-	return "copied from another row"
+	return roleCopied
+}
+
+// The roles of a source a statement writes without uploading it (see
+// sourceRole), as deletedSource names them.
+const (
+	roleRevived = "the image of a row deleted since it was read"
+	roleCopied  = "copied from another row"
+)
+
+// deletedSource is the error that refuses a statement writing name, which a
+// clean-up deleted, in its role (see sourceRole).
+func deletedSource(name, role string) error {
+	return fmt.Errorf("thumbnails: the source %q, %s, was deleted: %w", name, role, backends.ErrNotFound)
 }

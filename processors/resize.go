@@ -47,8 +47,8 @@ func (f *resizeFilter) Bounds(src image.Rectangle) image.Rectangle {
 
 func (f *resizeFilter) Draw(dst draw.Image, src image.Image, options *gift.Options) {
 	sb := src.Bounds()
-	target := f.plan(sb).Bounds(sb)
 	plan := f.plan(sb)
+	target := plan.Bounds(sb)
 	if trimmed, ok := f.trim(src, target); ok {
 		src, sb, plan = trimmed, trimmed.Bounds(), f.planTo(target)
 	}
