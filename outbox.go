@@ -505,8 +505,10 @@ func heldIn(q *gorm.DB, column string, sources []string) (map[string]bool, error
 // this database) holds nothing, and is no error.
 func referencesInKnown(db *gorm.DB, tableName, column string, sources []string) (map[string]bool, error) {
 	refs, err := referencesIn(db, tableName, column, sources)
-	if err != nil && !db.Migrator().HasColumn(tableName, column) {
-		return nil, nil
+	if err != nil {
+		if exists, _ := hasColumn(db, tableColumn{tableName, column}); !exists { // nor when it cannot tell, as gorm's HasColumn
+			return nil, nil
+		}
 	}
 	return refs, err
 }

@@ -658,11 +658,14 @@ func pluginOf(db *gorm.DB) (*plugin, error) {
 	return nil, ErrNotRegistered
 }
 
-// pgColumnExists reports whether PostgreSQL finds c's table (a table's
-// name, or schema.table, as statementTable gives it) where a query would,
-// in the schemas of the search_path, not only the current one, with the
-// column c. gorm's Migrator().HasColumn looks in the current schema only.
-func pgColumnExists(db *gorm.DB, c tableColumn) (bool, error) {
+// hasColumn reports whether the database has c's table, with the column c,
+// where its queries look for it: on PostgreSQL in the schemas of the
+// search_path, not only the current one (as gorm's Migrator().HasColumn
+// does); a table's name may be schema.table, as statementTable gives it.
+func hasColumn(db *gorm.DB, c tableColumn) (bool, error) {
+	if dialect.Of(db) != dialect.Postgres {
+		return db.Migrator().HasColumn(c.table, c.name), nil
+	}
 	var exists bool
 	err := db.Raw("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ? AND attnum > 0 AND NOT attisdropped)",
 		db.Statement.Quote(c.table), c.name).Scan(&exists).Error

@@ -22,7 +22,11 @@ import (
 func heldInColumns(db *gorm.DB, columns []tableColumn, names []string) (map[string]bool, error) {
 	held := map[string]bool{}
 	for _, c := range columns {
-		if !db.Migrator().HasColumn(c.table, c.name) {
+		ok, err := hasColumn(db, c)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			continue
 		}
 		for chunk := range slices.Chunk(names, 500) {
@@ -81,7 +85,7 @@ func (p *plugin) referencedByRows(db *gorm.DB, models []any) (out map[string]boo
 	postgres := dialect.Of(db) == dialect.Postgres
 	for _, c := range copied {
 		if postgres {
-			exists, err := pgColumnExists(db, c)
+			exists, err := hasColumn(db, c)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -91,7 +95,7 @@ func (p *plugin) referencedByRows(db *gorm.DB, models []any) (out map[string]boo
 			}
 		}
 		if err := namesIn(db, c, out); err != nil {
-			if postgres || db.Migrator().HasColumn(c.table, c.name) {
+			if exists, herr := hasColumn(db, c); herr != nil || exists {
 				return nil, nil, err
 			}
 			missing = append(missing, c.table+"."+c.name)
